@@ -1,0 +1,19 @@
+//! Wire types shared by the Kalshi Desk backend, its built-in exchange and the browser.
+//!
+//! # Layout
+//! - [`num`]: exact fixed-point [`Dollars`](num::Dollars) and [`Count`](num::Count).
+//! - [`ids`]: tickers, ids, `sid`/`seq`, sides.
+//! - [`rest`]: Kalshi REST request/response bodies (`/trade-api/v2`).
+//! - [`ws`]: Kalshi WebSocket commands and frames, and [`ws::decode`].
+//! - [`book`]: the two-ladder order book every part draws from.
+//! - [`protocol`]: the browser ⇄ backend API and socket frames.
+//!
+//! Data flows Kalshi (or the built-in exchange) → `rest`/`ws` types → backend → `protocol`
+//! types → browser. Everything here builds for native and `wasm32-unknown-unknown`.
+
+pub mod book;
+pub mod ids;
+pub mod num;
+pub mod protocol;
+pub mod rest;
+pub mod ws;
