@@ -82,7 +82,7 @@ fn write_scaled(
     let int = abs / unit as u64;
     let mut frac = abs % unit as u64;
     let mut decimals = scale;
-    while decimals > min_decimals && frac % 10 == 0 {
+    while decimals > min_decimals && frac.is_multiple_of(10) {
         frac /= 10;
         decimals -= 1;
     }

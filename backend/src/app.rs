@@ -1,0 +1,193 @@
+//! Start-up: resolve the upstream, start the built-in exchange when needed, wire the hub,
+//! the upstream task and the HTTP server.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use shared::num::Dollars;
+use shared::protocol::Environment;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::KalshiClient;
+use crate::config::{Config, Upstream};
+use crate::http::{self, AppState};
+use crate::hub::Hub;
+use crate::signer::Signer;
+use crate::sim::{SimConfig, SimExchange};
+use crate::upstream::{self, UpstreamConfig};
+
+/// A built, bound desk, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    port: u16,
+    sim: Option<SimExchange>,
+    hub: Hub,
+    shutdown: CancellationToken,
+    upstream_task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("port", &self.port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Generates the throwaway RSA key the desk uses on the built-in exchange.
+fn throwaway_key() -> anyhow::Result<rsa::RsaPrivateKey> {
+    rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
+        .context("generating the built-in exchange key")
+}
+
+impl Application {
+    /// Resolves the configuration, starts the built-in exchange if no Kalshi key is
+    /// configured, binds the desk's port and starts the upstream socket task.
+    ///
+    /// # Errors
+    /// Bad configuration, an unreadable key, or a port that cannot be bound.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let shutdown = CancellationToken::new();
+        let (environment, rest_url, ws_url, signer, sim) = match config.upstream()? {
+            Upstream::Kalshi {
+                environment,
+                rest_url,
+                ws_url,
+                key_id,
+                key_path,
+            } => {
+                let signer = Signer::from_pem_file(key_id, &key_path)
+                    .context("loading the Kalshi API key")?;
+                tracing::info!(?environment, %rest_url, "trading on Kalshi");
+                (environment, rest_url, ws_url, signer, None)
+            }
+            Upstream::Sim { key } => {
+                tracing::warn!(
+                    "running on the BUILT-IN SIMULATED EXCHANGE (paper trading, not Kalshi)"
+                );
+                let (key_id, key) = match key {
+                    Some((key_id, path)) => (
+                        key_id,
+                        crate::signer::load_private_key(&path).context("loading the API key")?,
+                    ),
+                    None => (
+                        format!("desk-{}", uuid::Uuid::new_v4()),
+                        tokio::task::spawn_blocking(throwaway_key)
+                            .await
+                            .context("key generation task")??,
+                    ),
+                };
+                let listener = TcpListener::bind((std::net::IpAddr::from([127, 0, 0, 1]), 0))
+                    .await
+                    .context("binding the built-in exchange")?;
+                let sim = SimExchange::start(
+                    SimConfig {
+                        keys: vec![(key_id.clone(), rsa::RsaPublicKey::from(&key))],
+                        flow_per_sec: config.sim_flow,
+                        seed: config.sim_seed,
+                        starting_balance: Dollars::from_int(10_000),
+                        max_clock_skew_ms: 30_000,
+                    },
+                    listener,
+                )
+                .await
+                .context("starting the built-in exchange")?;
+                let port = sim.port();
+                tracing::info!(port, "built-in exchange listening on 127.0.0.1");
+                (
+                    Environment::Sim,
+                    format!("http://127.0.0.1:{port}/trade-api/v2"),
+                    format!("ws://127.0.0.1:{port}/trade-api/ws/v2"),
+                    Signer::from_key(key_id, key),
+                    Some(sim),
+                )
+            }
+        };
+        let kalshi = KalshiClient::new(&rest_url, signer.clone())?;
+        let (hub, commands) = Hub::new(environment);
+        let upstream_task = tokio::spawn(upstream::run(
+            UpstreamConfig {
+                ws_url,
+                signer,
+                receive_timeout: Duration::from_secs(30),
+            },
+            hub.clone(),
+            commands,
+            shutdown.clone(),
+        ));
+        let state = AppState {
+            hub: hub.clone(),
+            kalshi,
+            shutdown: shutdown.clone(),
+        };
+        if !config.dist.join("index.html").exists() {
+            tracing::warn!(dist = %config.dist.display(), "no built frontend found; run the README's run command (it builds dist/)");
+        }
+        let router = http::router(state, &config.dist);
+        let listener = TcpListener::bind(SocketAddr::new(config.listen, config.port))
+            .await
+            .with_context(|| format!("binding {}:{}", config.listen, config.port))?;
+        let port = listener.local_addr()?.port();
+        Ok(Application {
+            listener,
+            router,
+            port,
+            sim,
+            hub,
+            shutdown,
+            upstream_task,
+        })
+    }
+
+    /// The desk's HTTP port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The built-in exchange's port, when running on it.
+    pub fn sim_port(&self) -> Option<u16> {
+        self.sim.as_ref().map(SimExchange::port)
+    }
+
+    /// The built-in exchange, when running on it (tests inspect and steer it).
+    pub fn sim(&self) -> Option<SimExchange> {
+        self.sim.clone()
+    }
+
+    /// The live hub (tests compare its books with the exchange's).
+    pub fn hub(&self) -> Hub {
+        self.hub.clone()
+    }
+
+    /// A token that stops the desk when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until the shutdown token fires or Ctrl-C.
+    ///
+    /// # Errors
+    /// If the server fails.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let shutdown = self.shutdown.clone();
+        let signal = async move {
+            tokio::select! {
+                () = shutdown.cancelled() => {}
+                _ = tokio::signal::ctrl_c() => { shutdown.cancel(); }
+            }
+        };
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(signal)
+            .await
+            .context("serving HTTP")?;
+        self.shutdown.cancel();
+        let _ = self.upstream_task.await;
+        if let Some(sim) = &self.sim {
+            sim.shutdown();
+        }
+        Ok(())
+    }
+}

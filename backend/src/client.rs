@@ -1,0 +1,254 @@
+//! The Kalshi REST client: every call signed, typed by `shared::rest`.
+//!
+//! Paths are relative to the base URL (which ends in `/trade-api/v2`); the signed path is
+//! the URL's full path without the query, as Kalshi requires.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use shared::ids::{MarketTicker, OrderId};
+use shared::rest::{
+    ApiError, CancelOrderV2Response, CreateOrderV2Request, CreateOrderV2Response, ExchangeStatus,
+    GetBalanceResponse, GetFillsResponse, GetMarketOrderbookResponse, GetMarketResponse,
+    GetMarketsResponse, GetOrdersResponse, GetPositionsResponse,
+};
+
+use crate::signer::{Signer, SignerError};
+
+/// A failed Kalshi call.
+#[derive(Debug, thiserror::Error)]
+pub enum KalshiError {
+    /// Kalshi answered with a non-2xx status (its error body, if it sent one).
+    #[error("Kalshi answered {status}: {}", .body.message)]
+    Status {
+        /// HTTP status.
+        status: StatusCode,
+        /// Kalshi's error body.
+        body: ApiError,
+    },
+    /// The request never got an answer.
+    #[error("request to Kalshi failed")]
+    Transport(#[source] reqwest::Error),
+    /// A 2xx body that did not match the expected type.
+    #[error("unexpected response body from Kalshi for {operation}")]
+    Decode {
+        /// Which call.
+        operation: &'static str,
+        /// The decoder's complaint.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Signing failed.
+    #[error(transparent)]
+    Sign(#[from] SignerError),
+    /// A base URL without an `http(s)://host` part.
+    #[error("invalid Kalshi base URL {0:?}")]
+    BaseUrl(String),
+}
+
+/// Signed client for one Kalshi key. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct KalshiClient {
+    http: reqwest::Client,
+    base: String,
+    base_path: String,
+    signer: Signer,
+}
+
+impl KalshiClient {
+    /// A client for `base_url` (e.g. `https://external-api.kalshi.com/trade-api/v2`).
+    ///
+    /// # Errors
+    /// [`KalshiError::BaseUrl`] for a malformed URL, [`KalshiError::Transport`] if the
+    /// HTTP client cannot be built.
+    pub fn new(base_url: &str, signer: Signer) -> Result<KalshiClient, KalshiError> {
+        let base = base_url.trim_end_matches('/').to_owned();
+        let after_scheme = base
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .ok_or_else(|| KalshiError::BaseUrl(base.clone()))?;
+        let base_path = after_scheme
+            .find('/')
+            .map_or(String::new(), |i| after_scheme[i..].to_owned());
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(15))
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(KalshiError::Transport)?;
+        Ok(KalshiClient {
+            http,
+            base,
+            base_path,
+            signer,
+        })
+    }
+
+    /// One signed call. `path` is relative to the base and may carry a query.
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, KalshiError> {
+        let full_path = format!("{}{}", self.base_path, path);
+        let auth = self
+            .signer
+            .sign_blocking_pool(method.as_str(), &full_path)
+            .await?;
+        let mut req = self
+            .http
+            .request(method.clone(), format!("{}{}", self.base, path));
+        for (name, value) in auth.pairs() {
+            req = req.header(name, value);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let started = Instant::now();
+        let resp = req.send().await.map_err(KalshiError::Transport)?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(KalshiError::Transport)?;
+        tracing::debug!(operation, %status, elapsed_ms = started.elapsed().as_millis() as u64, "kalshi rest");
+        if !status.is_success() {
+            let body = ApiError::from_body(&text).unwrap_or_else(|| ApiError {
+                code: status.as_str().to_owned(),
+                message: status.canonical_reason().unwrap_or("error").to_owned(),
+                details: None,
+            });
+            return Err(KalshiError::Status { status, body });
+        }
+        let text = if text.trim().is_empty() {
+            "{}"
+        } else {
+            text.as_str()
+        };
+        serde_json::from_str(text).map_err(|source| KalshiError::Decode { operation, source })
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path: &str,
+    ) -> Result<T, KalshiError> {
+        self.call::<(), T>(operation, Method::GET, path, None).await
+    }
+
+    /// GetExchangeStatus: `GET /exchange/status`.
+    pub async fn exchange_status(&self) -> Result<ExchangeStatus, KalshiError> {
+        self.get("GetExchangeStatus", "/exchange/status").await
+    }
+
+    /// GetMarkets: `GET /markets?limit=&cursor=&status=`.
+    pub async fn markets(
+        &self,
+        limit: u32,
+        cursor: Option<&str>,
+        status: Option<&str>,
+    ) -> Result<GetMarketsResponse, KalshiError> {
+        let mut q = format!("/markets?limit={limit}");
+        if let Some(c) = cursor.filter(|c| !c.is_empty()) {
+            q.push_str(&format!("&cursor={}", urlencode(c)));
+        }
+        if let Some(s) = status {
+            q.push_str(&format!("&status={}", urlencode(s)));
+        }
+        self.get("GetMarkets", &q).await
+    }
+
+    /// GetMarket: `GET /markets/{ticker}`.
+    pub async fn market(&self, ticker: &MarketTicker) -> Result<GetMarketResponse, KalshiError> {
+        self.get(
+            "GetMarket",
+            &format!("/markets/{}", urlencode(ticker.as_str())),
+        )
+        .await
+    }
+
+    /// GetMarketOrderbook: `GET /markets/{ticker}/orderbook`.
+    pub async fn orderbook(
+        &self,
+        ticker: &MarketTicker,
+    ) -> Result<GetMarketOrderbookResponse, KalshiError> {
+        self.get(
+            "GetMarketOrderbook",
+            &format!("/markets/{}/orderbook", urlencode(ticker.as_str())),
+        )
+        .await
+    }
+
+    /// CreateOrderV2: `POST /portfolio/events/orders`.
+    pub async fn create_order(
+        &self,
+        order: &CreateOrderV2Request,
+    ) -> Result<CreateOrderV2Response, KalshiError> {
+        self.call(
+            "CreateOrderV2",
+            Method::POST,
+            "/portfolio/events/orders",
+            Some(order),
+        )
+        .await
+    }
+
+    /// CancelOrderV2: `DELETE /portfolio/events/orders/{order_id}`.
+    pub async fn cancel_order(
+        &self,
+        order_id: &OrderId,
+    ) -> Result<CancelOrderV2Response, KalshiError> {
+        let path = format!("/portfolio/events/orders/{}", urlencode(order_id.as_str()));
+        self.call::<(), _>("CancelOrderV2", Method::DELETE, &path, None)
+            .await
+    }
+
+    /// GetOrders: `GET /portfolio/orders?status=&limit=&cursor=`.
+    pub async fn orders(
+        &self,
+        status: Option<&str>,
+        cursor: Option<&str>,
+    ) -> Result<GetOrdersResponse, KalshiError> {
+        let mut q = "/portfolio/orders?limit=200".to_owned();
+        if let Some(s) = status {
+            q.push_str(&format!("&status={}", urlencode(s)));
+        }
+        if let Some(c) = cursor.filter(|c| !c.is_empty()) {
+            q.push_str(&format!("&cursor={}", urlencode(c)));
+        }
+        self.get("GetOrders", &q).await
+    }
+
+    /// GetBalance: `GET /portfolio/balance`.
+    pub async fn balance(&self) -> Result<GetBalanceResponse, KalshiError> {
+        self.get("GetBalance", "/portfolio/balance").await
+    }
+
+    /// GetPositions: `GET /portfolio/positions`.
+    pub async fn positions(&self) -> Result<GetPositionsResponse, KalshiError> {
+        self.get("GetPositions", "/portfolio/positions?limit=200")
+            .await
+    }
+
+    /// GetFills: `GET /portfolio/fills`.
+    pub async fn fills(&self, cursor: Option<&str>) -> Result<GetFillsResponse, KalshiError> {
+        let mut q = "/portfolio/fills?limit=200".to_owned();
+        if let Some(c) = cursor.filter(|c| !c.is_empty()) {
+            q.push_str(&format!("&cursor={}", urlencode(c)));
+        }
+        self.get("GetFills", &q).await
+    }
+}
+
+/// Percent-encodes a path segment or query value (RFC 3986 unreserved kept).
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

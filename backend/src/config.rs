@@ -1,0 +1,238 @@
+//! Command line and environment configuration (clap derive, every flag also an env var).
+//!
+//! `kalshi-desk serve` runs the desk; `kalshi-desk sim` runs the built-in exchange alone.
+//! With no Kalshi key configured the desk runs on the built-in exchange and says so.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use shared::protocol::Environment;
+
+/// Kalshi Desk: a trading desk for Kalshi, with a built-in simulated exchange.
+#[derive(Debug, Parser)]
+#[command(name = "kalshi-desk", version, about)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the desk (web UI + API); on the built-in exchange unless a Kalshi key is set.
+    Serve(Config),
+    /// Run the built-in simulated exchange alone, for any Kalshi client.
+    Sim(SimArgs),
+}
+
+/// Which Kalshi to trade on (`KALSHI_ENV`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum KalshiEnv {
+    /// `https://external-api.kalshi.com` — real money.
+    Prod,
+    /// `https://external-api.demo.kalshi.co` — Kalshi's demo.
+    Demo,
+    /// The built-in simulated exchange.
+    Sim,
+}
+
+/// Configuration of `kalshi-desk serve`.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on. Keep loopback unless behind a TLS reverse proxy.
+    #[arg(long, env = "DESK_LISTEN", default_value = "127.0.0.1")]
+    pub listen: IpAddr,
+    /// Port of the web UI and API (0 = any free port).
+    #[arg(long, env = "DESK_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Directory of the built frontend (`trunk build --release` output).
+    #[arg(long, env = "DESK_DIST", default_value = "dist")]
+    pub dist: PathBuf,
+    /// Kalshi environment. Required with a key; without a key the desk runs `sim`.
+    #[arg(long = "env", env = "KALSHI_ENV", value_enum)]
+    pub kalshi_env: Option<KalshiEnv>,
+    /// Kalshi API key id.
+    #[arg(long, env = "KALSHI_API_KEY_ID")]
+    pub api_key_id: Option<String>,
+    /// Path of the API key's RSA private key (PKCS#1 or PKCS#8 PEM).
+    #[arg(long, env = "KALSHI_PRIVATE_KEY_PATH")]
+    pub private_key_path: Option<PathBuf>,
+    /// Override the REST base URL (ends in `/trade-api/v2`).
+    #[arg(long, env = "KALSHI_REST_URL")]
+    pub rest_url: Option<String>,
+    /// Override the WebSocket URL (ends in `/trade-api/ws/v2`).
+    #[arg(long, env = "KALSHI_WS_URL")]
+    pub ws_url: Option<String>,
+    /// Built-in exchange: background participant events per second.
+    #[arg(long, env = "DESK_SIM_FLOW", default_value_t = 20)]
+    pub sim_flow: u32,
+    /// Built-in exchange: RNG seed (fixed seeds make runs repeatable).
+    #[arg(long, env = "DESK_SIM_SEED", default_value_t = 7)]
+    pub sim_seed: u64,
+}
+
+/// Configuration of `kalshi-desk sim`.
+#[derive(Debug, Clone, Args)]
+pub struct SimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub listen: IpAddr,
+    /// Port (0 = any free port; the chosen one is printed).
+    #[arg(long, default_value_t = 8090)]
+    pub port: u16,
+    /// A registered API key: `KEY_ID=path/to/public.pem` (repeatable).
+    #[arg(long = "key", value_parser = parse_key_arg)]
+    pub keys: Vec<(String, PathBuf)>,
+    /// Background participant events per second.
+    #[arg(long, default_value_t = 20)]
+    pub flow: u32,
+    /// RNG seed.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+}
+
+fn parse_key_arg(s: &str) -> Result<(String, PathBuf), String> {
+    let (id, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected KEY_ID=path, got {s:?}"))?;
+    if id.is_empty() || path.is_empty() {
+        return Err(format!("expected KEY_ID=path, got {s:?}"));
+    }
+    Ok((id.to_owned(), PathBuf::from(path)))
+}
+
+/// Where the desk's upstream is, after resolving the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upstream {
+    /// Real Kalshi (prod or demo) with the configured key.
+    Kalshi {
+        /// Prod or demo.
+        environment: Environment,
+        /// REST base, ending in `/trade-api/v2`.
+        rest_url: String,
+        /// WebSocket URL.
+        ws_url: String,
+        /// Key id.
+        key_id: String,
+        /// Private key file.
+        key_path: PathBuf,
+    },
+    /// The built-in exchange, started in-process. It registers the configured key when
+    /// one is given (`KALSHI_ENV=sim` with a key), else a throwaway key made at start.
+    Sim {
+        /// Key id and private key file, if configured.
+        key: Option<(String, PathBuf)>,
+    },
+}
+
+/// A configuration that cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Key id without key file or the other way round.
+    #[error("set both KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH, or neither (to run on the built-in exchange)")]
+    HalfAKey,
+    /// A key but no environment: no silent default between real money and demo.
+    #[error(
+        "a Kalshi key is configured but KALSHI_ENV is not: set KALSHI_ENV=prod or KALSHI_ENV=demo"
+    )]
+    EnvRequired,
+    /// prod/demo asked for without a key.
+    #[error("KALSHI_ENV={0:?} needs KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH")]
+    KeyRequired(KalshiEnv),
+}
+
+impl Config {
+    /// Resolves where the desk trades.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for half-configured keys or a key without `KALSHI_ENV`.
+    pub fn upstream(&self) -> Result<Upstream, ConfigError> {
+        let key = match (&self.api_key_id, &self.private_key_path) {
+            (Some(id), Some(path)) => Some((id.clone(), path.clone())),
+            (None, None) => None,
+            _ => return Err(ConfigError::HalfAKey),
+        };
+        match (self.kalshi_env, key) {
+            (None | Some(KalshiEnv::Sim), None) => Ok(Upstream::Sim { key: None }),
+            (Some(KalshiEnv::Sim), Some(key)) => Ok(Upstream::Sim { key: Some(key) }),
+            (None, Some(_)) => Err(ConfigError::EnvRequired),
+            (Some(env @ (KalshiEnv::Prod | KalshiEnv::Demo)), None) => {
+                Err(ConfigError::KeyRequired(env))
+            }
+            (Some(env @ (KalshiEnv::Prod | KalshiEnv::Demo)), Some((key_id, key_path))) => {
+                let (environment, rest, ws) = if env == KalshiEnv::Prod {
+                    (
+                        Environment::Prod,
+                        "https://external-api.kalshi.com/trade-api/v2",
+                        "wss://external-api-ws.kalshi.com/trade-api/ws/v2",
+                    )
+                } else {
+                    (
+                        Environment::Demo,
+                        "https://external-api.demo.kalshi.co/trade-api/v2",
+                        "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2",
+                    )
+                };
+                Ok(Upstream::Kalshi {
+                    environment,
+                    rest_url: self.rest_url.clone().unwrap_or_else(|| rest.to_owned()),
+                    ws_url: self.ws_url.clone().unwrap_or_else(|| ws.to_owned()),
+                    key_id,
+                    key_path,
+                })
+            }
+        }
+    }
+
+    /// A configuration for tests: built-in exchange, loopback, any free port, seeded flow.
+    pub fn for_tests(dist: PathBuf) -> Config {
+        Config {
+            listen: IpAddr::from([127, 0, 0, 1]),
+            port: 0,
+            dist,
+            kalshi_env: Some(KalshiEnv::Sim),
+            api_key_id: None,
+            private_key_path: None,
+            rest_url: None,
+            ws_url: None,
+            sim_flow: 20,
+            sim_seed: 42,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Config {
+        Config::for_tests(PathBuf::from("dist"))
+    }
+
+    #[test]
+    fn no_silent_default_between_environments() {
+        let mut c = base();
+        c.kalshi_env = None;
+        assert_eq!(c.upstream().unwrap(), Upstream::Sim { key: None });
+        c.api_key_id = Some("k".into());
+        assert!(matches!(c.upstream(), Err(ConfigError::HalfAKey)));
+        c.private_key_path = Some("key.pem".into());
+        assert!(matches!(c.upstream(), Err(ConfigError::EnvRequired)));
+        c.kalshi_env = Some(KalshiEnv::Demo);
+        assert!(matches!(
+            c.upstream().unwrap(),
+            Upstream::Kalshi {
+                environment: Environment::Demo,
+                ..
+            }
+        ));
+        let mut c = base();
+        c.kalshi_env = Some(KalshiEnv::Prod);
+        assert!(matches!(
+            c.upstream(),
+            Err(ConfigError::KeyRequired(KalshiEnv::Prod))
+        ));
+    }
+}

@@ -1,0 +1,57 @@
+//! The browser-facing HTTP surface: `/api/*` (JSON), `/ws` (live frames) and the built
+//! frontend. An allowlist of routes, each mapped to specific Kalshi calls — never a proxy.
+
+mod error;
+mod markets;
+mod orders;
+mod portfolio;
+pub mod stream;
+
+use std::path::Path;
+
+use axum::extract::FromRef;
+use axum::http::{header, HeaderValue};
+use axum::Router;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use error::{Error, Result};
+
+use crate::client::KalshiClient;
+use crate::hub::Hub;
+
+/// Everything handlers share. Cheap to clone.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Live books and fan-out.
+    pub hub: Hub,
+    /// Signed Kalshi REST client.
+    pub kalshi: KalshiClient,
+    /// Fires on shutdown; sessions end with it.
+    pub shutdown: tokio_util::sync::CancellationToken,
+}
+
+/// The whole router: API, socket and static frontend from `dist`.
+pub fn router(state: AppState, dist: &Path) -> Router {
+    let api = Router::new()
+        .merge(markets::router())
+        .merge(orders::router())
+        .merge(portfolio::router())
+        .fallback(|| async { Error::NotFound("no such API route".to_owned()) });
+    let frontend = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
+    Router::new()
+        .nest("/api", api)
+        .merge(stream::router())
+        .fallback_service(frontend)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .with_state(state)
+}

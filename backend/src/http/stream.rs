@@ -1,0 +1,271 @@
+//! `/ws`: one browser session per socket.
+//!
+//! A session is one `select!` over the browser's frames, the hub's fan-out and a
+//! cancellation token ([`run_session`]); it is generic over `Sink`/`Stream` so tests drive
+//! it with channels. A session that falls behind the fan-out (`Lagged`) is sent fresh
+//! snapshots of everything it watches instead of a growing queue.
+
+use std::collections::HashMap;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use shared::ids::MarketTicker;
+use shared::protocol::{ClientMsg, ServerMsg};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+use super::AppState;
+use crate::hub::Hub;
+
+/// Most markets one session may watch at once.
+pub const MAX_WATCHED: usize = 256;
+/// Largest browser frame accepted.
+pub const MAX_FRAME: usize = 16 * 1024;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/ws", get(upgrade))
+}
+
+async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(hub): State<Hub>,
+    State(cancel): State<CancellationToken>,
+) -> Response {
+    ws.max_message_size(MAX_FRAME)
+        .on_upgrade(move |socket| serve_socket(socket, hub, cancel))
+}
+
+async fn serve_socket(socket: WebSocket, hub: Hub, cancel: CancellationToken) {
+    let (sink, stream) = socket.split();
+    let sink =
+        sink.with(|text: String| async move { Ok::<_, axum::Error>(Message::Text(text.into())) });
+    let stream = stream.filter_map(|m| async move {
+        match m {
+            Ok(Message::Text(t)) => Some(SessionInput::Text(t.to_string())),
+            Ok(Message::Binary(_)) => Some(SessionInput::Text(String::new())),
+            Ok(Message::Close(_)) | Err(_) => Some(SessionInput::Closed),
+            Ok(_) => None,
+        }
+    });
+    run_session(hub, Box::pin(sink), Box::pin(stream), cancel).await;
+}
+
+/// What a session reads from its browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionInput {
+    /// A text frame.
+    Text(String),
+    /// The browser went away.
+    Closed,
+}
+
+/// Runs one browser session until the browser leaves, the sink fails or `cancel` fires.
+/// Every market it watched is unwatched on the way out.
+pub async fn run_session<S, R>(hub: Hub, mut sink: S, mut stream: R, cancel: CancellationToken)
+where
+    S: Sink<String> + Unpin,
+    R: Stream<Item = SessionInput> + Unpin,
+{
+    let mut events = hub.subscribe();
+    let mut state = hub.upstream_state();
+    // Market → version of the last snapshot sent; older book events are already in it.
+    let mut watched: HashMap<MarketTicker, u64> = HashMap::new();
+    let hello = ServerMsg::Hello {
+        environment: hub.environment(),
+        upstream: state,
+    };
+    if send(&mut sink, &hello).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            input = stream.next() => match input {
+                None | Some(SessionInput::Closed) => break,
+                Some(SessionInput::Text(text)) => {
+                    let reply = on_client_frame(&hub, &mut watched, &text).await;
+                    let mut failed = false;
+                    for msg in reply {
+                        failed |= send(&mut sink, &msg).await.is_err();
+                    }
+                    if failed { break; }
+                }
+            },
+            event = events.recv() => match event {
+                Ok(ev) => {
+                    let wanted = match &ev.market {
+                        Some(m) => watched.get(m).is_some_and(|floor| ev.version == 0 || ev.version > *floor),
+                        None => true,
+                    };
+                    if wanted && sink.send(ev.text.to_string()).await.is_err() {
+                        break;
+                    }
+                    if let ServerMsg::Upstream { state: s } = &*ev.msg { state = *s; }
+                }
+                Err(RecvError::Lagged(skipped)) => {
+                    tracing::debug!(skipped, "session fell behind; sending fresh snapshots");
+                    let mut failed = false;
+                    for (market, floor) in &mut watched {
+                        if let Some(snap) = hub.book(market) {
+                            *floor = snap.version;
+                            let msg = ServerMsg::Book { market_ticker: market.clone(), levels: snap.levels, stale: snap.stale };
+                            failed |= send(&mut sink, &msg).await.is_err();
+                        }
+                    }
+                    let now = hub.upstream_state();
+                    if now != state {
+                        state = now;
+                        failed |= send(&mut sink, &ServerMsg::Upstream { state }).await.is_err();
+                    }
+                    if failed { break; }
+                }
+                Err(RecvError::Closed) => break,
+            },
+        }
+    }
+    for market in watched.keys() {
+        hub.unwatch(market).await;
+    }
+}
+
+async fn send<S: Sink<String> + Unpin>(sink: &mut S, msg: &ServerMsg) -> Result<(), ()> {
+    let text = serde_json::to_string(msg).map_err(|_| ())?;
+    sink.send(text).await.map_err(|_| ())
+}
+
+fn error(code: &str, message: impl Into<String>) -> ServerMsg {
+    ServerMsg::Error {
+        code: code.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// Handles one browser frame; returns what to send back. Bad frames get an error frame
+/// and the session goes on.
+async fn on_client_frame(
+    hub: &Hub,
+    watched: &mut HashMap<MarketTicker, u64>,
+    text: &str,
+) -> Vec<ServerMsg> {
+    let msg: ClientMsg = match serde_json::from_str(text) {
+        Ok(m) => m,
+        Err(err) => return vec![error("bad_frame", format!("unreadable frame: {err}"))],
+    };
+    match msg {
+        ClientMsg::Watch { market_ticker } => {
+            if !market_ticker.is_well_formed() {
+                return vec![error("bad_ticker", "not a market ticker")];
+            }
+            if watched.contains_key(&market_ticker) {
+                return snapshot(hub, watched, market_ticker).into_iter().collect();
+            }
+            if watched.len() >= MAX_WATCHED {
+                return vec![error(
+                    "too_many_markets",
+                    format!("at most {MAX_WATCHED} markets per session"),
+                )];
+            }
+            watched.insert(market_ticker.clone(), 0);
+            hub.watch(&market_ticker).await;
+            snapshot(hub, watched, market_ticker).into_iter().collect()
+        }
+        ClientMsg::Unwatch { market_ticker } => {
+            if watched.remove(&market_ticker).is_some() {
+                hub.unwatch(&market_ticker).await;
+            }
+            Vec::new()
+        }
+        ClientMsg::Ping { nonce } => vec![ServerMsg::Pong { nonce }],
+    }
+}
+
+fn snapshot(
+    hub: &Hub,
+    watched: &mut HashMap<MarketTicker, u64>,
+    market: MarketTicker,
+) -> Option<ServerMsg> {
+    let snap = hub.book(&market)?;
+    watched.insert(market.clone(), snap.version);
+    Some(ServerMsg::Book {
+        market_ticker: market,
+        levels: snap.levels,
+        stale: snap.stale,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_channel::mpsc as fmpsc;
+    use shared::protocol::Environment;
+
+    #[tokio::test]
+    async fn bad_frames_get_an_error_and_the_session_lives() {
+        let (hub, mut upstream_rx) = Hub::new(Environment::Sim);
+        let (out_tx, mut out_rx) = fmpsc::channel::<String>(64);
+        let (in_tx, in_rx) = fmpsc::channel::<SessionInput>(64);
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));
+        let mut in_tx = in_tx;
+        let hello: ServerMsg = serde_json::from_str(&out_rx.next().await.unwrap()).unwrap();
+        assert!(matches!(
+            hello,
+            ServerMsg::Hello {
+                environment: Environment::Sim,
+                ..
+            }
+        ));
+        for bad in [
+            "not json",
+            "{\"op\":\"launch\"}",
+            "{\"op\":\"watch\",\"market_ticker\":\"bad ticker!\"}",
+            "",
+        ] {
+            in_tx
+                .send(SessionInput::Text(bad.to_owned()))
+                .await
+                .unwrap();
+            let reply: ServerMsg = serde_json::from_str(&out_rx.next().await.unwrap()).unwrap();
+            assert!(
+                matches!(reply, ServerMsg::Error { .. }),
+                "{bad:?} → {reply:?}"
+            );
+        }
+        in_tx
+            .send(SessionInput::Text(
+                "{\"op\":\"ping\",\"nonce\":7}".to_owned(),
+            ))
+            .await
+            .unwrap();
+        let reply: ServerMsg = serde_json::from_str(&out_rx.next().await.unwrap()).unwrap();
+        assert_eq!(
+            reply,
+            ServerMsg::Pong { nonce: 7 },
+            "still alive after bad frames"
+        );
+        in_tx
+            .send(SessionInput::Text(
+                "{\"op\":\"watch\",\"market_ticker\":\"KXA-1\"}".to_owned(),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            upstream_rx.recv().await,
+            Some(crate::hub::UpstreamCommand::Watch(MarketTicker::from(
+                "KXA-1"
+            )))
+        );
+        in_tx.send(SessionInput::Closed).await.unwrap();
+        task.await.unwrap();
+        assert_eq!(
+            upstream_rx.recv().await,
+            Some(crate::hub::UpstreamCommand::Unwatch(MarketTicker::from(
+                "KXA-1"
+            )))
+        );
+    }
+}

@@ -1,0 +1,307 @@
+//! The hub: the backend's live state shared by the upstream task and browser sessions.
+//!
+//! The upstream task writes books, tickers, trades and account events into the hub; the
+//! hub publishes each change once on a bounded broadcast channel; every browser session
+//! filters that stream for the markets it watches. Book changes travel as absolute level
+//! counts stamped with a per-market version, so a session that takes a snapshot and then
+//! replays queued events can drop every event the snapshot already contains.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use shared::book::{BookLevels, OrderBook};
+use shared::ids::{MarketTicker, Side};
+use shared::num::{Count, Dollars};
+use shared::protocol::{Environment, ServerMsg, UpstreamState};
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// Capacity of the fan-out channel; a session further behind than this is conflated
+/// (sent fresh snapshots) instead of growing a queue.
+pub const FANOUT_CAPACITY: usize = 4096;
+
+/// One published change.
+#[derive(Clone, Debug)]
+pub struct HubEvent {
+    /// The market it concerns (`None`: account-wide or desk-wide).
+    pub market: Option<MarketTicker>,
+    /// The book version after the change (0 for non-book events).
+    pub version: u64,
+    /// What to send to the browser.
+    pub msg: Arc<ServerMsg>,
+    /// `msg` as JSON, serialized once for every session.
+    pub text: Arc<str>,
+}
+
+/// A request from sessions to the upstream task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpstreamCommand {
+    /// The first session started watching this market.
+    Watch(MarketTicker),
+    /// The last session stopped watching this market.
+    Unwatch(MarketTicker),
+}
+
+#[derive(Debug, Default)]
+struct BookState {
+    book: OrderBook,
+    version: u64,
+    stale: bool,
+    has_snapshot: bool,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    books: HashMap<MarketTicker, BookState>,
+    watchers: HashMap<MarketTicker, usize>,
+}
+
+/// Shared live state. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Hub {
+    inner: Arc<Mutex<Inner>>,
+    events: broadcast::Sender<HubEvent>,
+    upstream_tx: mpsc::Sender<UpstreamCommand>,
+    state: Arc<watch::Sender<UpstreamState>>,
+    environment: Environment,
+}
+
+/// What [`Hub::apply_delta`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeltaOutcome {
+    /// Applied and published.
+    Applied,
+    /// Not applied: nobody watches the market, or its book awaits a snapshot.
+    Ignored,
+    /// Refused: it would make a level negative. The book must be resynced.
+    Diverged,
+}
+
+/// A consistent copy of one book.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookSnapshot {
+    /// Levels.
+    pub levels: BookLevels,
+    /// Version the copy reflects.
+    pub version: u64,
+    /// Waiting for a fresh upstream snapshot.
+    pub stale: bool,
+}
+
+impl Hub {
+    /// A hub and the receiver the upstream task reads its commands from.
+    pub fn new(environment: Environment) -> (Hub, mpsc::Receiver<UpstreamCommand>) {
+        let (events, _) = broadcast::channel(FANOUT_CAPACITY);
+        let (upstream_tx, upstream_rx) = mpsc::channel(1024);
+        let (state, _) = watch::channel(UpstreamState::Connecting);
+        let hub = Hub {
+            inner: Arc::default(),
+            events,
+            upstream_tx,
+            state: Arc::new(state),
+            environment,
+        };
+        (hub, upstream_rx)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a book half-written (every update
+        // is a single map operation), so a poisoned lock is still usable.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Which Kalshi the desk is on.
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// A receiver of every published change from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
+        self.events.subscribe()
+    }
+
+    /// Upstream socket state now.
+    pub fn upstream_state(&self) -> UpstreamState {
+        *self.state.borrow()
+    }
+
+    /// A receiver of upstream state changes.
+    pub fn watch_upstream_state(&self) -> watch::Receiver<UpstreamState> {
+        self.state.subscribe()
+    }
+
+    /// Sets the upstream state and tells every session.
+    pub fn set_upstream_state(&self, state: UpstreamState) {
+        if self.state.send_replace(state) != state {
+            self.publish(None, 0, ServerMsg::Upstream { state });
+        }
+    }
+
+    fn publish(&self, market: Option<MarketTicker>, version: u64, msg: ServerMsg) {
+        // No receivers is fine: nobody is watching.
+        let text: Arc<str> = serde_json::to_string(&msg).unwrap_or_default().into();
+        let _ = self.events.send(HubEvent {
+            market,
+            version,
+            msg: Arc::new(msg),
+            text,
+        });
+    }
+
+    /// Publishes a market-scoped, non-book message (ticker, trade).
+    pub fn publish_market(&self, market: MarketTicker, msg: ServerMsg) {
+        self.publish(Some(market), 0, msg);
+    }
+
+    /// Publishes an account-wide message (order, fill, position).
+    pub fn publish_account(&self, msg: ServerMsg) {
+        self.publish(None, 0, msg);
+    }
+
+    /// A session starts watching `market`; the first watcher makes the upstream subscribe.
+    pub async fn watch(&self, market: &MarketTicker) {
+        let first = {
+            let mut inner = self.lock();
+            let n = inner.watchers.entry(market.clone()).or_insert(0);
+            *n += 1;
+            *n == 1
+        };
+        if first {
+            let _ = self
+                .upstream_tx
+                .send(UpstreamCommand::Watch(market.clone()))
+                .await;
+        }
+    }
+
+    /// A session stops watching `market`; the last one makes the upstream unsubscribe.
+    pub async fn unwatch(&self, market: &MarketTicker) {
+        let last = {
+            let mut inner = self.lock();
+            match inner.watchers.get_mut(market) {
+                Some(n) if *n > 1 => {
+                    *n -= 1;
+                    false
+                }
+                Some(_) => {
+                    inner.watchers.remove(market);
+                    inner.books.remove(market);
+                    true
+                }
+                None => false,
+            }
+        };
+        if last {
+            let _ = self
+                .upstream_tx
+                .send(UpstreamCommand::Unwatch(market.clone()))
+                .await;
+        }
+    }
+
+    /// Markets with at least one watcher (replayed after an upstream reconnect).
+    pub fn watched_markets(&self) -> Vec<MarketTicker> {
+        let mut v: Vec<_> = self.lock().watchers.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Number of sessions watching `market`.
+    pub fn watcher_count(&self, market: &MarketTicker) -> usize {
+        self.lock().watchers.get(market).copied().unwrap_or(0)
+    }
+
+    /// A consistent copy of one book, if the upstream has sent its snapshot.
+    pub fn book(&self, market: &MarketTicker) -> Option<BookSnapshot> {
+        let inner = self.lock();
+        let st = inner.books.get(market).filter(|b| b.has_snapshot)?;
+        Some(BookSnapshot {
+            levels: st.book.levels(),
+            version: st.version,
+            stale: st.stale,
+        })
+    }
+
+    /// Replaces a book with an upstream snapshot and publishes it.
+    pub fn apply_snapshot(&self, market: &MarketTicker, levels: BookLevels) {
+        let mut inner = self.lock();
+        if !inner.watchers.contains_key(market) {
+            return; // a snapshot racing an unwatch
+        }
+        let st = inner.books.entry(market.clone()).or_default();
+        st.book = OrderBook::from_levels(&levels);
+        st.version += 1;
+        st.stale = false;
+        st.has_snapshot = true;
+        let (version, levels) = (st.version, st.book.levels());
+        self.publish(
+            Some(market.clone()),
+            version,
+            ServerMsg::Book {
+                market_ticker: market.clone(),
+                levels,
+                stale: false,
+            },
+        );
+    }
+
+    /// Applies one delta and publishes the level's new count.
+    pub fn apply_delta(
+        &self,
+        market: &MarketTicker,
+        side: Side,
+        price: Dollars,
+        delta: Count,
+    ) -> DeltaOutcome {
+        let mut inner = self.lock();
+        let Some(st) = inner.books.get_mut(market) else {
+            return DeltaOutcome::Ignored;
+        };
+        if !st.has_snapshot || st.stale {
+            return DeltaOutcome::Ignored;
+        }
+        match st.book.apply_delta(side, price, delta) {
+            Ok(count) => {
+                st.version += 1;
+                let version = st.version;
+                self.publish(
+                    Some(market.clone()),
+                    version,
+                    ServerMsg::Level {
+                        market_ticker: market.clone(),
+                        side,
+                        price,
+                        count,
+                    },
+                );
+                DeltaOutcome::Applied
+            }
+            Err(err) => {
+                tracing::warn!(%market, %err, "delta does not fit the book");
+                DeltaOutcome::Diverged
+            }
+        }
+    }
+
+    /// Marks books stale (sequence gap) until their next snapshot, and tells sessions.
+    pub fn mark_stale(&self, markets: &[MarketTicker]) {
+        let mut inner = self.lock();
+        for m in markets {
+            if let Some(st) = inner.books.get_mut(m) {
+                if !st.stale {
+                    st.stale = true;
+                    st.version += 1;
+                    let version = st.version;
+                    self.publish(
+                        Some(m.clone()),
+                        version,
+                        ServerMsg::Stale {
+                            market_ticker: m.clone(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Kalshi Desk backend: holds the API key, signs every Kalshi request, bridges one
+//! authenticated Kalshi WebSocket to many browser sessions, serves the frontend, and
+//! contains a built-in simulated exchange that speaks Kalshi's protocol.
+//!
+//! # Layout
+//! - [`config`]: clap/env configuration; resolves prod / demo / the built-in exchange.
+//! - [`signer`]: RSA-PSS request signing (`KALSHI-ACCESS-*` headers).
+//! - [`client`]: the signed Kalshi REST client.
+//! - [`upstream`]: the one Kalshi socket: subscriptions, `seq` checks, reconnects.
+//! - [`hub`]: live books and the fan-out every browser session reads.
+//! - [`http`]: `/api/*`, `/ws` sessions and the static frontend.
+//! - [`sim`]: the built-in exchange (REST + WebSocket, matching, background flow).
+//! - [`app`]: wiring: [`Application::build`] → [`Application::run_until_stopped`].
+//!
+//! Data flow: Kalshi/sim socket → [`upstream`] → [`hub`] → [`http::stream`] sessions →
+//! browsers; browser orders → [`http`] → [`client`] (signed) → Kalshi/sim.
+
+pub mod app;
+pub mod backoff;
+pub mod client;
+pub mod config;
+pub mod http;
+pub mod hub;
+pub mod signer;
+pub mod sim;
+pub mod upstream;
+
+pub use app::Application;
+pub use config::Config;

@@ -1,0 +1,43 @@
+//! `kalshi-desk`: see `kalshi-desk --help`.
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use desk_backend::config::{Cli, Command};
+use desk_backend::Application;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    match Cli::parse().command {
+        Command::Serve(config) => {
+            let app = Application::build(config)
+                .await
+                .context("starting the desk")?;
+            let banner = match app.sim_port() {
+                Some(_) => " on the BUILT-IN SIMULATED EXCHANGE (paper trading)",
+                None => "",
+            };
+            println!(
+                "Kalshi Desk is running{banner}: http://127.0.0.1:{}/",
+                app.port()
+            );
+            app.run_until_stopped().await
+        }
+        Command::Sim(args) => {
+            desk_backend::sim::run_standalone(
+                args.port,
+                args.listen,
+                args.keys,
+                args.flow,
+                args.seed,
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,1804 @@
+//! The matching engine: books, orders, accounts, positions, fills and trades.
+//!
+//! Pure and synchronous: every operation takes the engine time (`now_ms`, Unix ms) and
+//! appends [`Event`]s to an internal queue that the caller drains with
+//! [`Engine::take_events`] and fans out. Nothing here blocks, allocates without bound
+//! per call, or panics on bad input.
+//!
+//! # Model (Kalshi's, see the OpenAPI `CreateOrderV2Request` and "Order direction")
+//! - A market's book is two bid ladders: YES bids and NO bids, each in its own leg's
+//!   price. A V2 `bid` at YES price `p` is a YES bid at `p`; an `ask` at `p` is a NO bid
+//!   at `1 − p`.
+//! - A bid for outcome S at leg price `x` crosses the other ladder's bids at `q ≥ 1 − x`,
+//!   best (highest `q`) first, FIFO within a level (price-time priority). The trade prints
+//!   at the resting order's price: the maker pays `q`, the taker `1 − q`.
+//! - Positions net: YES positive, NO negative. Buying the outcome opposite to a position
+//!   closes it: each closed pair releases $1, and the difference to the closed cost basis
+//!   is realized P&L.
+//! - Taker fee per fill: `ceil(0.07 × C × P × (1 − P))` rounded up to the cent
+//!   (Kalshi fee schedule, general markets); makers pay nothing.
+//! - Collateral: buying at leg price `x` costs `x × count`; the part of an order that
+//!   would close an existing (not already claimed) opposite position needs none. A resting
+//!   order reserves its cost from the available balance until it fills or is cancelled.
+//!   The closing part is judged when the order is placed; if that position is closed by
+//!   another order first, the later fill opens a position without reserved collateral
+//!   (the balance can then dip below zero; Kalshi would cancel such an order).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use shared::book::{BookLevels, OrderBook};
+use shared::ids::{BookSide, MarketTicker, OrderId, Side, TradeId};
+use shared::num::{Count, Dollars};
+use shared::rest::OrderStatus;
+use shared::rest::{
+    CancelOrderV2Response, CreateOrderV2Request, CreateOrderV2Response, Market,
+    SelfTradePrevention, TimeInForce,
+};
+use shared::ws::{FillMsg, MarketPositionMsg, TickerMsg, TradeMsg, UserOrderMsg};
+
+use super::markets::MarketSeed;
+use super::wire::{rfc3339_ms, SimMarketPositionMsg, SimUserOrderMsg};
+
+/// Public trades kept per market for `GET /markets/trades`.
+const TRADES_KEPT_PER_MARKET: usize = 2_000;
+
+/// An account's index in the engine.
+pub type AccountId = u32;
+
+/// Why an order was refused. Each variant names its HTTP status and Kalshi error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrderError {
+    /// 404 `market_not_found`.
+    #[error("market {0} not found")]
+    MarketNotFound(MarketTicker),
+    /// 400 `market_closed`: the market is not open for trading.
+    #[error("market {0} is not open for trading")]
+    MarketClosed(MarketTicker),
+    /// 400 `invalid_parameters`: a field is out of range or inconsistent.
+    #[error("invalid order: {0}")]
+    Invalid(&'static str),
+    /// 400 `insufficient_balance`: the order's cost exceeds the available balance.
+    #[error("insufficient balance: order needs {need}, available {available}")]
+    InsufficientBalance {
+        /// Cost of the order (plus the taker fee if it crosses), dollars.
+        need: Dollars,
+        /// Available balance, dollars.
+        available: Dollars,
+    },
+    /// 409 `post_only_cross`: a post-only order would take liquidity.
+    #[error("post-only order would cross the book")]
+    PostOnlyCross,
+    /// 404 `not_found`: no such order, not the caller's, or no longer resting.
+    #[error("order not found")]
+    OrderNotFound,
+}
+
+/// Whether an account is a registered API key (a desk user) or a simulated participant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccountKind {
+    /// A registered key: balance checked, orders and fills kept for the API.
+    Registered,
+    /// A simulated participant: unlimited balance, finished orders forgotten.
+    Participant,
+}
+
+/// One market position of one account.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Position {
+    /// Net contracts: YES positive, NO negative.
+    pub net: Count,
+    /// Cost basis of the open position, dollars.
+    pub cost: Dollars,
+    /// Realized P&L (fees excluded), dollars.
+    pub realized_pnl: Dollars,
+    /// Fees paid, dollars.
+    pub fees: Dollars,
+    /// Dollars traded (leg price × count, both directions).
+    pub traded: Dollars,
+    /// Contracts traded.
+    pub volume: Count,
+    /// Contracts of resting orders [yes, no] counted as closing this position.
+    close_claimed: [Count; 2],
+    /// Last change, Unix ms.
+    pub updated_ms: i64,
+}
+
+/// An account.
+#[derive(Clone, Debug)]
+pub struct Account {
+    /// Kind.
+    pub kind: AccountKind,
+    /// API key id, for registered accounts.
+    pub key_id: Option<String>,
+    /// User id (UUID) shown in private frames.
+    pub user_id: String,
+    /// Cash, dollars (available = cash − reserved).
+    pub cash: Dollars,
+    /// Collateral held by resting orders, dollars.
+    pub reserved: Dollars,
+    /// Positions by market.
+    pub positions: BTreeMap<MarketTicker, Position>,
+    /// Fills, oldest first (registered accounts only).
+    pub fills: Vec<FillRec>,
+    /// Order keys, oldest first (registered accounts only).
+    pub orders: Vec<u64>,
+    /// CreateOrderV2 requests accepted.
+    pub orders_received: usize,
+    /// Last balance change, Unix ms.
+    pub updated_ms: i64,
+}
+
+impl Account {
+    /// Cash not held by resting orders.
+    pub fn available(&self) -> Dollars {
+        self.cash - self.reserved
+    }
+}
+
+/// One fill of a registered account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FillRec {
+    /// Fill id (UUID).
+    pub fill_id: String,
+    /// The wire form (also what `fill` frames carry).
+    pub msg: FillMsg,
+}
+
+/// An order.
+#[derive(Clone, Debug)]
+pub struct OrderRec {
+    /// Engine key (time priority).
+    pub key: u64,
+    /// Exchange id.
+    pub id: OrderId,
+    /// Owner.
+    pub account: AccountId,
+    /// Client order id.
+    pub client_order_id: Option<String>,
+    /// Market.
+    pub ticker: MarketTicker,
+    /// Book side.
+    pub book_side: BookSide,
+    /// YES price, dollars.
+    pub yes_price: Dollars,
+    /// Placed.
+    pub initial: Count,
+    /// Resting (or, during placement, still to match).
+    pub remaining: Count,
+    /// Filled.
+    pub filled: Count,
+    /// Status.
+    pub status: OrderStatus,
+    /// Self-trade prevention.
+    pub stp: SelfTradePrevention,
+    /// Cost of taker fills, dollars.
+    pub taker_fill_cost: Dollars,
+    /// Cost of maker fills, dollars.
+    pub maker_fill_cost: Dollars,
+    /// Taker fees, dollars.
+    pub taker_fees: Dollars,
+    /// Collateral still reserved, dollars.
+    reserved: Dollars,
+    /// Contracts of the remainder that close a position (no collateral).
+    close_left: Count,
+    /// Created, Unix ms.
+    pub created_ms: i64,
+    /// Last change, Unix ms.
+    pub updated_ms: i64,
+    /// Expiry, Unix ms.
+    pub expiration_ms: Option<i64>,
+    /// Why it last changed (`Trade`, `Cancel`, …).
+    pub last_update_reason: &'static str,
+}
+
+impl OrderRec {
+    /// The outcome this order buys.
+    pub fn outcome(&self) -> Side {
+        self.book_side.outcome()
+    }
+    /// Price in the order's own leg: YES price for bids, NO price for asks.
+    pub fn leg_price(&self) -> Dollars {
+        leg_price(self.book_side.outcome(), self.yes_price)
+    }
+}
+
+fn leg_price(outcome: Side, yes_price: Dollars) -> Dollars {
+    match outcome {
+        Side::Yes => yes_price,
+        Side::No => yes_price.complement(),
+    }
+}
+
+fn side_index(side: Side) -> usize {
+    match side {
+        Side::Yes => 0,
+        Side::No => 1,
+    }
+}
+
+/// A public trade.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TradeRec {
+    /// Global sequence (pagination cursor).
+    pub seq: u64,
+    /// Trade id (UUID).
+    pub trade_id: TradeId,
+    /// Market.
+    pub ticker: MarketTicker,
+    /// YES price, dollars.
+    pub yes_price: Dollars,
+    /// Contracts.
+    pub count: Count,
+    /// Outcome the taker bought.
+    pub taker_outcome: Side,
+    /// Executed, Unix ms.
+    pub ts_ms: i64,
+}
+
+impl TradeRec {
+    /// The `trade` channel message.
+    pub fn msg(&self) -> TradeMsg {
+        TradeMsg {
+            trade_id: self.trade_id.clone(),
+            market_ticker: self.ticker.clone(),
+            yes_price_dollars: self.yes_price,
+            no_price_dollars: self.yes_price.complement(),
+            count_fp: self.count,
+            taker_side: Some(self.taker_outcome),
+            taker_outcome_side: Some(self.taker_outcome),
+            taker_book_side: Some(BookSide::for_outcome(self.taker_outcome)),
+            is_block_trade: Some(false),
+            ts: Some(self.ts_ms.div_euclid(1000)),
+            ts_ms: Some(self.ts_ms),
+        }
+    }
+}
+
+/// What the ticker channel reports; a change of any field emits a ticker frame.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct TickerKey {
+    bid: Option<(Dollars, Count)>,
+    ask: Option<(Dollars, Count)>,
+    last: Option<Dollars>,
+    volume: Count,
+    open_interest: Count,
+}
+
+/// One market's live state.
+#[derive(Clone, Debug)]
+pub struct MarketState {
+    /// Static fields.
+    pub info: Market,
+    /// Market UUID (`market_id` in frames).
+    pub market_id: String,
+    /// Series ticker.
+    pub series: String,
+    /// Uniform price tick, dollars.
+    pub tick: Dollars,
+    /// Aggregate levels (what snapshots and deltas describe).
+    pub book: OrderBook,
+    /// FIFO queues of order keys per level: [YES bids, NO bids].
+    queues: [BTreeMap<Dollars, VecDeque<u64>>; 2],
+    /// Last trade YES price.
+    pub last_price: Option<Dollars>,
+    /// Last trade size.
+    pub last_trade_size: Count,
+    /// Contracts traded.
+    pub volume: Count,
+    /// YES notional traded, dollars.
+    pub volume_notional: Dollars,
+    /// Open interest (YES contracts outstanding).
+    pub open_interest: Count,
+    /// Recent trades, oldest first.
+    pub trades: VecDeque<TradeRec>,
+    last_ticker: TickerKey,
+}
+
+impl MarketState {
+    /// Resting order keys on one ladder, best level first, FIFO within a level.
+    pub fn resting_keys(&self, side: Side) -> impl Iterator<Item = u64> + '_ {
+        self.queues[side_index(side)]
+            .iter()
+            .rev()
+            .flat_map(|(_, q)| q.iter().copied())
+    }
+    /// Number of price levels on one ladder.
+    pub fn depth(&self, side: Side) -> usize {
+        self.book.ladder(side).len()
+    }
+    /// The market as `GET /markets` serves it, live fields filled in.
+    pub fn served(&self) -> Market {
+        let mut m = self.info.clone();
+        let yes_bid = self.book.best_bid(Side::Yes).map(|(p, _)| p);
+        let no_bid = self.book.best_bid(Side::No).map(|(p, _)| p);
+        m.yes_bid_dollars = Some(yes_bid.unwrap_or(Dollars::ZERO));
+        m.no_bid_dollars = Some(no_bid.unwrap_or(Dollars::ZERO));
+        m.yes_ask_dollars = Some(no_bid.map_or(Dollars::ONE, Dollars::complement));
+        m.no_ask_dollars = Some(yes_bid.map_or(Dollars::ONE, Dollars::complement));
+        m.last_price_dollars = Some(self.last_price.unwrap_or(Dollars::ZERO));
+        m.previous_price_dollars = Some(Dollars::ZERO);
+        m.volume_fp = Some(self.volume);
+        m.volume_24h_fp = Some(self.volume);
+        m.open_interest_fp = Some(self.open_interest);
+        m
+    }
+    fn ticker_key(&self) -> TickerKey {
+        TickerKey {
+            bid: self.book.best_bid(Side::Yes),
+            ask: self.book.best_ask(Side::Yes),
+            last: self.last_price,
+            volume: self.volume,
+            open_interest: self.open_interest,
+        }
+    }
+    /// The `ticker` channel message for now.
+    pub fn ticker_msg(&self, now_ms: i64) -> TickerMsg {
+        let key = self.ticker_key();
+        let oi_notional = self
+            .last_price
+            .unwrap_or(Dollars::ZERO)
+            .times(self.open_interest);
+        TickerMsg {
+            market_ticker: self.info.ticker.clone(),
+            market_id: Some(self.market_id.clone()),
+            price_dollars: Some(self.last_price.unwrap_or(Dollars::ZERO)),
+            yes_bid_dollars: Some(key.bid.map_or(Dollars::ZERO, |(p, _)| p)),
+            yes_ask_dollars: Some(key.ask.map_or(Dollars::ONE, |(p, _)| p)),
+            volume_fp: Some(self.volume),
+            open_interest_fp: Some(self.open_interest),
+            dollar_volume: Some(self.volume_notional.raw() / Dollars::ONE.raw()),
+            dollar_open_interest: Some(oi_notional.raw() / Dollars::ONE.raw()),
+            yes_bid_size_fp: Some(key.bid.map_or(Count::ZERO, |(_, c)| c)),
+            yes_ask_size_fp: Some(key.ask.map_or(Count::ZERO, |(_, c)| c)),
+            last_trade_size_fp: Some(self.last_trade_size),
+            ts: Some(now_ms.div_euclid(1000)),
+            ts_ms: Some(now_ms),
+        }
+    }
+}
+
+/// Something subscribers may need to hear about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// A level changed.
+    Delta {
+        /// Market.
+        ticker: MarketTicker,
+        /// Market UUID.
+        market_id: String,
+        /// Ladder.
+        side: Side,
+        /// Level price (that ladder's leg), dollars.
+        price: Dollars,
+        /// Signed change.
+        delta: Count,
+        /// Account whose order caused it.
+        owner: AccountId,
+        /// That order's client order id.
+        client_order_id: Option<String>,
+        /// When, Unix ms.
+        ts_ms: i64,
+    },
+    /// A public trade.
+    Trade(TradeRec),
+    /// Best prices / last / volume changed.
+    Ticker(TickerMsg),
+    /// A fill of a registered account.
+    Fill {
+        /// Whose.
+        account: AccountId,
+        /// The frame body.
+        msg: FillMsg,
+    },
+    /// An order of a registered account was created or changed.
+    UserOrder {
+        /// Whose.
+        account: AccountId,
+        /// The frame body.
+        msg: Box<SimUserOrderMsg>,
+    },
+    /// A position of a registered account changed.
+    Position {
+        /// Whose.
+        account: AccountId,
+        /// The frame body.
+        msg: SimMarketPositionMsg,
+    },
+}
+
+/// Kalshi's taker fee for `count` contracts at YES price `price`:
+/// `ceil(0.07 × C × P × (1 − P))` rounded up to the next cent, exact integer math.
+pub fn taker_fee(count: Count, price: Dollars) -> Dollars {
+    // 0.07 × (c/100) × (p/1e6) × ((1e6 − p)/1e6) dollars, in cents:
+    // 7 × c × p × (1e6 − p) / 1e14.
+    let c = i128::from(count.raw().max(0));
+    let p = i128::from(price.raw().clamp(0, Dollars::ONE.raw()));
+    let numerator = 7 * c * p * (i128::from(Dollars::ONE.raw()) - p);
+    let denominator: i128 = 100_000_000_000_000;
+    let cents = (numerator + denominator - 1) / denominator;
+    Dollars::from_cents(i64::try_from(cents).unwrap_or(i64::MAX / 10_000))
+}
+
+/// The exchange state. See the module docs for the model.
+#[derive(Debug)]
+pub struct Engine {
+    markets: BTreeMap<MarketTicker, MarketState>,
+    orders: HashMap<u64, OrderRec>,
+    by_id: HashMap<OrderId, u64>,
+    accounts: Vec<Account>,
+    next_key: u64,
+    next_trade_seq: u64,
+    events: Vec<Event>,
+}
+
+impl Engine {
+    /// An engine with these markets (empty books) and no accounts.
+    pub fn new(seeds: &[MarketSeed]) -> Engine {
+        let markets = seeds
+            .iter()
+            .map(|s| {
+                let state = MarketState {
+                    info: s.market.clone(),
+                    market_id: uuid::Uuid::new_v4().to_string(),
+                    series: s.series.clone(),
+                    tick: s.tick,
+                    book: OrderBook::new(),
+                    queues: [BTreeMap::new(), BTreeMap::new()],
+                    last_price: None,
+                    last_trade_size: Count::ZERO,
+                    volume: Count::ZERO,
+                    volume_notional: Dollars::ZERO,
+                    open_interest: Count::ZERO,
+                    trades: VecDeque::new(),
+                    last_ticker: TickerKey::default(),
+                };
+                (s.market.ticker.clone(), state)
+            })
+            .collect();
+        Engine {
+            markets,
+            orders: HashMap::new(),
+            by_id: HashMap::new(),
+            accounts: Vec::new(),
+            next_key: 1,
+            next_trade_seq: 1,
+            events: Vec::new(),
+        }
+    }
+
+    /// Adds an account; returns its id.
+    pub fn add_account(
+        &mut self,
+        kind: AccountKind,
+        key_id: Option<String>,
+        cash: Dollars,
+    ) -> AccountId {
+        let id = AccountId::try_from(self.accounts.len()).unwrap_or(AccountId::MAX);
+        self.accounts.push(Account {
+            kind,
+            key_id,
+            user_id: uuid::Uuid::new_v4().to_string(),
+            cash,
+            reserved: Dollars::ZERO,
+            positions: BTreeMap::new(),
+            fills: Vec::new(),
+            orders: Vec::new(),
+            orders_received: 0,
+            updated_ms: 0,
+        });
+        id
+    }
+
+    /// The events produced since the last call, in order.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// All markets, by ticker.
+    pub fn markets(&self) -> &BTreeMap<MarketTicker, MarketState> {
+        &self.markets
+    }
+    /// One market.
+    pub fn market(&self, ticker: &MarketTicker) -> Option<&MarketState> {
+        self.markets.get(ticker)
+    }
+    /// One account.
+    pub fn account(&self, id: AccountId) -> Option<&Account> {
+        self.accounts.get(id as usize)
+    }
+    /// An order by engine key.
+    pub fn order(&self, key: u64) -> Option<&OrderRec> {
+        self.orders.get(&key)
+    }
+    /// An order by exchange id.
+    pub fn order_by_id(&self, id: &OrderId) -> Option<&OrderRec> {
+        self.by_id.get(id).and_then(|k| self.orders.get(k))
+    }
+    /// Aggregate book levels of one market.
+    pub fn levels(&self, ticker: &MarketTicker) -> Option<BookLevels> {
+        self.markets.get(ticker).map(|m| m.book.levels())
+    }
+
+    /// Places a Create Order V2 request for `account` at engine time `now_ms`.
+    ///
+    /// # Errors
+    /// [`OrderError`] when the request is refused; nothing changes then.
+    pub fn place(
+        &mut self,
+        account: AccountId,
+        req: &CreateOrderV2Request,
+        now_ms: i64,
+    ) -> Result<CreateOrderV2Response, OrderError> {
+        let kind = self
+            .accounts
+            .get(account as usize)
+            .map(|a| a.kind)
+            .ok_or(OrderError::Invalid("unknown account"))?;
+        let market = self
+            .markets
+            .get(&req.ticker)
+            .ok_or_else(|| OrderError::MarketNotFound(req.ticker.clone()))?;
+        if !market.info.status.is_tradable() {
+            return Err(OrderError::MarketClosed(req.ticker.clone()));
+        }
+        if !req.price.is_valid_price() {
+            return Err(OrderError::Invalid(
+                "price must be strictly between 0 and 1",
+            ));
+        }
+        if !market.info.is_valid_price(req.price) {
+            return Err(OrderError::Invalid("price is not on the market's tick"));
+        }
+        if req.count.raw() <= 0 {
+            return Err(OrderError::Invalid("count must be positive"));
+        }
+        if req.count > Count::from_int(1_000_000) {
+            return Err(OrderError::Invalid("count too large"));
+        }
+        if req.subaccount.unwrap_or(0) != 0 {
+            return Err(OrderError::Invalid("subaccounts are not supported"));
+        }
+        let reduce_only = req.reduce_only.unwrap_or(false);
+        if reduce_only && req.time_in_force != TimeInForce::ImmediateOrCancel {
+            return Err(OrderError::Invalid(
+                "reduce_only requires time_in_force immediate_or_cancel",
+            ));
+        }
+        let post_only = req.post_only.unwrap_or(false);
+        if post_only && req.time_in_force != TimeInForce::GoodTillCanceled {
+            return Err(OrderError::Invalid(
+                "post_only requires time_in_force good_till_canceled",
+            ));
+        }
+        let expiration_ms = match req.expiration_time {
+            None => None,
+            Some(_) if req.time_in_force != TimeInForce::GoodTillCanceled => {
+                return Err(OrderError::Invalid(
+                    "expiration_time requires time_in_force good_till_canceled",
+                ))
+            }
+            Some(secs) if secs.saturating_mul(1000) <= now_ms => {
+                return Err(OrderError::Invalid("expiration_time is in the past"))
+            }
+            Some(secs) => Some(secs.saturating_mul(1000)),
+        };
+        if req.client_order_id.as_ref().is_some_and(|c| c.len() > 64) {
+            return Err(OrderError::Invalid(
+                "client_order_id longer than 64 characters",
+            ));
+        }
+
+        let outcome = req.side.outcome();
+        let x = leg_price(outcome, req.price);
+        let crosses = market
+            .book
+            .best_bid(outcome.opposite())
+            .is_some_and(|(q, _)| q + x >= Dollars::ONE);
+        if post_only && crosses {
+            return Err(OrderError::PostOnlyCross);
+        }
+
+        let mut count = req.count;
+        if reduce_only {
+            let net = self.position(account, &req.ticker).net;
+            let closable = match outcome {
+                Side::Yes => (-net).raw().max(0),
+                Side::No => net.raw().max(0),
+            };
+            count = count.min(Count::from_raw(closable));
+        }
+
+        if kind == AccountKind::Registered {
+            let (closable, _) = self.closable(account, &req.ticker, outcome, count);
+            let mut need = x.times(count - closable);
+            if crosses {
+                need += taker_fee(count, req.price);
+            }
+            let available = self.accounts[account as usize].available();
+            if need > available {
+                return Err(OrderError::InsufficientBalance { need, available });
+            }
+        }
+
+        // Accepted.
+        let key = self.next_key;
+        self.next_key += 1;
+        let id = OrderId(uuid::Uuid::new_v4().to_string());
+        let order = OrderRec {
+            key,
+            id: id.clone(),
+            account,
+            client_order_id: req.client_order_id.clone(),
+            ticker: req.ticker.clone(),
+            book_side: req.side,
+            yes_price: req.price,
+            initial: req.count,
+            remaining: count,
+            filled: Count::ZERO,
+            status: OrderStatus::Resting,
+            stp: req.self_trade_prevention_type,
+            taker_fill_cost: Dollars::ZERO,
+            maker_fill_cost: Dollars::ZERO,
+            taker_fees: Dollars::ZERO,
+            reserved: Dollars::ZERO,
+            close_left: Count::ZERO,
+            created_ms: now_ms,
+            updated_ms: now_ms,
+            expiration_ms,
+            last_update_reason: "Created",
+        };
+        self.orders.insert(key, order);
+        self.by_id.insert(id.clone(), key);
+        if let Some(a) = self.accounts.get_mut(account as usize) {
+            a.orders_received += 1;
+            if kind == AccountKind::Registered {
+                a.orders.push(key);
+            }
+        }
+
+        let fok_ok = req.time_in_force != TimeInForce::FillOrKill || self.fillable(key) >= count;
+        let mut stopped = !fok_ok;
+        let mut filled_cost = Dollars::ZERO;
+        let mut fees = Dollars::ZERO;
+        while !stopped {
+            let Some(o) = self.orders.get(&key) else {
+                break;
+            };
+            if o.remaining.raw() <= 0 {
+                break;
+            }
+            let remaining = o.remaining;
+            let Some(market) = self.markets.get(&req.ticker) else {
+                break;
+            };
+            let opp = outcome.opposite();
+            let Some((&q, queue)) = market.queues[side_index(opp)].iter().next_back() else {
+                break;
+            };
+            if q + x < Dollars::ONE {
+                break;
+            }
+            let Some(&maker_key) = queue.front() else {
+                break;
+            };
+            let Some(maker) = self.orders.get(&maker_key) else {
+                break;
+            };
+            if maker.account == account {
+                match req.self_trade_prevention_type {
+                    SelfTradePrevention::TakerAtCross => {
+                        stopped = true;
+                        continue;
+                    }
+                    SelfTradePrevention::Maker => {
+                        self.cancel_key(maker_key, now_ms, "SelfTradePrevention");
+                        continue;
+                    }
+                }
+            }
+            let f = remaining.min(maker.remaining);
+            let (cost, fee) = self.execute(key, maker_key, f, q, now_ms);
+            filled_cost += cost;
+            fees += fee;
+        }
+
+        // Rest or cancel the remainder.
+        let rest = !stopped && req.time_in_force == TimeInForce::GoodTillCanceled;
+        let Some(o) = self.orders.get(&key) else {
+            return Err(OrderError::OrderNotFound);
+        };
+        let remaining = o.remaining;
+        let filled = o.filled;
+        let client_order_id = o.client_order_id.clone();
+        if remaining.raw() > 0 {
+            if rest {
+                self.rest(key, now_ms);
+            } else if let Some(o) = self.orders.get_mut(&key) {
+                o.remaining = Count::ZERO;
+                o.status = OrderStatus::Canceled;
+                o.updated_ms = now_ms;
+                o.last_update_reason = "Canceled";
+            }
+        } else if let Some(o) = self.orders.get_mut(&key) {
+            o.status = if o.filled == o.initial {
+                OrderStatus::Executed
+            } else {
+                OrderStatus::Canceled
+            };
+        }
+        if reduce_only && count < req.count {
+            if let Some(o) = self.orders.get_mut(&key) {
+                if o.status == OrderStatus::Executed {
+                    o.status = OrderStatus::Canceled;
+                }
+            }
+        }
+        self.emit_user_order(key);
+        self.emit_ticker_if_changed(&req.ticker, now_ms);
+        let remaining_after = self.orders.get(&key).map_or(Count::ZERO, |o| o.remaining);
+        self.forget_if_done(key);
+
+        let (average_fill_price, average_fee_paid) = if filled.raw() > 0 {
+            let per = |total: Dollars| {
+                Dollars::from_raw(
+                    ((i128::from(total.raw()) * 100) / i128::from(filled.raw())) as i64,
+                )
+            };
+            (Some(per(filled_cost)), Some(per(fees)))
+        } else {
+            (None, None)
+        };
+        Ok(CreateOrderV2Response {
+            order_id: id,
+            client_order_id,
+            fill_count: filled,
+            remaining_count: remaining_after,
+            average_fill_price,
+            average_fee_paid,
+            ts_ms: now_ms,
+        })
+    }
+
+    /// Cancels `account`'s resting order `id` (CancelOrderV2).
+    ///
+    /// # Errors
+    /// [`OrderError::OrderNotFound`] when the order is unknown, someone else's or not resting.
+    pub fn cancel(
+        &mut self,
+        account: AccountId,
+        id: &OrderId,
+        now_ms: i64,
+    ) -> Result<CancelOrderV2Response, OrderError> {
+        let key = *self.by_id.get(id).ok_or(OrderError::OrderNotFound)?;
+        let order = self.orders.get(&key).ok_or(OrderError::OrderNotFound)?;
+        if order.account != account || order.status != OrderStatus::Resting {
+            return Err(OrderError::OrderNotFound);
+        }
+        let client_order_id = order.client_order_id.clone();
+        let ticker = order.ticker.clone();
+        let reduced_by = self.cancel_key(key, now_ms, "Canceled");
+        self.emit_ticker_if_changed(&ticker, now_ms);
+        self.forget_if_done(key);
+        Ok(CancelOrderV2Response {
+            order_id: id.clone(),
+            client_order_id,
+            reduced_by,
+            ts_ms: now_ms,
+        })
+    }
+
+    /// Cancels resting orders whose `expiration_time` has passed; returns how many.
+    pub fn expire(&mut self, now_ms: i64) -> usize {
+        let due: Vec<u64> = self
+            .orders
+            .values()
+            .filter(|o| {
+                o.status == OrderStatus::Resting && o.expiration_ms.is_some_and(|e| e <= now_ms)
+            })
+            .map(|o| o.key)
+            .collect();
+        for &key in &due {
+            let ticker = self.orders.get(&key).map(|o| o.ticker.clone());
+            self.cancel_key(key, now_ms, "Expired");
+            if let Some(t) = ticker {
+                self.emit_ticker_if_changed(&t, now_ms);
+            }
+            self.forget_if_done(key);
+        }
+        due.len()
+    }
+
+    /// A position (default when none).
+    pub fn position(&self, account: AccountId, ticker: &MarketTicker) -> Position {
+        self.accounts
+            .get(account as usize)
+            .and_then(|a| a.positions.get(ticker))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The `market_position` message for a position.
+    pub fn position_msg(&self, account: AccountId, ticker: &MarketTicker) -> SimMarketPositionMsg {
+        let p = self.position(account, ticker);
+        SimMarketPositionMsg {
+            base: MarketPositionMsg {
+                user_id: self
+                    .accounts
+                    .get(account as usize)
+                    .map(|a| a.user_id.clone()),
+                market_ticker: ticker.clone(),
+                position_fp: p.net,
+                position_cost_dollars: Some(p.cost),
+                realized_pnl_dollars: Some(p.realized_pnl),
+                fees_paid_dollars: Some(p.fees),
+                volume_fp: Some(p.volume),
+                subaccount: None,
+            },
+            position_fee_cost_dollars: p.fees,
+        }
+    }
+
+    /// The `user_order` message for an order.
+    pub fn user_order_msg(&self, key: u64) -> Option<SimUserOrderMsg> {
+        let o = self.orders.get(&key)?;
+        let outcome = o.outcome();
+        Some(SimUserOrderMsg {
+            base: UserOrderMsg {
+                order_id: o.id.clone(),
+                user_id: self
+                    .accounts
+                    .get(o.account as usize)
+                    .map(|a| a.user_id.clone()),
+                ticker: o.ticker.clone(),
+                status: o.status,
+                outcome_side: Some(outcome),
+                book_side: Some(o.book_side),
+                side: Some(outcome),
+                yes_price_dollars: o.yes_price,
+                fill_count_fp: o.filled,
+                remaining_count_fp: o.remaining,
+                initial_count_fp: o.initial,
+                client_order_id: Some(o.client_order_id.clone().unwrap_or_default()),
+                order_group_id: None,
+                created_ts_ms: Some(o.created_ms),
+                last_updated_ts_ms: Some(o.updated_ms),
+                last_update_reason: Some(o.last_update_reason.to_owned()),
+                subaccount_number: Some(0),
+            },
+            exchange_index: 0,
+            is_yes: outcome == Side::Yes,
+            taker_fill_cost_dollars: o.taker_fill_cost,
+            maker_fill_cost_dollars: o.maker_fill_cost,
+            taker_fees_dollars: o.taker_fees,
+            maker_fees_dollars: Dollars::ZERO,
+            created_time: rfc3339_ms(o.created_ms),
+            self_trade_prevention_type: o.stp,
+        })
+    }
+
+    // ----- internals -------------------------------------------------------------------
+
+    /// Contracts of a new order for `outcome` that would close an unclaimed opposite
+    /// position, and that position's size.
+    fn closable(
+        &self,
+        account: AccountId,
+        ticker: &MarketTicker,
+        outcome: Side,
+        count: Count,
+    ) -> (Count, Count) {
+        let p = self.position(account, ticker);
+        let opposite = match outcome {
+            Side::Yes => (-p.net).raw().max(0),
+            Side::No => p.net.raw().max(0),
+        };
+        let free = (opposite - p.close_claimed[side_index(outcome)].raw()).max(0);
+        (count.min(Count::from_raw(free)), Count::from_raw(opposite))
+    }
+
+    /// Contracts the taker order `key` could fill right now (for fill-or-kill), honouring
+    /// its self-trade prevention.
+    fn fillable(&self, key: u64) -> Count {
+        let Some(o) = self.orders.get(&key) else {
+            return Count::ZERO;
+        };
+        let Some(m) = self.markets.get(&o.ticker) else {
+            return Count::ZERO;
+        };
+        let x = o.leg_price();
+        let opp = o.outcome().opposite();
+        let mut total = Count::ZERO;
+        for (&q, queue) in m.queues[side_index(opp)].iter().rev() {
+            if q + x < Dollars::ONE {
+                break;
+            }
+            for k in queue {
+                let Some(r) = self.orders.get(k) else {
+                    continue;
+                };
+                if r.account == o.account {
+                    match o.stp {
+                        SelfTradePrevention::TakerAtCross => return total,
+                        SelfTradePrevention::Maker => continue,
+                    }
+                }
+                total += r.remaining;
+                if total >= o.remaining {
+                    return total;
+                }
+            }
+        }
+        total
+    }
+
+    /// Matches `f` contracts between taker `taker_key` and the maker at the front of level
+    /// `q` (maker's leg price). Returns the YES notional of the fill and the taker's fee.
+    fn execute(
+        &mut self,
+        taker_key: u64,
+        maker_key: u64,
+        f: Count,
+        q: Dollars,
+        now_ms: i64,
+    ) -> (Dollars, Dollars) {
+        let (Some(maker), Some(taker)) = (
+            self.orders.get(&maker_key).cloned(),
+            self.orders.get(&taker_key).cloned(),
+        ) else {
+            return (Dollars::ZERO, Dollars::ZERO);
+        };
+        let maker_side = maker.outcome();
+        let taker_side = taker.outcome();
+        let yes_price = match maker_side {
+            Side::Yes => q,
+            Side::No => q.complement(),
+        };
+        let taker_leg = q.complement();
+        let fee = taker_fee(f, yes_price);
+        let ticker = maker.ticker.clone();
+
+        // Maker order and its level.
+        if let Some(m) = self.orders.get_mut(&maker_key) {
+            m.remaining -= f;
+            m.filled += f;
+            m.maker_fill_cost += q.times(f);
+            m.updated_ms = now_ms;
+            m.last_update_reason = "Trade";
+            if m.remaining.raw() <= 0 {
+                m.status = OrderStatus::Executed;
+            }
+        }
+        let maker_done = self
+            .orders
+            .get(&maker_key)
+            .is_some_and(|m| m.remaining.raw() <= 0);
+        if let Some(market) = self.markets.get_mut(&ticker) {
+            let _ = market.book.apply_delta(maker_side, q, -f);
+            if maker_done {
+                let ladder = &mut market.queues[side_index(maker_side)];
+                if let Some(queue) = ladder.get_mut(&q) {
+                    queue.retain(|k| *k != maker_key);
+                    if queue.is_empty() {
+                        ladder.remove(&q);
+                    }
+                }
+            }
+            self.events.push(Event::Delta {
+                ticker: ticker.clone(),
+                market_id: market.market_id.clone(),
+                side: maker_side,
+                price: q,
+                delta: -f,
+                owner: maker.account,
+                client_order_id: maker.client_order_id.clone(),
+                ts_ms: now_ms,
+            });
+        }
+        self.release(maker_key, f);
+
+        // Taker order.
+        if let Some(t) = self.orders.get_mut(&taker_key) {
+            t.remaining -= f;
+            t.filled += f;
+            t.taker_fill_cost += taker_leg.times(f);
+            t.taker_fees += fee;
+            t.updated_ms = now_ms;
+            t.last_update_reason = "Trade";
+        }
+
+        // Money and positions.
+        let maker_post = self.apply_fill(
+            maker.account,
+            &ticker,
+            maker_side,
+            q,
+            f,
+            Dollars::ZERO,
+            now_ms,
+        );
+        let taker_post = self.apply_fill(
+            taker.account,
+            &ticker,
+            taker_side,
+            taker_leg,
+            f,
+            fee,
+            now_ms,
+        );
+
+        // Trade.
+        let trade = TradeRec {
+            seq: self.next_trade_seq,
+            trade_id: TradeId(uuid::Uuid::new_v4().to_string()),
+            ticker: ticker.clone(),
+            yes_price,
+            count: f,
+            taker_outcome: taker_side,
+            ts_ms: now_ms,
+        };
+        self.next_trade_seq += 1;
+        if let Some(market) = self.markets.get_mut(&ticker) {
+            market.last_price = Some(yes_price);
+            market.last_trade_size = f;
+            market.volume += f;
+            market.volume_notional += yes_price.times(f);
+            market.trades.push_back(trade.clone());
+            while market.trades.len() > TRADES_KEPT_PER_MARKET {
+                market.trades.pop_front();
+            }
+        }
+        self.events.push(Event::Trade(trade.clone()));
+
+        for (order, is_taker, fee, post) in [
+            (&maker, false, Dollars::ZERO, maker_post),
+            (&taker, true, fee, taker_post),
+        ] {
+            if self.accounts.get(order.account as usize).map(|a| a.kind)
+                != Some(AccountKind::Registered)
+            {
+                continue;
+            }
+            let outcome = order.outcome();
+            let msg = FillMsg {
+                trade_id: trade.trade_id.clone(),
+                order_id: order.id.clone(),
+                market_ticker: ticker.clone(),
+                is_taker,
+                yes_price_dollars: yes_price,
+                count_fp: f,
+                fee_cost: Some(fee),
+                outcome_side: Some(outcome),
+                book_side: Some(order.book_side),
+                side: Some(outcome),
+                action: Some("buy".to_owned()),
+                post_position_fp: Some(post),
+                client_order_id: order.client_order_id.clone(),
+                exchange_index: Some(0),
+                subaccount: None,
+                ts: Some(now_ms.div_euclid(1000)),
+                ts_ms: Some(now_ms),
+            };
+            if let Some(a) = self.accounts.get_mut(order.account as usize) {
+                a.fills.push(FillRec {
+                    fill_id: uuid::Uuid::new_v4().to_string(),
+                    msg: msg.clone(),
+                });
+            }
+            self.events.push(Event::Fill {
+                account: order.account,
+                msg,
+            });
+            let pos = self.position_msg(order.account, &ticker);
+            self.events.push(Event::Position {
+                account: order.account,
+                msg: pos,
+            });
+        }
+        self.emit_user_order(maker_key);
+        self.forget_if_done(maker_key);
+        (yes_price.times(f), fee)
+    }
+
+    /// Books a fill of `f` contracts of `outcome` at leg price `x` for `account`; returns
+    /// the net position after.
+    #[allow(clippy::too_many_arguments)]
+    fn apply_fill(
+        &mut self,
+        account: AccountId,
+        ticker: &MarketTicker,
+        outcome: Side,
+        x: Dollars,
+        f: Count,
+        fee: Dollars,
+        now_ms: i64,
+    ) -> Count {
+        let Some(a) = self.accounts.get_mut(account as usize) else {
+            return Count::ZERO;
+        };
+        let p = a.positions.entry(ticker.clone()).or_default();
+        let old = p.net;
+        let opposite = match outcome {
+            Side::Yes => Count::from_raw((-old).raw().max(0)),
+            Side::No => Count::from_raw(old.raw().max(0)),
+        };
+        let k = f.min(opposite);
+        let o = f - k;
+        let mut cash = Dollars::ZERO;
+        if k.raw() > 0 {
+            let removed = if k == opposite {
+                p.cost
+            } else {
+                Dollars::from_raw(
+                    ((i128::from(p.cost.raw()) * i128::from(k.raw())) / i128::from(opposite.raw()))
+                        as i64,
+                )
+            };
+            p.cost -= removed;
+            let proceeds = Dollars::ONE.times(k) - x.times(k);
+            cash += proceeds;
+            p.realized_pnl += proceeds - removed;
+        }
+        if o.raw() > 0 {
+            p.cost += x.times(o);
+            cash -= x.times(o);
+        }
+        cash -= fee;
+        p.fees += fee;
+        p.traded += x.times(f);
+        p.volume += f;
+        p.net = match outcome {
+            Side::Yes => old + f,
+            Side::No => old - f,
+        };
+        p.updated_ms = now_ms;
+        let new = p.net;
+        a.cash += cash;
+        a.updated_ms = now_ms;
+        let oi_delta = Count::from_raw(new.raw().max(0) - old.raw().max(0));
+        if let Some(m) = self.markets.get_mut(ticker) {
+            m.open_interest += oi_delta;
+        }
+        new
+    }
+
+    /// Puts the remainder of order `key` on the book and reserves its collateral.
+    fn rest(&mut self, key: u64, now_ms: i64) {
+        let Some(o) = self.orders.get(&key).cloned() else {
+            return;
+        };
+        let outcome = o.outcome();
+        let x = o.leg_price();
+        if self.accounts.get(o.account as usize).map(|a| a.kind) == Some(AccountKind::Registered) {
+            let (closable, _) = self.closable(o.account, &o.ticker, outcome, o.remaining);
+            let reserve = x.times(o.remaining - closable);
+            if let Some(a) = self.accounts.get_mut(o.account as usize) {
+                a.reserved += reserve;
+                a.positions
+                    .entry(o.ticker.clone())
+                    .or_default()
+                    .close_claimed[side_index(outcome)] += closable;
+            }
+            if let Some(r) = self.orders.get_mut(&key) {
+                r.reserved = reserve;
+                r.close_left = closable;
+            }
+        }
+        if let Some(market) = self.markets.get_mut(&o.ticker) {
+            let _ = market.book.apply_delta(outcome, x, o.remaining);
+            market.queues[side_index(outcome)]
+                .entry(x)
+                .or_default()
+                .push_back(key);
+            self.events.push(Event::Delta {
+                ticker: o.ticker.clone(),
+                market_id: market.market_id.clone(),
+                side: outcome,
+                price: x,
+                delta: o.remaining,
+                owner: o.account,
+                client_order_id: o.client_order_id.clone(),
+                ts_ms: now_ms,
+            });
+        }
+        if let Some(r) = self.orders.get_mut(&key) {
+            r.status = OrderStatus::Resting;
+            r.updated_ms = now_ms;
+        }
+    }
+
+    /// Releases collateral for `f` filled contracts of resting order `key` (closing part
+    /// first), and everything left once the order is done.
+    fn release(&mut self, key: u64, f: Count) {
+        let Some(o) = self.orders.get_mut(&key) else {
+            return;
+        };
+        let outcome = o.outcome();
+        let from_close = f.min(o.close_left);
+        o.close_left -= from_close;
+        let from_open = f - from_close;
+        let mut release = o.leg_price().times(from_open).min(o.reserved);
+        let mut unclaim = from_close;
+        if o.remaining.raw() <= 0 || o.status != OrderStatus::Resting {
+            release = o.reserved;
+            unclaim += o.close_left;
+            o.close_left = Count::ZERO;
+        }
+        o.reserved -= release;
+        let (account, ticker) = (o.account, o.ticker.clone());
+        if let Some(a) = self.accounts.get_mut(account as usize) {
+            a.reserved -= release;
+            if let Some(p) = a.positions.get_mut(&ticker) {
+                let c = &mut p.close_claimed[side_index(outcome)];
+                *c = Count::from_raw((*c - unclaim).raw().max(0));
+            }
+        }
+    }
+
+    /// Removes resting order `key` from its book; returns the contracts removed.
+    fn cancel_key(&mut self, key: u64, now_ms: i64, reason: &'static str) -> Count {
+        let Some(o) = self.orders.get(&key).cloned() else {
+            return Count::ZERO;
+        };
+        if o.status != OrderStatus::Resting {
+            return Count::ZERO;
+        }
+        let outcome = o.outcome();
+        let x = o.leg_price();
+        let removed = o.remaining;
+        if let Some(market) = self.markets.get_mut(&o.ticker) {
+            let ladder = &mut market.queues[side_index(outcome)];
+            let mut on_book = false;
+            if let Some(queue) = ladder.get_mut(&x) {
+                let before = queue.len();
+                queue.retain(|k| *k != key);
+                on_book = queue.len() != before;
+                if queue.is_empty() {
+                    ladder.remove(&x);
+                }
+            }
+            if on_book && removed.raw() > 0 {
+                let _ = market.book.apply_delta(outcome, x, -removed);
+                self.events.push(Event::Delta {
+                    ticker: o.ticker.clone(),
+                    market_id: market.market_id.clone(),
+                    side: outcome,
+                    price: x,
+                    delta: -removed,
+                    owner: o.account,
+                    client_order_id: o.client_order_id.clone(),
+                    ts_ms: now_ms,
+                });
+            }
+        }
+        if let Some(r) = self.orders.get_mut(&key) {
+            r.remaining = Count::ZERO;
+            r.status = OrderStatus::Canceled;
+            r.updated_ms = now_ms;
+            r.last_update_reason = reason;
+        }
+        self.release(key, Count::ZERO);
+        self.emit_user_order(key);
+        removed
+    }
+
+    /// Drops a finished participant order from the maps (registered orders are kept).
+    fn forget_if_done(&mut self, key: u64) {
+        let Some(o) = self.orders.get(&key) else {
+            return;
+        };
+        if o.status == OrderStatus::Resting {
+            return;
+        }
+        if self.accounts.get(o.account as usize).map(|a| a.kind) == Some(AccountKind::Participant) {
+            if let Some(o) = self.orders.remove(&key) {
+                self.by_id.remove(&o.id);
+            }
+        }
+    }
+
+    fn emit_user_order(&mut self, key: u64) {
+        let Some(o) = self.orders.get(&key) else {
+            return;
+        };
+        if self.accounts.get(o.account as usize).map(|a| a.kind) != Some(AccountKind::Registered) {
+            return;
+        }
+        let account = o.account;
+        if let Some(msg) = self.user_order_msg(key) {
+            self.events.push(Event::UserOrder {
+                account,
+                msg: Box::new(msg),
+            });
+        }
+    }
+
+    /// Emits a ticker event when best bid/ask, last, volume or open interest changed.
+    pub fn emit_ticker_if_changed(&mut self, ticker: &MarketTicker, now_ms: i64) {
+        let Some(m) = self.markets.get_mut(ticker) else {
+            return;
+        };
+        let key = m.ticker_key();
+        if key != m.last_ticker {
+            m.last_ticker = key;
+            let msg = m.ticker_msg(now_ms);
+            self.events.push(Event::Ticker(msg));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::rest::{MarketStatus, PriceRange};
+
+    fn d(s: &str) -> Dollars {
+        s.parse().unwrap()
+    }
+    fn c(s: &str) -> Count {
+        s.parse().unwrap()
+    }
+    const T: &str = "KXTEST-1";
+    const NOW: i64 = 1_780_000_000_000;
+
+    fn seed(ticker: &str, step: &str) -> MarketSeed {
+        let market: Market = serde_json::from_value(serde_json::json!({
+            "ticker": ticker, "event_ticker": "KXTEST", "status": "active",
+        }))
+        .unwrap();
+        let mut market = market;
+        market.status = MarketStatus::Active;
+        market.price_ranges = Some(vec![PriceRange {
+            start: Dollars::ZERO,
+            end: Dollars::ONE,
+            step: d(step),
+        }]);
+        MarketSeed {
+            market,
+            series: "KXTEST".into(),
+            tick: d(step),
+            fair: None,
+        }
+    }
+
+    struct Fx {
+        e: Engine,
+        alice: AccountId,
+        bob: AccountId,
+        crowd: AccountId,
+    }
+
+    fn fx() -> Fx {
+        let mut e = Engine::new(&[seed(T, "0.01"), seed("KXTEST-DECI", "0.001")]);
+        let alice = e.add_account(
+            AccountKind::Registered,
+            Some("alice".into()),
+            Dollars::from_int(100),
+        );
+        let bob = e.add_account(
+            AccountKind::Registered,
+            Some("bob".into()),
+            Dollars::from_int(100),
+        );
+        let crowd = e.add_account(AccountKind::Participant, None, Dollars::ZERO);
+        Fx {
+            e,
+            alice,
+            bob,
+            crowd,
+        }
+    }
+
+    fn req(side: BookSide, price: &str, count: &str) -> CreateOrderV2Request {
+        CreateOrderV2Request {
+            ticker: T.into(),
+            client_order_id: Some(format!("c-{price}-{count}")),
+            side,
+            count: c(count),
+            price: d(price),
+            time_in_force: TimeInForce::GoodTillCanceled,
+            self_trade_prevention_type: SelfTradePrevention::TakerAtCross,
+            expiration_time: None,
+            post_only: None,
+            reduce_only: None,
+            cancel_order_on_pause: None,
+            subaccount: None,
+            order_group_id: None,
+        }
+    }
+    fn ioc(mut r: CreateOrderV2Request) -> CreateOrderV2Request {
+        r.time_in_force = TimeInForce::ImmediateOrCancel;
+        r
+    }
+
+    fn levels(e: &Engine) -> BookLevels {
+        e.levels(&T.into()).unwrap()
+    }
+
+    #[test]
+    fn fee_formula_is_exact_and_rounds_up_to_the_cent() {
+        let table = [
+            ("100", "0.50", "1.75"),
+            ("1", "0.50", "0.02"),
+            ("10", "0.10", "0.07"),
+            ("0.01", "0.99", "0.01"),
+            ("500", "0.37", "8.16"),
+        ];
+        for (count, price, fee) in table {
+            assert_eq!(taker_fee(c(count), d(price)), d(fee), "{count} @ {price}");
+        }
+    }
+
+    #[test]
+    fn resting_orders_build_two_ladders() {
+        let mut f = fx();
+        f.e.place(f.crowd, &req(BookSide::Bid, "0.40", "10"), NOW)
+            .unwrap();
+        f.e.place(f.crowd, &req(BookSide::Ask, "0.45", "5"), NOW)
+            .unwrap();
+        let l = levels(&f.e);
+        assert_eq!(l.yes, vec![(d("0.40"), c("10"))]);
+        assert_eq!(
+            l.no,
+            vec![(d("0.55"), c("5"))],
+            "an ask at YES 0.45 is a NO bid at 0.55"
+        );
+    }
+
+    #[test]
+    fn matching_table() {
+        struct Case {
+            name: &'static str,
+            resting: Vec<(BookSide, &'static str, &'static str)>,
+            taker: CreateOrderV2Request,
+            fill: &'static str,
+            remaining: &'static str,
+            avg: Option<&'static str>,
+            yes_after: Vec<(&'static str, &'static str)>,
+            no_after: Vec<(&'static str, &'static str)>,
+        }
+        let cases = vec![
+            Case {
+                name: "no cross rests",
+                resting: vec![(BookSide::Ask, "0.50", "10")],
+                taker: req(BookSide::Bid, "0.49", "5"),
+                fill: "0.00",
+                remaining: "5.00",
+                avg: None,
+                yes_after: vec![("0.49", "5")],
+                no_after: vec![("0.50", "10")],
+            },
+            Case {
+                name: "full cross at the maker's price",
+                resting: vec![(BookSide::Ask, "0.50", "10")],
+                taker: req(BookSide::Bid, "0.55", "4"),
+                fill: "4.00",
+                remaining: "0.00",
+                avg: Some("0.50"),
+                yes_after: vec![],
+                no_after: vec![("0.50", "6")],
+            },
+            Case {
+                name: "partial fill then rest",
+                resting: vec![(BookSide::Ask, "0.50", "3")],
+                taker: req(BookSide::Bid, "0.50", "5"),
+                fill: "3.00",
+                remaining: "2.00",
+                avg: Some("0.50"),
+                yes_after: vec![("0.50", "2")],
+                no_after: vec![],
+            },
+            Case {
+                name: "walks levels best first",
+                resting: vec![
+                    (BookSide::Ask, "0.52", "2"),
+                    (BookSide::Ask, "0.50", "2"),
+                    (BookSide::Ask, "0.51", "2"),
+                ],
+                taker: req(BookSide::Bid, "0.51", "5"),
+                fill: "4.00",
+                remaining: "1.00",
+                avg: Some("0.505"),
+                yes_after: vec![("0.51", "1")],
+                no_after: vec![("0.48", "2")],
+            },
+            Case {
+                name: "ask crosses yes bids",
+                resting: vec![
+                    (BookSide::Bid, "0.60", "1.5"),
+                    (BookSide::Bid, "0.58", "10"),
+                ],
+                taker: ioc(req(BookSide::Ask, "0.59", "5")),
+                fill: "1.50",
+                remaining: "0.00",
+                avg: Some("0.60"),
+                yes_after: vec![("0.58", "10")],
+                no_after: vec![],
+            },
+            Case {
+                name: "IOC remainder is cancelled",
+                resting: vec![(BookSide::Ask, "0.50", "3")],
+                taker: ioc(req(BookSide::Bid, "0.60", "5")),
+                fill: "3.00",
+                remaining: "0.00",
+                avg: Some("0.50"),
+                yes_after: vec![],
+                no_after: vec![],
+            },
+            Case {
+                name: "FOK without enough liquidity does nothing",
+                resting: vec![(BookSide::Ask, "0.50", "3")],
+                taker: {
+                    let mut r = req(BookSide::Bid, "0.60", "5");
+                    r.time_in_force = TimeInForce::FillOrKill;
+                    r
+                },
+                fill: "0.00",
+                remaining: "0.00",
+                avg: None,
+                yes_after: vec![],
+                no_after: vec![("0.50", "3")],
+            },
+        ];
+        for case in cases {
+            let mut f = fx();
+            for (side, p, n) in &case.resting {
+                f.e.place(f.crowd, &req(*side, p, n), NOW).unwrap();
+            }
+            let r = f.e.place(f.alice, &case.taker, NOW).unwrap();
+            assert_eq!(r.fill_count.to_string(), case.fill, "{}", case.name);
+            assert_eq!(
+                r.remaining_count.to_string(),
+                case.remaining,
+                "{}",
+                case.name
+            );
+            assert_eq!(r.average_fill_price, case.avg.map(d), "{}", case.name);
+            let l = levels(&f.e);
+            let want =
+                |v: &Vec<(&str, &str)>| v.iter().map(|(p, n)| (d(p), c(n))).collect::<Vec<_>>();
+            assert_eq!(l.yes, want(&case.yes_after), "{} yes", case.name);
+            assert_eq!(l.no, want(&case.no_after), "{} no", case.name);
+        }
+    }
+
+    #[test]
+    fn price_time_priority_fills_the_oldest_order_first() {
+        let mut f = fx();
+        let first =
+            f.e.place(f.bob, &req(BookSide::Ask, "0.50", "2"), NOW)
+                .unwrap();
+        let second =
+            f.e.place(f.crowd, &req(BookSide::Ask, "0.50", "2"), NOW + 1)
+                .unwrap();
+        f.e.place(f.alice, &req(BookSide::Bid, "0.50", "3"), NOW + 2)
+            .unwrap();
+        assert_eq!(
+            f.e.order_by_id(&first.order_id).unwrap().status,
+            OrderStatus::Executed
+        );
+        let second = f.e.order_by_id(&second.order_id).unwrap();
+        assert_eq!(second.remaining, c("1"));
+        let bob_fills = &f.e.account(f.bob).unwrap().fills;
+        assert_eq!(bob_fills.len(), 1);
+        assert!(!bob_fills[0].msg.is_taker);
+        assert_eq!(bob_fills[0].msg.outcome_side, Some(Side::No));
+        assert_eq!(
+            bob_fills[0].msg.fee_cost,
+            Some(Dollars::ZERO),
+            "makers pay no fee"
+        );
+        let alice_fills = &f.e.account(f.alice).unwrap().fills;
+        assert_eq!(alice_fills.len(), 2);
+        assert!(alice_fills
+            .iter()
+            .all(|x| x.msg.is_taker && x.msg.yes_price_dollars == d("0.50")));
+    }
+
+    #[test]
+    fn post_only_refuses_to_cross() {
+        let mut f = fx();
+        f.e.place(f.crowd, &req(BookSide::Ask, "0.50", "10"), NOW)
+            .unwrap();
+        let mut r = req(BookSide::Bid, "0.50", "1");
+        r.post_only = Some(true);
+        assert_eq!(f.e.place(f.alice, &r, NOW), Err(OrderError::PostOnlyCross));
+        r.price = d("0.49");
+        assert!(f.e.place(f.alice, &r, NOW).is_ok());
+        assert_eq!(
+            f.e.account(f.alice).unwrap().orders_received,
+            1,
+            "refused orders are not counted"
+        );
+    }
+
+    #[test]
+    fn validation_refusals() {
+        let mut f = fx();
+        let mut bad_tick = req(BookSide::Bid, "0.505", "1");
+        assert!(matches!(
+            f.e.place(f.alice, &bad_tick, NOW),
+            Err(OrderError::Invalid(_))
+        ));
+        bad_tick.ticker = "KXTEST-DECI".into();
+        assert!(
+            f.e.place(f.alice, &bad_tick, NOW).is_ok(),
+            "0.505 is on a deci-cent tick"
+        );
+        assert!(matches!(
+            f.e.place(f.alice, &req(BookSide::Bid, "1.00", "1"), NOW),
+            Err(OrderError::Invalid(_))
+        ));
+        assert!(matches!(
+            f.e.place(f.alice, &req(BookSide::Bid, "0.50", "0"), NOW),
+            Err(OrderError::Invalid(_))
+        ));
+        let mut unknown = req(BookSide::Bid, "0.50", "1");
+        unknown.ticker = "NOPE".into();
+        assert!(matches!(
+            f.e.place(f.alice, &unknown, NOW),
+            Err(OrderError::MarketNotFound(_))
+        ));
+        let mut ro = req(BookSide::Bid, "0.50", "1");
+        ro.reduce_only = Some(true);
+        assert!(
+            matches!(f.e.place(f.alice, &ro, NOW), Err(OrderError::Invalid(_))),
+            "reduce_only needs IOC"
+        );
+    }
+
+    #[test]
+    fn balance_refusal_and_reservation() {
+        let mut f = fx();
+        // $100: 150 YES at 0.70 costs $105.
+        let r = f.e.place(f.alice, &req(BookSide::Bid, "0.70", "150"), NOW);
+        assert!(
+            matches!(r, Err(OrderError::InsufficientBalance { .. })),
+            "{r:?}"
+        );
+        // Selling YES at 0.30 = buying NO at 0.70: same cost.
+        let r = f.e.place(f.alice, &req(BookSide::Ask, "0.30", "150"), NOW);
+        assert!(
+            matches!(r, Err(OrderError::InsufficientBalance { .. })),
+            "{r:?}"
+        );
+        // A resting bid reserves its cost.
+        f.e.place(f.alice, &req(BookSide::Bid, "0.50", "100"), NOW)
+            .unwrap();
+        assert_eq!(f.e.account(f.alice).unwrap().available(), d("50"));
+        assert!(matches!(
+            f.e.place(f.alice, &req(BookSide::Bid, "0.50", "101"), NOW),
+            Err(OrderError::InsufficientBalance { .. })
+        ));
+    }
+
+    #[test]
+    fn netting_realizes_pnl_and_closing_needs_no_balance() {
+        let mut f = fx();
+        f.e.place(f.crowd, &req(BookSide::Ask, "0.40", "100"), NOW)
+            .unwrap();
+        // Alice buys 100 YES at 0.40 (taker): $40 + fee ceil(0.07*100*0.4*0.6)=1.68.
+        f.e.place(f.alice, &ioc(req(BookSide::Bid, "0.40", "100")), NOW)
+            .unwrap();
+        let a = f.e.account(f.alice).unwrap();
+        assert_eq!(a.cash, d("58.32"));
+        let p = f.e.position(f.alice, &T.into());
+        assert_eq!((p.net, p.cost, p.fees), (c("100"), d("40"), d("1.68")));
+        assert_eq!(f.e.market(&T.into()).unwrap().open_interest, c("100"));
+        // Spend the rest of the cash so only closing is affordable.
+        f.e.place(f.alice, &req(BookSide::Bid, "0.01", "5832"), NOW)
+            .unwrap();
+        assert_eq!(f.e.account(f.alice).unwrap().available(), Dollars::ZERO);
+        // Selling 60 YES at 0.70 closes: allowed with zero available balance.
+        let sell =
+            f.e.place(f.alice, &req(BookSide::Ask, "0.70", "60"), NOW)
+                .unwrap();
+        assert_eq!(sell.remaining_count, c("60"));
+        // Bob lifts it: Alice (maker) buys 60 NO at 0.30, closing 60 YES.
+        f.e.place(f.bob, &ioc(req(BookSide::Bid, "0.70", "60")), NOW)
+            .unwrap();
+        let p = f.e.position(f.alice, &T.into());
+        assert_eq!(p.net, c("40"));
+        assert_eq!(p.cost, d("16"), "40 left at 0.40");
+        assert_eq!(p.realized_pnl, d("18"), "60 × (0.70 − 0.40)");
+        assert_eq!(
+            f.e.account(f.alice).unwrap().cash,
+            d("58.32") + d("42"),
+            "$1 − 0.30 released per closed pair"
+        );
+        // OI: crowd still holds 100 NO, Alice 40 YES and Bob 60 YES.
+        assert_eq!(f.e.market(&T.into()).unwrap().open_interest, c("100"));
+        // A sell larger than the position reserves collateral only for the excess:
+        // 40 close, 10 open at NO 0.30.
+        let before = f.e.account(f.alice).unwrap().reserved;
+        f.e.place(f.alice, &req(BookSide::Ask, "0.70", "50"), NOW)
+            .unwrap();
+        assert_eq!(f.e.account(f.alice).unwrap().reserved - before, d("3"));
+    }
+
+    #[test]
+    fn self_trade_prevention() {
+        let mut f = fx();
+        f.e.place(f.alice, &req(BookSide::Ask, "0.50", "5"), NOW)
+            .unwrap();
+        let r =
+            f.e.place(f.alice, &req(BookSide::Bid, "0.50", "5"), NOW)
+                .unwrap();
+        assert_eq!(
+            (r.fill_count, r.remaining_count),
+            (Count::ZERO, Count::ZERO),
+            "taker_at_cross cancels the taker"
+        );
+        assert_eq!(
+            f.e.order_by_id(&r.order_id).unwrap().status,
+            OrderStatus::Canceled
+        );
+        let mut maker = req(BookSide::Bid, "0.50", "5");
+        maker.self_trade_prevention_type = SelfTradePrevention::Maker;
+        let r = f.e.place(f.alice, &maker, NOW).unwrap();
+        assert_eq!(
+            r.remaining_count,
+            c("5"),
+            "maker mode cancels the resting order and rests"
+        );
+        assert_eq!(levels(&f.e).no, vec![]);
+    }
+
+    #[test]
+    fn reduce_only_caps_by_position() {
+        let mut f = fx();
+        f.e.place(f.crowd, &req(BookSide::Ask, "0.40", "10"), NOW)
+            .unwrap();
+        f.e.place(f.alice, &ioc(req(BookSide::Bid, "0.40", "10")), NOW)
+            .unwrap();
+        f.e.place(f.crowd, &req(BookSide::Bid, "0.39", "100"), NOW)
+            .unwrap();
+        let mut r = ioc(req(BookSide::Ask, "0.39", "25"));
+        r.reduce_only = Some(true);
+        let out = f.e.place(f.alice, &r, NOW).unwrap();
+        assert_eq!(out.fill_count, c("10"));
+        assert_eq!(f.e.position(f.alice, &T.into()).net, Count::ZERO);
+    }
+
+    #[test]
+    fn cancel_releases_and_refuses_strangers() {
+        let mut f = fx();
+        let r =
+            f.e.place(f.alice, &req(BookSide::Bid, "0.50", "10"), NOW)
+                .unwrap();
+        assert_eq!(
+            f.e.cancel(f.bob, &r.order_id, NOW),
+            Err(OrderError::OrderNotFound)
+        );
+        assert_eq!(
+            f.e.cancel(f.alice, &OrderId("nope".into()), NOW),
+            Err(OrderError::OrderNotFound)
+        );
+        let c1 = f.e.cancel(f.alice, &r.order_id, NOW).unwrap();
+        assert_eq!(c1.reduced_by, c("10"));
+        assert_eq!(f.e.account(f.alice).unwrap().available(), d("100"));
+        assert!(levels(&f.e).yes.is_empty());
+        assert_eq!(
+            f.e.cancel(f.alice, &r.order_id, NOW),
+            Err(OrderError::OrderNotFound),
+            "not resting any more"
+        );
+        let events = f.e.take_events();
+        assert!(events
+            .iter()
+            .any(|e| matches!(e, Event::Delta { delta, .. } if *delta == -c("10"))));
+    }
+
+    #[test]
+    fn expiry_cancels() {
+        let mut f = fx();
+        let mut r = req(BookSide::Bid, "0.50", "10");
+        r.expiration_time = Some(NOW / 1000 + 5);
+        let out = f.e.place(f.alice, &r, NOW).unwrap();
+        assert_eq!(f.e.expire(NOW + 1_000), 0);
+        assert_eq!(f.e.expire(NOW + 5_000), 1);
+        assert_eq!(
+            f.e.order_by_id(&out.order_id).unwrap().status,
+            OrderStatus::Canceled
+        );
+    }
+}

@@ -1,0 +1,61 @@
+//! The simulator's HTTP errors, always answered as Kalshi's error body (OpenAPI schema
+//! `ErrorResponse`): `{"code":"…","message":"…"}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use shared::rest::ApiError;
+
+use super::engine::OrderError;
+
+/// `Result` of a simulator handler.
+pub type Result<T, E = SimError> = std::result::Result<T, E>;
+
+/// Why a request failed. Each variant names its status and `code`.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// 401 `authentication_error`: missing/unknown key, bad signature or stale timestamp.
+    #[error("authentication failed: {0}")]
+    Unauthorized(&'static str),
+    /// 400 `invalid_parameters`: a malformed body or query.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 404 `not_found`: no such route or resource.
+    #[error("{0}")]
+    NotFound(String),
+    /// Order refusals; status per [`OrderError`] variant.
+    #[error(transparent)]
+    Order(#[from] OrderError),
+}
+
+impl SimError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            SimError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "authentication_error"),
+            SimError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_parameters"),
+            SimError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            SimError::Order(e) => match e {
+                OrderError::MarketNotFound(_) => (StatusCode::NOT_FOUND, "market_not_found"),
+                OrderError::MarketClosed(_) => (StatusCode::BAD_REQUEST, "market_closed"),
+                OrderError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_parameters"),
+                OrderError::InsufficientBalance { .. } => {
+                    (StatusCode::BAD_REQUEST, "insufficient_balance")
+                }
+                OrderError::PostOnlyCross => (StatusCode::CONFLICT, "post_only_cross"),
+                OrderError::OrderNotFound => (StatusCode::NOT_FOUND, "not_found"),
+            },
+        }
+    }
+}
+
+impl IntoResponse for SimError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let body = ApiError {
+            code: code.to_owned(),
+            message: self.to_string(),
+            details: None,
+        };
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,388 @@
+//! The built-in simulated exchange: a Kalshi-compatible REST + WebSocket server, the desk's
+//! default upstream (paper trading) and its test bed.
+//!
+//! It speaks Kalshi's Trade API v2 (`kalshi-openapi.yaml` 3.31) and WebSocket API
+//! (`kalshi-asyncapi.yaml`) with Kalshi's RSA-PSS key authentication, a price-time
+//! priority matching engine on Kalshi's two bid ladders, per-account balances, positions,
+//! fills and fees, and simulated participants that keep the books alive.
+//!
+//! # Layout
+//! - [`markets`]: the market list (real recorded markets + the synthetic `KXDESK` series).
+//! - [`engine`]: books, orders, matching, accounts, positions; emits [`engine::Event`]s.
+//! - [`flow`]: simulated participants: opening books and background flow (seeded RNG).
+//! - [`hub`]: WebSocket subscriptions, per-`sid` sequencing, bounded fan-out.
+//! - [`auth`]: `KALSHI-ACCESS-*` signature verification (middleware).
+//! - `rest`: REST handlers under `/trade-api/v2`; `ws`: the socket at `/trade-api/ws/v2`.
+//! - [`wire`]: wire shapes `shared` lacks; [`error`]: Kalshi-shaped HTTP errors.
+//!
+//! Data flow: REST handlers, the flow task and socket commands each take the one
+//! [`Core`] lock briefly (engine + hub + flow), mutate the engine, and publish the
+//! resulting events through the hub into each connection's bounded queue; the
+//! connection's session task drains its queue onto the socket. Nothing awaits under the
+//! lock, and a slow socket can only overflow (and lose) its own connection.
+
+pub mod auth;
+pub mod engine;
+pub mod error;
+pub mod flow;
+pub mod hub;
+pub mod markets;
+mod rest;
+pub mod wire;
+mod ws;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::routing::{delete, get, post};
+use axum::Router;
+use rsa::pkcs1::DecodeRsaPublicKey;
+use rsa::pkcs8::DecodePublicKey;
+use shared::book::BookLevels;
+use shared::ids::MarketTicker;
+use shared::num::Dollars;
+use shared::rest::{API_PREFIX, WS_PATH};
+use shared::ws::FillMsg;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use self::auth::KeyRing;
+use self::engine::{AccountId, AccountKind, Engine};
+use self::error::SimError;
+use self::flow::Flow;
+use self::hub::Hub;
+
+/// Balance of each registered account in the standalone server.
+pub const STANDALONE_STARTING_BALANCE: Dollars = Dollars::from_int(10_000);
+/// Default signature timestamp window, milliseconds.
+pub const DEFAULT_MAX_CLOCK_SKEW_MS: i64 = 30_000;
+/// How often the flow task wakes.
+const FLOW_TICK: Duration = Duration::from_millis(50);
+
+/// Configuration of a [`SimExchange`].
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// Registered API keys: `KEY_ID` → public key; each key is one account (user).
+    pub keys: Vec<(String, rsa::RsaPublicKey)>,
+    /// Background participant events per second (0 = no flow).
+    pub flow_per_sec: u32,
+    /// RNG seed for the flow (tests use fixed seeds).
+    pub seed: u64,
+    /// Starting balance of each registered account.
+    pub starting_balance: Dollars,
+    /// Signature timestamp window, milliseconds (default 30 000).
+    pub max_clock_skew_ms: i64,
+}
+
+/// Unix time now, milliseconds.
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Everything behind the one lock.
+#[derive(Debug)]
+pub(crate) struct Core {
+    pub(crate) engine: Engine,
+    pub(crate) hub: Hub,
+    flow: Flow,
+}
+
+impl Core {
+    /// Fans out the engine's pending events.
+    pub(crate) fn publish(&mut self, now_ms: i64) {
+        let events = self.engine.take_events();
+        if !events.is_empty() {
+            self.hub.publish(&events, now_ms);
+        }
+    }
+}
+
+/// Shared state of one running exchange.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    core: Mutex<Core>,
+    pub(crate) keys: KeyRing,
+    accounts: HashMap<String, AccountId>,
+    flow_per_sec: AtomicU32,
+    pub(crate) token: CancellationToken,
+    pub(crate) sessions: TaskTracker,
+    port: u16,
+}
+
+/// The handle handlers share.
+pub(crate) type Sim = Arc<Inner>;
+
+impl Inner {
+    /// The core, recovering from a poisoned lock (state stays consistent per operation).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Core> {
+        self.core
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the engine at the current time, then publishes what it produced.
+    pub(crate) fn with_engine<R>(&self, f: impl FnOnce(&mut Engine, i64) -> R) -> R {
+        let now = now_ms();
+        let mut core = self.lock();
+        let out = f(&mut core.engine, now);
+        core.publish(now);
+        out
+    }
+}
+
+/// A running simulated exchange. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SimExchange {
+    inner: Sim,
+}
+
+impl SimExchange {
+    /// Starts serving on `listener` (binds nothing itself); returns once it is accepting.
+    ///
+    /// # Errors
+    /// A duplicate key id, a listener without a local address, or (a build defect) an
+    /// unreadable embedded market file.
+    pub async fn start(config: SimConfig, listener: TcpListener) -> anyhow::Result<SimExchange> {
+        let port = listener
+            .local_addr()
+            .context("listener has no local address")?
+            .port();
+        let seeds = markets::seed_markets().context("embedded market data")?;
+        let mut engine = Engine::new(&seeds);
+        let mut keys = KeyRing::new(config.max_clock_skew_ms);
+        let mut accounts = HashMap::new();
+        for (key_id, public_key) in config.keys {
+            if accounts.contains_key(&key_id) {
+                anyhow::bail!("API key {key_id:?} registered twice");
+            }
+            let account = engine.add_account(
+                AccountKind::Registered,
+                Some(key_id.clone()),
+                config.starting_balance,
+            );
+            keys.insert(key_id.clone(), public_key, account);
+            accounts.insert(key_id, account);
+        }
+        let mut flow = Flow::new(config.seed, &mut engine, &seeds);
+        flow.seed_books(&mut engine, now_ms());
+        let inner = Arc::new(Inner {
+            core: Mutex::new(Core {
+                engine,
+                hub: Hub::default(),
+                flow,
+            }),
+            keys,
+            accounts,
+            flow_per_sec: AtomicU32::new(config.flow_per_sec),
+            token: CancellationToken::new(),
+            sessions: TaskTracker::new(),
+            port,
+        });
+        let app = router(inner.clone());
+        let stop = inner.token.clone();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await
+            {
+                tracing::error!(error = %e, "simulated exchange server failed");
+            }
+        });
+        tokio::spawn(run_flow(inner.clone()));
+        tracing::info!(port, "simulated exchange serving");
+        Ok(SimExchange { inner })
+    }
+
+    /// The port it serves on.
+    pub fn port(&self) -> u16 {
+        self.inner.port
+    }
+
+    /// Tickers of the open (tradable) markets.
+    pub fn market_tickers(&self) -> Vec<MarketTicker> {
+        let core = self.inner.lock();
+        core.engine
+            .markets()
+            .values()
+            .filter(|m| m.info.status.is_tradable())
+            .map(|m| m.info.ticker.clone())
+            .collect()
+    }
+
+    /// The exchange's book of one market (ascending levels), for tests.
+    pub fn book(&self, ticker: &MarketTicker) -> Option<BookLevels> {
+        self.inner.lock().engine.levels(ticker)
+    }
+
+    /// Every fill of the account of `key_id`, oldest first.
+    pub fn fills_for(&self, key_id: &str) -> Vec<FillMsg> {
+        let Some(&account) = self.inner.accounts.get(key_id) else {
+            return Vec::new();
+        };
+        let core = self.inner.lock();
+        core.engine
+            .account(account)
+            .map(|a| a.fills.iter().map(|f| f.msg.clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// CreateOrderV2 requests accepted from `key_id`.
+    pub fn orders_received(&self, key_id: &str) -> usize {
+        let Some(&account) = self.inner.accounts.get(key_id) else {
+            return 0;
+        };
+        self.inner
+            .lock()
+            .engine
+            .account(account)
+            .map_or(0, |a| a.orders_received)
+    }
+
+    /// Fault injection: the next sequenced frame on every `orderbook_delta` sid skips one
+    /// `seq` number.
+    pub fn skip_next_seq(&self) {
+        self.inner.lock().hub.skip_next_seq();
+    }
+
+    /// Every open `orderbook_delta` subscription's markets, across connections (tests check
+    /// that many browser tabs cost one upstream subscription).
+    pub fn orderbook_subscriptions(&self) -> Vec<Vec<MarketTicker>> {
+        self.inner.lock().hub.orderbook_subscriptions()
+    }
+
+    /// Changes the background flow rate (events per second; 0 stops it).
+    pub fn set_flow(&self, per_sec: u32) {
+        self.inner.flow_per_sec.store(per_sec, Ordering::Relaxed);
+    }
+
+    /// Stops serving and closes every socket.
+    pub fn shutdown(&self) {
+        self.inner.token.cancel();
+        self.inner.sessions.close();
+        self.inner.lock().hub.clear();
+    }
+}
+
+/// The routes, all behind [`auth::require_auth`]; anything unknown is a Kalshi-shaped 404.
+fn router(sim: Sim) -> Router {
+    let p = |path: &str| format!("{API_PREFIX}{path}");
+    Router::new()
+        .route(&p("/exchange/status"), get(rest::exchange_status))
+        .route(&p("/markets"), get(rest::get_markets))
+        .route(&p("/markets/trades"), get(rest::get_trades))
+        .route(&p("/markets/{ticker}"), get(rest::get_market))
+        .route(&p("/markets/{ticker}/orderbook"), get(rest::get_orderbook))
+        .route(&p("/portfolio/events/orders"), post(rest::create_order))
+        .route(
+            &p("/portfolio/events/orders/{order_id}"),
+            delete(rest::cancel_order),
+        )
+        .route(&p("/portfolio/orders"), get(rest::get_orders))
+        .route(&p("/portfolio/orders/{order_id}"), get(rest::get_order))
+        .route(&p("/portfolio/balance"), get(rest::get_balance))
+        .route(&p("/portfolio/positions"), get(rest::get_positions))
+        .route(&p("/portfolio/fills"), get(rest::get_fills))
+        .route(WS_PATH, get(ws::upgrade))
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            sim.clone(),
+            auth::require_auth,
+        ))
+        .with_state(sim)
+}
+
+async fn not_found(uri: axum::http::Uri) -> SimError {
+    SimError::NotFound(format!("no such endpoint: {}", uri.path()))
+}
+
+/// The background participants: `flow_per_sec` events a second, plus expiring orders.
+async fn run_flow(sim: Sim) {
+    let mut tick = tokio::time::interval(FLOW_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let tick_ms = u64::try_from(FLOW_TICK.as_millis()).unwrap_or(50);
+    let mut budget_milli: u64 = 0;
+    let mut ticks: u64 = 0;
+    loop {
+        tokio::select! {
+            () = sim.token.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        ticks += 1;
+        if ticks.is_multiple_of(20) {
+            sim.with_engine(|engine, now| engine.expire(now));
+        }
+        let per_sec = u64::from(sim.flow_per_sec.load(Ordering::Relaxed));
+        if per_sec == 0 {
+            budget_milli = 0;
+            continue;
+        }
+        budget_milli = budget_milli.saturating_add(per_sec * tick_ms);
+        let events = (budget_milli / 1000).min(5_000);
+        budget_milli %= 1000;
+        for _ in 0..events {
+            let now = now_ms();
+            let mut core = sim.lock();
+            let Core { engine, flow, .. } = &mut *core;
+            flow.step(engine, now);
+            core.publish(now);
+        }
+    }
+}
+
+/// Reads an RSA public key from PEM (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`).
+fn read_public_key(path: &std::path::Path) -> anyhow::Result<rsa::RsaPublicKey> {
+    let pem =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    rsa::RsaPublicKey::from_public_key_pem(&pem)
+        .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(&pem))
+        .with_context(|| format!("{} is not an RSA public key in PEM", path.display()))
+}
+
+/// Standalone server: `kalshi-desk sim --port N --key KEY_ID=path/to/public.pem ...`.
+/// Serves until Ctrl-C. Each key gets [`STANDALONE_STARTING_BALANCE`].
+///
+/// # Errors
+/// An unreadable key file, a port that cannot be bound, or a failed start.
+pub async fn run_standalone(
+    port: u16,
+    listen: IpAddr,
+    keys: Vec<(String, PathBuf)>,
+    flow_per_sec: u32,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let keys = keys
+        .into_iter()
+        .map(|(id, path)| Ok((id, read_public_key(&path)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let addr = SocketAddr::new(listen, port);
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr().context("listener address")?;
+    let config = SimConfig {
+        keys,
+        flow_per_sec,
+        seed,
+        starting_balance: STANDALONE_STARTING_BALANCE,
+        max_clock_skew_ms: DEFAULT_MAX_CLOCK_SKEW_MS,
+    };
+    let sim = SimExchange::start(config, listener).await?;
+    tracing::info!(%local, "simulated Kalshi exchange: REST http://{local}{API_PREFIX}, WebSocket ws://{local}{WS_PATH}");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
+    sim.shutdown();
+    Ok(())
+}

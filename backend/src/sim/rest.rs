@@ -1,0 +1,580 @@
+//! REST handlers under `/trade-api/v2` (OpenAPI 3.31 shapes). Queries are read leniently
+//! (unknown parameters ignored) but malformed values are a 400 with a clear message.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Extension, Json};
+use shared::ids::{Action, BookSide, EventTicker, MarketTicker, OrderId, Side};
+use shared::num::{Count, Dollars};
+use shared::rest::{
+    CreateOrderV2Request, EventPosition, ExchangeStatus, Fill, GetBalanceResponse,
+    GetFillsResponse, GetMarketOrderbookResponse, GetMarketResponse, GetMarketsResponse,
+    GetOrderResponse, GetOrdersResponse, GetPositionsResponse, MarketPosition, Order, OrderStatus,
+    OrderbookFp,
+};
+
+use super::auth::Caller;
+use super::engine::{Engine, OrderRec};
+use super::error::{Result, SimError};
+use super::wire::{rfc3339_ms, SimTrade, SimTradesResponse};
+use super::Sim;
+
+type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+
+fn params(q: Params) -> Result<HashMap<String, String>> {
+    q.map(|Query(m)| m)
+        .map_err(|e| SimError::BadRequest(format!("malformed query string: {e}")))
+}
+
+/// `limit`: default `default`, 1..=`max`.
+fn limit(p: &HashMap<String, String>, default: usize, max: usize) -> Result<usize> {
+    match p.get("limit").map(String::as_str) {
+        None | Some("") => Ok(default),
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(SimError::BadRequest(format!(
+                "limit must be an integer between 1 and {max}, got {text:?}"
+            ))),
+        },
+    }
+}
+
+/// A comma-separated list parameter.
+fn list(p: &HashMap<String, String>, name: &str) -> Option<Vec<String>> {
+    p.get(name).filter(|v| !v.is_empty()).map(|v| {
+        v.split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+}
+
+fn int_param(p: &HashMap<String, String>, name: &str) -> Result<Option<i64>> {
+    match p.get(name).map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| SimError::BadRequest(format!("{name} must be an integer, got {text:?}"))),
+    }
+}
+
+fn cursor_u64(p: &HashMap<String, String>) -> Result<Option<u64>> {
+    match p.get("cursor").map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| SimError::BadRequest(format!("invalid cursor {text:?}"))),
+    }
+}
+
+/// `GET /exchange/status` (GetExchangeStatus).
+pub async fn exchange_status() -> Json<ExchangeStatus> {
+    Json(ExchangeStatus {
+        exchange_active: true,
+        trading_active: true,
+        exchange_estimated_resume_time: None,
+    })
+}
+
+/// `GET /markets` (GetMarkets): `limit`, `cursor`, `status`, `event_ticker`,
+/// `series_ticker`, `tickers`; ordered by ticker, cursor = the last ticker returned.
+pub async fn get_markets(State(sim): State<Sim>, q: Params) -> Result<Json<GetMarketsResponse>> {
+    let p = params(q)?;
+    let limit = limit(&p, 100, 1000)?;
+    let statuses = list(&p, "status");
+    let events = list(&p, "event_ticker");
+    let series = p.get("series_ticker").filter(|s| !s.is_empty()).cloned();
+    let tickers = list(&p, "tickers");
+    let cursor = p.get("cursor").filter(|c| !c.is_empty()).cloned();
+    let core = sim.lock();
+    let mut page = Vec::new();
+    let mut more = false;
+    for (ticker, m) in core.engine.markets() {
+        if cursor.as_deref().is_some_and(|c| ticker.as_str() <= c) {
+            continue;
+        }
+        let status_ok = statuses.as_ref().is_none_or(|s| {
+            s.iter().any(|s| match s.as_str() {
+                "open" | "active" => m.info.status.is_tradable(),
+                _ => false,
+            })
+        });
+        let event_ok = events
+            .as_ref()
+            .is_none_or(|e| e.iter().any(|e| e == m.info.event_ticker.as_str()));
+        let series_ok = series.as_ref().is_none_or(|s| *s == m.series);
+        let ticker_ok = tickers
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|t| t == ticker.as_str()));
+        if !(status_ok && event_ok && series_ok && ticker_ok) {
+            continue;
+        }
+        if page.len() == limit {
+            more = true;
+            break;
+        }
+        page.push(m.served());
+    }
+    let cursor = if more {
+        page.last()
+            .map(|m| m.ticker.to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(Json(GetMarketsResponse {
+        markets: page,
+        cursor,
+    }))
+}
+
+/// `GET /markets/{ticker}` (GetMarket).
+pub async fn get_market(
+    State(sim): State<Sim>,
+    Path(ticker): Path<String>,
+) -> Result<Json<GetMarketResponse>> {
+    let core = sim.lock();
+    let m = core
+        .engine
+        .market(&MarketTicker::from(ticker.as_str()))
+        .ok_or_else(|| SimError::NotFound(format!("market {ticker} not found")))?;
+    Ok(Json(GetMarketResponse { market: m.served() }))
+}
+
+/// `GET /markets/{ticker}/orderbook` (GetMarketOrderbook): `depth` (0/absent = all) best
+/// levels per side, ascending price, in `orderbook_fp`.
+pub async fn get_orderbook(
+    State(sim): State<Sim>,
+    Path(ticker): Path<String>,
+    q: Params,
+) -> Result<Json<GetMarketOrderbookResponse>> {
+    let p = params(q)?;
+    let depth = match int_param(&p, "depth")? {
+        None | Some(0) => usize::MAX,
+        Some(d) if (1..=100).contains(&d) => usize::try_from(d).unwrap_or(usize::MAX),
+        Some(d) => {
+            return Err(SimError::BadRequest(format!(
+                "depth must be between 0 and 100, got {d}"
+            )))
+        }
+    };
+    let core = sim.lock();
+    let levels = core
+        .engine
+        .levels(&MarketTicker::from(ticker.as_str()))
+        .ok_or_else(|| SimError::NotFound(format!("market {ticker} not found")))?;
+    let best = |v: Vec<(Dollars, Count)>| {
+        let skip = v.len().saturating_sub(depth);
+        v.into_iter().skip(skip).collect::<Vec<_>>()
+    };
+    Ok(Json(GetMarketOrderbookResponse {
+        orderbook_fp: Some(OrderbookFp {
+            yes_dollars: best(levels.yes),
+            no_dollars: best(levels.no),
+        }),
+        orderbook: None,
+    }))
+}
+
+/// `GET /markets/trades` (GetTrades): `ticker`, `min_ts`/`max_ts` (Unix s), `limit`,
+/// `cursor`; newest first.
+pub async fn get_trades(State(sim): State<Sim>, q: Params) -> Result<Json<SimTradesResponse>> {
+    let p = params(q)?;
+    let limit = limit(&p, 100, 1000)?;
+    let cursor = cursor_u64(&p)?;
+    let min_ts = int_param(&p, "min_ts")?;
+    let max_ts = int_param(&p, "max_ts")?;
+    let ticker = p
+        .get("ticker")
+        .filter(|t| !t.is_empty())
+        .map(|t| MarketTicker::from(t.as_str()));
+    let core = sim.lock();
+    let mut all: Vec<&super::engine::TradeRec> = core
+        .engine
+        .markets()
+        .values()
+        .filter(|m| ticker.as_ref().is_none_or(|t| *t == m.info.ticker))
+        .flat_map(|m| m.trades.iter())
+        .filter(|t| cursor.is_none_or(|c| t.seq < c))
+        .filter(|t| {
+            min_ts.is_none_or(|s| t.ts_ms >= s * 1000)
+                && max_ts.is_none_or(|s| t.ts_ms <= s * 1000 + 999)
+        })
+        .collect();
+    all.sort_by_key(|t| std::cmp::Reverse(t.seq));
+    let more = all.len() > limit;
+    all.truncate(limit);
+    let trades: Vec<SimTrade> = all
+        .iter()
+        .map(|t| SimTrade {
+            trade_id: t.trade_id.clone(),
+            ticker: t.ticker.clone(),
+            count_fp: t.count,
+            yes_price_dollars: t.yes_price,
+            no_price_dollars: t.yes_price.complement(),
+            taker_side: t.taker_outcome,
+            taker_outcome_side: t.taker_outcome,
+            taker_book_side: BookSide::for_outcome(t.taker_outcome),
+            created_time: rfc3339_ms(t.ts_ms),
+            is_block_trade: false,
+        })
+        .collect();
+    let cursor = if more {
+        all.last().map(|t| t.seq.to_string()).unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(Json(SimTradesResponse { trades, cursor }))
+}
+
+/// `POST /portfolio/events/orders` (CreateOrderV2) → 201.
+pub async fn create_order(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<impl IntoResponse> {
+    let req: CreateOrderV2Request = serde_json::from_slice(&body)
+        .map_err(|e| SimError::BadRequest(format!("invalid CreateOrderV2 body: {e}")))?;
+    if !req.ticker.is_well_formed() {
+        return Err(SimError::BadRequest(format!(
+            "malformed ticker {:?}",
+            req.ticker.as_str()
+        )));
+    }
+    let out = sim.with_engine(|engine, now| engine.place(caller.0, &req, now))?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// `DELETE /portfolio/events/orders/{order_id}` (CancelOrderV2).
+pub async fn cancel_order(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    Path(order_id): Path<String>,
+) -> Result<impl IntoResponse> {
+    let out = sim.with_engine(|engine, now| engine.cancel(caller.0, &OrderId(order_id), now))?;
+    Ok(Json(out))
+}
+
+fn order_json(engine: &Engine, o: &OrderRec) -> Order {
+    let outcome = o.outcome();
+    Order {
+        order_id: o.id.clone(),
+        user_id: engine.account(o.account).map(|a| a.user_id.clone()),
+        client_order_id: Some(o.client_order_id.clone().unwrap_or_default()),
+        ticker: o.ticker.clone(),
+        status: o.status,
+        outcome_side: Some(outcome),
+        book_side: Some(o.book_side),
+        side: Some(outcome),
+        action: Some(Action::Buy),
+        order_type: Some("limit".to_owned()),
+        yes_price_dollars: Some(o.yes_price),
+        no_price_dollars: Some(o.yes_price.complement()),
+        fill_count_fp: Some(o.filled),
+        remaining_count_fp: Some(o.remaining),
+        initial_count_fp: Some(o.initial),
+        taker_fees_dollars: Some(o.taker_fees),
+        maker_fees_dollars: Some(Dollars::ZERO),
+        created_time: Some(rfc3339_ms(o.created_ms)),
+        last_update_time: Some(rfc3339_ms(o.updated_ms)),
+        order_group_id: None,
+        subaccount_number: Some(0),
+        fill_count: None,
+        remaining_count: None,
+        initial_count: None,
+        yes_price: None,
+    }
+}
+
+/// `GET /portfolio/orders` (GetOrders): `status`, `ticker`, `event_ticker`, `min_ts`,
+/// `max_ts`, `limit`, `cursor`; newest first.
+pub async fn get_orders(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    q: Params,
+) -> Result<Json<GetOrdersResponse>> {
+    let p = params(q)?;
+    let limit = limit(&p, 100, 1000)?;
+    let cursor = cursor_u64(&p)?;
+    let status = match p.get("status").map(String::as_str) {
+        None | Some("") => None,
+        Some("resting") => Some(OrderStatus::Resting),
+        Some("canceled") => Some(OrderStatus::Canceled),
+        Some("executed") => Some(OrderStatus::Executed),
+        Some(other) => {
+            return Err(SimError::BadRequest(format!(
+                "unknown status {other:?} (resting, canceled, executed)"
+            )))
+        }
+    };
+    let ticker = p.get("ticker").filter(|t| !t.is_empty()).cloned();
+    let event = p.get("event_ticker").filter(|t| !t.is_empty()).cloned();
+    let min_ts = int_param(&p, "min_ts")?;
+    let max_ts = int_param(&p, "max_ts")?;
+    let core = sim.lock();
+    let engine = &core.engine;
+    let Some(account) = engine.account(caller.0) else {
+        return Ok(Json(GetOrdersResponse {
+            orders: Vec::new(),
+            cursor: String::new(),
+        }));
+    };
+    let mut orders = Vec::new();
+    let mut more = false;
+    for key in account.orders.iter().rev() {
+        if cursor.is_some_and(|c| *key >= c) {
+            continue;
+        }
+        let Some(o) = engine.order(*key) else {
+            continue;
+        };
+        if status.is_some_and(|s| s != o.status)
+            || ticker.as_deref().is_some_and(|t| t != o.ticker.as_str())
+            || event.as_deref().is_some_and(|e| {
+                engine
+                    .market(&o.ticker)
+                    .is_none_or(|m| m.info.event_ticker.as_str() != e)
+            })
+            || min_ts.is_some_and(|s| o.created_ms < s * 1000)
+            || max_ts.is_some_and(|s| o.created_ms > s * 1000 + 999)
+        {
+            continue;
+        }
+        if orders.len() == limit {
+            more = true;
+            break;
+        }
+        orders.push((o.key, order_json(engine, o)));
+    }
+    let cursor = if more {
+        orders
+            .last()
+            .map(|(k, _)| k.to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(Json(GetOrdersResponse {
+        orders: orders.into_iter().map(|(_, o)| o).collect(),
+        cursor,
+    }))
+}
+
+/// `GET /portfolio/orders/{order_id}` (GetOrder); 404 for another account's order.
+pub async fn get_order(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    Path(order_id): Path<String>,
+) -> Result<Json<GetOrderResponse>> {
+    let core = sim.lock();
+    let o = core
+        .engine
+        .order_by_id(&OrderId(order_id.clone()))
+        .filter(|o| o.account == caller.0)
+        .ok_or_else(|| SimError::NotFound(format!("order {order_id} not found")))?;
+    Ok(Json(GetOrderResponse {
+        order: order_json(&core.engine, o),
+    }))
+}
+
+/// Liquidation value of a position: held contracts at the best bid of the held side.
+fn position_value(engine: &Engine, ticker: &MarketTicker, net: Count) -> Dollars {
+    let Some(m) = engine.market(ticker) else {
+        return Dollars::ZERO;
+    };
+    let (side, n) = if net.is_negative() {
+        (Side::No, -net)
+    } else {
+        (Side::Yes, net)
+    };
+    m.book
+        .best_bid(side)
+        .map_or(Dollars::ZERO, |(p, _)| p.times(n))
+}
+
+/// `GET /portfolio/balance` (GetBalance): available balance (cash less resting-order
+/// collateral) in cents and dollars; `portfolio_value` = balance + positions at the bid.
+pub async fn get_balance(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+) -> Result<Json<GetBalanceResponse>> {
+    let core = sim.lock();
+    let engine = &core.engine;
+    let account = engine
+        .account(caller.0)
+        .ok_or(SimError::Unauthorized("unknown account"))?;
+    let available = account.available();
+    let positions: Dollars = account
+        .positions
+        .iter()
+        .map(|(t, p)| position_value(engine, t, p.net))
+        .fold(Dollars::ZERO, |a, b| a + b);
+    let cents = |d: Dollars| d.raw() / Dollars::from_cents(1).raw();
+    Ok(Json(GetBalanceResponse {
+        balance: cents(available),
+        balance_dollars: Some(available),
+        portfolio_value: cents(available + account.reserved + positions),
+        updated_ts: account.updated_ms.div_euclid(1000),
+    }))
+}
+
+/// `GET /portfolio/positions` (GetPositions): `ticker`, `event_ticker`, `limit`, `cursor`
+/// (last ticker returned); every market the account has traded.
+pub async fn get_positions(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    q: Params,
+) -> Result<Json<GetPositionsResponse>> {
+    let p = params(q)?;
+    let limit = limit(&p, 100, 1000)?;
+    let cursor = p.get("cursor").filter(|c| !c.is_empty()).cloned();
+    let ticker = p.get("ticker").filter(|t| !t.is_empty()).cloned();
+    let events = list(&p, "event_ticker");
+    let core = sim.lock();
+    let engine = &core.engine;
+    let account = engine
+        .account(caller.0)
+        .ok_or(SimError::Unauthorized("unknown account"))?;
+    let mut market_positions = Vec::new();
+    let mut by_event: BTreeMap<EventTicker, EventPosition> = BTreeMap::new();
+    let mut more = false;
+    for (t, pos) in &account.positions {
+        if cursor.as_deref().is_some_and(|c| t.as_str() <= c)
+            || ticker.as_deref().is_some_and(|x| x != t.as_str())
+        {
+            continue;
+        }
+        let event = engine
+            .market(t)
+            .map(|m| m.info.event_ticker.clone())
+            .unwrap_or_default();
+        if events
+            .as_ref()
+            .is_some_and(|e| !e.iter().any(|e| e == event.as_str()))
+        {
+            continue;
+        }
+        if market_positions.len() == limit {
+            more = true;
+            break;
+        }
+        market_positions.push(MarketPosition {
+            ticker: t.clone(),
+            position_fp: Some(pos.net),
+            market_exposure_dollars: Some(pos.cost),
+            realized_pnl_dollars: Some(pos.realized_pnl),
+            fees_paid_dollars: Some(pos.fees),
+            total_traded_dollars: Some(pos.traded),
+            last_updated_ts: Some(rfc3339_ms(pos.updated_ms)),
+            position: None,
+        });
+        let e = by_event
+            .entry(event.clone())
+            .or_insert_with(|| EventPosition {
+                event_ticker: event,
+                event_exposure_dollars: Some(Dollars::ZERO),
+                realized_pnl_dollars: Some(Dollars::ZERO),
+                fees_paid_dollars: Some(Dollars::ZERO),
+                total_cost_dollars: Some(Dollars::ZERO),
+            });
+        let add =
+            |slot: &mut Option<Dollars>, v: Dollars| *slot = Some(slot.unwrap_or_default() + v);
+        add(&mut e.event_exposure_dollars, pos.cost);
+        add(&mut e.realized_pnl_dollars, pos.realized_pnl);
+        add(&mut e.fees_paid_dollars, pos.fees);
+        add(&mut e.total_cost_dollars, pos.traded);
+    }
+    let cursor = if more {
+        market_positions
+            .last()
+            .map(|m| m.ticker.to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(Json(GetPositionsResponse {
+        market_positions,
+        event_positions: by_event.into_values().collect(),
+        cursor,
+    }))
+}
+
+/// `GET /portfolio/fills` (GetFills): `ticker`, `order_id`, `min_ts`, `max_ts` (Unix s),
+/// `limit`, `cursor`; newest first.
+pub async fn get_fills(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    q: Params,
+) -> Result<Json<GetFillsResponse>> {
+    let p = params(q)?;
+    let limit = limit(&p, 100, 1000)?;
+    let cursor = cursor_u64(&p)?;
+    let ticker = p.get("ticker").filter(|t| !t.is_empty()).cloned();
+    let order_id = p.get("order_id").filter(|t| !t.is_empty()).cloned();
+    let min_ts = int_param(&p, "min_ts")?;
+    let max_ts = int_param(&p, "max_ts")?;
+    let core = sim.lock();
+    let account = core
+        .engine
+        .account(caller.0)
+        .ok_or(SimError::Unauthorized("unknown account"))?;
+    let mut fills = Vec::new();
+    let mut last_index = 0usize;
+    let mut more = false;
+    for (i, f) in account.fills.iter().enumerate().rev() {
+        if cursor.is_some_and(|c| (i as u64) >= c) {
+            continue;
+        }
+        let m = &f.msg;
+        let ts = m.ts_ms.unwrap_or(0);
+        if ticker
+            .as_deref()
+            .is_some_and(|t| t != m.market_ticker.as_str())
+            || order_id
+                .as_deref()
+                .is_some_and(|o| o != m.order_id.as_str())
+            || min_ts.is_some_and(|s| ts < s * 1000)
+            || max_ts.is_some_and(|s| ts > s * 1000 + 999)
+        {
+            continue;
+        }
+        if fills.len() == limit {
+            more = true;
+            break;
+        }
+        last_index = i;
+        fills.push(Fill {
+            fill_id: Some(f.fill_id.clone()),
+            trade_id: m.trade_id.clone(),
+            order_id: m.order_id.clone(),
+            ticker: Some(m.market_ticker.clone()),
+            market_ticker: Some(m.market_ticker.clone()),
+            outcome_side: m.outcome_side,
+            book_side: m.book_side,
+            side: m.outcome_side,
+            action: Some(Action::Buy),
+            count_fp: Some(m.count_fp),
+            yes_price_dollars: Some(m.yes_price_dollars),
+            no_price_dollars: Some(m.yes_price_dollars.complement()),
+            is_taker: m.is_taker,
+            fee_cost: m.fee_cost,
+            created_time: Some(rfc3339_ms(ts)),
+            ts: Some(ts.div_euclid(1000)),
+            count: None,
+            yes_price_fixed: None,
+        });
+    }
+    let cursor = if more {
+        last_index.to_string()
+    } else {
+        String::new()
+    };
+    Ok(Json(GetFillsResponse { fills, cursor }))
+}

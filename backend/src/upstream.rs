@@ -1,0 +1,524 @@
+//! The one authenticated Kalshi WebSocket, shared by every browser session.
+//!
+//! One owned task ([`run`]) holds the connection. It subscribes the account channels
+//! (`fill`, `user_orders`, `market_positions`) once per connection and the market channels
+//! (`orderbook_delta`, `ticker`, `trade`) for the markets browsers watch, adding and
+//! removing markets with `update_subscription` so N watchers of one market cost one
+//! upstream subscription. Books are kept exactly: `seq` is checked per `sid` (control
+//! frames included); a gap, a malformed frame or a delta that does not fit marks the sid's
+//! books stale and asks for `get_snapshot`. On disconnect it reconnects with backoff and
+//! replays every subscription.
+
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use shared::book::BookLevels;
+use shared::ids::{MarketTicker, Seq, Sid, Side, TradeId};
+use shared::protocol::{OrderView, ServerMsg, UpstreamState};
+use shared::ws::{
+    self, Channel, Command, CommandBody, Incoming, ServerFrame, SubscribeParams, UpdateAction,
+    UpdateSubscriptionParams, UserOrderMsg,
+};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_util::sync::CancellationToken;
+
+use crate::backoff::Backoff;
+use crate::hub::{DeltaOutcome, Hub, UpstreamCommand};
+use crate::signer::Signer;
+
+/// Upstream connection settings.
+#[derive(Clone, Debug)]
+pub struct UpstreamConfig {
+    /// `wss://…/trade-api/ws/v2` (or `ws://127.0.0.1:N/trade-api/ws/v2` for the built-in exchange).
+    pub ws_url: String,
+    /// Signs the handshake.
+    pub signer: Signer,
+    /// No frame at all (data or ping) for this long → reconnect.
+    pub receive_timeout: Duration,
+}
+
+/// Why one connection ended.
+#[derive(Debug, thiserror::Error)]
+enum ConnError {
+    #[error("connect failed")]
+    Connect(#[source] tokio_tungstenite::tungstenite::Error),
+    #[error("socket error")]
+    Socket(#[source] tokio_tungstenite::tungstenite::Error),
+    #[error("signing the handshake failed")]
+    Sign(#[source] crate::signer::SignerError),
+    #[error("bad upstream URL {0:?}")]
+    Url(String),
+    #[error("no frame for {0:?}")]
+    Silent(Duration),
+    #[error("upstream closed the connection")]
+    Closed,
+    #[error("terminal subscription error {code}: {msg}")]
+    Terminal { code: u32, msg: String },
+}
+
+/// Runs the upstream until `cancel` fires, reconnecting forever.
+pub async fn run(
+    config: UpstreamConfig,
+    hub: Hub,
+    mut commands: mpsc::Receiver<UpstreamCommand>,
+    cancel: CancellationToken,
+) {
+    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(10));
+    let mut fills_seen = FillDedupe::new(10_000);
+    loop {
+        hub.set_upstream_state(UpstreamState::Connecting);
+        let mut conn = Connection::new(&hub, &mut fills_seen);
+        let result = tokio::select! {
+            () = cancel.cancelled() => return,
+            r = conn.run(&config, &mut commands, &mut backoff) => r,
+        };
+        hub.set_upstream_state(UpstreamState::Down);
+        hub.mark_stale(&hub.watched_markets());
+        if let Err(err) = result {
+            tracing::warn!(error = %err, source = ?std::error::Error::source(&err), "upstream connection ended");
+        }
+        let delay = backoff.next_delay();
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+/// Per-`sid` sequence check. `expected == None` means "waiting for a snapshot".
+#[derive(Debug, Default)]
+struct Sequencer {
+    expected: HashMap<Sid, Option<u64>>,
+}
+
+/// What the sequencer says about one frame.
+#[derive(Debug, PartialEq, Eq)]
+enum SeqCheck {
+    /// In order (or unsequenced).
+    InOrder,
+    /// Before the first snapshot after a (re)subscribe or gap: drop silently.
+    Resyncing,
+    /// A gap: resync the sid.
+    Gap { expected: u64, got: u64 },
+}
+
+impl Sequencer {
+    fn check(&mut self, sid: Sid, seq: Seq, is_snapshot: bool) -> SeqCheck {
+        let slot = self.expected.entry(sid).or_insert(None);
+        match *slot {
+            None if is_snapshot => {
+                *slot = Some(seq.0 + 1);
+                SeqCheck::InOrder
+            }
+            None => SeqCheck::Resyncing,
+            Some(e) if e == seq.0 => {
+                *slot = Some(e + 1);
+                SeqCheck::InOrder
+            }
+            Some(e) => {
+                *slot = None;
+                SeqCheck::Gap {
+                    expected: e,
+                    got: seq.0,
+                }
+            }
+        }
+    }
+    fn resync(&mut self, sid: Sid) {
+        self.expected.insert(sid, None);
+    }
+}
+
+/// Remembers recent fill trade ids so a fill is never shown twice.
+#[derive(Debug)]
+struct FillDedupe {
+    seen: HashSet<TradeId>,
+    order: VecDeque<TradeId>,
+    cap: usize,
+}
+
+impl FillDedupe {
+    fn new(cap: usize) -> Self {
+        FillDedupe {
+            seen: HashSet::new(),
+            order: VecDeque::new(),
+            cap,
+        }
+    }
+    /// True the first time a trade id is seen.
+    fn first_time(&mut self, id: &TradeId) -> bool {
+        if !self.seen.insert(id.clone()) {
+            return false;
+        }
+        self.order.push_back(id.clone());
+        if self.order.len() > self.cap {
+            if let Some(old) = self.order.pop_front() {
+                self.seen.remove(&old);
+            }
+        }
+        true
+    }
+}
+
+/// State of one live connection.
+struct Connection<'a> {
+    hub: &'a Hub,
+    fills_seen: &'a mut FillDedupe,
+    next_id: u64,
+    /// Market-channel sids once subscribed.
+    market_sids: HashMap<Channel, Sid>,
+    /// Command id of an in-flight market subscribe.
+    market_subscribe_pending: Option<u64>,
+    /// Markets the market sids currently carry.
+    subscribed: BTreeSet<MarketTicker>,
+    /// Markets browsers watch.
+    desired: BTreeSet<MarketTicker>,
+    seq: Sequencer,
+    outbox: Vec<Command>,
+}
+
+impl<'a> Connection<'a> {
+    fn new(hub: &'a Hub, fills_seen: &'a mut FillDedupe) -> Self {
+        Connection {
+            hub,
+            fills_seen,
+            next_id: 1,
+            market_sids: HashMap::new(),
+            market_subscribe_pending: None,
+            subscribed: BTreeSet::new(),
+            desired: hub.watched_markets().into_iter().collect(),
+            seq: Sequencer::default(),
+            outbox: Vec::new(),
+        }
+    }
+
+    fn command(&mut self, body: CommandBody) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.outbox.push(Command { id, body });
+        id
+    }
+
+    async fn run(
+        &mut self,
+        config: &UpstreamConfig,
+        commands: &mut mpsc::Receiver<UpstreamCommand>,
+        backoff: &mut Backoff,
+    ) -> Result<(), ConnError> {
+        let mut request = config
+            .ws_url
+            .as_str()
+            .into_client_request()
+            .map_err(|_| ConnError::Url(config.ws_url.clone()))?;
+        let path = request.uri().path().to_owned();
+        let auth = config
+            .signer
+            .sign_blocking_pool("GET", &path)
+            .await
+            .map_err(ConnError::Sign)?;
+        for (name, value) in auth.pairs() {
+            let value =
+                HeaderValue::from_str(value).map_err(|_| ConnError::Url(config.ws_url.clone()))?;
+            request.headers_mut().insert(name, value);
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(ConnError::Connect)?;
+        let (mut sink, mut stream) = socket.split();
+        tracing::info!(url = %config.ws_url, "upstream connected");
+        backoff.reset();
+
+        self.command(CommandBody::Subscribe(SubscribeParams {
+            channels: vec![Channel::Fill, Channel::UserOrders, Channel::MarketPositions],
+            ..SubscribeParams::default()
+        }));
+        self.reconcile();
+        self.hub.set_upstream_state(UpstreamState::Live);
+
+        loop {
+            for cmd in self.outbox.drain(..) {
+                let text = serde_json::to_string(&cmd).unwrap_or_default();
+                tracing::debug!(%text, "upstream command");
+                sink.send(Message::text(text))
+                    .await
+                    .map_err(ConnError::Socket)?;
+            }
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    Some(UpstreamCommand::Watch(m)) => { self.desired.insert(m); self.reconcile(); }
+                    Some(UpstreamCommand::Unwatch(m)) => { self.desired.remove(&m); self.reconcile(); }
+                    None => return Ok(()),
+                },
+                frame = tokio::time::timeout(config.receive_timeout, stream.next()) => match frame {
+                    Err(_) => return Err(ConnError::Silent(config.receive_timeout)),
+                    Ok(None) => return Err(ConnError::Closed),
+                    Ok(Some(Err(e))) => return Err(ConnError::Socket(e)),
+                    Ok(Some(Ok(Message::Text(text)))) => self.on_text(text.as_str())?,
+                    Ok(Some(Ok(Message::Close(_)))) => return Err(ConnError::Closed),
+                    // Pings are answered by tungstenite on the next write/flush.
+                    Ok(Some(Ok(Message::Ping(_)))) => sink.flush().await.map_err(ConnError::Socket)?,
+                    Ok(Some(Ok(_))) => {}
+                },
+            }
+        }
+    }
+
+    /// Brings the market subscription in line with what browsers watch.
+    fn reconcile(&mut self) {
+        if self.market_subscribe_pending.is_some() {
+            return;
+        }
+        let book_sid = self.market_sids.get(&Channel::OrderbookDelta).copied();
+        if book_sid.is_none() {
+            if self.desired.is_empty() {
+                return;
+            }
+            let markets: Vec<_> = self.desired.iter().cloned().collect();
+            self.subscribed = self.desired.clone();
+            let id = self.command(CommandBody::Subscribe(SubscribeParams {
+                channels: vec![Channel::OrderbookDelta, Channel::Ticker, Channel::Trade],
+                market_tickers: Some(markets),
+                ..SubscribeParams::default()
+            }));
+            self.market_subscribe_pending = Some(id);
+            return;
+        }
+        let add: Vec<_> = self.desired.difference(&self.subscribed).cloned().collect();
+        let remove: Vec<_> = self.subscribed.difference(&self.desired).cloned().collect();
+        let sids: Vec<Sid> = self.market_sids.values().copied().collect();
+        for (action, markets) in [
+            (UpdateAction::AddMarkets, add),
+            (UpdateAction::DeleteMarkets, remove),
+        ] {
+            if markets.is_empty() {
+                continue;
+            }
+            for &sid in &sids {
+                self.command(CommandBody::UpdateSubscription(UpdateSubscriptionParams {
+                    sid: Some(sid),
+                    sids: None,
+                    market_ticker: None,
+                    market_tickers: Some(markets.clone()),
+                    action,
+                }));
+            }
+        }
+        self.subscribed = self.desired.clone();
+    }
+
+    fn resync(&mut self, sid: Sid) {
+        self.seq.resync(sid);
+        self.hub
+            .mark_stale(&self.subscribed.iter().cloned().collect::<Vec<_>>());
+        self.command(CommandBody::UpdateSubscription(UpdateSubscriptionParams {
+            sid: Some(sid),
+            sids: None,
+            market_ticker: None,
+            market_tickers: None,
+            action: UpdateAction::GetSnapshot,
+        }));
+    }
+
+    fn is_book_sid(&self, sid: Sid) -> bool {
+        self.market_sids.get(&Channel::OrderbookDelta) == Some(&sid)
+    }
+
+    fn on_text(&mut self, text: &str) -> Result<(), ConnError> {
+        let incoming = match ws::decode(text) {
+            Ok(i) => i,
+            Err(err) => {
+                tracing::warn!(error = %err, "malformed upstream frame");
+                // Its seq still counts; if it was on the book sid its content is lost.
+                if let (Some(sid), Some(_)) = (err.sid, err.seq) {
+                    if self.is_book_sid(sid) {
+                        self.resync(sid);
+                    }
+                }
+                return Ok(());
+            }
+        };
+        let frame = match incoming {
+            Incoming::Known(f) => f,
+            Incoming::Unknown { kind, sid, seq, .. } => {
+                tracing::debug!(%kind, "unmodelled upstream frame");
+                if let (Some(sid), Some(seq)) = (sid, seq) {
+                    self.sequence(sid, seq, false);
+                }
+                return Ok(());
+            }
+        };
+        if let (Some(sid), Some(seq)) = (frame.sid(), frame.seq()) {
+            let is_snapshot = matches!(frame, ServerFrame::OrderbookSnapshot { .. });
+            if !self.sequence(sid, seq, is_snapshot) {
+                return Ok(());
+            }
+        }
+        self.on_frame(frame)
+    }
+
+    /// Checks one sequenced frame; false when it must not be applied.
+    fn sequence(&mut self, sid: Sid, seq: Seq, is_snapshot: bool) -> bool {
+        if !self.is_book_sid(sid) {
+            return true; // other channels: ordering is informational here
+        }
+        match self.seq.check(sid, seq, is_snapshot) {
+            SeqCheck::InOrder => true,
+            SeqCheck::Resyncing => false,
+            SeqCheck::Gap { expected, got } => {
+                tracing::warn!(%sid, expected, got, "sequence gap; resyncing");
+                self.resync(sid);
+                // A snapshot that arrives out of order still restarts the sequence.
+                if is_snapshot {
+                    return self.seq.check(sid, seq, true) == SeqCheck::InOrder;
+                }
+                false
+            }
+        }
+    }
+
+    fn on_frame(&mut self, frame: ServerFrame) -> Result<(), ConnError> {
+        match frame {
+            ServerFrame::Subscribed { id, msg } => {
+                if let Some(channel) = Channel::from_name(&msg.channel) {
+                    if channel.is_market_scoped() {
+                        self.market_sids.insert(channel, msg.sid);
+                        if channel == Channel::OrderbookDelta {
+                            self.seq.resync(msg.sid);
+                        }
+                    }
+                }
+                if self.market_subscribe_pending.is_some()
+                    && self.market_subscribe_pending == id
+                    && self.market_sids.len() == 3
+                {
+                    self.market_subscribe_pending = None;
+                    self.reconcile();
+                }
+            }
+            ServerFrame::Error { id, sid, msg, .. } => {
+                tracing::warn!(?id, ?sid, code = msg.code, msg = %msg.msg, "upstream error reply");
+                if ws::error_code::is_terminal(msg.code) {
+                    return Err(ConnError::Terminal {
+                        code: msg.code,
+                        msg: msg.msg,
+                    });
+                }
+                if self.market_subscribe_pending.is_some() && self.market_subscribe_pending == id {
+                    self.market_subscribe_pending = None;
+                    self.market_sids.clear();
+                    self.subscribed.clear();
+                }
+            }
+            ServerFrame::OrderbookSnapshot { msg, .. } => {
+                let levels = BookLevels {
+                    yes: msg.levels(Side::Yes),
+                    no: msg.levels(Side::No),
+                };
+                self.hub.apply_snapshot(&msg.market_ticker, levels);
+            }
+            ServerFrame::OrderbookDelta { sid, msg, .. } => {
+                let (Some(price), Some(delta)) = (msg.level_price(), msg.level_delta()) else {
+                    tracing::warn!(market = %msg.market_ticker, "delta without price or count");
+                    self.resync(sid);
+                    return Ok(());
+                };
+                if self
+                    .hub
+                    .apply_delta(&msg.market_ticker, msg.side, price, delta)
+                    == DeltaOutcome::Diverged
+                {
+                    self.resync(sid);
+                }
+            }
+            ServerFrame::Ticker { msg, .. } => self
+                .hub
+                .publish_market(msg.market_ticker.clone(), ServerMsg::Ticker(msg)),
+            ServerFrame::Trade { msg, .. } => self
+                .hub
+                .publish_market(msg.market_ticker.clone(), ServerMsg::Trade(msg)),
+            ServerFrame::Fill { msg, .. } => {
+                if self.fills_seen.first_time(&msg.trade_id) {
+                    self.hub.publish_account(ServerMsg::Fill(msg));
+                }
+            }
+            ServerFrame::MarketPosition { msg, .. } => {
+                self.hub.publish_account(ServerMsg::Position(msg))
+            }
+            ServerFrame::UserOrder { msg, .. } => {
+                self.hub.publish_account(ServerMsg::Order(order_view(&msg)))
+            }
+            ServerFrame::Ok { .. } | ServerFrame::Unsubscribed { .. } | ServerFrame::Unknown => {}
+        }
+        Ok(())
+    }
+}
+
+/// The desk's view of a `user_order` frame.
+pub fn order_view(msg: &UserOrderMsg) -> OrderView {
+    let side = msg.outcome();
+    let price = match side {
+        Side::Yes => msg.yes_price_dollars,
+        Side::No => msg.yes_price_dollars.complement(),
+    };
+    OrderView {
+        order_id: msg.order_id.clone(),
+        client_order_id: msg.client_order_id.clone(),
+        market_ticker: msg.ticker.clone(),
+        side,
+        price,
+        yes_price: msg.yes_price_dollars,
+        remaining: msg.remaining_count_fp,
+        filled: msg.fill_count_fp,
+        status: msg.status,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sequencer_accepts_order_flags_gaps_and_waits_for_a_snapshot() {
+        let mut s = Sequencer::default();
+        let sid = Sid(1);
+        assert_eq!(
+            s.check(sid, Seq(5), false),
+            SeqCheck::Resyncing,
+            "nothing before the first snapshot"
+        );
+        assert_eq!(s.check(sid, Seq(6), true), SeqCheck::InOrder);
+        assert_eq!(s.check(sid, Seq(7), false), SeqCheck::InOrder);
+        assert_eq!(
+            s.check(sid, Seq(9), false),
+            SeqCheck::Gap {
+                expected: 8,
+                got: 9
+            }
+        );
+        assert_eq!(s.check(sid, Seq(10), false), SeqCheck::Resyncing);
+        assert_eq!(s.check(sid, Seq(11), true), SeqCheck::InOrder);
+        assert_eq!(s.check(sid, Seq(12), false), SeqCheck::InOrder);
+        assert_eq!(
+            s.check(Sid(2), Seq(1), true),
+            SeqCheck::InOrder,
+            "sids are independent"
+        );
+    }
+
+    #[test]
+    fn fills_are_deduplicated_by_trade_id() {
+        let mut d = FillDedupe::new(2);
+        assert!(d.first_time(&TradeId::from("a")));
+        assert!(!d.first_time(&TradeId::from("a")));
+        assert!(d.first_time(&TradeId::from("b")));
+        assert!(d.first_time(&TradeId::from("c")));
+        assert!(
+            d.first_time(&TradeId::from("a")),
+            "forgotten beyond the cap"
+        );
+    }
+}

@@ -1,0 +1,168 @@
+//! The bridge: books equal the exchange's, gaps resync, sessions share subscriptions,
+//! bad browser frames do not end a session.
+
+use std::time::Duration;
+
+use shared::protocol::{ClientMsg, ServerMsg};
+
+use crate::helpers::{spawn_app, wait_until};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_seconds_of_flow_the_desk_book_equals_the_exchange_book() {
+    let app = spawn_app().await;
+    let market = app.first_market();
+    let mut browser = app.browser().await;
+    browser
+        .send(&ClientMsg::Watch {
+            market_ticker: market.clone(),
+        })
+        .await;
+    browser
+        .until(
+            "initial book",
+            |m| matches!(m, ServerMsg::Book { market_ticker, .. } if *market_ticker == market),
+        )
+        .await;
+    app.sim.set_flow(200);
+    let mut levels_seen = 0;
+    let end = tokio::time::Instant::now() + Duration::from_secs(4);
+    while tokio::time::Instant::now() < end {
+        if matches!(browser.next().await, ServerMsg::Level { .. }) {
+            levels_seen += 1;
+        }
+    }
+    assert!(levels_seen > 0, "the book moved while we watched");
+    app.sim.set_flow(0);
+    // Quiet now: the backend's book and the browser's copy must both equal the exchange's.
+    let (hub, sim, m) = (app.hub.clone(), app.sim.clone(), market.clone());
+    wait_until(
+        "backend book == exchange book",
+        Duration::from_secs(10),
+        || {
+            let (hub, sim, m) = (hub.clone(), sim.clone(), m.clone());
+            async move { hub.book(&m).map(|b| b.levels) == sim.book(&m) }
+        },
+    )
+    .await;
+    browser.drain(Duration::from_millis(500)).await;
+    assert_eq!(
+        browser.levels(&market),
+        app.sim.book(&market),
+        "browser book == exchange book"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seq_gap_marks_the_book_stale_and_a_fresh_snapshot_restores_it() {
+    let app = spawn_app().await;
+    let market = app.first_market();
+    let mut browser = app.browser().await;
+    browser
+        .send(&ClientMsg::Watch {
+            market_ticker: market.clone(),
+        })
+        .await;
+    browser
+        .until("initial book", |m| matches!(m, ServerMsg::Book { .. }))
+        .await;
+    app.sim.set_flow(200);
+    app.sim.skip_next_seq();
+    browser
+        .until(
+            "stale mark",
+            |m| matches!(m, ServerMsg::Stale { market_ticker } if *market_ticker == market),
+        )
+        .await;
+    browser
+        .until("fresh snapshot", |m| matches!(m, ServerMsg::Book { market_ticker, stale: false, .. } if *market_ticker == market))
+        .await;
+    app.sim.set_flow(0);
+    let (hub, sim, m) = (app.hub.clone(), app.sim.clone(), market.clone());
+    wait_until(
+        "backend book == exchange book after resync",
+        Duration::from_secs(10),
+        || {
+            let (hub, sim, m) = (hub.clone(), sim.clone(), m.clone());
+            async move {
+                hub.book(&m)
+                    .is_some_and(|b| !b.stale && Some(b.levels) == sim.book(&m))
+            }
+        },
+    )
+    .await;
+    browser.drain(Duration::from_millis(500)).await;
+    assert_eq!(browser.levels(&market), app.sim.book(&market));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_sessions_watching_one_market_cost_one_upstream_subscription() {
+    let app = spawn_app().await;
+    let market = app.first_market();
+    let mut a = app.browser().await;
+    let mut b = app.browser().await;
+    for browser in [&mut a, &mut b] {
+        browser
+            .send(&ClientMsg::Watch {
+                market_ticker: market.clone(),
+            })
+            .await;
+        browser
+            .until("book", |m| matches!(m, ServerMsg::Book { .. }))
+            .await;
+    }
+    assert_eq!(app.hub.watcher_count(&market), 2);
+    let subs = app.sim.orderbook_subscriptions();
+    assert_eq!(
+        subs.len(),
+        1,
+        "one orderbook_delta subscription upstream: {subs:?}"
+    );
+    assert_eq!(
+        subs[0].iter().filter(|m| **m == market).count(),
+        1,
+        "the market once: {subs:?}"
+    );
+    // A second market joins the same subscription (update_subscription), not a new one.
+    let other = app.sim.market_tickers().into_iter().nth(1).unwrap();
+    a.send(&ClientMsg::Watch {
+        market_ticker: other.clone(),
+    })
+    .await;
+    a.until(
+        "second book",
+        |m| matches!(m, ServerMsg::Book { market_ticker, .. } if *market_ticker == other),
+    )
+    .await;
+    let subs = app.sim.orderbook_subscriptions();
+    assert_eq!(subs.len(), 1, "{subs:?}");
+    assert!(
+        subs[0].contains(&other) && subs[0].contains(&market),
+        "{subs:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_browser_frames_get_an_error_frame_and_the_session_lives() {
+    let app = spawn_app().await;
+    let mut browser = app.browser().await;
+    for bad in [
+        "garbage",
+        "{}",
+        r#"{"op":"watch"}"#,
+        r#"{"op":"watch","market_ticker":"../../etc"}"#,
+        r#"{"op":"transfer","to":"x"}"#,
+    ] {
+        browser.send_text(bad).await;
+        let reply = browser
+            .until("error reply", |m| matches!(m, ServerMsg::Error { .. }))
+            .await;
+        let ServerMsg::Error { code, .. } = reply else {
+            unreachable!()
+        };
+        assert!(!code.is_empty());
+    }
+    browser.send(&ClientMsg::Ping { nonce: 42 }).await;
+    browser
+        .until("pong", |m| *m == ServerMsg::Pong { nonce: 42 })
+        .await;
+}
