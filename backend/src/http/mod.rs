@@ -2,6 +2,7 @@
 //! frontend. An allowlist of routes, each mapped to specific Kalshi calls — never a proxy.
 
 mod error;
+pub mod frontend;
 mod markets;
 mod orders;
 mod portfolio;
@@ -12,7 +13,7 @@ use std::path::Path;
 use axum::extract::FromRef;
 use axum::http::{header, HeaderValue};
 use axum::Router;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::{Error, Result};
@@ -38,16 +39,26 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .merge(orders::router())
         .merge(portfolio::router())
         .fallback(|| async { Error::NotFound("no such API route".to_owned()) });
-    let frontend = ServeDir::new(dist).fallback(ServeFile::new(dist.join("index.html")));
+    let index = frontend::IndexPage::load(dist);
+    let (page, loader) = (index.clone(), index.clone());
+    let index_handler = move || {
+        let page = page.clone();
+        async move { page.html_response() }
+    };
+    // Unknown paths that are not files get the app (client-side routes).
+    let files = ServeDir::new(dist).fallback(axum::routing::get(index_handler.clone()));
     Router::new()
         .nest("/api", api)
         .merge(stream::router())
-        .fallback_service(frontend)
+        .route("/", axum::routing::get(index_handler.clone()))
+        .route("/index.html", axum::routing::get(index_handler))
+        .route(index.loader_path(), axum::routing::get(move || async move { loader.loader_response() }))
+        .fallback_service(files)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+                "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
             ),
         ))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))

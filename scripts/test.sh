@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# README command 2: install tools and Chromium if needed, build the frontend, run every test
+# (unit, backend integration, and the browser end-to-end tests in tests/).
+#
+#   bash scripts/test.sh [extra cargo test arguments...]
+#
+# Exits non-zero when anything fails and ends with a plain summary. Browser screenshots and
+# failure dumps land in tests/artifacts/.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# shellcheck source=scripts/setup.sh
+source scripts/setup.sh
+
+results=()
+failed=""
+log="target/test-output.log"
+rm -f "$log"
+
+# step NAME COMMAND...: runs COMMAND unless an earlier step failed, and records the outcome.
+step() {
+    local name="$1" start=$SECONDS
+    shift
+    if [ -n "$failed" ]; then
+        results+=("SKIP  $name")
+        return 0
+    fi
+    desk_say "$name"
+    if "$@"; then
+        results+=("ok    $name ($((SECONDS - start))s)")
+    else
+        results+=("FAIL  $name ($((SECONDS - start))s)")
+        failed="$name"
+    fi
+}
+
+run_tests() {
+    mkdir -p target
+    rm -rf tests/artifacts # screenshots and logs from earlier runs
+    cargo test --workspace --no-fail-fast "$@" 2>&1 | tee "$log"
+}
+
+step "tools: Rust wasm32 target, trunk, wasm-bindgen, wasm-opt, Chromium" desk_setup --browser
+step "frontend: trunk build --release --offline" trunk build --release --offline
+step "tests: cargo test --workspace" run_tests "$@"
+
+echo
+echo "==> summary"
+printf '  %s\n' "${results[@]}"
+if [ -f "$log" ] && grep -q '^test result:' "$log"; then
+    awk '/^test result:/ {
+            for (i = 1; i <= NF; i++) {
+                if ($(i + 1) ~ /^passed/) passed += $i
+                if ($(i + 1) ~ /^failed/) failed += $i
+                if ($(i + 1) ~ /^ignored/) ignored += $i
+            }
+         }
+         END { printf "  tests: %d passed, %d failed, %d ignored\n", passed, failed, ignored }' "$log"
+    grep -E '^test .* \.\.\. FAILED$' "$log" | sed 's/^test /  failed: /; s/ \.\.\. FAILED$//' || true
+fi
+if [ -d tests/artifacts ]; then
+    echo "  browser screenshots and logs: tests/artifacts/"
+fi
+if [ -n "$failed" ]; then
+    echo "FAILED at: $failed"
+    exit 1
+fi
+echo "ALL PASSED"

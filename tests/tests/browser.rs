@@ -1,0 +1,164 @@
+//! The desk in a real browser: live book, a resting order on the ladder, cancel, and ticket
+//! validation, all against the built-in simulated exchange.
+//!
+//! Needs `dist/` (built by `bash scripts/test.sh`), `chromedriver` and `chromium`.
+
+use std::time::Duration;
+
+use anyhow::{ensure, Context as _};
+use desk_e2e::{run_in_browser, sel, testid, Browser, Price};
+
+/// How long the simulated exchange may take to move the open book.
+const BOOK_CHANGE_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// How long an order may take to show up in, or leave, the blotter and the ladder.
+const ORDER_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Waits for the desk to say it is on the simulated exchange with a live stream, opens the first
+/// market and waits for its ladder. Returns the market's ticker.
+async fn open_first_market(browser: &Browser) -> anyhow::Result<String> {
+    browser
+        .wait_until(
+            "the environment banner to say SIM",
+            ORDER_TIMEOUT,
+            async || {
+                let banner = browser.text_of("env-banner").await?;
+                Ok(banner.contains("SIM").then_some(()))
+            },
+        )
+        .await?;
+    browser
+        .wait_for_css(
+            &sel("conn-status", &[("data-state", "live")]),
+            ORDER_TIMEOUT,
+        )
+        .await
+        .context("the desk's stream never went live")?;
+
+    let row = browser.wait_for("market-row").await?;
+    let ticker = browser
+        .attr(&row, "data-ticker", "the first market row")
+        .await?;
+    row.click().await.context("clicking the first market row")?;
+    browser.wait_for("ladder").await?;
+    Ok(ticker)
+}
+
+async fn book_version(browser: &Browser) -> anyhow::Result<u64> {
+    let text = browser.text_of("book-version").await?;
+    text.trim()
+        .parse()
+        .with_context(|| format!("book-version is not an integer: {text:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_book_then_rest_and_cancel_an_order() -> anyhow::Result<()> {
+    run_in_browser("order_roundtrip", async |browser| {
+        let ticker = open_first_market(browser).await?;
+
+        // The book is live: the count of applied updates moves on its own.
+        let first = book_version(browser).await?;
+        let moved = browser
+            .wait_until(
+                &format!("the {ticker} book to change (book-version was {first})"),
+                BOOK_CHANGE_TIMEOUT,
+                async || Ok(book_version(browser).await.ok().filter(|v| *v > first)),
+            )
+            .await?;
+        eprintln!("{ticker}: book-version {first} -> {moved}");
+        browser.screenshot("1-live-book").await?;
+
+        // A buy-yes limit 5 cents under the best yes bid rests without trading.
+        let best = browser
+            .wait_until("a best yes bid", ORDER_TIMEOUT, async || {
+                Ok(Price::parse(&browser.text_of("best-yes-bid").await?).ok())
+            })
+            .await?;
+        let price = best
+            .cents_below(5)
+            .unwrap_or(Price::from_ten_thousandths(100));
+        eprintln!("{ticker}: best yes bid {best}, buying 3 yes at {price}");
+        browser.select("ticket-action", "buy").await?;
+        browser.select("ticket-side", "yes").await?;
+        browser.fill("ticket-price", &price.two_decimals()).await?;
+        browser.fill("ticket-count", "3").await?;
+        browser.click("ticket-submit").await?;
+
+        let price_attr = price.to_string();
+        let order_css = sel("open-order", &[("data-price", &price_attr)]);
+        let order = browser
+            .wait_for_css(&order_css, ORDER_TIMEOUT)
+            .await
+            .context("the order never showed up among the open orders")?;
+        let mine_css = sel(
+            "ladder-level",
+            &[
+                ("data-side", "yes"),
+                ("data-price", &price_attr),
+                ("data-mine", "true"),
+            ],
+        );
+        browser
+            .wait_for_css(&mine_css, ORDER_TIMEOUT)
+            .await
+            .context("the ladder does not mark the resting order as mine")?;
+        browser.screenshot("2-order-resting").await?;
+
+        // Cancel it from its own row.
+        order
+            .find(fantoccini::Locator::Css(&testid("cancel-order")))
+            .await
+            .context("the open order row has no cancel button")?
+            .click()
+            .await
+            .context("clicking cancel")?;
+        browser
+            .wait_gone(&order_css, ORDER_TIMEOUT)
+            .await
+            .context("the cancelled order stayed among the open orders")?;
+        browser
+            .wait_gone(&mine_css, ORDER_TIMEOUT)
+            .await
+            .context("the ladder still marks the cancelled order's level as mine")?;
+        browser.screenshot("3-order-cancelled").await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ticket_rejects_a_price_above_one_dollar() -> anyhow::Result<()> {
+    run_in_browser("ticket_validation", async |browser| {
+        open_first_market(browser).await?;
+
+        browser.select("ticket-action", "buy").await?;
+        browser.select("ticket-side", "yes").await?;
+        browser.fill("ticket-price", "1.50").await?;
+        browser.fill("ticket-count", "3").await?;
+        browser.click("ticket-submit").await?;
+
+        let message = browser
+            .wait_until("a ticket error", ORDER_TIMEOUT, async || {
+                let text = browser.text_of("ticket-error").await?;
+                Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty()))
+            })
+            .await?;
+        eprintln!("ticket error: {message:?}");
+        ensure!(
+            message.len() < 200 && !message.contains('{') && !message.contains("Err("),
+            "the ticket error should read as a sentence, not a dump: {message:?}"
+        );
+        browser.screenshot("1-price-rejected").await?;
+
+        // Give a wrongly accepted order time to arrive, then check none did.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let orders = browser.find_all(&testid("open-order")).await?;
+        ensure!(
+            orders.is_empty(),
+            "an order was placed despite the invalid price ({} open orders)",
+            orders.len()
+        );
+        Ok(())
+    })
+    .await
+}
