@@ -1,0 +1,139 @@
+//! Typed client for the backend's JSON API under `/api` (same origin as the page).
+//!
+//! Every call returns [`Result<T>`]; a non-2xx answer carrying the backend's
+//! [`ApiErrorBody`] becomes [`ApiError::Rejected`] whose `Display` is the server's
+//! readable `message`, so views can show `err.to_string()` as is.
+
+use std::sync::Arc;
+
+use gloo_net::http::{Request, Response};
+use serde::de::DeserializeOwned;
+use shared::ids::{MarketTicker, OrderId};
+use shared::protocol::{
+    ApiErrorBody, DeskStatus, MarketsPage, OrderTicket, OrderView, PlacedOrder, PortfolioView,
+};
+use shared::rest::{Fill, Market};
+
+/// Why an API call failed. `Clone` so it can sit in a resource; sources stay reachable.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// The backend refused the request (4xx/5xx with an `ApiErrorBody`); shows its message.
+    #[error("{message}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// Stable code, e.g. `invalid_price`.
+        code: String,
+        /// Readable text from the server.
+        message: String,
+    },
+    /// A non-2xx answer without a readable error body (proxy page, crash).
+    #[error("server answered HTTP {status}")]
+    Status {
+        /// HTTP status.
+        status: u16,
+    },
+    /// The request never got an answer (network down, backend stopped).
+    #[error("network error: cannot reach the desk backend")]
+    Network(#[source] Arc<gloo_net::Error>),
+    /// A 2xx answer whose JSON did not match the protocol.
+    #[error("unreadable answer from the backend")]
+    Decode(#[source] Arc<serde_json::Error>),
+}
+
+impl From<gloo_net::Error> for ApiError {
+    fn from(e: gloo_net::Error) -> Self {
+        ApiError::Network(Arc::new(e))
+    }
+}
+
+/// Result of an API call.
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+/// Percent-encodes one path segment or query value (tickers are `[A-Z0-9._-]`, but a
+/// cursor is opaque).
+fn encode(s: &str) -> String {
+    String::from(js_sys::encode_uri_component(s))
+}
+
+async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T> {
+    let status = resp.status();
+    let text = resp.text().await?;
+    if !(200..300).contains(&status) {
+        return Err(match serde_json::from_str::<ApiErrorBody>(&text) {
+            Ok(body) => ApiError::Rejected {
+                status,
+                code: body.code,
+                message: body.message,
+            },
+            Err(_) => ApiError::Status { status },
+        });
+    }
+    serde_json::from_str(&text).map_err(|e| ApiError::Decode(Arc::new(e)))
+}
+
+async fn get<T: DeserializeOwned>(url: &str) -> Result<T> {
+    decode(
+        Request::get(url)
+            .header("Accept", "application/json")
+            .send()
+            .await?,
+    )
+    .await
+}
+
+/// `GET /api/status`.
+pub async fn status() -> Result<DeskStatus> {
+    get("/api/status").await
+}
+
+/// `GET /api/markets?limit=…&cursor=…`: one page of markets.
+pub async fn markets(limit: u32, cursor: Option<&str>) -> Result<MarketsPage> {
+    let mut url = format!("/api/markets?limit={limit}");
+    if let Some(c) = cursor.filter(|c| !c.is_empty()) {
+        url.push_str("&cursor=");
+        url.push_str(&encode(c));
+    }
+    get(&url).await
+}
+
+/// `GET /api/markets/{ticker}`.
+pub async fn market(ticker: &MarketTicker) -> Result<Market> {
+    get(&format!("/api/markets/{}", encode(ticker.as_str()))).await
+}
+
+/// `GET /api/orders`: the account's resting orders.
+pub async fn orders() -> Result<Vec<OrderView>> {
+    get("/api/orders").await
+}
+
+/// `POST /api/orders`: place an order (201 → [`PlacedOrder`]).
+pub async fn place_order(ticket: &OrderTicket) -> Result<PlacedOrder> {
+    let req = Request::post("/api/orders")
+        .header("Accept", "application/json")
+        .json(ticket)?;
+    decode(req.send().await?).await
+}
+
+/// `DELETE /api/orders/{order_id}` (200 `{}`).
+pub async fn cancel_order(order_id: &OrderId) -> Result<()> {
+    let resp = Request::delete(&format!("/api/orders/{}", encode(order_id.as_str())))
+        .header("Accept", "application/json")
+        .send()
+        .await?;
+    let status = resp.status();
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    decode::<serde_json::Value>(resp).await.map(|_| ())
+}
+
+/// `GET /api/portfolio`: balance, value and positions.
+pub async fn portfolio() -> Result<PortfolioView> {
+    get("/api/portfolio").await
+}
+
+/// `GET /api/fills`: recent fills.
+pub async fn fills() -> Result<Vec<Fill>> {
+    get("/api/fills").await
+}

@@ -1,0 +1,201 @@
+//! The live book of the open market: top-of-book summary and the two bid ladders
+//! (YES bids, NO bids) side by side, each level keyed by (side, price) so a frame that
+//! only changes a count re-renders just that level's text and bar.
+
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+use shared::ids::Side;
+use shared::num::{Count, Dollars};
+use shared::rest::OrderStatus;
+
+use crate::format::{depth_pct, opt, DASH};
+use crate::state::use_desk;
+
+/// Best bids, implied ask, spread, mid, book version and the stale mark.
+#[component]
+pub fn BookSummary() -> impl IntoView {
+    let desk = use_desk();
+    let book = desk.book;
+    let best_yes_bid = move || opt(book.with(|b| b.book.best_bid(Side::Yes).map(|(p, _)| p)));
+    let best_no_bid = move || opt(book.with(|b| b.book.best_bid(Side::No).map(|(p, _)| p)));
+    let best_yes_ask = move || opt(book.with(|b| b.book.best_ask(Side::Yes).map(|(p, _)| p)));
+    let spread = move || opt(book.with(|b| b.book.spread()));
+    let mid = move || opt(book.with(|b| b.book.mid()));
+    let stale = move || book.with(|b| b.stale);
+
+    view! {
+        <div class="book-summary" class:stale=stale>
+            <div class="stat">
+                <span class="k">"YES bid"</span>
+                <span class="v bid" data-testid="best-yes-bid">{best_yes_bid}</span>
+            </div>
+            <div class="stat">
+                <span class="k">"YES ask"</span>
+                <span class="v ask" data-testid="best-yes-ask">{best_yes_ask}</span>
+            </div>
+            <div class="stat">
+                <span class="k">"NO bid"</span>
+                <span class="v no" data-testid="best-no-bid">{best_no_bid}</span>
+            </div>
+            <div class="stat">
+                <span class="k">"Spread"</span>
+                <span class="v" data-testid="spread">{spread}</span>
+            </div>
+            <div class="stat">
+                <span class="k">"Mid"</span>
+                <span class="v" data-testid="mid">{mid}</span>
+            </div>
+            <div class="stat">
+                <span class="k">"Book v"</span>
+                <span class="v muted" data-testid="book-version">{move || book.with(|b| b.version)}</span>
+            </div>
+            <Show when=stale>
+                <span class="stale-badge stale" data-testid="book-stale" title="Sequence gap upstream: waiting for a fresh snapshot">
+                    "STALE"
+                </span>
+            </Show>
+        </div>
+    }
+}
+
+/// Both ladders of the open market.
+#[component]
+pub fn Ladder(
+    /// Called with a level's side and price when it is clicked (click-to-trade).
+    on_pick: Callback<(Side, Dollars)>,
+) -> impl IntoView {
+    let desk = use_desk();
+    let book = desk.book;
+    // Prices only: the keyed lists re-diff when a level appears or goes, not on count changes.
+    let prices = move |side: Side| {
+        Memo::new(move |_| {
+            book.with(|b| {
+                b.book
+                    .ladder(side)
+                    .keys()
+                    .rev()
+                    .copied()
+                    .collect::<Vec<Dollars>>()
+            })
+        })
+    };
+    let yes_prices = prices(Side::Yes);
+    let no_prices = prices(Side::No);
+    let max = Memo::new(move |_| {
+        book.with(|b| {
+            [Side::Yes, Side::No]
+                .iter()
+                .flat_map(|&s| b.book.ladder(s).values().copied())
+                .max()
+                .unwrap_or(Count::ZERO)
+        })
+    });
+    let mine = Memo::new(move |_| {
+        let open = desk.selected.get();
+        desk.orders.with(|orders| {
+            orders
+                .iter()
+                .filter(|o| {
+                    o.status == OrderStatus::Resting && Some(&o.market_ticker) == open.as_ref()
+                })
+                .map(|o| (o.side, o.price))
+                .collect::<HashSet<(Side, Dollars)>>()
+        })
+    });
+    let stale = move || book.with(|b| b.stale);
+    let ticker = move || {
+        book.with(|b| {
+            b.ticker
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        })
+    };
+    let empty = move || book.with(|b| b.loaded && b.book.is_empty());
+    let waiting = move || book.with(|b| !b.loaded);
+
+    let column = move |side: Side, keys: Memo<Vec<Dollars>>| {
+        let (title, implied) = match side {
+            Side::Yes => ("YES bids", "NO ask"),
+            Side::No => ("NO bids", "YES ask"),
+        };
+        view! {
+            <div class=format!("ladder-col ladder-{}", side.as_str())>
+                <div class="ladder-head">
+                    <span class="price">{title}</span>
+                    <span class="count">"Size"</span>
+                    <span class="implied">{implied}</span>
+                </div>
+                <For each=move || keys.get() key=move |price| (side, *price) let:price>
+                    <LadderLevel side=side price=price max=max mine=mine on_pick=on_pick/>
+                </For>
+            </div>
+        }
+    };
+
+    view! {
+        <div class="ladder" class:stale=stale data-testid="ladder" data-ticker=ticker>
+            <Show when=waiting>
+                <div class="ladder-note">"Waiting for the book…"</div>
+            </Show>
+            <Show when=empty>
+                <div class="ladder-note">"Book is empty."</div>
+            </Show>
+            <div class="ladder-cols">{column(Side::Yes, yes_prices)} {column(Side::No, no_prices)}</div>
+        </div>
+    }
+}
+
+/// One level; its count, bar and "mine" mark follow the live book.
+#[component]
+fn LadderLevel(
+    side: Side,
+    price: Dollars,
+    max: Memo<Count>,
+    mine: Memo<HashSet<(Side, Dollars)>>,
+    on_pick: Callback<(Side, Dollars)>,
+) -> impl IntoView {
+    let desk = use_desk();
+    let count = Memo::new(move |_| {
+        desk.book.with(|b| {
+            b.book
+                .ladder(side)
+                .get(&price)
+                .copied()
+                .unwrap_or(Count::ZERO)
+        })
+    });
+    let pct = move || format!("{}%", depth_pct(count.get(), max.get()));
+    let is_mine = move || mine.with(|m| m.contains(&(side, price)));
+    let best = move || {
+        desk.book
+            .with(|b| b.book.best_bid(side).map(|(p, _)| p) == Some(price))
+    };
+    let implied = if price.is_valid_price() {
+        price.complement().to_string()
+    } else {
+        DASH.to_owned()
+    };
+
+    view! {
+        <div
+            class="ladder-level"
+            class:mine=is_mine
+            class:best=best
+            data-testid="ladder-level"
+            data-side=side.as_str()
+            data-price=price.to_string()
+            data-count=move || count.get().to_string()
+            data-mine=move || is_mine().then_some("true")
+            title="Click to put this price in the ticket"
+            on:click=move |_| on_pick.run((side, price))
+        >
+            <span class="bar" style:width=pct></span>
+            <span class="price">{price.to_string()}</span>
+            <span class="count">{move || count.get().to_string()}</span>
+            <span class="implied">{implied}</span>
+            <span class="mine-mark">{move || if is_mine() { "●" } else { "" }}</span>
+        </div>
+    }
+}

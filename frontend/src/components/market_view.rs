@@ -1,0 +1,172 @@
+//! Center pane: the open market's header, ticker line, live book and trades tape.
+
+use leptos::prelude::*;
+use shared::ids::Side;
+use shared::num::Dollars;
+use shared::rest::{Market, MarketStatus};
+
+use crate::api;
+use crate::components::ladder::{BookSummary, Ladder};
+use crate::components::load_status::LoadStatus;
+use crate::format::{clock_ms, opt};
+use crate::state::{use_desk, TAPE_CAP};
+
+/// The open market, or a hint to pick one.
+#[component]
+pub fn MarketView(
+    /// `GET /api/markets/{ticker}` of the open market (`None` when nothing is open).
+    detail: LocalResource<api::Result<Option<Market>>>,
+    /// The loaded detail, when it matches the open market.
+    #[prop(into)]
+    market: Signal<Option<Market>>,
+) -> impl IntoView {
+    let desk = use_desk();
+    let has_market = move || desk.selected.with(Option::is_some);
+    let pick =
+        Callback::new(move |(side, price): (Side, Dollars)| desk.ticket_from_level(side, price));
+    view! {
+        <Show
+            when=has_market
+            fallback=|| view! { <div class="pick-market">"Pick a market on the left to open its book."</div> }
+        >
+            <MarketHeader detail=detail market=market/>
+            <TickerLine market=market/>
+            <BookSummary/>
+            <div class="book-and-tape">
+                <Ladder on_pick=pick/>
+                <TradesTape/>
+            </div>
+        </Show>
+    }
+}
+
+fn status_text(s: MarketStatus) -> &'static str {
+    match s {
+        MarketStatus::Initialized => "initialized",
+        MarketStatus::Inactive => "paused",
+        MarketStatus::Active | MarketStatus::Open => "open",
+        MarketStatus::Closed => "closed",
+        MarketStatus::Determined => "determined",
+        MarketStatus::Disputed => "disputed",
+        MarketStatus::Amended => "amended",
+        MarketStatus::Finalized | MarketStatus::Settled => "settled",
+        MarketStatus::Other => "unknown",
+    }
+}
+
+#[component]
+fn MarketHeader(
+    detail: LocalResource<api::Result<Option<Market>>>,
+    market: Signal<Option<Market>>,
+) -> impl IntoView {
+    let desk = use_desk();
+    let ticker = move || {
+        desk.selected
+            .get()
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    };
+    let title = move || market.with(|m| m.as_ref().map(|m| m.title.clone()).unwrap_or_default());
+    let subtitle = move || {
+        market.with(|m| {
+            m.as_ref()
+                .map(|m| {
+                    let mut parts = Vec::new();
+                    if !m.yes_sub_title.is_empty() {
+                        parts.push(format!("YES = {}", m.yes_sub_title));
+                    }
+                    if let Some(close) = &m.close_time {
+                        parts.push(format!("closes {close}"));
+                    }
+                    parts.join(" · ")
+                })
+                .unwrap_or_default()
+        })
+    };
+    let status = move || market.with(|m| m.as_ref().map(|m| status_text(m.status)).unwrap_or("…"));
+    let tradable = move || market.with(|m| m.as_ref().is_some_and(|m| m.status.is_tradable()));
+
+    view! {
+        <div class="market-header">
+            <div class="mh-line">
+                <span class="mh-ticker" data-testid="market-ticker">{ticker}</span>
+                <span class="mh-status" class:tradable=tradable data-testid="market-status">{status}</span>
+            </div>
+            <div class="mh-title" data-testid="market-title">{title}</div>
+            <div class="mh-sub muted">{subtitle}</div>
+            <LoadStatus resource=detail what="market"/>
+        </div>
+    }
+}
+
+/// Last price, volume, open interest: live `ticker` frames over the REST snapshot.
+#[component]
+fn TickerLine(market: Signal<Option<Market>>) -> impl IntoView {
+    let desk = use_desk();
+    let live = Memo::new(move |_| {
+        let open = desk.selected.get();
+        desk.tickers.with(|t| open.and_then(|o| t.get(&o).cloned()))
+    });
+    let last = move || {
+        opt(live
+            .with(|l| l.as_ref().and_then(|l| l.price_dollars))
+            .or(market.with(|m| m.as_ref().and_then(|m| m.last_price_dollars))))
+    };
+    let volume = move || {
+        opt(live
+            .with(|l| l.as_ref().and_then(|l| l.volume_fp))
+            .or(market.with(|m| m.as_ref().and_then(|m| m.volume_fp))))
+    };
+    let oi = move || {
+        opt(live
+            .with(|l| l.as_ref().and_then(|l| l.open_interest_fp))
+            .or(market.with(|m| m.as_ref().and_then(|m| m.open_interest_fp))))
+    };
+    view! {
+        <div class="ticker-line">
+            <span class="k">"Last"</span>
+            <span class="v" data-testid="ticker-last">{last}</span>
+            <span class="k">"Volume"</span>
+            <span class="v" data-testid="ticker-volume">{volume}</span>
+            <span class="k">"Open int."</span>
+            <span class="v" data-testid="ticker-oi">{oi}</span>
+        </div>
+    }
+}
+
+/// Public trades of the open market, newest first.
+#[component]
+fn TradesTape() -> impl IntoView {
+    let desk = use_desk();
+    view! {
+        <div class="tape-pane">
+            <div class="pane-head">
+                <span class="pane-title">"Trades"</span>
+                <span class="muted">{move || format!("{} (max {TAPE_CAP})", desk.trades.with(|t| t.len()))}</span>
+            </div>
+            <div class="tape" data-testid="trades-tape">
+                <div class="trade-row trade-head">
+                    <span>"Time"</span>
+                    <span class="num">"YES px"</span>
+                    <span class="num">"Size"</span>
+                    <span>"Taker"</span>
+                </div>
+                <For each=move || desk.trades.get() key=|t| t.trade_id.clone() let:trade>
+                    {
+                        let taker = trade.taker();
+                        let side = taker.map_or("", |s| s.as_str());
+                        let time = trade.ts_ms.or(trade.ts.map(|s| s.saturating_mul(1000))).map(clock_ms).unwrap_or_default();
+                        view! {
+                            <div class=format!("trade-row taker-{side}") data-testid="trade-row" data-taker=side>
+                                <span class="muted">{time}</span>
+                                <span class="num">{trade.yes_price_dollars.to_string()}</span>
+                                <span class="num">{trade.count_fp.to_string()}</span>
+                                <span class="taker">{side.to_uppercase()}</span>
+                            </div>
+                        }
+                    }
+                </For>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,11 @@
+//! Building blocks of the desk page.
+
+pub mod ladder;
+pub mod load_status;
+pub mod market_list;
+pub mod market_view;
+pub mod orders;
+pub mod portfolio;
+pub mod ticket;
+pub mod toasts;
+pub mod top_bar;

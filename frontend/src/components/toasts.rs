@@ -1,0 +1,30 @@
+//! Corner notices for fills and rejects; each disappears by itself after a few seconds.
+
+use leptos::prelude::*;
+
+use crate::state::use_desk;
+
+/// The toast stack.
+#[component]
+pub fn Toasts() -> impl IntoView {
+    let desk = use_desk();
+    view! {
+        <div class="toasts" data-testid="toasts" aria-live="polite">
+            <For each=move || desk.toasts.get() key=|t| t.id let:toast>
+                {
+                    let id = toast.id;
+                    view! {
+                        <div
+                            class=format!("toast toast-{}", toast.kind)
+                            data-testid="toast"
+                            data-kind=toast.kind
+                            on:click=move |_| desk.toasts.update(|t| t.retain(|x| x.id != id))
+                        >
+                            {toast.text}
+                        </div>
+                    }
+                }
+            </For>
+        </div>
+    }
+}

@@ -1,0 +1,42 @@
+//! Kalshi Desk in the browser: a Leptos CSR app served by the desk backend.
+//!
+//! # Layout
+//! - [`api`]: typed client for `/api` (status, markets, orders, portfolio, fills); non-2xx
+//!   answers become [`api::ApiError`] carrying the server's readable message.
+//! - [`ws`]: the `/ws` socket: reconnect with backoff, `watch` the open market, dispatch
+//!   every `ServerMsg` into [`state::DeskState`] from the message callback.
+//! - [`state`]: the live client state (a `Copy` bundle of signals, provided as context) and
+//!   the rules for applying frames (book version, order upsert, fill dedupe).
+//! - [`format`]: money/time display helpers (exact, no floats for money).
+//! - [`pages`]: the desk page: top bar, market list, market view, ticket, account panes.
+//! - [`components`]: the pieces those pages are made of.
+//!
+//! Data flows: REST loads (`LocalResource`s) and socket frames → `DeskState` signals →
+//! components. The ticket posts through `api`; the backend's `order`/`fill`/`position`
+//! frames then update the account panes live.
+
+use leptos::prelude::*;
+
+pub mod api;
+pub mod components;
+pub mod format;
+pub mod pages;
+pub mod state;
+pub mod ws;
+
+use state::DeskState;
+
+/// The whole application: provides [`DeskState`], starts the socket, renders the desk.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = DeskState::new();
+    provide_context(state);
+    let _socket = ws::start(state);
+    view! { <pages::desk::DeskPage/> }
+}
+
+/// Mounts [`App`] on `<body>`.
+pub fn run() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}

@@ -1,0 +1,5 @@
+//! Entry point: mounts the app; everything else lives in the library.
+
+fn main() {
+    desk_frontend::run();
+}

@@ -1,0 +1,110 @@
+//! The desk screen: top bar; markets left; the open market (header, book, tape) center;
+//! ticket right; orders, positions and fills below.
+
+use leptos::prelude::*;
+use shared::ids::MarketTicker;
+use shared::rest::Market;
+
+use crate::api;
+use crate::components::market_list::MarketList;
+use crate::components::market_view::MarketView;
+use crate::components::orders::OpenOrders;
+use crate::components::portfolio::{Fills, Portfolio};
+use crate::components::ticket::Ticket;
+use crate::components::toasts::Toasts;
+use crate::components::top_bar::TopBar;
+use crate::state::use_desk;
+
+/// Reads `#TICKER` from the address bar (deep link to a market).
+fn ticker_from_hash() -> Option<MarketTicker> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    let raw = hash.trim_start_matches('#');
+    let decoded = js_sys::decode_uri_component(raw).ok().map(String::from)?;
+    let ticker = MarketTicker::from(decoded.trim());
+    ticker.is_well_formed().then_some(ticker)
+}
+
+fn set_hash(ticker: &MarketTicker) {
+    if let Some(location) = web_sys::window().map(|w| w.location()) {
+        if location.hash().ok().as_deref() != Some(&format!("#{ticker}")) {
+            let _ = location.set_hash(ticker.as_str());
+        }
+    }
+}
+
+/// The one page.
+#[component]
+pub fn DeskPage() -> impl IntoView {
+    let desk = use_desk();
+
+    let status = LocalResource::new(api::status);
+    Effect::new(move |_| match status.get() {
+        Some(Ok(s)) => {
+            if desk.environment.get_untracked().is_none() {
+                desk.environment.set(Some(s.environment));
+            }
+            if desk.upstream.get_untracked().is_none() {
+                desk.upstream.set(Some(s.upstream));
+            }
+            desk.trading_active.set(Some(s.trading_active));
+        }
+        Some(Err(e)) => leptos::logging::warn!("GET /api/status failed: {e}"),
+        None => {}
+    });
+
+    if let Some(t) = ticker_from_hash() {
+        desk.select(t);
+    }
+    Effect::new(move |_| {
+        if let Some(t) = desk.selected.get() {
+            set_hash(&t);
+        }
+    });
+
+    let detail = LocalResource::new(move || {
+        let open = desk.selected.get();
+        async move {
+            match open {
+                Some(t) => api::market(&t).await.map(Some),
+                None => Ok(None),
+            }
+        }
+    });
+    let market = Signal::derive(move || {
+        let open = desk.selected.get();
+        detail
+            .get()
+            .and_then(Result::ok)
+            .flatten()
+            .filter(|m: &Market| Some(&m.ticker) == open.as_ref())
+    });
+
+    view! {
+        <div class="desk">
+            <TopBar/>
+            <main class="desk-grid">
+                <aside class="pane pane-markets">
+                    <MarketList/>
+                </aside>
+                <section class="pane pane-market">
+                    <MarketView detail=detail market=market/>
+                </section>
+                <aside class="pane pane-ticket">
+                    <Ticket market=market/>
+                </aside>
+                <div class="bottom-row">
+                    <section class="pane pane-orders">
+                        <OpenOrders/>
+                    </section>
+                    <section class="pane pane-portfolio">
+                        <Portfolio/>
+                    </section>
+                    <section class="pane pane-fills">
+                        <Fills/>
+                    </section>
+                </div>
+            </main>
+            <Toasts/>
+        </div>
+    }
+}

@@ -1,0 +1,3 @@
+//! Pages. The desk is a single screen.
+
+pub mod desk;

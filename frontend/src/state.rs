@@ -1,0 +1,457 @@
+//! The desk's live client state: one `Copy` bundle of signals provided as context.
+//!
+//! The socket ([`crate::ws`]) writes into it frame by frame; REST loads (see
+//! [`crate::pages::desk`]) seed it; components read it. Every mutation that a frame
+//! causes is a plain method here so the rules (book version, order upsert/remove, fill
+//! dedupe, caps) live in one place.
+
+use std::collections::{HashMap, VecDeque};
+
+use leptos::prelude::*;
+use shared::book::{BookLevels, OrderBook};
+use shared::ids::{Action, MarketTicker, Side, TradeId};
+use shared::num::{Count, Dollars};
+use shared::protocol::{Environment, OrderView, PositionView, UpstreamState};
+use shared::rest::{Fill, OrderStatus};
+use shared::ws::{FillMsg, MarketPositionMsg, TickerMsg, TradeMsg};
+
+/// Trades kept on the tape.
+pub const TAPE_CAP: usize = 100;
+/// Fills kept in the recent-fills table.
+pub const FILLS_CAP: usize = 100;
+
+/// The book of the open market, as the socket last described it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LiveBook {
+    /// Which market the book belongs to (`None` before a market is opened).
+    pub ticker: Option<MarketTicker>,
+    /// Both bid ladders.
+    pub book: OrderBook,
+    /// Book/level frames applied since the market was opened.
+    pub version: u64,
+    /// True while the backend says the book is stale.
+    pub stale: bool,
+    /// True once a snapshot has arrived for this market.
+    pub loaded: bool,
+}
+
+/// Socket state of the browser ⇄ backend connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SocketState {
+    /// Opening (first attempt or a retry).
+    Connecting,
+    /// Open.
+    Open,
+    /// Closed after repeated failures; still retrying.
+    Failed,
+}
+
+/// The connection badge's three states (`data-state`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    /// Socket open and upstream live.
+    Live,
+    /// Socket or upstream (re)connecting.
+    Connecting,
+    /// Socket failing or upstream down.
+    Down,
+}
+
+impl ConnState {
+    /// `live` / `connecting` / `down`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnState::Live => "live",
+            ConnState::Connecting => "connecting",
+            ConnState::Down => "down",
+        }
+    }
+}
+
+/// One row of the recent-fills table, from REST `Fill` or a socket `fill`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FillRow {
+    /// Dedupe key.
+    pub trade_id: TradeId,
+    /// Market.
+    pub market_ticker: Option<MarketTicker>,
+    /// Outcome side the fill positioned for.
+    pub side: Option<Side>,
+    /// Price on that side's own leg.
+    pub price: Option<Dollars>,
+    /// Contracts.
+    pub count: Count,
+    /// Took liquidity.
+    pub is_taker: bool,
+    /// Display time (`HH:MM:SS`).
+    pub time: String,
+}
+
+/// Price on `side`'s own leg from a YES price.
+fn leg_price(side: Option<Side>, yes: Dollars) -> Dollars {
+    match side {
+        Some(Side::No) => yes.complement(),
+        _ => yes,
+    }
+}
+
+impl FillRow {
+    /// From the REST shape.
+    pub fn from_rest(f: &Fill) -> Self {
+        let side = f
+            .outcome_side
+            .or(f.book_side.map(shared::ids::BookSide::outcome))
+            .or(f.side);
+        let time = match (&f.created_time, f.ts) {
+            (Some(t), _) => crate::format::rfc3339_time(t),
+            (None, Some(ts)) => crate::format::clock_ms(ts.saturating_mul(1000)),
+            (None, None) => String::new(),
+        };
+        FillRow {
+            trade_id: f.trade_id.clone(),
+            market_ticker: f.market().cloned(),
+            side,
+            price: f.yes_price().map(|p| leg_price(side, p)),
+            count: f.contracts(),
+            is_taker: f.is_taker,
+            time,
+        }
+    }
+
+    /// From a socket `fill` frame.
+    pub fn from_msg(f: &FillMsg) -> Self {
+        let side = f
+            .outcome_side
+            .or(f.book_side.map(shared::ids::BookSide::outcome))
+            .or(f.side);
+        let time = f
+            .ts_ms
+            .or(f.ts.map(|s| s.saturating_mul(1000)))
+            .map(crate::format::clock_ms)
+            .unwrap_or_default();
+        FillRow {
+            trade_id: f.trade_id.clone(),
+            market_ticker: Some(f.market_ticker.clone()),
+            side,
+            price: Some(leg_price(side, f.yes_price_dollars)),
+            count: f.count_fp,
+            is_taker: f.is_taker,
+            time,
+        }
+    }
+}
+
+/// A transient notice in the corner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Toast {
+    /// Unique id (for keyed rendering and dismissal).
+    pub id: u64,
+    /// `fill`, `reject`, `info`.
+    pub kind: &'static str,
+    /// Text.
+    pub text: String,
+}
+
+/// Everything live on the desk. `Copy`: pass it around freely, get it with [`use_desk`].
+#[derive(Clone, Copy)]
+pub struct DeskState {
+    /// Which Kalshi (from `/api/status` or the socket's `hello`).
+    pub environment: RwSignal<Option<Environment>>,
+    /// Exchange trading active (from `/api/status`).
+    pub trading_active: RwSignal<Option<bool>>,
+    /// Browser socket state.
+    pub socket: RwSignal<SocketState>,
+    /// Backend's upstream state (from `hello`/`upstream`).
+    pub upstream: RwSignal<Option<UpstreamState>>,
+    /// Open market.
+    pub selected: RwSignal<Option<MarketTicker>>,
+    /// Book of the open market.
+    pub book: RwSignal<LiveBook>,
+    /// Latest ticker fields per market (merged across frames).
+    pub tickers: RwSignal<HashMap<MarketTicker, TickerMsg>>,
+    /// Trades of the open market, newest first.
+    pub trades: RwSignal<VecDeque<TradeMsg>>,
+    /// The account's resting orders.
+    pub orders: RwSignal<Vec<OrderView>>,
+    /// Positions (seeded by `/api/portfolio`, updated by `position` frames).
+    pub positions: RwSignal<Vec<PositionView>>,
+    /// Recent fills, newest first.
+    pub fills: RwSignal<VecDeque<FillRow>>,
+    /// Bumped to make the portfolio/orders/fills resources reload.
+    pub account_reload: RwSignal<u64>,
+    /// Notices.
+    pub toasts: RwSignal<Vec<Toast>>,
+    next_toast: StoredValue<u64>,
+    toasted_fills: StoredValue<VecDeque<TradeId>>,
+    /// Ticket: buy/sell.
+    pub ticket_action: RwSignal<Action>,
+    /// Ticket: yes/no.
+    pub ticket_side: RwSignal<Side>,
+    /// Ticket: price text as typed.
+    pub ticket_price: RwSignal<String>,
+    /// Ticket: count text as typed.
+    pub ticket_count: RwSignal<String>,
+}
+
+/// The desk state from context.
+pub fn use_desk() -> DeskState {
+    use_context::<DeskState>().expect("DeskState is provided by App before any component renders")
+}
+
+impl DeskState {
+    /// Fresh state, nothing loaded.
+    pub fn new() -> Self {
+        DeskState {
+            environment: RwSignal::new(None),
+            trading_active: RwSignal::new(None),
+            socket: RwSignal::new(SocketState::Connecting),
+            upstream: RwSignal::new(None),
+            selected: RwSignal::new(None),
+            book: RwSignal::new(LiveBook::default()),
+            tickers: RwSignal::new(HashMap::new()),
+            trades: RwSignal::new(VecDeque::new()),
+            orders: RwSignal::new(Vec::new()),
+            positions: RwSignal::new(Vec::new()),
+            fills: RwSignal::new(VecDeque::new()),
+            account_reload: RwSignal::new(0),
+            toasts: RwSignal::new(Vec::new()),
+            next_toast: StoredValue::new(1),
+            toasted_fills: StoredValue::new(VecDeque::new()),
+            ticket_action: RwSignal::new(Action::Buy),
+            ticket_side: RwSignal::new(Side::Yes),
+            ticket_price: RwSignal::new(String::new()),
+            ticket_count: RwSignal::new("1".to_owned()),
+        }
+    }
+
+    /// The connection badge state.
+    pub fn conn_state(&self) -> ConnState {
+        match (self.socket.get(), self.upstream.get()) {
+            (SocketState::Open, Some(UpstreamState::Live)) => ConnState::Live,
+            (SocketState::Open, Some(UpstreamState::Down)) => ConnState::Down,
+            (SocketState::Open, _) | (SocketState::Connecting, _) => ConnState::Connecting,
+            (SocketState::Failed, _) => ConnState::Down,
+        }
+    }
+
+    /// Opens a market: resets its book and tape (the socket then sends `watch`).
+    pub fn select(&self, ticker: MarketTicker) {
+        if self.selected.get_untracked().as_ref() == Some(&ticker) {
+            return;
+        }
+        self.book.set(LiveBook {
+            ticker: Some(ticker.clone()),
+            ..LiveBook::default()
+        });
+        self.trades.set(VecDeque::new());
+        self.selected.set(Some(ticker));
+    }
+
+    fn is_open_market(&self, ticker: &MarketTicker) -> bool {
+        self.book
+            .with_untracked(|b| b.ticker.as_ref() == Some(ticker))
+    }
+
+    /// A `book` snapshot.
+    pub fn apply_snapshot(&self, ticker: &MarketTicker, levels: &BookLevels, stale: bool) {
+        if !self.is_open_market(ticker) {
+            return;
+        }
+        self.book.update(|b| {
+            b.book = OrderBook::from_levels(levels);
+            b.stale = stale;
+            b.loaded = true;
+            b.version += 1;
+        });
+    }
+
+    /// A `level` frame: absolute count at one price.
+    pub fn apply_level(&self, ticker: &MarketTicker, side: Side, price: Dollars, count: Count) {
+        if !self.is_open_market(ticker) {
+            return;
+        }
+        self.book.update(|b| {
+            b.book.set_level(side, price, count);
+            b.version += 1;
+        });
+    }
+
+    /// A `stale` frame.
+    pub fn mark_stale(&self, ticker: &MarketTicker) {
+        if self.is_open_market(ticker) {
+            self.book.update(|b| b.stale = true);
+        }
+    }
+
+    /// A `ticker` frame: merged field by field (frames may carry only what changed).
+    pub fn apply_ticker(&self, t: TickerMsg) {
+        self.tickers
+            .update(|map| match map.get_mut(&t.market_ticker) {
+                None => {
+                    map.insert(t.market_ticker.clone(), t);
+                }
+                Some(old) => {
+                    macro_rules! merge {
+                    ($($f:ident),*) => { $( if t.$f.is_some() { old.$f = t.$f.clone(); } )* };
+                }
+                    merge!(
+                        price_dollars,
+                        yes_bid_dollars,
+                        yes_ask_dollars,
+                        volume_fp,
+                        open_interest_fp,
+                        dollar_volume,
+                        dollar_open_interest,
+                        yes_bid_size_fp,
+                        yes_ask_size_fp,
+                        last_trade_size_fp,
+                        ts,
+                        ts_ms
+                    );
+                }
+            });
+    }
+
+    /// A `trade` frame.
+    pub fn apply_trade(&self, t: TradeMsg) {
+        if !self.is_open_market(&t.market_ticker) {
+            return;
+        }
+        self.trades.update(|tape| {
+            if tape.iter().any(|x| x.trade_id == t.trade_id) {
+                return;
+            }
+            tape.push_front(t);
+            tape.truncate(TAPE_CAP);
+        });
+    }
+
+    /// An `order` frame: upsert while resting, drop otherwise.
+    pub fn apply_order(&self, o: OrderView) {
+        self.orders.update(|orders| {
+            let at = orders.iter().position(|x| x.order_id == o.order_id);
+            match (o.status == OrderStatus::Resting, at) {
+                (true, Some(i)) => orders[i] = o,
+                (true, None) => orders.push(o),
+                (false, Some(i)) => {
+                    orders.remove(i);
+                }
+                (false, None) => {}
+            }
+        });
+    }
+
+    /// Removes one order locally (after a successful cancel).
+    pub fn forget_order(&self, id: &shared::ids::OrderId) {
+        self.orders
+            .update(|orders| orders.retain(|o| &o.order_id != id));
+    }
+
+    /// A `fill` frame: row, toast, and a portfolio reload. The toast is deduped on its own:
+    /// a REST reload may list the fill before its frame arrives.
+    pub fn apply_fill(&self, f: &FillMsg) {
+        let row = FillRow::from_msg(f);
+        self.fills.update(|fills| {
+            if fills.iter().all(|x| x.trade_id != row.trade_id) {
+                fills.push_front(row.clone());
+                fills.truncate(FILLS_CAP);
+            }
+        });
+        let fresh = self.toasted_fills.try_update_value(|seen| {
+            if seen.contains(&row.trade_id) {
+                return false;
+            }
+            seen.push_back(row.trade_id.clone());
+            if seen.len() > FILLS_CAP {
+                seen.pop_front();
+            }
+            true
+        });
+        if fresh == Some(true) {
+            let side = row
+                .side
+                .map_or("", |s| if s == Side::Yes { "YES " } else { "NO " });
+            let price = row.price.map(|p| format!(" @ {p}")).unwrap_or_default();
+            self.toast(
+                "fill",
+                format!("Filled {} {side}{price} · {}", row.count, f.market_ticker),
+            );
+            self.account_reload.update(|n| *n += 1);
+        }
+    }
+
+    /// Replaces the fills with a REST load, keeping socket fills the load does not know yet.
+    pub fn seed_fills(&self, rest: &[Fill]) {
+        let mut rows: VecDeque<FillRow> = rest.iter().map(FillRow::from_rest).collect();
+        self.fills.update(|fills| {
+            for live in fills.iter().rev() {
+                if rows.iter().all(|r| r.trade_id != live.trade_id) {
+                    rows.push_front(live.clone());
+                }
+            }
+            rows.truncate(FILLS_CAP);
+            *fills = rows;
+        });
+    }
+
+    /// A `position` frame.
+    pub fn apply_position(&self, p: &MarketPositionMsg) {
+        self.positions.update(|positions| {
+            let at = positions
+                .iter()
+                .position(|x| x.market_ticker == p.market_ticker);
+            if p.position_fp.is_zero() {
+                if let Some(i) = at {
+                    positions.remove(i);
+                }
+                return;
+            }
+            let old = at.map(|i| positions[i].clone());
+            let row = PositionView {
+                market_ticker: p.market_ticker.clone(),
+                position: p.position_fp,
+                exposure: p
+                    .position_cost_dollars
+                    .or(old.as_ref().map(|o| o.exposure))
+                    .unwrap_or_default(),
+                realized_pnl: p
+                    .realized_pnl_dollars
+                    .or(old.as_ref().map(|o| o.realized_pnl))
+                    .unwrap_or_default(),
+            };
+            match at {
+                Some(i) => positions[i] = row,
+                None => positions.push(row),
+            }
+        });
+    }
+
+    /// Shows a notice for a few seconds.
+    pub fn toast(&self, kind: &'static str, text: String) {
+        let id = self.next_toast.get_value();
+        self.next_toast.set_value(id + 1);
+        self.toasts.update(|t| {
+            t.push(Toast { id, kind, text });
+            if t.len() > 6 {
+                t.remove(0);
+            }
+        });
+        let toasts = self.toasts;
+        set_timeout(
+            move || toasts.update(|t| t.retain(|x| x.id != id)),
+            std::time::Duration::from_secs(6),
+        );
+    }
+
+    /// Puts a ladder level's price (and side) into the ticket: click-to-trade.
+    pub fn ticket_from_level(&self, side: Side, price: Dollars) {
+        self.ticket_side.set(side);
+        self.ticket_price.set(price.to_string());
+    }
+}
+
+impl Default for DeskState {
+    fn default() -> Self {
+        Self::new()
+    }
+}

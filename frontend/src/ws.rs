@@ -1,0 +1,316 @@
+//! The browser ⇄ backend socket on `/ws`: connect, reconnect with backoff, watch the open
+//! market, and dispatch every [`ServerMsg`] into [`DeskState`] from the socket's own
+//! message callback, one frame at a time (no frame is skipped between renders).
+//!
+//! After every (re)connect the socket re-sends `watch` for the open market; the backend
+//! answers with a fresh `book` snapshot, which replaces whatever the browser held.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use leptos::logging::warn;
+use leptos::prelude::*;
+use shared::ids::MarketTicker;
+use shared::protocol::{ClientMsg, ServerMsg};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
+
+use crate::state::{DeskState, SocketState};
+
+/// Exponential reconnect delay: `min`, doubling, capped at `max`; `reset` after a success.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Backoff {
+    min: Duration,
+    max: Duration,
+    next: Duration,
+}
+
+impl Backoff {
+    /// A backoff from `min` doubling to `max`.
+    pub fn new(min: Duration, max: Duration) -> Self {
+        Backoff {
+            min,
+            max,
+            next: min,
+        }
+    }
+
+    /// The delay to wait now; the following one doubles.
+    pub fn next_delay(&mut self) -> Duration {
+        let now = self.next;
+        self.next = (self.next * 2).min(self.max);
+        now
+    }
+
+    /// Back to the shortest delay.
+    pub fn reset(&mut self) {
+        self.next = self.min;
+    }
+}
+
+/// Failed attempts in a row before the badge says "down" instead of "connecting".
+const FAILURES_BEFORE_DOWN: u32 = 2;
+/// Application ping period (keeps idle proxies from closing the socket).
+const PING_EVERY: Duration = Duration::from_secs(20);
+
+type Handler<T> = Closure<dyn FnMut(T)>;
+
+/// One live connection and the callbacks it owns.
+struct Conn {
+    ws: WebSocket,
+    _on_open: Handler<Event>,
+    _on_message: Handler<MessageEvent>,
+    _on_close: Handler<CloseEvent>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        // Closing an already closed socket is a no-op.
+        let _ = self.ws.close();
+    }
+}
+
+struct Inner {
+    state: DeskState,
+    conn: Option<Conn>,
+    backoff: Backoff,
+    failures: u32,
+    connected_before: bool,
+    /// The market the server currently streams to this socket.
+    watched: Option<MarketTicker>,
+    nonce: u64,
+}
+
+/// Handle to the socket task; cheap to clone.
+#[derive(Clone)]
+pub struct DeskSocket(Rc<RefCell<Inner>>);
+
+/// Starts the socket and keeps it open for the page's lifetime; follows `state.selected`.
+pub fn start(state: DeskState) -> DeskSocket {
+    let socket = DeskSocket(Rc::new(RefCell::new(Inner {
+        state,
+        conn: None,
+        backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(5)),
+        failures: 0,
+        connected_before: false,
+        watched: None,
+        nonce: 0,
+    })));
+    socket.connect();
+
+    let follow = socket.clone();
+    Effect::new(move |_| {
+        let selected = state.selected.get();
+        follow.follow(selected);
+    });
+
+    let pinger = socket.clone();
+    set_interval(move || pinger.ping(), PING_EVERY);
+    socket
+}
+
+fn socket_url() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss:"
+    } else {
+        "ws:"
+    };
+    Some(format!("{scheme}//{}/ws", location.host().ok()?))
+}
+
+impl DeskSocket {
+    fn connect(&self) {
+        let state = self.0.borrow().state;
+        self.0.borrow_mut().conn = None;
+        state
+            .socket
+            .set(if self.0.borrow().failures >= FAILURES_BEFORE_DOWN {
+                SocketState::Failed
+            } else {
+                SocketState::Connecting
+            });
+        let Some(url) = socket_url() else {
+            warn!("no window location: cannot open the desk socket");
+            return;
+        };
+        let ws = match WebSocket::new(&url) {
+            Ok(ws) => ws,
+            Err(e) => {
+                warn!("cannot open {url}: {e:?}");
+                self.schedule_reconnect();
+                return;
+            }
+        };
+
+        let me = self.clone();
+        let on_open: Handler<Event> = Closure::new(move |_: Event| me.opened());
+        let on_message: Handler<MessageEvent> =
+            Closure::new(move |ev: MessageEvent| match ev.data().as_string() {
+                Some(text) => match serde_json::from_str::<ServerMsg>(&text) {
+                    Ok(msg) => dispatch(state, msg),
+                    Err(e) => warn!("unreadable socket frame ({e}): {text}"),
+                },
+                None => warn!("ignoring a binary socket frame"),
+            });
+        let me = self.clone();
+        let on_close: Handler<CloseEvent> = Closure::new(move |_: CloseEvent| me.closed());
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        self.0.borrow_mut().conn = Some(Conn {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+        });
+    }
+
+    fn opened(&self) {
+        let (state, reconnected, selected) = {
+            let mut inner = self.0.borrow_mut();
+            inner.backoff.reset();
+            inner.failures = 0;
+            inner.watched = None;
+            let reconnected = inner.connected_before;
+            inner.connected_before = true;
+            (
+                inner.state,
+                reconnected,
+                inner.state.selected.get_untracked(),
+            )
+        };
+        state.socket.set(SocketState::Open);
+        // The server forgot our subscriptions with the old socket: watch again (fresh book).
+        self.follow(selected);
+        if reconnected {
+            // Orders, fills and positions may have changed while we were away.
+            state.account_reload.update(|n| *n += 1);
+        }
+    }
+
+    fn closed(&self) {
+        let state = {
+            let mut inner = self.0.borrow_mut();
+            inner.failures = inner.failures.saturating_add(1);
+            inner.watched = None;
+            inner.state
+        };
+        state.upstream.set(None);
+        state
+            .socket
+            .set(if self.0.borrow().failures >= FAILURES_BEFORE_DOWN {
+                SocketState::Failed
+            } else {
+                SocketState::Connecting
+            });
+        self.schedule_reconnect();
+    }
+
+    fn schedule_reconnect(&self) {
+        let delay = self.0.borrow_mut().backoff.next_delay();
+        let me = self.clone();
+        set_timeout(move || me.connect(), delay);
+    }
+
+    fn send(&self, msg: &ClientMsg) -> bool {
+        let inner = self.0.borrow();
+        let Some(conn) = inner
+            .conn
+            .as_ref()
+            .filter(|c| c.ws.ready_state() == WebSocket::OPEN)
+        else {
+            return false;
+        };
+        match serde_json::to_string(msg) {
+            Ok(text) => conn.ws.send_with_str(&text).is_ok(),
+            Err(e) => {
+                warn!("cannot encode {msg:?}: {e}");
+                false
+            }
+        }
+    }
+
+    /// Makes the server stream exactly `selected` (unwatch the old market, watch the new).
+    fn follow(&self, selected: Option<MarketTicker>) {
+        let watched = self.0.borrow().watched.clone();
+        if watched == selected {
+            return;
+        }
+        if let Some(old) = watched {
+            self.send(&ClientMsg::Unwatch { market_ticker: old });
+        }
+        self.0.borrow_mut().watched = None;
+        if let Some(new) = selected {
+            if self.send(&ClientMsg::Watch {
+                market_ticker: new.clone(),
+            }) {
+                self.0.borrow_mut().watched = Some(new);
+            }
+        }
+    }
+
+    fn ping(&self) {
+        let nonce = {
+            let mut inner = self.0.borrow_mut();
+            inner.nonce += 1;
+            inner.nonce
+        };
+        self.send(&ClientMsg::Ping { nonce });
+    }
+}
+
+/// Applies one server frame to the desk state.
+fn dispatch(state: DeskState, msg: ServerMsg) {
+    match msg {
+        ServerMsg::Hello {
+            environment,
+            upstream,
+        } => {
+            state.environment.set(Some(environment));
+            state.upstream.set(Some(upstream));
+        }
+        ServerMsg::Upstream { state: upstream } => state.upstream.set(Some(upstream)),
+        ServerMsg::Book {
+            market_ticker,
+            levels,
+            stale,
+        } => state.apply_snapshot(&market_ticker, &levels, stale),
+        ServerMsg::Level {
+            market_ticker,
+            side,
+            price,
+            count,
+        } => state.apply_level(&market_ticker, side, price, count),
+        ServerMsg::Stale { market_ticker } => state.mark_stale(&market_ticker),
+        ServerMsg::Ticker(t) => state.apply_ticker(t),
+        ServerMsg::Trade(t) => state.apply_trade(t),
+        ServerMsg::Order(o) => state.apply_order(o),
+        ServerMsg::Fill(f) => state.apply_fill(&f),
+        ServerMsg::Position(p) => state.apply_position(&p),
+        ServerMsg::Error { code, message } => {
+            warn!("socket error {code}: {message}");
+            state.toast("reject", message);
+        }
+        ServerMsg::Pong { .. } => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_to_cap_and_resets() {
+        let mut b = Backoff::new(Duration::from_millis(500), Duration::from_secs(5));
+        let got: Vec<u128> = (0..6).map(|_| b.next_delay().as_millis()).collect();
+        assert_eq!(got, [500, 1000, 2000, 4000, 5000, 5000]);
+        b.reset();
+        assert_eq!(b.next_delay(), Duration::from_millis(500));
+    }
+}
