@@ -4,16 +4,20 @@
 //! - [`num`]: exact fixed-point [`Dollars`](num::Dollars) and [`Count`](num::Count).
 //! - [`ids`]: tickers, ids, `sid`/`seq`, sides.
 //! - [`rest`]: Kalshi REST request/response bodies (`/trade-api/v2`).
-//! - [`ws`]: Kalshi WebSocket commands and frames, and [`ws::decode`].
+//! - [`api`]: every Kalshi REST operation as an [`api::Operation`] (generated from the spec).
+//! - [`ws`]: Kalshi WebSocket commands and frames, and [`ws::decode`]; [`ws_msg`] holds the
+//!   generated `msg` payloads of the channels `ws` does not write by hand.
 //! - [`book`]: the two-ladder order book every part draws from.
 //! - [`protocol`]: the browser ⇄ backend API and socket frames.
 //!
 //! Data flows Kalshi (or the built-in exchange) → `rest`/`ws` types → backend → `protocol`
 //! types → browser. Everything here builds for native and `wasm32-unknown-unknown`.
 
+pub mod api;
 pub mod book;
 pub mod ids;
 pub mod num;
 pub mod protocol;
 pub mod rest;
 pub mod ws;
+pub mod ws_msg;

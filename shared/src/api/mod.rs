@@ -1,0 +1,207 @@
+//! Every Kalshi REST operation, typed: one [`Operation`] implementation per `operationId` of
+//! `shared/spec/kalshi-openapi.yaml` (3.31, 117 operations).
+//!
+//! An operation is a zero-sized marker type (e.g. [`ops::GetMarkets`]) that names its
+//! method, path template and four associated types: [`Operation::Path`] (path parameters),
+//! [`Operation::Query`], [`Operation::Body`] and [`Operation::Response`]. The backend's
+//! Kalshi client, the built-in exchange and the tests all use the same definitions.
+//!
+//! ```
+//! use shared::api::{ops, Operation};
+//! let path = ops::GetMarket::path(&ops::GetMarketPath { ticker: "KXBTCD-26MAY2008-T77299.99".into() });
+//! assert_eq!(path, "/markets/KXBTCD-26MAY2008-T77299.99");
+//! let q = ops::GetMarketsQuery { limit: Some(100), status: Some("open".into()), ..Default::default() };
+//! assert_eq!(ops::GetMarkets::query_string(&q), "limit=100&status=open");
+//! ```
+//!
+//! # Layout
+//! - this module: the [`Operation`] and [`Paginated`] traits, the unit types for "no path /
+//!   query / body", [`Empty`] for bodiless answers, and the query-string encoder.
+//! - [`schema`] (generated): every component schema as a Rust type.
+//! - [`ops`] (generated): one marker type per operation, plus [`ops::ALL_OPERATIONS`].
+//!
+//! `schema.rs` and `ops.rs` are written by `scripts/gen_wire.py`; re-run it after updating
+//! the spec. Operations the desk already models by hand (markets, order book, orders V2,
+//! balance, positions, fills) use the [`crate::rest`] types, which also read legacy forms.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+
+pub mod ops;
+pub mod schema;
+
+/// An HTTP method of a Kalshi operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// `GET`
+    Get,
+    /// `POST`
+    Post,
+    /// `PUT`
+    Put,
+    /// `DELETE`
+    Delete,
+    /// `PATCH`
+    Patch,
+}
+
+impl Method {
+    /// The upper-case name, as signed.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+            Method::Patch => "PATCH",
+        }
+    }
+}
+
+impl fmt::Display for Method {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Path parameters: `(name, value)` pairs substituted into the path template.
+pub trait PathParams {
+    /// The values, by template name (unencoded).
+    fn values(&self) -> Vec<(&'static str, String)>;
+}
+
+/// One Kalshi REST operation (`operationId`), relative to `/trade-api/v2`.
+pub trait Operation {
+    /// The spec's `operationId`, e.g. `"GetMarkets"`.
+    const OPERATION_ID: &'static str;
+    /// HTTP method.
+    const METHOD: Method;
+    /// Path template, e.g. `"/markets/{ticker}"`.
+    const PATH: &'static str;
+    /// True when the spec requires the three `KALSHI-ACCESS-*` headers.
+    const AUTHENTICATED: bool;
+    /// Path parameters ([`NoPath`] when none).
+    type Path: PathParams;
+    /// Query parameters ([`NoQuery`] when none).
+    type Query: Serialize + Default;
+    /// JSON request body ([`NoBody`] when none).
+    type Body: Serialize;
+    /// JSON response body of the success status ([`Empty`] for `204`).
+    type Response: DeserializeOwned + Serialize;
+
+    /// The path with parameters substituted and percent-encoded (no query).
+    fn path(params: &Self::Path) -> String {
+        let mut out = Self::PATH.to_owned();
+        for (name, value) in params.values() {
+            out = out.replace(&format!("{{{name}}}"), &percent_encode(&value));
+        }
+        out
+    }
+
+    /// The query string (no leading `?`); arrays repeat their key (`form`, `explode`).
+    fn query_string(query: &Self::Query) -> String {
+        encode_query(query)
+    }
+
+    /// Path and query, as sent relative to the base URL.
+    fn path_and_query(params: &Self::Path, query: &Self::Query) -> String {
+        let q = Self::query_string(query);
+        if q.is_empty() {
+            Self::path(params)
+        } else {
+            format!("{}?{q}", Self::path(params))
+        }
+    }
+
+    /// True when a request of this operation carries a JSON body.
+    fn has_body() -> bool {
+        std::any::type_name::<Self::Body>() != std::any::type_name::<NoBody>()
+    }
+}
+
+/// A cursor-paginated operation: its query has `cursor`, its response a next `cursor`.
+pub trait Paginated: Operation {
+    /// The next page's cursor; `None` (or empty) at the end.
+    fn next_cursor(response: &Self::Response) -> Option<&str>;
+    /// Sets the query's `cursor`.
+    fn set_cursor(query: &mut Self::Query, cursor: Option<String>);
+}
+
+/// No path parameters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoPath;
+
+impl PathParams for NoPath {
+    fn values(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}
+
+/// No query parameters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoQuery {}
+
+/// No request body.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoBody {}
+
+/// A response with no (or an ignorable) body: `204 No Content`, `{}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Empty {}
+
+/// Decodes `null` or a missing value as `T::default()` (used by generated required fields).
+///
+/// # Errors
+/// When the value is present and not a `T`.
+pub fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Percent-encodes a path segment or query value (RFC 3986 unreserved characters kept).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Encodes a flat query struct: `null`s skipped, arrays repeat the key, in field order.
+pub fn encode_query<Q: Serialize>(query: &Q) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(query) else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    let scalar = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    };
+    for (key, value) in &map {
+        match value {
+            serde_json::Value::Array(items) => {
+                for item in items {
+                    if let Some(v) = scalar(item) {
+                        parts.push(format!("{}={}", percent_encode(key), percent_encode(&v)));
+                    }
+                }
+            }
+            other => {
+                if let Some(v) = scalar(other) {
+                    parts.push(format!("{}={}", percent_encode(key), percent_encode(&v)));
+                }
+            }
+        }
+    }
+    parts.join("&")
+}
