@@ -523,7 +523,25 @@ def gen_rest(check):
     ops_src += "pub const ALL_OPERATIONS: &[(&str, Method, &str)] = &[\n"
     for oid, name, m, p in op_names:
         ops_src += f"    ({name}::OPERATION_ID, {name}::METHOD, {name}::PATH),\n"
-    ops_src += "];\n"
+    ops_src += "];\n\n"
+    ops_src += "/// Decodes `json` as the success response of `operation_id`; `None` for an unknown id.\n"
+    ops_src += "/// Used by the conformance tests and the built-in exchange's self-checks.\n"
+    ops_src += "pub fn decode_response(operation_id: &str, json: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {\n"
+    ops_src += "    fn go<T: serde::de::DeserializeOwned + Serialize>(v: &serde_json::Value) -> Result<serde_json::Value, serde_json::Error> {\n"
+    ops_src += "        serde_json::to_value(serde_json::from_value::<T>(v.clone())?)\n    }\n"
+    ops_src += "    Some(match operation_id {\n"
+    for oid, name, m, p in op_names:
+        ops_src += f"        {json.dumps(oid)} => go::<<{name} as Operation>::Response>(json),\n"
+    ops_src += "        _ => return None,\n    })\n}\n\n"
+    ops_src += "/// Decodes `json` as the request body of `operation_id` and encodes it again (what we would\n"
+    ops_src += "/// send); `None` for an unknown id.\n"
+    ops_src += "pub fn reencode_body(operation_id: &str, json: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {\n"
+    ops_src += "    fn go<T: serde::de::DeserializeOwned + Serialize>(v: &serde_json::Value) -> Result<serde_json::Value, serde_json::Error> {\n"
+    ops_src += "        serde_json::to_value(serde_json::from_value::<T>(v.clone())?)\n    }\n"
+    ops_src += "    Some(match operation_id {\n"
+    for oid, name, m, p in op_names:
+        ops_src += f"        {json.dumps(oid)} => go::<<{name} as Operation>::Body>(json),\n"
+    ops_src += "        _ => return None,\n    })\n}\n"
     return schema_src, ops_src
 
 
@@ -552,6 +570,15 @@ def gen_ws():
                 continue
             m = g.resolve(m)
             if "properties" not in m:
+                continue
+            if pname == "marketLifecycleV2Payload" and "marketMetadataUpdatedPayload" in spec["components"]["schemas"]:
+                # `market_lifecycle_v2` frames carry either payload: one struct reads both.
+                other = g.resolve(spec["components"]["schemas"]["marketMetadataUpdatedPayload"]["properties"]["msg"])
+                props = dict(other.get("properties") or {})
+                props.update(m["properties"])
+                req = [r for r in m.get("required", []) if r in other.get("required", [])]
+                m = dict(m, properties=props, required=req)
+            if pname == "marketMetadataUpdatedPayload":
                 continue
             extra = [f"/// `msg` of the `{tconst}` frame (AsyncAPI message `{mname}`, schema `{pname}`, `{fname}`).",
                      "///"] + doc_lines(msg.get("summary") or msg.get("description") or payload.get("description"))

@@ -300,10 +300,9 @@ impl<'a> Connection<'a> {
             for &sid in &sids {
                 self.command(CommandBody::UpdateSubscription(UpdateSubscriptionParams {
                     sid: Some(sid),
-                    sids: None,
-                    market_ticker: None,
                     market_tickers: Some(markets.clone()),
                     action,
+                    ..UpdateSubscriptionParams::default()
                 }));
             }
         }
@@ -316,10 +315,8 @@ impl<'a> Connection<'a> {
             .mark_stale(&self.subscribed.iter().cloned().collect::<Vec<_>>());
         self.command(CommandBody::UpdateSubscription(UpdateSubscriptionParams {
             sid: Some(sid),
-            sids: None,
-            market_ticker: None,
-            market_tickers: None,
             action: UpdateAction::GetSnapshot,
+            ..UpdateSubscriptionParams::default()
         }));
     }
 
@@ -451,7 +448,8 @@ impl<'a> Connection<'a> {
             ServerFrame::UserOrder { msg, .. } => {
                 self.hub.publish_account(ServerMsg::Order(order_view(&msg)))
             }
-            ServerFrame::Ok { .. } | ServerFrame::Unsubscribed { .. } | ServerFrame::Unknown => {}
+            // Acks, and channels the desk does not subscribe to (lifecycle, RFQ, indices, …).
+            _ => {}
         }
         Ok(())
     }

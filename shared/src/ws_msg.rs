@@ -176,6 +176,45 @@ pub struct PythUnderlyingListMsg {
     pub underlying_tickers: Vec<String>,
 }
 
+/// Field to annotate which of the event type this event is for:
+/// - `created` - Market created
+/// - `activated` - Market activated
+/// - `deactivated` - Market deactivated
+/// - `close_date_updated` - Market close date updated
+/// - `determined` - Market determined
+/// - `settled` - Market settled
+/// - `price_level_structure_updated` - Market price level structure changed
+///
+/// Values: `created`, `deactivated`, `activated`, `close_date_updated`, `determined`, `settled`, `price_level_structure_updated`; anything newer decodes as `Unknown`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MarketLifecycleV2MsgEventType {
+    /// `created`
+    #[serde(rename = "created")]
+    Created,
+    /// `deactivated`
+    #[serde(rename = "deactivated")]
+    Deactivated,
+    /// `activated`
+    #[serde(rename = "activated")]
+    Activated,
+    /// `close_date_updated`
+    #[serde(rename = "close_date_updated")]
+    CloseDateUpdated,
+    /// `determined`
+    #[serde(rename = "determined")]
+    Determined,
+    /// `settled`
+    #[serde(rename = "settled")]
+    Settled,
+    /// `price_level_structure_updated`
+    #[serde(rename = "price_level_structure_updated")]
+    PriceLevelStructureUpdated,
+    /// A value this build does not know.
+    #[default]
+    #[serde(other)]
+    Unknown,
+}
+
 /// `LifecycleAdditionalMetadata`.
 ///
 /// ```json
@@ -222,45 +261,6 @@ pub struct LifecycleAdditionalMetadata {
     /// `custom_strike`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_strike: Option<serde_json::Value>,
-}
-
-/// Field to annotate which of the event type this event is for:
-/// - `created` - Market created
-/// - `activated` - Market activated
-/// - `deactivated` - Market deactivated
-/// - `close_date_updated` - Market close date updated
-/// - `determined` - Market determined
-/// - `settled` - Market settled
-/// - `price_level_structure_updated` - Market price level structure changed
-///
-/// Values: `created`, `deactivated`, `activated`, `close_date_updated`, `determined`, `settled`, `price_level_structure_updated`; anything newer decodes as `Unknown`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum MarketLifecycleV2MsgEventType {
-    /// `created`
-    #[serde(rename = "created")]
-    Created,
-    /// `deactivated`
-    #[serde(rename = "deactivated")]
-    Deactivated,
-    /// `activated`
-    #[serde(rename = "activated")]
-    Activated,
-    /// `close_date_updated`
-    #[serde(rename = "close_date_updated")]
-    CloseDateUpdated,
-    /// `determined`
-    #[serde(rename = "determined")]
-    Determined,
-    /// `settled`
-    #[serde(rename = "settled")]
-    Settled,
-    /// `price_level_structure_updated`
-    #[serde(rename = "price_level_structure_updated")]
-    PriceLevelStructureUpdated,
-    /// A value this build does not know.
-    #[default]
-    #[serde(other)]
-    Unknown,
 }
 
 /// The market price structure. An empty string represents an unknown structure.
@@ -339,13 +339,31 @@ pub struct MarketLifecycleV2MsgPriceRangesItem {
 /// Market lifecycle events (created, activated, deactivated, close_date_updated, determined, settled, price_level_structure_updated)
 ///
 /// ```json
-/// {"market_ticker":"string","exchange_index":0,"open_ts":0,"close_ts":0,"determination_ts":0,"settled_ts":0,"result":"string","settlement_value":"string","is_deactivated":false,"additional_metadata":{"name":"string","title":"string","yes_sub_title":"string","no_sub_title":"string","rules_primary":"string","rules_secondary":"string","can_close_early":false,"event_ticker":"string","expected_expiration
+/// {"event_type":"created","market_ticker":"string","strike_type":"string","floor_strike":0,"cap_strike":0,"custom_strike":{},"yes_sub_title":"string","exchange_index":0,"open_ts":0,"close_ts":0,"determination_ts":0,"settled_ts":0,"result":"string","settlement_value":"string","is_deactivated":false,"additional_metadata":{"name":"string","title":"string","yes_sub_title":"string","no_sub_title":"string
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MarketLifecycleV2Msg {
+    /// Field to annotate which of the event type this event is for:
+    #[serde(default, deserialize_with = "crate::api::null_default")]
+    pub event_type: MarketLifecycleV2MsgEventType,
     /// Unique identifier for markets. This is what you use to differentiate updates for different markets
     #[serde(default, deserialize_with = "crate::api::null_default")]
     pub market_ticker: MarketTicker,
+    /// Optional - This key will ONLY exist for metadata_updated events. Determines how floor_strike / cap_strike are interpreted (e.g. "between" uses both, "greater" uses floor_strike only, "less" uses cap_strike only)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strike_type: Option<String>,
+    /// Optional - This key will ONLY exist for metadata_updated events. The floor (lower bound) strike value for the market
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor_strike: Option<f64>,
+    /// Optional - This key will ONLY exist for metadata_updated events. The cap (upper bound) strike value for the market
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_strike: Option<f64>,
+    /// Optional - This key will ONLY exist for metadata_updated events with a custom or structured strike type
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_strike: Option<serde_json::Value>,
+    /// Optional - This key will ONLY exist for metadata_updated events. The updated yes subtitle for the market
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yes_sub_title: Option<String>,
     /// Optional - This key will ONLY exist when the market is created. Identifier for the exchange shard the market lives on
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange_index: Option<i64>,
@@ -373,47 +391,12 @@ pub struct MarketLifecycleV2Msg {
     /// Optional - This key will be emitted when the market is created
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_metadata: Option<LifecycleAdditionalMetadata>,
-    /// Field to annotate which of the event type this event is for:
-    #[serde(default, deserialize_with = "crate::api::null_default")]
-    pub event_type: MarketLifecycleV2MsgEventType,
     /// Optional - The market price level structure on creation or price_level_structure_updated events
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_level_structure: Option<LifecyclePriceLevelStructure>,
     /// Optional - Emitted alongside price_level_structure (on market creation and price_level_structure_updated events). The valid price bands for the market, in fixed-point dollars. Use this to determine valid order prices rather than hardcoding a tick size.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_ranges: Option<Vec<MarketLifecycleV2MsgPriceRangesItem>>,
-}
-
-/// `msg` of the `market_lifecycle_v2` frame (AsyncAPI message `marketMetadataUpdated`, schema `marketMetadataUpdatedPayload`, `kalshi-asyncapi.yaml`).
-///
-/// Updated strike information or yes subtitle
-///
-/// ```json
-/// {"event_type":"metadata_updated","market_ticker":"string","strike_type":"string","floor_strike":0,"cap_strike":0,"custom_strike":{},"yes_sub_title":"string"}
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct MarketMetadataUpdatedMsg {
-    /// `event_type`.
-    #[serde(default, deserialize_with = "crate::api::null_default")]
-    pub event_type: String,
-    /// Unique identifier for markets. This is what you use to differentiate updates for different markets
-    #[serde(default, deserialize_with = "crate::api::null_default")]
-    pub market_ticker: MarketTicker,
-    /// Optional - This key will ONLY exist for metadata_updated events. Determines how floor_strike / cap_strike are interpreted (e.g. "between" uses both, "greater" uses floor_strike only, "less" uses cap_strike only)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub strike_type: Option<String>,
-    /// Optional - This key will ONLY exist for metadata_updated events. The floor (lower bound) strike value for the market
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub floor_strike: Option<f64>,
-    /// Optional - This key will ONLY exist for metadata_updated events. The cap (upper bound) strike value for the market
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cap_strike: Option<f64>,
-    /// Optional - This key will ONLY exist for metadata_updated events with a custom or structured strike type
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub custom_strike: Option<serde_json::Value>,
-    /// Optional - This key will ONLY exist for metadata_updated events. The updated yes subtitle for the market
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub yes_sub_title: Option<String>,
 }
 
 /// Field to annotate which of the event type this event is for:

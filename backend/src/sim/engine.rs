@@ -37,7 +37,7 @@ use shared::rest::{
 use shared::ws::{FillMsg, MarketPositionMsg, TickerMsg, TradeMsg, UserOrderMsg};
 
 use super::markets::MarketSeed;
-use super::wire::{rfc3339_ms, SimMarketPositionMsg, SimUserOrderMsg};
+use super::wire::rfc3339_ms;
 
 /// Public trades kept per market for `GET /markets/trades`.
 const TRADES_KEPT_PER_MARKET: usize = 2_000;
@@ -353,6 +353,7 @@ impl MarketState {
             last_trade_size_fp: Some(self.last_trade_size),
             ts: Some(now_ms.div_euclid(1000)),
             ts_ms: Some(now_ms),
+            time: None,
         }
     }
 }
@@ -395,14 +396,14 @@ pub enum Event {
         /// Whose.
         account: AccountId,
         /// The frame body.
-        msg: Box<SimUserOrderMsg>,
+        msg: Box<UserOrderMsg>,
     },
     /// A position of a registered account changed.
     Position {
         /// Whose.
         account: AccountId,
         /// The frame body.
-        msg: SimMarketPositionMsg,
+        msg: MarketPositionMsg,
     },
 }
 
@@ -818,61 +819,57 @@ impl Engine {
     }
 
     /// The `market_position` message for a position.
-    pub fn position_msg(&self, account: AccountId, ticker: &MarketTicker) -> SimMarketPositionMsg {
+    pub fn position_msg(&self, account: AccountId, ticker: &MarketTicker) -> MarketPositionMsg {
         let p = self.position(account, ticker);
-        SimMarketPositionMsg {
-            base: MarketPositionMsg {
-                user_id: self
-                    .accounts
-                    .get(account as usize)
-                    .map(|a| a.user_id.clone()),
-                market_ticker: ticker.clone(),
-                position_fp: p.net,
-                position_cost_dollars: Some(p.cost),
-                realized_pnl_dollars: Some(p.realized_pnl),
-                fees_paid_dollars: Some(p.fees),
-                volume_fp: Some(p.volume),
-                subaccount: None,
-            },
-            position_fee_cost_dollars: p.fees,
+        MarketPositionMsg {
+            user_id: self
+                .accounts
+                .get(account as usize)
+                .map(|a| a.user_id.clone()),
+            market_ticker: ticker.clone(),
+            position_fp: p.net,
+            position_cost_dollars: Some(p.cost),
+            realized_pnl_dollars: Some(p.realized_pnl),
+            fees_paid_dollars: Some(p.fees),
+            position_fee_cost_dollars: Some(p.fees),
+            volume_fp: Some(p.volume),
+            subaccount: None,
         }
     }
 
     /// The `user_order` message for an order.
-    pub fn user_order_msg(&self, key: u64) -> Option<SimUserOrderMsg> {
+    pub fn user_order_msg(&self, key: u64) -> Option<UserOrderMsg> {
         let o = self.orders.get(&key)?;
         let outcome = o.outcome();
-        Some(SimUserOrderMsg {
-            base: UserOrderMsg {
-                order_id: o.id.clone(),
-                user_id: self
-                    .accounts
-                    .get(o.account as usize)
-                    .map(|a| a.user_id.clone()),
-                ticker: o.ticker.clone(),
-                status: o.status,
-                outcome_side: Some(outcome),
-                book_side: Some(o.book_side),
-                side: Some(outcome),
-                yes_price_dollars: o.yes_price,
-                fill_count_fp: o.filled,
-                remaining_count_fp: o.remaining,
-                initial_count_fp: o.initial,
-                client_order_id: Some(o.client_order_id.clone().unwrap_or_default()),
-                order_group_id: None,
-                created_ts_ms: Some(o.created_ms),
-                last_updated_ts_ms: Some(o.updated_ms),
-                last_update_reason: Some(o.last_update_reason.to_owned()),
-                subaccount_number: Some(0),
-            },
-            exchange_index: 0,
-            is_yes: outcome == Side::Yes,
-            taker_fill_cost_dollars: o.taker_fill_cost,
-            maker_fill_cost_dollars: o.maker_fill_cost,
-            taker_fees_dollars: o.taker_fees,
-            maker_fees_dollars: Dollars::ZERO,
-            created_time: rfc3339_ms(o.created_ms),
-            self_trade_prevention_type: o.stp,
+        Some(UserOrderMsg {
+            order_id: o.id.clone(),
+            user_id: self
+                .accounts
+                .get(o.account as usize)
+                .map(|a| a.user_id.clone()),
+            ticker: o.ticker.clone(),
+            status: o.status,
+            outcome_side: Some(outcome),
+            book_side: Some(o.book_side),
+            side: Some(outcome),
+            yes_price_dollars: o.yes_price,
+            fill_count_fp: o.filled,
+            remaining_count_fp: o.remaining,
+            initial_count_fp: o.initial,
+            client_order_id: Some(o.client_order_id.clone().unwrap_or_default()),
+            order_group_id: None,
+            created_ts_ms: Some(o.created_ms),
+            last_updated_ts_ms: Some(o.updated_ms),
+            last_update_reason: Some(o.last_update_reason.to_owned()),
+            subaccount_number: Some(0),
+            exchange_index: Some(0),
+            is_yes: Some(outcome == Side::Yes),
+            taker_fill_cost_dollars: Some(o.taker_fill_cost),
+            maker_fill_cost_dollars: Some(o.maker_fill_cost),
+            taker_fees_dollars: Some(o.taker_fees),
+            maker_fees_dollars: Some(Dollars::ZERO),
+            created_time: Some(rfc3339_ms(o.created_ms)),
+            self_trade_prevention_type: Some(o.stp),
         })
     }
 
@@ -1071,6 +1068,7 @@ impl Engine {
                 book_side: Some(order.book_side),
                 side: Some(outcome),
                 action: Some("buy".to_owned()),
+                purchased_side: Some(outcome),
                 post_position_fp: Some(post),
                 client_order_id: order.client_order_id.clone(),
                 exchange_index: Some(0),

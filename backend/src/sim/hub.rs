@@ -13,14 +13,15 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
-use shared::ids::{MarketTicker, Seq, Sid, Side};
+use shared::ids::{MarketTicker, Seq, Sid};
 use shared::ws::{
     error_code, Channel, ErrorMsg, OrderbookDeltaMsg, OrderbookSnapshotMsg, SubscribedMsg,
 };
 use tokio::sync::{mpsc, oneshot};
 
 use super::engine::{AccountId, Engine, Event};
-use super::wire::{rfc3339_s, OkMsg, OutFrame, SimFillMsg, SimTickerMsg};
+use super::wire::{rfc3339_s, OutFrame};
+use shared::ws::{OkMarketsMsg, OkMsg, TickerMsg};
 
 /// Frames a connection may have queued before it counts as overflowing.
 pub const QUEUE_CAPACITY: usize = 4_096;
@@ -85,6 +86,7 @@ impl Conn {
         let frame = OutFrame::Error {
             id,
             sid,
+            seq: None,
             msg: ErrorMsg {
                 code,
                 msg: msg.to_owned(),
@@ -122,9 +124,10 @@ fn ticker_frame(engine: &Engine, sid: Sid, ticker: &MarketTicker, now_ms: i64) -
     let m = engine.market(ticker)?;
     Some(OutFrame::Ticker {
         sid,
-        msg: SimTickerMsg {
-            base: m.ticker_msg(now_ms),
-            time: rfc3339_s(now_ms),
+        seq: None,
+        msg: TickerMsg {
+            time: Some(rfc3339_s(now_ms)),
+            ..m.ticker_msg(now_ms)
         },
     })
 }
@@ -279,7 +282,7 @@ impl Hub {
                         (Event::Trade(t), Channel::Trade) if sub.wants(&t.ticker) => {
                             OutFrame::Trade {
                                 sid,
-                                seq: sub.next_seq(),
+                                seq: Some(sub.next_seq()),
                                 msg: t.msg(),
                             }
                         }
@@ -287,40 +290,37 @@ impl Hub {
                             let ts = msg.ts_ms.unwrap_or(now_ms);
                             OutFrame::Ticker {
                                 sid,
-                                msg: SimTickerMsg {
-                                    base: msg.clone(),
-                                    time: rfc3339_s(ts),
+                                seq: None,
+                                msg: TickerMsg {
+                                    time: Some(rfc3339_s(ts)),
+                                    ..msg.clone()
                                 },
                             }
                         }
                         (Event::Fill { account, msg }, Channel::Fill)
                             if *account == conn.account && sub.wants(&msg.market_ticker) =>
                         {
-                            let purchased_side = msg.outcome_side.unwrap_or(Side::Yes);
                             OutFrame::Fill {
                                 sid,
-                                seq: sub.next_seq(),
-                                msg: SimFillMsg {
-                                    base: msg.clone(),
-                                    purchased_side,
-                                },
+                                seq: Some(sub.next_seq()),
+                                msg: msg.clone(),
                             }
                         }
                         (Event::UserOrder { account, msg }, Channel::UserOrders)
-                            if *account == conn.account && sub.wants(&msg.base.ticker) =>
+                            if *account == conn.account && sub.wants(&msg.ticker) =>
                         {
                             OutFrame::UserOrder {
                                 sid,
-                                seq: sub.next_seq(),
+                                seq: Some(sub.next_seq()),
                                 msg: (**msg).clone(),
                             }
                         }
                         (Event::Position { account, msg }, Channel::MarketPositions)
-                            if *account == conn.account && sub.wants(&msg.base.market_ticker) =>
+                            if *account == conn.account && sub.wants(&msg.market_ticker) =>
                         {
                             OutFrame::MarketPosition {
                                 sid,
-                                seq: sub.next_seq(),
+                                seq: Some(sub.next_seq()),
                                 msg: msg.clone(),
                             }
                         }
@@ -373,7 +373,7 @@ impl Hub {
                         id: cmd_id,
                         sid: None,
                         seq: None,
-                        msg: OkMsg::List(list),
+                        msg: OkMsg::List(list).to_value(),
                     },
                     None,
                 );
@@ -525,7 +525,7 @@ fn unsubscribe(conn: &mut Conn, id: Option<u64>, params: Option<&Value>) -> CmdR
         match conn.subs.remove(&sid) {
             Some(mut sub) => {
                 let seq = sub.next_seq();
-                conn.send(OutFrame::Unsubscribed { id, sid, seq }, Some(sid));
+                conn.send(OutFrame::Unsubscribed { id, sid, seq: Some(seq) }, Some(sid));
             }
             None => conn.error(
                 id,
@@ -649,7 +649,7 @@ fn update_subscription(
             id,
             sid: Some(sid),
             seq: Some(seq),
-            msg: OkMsg::Markets { market_tickers },
+            msg: OkMsg::Markets(OkMarketsMsg { market_tickers, market_ids: None }).to_value(),
         },
         Some(sid),
     );

@@ -21,7 +21,8 @@ use shared::rest::{
 use super::auth::Caller;
 use super::engine::{Engine, OrderRec};
 use super::error::{Result, SimError};
-use super::wire::{rfc3339_ms, SimTrade, SimTradesResponse};
+use super::wire::rfc3339_ms;
+use shared::api::schema::{GetTradesResponse, Trade};
 use super::Sim;
 
 type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -185,7 +186,7 @@ pub async fn get_orderbook(
 
 /// `GET /markets/trades` (GetTrades): `ticker`, `min_ts`/`max_ts` (Unix s), `limit`,
 /// `cursor`; newest first.
-pub async fn get_trades(State(sim): State<Sim>, q: Params) -> Result<Json<SimTradesResponse>> {
+pub async fn get_trades(State(sim): State<Sim>, q: Params) -> Result<Json<GetTradesResponse>> {
     let p = params(q)?;
     let limit = limit(&p, 100, 1000)?;
     let cursor = cursor_u64(&p)?;
@@ -211,17 +212,17 @@ pub async fn get_trades(State(sim): State<Sim>, q: Params) -> Result<Json<SimTra
     all.sort_by_key(|t| std::cmp::Reverse(t.seq));
     let more = all.len() > limit;
     all.truncate(limit);
-    let trades: Vec<SimTrade> = all
+    let trades: Vec<Trade> = all
         .iter()
-        .map(|t| SimTrade {
+        .map(|t| Trade {
             trade_id: t.trade_id.clone(),
             ticker: t.ticker.clone(),
             count_fp: t.count,
             yes_price_dollars: t.yes_price,
             no_price_dollars: t.yes_price.complement(),
-            taker_side: t.taker_outcome,
-            taker_outcome_side: t.taker_outcome,
-            taker_book_side: BookSide::for_outcome(t.taker_outcome),
+            taker_side: Some(t.taker_outcome),
+            taker_outcome_side: Some(t.taker_outcome),
+            taker_book_side: Some(BookSide::for_outcome(t.taker_outcome)),
             created_time: rfc3339_ms(t.ts_ms),
             is_block_trade: false,
         })
@@ -231,7 +232,7 @@ pub async fn get_trades(State(sim): State<Sim>, q: Params) -> Result<Json<SimTra
     } else {
         String::new()
     };
-    Ok(Json(SimTradesResponse { trades, cursor }))
+    Ok(Json(GetTradesResponse { trades, cursor }))
 }
 
 /// `POST /portfolio/events/orders` (CreateOrderV2) → 201.

@@ -67,6 +67,7 @@ async fn session(sim: Sim, account: AccountId, mut socket: WebSocket) {
                     let frame = OutFrame::Error {
                         id: None,
                         sid: Some(sid),
+                        seq: None,
                         msg: ErrorMsg { code: error_code::BUFFER_OVERFLOW, msg: "Subscription buffer overflow".to_owned(), market_ticker: None },
                     };
                     let _ = send(&mut socket, &frame).await;
