@@ -151,3 +151,57 @@ fn a_malformed_frame_still_yields_its_sid_and_seq() {
     );
     assert!(ws::decode("not json").is_err());
 }
+
+/// Every recorded REST body decodes as its operation's typed response (one row per file).
+#[test]
+fn every_recorded_rest_file_decodes_as_its_operation() {
+    let table: &[(&str, &str)] = &[
+        ("amend_order_response", "AmendOrderV2"),
+        ("batch_create_orders_response", "BatchCreateOrdersV2"),
+        // Recorded against the retired V1 `/portfolio/orders` paths (not in 3.31): the body is
+        // `{"order":{…}}` with cents and `side`/`action`, read into the same `rest::Order`.
+        ("cancel_order_response", "GetOrder"),
+        ("create_order_response", "GetOrder"),
+        ("event_single_response", "GetEvent"),
+        ("events_list_response", "GetEvents"),
+        ("exchange_schedule_response", "GetExchangeSchedule"),
+        ("exchange_status_response", "GetExchangeStatus"),
+        ("market_single_response", "GetMarket"),
+        ("markets_list_response", "GetMarkets"),
+        ("order_group_create_response", "CreateOrderGroup"),
+        ("order_group_single_response", "GetOrderGroup"),
+        ("order_groups_list_response", "GetOrderGroups"),
+        ("order_queue_positions_response", "GetOrderQueuePositions"),
+        ("orderbook_response", "GetMarketOrderbook"),
+        ("portfolio_balance_response", "GetBalance"),
+        ("portfolio_fills_response", "GetFills"),
+        ("portfolio_order_single_response", "GetOrder"),
+        ("portfolio_orders_response", "GetOrders"),
+        ("portfolio_positions_response", "GetPositions"),
+        ("portfolio_settlements_response", "GetSettlements"),
+        ("portfolio_total_resting_order_value_response", "GetPortfolioRestingOrderTotalValue"),
+        ("series_fee_changes_response", "GetSeriesFeeChanges"),
+        ("series_single_response", "GetSeries"),
+        ("trades_list_response", "GetTrades"),
+        ("user_data_timestamp_response", "GetUserDataTimestamp"),
+    ];
+    let dir = fixtures().join("rest-2026-01-prod-golden");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with("_response.json"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), table.len(), "a fixture file without a row: {files:?}");
+    let mut failures = Vec::new();
+    for (file, op) in table {
+        let text = std::fs::read_to_string(dir.join(format!("{file}.json"))).unwrap();
+        let wrapper: serde_json::Value = serde_json::from_str(&text).unwrap();
+        match shared::api::ops::decode_response(op, &wrapper["response"]) {
+            Some(Ok(_)) => {}
+            Some(Err(e)) => failures.push(format!("{file} as {op}: {e}")),
+            None => failures.push(format!("{file}: no operation {op}")),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -10,7 +10,7 @@
 //! use shared::api::{ops, Operation};
 //! let path = ops::GetMarket::path(&ops::GetMarketPath { ticker: "KXBTCD-26MAY2008-T77299.99".into() });
 //! assert_eq!(path, "/markets/KXBTCD-26MAY2008-T77299.99");
-//! let q = ops::GetMarketsQuery { limit: Some(100), status: Some("open".into()), ..Default::default() };
+//! let q = ops::GetMarketsQuery { limit: Some(100), status: Some(shared::api::schema::GetMarketsQueryStatus::Open), ..Default::default() };
 //! assert_eq!(ops::GetMarkets::query_string(&q), "limit=100&status=open");
 //! ```
 //!
