@@ -15,6 +15,8 @@ use shared::rest::{
     GetMarketsResponse, GetOrdersResponse, GetPositionsResponse,
 };
 
+use shared::api::{Method as ApiMethod, Operation, Paginated};
+
 use crate::signer::{Signer, SignerError};
 
 /// A failed Kalshi call.
@@ -126,6 +128,52 @@ impl KalshiClient {
             text.as_str()
         };
         serde_json::from_str(text).map_err(|source| KalshiError::Decode { operation, source })
+    }
+
+    /// Any Kalshi operation, typed by its [`Operation`] definition, over the one signed
+    /// [`call`](Self::call) path.
+    ///
+    /// # Errors
+    /// As [`call`](Self::call).
+    pub async fn send<O: Operation>(
+        &self,
+        path: &O::Path,
+        query: &O::Query,
+        body: Option<&O::Body>,
+    ) -> Result<O::Response, KalshiError> {
+        let method = match O::METHOD {
+            ApiMethod::Get => Method::GET,
+            ApiMethod::Post => Method::POST,
+            ApiMethod::Put => Method::PUT,
+            ApiMethod::Delete => Method::DELETE,
+            ApiMethod::Patch => Method::PATCH,
+        };
+        self.call(O::OPERATION_ID, method, &O::path_and_query(path, query), body)
+            .await
+    }
+
+    /// Every page of a cursor-paginated operation, following `cursor` until it is empty
+    /// (at most `max_pages` pages).
+    ///
+    /// # Errors
+    /// The first failed page.
+    pub async fn send_all_pages<O: Paginated>(
+        &self,
+        path: &O::Path,
+        mut query: O::Query,
+        max_pages: usize,
+    ) -> Result<Vec<O::Response>, KalshiError> {
+        let mut pages = Vec::new();
+        while pages.len() < max_pages {
+            let page = self.send::<O>(path, &query, None).await?;
+            let next = O::next_cursor(&page).map(str::to_owned);
+            pages.push(page);
+            match next {
+                Some(cursor) => O::set_cursor(&mut query, Some(cursor)),
+                None => break,
+            }
+        }
+        Ok(pages)
     }
 
     async fn get<T: DeserializeOwned>(
