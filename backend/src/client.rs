@@ -126,9 +126,7 @@ impl KalshiClient {
             self.budget.acquire(write).await;
             match self.call_once(operation, method.clone(), path, body).await {
                 Err(KalshiError::Status { status, .. })
-                    if attempt < MAX_RETRIES
-                        && (status == StatusCode::TOO_MANY_REQUESTS
-                            || (!write && status.is_server_error())) =>
+                    if attempt < MAX_RETRIES && retryable(status, write) =>
                 {
                     attempt += 1;
                     let delay = backoff.next_delay();
@@ -310,6 +308,12 @@ impl KalshiClient {
     }
 }
 
+/// Whether a call answered `status` may be sent again: 429 always (Kalshi did not act on
+/// it); 5xx only for reads (a write may have happened).
+fn retryable(status: StatusCode, write: bool) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || (!write && status.is_server_error())
+}
+
 /// Percent-encodes a path segment or query value (RFC 3986 unreserved kept).
 pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -321,4 +325,25 @@ pub fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_429_or_read_5xx_are_retried() {
+        let table = [
+            (429, false, true),
+            (429, true, true),
+            (503, false, true),
+            (500, true, false),
+            (400, false, false),
+            (404, true, false),
+        ];
+        for (status, write, want) in table {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert_eq!(retryable(status, write), want, "{status} write={write}");
+        }
+    }
 }

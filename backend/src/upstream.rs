@@ -209,6 +209,8 @@ struct Connection<'a> {
     desired: BTreeSet<MarketTicker>,
     seq: Sequencer,
     outbox: Vec<Command>,
+    /// The `fill` subscription was just confirmed: reconcile the account over REST.
+    fill_channel_confirmed: bool,
 }
 
 impl<'a> Connection<'a> {
@@ -223,6 +225,7 @@ impl<'a> Connection<'a> {
             desired: hub.watched_markets().into_iter().collect(),
             seq: Sequencer::default(),
             outbox: Vec::new(),
+            fill_channel_confirmed: false,
         }
     }
 
@@ -274,18 +277,6 @@ impl<'a> Connection<'a> {
             ..SubscribeParams::default()
         }));
         self.reconcile();
-        // Account channels first, then REST: a fill in between arrives on the socket
-        // (buffered meanwhile) or in the REST answer, and the dedupe keeps one.
-        for cmd in self.outbox.drain(..) {
-            let text = serde_json::to_string(&cmd).unwrap_or_default();
-            sink.send(Message::text(text))
-                .await
-                .map_err(ConnError::Socket)?;
-        }
-        if let Some(kalshi) = &config.kalshi {
-            reconcile_account(kalshi, self.hub, self.fills_seen, *connected_before).await;
-        }
-        *connected_before = true;
         self.hub.set_upstream_state(UpstreamState::Live);
 
         let timeout = config.receive_timeout;
@@ -321,6 +312,14 @@ impl<'a> Connection<'a> {
                         last_data = tokio::time::Instant::now();
                         self.hub.metrics().frames_in.inc();
                         self.on_text(text.as_str())?;
+                        // Once the `fill` channel is confirmed, every later fill arrives on
+                        // the socket; REST covers everything before. The dedupe keeps one.
+                        if std::mem::take(&mut self.fill_channel_confirmed) {
+                            if let Some(kalshi) = &config.kalshi {
+                                reconcile_account(kalshi, self.hub, self.fills_seen, *connected_before).await;
+                            }
+                            *connected_before = true;
+                        }
                     }
                     Some(Ok(Message::Close(_))) => return Err(ConnError::Closed),
                     // Pings are answered by tungstenite on the next write/flush; they do
@@ -451,6 +450,9 @@ impl<'a> Connection<'a> {
         match frame {
             ServerFrame::Subscribed { id, msg } => {
                 if let Some(channel) = Channel::from_name(&msg.channel) {
+                    if channel == Channel::Fill {
+                        self.fill_channel_confirmed = true;
+                    }
                     if channel.is_market_scoped() {
                         self.market_sids.insert(channel, msg.sid);
                         if channel == Channel::OrderbookDelta {
