@@ -319,6 +319,8 @@ impl<'a> Connection<'a> {
                                 reconcile_account(kalshi, self.hub, self.fills_seen, *connected_before).await;
                             }
                             *connected_before = true;
+                            // Time spent on REST is not silence on the socket.
+                            last_data = tokio::time::Instant::now();
                         }
                     }
                     Some(Ok(Message::Close(_))) => return Err(ConnError::Closed),
