@@ -2,6 +2,7 @@
 //! the upstream task and the HTTP server.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -106,13 +107,26 @@ impl Application {
                 )
             }
         };
-        let kalshi = KalshiClient::new(&rest_url, signer.clone())?;
         let (hub, commands) = Hub::new(environment);
+        let kalshi = KalshiClient::new(&rest_url, signer.clone())?
+            .with_observability(hub.metrics().clone(), Arc::default());
+        {
+            let kalshi = kalshi.clone();
+            tokio::spawn(async move {
+                match kalshi.account_limits().await {
+                    Ok(limits) => kalshi.budget().set_limits(&limits),
+                    Err(err) => {
+                        tracing::info!(error = %err, "no account limits; using Basic-tier defaults")
+                    }
+                }
+            });
+        }
         let upstream_task = tokio::spawn(upstream::run(
             UpstreamConfig {
                 ws_url,
                 signer,
-                receive_timeout: Duration::from_secs(30),
+                receive_timeout: Duration::from_millis(config.upstream_receive_timeout_ms.max(100)),
+                kalshi: Some(kalshi.clone()),
             },
             hub.clone(),
             commands,

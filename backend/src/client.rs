@@ -3,6 +3,7 @@
 //! Paths are relative to the base URL (which ends in `/trade-api/v2`); the signed path is
 //! the URL's full path without the query, as Kalshi requires.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
@@ -17,7 +18,14 @@ use shared::rest::{
 
 use shared::api::{Method as ApiMethod, Operation, Paginated};
 
+use crate::backoff::Backoff;
+use crate::metrics::Metrics;
+use crate::ratelimit::{AccountLimits, RateBudget};
 use crate::signer::{Signer, SignerError};
+
+/// Retries of a call answered 429 (any call: Kalshi did not act on it) or 5xx (reads only:
+/// a write may have happened).
+const MAX_RETRIES: u32 = 5;
 
 /// A failed Kalshi call.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +65,8 @@ pub struct KalshiClient {
     base: String,
     base_path: String,
     signer: Signer,
+    metrics: Arc<Metrics>,
+    budget: Arc<RateBudget>,
 }
 
 impl KalshiClient {
@@ -84,10 +94,26 @@ impl KalshiClient {
             base,
             base_path,
             signer,
+            metrics: Metrics::new(),
+            budget: Arc::default(),
         })
     }
 
-    /// One signed call. `path` is relative to the base and may carry a query.
+    /// Reports into `metrics` and spends `budget` (the desk's own, shared with `/metrics`
+    /// and `/api/limits`).
+    pub fn with_observability(mut self, metrics: Arc<Metrics>, budget: Arc<RateBudget>) -> Self {
+        self.metrics = metrics;
+        self.budget = budget;
+        self
+    }
+
+    /// The rate-limit budget this client spends.
+    pub fn budget(&self) -> &Arc<RateBudget> {
+        &self.budget
+    }
+
+    /// One signed call within the rate budget, retried with jittered backoff after a 429
+    /// (which also pauses every other call) or, for reads, a 5xx.
     async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         operation: &'static str,
@@ -95,11 +121,45 @@ impl KalshiClient {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, KalshiError> {
+        let write = method != Method::GET;
+        let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
+        let mut attempt = 0;
+        loop {
+            self.budget.acquire(write).await;
+            match self.call_once(operation, method.clone(), path, body).await {
+                Err(KalshiError::Status { status, .. })
+                    if attempt < MAX_RETRIES && retryable(status, write) =>
+                {
+                    attempt += 1;
+                    let delay = backoff.next_delay();
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        self.budget.back_off(backoff.ceiling());
+                    }
+                    tracing::warn!(operation, %status, attempt, "Kalshi refused; retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One signed call. `path` is relative to the base and may carry a query.
+    async fn call_once<B: Serialize, T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, KalshiError> {
         let full_path = format!("{}{}", self.base_path, path);
+        let signing = Instant::now();
         let auth = self
             .signer
             .sign_blocking_pool(method.as_str(), &full_path)
             .await?;
+        self.metrics
+            .signing_seconds
+            .observe(signing.elapsed().as_secs_f64());
         let mut req = self
             .http
             .request(method.clone(), format!("{}{}", self.base, path));
@@ -113,6 +173,8 @@ impl KalshiClient {
         let resp = req.send().await.map_err(KalshiError::Transport)?;
         let status = resp.status();
         let text = resp.text().await.map_err(KalshiError::Transport)?;
+        self.metrics
+            .observe_rest(operation, status.as_u16(), started.elapsed());
         tracing::debug!(operation, %status, elapsed_ms = started.elapsed().as_millis() as u64, "kalshi rest");
         if !status.is_success() {
             let body = ApiError::from_body(&text).unwrap_or_else(|| ApiError {
@@ -148,8 +210,13 @@ impl KalshiClient {
             ApiMethod::Delete => Method::DELETE,
             ApiMethod::Patch => Method::PATCH,
         };
-        self.call(O::OPERATION_ID, method, &O::path_and_query(path, query), body)
-            .await
+        self.call(
+            O::OPERATION_ID,
+            method,
+            &O::path_and_query(path, query),
+            body,
+        )
+        .await
     }
 
     /// Every page of a cursor-paginated operation, following `cursor` until it is empty
@@ -232,6 +299,7 @@ impl KalshiClient {
         &self,
         order: &CreateOrderV2Request,
     ) -> Result<CreateOrderV2Response, KalshiError> {
+        tracing::info!(operation = "CreateOrderV2", client_order_id = ?order.client_order_id, "placing order");
         self.call(
             "CreateOrderV2",
             Method::POST,
@@ -267,6 +335,11 @@ impl KalshiClient {
         self.get("GetOrders", &q).await
     }
 
+    /// GetAccountApiLimits: `GET /account/limits`.
+    pub async fn account_limits(&self) -> Result<AccountLimits, KalshiError> {
+        self.get("GetAccountApiLimits", "/account/limits").await
+    }
+
     /// GetBalance: `GET /portfolio/balance`.
     pub async fn balance(&self) -> Result<GetBalanceResponse, KalshiError> {
         self.get("GetBalance", "/portfolio/balance").await
@@ -288,6 +361,12 @@ impl KalshiClient {
     }
 }
 
+/// Whether a call answered `status` may be sent again: 429 always (Kalshi did not act on
+/// it); 5xx only for reads (a write may have happened).
+fn retryable(status: StatusCode, write: bool) -> bool {
+    status == StatusCode::TOO_MANY_REQUESTS || (!write && status.is_server_error())
+}
+
 /// Percent-encodes a path segment or query value (RFC 3986 unreserved kept).
 pub fn urlencode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -299,4 +378,25 @@ pub fn urlencode(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_429_or_read_5xx_are_retried() {
+        let table = [
+            (429, false, true),
+            (429, true, true),
+            (503, false, true),
+            (500, true, false),
+            (400, false, false),
+            (404, true, false),
+        ];
+        for (status, write, want) in table {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert_eq!(retryable(status, write), want, "{status} write={write}");
+        }
+    }
 }

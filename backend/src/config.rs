@@ -71,6 +71,14 @@ pub struct Config {
     /// Built-in exchange: RNG seed (fixed seeds make runs repeatable).
     #[arg(long, env = "DESK_SIM_SEED", default_value_t = 7)]
     pub sim_seed: u64,
+    /// Upstream receive timeout, milliseconds: no data frame for this long (pings do not
+    /// count) and the socket is replaced.
+    #[arg(
+        long,
+        env = "DESK_UPSTREAM_RECEIVE_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
+    pub upstream_receive_timeout_ms: u64,
 }
 
 /// Configuration of `kalshi-desk sim`.
@@ -199,6 +207,7 @@ impl Config {
             ws_url: None,
             sim_flow: 20,
             sim_seed: 42,
+            upstream_receive_timeout_ms: 30_000,
         }
     }
 }

@@ -6,14 +6,20 @@
 //! counts stamped with a per-market version, so a session that takes a snapshot and then
 //! replays queued events can drop every event the snapshot already contains.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use shared::book::{BookLevels, OrderBook};
 use shared::ids::{MarketTicker, Side};
 use shared::num::{Count, Dollars};
 use shared::protocol::{Environment, ServerMsg, UpstreamState};
+use shared::ws::FillMsg;
 use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::metrics::Metrics;
+
+/// Fills the hub remembers (the desk's fill ledger, newest kept).
+pub const FILL_LEDGER: usize = 10_000;
 
 /// Capacity of the fan-out channel; a session further behind than this is conflated
 /// (sent fresh snapshots) instead of growing a queue.
@@ -53,6 +59,7 @@ struct BookState {
 struct Inner {
     books: HashMap<MarketTicker, BookState>,
     watchers: HashMap<MarketTicker, usize>,
+    fills: VecDeque<FillMsg>,
 }
 
 /// Shared live state. Cheap to clone.
@@ -63,6 +70,7 @@ pub struct Hub {
     upstream_tx: mpsc::Sender<UpstreamCommand>,
     state: Arc<watch::Sender<UpstreamState>>,
     environment: Environment,
+    metrics: Arc<Metrics>,
 }
 
 /// What [`Hub::apply_delta`] did.
@@ -99,6 +107,7 @@ impl Hub {
             upstream_tx,
             state: Arc::new(state),
             environment,
+            metrics: Metrics::new(),
         };
         (hub, upstream_rx)
     }
@@ -109,6 +118,11 @@ impl Hub {
         self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The desk's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Which Kalshi the desk is on.
@@ -133,6 +147,11 @@ impl Hub {
 
     /// Sets the upstream state and tells every session.
     pub fn set_upstream_state(&self, state: UpstreamState) {
+        self.metrics.upstream_state.set(match state {
+            UpstreamState::Live => 2,
+            UpstreamState::Connecting => 1,
+            _ => 0,
+        });
         if self.state.send_replace(state) != state {
             self.publish(None, 0, ServerMsg::Upstream { state });
         }
@@ -157,6 +176,23 @@ impl Hub {
     /// Publishes an account-wide message (order, fill, position).
     pub fn publish_account(&self, msg: ServerMsg) {
         self.publish(None, 0, msg);
+    }
+
+    /// Records a (de-duplicated) fill in the ledger and publishes it.
+    pub fn publish_fill(&self, fill: FillMsg) {
+        {
+            let mut inner = self.lock();
+            if inner.fills.len() == FILL_LEDGER {
+                inner.fills.pop_front();
+            }
+            inner.fills.push_back(fill.clone());
+        }
+        self.publish(None, 0, ServerMsg::Fill(fill));
+    }
+
+    /// The fills the desk has reported since it started, oldest first.
+    pub fn fills(&self) -> Vec<FillMsg> {
+        self.lock().fills.iter().cloned().collect()
     }
 
     /// A session starts watching `market`; the first watcher makes the upstream subscribe.

@@ -7,7 +7,9 @@
 //! - [`signer`]: RSA-PSS request signing (`KALSHI-ACCESS-*` headers).
 //! - [`client`]: the signed Kalshi REST client.
 //! - [`upstream`]: the one Kalshi socket: subscriptions, `seq` checks, reconnects.
-//! - [`hub`]: live books and the fan-out every browser session reads.
+//! - [`hub`]: live books, the fill ledger and the fan-out every browser session reads.
+//! - [`ratelimit`]: Kalshi's read/write token buckets, mirrored so the desk never earns a 429.
+//! - [`metrics`]: the Prometheus registry behind `/metrics`.
 //! - [`http`]: `/api/*`, `/ws` sessions and the static frontend.
 //! - [`sim`]: the built-in exchange (REST + WebSocket, matching, background flow).
 //! - [`app`]: wiring: [`Application::build`] → [`Application::run_until_stopped`].
@@ -21,6 +23,8 @@ pub mod client;
 pub mod config;
 pub mod http;
 pub mod hub;
+pub mod metrics;
+pub mod ratelimit;
 pub mod signer;
 pub mod sim;
 pub mod upstream;

@@ -8,6 +8,12 @@
 //! frames included); a gap, a malformed frame or a delta that does not fit marks the sid's
 //! books stale and asks for `get_snapshot`. On disconnect it reconnects with backoff and
 //! replays every subscription.
+//!
+//! A connection that delivers no data frame for [`UpstreamConfig::receive_timeout`] is
+//! treated as dead even while pings flow (Kalshi sockets have stalled silently). After
+//! every reconnect the account is reconciled over REST (orders, fills since the last one
+//! seen, positions), so a fill that happened while the socket was down is still shown
+//! once, and never twice (fills are de-duplicated by trade id across connections).
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::time::Duration;
@@ -27,6 +33,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
+use crate::client::KalshiClient;
 use crate::hub::{DeltaOutcome, Hub, UpstreamCommand};
 use crate::signer::Signer;
 
@@ -37,8 +44,10 @@ pub struct UpstreamConfig {
     pub ws_url: String,
     /// Signs the handshake.
     pub signer: Signer,
-    /// No frame at all (data or ping) for this long → reconnect.
+    /// No data frame for this long (pings do not count) → reconnect.
     pub receive_timeout: Duration,
+    /// REST client for the reconciliation after a reconnect (`None`: skip it).
+    pub kalshi: Option<KalshiClient>,
 }
 
 /// Why one connection ended.
@@ -52,12 +61,27 @@ enum ConnError {
     Sign(#[source] crate::signer::SignerError),
     #[error("bad upstream URL {0:?}")]
     Url(String),
-    #[error("no frame for {0:?}")]
+    #[error("no data frame for {0:?}")]
     Silent(Duration),
     #[error("upstream closed the connection")]
     Closed,
     #[error("terminal subscription error {code}: {msg}")]
     Terminal { code: u32, msg: String },
+}
+
+impl ConnError {
+    /// Label for the disconnect metric.
+    fn reason(&self) -> &'static str {
+        match self {
+            ConnError::Connect(_) => "connect",
+            ConnError::Socket(_) => "socket",
+            ConnError::Sign(_) => "sign",
+            ConnError::Url(_) => "url",
+            ConnError::Silent(_) => "silent",
+            ConnError::Closed => "closed",
+            ConnError::Terminal { .. } => "terminal",
+        }
+    }
 }
 
 /// Runs the upstream until `cancel` fires, reconnecting forever.
@@ -69,15 +93,24 @@ pub async fn run(
 ) {
     let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(10));
     let mut fills_seen = FillDedupe::new(10_000);
+    let mut connected_before = false;
     loop {
         hub.set_upstream_state(UpstreamState::Connecting);
         let mut conn = Connection::new(&hub, &mut fills_seen);
         let result = tokio::select! {
             () = cancel.cancelled() => return,
-            r = conn.run(&config, &mut commands, &mut backoff) => r,
+            r = conn.run(&config, &mut commands, &mut backoff, &mut connected_before) => r,
         };
         hub.set_upstream_state(UpstreamState::Down);
         hub.mark_stale(&hub.watched_markets());
+        let reason = result
+            .as_ref()
+            .err()
+            .map_or("commands_closed", ConnError::reason);
+        hub.metrics()
+            .upstream_disconnects
+            .with_label_values(&[reason])
+            .inc();
         if let Err(err) = result {
             tracing::warn!(error = %err, source = ?std::error::Error::source(&err), "upstream connection ended");
         }
@@ -135,14 +168,14 @@ impl Sequencer {
 
 /// Remembers recent fill trade ids so a fill is never shown twice.
 #[derive(Debug)]
-struct FillDedupe {
+pub(crate) struct FillDedupe {
     seen: HashSet<TradeId>,
     order: VecDeque<TradeId>,
     cap: usize,
 }
 
 impl FillDedupe {
-    fn new(cap: usize) -> Self {
+    pub(crate) fn new(cap: usize) -> Self {
         FillDedupe {
             seen: HashSet::new(),
             order: VecDeque::new(),
@@ -150,7 +183,7 @@ impl FillDedupe {
         }
     }
     /// True the first time a trade id is seen.
-    fn first_time(&mut self, id: &TradeId) -> bool {
+    pub(crate) fn first_time(&mut self, id: &TradeId) -> bool {
         if !self.seen.insert(id.clone()) {
             return false;
         }
@@ -179,6 +212,8 @@ struct Connection<'a> {
     desired: BTreeSet<MarketTicker>,
     seq: Sequencer,
     outbox: Vec<Command>,
+    /// The `fill` subscription was just confirmed: reconcile the account over REST.
+    fill_channel_confirmed: bool,
 }
 
 impl<'a> Connection<'a> {
@@ -193,6 +228,7 @@ impl<'a> Connection<'a> {
             desired: hub.watched_markets().into_iter().collect(),
             seq: Sequencer::default(),
             outbox: Vec::new(),
+            fill_channel_confirmed: false,
         }
     }
 
@@ -208,6 +244,7 @@ impl<'a> Connection<'a> {
         config: &UpstreamConfig,
         commands: &mut mpsc::Receiver<UpstreamCommand>,
         backoff: &mut Backoff,
+        connected_before: &mut bool,
     ) -> Result<(), ConnError> {
         let mut request = config
             .ws_url
@@ -215,11 +252,16 @@ impl<'a> Connection<'a> {
             .into_client_request()
             .map_err(|_| ConnError::Url(config.ws_url.clone()))?;
         let path = request.uri().path().to_owned();
+        let signing = std::time::Instant::now();
         let auth = config
             .signer
             .sign_blocking_pool("GET", &path)
             .await
             .map_err(ConnError::Sign)?;
+        self.hub
+            .metrics()
+            .signing_seconds
+            .observe(signing.elapsed().as_secs_f64());
         for (name, value) in auth.pairs() {
             let value =
                 HeaderValue::from_str(value).map_err(|_| ConnError::Url(config.ws_url.clone()))?;
@@ -230,6 +272,7 @@ impl<'a> Connection<'a> {
             .map_err(ConnError::Connect)?;
         let (mut sink, mut stream) = socket.split();
         tracing::info!(url = %config.ws_url, "upstream connected");
+        self.hub.metrics().upstream_connects.inc();
         backoff.reset();
 
         self.command(CommandBody::Subscribe(SubscribeParams {
@@ -239,6 +282,10 @@ impl<'a> Connection<'a> {
         self.reconcile();
         self.hub.set_upstream_state(UpstreamState::Live);
 
+        let timeout = config.receive_timeout;
+        let mut last_data = tokio::time::Instant::now();
+        let silence = tokio::time::sleep(timeout);
+        tokio::pin!(silence);
         loop {
             for cmd in self.outbox.drain(..) {
                 let text = serde_json::to_string(&cmd).unwrap_or_default();
@@ -253,15 +300,37 @@ impl<'a> Connection<'a> {
                     Some(UpstreamCommand::Unwatch(m)) => { self.desired.remove(&m); self.reconcile(); }
                     None => return Ok(()),
                 },
-                frame = tokio::time::timeout(config.receive_timeout, stream.next()) => match frame {
-                    Err(_) => return Err(ConnError::Silent(config.receive_timeout)),
-                    Ok(None) => return Err(ConnError::Closed),
-                    Ok(Some(Err(e))) => return Err(ConnError::Socket(e)),
-                    Ok(Some(Ok(Message::Text(text)))) => self.on_text(text.as_str())?,
-                    Ok(Some(Ok(Message::Close(_)))) => return Err(ConnError::Closed),
-                    // Pings are answered by tungstenite on the next write/flush.
-                    Ok(Some(Ok(Message::Ping(_)))) => sink.flush().await.map_err(ConnError::Socket)?,
-                    Ok(Some(Ok(_))) => {}
+                () = &mut silence => {
+                    // The timer is re-armed lazily: it fires, then checks the last data frame.
+                    let due = last_data + timeout;
+                    if tokio::time::Instant::now() >= due {
+                        return Err(ConnError::Silent(timeout));
+                    }
+                    silence.as_mut().reset(due);
+                }
+                frame = stream.next() => match frame {
+                    None => return Err(ConnError::Closed),
+                    Some(Err(e)) => return Err(ConnError::Socket(e)),
+                    Some(Ok(Message::Text(text))) => {
+                        last_data = tokio::time::Instant::now();
+                        self.hub.metrics().frames_in.inc();
+                        self.on_text(text.as_str())?;
+                        // Once the `fill` channel is confirmed, every later fill arrives on
+                        // the socket; REST covers everything before. The dedupe keeps one.
+                        if std::mem::take(&mut self.fill_channel_confirmed) {
+                            if let Some(kalshi) = &config.kalshi {
+                                reconcile_account(kalshi, self.hub, self.fills_seen, *connected_before).await;
+                            }
+                            *connected_before = true;
+                            // Time spent on REST is not silence on the socket.
+                            last_data = tokio::time::Instant::now();
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) => return Err(ConnError::Closed),
+                    // Pings are answered by tungstenite on the next write/flush; they do
+                    // not count as data.
+                    Some(Ok(Message::Ping(_))) => sink.flush().await.map_err(ConnError::Socket)?,
+                    Some(Ok(_)) => {}
                 },
             }
         }
@@ -329,6 +398,7 @@ impl<'a> Connection<'a> {
             Ok(i) => i,
             Err(err) => {
                 tracing::warn!(error = %err, "malformed upstream frame");
+                self.hub.metrics().malformed_frames.inc();
                 // Its seq still counts; if it was on the book sid its content is lost.
                 if let (Some(sid), Some(_)) = (err.sid, err.seq) {
                     if self.is_book_sid(sid) {
@@ -367,6 +437,7 @@ impl<'a> Connection<'a> {
             SeqCheck::Resyncing => false,
             SeqCheck::Gap { expected, got } => {
                 tracing::warn!(%sid, expected, got, "sequence gap; resyncing");
+                self.hub.metrics().seq_gaps.inc();
                 self.resync(sid);
                 // A snapshot that arrives out of order still restarts the sequence.
                 if is_snapshot {
@@ -381,6 +452,9 @@ impl<'a> Connection<'a> {
         match frame {
             ServerFrame::Subscribed { id, msg } => {
                 if let Some(channel) = Channel::from_name(&msg.channel) {
+                    if channel == Channel::Fill {
+                        self.fill_channel_confirmed = true;
+                    }
                     if channel.is_market_scoped() {
                         self.market_sids.insert(channel, msg.sid);
                         if channel == Channel::OrderbookDelta {
@@ -439,7 +513,7 @@ impl<'a> Connection<'a> {
                 .publish_market(msg.market_ticker.clone(), ServerMsg::Trade(msg)),
             ServerFrame::Fill { msg, .. } => {
                 if self.fills_seen.first_time(&msg.trade_id) {
-                    self.hub.publish_account(ServerMsg::Fill(msg));
+                    self.hub.publish_fill(msg);
                 }
             }
             ServerFrame::MarketPosition { msg, .. } => {
@@ -452,6 +526,105 @@ impl<'a> Connection<'a> {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// Brings the account up to date over REST after a (re)connect: fills newer than the
+/// last one seen (paged until a known trade id), the newest orders and every position.
+/// On the first connect the fills only seed the dedupe (they are history, not news).
+async fn reconcile_account(
+    kalshi: &KalshiClient,
+    hub: &Hub,
+    fills_seen: &mut FillDedupe,
+    publish_fills: bool,
+) {
+    let mut fresh = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..20 {
+        let page = match kalshi.fills(cursor.as_deref()).await {
+            Ok(p) => p,
+            Err(err) => {
+                tracing::warn!(operation = "GetFills", error = %err, "reconciliation: fills");
+                break;
+            }
+        };
+        let mut known = false;
+        for fill in &page.fills {
+            if fills_seen.first_time(&fill.trade_id) {
+                fresh.extend(fill_msg(fill));
+            } else {
+                known = true;
+            }
+        }
+        if known || page.cursor.is_empty() {
+            break;
+        }
+        cursor = Some(page.cursor);
+    }
+    if publish_fills {
+        // REST lists newest first; show them oldest first.
+        for msg in fresh.into_iter().rev() {
+            tracing::info!(trade_id = %msg.trade_id, "fill recovered over REST after reconnect");
+            hub.metrics().fills_reconciled.inc();
+            hub.publish_fill(msg);
+        }
+    }
+    match kalshi.orders(None, None).await {
+        Ok(page) => {
+            for order in page.orders.iter().rev() {
+                hub.publish_account(ServerMsg::Order(crate::http::order_view(order)));
+            }
+        }
+        Err(err) => tracing::warn!(operation = "GetOrders", error = %err, "reconciliation: orders"),
+    }
+    match kalshi.positions().await {
+        Ok(page) => {
+            for p in &page.market_positions {
+                hub.publish_account(ServerMsg::Position(position_msg(p)));
+            }
+        }
+        Err(err) => {
+            tracing::warn!(operation = "GetPositions", error = %err, "reconciliation: positions");
+        }
+    }
+}
+
+/// A REST fill as the socket's `fill` message (`None` without a market).
+fn fill_msg(f: &shared::rest::Fill) -> Option<ws::FillMsg> {
+    Some(ws::FillMsg {
+        trade_id: f.trade_id.clone(),
+        order_id: f.order_id.clone(),
+        market_ticker: f.market()?.clone(),
+        is_taker: f.is_taker,
+        yes_price_dollars: f.yes_price().unwrap_or_default(),
+        count_fp: f.contracts(),
+        fee_cost: f.fee_cost,
+        outcome_side: f.outcome_side,
+        book_side: f.book_side,
+        side: f.side,
+        action: None,
+        post_position_fp: None,
+        purchased_side: None,
+        client_order_id: None,
+        exchange_index: None,
+        subaccount: None,
+        ts: f.ts,
+        ts_ms: None,
+    })
+}
+
+/// A REST position as the socket's `market_position` message.
+fn position_msg(p: &shared::rest::MarketPosition) -> ws::MarketPositionMsg {
+    ws::MarketPositionMsg {
+        user_id: None,
+        market_ticker: p.ticker.clone(),
+        position_fp: p.net(),
+        position_cost_dollars: p.market_exposure_dollars,
+        realized_pnl_dollars: p.realized_pnl_dollars,
+        fees_paid_dollars: p.fees_paid_dollars,
+        volume_fp: None,
+        position_fee_cost_dollars: None,
+        subaccount: None,
     }
 }
 

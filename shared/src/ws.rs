@@ -1059,11 +1059,13 @@ impl TickerV2Msg {
     }
     /// Best YES bid, whichever era.
     pub fn best_yes_bid(&self) -> Option<Dollars> {
-        self.yes_bid_dollars.or(self.yes_bid.map(Dollars::from_cents))
+        self.yes_bid_dollars
+            .or(self.yes_bid.map(Dollars::from_cents))
     }
     /// Best YES ask, whichever era.
     pub fn best_yes_ask(&self) -> Option<Dollars> {
-        self.yes_ask_dollars.or(self.yes_ask.map(Dollars::from_cents))
+        self.yes_ask_dollars
+            .or(self.yes_ask.map(Dollars::from_cents))
     }
 }
 
@@ -1099,17 +1101,23 @@ pub enum OkMsg {
 impl OkMsg {
     /// Reads an `ok` frame's `msg`. Shapes are told apart by their one required key.
     pub fn from_value(msg: Option<&serde_json::Value>) -> OkMsg {
-        let Some(v) = msg else { return OkMsg::Other(None) };
+        let Some(v) = msg else {
+            return OkMsg::Other(None);
+        };
         let read = || OkMsg::Other(Some(v.clone()));
         match v {
-            serde_json::Value::Array(_) => serde_json::from_value(v.clone()).map_or_else(|_| read(), OkMsg::List),
+            serde_json::Value::Array(_) => {
+                serde_json::from_value(v.clone()).map_or_else(|_| read(), OkMsg::List)
+            }
             serde_json::Value::Object(o) if o.contains_key("index_ids") => {
                 serde_json::from_value(v.clone()).map_or_else(|_| read(), OkMsg::Indices)
             }
             serde_json::Value::Object(o) if o.contains_key("underlying_tickers") => {
                 serde_json::from_value(v.clone()).map_or_else(|_| read(), OkMsg::Underlyings)
             }
-            serde_json::Value::Object(o) if o.contains_key("market_tickers") || o.contains_key("market_ids") => {
+            serde_json::Value::Object(o)
+                if o.contains_key("market_tickers") || o.contains_key("market_ids") =>
+            {
                 serde_json::from_value(v.clone()).map_or_else(|_| read(), OkMsg::Markets)
             }
             _ => read(),

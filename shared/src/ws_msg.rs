@@ -6,7 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 #[allow(unused_imports)]
-use crate::ids::{Action, BookSide, EventTicker, MarketTicker, OrderId, SeriesTicker, Side, TradeId};
+use crate::ids::{
+    Action, BookSide, EventTicker, MarketTicker, OrderId, SeriesTicker, Side, TradeId,
+};
 #[allow(unused_imports)]
 use crate::num::{Count, Dollars};
 

@@ -131,7 +131,10 @@ fn every_recorded_websocket_frame_decodes() {
             Incoming::Unknown { kind, .. } => unknown.push(kind),
         }
     }
-    assert!(unknown.is_empty(), "every recorded frame type is typed now: {unknown:?}");
+    assert!(
+        unknown.is_empty(),
+        "every recorded frame type is typed now: {unknown:?}"
+    );
     assert_eq!(known, 21);
 }
 
@@ -179,7 +182,10 @@ fn every_recorded_rest_file_decodes_as_its_operation() {
         ("portfolio_orders_response", "GetOrders"),
         ("portfolio_positions_response", "GetPositions"),
         ("portfolio_settlements_response", "GetSettlements"),
-        ("portfolio_total_resting_order_value_response", "GetPortfolioRestingOrderTotalValue"),
+        (
+            "portfolio_total_resting_order_value_response",
+            "GetPortfolioRestingOrderTotalValue",
+        ),
         ("series_fee_changes_response", "GetSeriesFeeChanges"),
         ("series_single_response", "GetSeries"),
         ("trades_list_response", "GetTrades"),
@@ -192,7 +198,11 @@ fn every_recorded_rest_file_decodes_as_its_operation() {
         .filter(|n| n.ends_with("_response.json"))
         .collect();
     files.sort();
-    assert_eq!(files.len(), table.len(), "a fixture file without a row: {files:?}");
+    assert_eq!(
+        files.len(),
+        table.len(),
+        "a fixture file without a row: {files:?}"
+    );
     let mut failures = Vec::new();
     for (file, op) in table {
         let text = std::fs::read_to_string(dir.join(format!("{file}.json"))).unwrap();

@@ -7,7 +7,10 @@ use proptest::prelude::*;
 use shared::num::{Count, Dollars};
 
 fn cases(default: u32) -> ProptestConfig {
-    let n = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default);
+    let n = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
     ProptestConfig::with_cases(n)
 }
 
@@ -19,18 +22,32 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         any::<i64>().prop_map(serde_json::Value::from),
         any::<u64>().prop_map(serde_json::Value::from),
         "[a-z_0-9.\\-]{0,12}".prop_map(serde_json::Value::from),
-        prop_oneof![Just("0.5600"), Just("-1"), Just("10.00"), Just("1e9"), Just("0.0000001")]
-            .prop_map(serde_json::Value::from),
+        prop_oneof![
+            Just("0.5600"),
+            Just("-1"),
+            Just("10.00"),
+            Just("1e9"),
+            Just("0.0000001")
+        ]
+        .prop_map(serde_json::Value::from),
     ];
     leaf.prop_recursive(4, 48, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::Array),
             prop::collection::btree_map(
                 prop_oneof![
-                    Just("type".to_owned()), Just("sid".to_owned()), Just("seq".to_owned()),
-                    Just("msg".to_owned()), Just("id".to_owned()), Just("market_ticker".to_owned()),
-                    Just("price_dollars".to_owned()), Just("delta_fp".to_owned()), Just("side".to_owned()),
-                    Just("yes_dollars_fp".to_owned()), Just("code".to_owned()), "[a-z_]{1,10}",
+                    Just("type".to_owned()),
+                    Just("sid".to_owned()),
+                    Just("seq".to_owned()),
+                    Just("msg".to_owned()),
+                    Just("id".to_owned()),
+                    Just("market_ticker".to_owned()),
+                    Just("price_dollars".to_owned()),
+                    Just("delta_fp".to_owned()),
+                    Just("side".to_owned()),
+                    Just("yes_dollars_fp".to_owned()),
+                    Just("code".to_owned()),
+                    "[a-z_]{1,10}",
                 ],
                 inner,
                 0..8,
@@ -43,11 +60,33 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
 /// A frame with a known `type` and a random body.
 fn typed_frame() -> impl Strategy<Value = String> {
     let kinds = prop::sample::select(vec![
-        "subscribed", "unsubscribed", "ok", "error", "orderbook_snapshot", "orderbook_delta",
-        "ticker", "trade", "fill", "market_position", "user_order", "market_lifecycle_v2",
-        "event_lifecycle", "rfq_created", "quote_executed", "cfbenchmarks_value", "pyth_value",
-        "ticker_v2", "multivariate_lookup", "order_group_updates", "snapshot", "delta",
-        "subscribe", "unsubscribe", "watch", "place_order", "pong",
+        "subscribed",
+        "unsubscribed",
+        "ok",
+        "error",
+        "orderbook_snapshot",
+        "orderbook_delta",
+        "ticker",
+        "trade",
+        "fill",
+        "market_position",
+        "user_order",
+        "market_lifecycle_v2",
+        "event_lifecycle",
+        "rfq_created",
+        "quote_executed",
+        "cfbenchmarks_value",
+        "pyth_value",
+        "ticker_v2",
+        "multivariate_lookup",
+        "order_group_updates",
+        "snapshot",
+        "delta",
+        "subscribe",
+        "unsubscribe",
+        "watch",
+        "place_order",
+        "pong",
     ]);
     (kinds, json_value(), any::<u32>(), any::<u32>()).prop_map(|(kind, msg, sid, seq)| {
         serde_json::json!({"type": kind, "sid": sid, "seq": seq, "msg": msg}).to_string()

@@ -67,11 +67,18 @@ fn instance(doc: &Value, s: &Value, field: &str, depth: usize) -> Value {
         return Value::Object(out);
     }
     if let Some(parts) = s.get("oneOf").or(s.get("anyOf")).and_then(Value::as_array) {
-        return parts.first().map_or(Value::Null, |p| instance(doc, p, field, depth + 1));
+        return parts
+            .first()
+            .map_or(Value::Null, |p| instance(doc, p, field, depth + 1));
     }
-    let ty = s.get("type").and_then(Value::as_str).unwrap_or(
-        if s.get("properties").is_some() { "object" } else { "" },
-    );
+    let ty = s
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or(if s.get("properties").is_some() {
+            "object"
+        } else {
+            ""
+        });
     match ty {
         "object" => {
             let mut out = Map::new();
@@ -83,8 +90,17 @@ fn instance(doc: &Value, s: &Value, field: &str, depth: usize) -> Value {
             Value::Object(out)
         }
         "array" => {
-            let item = instance(doc, s.get("items").unwrap_or(&Value::Null), field, depth + 1);
-            let n = s.get("minItems").and_then(Value::as_u64).unwrap_or(1).max(1);
+            let item = instance(
+                doc,
+                s.get("items").unwrap_or(&Value::Null),
+                field,
+                depth + 1,
+            );
+            let n = s
+                .get("minItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(1)
+                .max(1);
             Value::Array(vec![item; n as usize])
         }
         "integer" => json!(1),
@@ -144,7 +160,12 @@ fn validate(doc: &Value, s: &Value, v: &Value, at: &str, errs: &mut Vec<String>)
                 errs.push(format!("{at}: not an object"));
                 return;
             };
-            for r in s.get("required").and_then(Value::as_array).into_iter().flatten() {
+            for r in s
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 let r = r.as_str().unwrap_or_default();
                 if !obj.contains_key(r) {
                     errs.push(format!("{at}: required `{r}` missing"));
@@ -160,7 +181,13 @@ fn validate(doc: &Value, s: &Value, v: &Value, at: &str, errs: &mut Vec<String>)
         Some("array") => match v.as_array() {
             Some(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    validate(doc, s.get("items").unwrap_or(&Value::Null), item, &format!("{at}[{i}]"), errs);
+                    validate(
+                        doc,
+                        s.get("items").unwrap_or(&Value::Null),
+                        item,
+                        &format!("{at}[{i}]"),
+                        errs,
+                    );
                 }
             }
             None => errs.push(format!("{at}: not an array")),
@@ -181,7 +208,9 @@ fn validate(doc: &Value, s: &Value, v: &Value, at: &str, errs: &mut Vec<String>)
             }
             None => errs.push(format!("{at}: {v} is not a string")),
         },
-        Some("integer") if !(v.is_i64() || v.is_u64()) => errs.push(format!("{at}: {v} is not an integer")),
+        Some("integer") if !(v.is_i64() || v.is_u64()) => {
+            errs.push(format!("{at}: {v} is not an integer"))
+        }
         Some("number") if !v.is_number() => errs.push(format!("{at}: {v} is not a number")),
         Some("boolean") if !v.is_boolean() => errs.push(format!("{at}: {v} is not a boolean")),
         _ => {}
@@ -193,7 +222,12 @@ fn operations(doc: &Value) -> Vec<(String, String, String, Value)> {
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             if let Some(id) = op.get("operationId").and_then(Value::as_str) {
-                out.push((id.to_owned(), method.to_uppercase(), path.clone(), op.clone()));
+                out.push((
+                    id.to_owned(),
+                    method.to_uppercase(),
+                    path.clone(),
+                    op.clone(),
+                ));
             }
         }
     }
@@ -213,9 +247,16 @@ fn every_openapi_operation_is_typed() {
         .filter(|(id, m, p, _)| !typed.contains(&(id.as_str(), m.as_str(), p.as_str())))
         .map(|(id, m, p, _)| format!("{id} ({m} {p})"))
         .collect();
-    assert!(missing.is_empty(), "operations without a typed counterpart: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "operations without a typed counterpart: {missing:#?}"
+    );
     assert_eq!(ops_in_spec.len(), 117, "the 3.31 spec has 117 operations");
-    assert_eq!(ops::ALL_OPERATIONS.len(), ops_in_spec.len(), "no stale typed operations");
+    assert_eq!(
+        ops::ALL_OPERATIONS.len(),
+        ops_in_spec.len(),
+        "no stale typed operations"
+    );
 }
 
 fn success_schema<'a>(doc: &'a Value, op: &'a Value) -> Option<&'a Value> {
@@ -242,7 +283,12 @@ fn every_response_schema_instance_decodes() {
             None => failures.push(format!("{id}: no typed operation")),
         }
     }
-    assert!(failures.is_empty(), "{} responses do not decode:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} responses do not decode:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -262,17 +308,29 @@ fn every_request_body_we_encode_validates() {
                 failures.extend(errs);
                 checked += 1;
             }
-            Some(Err(e)) => failures.push(format!("{id}: example body does not decode: {e}\n  {inst}")),
+            Some(Err(e)) => {
+                failures.push(format!("{id}: example body does not decode: {e}\n  {inst}"))
+            }
             None => failures.push(format!("{id}: no typed operation")),
         }
     }
     assert!(checked >= 24, "only {checked} request bodies checked");
-    assert!(failures.is_empty(), "{} request problems:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} request problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 /// AsyncAPI messages that are not JSON frames: WebSocket control frames, answered by the
 /// transport (tungstenite) and never decoded by us.
-const TRANSPORT_MESSAGES: &[&str] = &["incomingPing", "incomingPong", "outgoingPing", "outgoingPong"];
+const TRANSPORT_MESSAGES: &[&str] = &[
+    "incomingPing",
+    "incomingPong",
+    "outgoingPing",
+    "outgoingPong",
+];
 
 fn check_asyncapi(file: &str) -> (usize, usize) {
     let doc = spec(file);
@@ -298,7 +356,9 @@ fn check_asyncapi(file: &str) -> (usize, usize) {
             continue;
         }
         frames += 1;
-        let kind = payload.pointer("/properties/type/const").and_then(Value::as_str);
+        let kind = payload
+            .pointer("/properties/type/const")
+            .and_then(Value::as_str);
         match ws::decode(&inst.to_string()) {
             Ok(Incoming::Known(frame)) => {
                 let back = serde_json::to_value(&frame).unwrap();
@@ -312,14 +372,23 @@ fn check_asyncapi(file: &str) -> (usize, usize) {
             Err(e) => failures.push(format!("{file} {name}: {e}\n  {inst}")),
         }
     }
-    assert!(failures.is_empty(), "{} WebSocket gaps:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} WebSocket gaps:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     (frames, commands)
 }
 
 #[test]
 fn every_asyncapi_message_is_typed_newest() {
     let (frames, commands) = check_asyncapi("kalshi-asyncapi.yaml");
-    assert_eq!((frames, commands), (31, 9), "message counts of the newest AsyncAPI (plus 4 ping/pong)");
+    assert_eq!(
+        (frames, commands),
+        (31, 9),
+        "message counts of the newest AsyncAPI (plus 4 ping/pong)"
+    );
 }
 
 #[test]
@@ -334,16 +403,27 @@ fn every_channel_and_error_code_is_typed() {
         if name == "root" || name == "control_frames" {
             continue;
         }
-        assert!(ws::Channel::from_name(name).is_some(), "channel {name} is not typed");
+        assert!(
+            ws::Channel::from_name(name).is_some(),
+            "channel {name} is not typed"
+        );
     }
-    let codes = doc.pointer("/x-error-codes/codes").and_then(Value::as_array).unwrap();
+    let codes = doc
+        .pointer("/x-error-codes/codes")
+        .and_then(Value::as_array)
+        .unwrap();
     for c in codes {
         let code = c["code"].as_u64().unwrap() as u32;
-        let row = ws::error_code::lookup(code).unwrap_or_else(|| panic!("error code {code} not typed"));
+        let row =
+            ws::error_code::lookup(code).unwrap_or_else(|| panic!("error code {code} not typed"));
         assert_eq!(row.name, c["name"].as_str().unwrap());
     }
     assert_eq!(codes.len(), ws::error_code::ALL.len());
-    let terminal: Vec<u32> = ws::error_code::ALL.iter().filter(|e| e.terminal).map(|e| e.code).collect();
+    let terminal: Vec<u32> = ws::error_code::ALL
+        .iter()
+        .filter(|e| e.terminal)
+        .map(|e| e.code)
+        .collect();
     assert_eq!(terminal, vec![10, 25]);
     assert!(terminal.iter().all(|&c| ws::error_code::is_terminal(c)));
 }

@@ -1,5 +1,5 @@
-//! The browser-facing HTTP surface: `/api/*` (JSON), `/ws` (live frames) and the built
-//! frontend. An allowlist of routes, each mapped to specific Kalshi calls — never a proxy.
+//! The browser-facing HTTP surface: `/api/*` (JSON), `/ws` (live frames), `/metrics`
+//! (Prometheus) and the built frontend. An allowlist of routes, each mapped to specific Kalshi calls — never a proxy.
 
 mod error;
 pub mod frontend;
@@ -17,6 +17,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::{Error, Result};
+pub(crate) use orders::view as order_view;
 
 use crate::client::KalshiClient;
 use crate::hub::Hub;
@@ -32,12 +33,30 @@ pub struct AppState {
     pub shutdown: tokio_util::sync::CancellationToken,
 }
 
+/// `GET /metrics`: Prometheus text format.
+async fn metrics(
+    axum::extract::State(hub): axum::extract::State<Hub>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        hub.metrics().render(),
+    )
+}
+
+/// `GET /api/limits`: the Kalshi rate-limit budget left (read and write tokens, back-off).
+async fn limits(
+    axum::extract::State(kalshi): axum::extract::State<KalshiClient>,
+) -> axum::Json<crate::ratelimit::BudgetView> {
+    axum::Json(kalshi.budget().view())
+}
+
 /// The whole router: API, socket and static frontend from `dist`.
 pub fn router(state: AppState, dist: &Path) -> Router {
     let api = Router::new()
         .merge(markets::router())
         .merge(orders::router())
         .merge(portfolio::router())
+        .route("/limits", axum::routing::get(limits))
         .fallback(|| async { Error::NotFound("no such API route".to_owned()) });
     let index = frontend::IndexPage::load(dist);
     let (page, loader) = (index.clone(), index.clone());
@@ -50,6 +69,7 @@ pub fn router(state: AppState, dist: &Path) -> Router {
     Router::new()
         .nest("/api", api)
         .merge(stream::router())
+        .route("/metrics", axum::routing::get(metrics))
         .route("/", axum::routing::get(index_handler.clone()))
         .route("/index.html", axum::routing::get(index_handler))
         .route(index.loader_path(), axum::routing::get(move || async move { loader.loader_response() }))

@@ -71,6 +71,8 @@ where
     R: Stream<Item = SessionInput> + Unpin,
 {
     let mut events = hub.subscribe();
+    let metrics = hub.metrics().clone();
+    metrics.sessions.inc();
     let mut state = hub.upstream_state();
     // Market → version of the last snapshot sent; older book events are already in it.
     let mut watched: HashMap<MarketTicker, u64> = HashMap::new();
@@ -97,17 +99,22 @@ where
             },
             event = events.recv() => match event {
                 Ok(ev) => {
+                    metrics.session_queue_depth.observe(events.len() as f64);
                     let wanted = match &ev.market {
                         Some(m) => watched.get(m).is_some_and(|floor| ev.version == 0 || ev.version > *floor),
                         None => true,
                     };
-                    if wanted && sink.send(ev.text.to_string()).await.is_err() {
-                        break;
+                    if wanted {
+                        if sink.send(ev.text.to_string()).await.is_err() {
+                            break;
+                        }
+                        metrics.frames_out.inc();
                     }
                     if let ServerMsg::Upstream { state: s } = &*ev.msg { state = *s; }
                 }
                 Err(RecvError::Lagged(skipped)) => {
                     tracing::debug!(skipped, "session fell behind; sending fresh snapshots");
+                    metrics.conflations.inc();
                     let mut failed = false;
                     for (market, floor) in &mut watched {
                         if let Some(snap) = hub.book(market) {
@@ -130,6 +137,7 @@ where
     for market in watched.keys() {
         hub.unwatch(market).await;
     }
+    metrics.sessions.dec();
 }
 
 async fn send<S: Sink<String> + Unpin>(sink: &mut S, msg: &ServerMsg) -> Result<(), ()> {

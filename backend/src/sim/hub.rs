@@ -36,10 +36,15 @@ struct Sub {
     markets: Option<BTreeSet<MarketTicker>>,
     seq: u64,
     skip: bool,
+    /// Fault injection: the next frame repeats the previous `seq`.
+    repeat: bool,
 }
 
 impl Sub {
     fn next_seq(&mut self) -> Seq {
+        if std::mem::take(&mut self.repeat) && self.seq > 0 {
+            return Seq(self.seq);
+        }
         self.seq += if self.skip { 2 } else { 1 };
         self.skip = false;
         Seq(self.seq)
@@ -226,6 +231,18 @@ impl Hub {
             for sub in conn.subs.values_mut() {
                 if sub.channel == Channel::OrderbookDelta {
                     sub.skip = true;
+                }
+            }
+        }
+    }
+
+    /// Fault injection: the next sequenced frame of every `orderbook_delta` subscription
+    /// repeats the previous frame's `seq` (a duplicate).
+    pub fn repeat_next_seq(&mut self) {
+        for conn in self.conns.values_mut() {
+            for sub in conn.subs.values_mut() {
+                if sub.channel == Channel::OrderbookDelta {
+                    sub.repeat = true;
                 }
             }
         }
@@ -455,6 +472,7 @@ fn subscribe(
                 markets: set,
                 seq: 0,
                 skip: false,
+                repeat: false,
             },
         );
         conn.send(
@@ -525,7 +543,14 @@ fn unsubscribe(conn: &mut Conn, id: Option<u64>, params: Option<&Value>) -> CmdR
         match conn.subs.remove(&sid) {
             Some(mut sub) => {
                 let seq = sub.next_seq();
-                conn.send(OutFrame::Unsubscribed { id, sid, seq: Some(seq) }, Some(sid));
+                conn.send(
+                    OutFrame::Unsubscribed {
+                        id,
+                        sid,
+                        seq: Some(seq),
+                    },
+                    Some(sid),
+                );
             }
             None => conn.error(
                 id,
@@ -649,7 +674,11 @@ fn update_subscription(
             id,
             sid: Some(sid),
             seq: Some(seq),
-            msg: OkMsg::Markets(OkMarketsMsg { market_tickers, market_ids: None }).to_value(),
+            msg: OkMsg::Markets(OkMarketsMsg {
+                market_tickers,
+                market_ids: None,
+            })
+            .to_value(),
         },
         Some(sid),
     );

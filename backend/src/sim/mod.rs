@@ -14,6 +14,8 @@
 //! - [`auth`]: `KALSHI-ACCESS-*` signature verification (middleware).
 //! - `rest`: REST handlers under `/trade-api/v2`; `ws`: the socket at `/trade-api/ws/v2`.
 //! - [`wire`]: wire shapes `shared` lacks; [`error`]: Kalshi-shaped HTTP errors.
+//! - [`faults`]: fault injection for tests (dropped/stalled sockets, bad `seq`, malformed
+//!   frames, REST 429/5xx bursts, late pings).
 //!
 //! Data flow: REST handlers, the flow task and socket commands each take the one
 //! [`Core`] lock briefly (engine + hub + flow), mutate the engine, and publish the
@@ -24,6 +26,7 @@
 pub mod auth;
 pub mod engine;
 pub mod error;
+pub mod faults;
 pub mod flow;
 pub mod hub;
 pub mod markets;
@@ -117,6 +120,7 @@ pub(crate) struct Inner {
     flow_per_sec: AtomicU32,
     pub(crate) token: CancellationToken,
     pub(crate) sessions: TaskTracker,
+    pub(crate) faults: faults::Faults,
     port: u16,
 }
 
@@ -187,6 +191,7 @@ impl SimExchange {
             flow_per_sec: AtomicU32::new(config.flow_per_sec),
             token: CancellationToken::new(),
             sessions: TaskTracker::new(),
+            faults: faults::Faults::default(),
             port,
         });
         let app = router(inner.clone());
@@ -255,6 +260,48 @@ impl SimExchange {
         self.inner.lock().hub.skip_next_seq();
     }
 
+    /// Fault injection: the next sequenced frame on every `orderbook_delta` sid repeats the
+    /// previous `seq` (a duplicate).
+    pub fn repeat_next_seq(&self) {
+        self.inner.lock().hub.repeat_next_seq();
+    }
+
+    /// Fault injection: drops every open socket (no close frame).
+    pub fn drop_connections(&self) {
+        self.inner.faults.socket(faults::SocketFault::Drop);
+    }
+
+    /// Fault injection: every open socket keeps pinging but sends no more data frames.
+    pub fn stall_connections(&self) {
+        self.inner.faults.socket(faults::SocketFault::Stall);
+    }
+
+    /// Fault injection: sends `text` as a text frame on every open socket.
+    pub fn send_raw_frame(&self, text: &str) {
+        self.inner
+            .faults
+            .socket(faults::SocketFault::Raw(text.to_owned()));
+    }
+
+    /// Fault injection: the heartbeat ping interval (default 10 s; a long one delays pings).
+    pub fn set_heartbeat(&self, every: Duration) {
+        self.inner.faults.set_heartbeat(every);
+    }
+
+    /// Fault injection: the next `count` REST calls are answered with `status` (429, 5xx).
+    pub fn fail_rest(&self, status: u16, count: u32) {
+        let status = axum::http::StatusCode::from_u16(status)
+            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        self.inner.faults.fail_rest(status, count);
+    }
+
+    /// The registered API key ids (one account each).
+    pub fn key_ids(&self) -> Vec<String> {
+        let mut ids: Vec<_> = self.inner.accounts.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
     /// Every open `orderbook_delta` subscription's markets, across connections (tests check
     /// that many browser tabs cost one upstream subscription).
     pub fn orderbook_subscriptions(&self) -> Vec<Vec<MarketTicker>> {
@@ -299,6 +346,10 @@ fn router(sim: Sim) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             auth::require_auth,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            sim.clone(),
+            faults::rest_faults,
         ))
         .with_state(sim)
 }

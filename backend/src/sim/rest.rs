@@ -22,8 +22,8 @@ use super::auth::Caller;
 use super::engine::{Engine, OrderRec};
 use super::error::{Result, SimError};
 use super::wire::rfc3339_ms;
-use shared::api::schema::{GetTradesResponse, Trade};
 use super::Sim;
+use shared::api::schema::{GetTradesResponse, Trade};
 
 type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 

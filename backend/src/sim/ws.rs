@@ -1,9 +1,10 @@
 //! The WebSocket endpoint `/trade-api/ws/v2`: one session task per connection.
 //!
 //! The session owns the socket. It reads commands and hands them to the hub (under the
-//! core lock), drains its bounded queue onto the socket, pings every 10 s with body
-//! `heartbeat` (AsyncAPI `heartbeatPing`), answers client pings, and on overflow sends
-//! error 25 on the overflowing subscription and closes.
+//! core lock), drains its bounded queue onto the socket, pings every 10 s (adjustable, see
+//! [`super::faults`]) with body `heartbeat` (AsyncAPI `heartbeatPing`), answers client
+//! pings, obeys injected socket faults, and on overflow sends error 25 on the overflowing
+//! subscription and closes.
 
 use std::time::Duration;
 
@@ -19,12 +20,13 @@ use tokio::sync::{mpsc, oneshot};
 use super::auth::Caller;
 use super::engine::AccountId;
 use super::error::SimError;
+use super::faults::SocketFault;
 use super::hub::QUEUE_CAPACITY;
 use super::wire::OutFrame;
 use super::{now_ms, Sim};
 
-/// Interval of the server's heartbeat pings.
-const HEARTBEAT: Duration = Duration::from_secs(10);
+/// How often a session checks whether a heartbeat ping is due.
+const HEARTBEAT_CHECK: Duration = Duration::from_millis(50);
 
 /// `GET /trade-api/ws/v2` (authenticated by the middleware) → upgrade.
 pub async fn upgrade(
@@ -53,8 +55,10 @@ async fn session(sim: Sim, account: AccountId, mut socket: WebSocket) {
     let (tx, mut rx) = mpsc::channel::<OutFrame>(QUEUE_CAPACITY);
     let (overflow_tx, mut overflow_rx) = oneshot::channel();
     let conn = sim.lock().hub.add(account, tx, overflow_tx);
-    let mut heartbeat =
-        tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+    let mut faults = sim.faults.socket.subscribe();
+    let mut stalled = false;
+    let mut last_ping = tokio::time::Instant::now();
+    let mut heartbeat = tokio::time::interval(HEARTBEAT_CHECK);
     loop {
         tokio::select! {
             biased;
@@ -75,9 +79,20 @@ async fn session(sim: Sim, account: AccountId, mut socket: WebSocket) {
                 }
                 break;
             }
+            fault = faults.recv() => match fault {
+                Ok(SocketFault::Drop) => break,
+                Ok(SocketFault::Stall) => stalled = true,
+                Ok(SocketFault::Raw(text)) => {
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Err(_) => {}
+            },
             frame = rx.recv() => {
                 let Some(frame) = frame else { break };
-                if !send(&mut socket, &frame).await {
+                // A stalled socket drains its queue (no overflow) but sends nothing.
+                if !stalled && !send(&mut socket, &frame).await {
                     break;
                 }
             }
@@ -106,8 +121,11 @@ async fn session(sim: Sim, account: AccountId, mut socket: WebSocket) {
                 }
             }
             _ = heartbeat.tick() => {
-                if socket.send(Message::Ping(Bytes::from_static(b"heartbeat"))).await.is_err() {
-                    break;
+                if last_ping.elapsed() >= sim.faults.heartbeat() {
+                    last_ping = tokio::time::Instant::now();
+                    if socket.send(Message::Ping(Bytes::from_static(b"heartbeat"))).await.is_err() {
+                        break;
+                    }
                 }
             }
         }

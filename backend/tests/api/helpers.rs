@@ -63,6 +63,7 @@ impl TestApp {
         let mut b = Browser {
             ws,
             books: Default::default(),
+            fills: Vec::new(),
         };
         match b.next().await {
             ServerMsg::Hello { .. } => {}
@@ -89,6 +90,8 @@ pub fn dist_dir() -> PathBuf {
 pub struct Browser {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub books: std::collections::HashMap<MarketTicker, OrderBook>,
+    /// Every fill frame received, in order.
+    pub fills: Vec<shared::ws::FillMsg>,
 }
 
 impl Browser {
@@ -137,6 +140,7 @@ impl Browser {
                     .or_default()
                     .set_level(*side, *price, *count);
             }
+            ServerMsg::Fill(f) => self.fills.push(f.clone()),
             _ => {}
         }
     }
@@ -191,5 +195,90 @@ where
             "timed out waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+impl TestApp {
+    /// A browser watching `market`, past its first book.
+    pub async fn watching(&self, market: &MarketTicker) -> Browser {
+        let mut b = self.browser().await;
+        b.send(&ClientMsg::Watch {
+            market_ticker: market.clone(),
+        })
+        .await;
+        b.until(
+            "initial book",
+            |m| matches!(m, ServerMsg::Book { market_ticker, .. } if market_ticker == market),
+        )
+        .await;
+        b
+    }
+
+    /// Upstream connections established so far.
+    pub fn connects(&self) -> u64 {
+        self.hub.metrics().upstream_connects.get()
+    }
+
+    /// Waits until the upstream has connected at least `n` times and is live again.
+    pub async fn wait_connects(&self, n: u64) {
+        let hub = self.hub.clone();
+        wait_until(
+            &format!("{n} upstream connections"),
+            Duration::from_secs(30),
+            || {
+                let hub = hub.clone();
+                async move {
+                    hub.metrics().upstream_connects.get() >= n
+                        && hub.upstream_state() == shared::protocol::UpstreamState::Live
+                }
+            },
+        )
+        .await;
+    }
+
+    /// Stops the flow and waits until the backend's book of `market` is fresh and equals
+    /// the exchange's; then checks the browser's copy too.
+    pub async fn assert_books_settle(&self, market: &MarketTicker, browser: &mut Browser) {
+        self.sim.set_flow(0);
+        let (hub, sim, m) = (self.hub.clone(), self.sim.clone(), market.clone());
+        wait_until(
+            "backend book == exchange book",
+            Duration::from_secs(30),
+            || {
+                let (hub, sim, m) = (hub.clone(), sim.clone(), m.clone());
+                async move {
+                    hub.book(&m)
+                        .is_some_and(|b| !b.stale && Some(b.levels) == sim.book(&m))
+                }
+            },
+        )
+        .await;
+        browser.drain(Duration::from_millis(500)).await;
+        assert_eq!(
+            browser.levels(market),
+            self.sim.book(market),
+            "browser book == exchange book"
+        );
+    }
+
+    /// `GET` a desk path; status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let resp = reqwest::get(format!("http://127.0.0.1:{}{path}", self.port))
+            .await
+            .expect("desk answers");
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap_or_default())
+    }
+
+    /// `POST` JSON to a desk path; status and body.
+    pub async fn post<T: serde::Serialize>(&self, path: &str, body: &T) -> (u16, String) {
+        let resp = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}{path}", self.port))
+            .json(body)
+            .send()
+            .await
+            .expect("desk answers");
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap_or_default())
     }
 }

@@ -2,6 +2,8 @@
 //! sockets, with real RSA signatures verified by the exchange.
 
 mod bridge;
+mod faults;
 mod helpers;
 mod secrets;
 mod signer;
+mod soak;

@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 #[allow(unused_imports)]
-use crate::ids::{Action, BookSide, EventTicker, MarketTicker, OrderId, SeriesTicker, Side, TradeId};
+use crate::ids::{
+    Action, BookSide, EventTicker, MarketTicker, OrderId, SeriesTicker, Side, TradeId,
+};
 #[allow(unused_imports)]
 use crate::num::{Count, Dollars};
 
@@ -104,7 +106,10 @@ pub struct GetMarketCandlesticksPath {
 }
 impl crate::api::PathParams for GetMarketCandlesticksPath {
     fn values(&self) -> Vec<(&'static str, String)> {
-        vec![("series_ticker", self.series_ticker.to_string()), ("ticker", self.ticker.to_string())]
+        vec![
+            ("series_ticker", self.series_ticker.to_string()),
+            ("ticker", self.ticker.to_string()),
+        ]
     }
 }
 
@@ -488,7 +493,10 @@ pub struct GetMarketCandlesticksByEventPath {
 }
 impl crate::api::PathParams for GetMarketCandlesticksByEventPath {
     fn values(&self) -> Vec<(&'static str, String)> {
-        vec![("ticker", self.ticker.to_string()), ("series_ticker", self.series_ticker.to_string())]
+        vec![
+            ("ticker", self.ticker.to_string()),
+            ("series_ticker", self.series_ticker.to_string()),
+        ]
     }
 }
 
@@ -749,7 +757,10 @@ pub struct GetEventForecastPercentilesHistoryPath {
 }
 impl crate::api::PathParams for GetEventForecastPercentilesHistoryPath {
     fn values(&self) -> Vec<(&'static str, String)> {
-        vec![("ticker", self.ticker.to_string()), ("series_ticker", self.series_ticker.to_string())]
+        vec![
+            ("ticker", self.ticker.to_string()),
+            ("series_ticker", self.series_ticker.to_string()),
+        ]
     }
 }
 
@@ -780,7 +791,8 @@ pub struct GetEventForecastPercentilesHistory;
 impl Operation for GetEventForecastPercentilesHistory {
     const OPERATION_ID: &'static str = "GetEventForecastPercentilesHistory";
     const METHOD: Method = Method::Get;
-    const PATH: &'static str = "/series/{series_ticker}/events/{ticker}/forecast_percentile_history";
+    const PATH: &'static str =
+        "/series/{series_ticker}/events/{ticker}/forecast_percentile_history";
     const AUTHENTICATED: bool = true;
     type Path = GetEventForecastPercentilesHistoryPath;
     type Query = GetEventForecastPercentilesHistoryQuery;
@@ -1972,7 +1984,10 @@ pub struct AcceptBlockTradeProposalPath {
 }
 impl crate::api::PathParams for AcceptBlockTradeProposalPath {
     fn values(&self) -> Vec<(&'static str, String)> {
-        vec![("block_trade_proposal_id", self.block_trade_proposal_id.to_string())]
+        vec![(
+            "block_trade_proposal_id",
+            self.block_trade_proposal_id.to_string(),
+        )]
     }
 }
 
@@ -1986,7 +2001,8 @@ pub struct AcceptBlockTradeProposal;
 impl Operation for AcceptBlockTradeProposal {
     const OPERATION_ID: &'static str = "AcceptBlockTradeProposal";
     const METHOD: Method = Method::Post;
-    const PATH: &'static str = "/communications/block-trade-proposals/{block_trade_proposal_id}/accept";
+    const PATH: &'static str =
+        "/communications/block-trade-proposals/{block_trade_proposal_id}/accept";
     const AUTHENTICATED: bool = true;
     type Path = AcceptBlockTradeProposalPath;
     type Query = NoQuery;
@@ -2138,7 +2154,10 @@ pub struct GetRFQQuotePath {
 }
 impl crate::api::PathParams for GetRFQQuotePath {
     fn values(&self) -> Vec<(&'static str, String)> {
-        vec![("rfq_id", self.rfq_id.to_string()), ("quote_id", self.quote_id.to_string())]
+        vec![
+            ("rfq_id", self.rfq_id.to_string()),
+            ("quote_id", self.quote_id.to_string()),
+        ]
     }
 }
 
@@ -2170,7 +2189,10 @@ pub struct DeleteRFQQuotePath {
 }
 impl crate::api::PathParams for DeleteRFQQuotePath {
     fn values(&self) -> Vec<(&'static str, String)> {
-        vec![("rfq_id", self.rfq_id.to_string()), ("quote_id", self.quote_id.to_string())]
+        vec![
+            ("rfq_id", self.rfq_id.to_string()),
+            ("quote_id", self.quote_id.to_string()),
+        ]
     }
 }
 
@@ -2202,7 +2224,10 @@ pub struct AcceptRFQQuotePath {
 }
 impl crate::api::PathParams for AcceptRFQQuotePath {
     fn values(&self) -> Vec<(&'static str, String)> {
-        vec![("rfq_id", self.rfq_id.to_string()), ("quote_id", self.quote_id.to_string())]
+        vec![
+            ("rfq_id", self.rfq_id.to_string()),
+            ("quote_id", self.quote_id.to_string()),
+        ]
     }
 }
 
@@ -2234,7 +2259,10 @@ pub struct ConfirmRFQQuotePath {
 }
 impl crate::api::PathParams for ConfirmRFQQuotePath {
     fn values(&self) -> Vec<(&'static str, String)> {
-        vec![("rfq_id", self.rfq_id.to_string()), ("quote_id", self.quote_id.to_string())]
+        vec![
+            ("rfq_id", self.rfq_id.to_string()),
+            ("quote_id", self.quote_id.to_string()),
+        ]
     }
 }
 
@@ -2707,7 +2735,10 @@ pub struct GetLiveDataPath {
 }
 impl crate::api::PathParams for GetLiveDataPath {
     fn values(&self) -> Vec<(&'static str, String)> {
-        vec![("type", self.r#type.to_string()), ("milestone_id", self.milestone_id.to_string())]
+        vec![
+            ("type", self.r#type.to_string()),
+            ("milestone_id", self.milestone_id.to_string()),
+        ]
     }
 }
 
@@ -2966,7 +2997,10 @@ pub struct GetStructuredTargetPath {
 }
 impl crate::api::PathParams for GetStructuredTargetPath {
     fn values(&self) -> Vec<(&'static str, String)> {
-        vec![("structured_target_id", self.structured_target_id.to_string())]
+        vec![(
+            "structured_target_id",
+            self.structured_target_id.to_string(),
+        )]
     }
 }
 
@@ -3902,129 +3936,546 @@ impl Operation for GetHistoricalMarket {
 
 /// Every operation: `(operationId, method, path template)`, in spec order.
 pub const ALL_OPERATIONS: &[(&str, Method, &str)] = &[
-    (GetExchangeStatus::OPERATION_ID, GetExchangeStatus::METHOD, GetExchangeStatus::PATH),
-    (GetSeriesFeeChanges::OPERATION_ID, GetSeriesFeeChanges::METHOD, GetSeriesFeeChanges::PATH),
-    (GetExchangeSchedule::OPERATION_ID, GetExchangeSchedule::METHOD, GetExchangeSchedule::PATH),
-    (GetUserDataTimestamp::OPERATION_ID, GetUserDataTimestamp::METHOD, GetUserDataTimestamp::PATH),
-    (GetMarketCandlesticks::OPERATION_ID, GetMarketCandlesticks::METHOD, GetMarketCandlesticks::PATH),
+    (
+        GetExchangeStatus::OPERATION_ID,
+        GetExchangeStatus::METHOD,
+        GetExchangeStatus::PATH,
+    ),
+    (
+        GetSeriesFeeChanges::OPERATION_ID,
+        GetSeriesFeeChanges::METHOD,
+        GetSeriesFeeChanges::PATH,
+    ),
+    (
+        GetExchangeSchedule::OPERATION_ID,
+        GetExchangeSchedule::METHOD,
+        GetExchangeSchedule::PATH,
+    ),
+    (
+        GetUserDataTimestamp::OPERATION_ID,
+        GetUserDataTimestamp::METHOD,
+        GetUserDataTimestamp::PATH,
+    ),
+    (
+        GetMarketCandlesticks::OPERATION_ID,
+        GetMarketCandlesticks::METHOD,
+        GetMarketCandlesticks::PATH,
+    ),
     (GetTrades::OPERATION_ID, GetTrades::METHOD, GetTrades::PATH),
-    (GetMarketOrderbook::OPERATION_ID, GetMarketOrderbook::METHOD, GetMarketOrderbook::PATH),
-    (GetMarketOrderbooks::OPERATION_ID, GetMarketOrderbooks::METHOD, GetMarketOrderbooks::PATH),
+    (
+        GetMarketOrderbook::OPERATION_ID,
+        GetMarketOrderbook::METHOD,
+        GetMarketOrderbook::PATH,
+    ),
+    (
+        GetMarketOrderbooks::OPERATION_ID,
+        GetMarketOrderbooks::METHOD,
+        GetMarketOrderbooks::PATH,
+    ),
     (GetSeries::OPERATION_ID, GetSeries::METHOD, GetSeries::PATH),
-    (GetSeriesList::OPERATION_ID, GetSeriesList::METHOD, GetSeriesList::PATH),
-    (GetMarkets::OPERATION_ID, GetMarkets::METHOD, GetMarkets::PATH),
+    (
+        GetSeriesList::OPERATION_ID,
+        GetSeriesList::METHOD,
+        GetSeriesList::PATH,
+    ),
+    (
+        GetMarkets::OPERATION_ID,
+        GetMarkets::METHOD,
+        GetMarkets::PATH,
+    ),
     (GetMarket::OPERATION_ID, GetMarket::METHOD, GetMarket::PATH),
-    (BatchGetMarketCandlesticks::OPERATION_ID, BatchGetMarketCandlesticks::METHOD, BatchGetMarketCandlesticks::PATH),
-    (GetMarketCandlesticksByEvent::OPERATION_ID, GetMarketCandlesticksByEvent::METHOD, GetMarketCandlesticksByEvent::PATH),
+    (
+        BatchGetMarketCandlesticks::OPERATION_ID,
+        BatchGetMarketCandlesticks::METHOD,
+        BatchGetMarketCandlesticks::PATH,
+    ),
+    (
+        GetMarketCandlesticksByEvent::OPERATION_ID,
+        GetMarketCandlesticksByEvent::METHOD,
+        GetMarketCandlesticksByEvent::PATH,
+    ),
     (GetEvents::OPERATION_ID, GetEvents::METHOD, GetEvents::PATH),
-    (GetMultivariateEvents::OPERATION_ID, GetMultivariateEvents::METHOD, GetMultivariateEvents::PATH),
-    (GetEventFeeChanges::OPERATION_ID, GetEventFeeChanges::METHOD, GetEventFeeChanges::PATH),
+    (
+        GetMultivariateEvents::OPERATION_ID,
+        GetMultivariateEvents::METHOD,
+        GetMultivariateEvents::PATH,
+    ),
+    (
+        GetEventFeeChanges::OPERATION_ID,
+        GetEventFeeChanges::METHOD,
+        GetEventFeeChanges::PATH,
+    ),
     (GetEvent::OPERATION_ID, GetEvent::METHOD, GetEvent::PATH),
-    (GetEventMetadata::OPERATION_ID, GetEventMetadata::METHOD, GetEventMetadata::PATH),
-    (GetEventForecastPercentilesHistory::OPERATION_ID, GetEventForecastPercentilesHistory::METHOD, GetEventForecastPercentilesHistory::PATH),
+    (
+        GetEventMetadata::OPERATION_ID,
+        GetEventMetadata::METHOD,
+        GetEventMetadata::PATH,
+    ),
+    (
+        GetEventForecastPercentilesHistory::OPERATION_ID,
+        GetEventForecastPercentilesHistory::METHOD,
+        GetEventForecastPercentilesHistory::PATH,
+    ),
     (GetOrders::OPERATION_ID, GetOrders::METHOD, GetOrders::PATH),
     (GetOrder::OPERATION_ID, GetOrder::METHOD, GetOrder::PATH),
-    (GetOrderQueuePositions::OPERATION_ID, GetOrderQueuePositions::METHOD, GetOrderQueuePositions::PATH),
-    (GetOrderQueuePosition::OPERATION_ID, GetOrderQueuePosition::METHOD, GetOrderQueuePosition::PATH),
-    (CreateOrderV2::OPERATION_ID, CreateOrderV2::METHOD, CreateOrderV2::PATH),
-    (CancelAllOrders::OPERATION_ID, CancelAllOrders::METHOD, CancelAllOrders::PATH),
-    (BatchCreateOrdersV2::OPERATION_ID, BatchCreateOrdersV2::METHOD, BatchCreateOrdersV2::PATH),
-    (BatchCancelOrdersV2::OPERATION_ID, BatchCancelOrdersV2::METHOD, BatchCancelOrdersV2::PATH),
-    (CancelOrderV2::OPERATION_ID, CancelOrderV2::METHOD, CancelOrderV2::PATH),
-    (AmendOrderV2::OPERATION_ID, AmendOrderV2::METHOD, AmendOrderV2::PATH),
-    (DecreaseOrderV2::OPERATION_ID, DecreaseOrderV2::METHOD, DecreaseOrderV2::PATH),
-    (GetOrderGroups::OPERATION_ID, GetOrderGroups::METHOD, GetOrderGroups::PATH),
-    (CreateOrderGroup::OPERATION_ID, CreateOrderGroup::METHOD, CreateOrderGroup::PATH),
-    (GetOrderGroup::OPERATION_ID, GetOrderGroup::METHOD, GetOrderGroup::PATH),
-    (DeleteOrderGroup::OPERATION_ID, DeleteOrderGroup::METHOD, DeleteOrderGroup::PATH),
-    (ResetOrderGroup::OPERATION_ID, ResetOrderGroup::METHOD, ResetOrderGroup::PATH),
-    (TriggerOrderGroup::OPERATION_ID, TriggerOrderGroup::METHOD, TriggerOrderGroup::PATH),
-    (UpdateOrderGroupLimit::OPERATION_ID, UpdateOrderGroupLimit::METHOD, UpdateOrderGroupLimit::PATH),
-    (GetBalance::OPERATION_ID, GetBalance::METHOD, GetBalance::PATH),
-    (IntraExchangeInstanceTransfer::OPERATION_ID, IntraExchangeInstanceTransfer::METHOD, IntraExchangeInstanceTransfer::PATH),
-    (GetIntraExchangeInstanceTransfers::OPERATION_ID, GetIntraExchangeInstanceTransfers::METHOD, GetIntraExchangeInstanceTransfers::PATH),
-    (GetIntraExchangeInstanceTransfer::OPERATION_ID, GetIntraExchangeInstanceTransfer::METHOD, GetIntraExchangeInstanceTransfer::PATH),
-    (CreateSubaccount::OPERATION_ID, CreateSubaccount::METHOD, CreateSubaccount::PATH),
-    (ApplySubaccountTransfer::OPERATION_ID, ApplySubaccountTransfer::METHOD, ApplySubaccountTransfer::PATH),
-    (GetSubaccountBalances::OPERATION_ID, GetSubaccountBalances::METHOD, GetSubaccountBalances::PATH),
-    (GetSubaccountTransfers::OPERATION_ID, GetSubaccountTransfers::METHOD, GetSubaccountTransfers::PATH),
-    (UpdateSubaccountNetting::OPERATION_ID, UpdateSubaccountNetting::METHOD, UpdateSubaccountNetting::PATH),
-    (GetSubaccountNetting::OPERATION_ID, GetSubaccountNetting::METHOD, GetSubaccountNetting::PATH),
-    (GetPositions::OPERATION_ID, GetPositions::METHOD, GetPositions::PATH),
-    (GetSettlements::OPERATION_ID, GetSettlements::METHOD, GetSettlements::PATH),
-    (GetDeposits::OPERATION_ID, GetDeposits::METHOD, GetDeposits::PATH),
-    (GetWithdrawals::OPERATION_ID, GetWithdrawals::METHOD, GetWithdrawals::PATH),
-    (GetPortfolioRestingOrderTotalValue::OPERATION_ID, GetPortfolioRestingOrderTotalValue::METHOD, GetPortfolioRestingOrderTotalValue::PATH),
+    (
+        GetOrderQueuePositions::OPERATION_ID,
+        GetOrderQueuePositions::METHOD,
+        GetOrderQueuePositions::PATH,
+    ),
+    (
+        GetOrderQueuePosition::OPERATION_ID,
+        GetOrderQueuePosition::METHOD,
+        GetOrderQueuePosition::PATH,
+    ),
+    (
+        CreateOrderV2::OPERATION_ID,
+        CreateOrderV2::METHOD,
+        CreateOrderV2::PATH,
+    ),
+    (
+        CancelAllOrders::OPERATION_ID,
+        CancelAllOrders::METHOD,
+        CancelAllOrders::PATH,
+    ),
+    (
+        BatchCreateOrdersV2::OPERATION_ID,
+        BatchCreateOrdersV2::METHOD,
+        BatchCreateOrdersV2::PATH,
+    ),
+    (
+        BatchCancelOrdersV2::OPERATION_ID,
+        BatchCancelOrdersV2::METHOD,
+        BatchCancelOrdersV2::PATH,
+    ),
+    (
+        CancelOrderV2::OPERATION_ID,
+        CancelOrderV2::METHOD,
+        CancelOrderV2::PATH,
+    ),
+    (
+        AmendOrderV2::OPERATION_ID,
+        AmendOrderV2::METHOD,
+        AmendOrderV2::PATH,
+    ),
+    (
+        DecreaseOrderV2::OPERATION_ID,
+        DecreaseOrderV2::METHOD,
+        DecreaseOrderV2::PATH,
+    ),
+    (
+        GetOrderGroups::OPERATION_ID,
+        GetOrderGroups::METHOD,
+        GetOrderGroups::PATH,
+    ),
+    (
+        CreateOrderGroup::OPERATION_ID,
+        CreateOrderGroup::METHOD,
+        CreateOrderGroup::PATH,
+    ),
+    (
+        GetOrderGroup::OPERATION_ID,
+        GetOrderGroup::METHOD,
+        GetOrderGroup::PATH,
+    ),
+    (
+        DeleteOrderGroup::OPERATION_ID,
+        DeleteOrderGroup::METHOD,
+        DeleteOrderGroup::PATH,
+    ),
+    (
+        ResetOrderGroup::OPERATION_ID,
+        ResetOrderGroup::METHOD,
+        ResetOrderGroup::PATH,
+    ),
+    (
+        TriggerOrderGroup::OPERATION_ID,
+        TriggerOrderGroup::METHOD,
+        TriggerOrderGroup::PATH,
+    ),
+    (
+        UpdateOrderGroupLimit::OPERATION_ID,
+        UpdateOrderGroupLimit::METHOD,
+        UpdateOrderGroupLimit::PATH,
+    ),
+    (
+        GetBalance::OPERATION_ID,
+        GetBalance::METHOD,
+        GetBalance::PATH,
+    ),
+    (
+        IntraExchangeInstanceTransfer::OPERATION_ID,
+        IntraExchangeInstanceTransfer::METHOD,
+        IntraExchangeInstanceTransfer::PATH,
+    ),
+    (
+        GetIntraExchangeInstanceTransfers::OPERATION_ID,
+        GetIntraExchangeInstanceTransfers::METHOD,
+        GetIntraExchangeInstanceTransfers::PATH,
+    ),
+    (
+        GetIntraExchangeInstanceTransfer::OPERATION_ID,
+        GetIntraExchangeInstanceTransfer::METHOD,
+        GetIntraExchangeInstanceTransfer::PATH,
+    ),
+    (
+        CreateSubaccount::OPERATION_ID,
+        CreateSubaccount::METHOD,
+        CreateSubaccount::PATH,
+    ),
+    (
+        ApplySubaccountTransfer::OPERATION_ID,
+        ApplySubaccountTransfer::METHOD,
+        ApplySubaccountTransfer::PATH,
+    ),
+    (
+        GetSubaccountBalances::OPERATION_ID,
+        GetSubaccountBalances::METHOD,
+        GetSubaccountBalances::PATH,
+    ),
+    (
+        GetSubaccountTransfers::OPERATION_ID,
+        GetSubaccountTransfers::METHOD,
+        GetSubaccountTransfers::PATH,
+    ),
+    (
+        UpdateSubaccountNetting::OPERATION_ID,
+        UpdateSubaccountNetting::METHOD,
+        UpdateSubaccountNetting::PATH,
+    ),
+    (
+        GetSubaccountNetting::OPERATION_ID,
+        GetSubaccountNetting::METHOD,
+        GetSubaccountNetting::PATH,
+    ),
+    (
+        GetPositions::OPERATION_ID,
+        GetPositions::METHOD,
+        GetPositions::PATH,
+    ),
+    (
+        GetSettlements::OPERATION_ID,
+        GetSettlements::METHOD,
+        GetSettlements::PATH,
+    ),
+    (
+        GetDeposits::OPERATION_ID,
+        GetDeposits::METHOD,
+        GetDeposits::PATH,
+    ),
+    (
+        GetWithdrawals::OPERATION_ID,
+        GetWithdrawals::METHOD,
+        GetWithdrawals::PATH,
+    ),
+    (
+        GetPortfolioRestingOrderTotalValue::OPERATION_ID,
+        GetPortfolioRestingOrderTotalValue::METHOD,
+        GetPortfolioRestingOrderTotalValue::PATH,
+    ),
     (GetFills::OPERATION_ID, GetFills::METHOD, GetFills::PATH),
-    (GetCommunicationsID::OPERATION_ID, GetCommunicationsID::METHOD, GetCommunicationsID::PATH),
-    (GetBlockTradeProposals::OPERATION_ID, GetBlockTradeProposals::METHOD, GetBlockTradeProposals::PATH),
-    (ProposeBlockTrade::OPERATION_ID, ProposeBlockTrade::METHOD, ProposeBlockTrade::PATH),
-    (AcceptBlockTradeProposal::OPERATION_ID, AcceptBlockTradeProposal::METHOD, AcceptBlockTradeProposal::PATH),
+    (
+        GetCommunicationsID::OPERATION_ID,
+        GetCommunicationsID::METHOD,
+        GetCommunicationsID::PATH,
+    ),
+    (
+        GetBlockTradeProposals::OPERATION_ID,
+        GetBlockTradeProposals::METHOD,
+        GetBlockTradeProposals::PATH,
+    ),
+    (
+        ProposeBlockTrade::OPERATION_ID,
+        ProposeBlockTrade::METHOD,
+        ProposeBlockTrade::PATH,
+    ),
+    (
+        AcceptBlockTradeProposal::OPERATION_ID,
+        AcceptBlockTradeProposal::METHOD,
+        AcceptBlockTradeProposal::PATH,
+    ),
     (GetRFQs::OPERATION_ID, GetRFQs::METHOD, GetRFQs::PATH),
     (CreateRFQ::OPERATION_ID, CreateRFQ::METHOD, CreateRFQ::PATH),
     (GetRFQ::OPERATION_ID, GetRFQ::METHOD, GetRFQ::PATH),
     (DeleteRFQ::OPERATION_ID, DeleteRFQ::METHOD, DeleteRFQ::PATH),
-    (GetRFQQuote::OPERATION_ID, GetRFQQuote::METHOD, GetRFQQuote::PATH),
-    (DeleteRFQQuote::OPERATION_ID, DeleteRFQQuote::METHOD, DeleteRFQQuote::PATH),
-    (AcceptRFQQuote::OPERATION_ID, AcceptRFQQuote::METHOD, AcceptRFQQuote::PATH),
-    (ConfirmRFQQuote::OPERATION_ID, ConfirmRFQQuote::METHOD, ConfirmRFQQuote::PATH),
+    (
+        GetRFQQuote::OPERATION_ID,
+        GetRFQQuote::METHOD,
+        GetRFQQuote::PATH,
+    ),
+    (
+        DeleteRFQQuote::OPERATION_ID,
+        DeleteRFQQuote::METHOD,
+        DeleteRFQQuote::PATH,
+    ),
+    (
+        AcceptRFQQuote::OPERATION_ID,
+        AcceptRFQQuote::METHOD,
+        AcceptRFQQuote::PATH,
+    ),
+    (
+        ConfirmRFQQuote::OPERATION_ID,
+        ConfirmRFQQuote::METHOD,
+        ConfirmRFQQuote::PATH,
+    ),
     (GetQuotes::OPERATION_ID, GetQuotes::METHOD, GetQuotes::PATH),
-    (CreateQuote::OPERATION_ID, CreateQuote::METHOD, CreateQuote::PATH),
+    (
+        CreateQuote::OPERATION_ID,
+        CreateQuote::METHOD,
+        CreateQuote::PATH,
+    ),
     (GetQuote::OPERATION_ID, GetQuote::METHOD, GetQuote::PATH),
-    (DeleteQuote::OPERATION_ID, DeleteQuote::METHOD, DeleteQuote::PATH),
-    (AcceptQuote::OPERATION_ID, AcceptQuote::METHOD, AcceptQuote::PATH),
-    (ConfirmQuote::OPERATION_ID, ConfirmQuote::METHOD, ConfirmQuote::PATH),
-    (GetApiKeys::OPERATION_ID, GetApiKeys::METHOD, GetApiKeys::PATH),
-    (CreateApiKey::OPERATION_ID, CreateApiKey::METHOD, CreateApiKey::PATH),
-    (GenerateApiKey::OPERATION_ID, GenerateApiKey::METHOD, GenerateApiKey::PATH),
-    (DeleteApiKey::OPERATION_ID, DeleteApiKey::METHOD, DeleteApiKey::PATH),
-    (GetAccountApiLimits::OPERATION_ID, GetAccountApiLimits::METHOD, GetAccountApiLimits::PATH),
-    (UpgradeAccountApiUsageLevel::OPERATION_ID, UpgradeAccountApiUsageLevel::METHOD, UpgradeAccountApiUsageLevel::PATH),
-    (GetAccountApiUsageLevelVolumeProgress::OPERATION_ID, GetAccountApiUsageLevelVolumeProgress::METHOD, GetAccountApiUsageLevelVolumeProgress::PATH),
-    (GetAccountEndpointCosts::OPERATION_ID, GetAccountEndpointCosts::METHOD, GetAccountEndpointCosts::PATH),
-    (GetTagsForSeriesCategories::OPERATION_ID, GetTagsForSeriesCategories::METHOD, GetTagsForSeriesCategories::PATH),
-    (GetFiltersForSports::OPERATION_ID, GetFiltersForSports::METHOD, GetFiltersForSports::PATH),
-    (GetLiveDataByMilestone::OPERATION_ID, GetLiveDataByMilestone::METHOD, GetLiveDataByMilestone::PATH),
-    (GetLiveData::OPERATION_ID, GetLiveData::METHOD, GetLiveData::PATH),
-    (GetLiveDatas::OPERATION_ID, GetLiveDatas::METHOD, GetLiveDatas::PATH),
-    (GetGameStats::OPERATION_ID, GetGameStats::METHOD, GetGameStats::PATH),
-    (GetEventLiveData::OPERATION_ID, GetEventLiveData::METHOD, GetEventLiveData::PATH),
-    (GetWeatherIndex::OPERATION_ID, GetWeatherIndex::METHOD, GetWeatherIndex::PATH),
-    (GetWeatherIndexCalibrations::OPERATION_ID, GetWeatherIndexCalibrations::METHOD, GetWeatherIndexCalibrations::PATH),
-    (GetStructuredTargets::OPERATION_ID, GetStructuredTargets::METHOD, GetStructuredTargets::PATH),
-    (GetStructuredTarget::OPERATION_ID, GetStructuredTarget::METHOD, GetStructuredTarget::PATH),
-    (GetMilestone::OPERATION_ID, GetMilestone::METHOD, GetMilestone::PATH),
-    (GetMilestones::OPERATION_ID, GetMilestones::METHOD, GetMilestones::PATH),
-    (GetMultivariateEventCollection::OPERATION_ID, GetMultivariateEventCollection::METHOD, GetMultivariateEventCollection::PATH),
-    (CreateMarketInMultivariateEventCollection::OPERATION_ID, CreateMarketInMultivariateEventCollection::METHOD, CreateMarketInMultivariateEventCollection::PATH),
-    (GetMultivariateEventCollections::OPERATION_ID, GetMultivariateEventCollections::METHOD, GetMultivariateEventCollections::PATH),
-    (GetIncentivePrograms::OPERATION_ID, GetIncentivePrograms::METHOD, GetIncentivePrograms::PATH),
-    (GetFCMFills::OPERATION_ID, GetFCMFills::METHOD, GetFCMFills::PATH),
-    (GetFCMOrders::OPERATION_ID, GetFCMOrders::METHOD, GetFCMOrders::PATH),
-    (ListFCMSubtraders::OPERATION_ID, ListFCMSubtraders::METHOD, ListFCMSubtraders::PATH),
-    (CreateFCMSubtrader::OPERATION_ID, CreateFCMSubtrader::METHOD, CreateFCMSubtrader::PATH),
-    (GetFCMEventContractDailyCap::OPERATION_ID, GetFCMEventContractDailyCap::METHOD, GetFCMEventContractDailyCap::PATH),
-    (UpdateFCMEventContractDailyCap::OPERATION_ID, UpdateFCMEventContractDailyCap::METHOD, UpdateFCMEventContractDailyCap::PATH),
-    (DeleteFCMEventContractDailyCap::OPERATION_ID, DeleteFCMEventContractDailyCap::METHOD, DeleteFCMEventContractDailyCap::PATH),
-    (GetFCMSubtraderBlockedCategories::OPERATION_ID, GetFCMSubtraderBlockedCategories::METHOD, GetFCMSubtraderBlockedCategories::PATH),
-    (UpdateFCMSubtraderBlockedCategories::OPERATION_ID, UpdateFCMSubtraderBlockedCategories::METHOD, UpdateFCMSubtraderBlockedCategories::PATH),
-    (GetTargetBalanceAllocation::OPERATION_ID, GetTargetBalanceAllocation::METHOD, GetTargetBalanceAllocation::PATH),
-    (SetTargetBalanceAllocation::OPERATION_ID, SetTargetBalanceAllocation::METHOD, SetTargetBalanceAllocation::PATH),
-    (GetFCMPositions::OPERATION_ID, GetFCMPositions::METHOD, GetFCMPositions::PATH),
-    (GetHistoricalCutoff::OPERATION_ID, GetHistoricalCutoff::METHOD, GetHistoricalCutoff::PATH),
-    (GetMarketCandlesticksHistorical::OPERATION_ID, GetMarketCandlesticksHistorical::METHOD, GetMarketCandlesticksHistorical::PATH),
-    (GetFillsHistorical::OPERATION_ID, GetFillsHistorical::METHOD, GetFillsHistorical::PATH),
-    (GetHistoricalOrders::OPERATION_ID, GetHistoricalOrders::METHOD, GetHistoricalOrders::PATH),
-    (GetHistoricalPositions::OPERATION_ID, GetHistoricalPositions::METHOD, GetHistoricalPositions::PATH),
-    (GetTradesHistorical::OPERATION_ID, GetTradesHistorical::METHOD, GetTradesHistorical::PATH),
-    (GetHistoricalMarkets::OPERATION_ID, GetHistoricalMarkets::METHOD, GetHistoricalMarkets::PATH),
-    (GetHistoricalMarket::OPERATION_ID, GetHistoricalMarket::METHOD, GetHistoricalMarket::PATH),
+    (
+        DeleteQuote::OPERATION_ID,
+        DeleteQuote::METHOD,
+        DeleteQuote::PATH,
+    ),
+    (
+        AcceptQuote::OPERATION_ID,
+        AcceptQuote::METHOD,
+        AcceptQuote::PATH,
+    ),
+    (
+        ConfirmQuote::OPERATION_ID,
+        ConfirmQuote::METHOD,
+        ConfirmQuote::PATH,
+    ),
+    (
+        GetApiKeys::OPERATION_ID,
+        GetApiKeys::METHOD,
+        GetApiKeys::PATH,
+    ),
+    (
+        CreateApiKey::OPERATION_ID,
+        CreateApiKey::METHOD,
+        CreateApiKey::PATH,
+    ),
+    (
+        GenerateApiKey::OPERATION_ID,
+        GenerateApiKey::METHOD,
+        GenerateApiKey::PATH,
+    ),
+    (
+        DeleteApiKey::OPERATION_ID,
+        DeleteApiKey::METHOD,
+        DeleteApiKey::PATH,
+    ),
+    (
+        GetAccountApiLimits::OPERATION_ID,
+        GetAccountApiLimits::METHOD,
+        GetAccountApiLimits::PATH,
+    ),
+    (
+        UpgradeAccountApiUsageLevel::OPERATION_ID,
+        UpgradeAccountApiUsageLevel::METHOD,
+        UpgradeAccountApiUsageLevel::PATH,
+    ),
+    (
+        GetAccountApiUsageLevelVolumeProgress::OPERATION_ID,
+        GetAccountApiUsageLevelVolumeProgress::METHOD,
+        GetAccountApiUsageLevelVolumeProgress::PATH,
+    ),
+    (
+        GetAccountEndpointCosts::OPERATION_ID,
+        GetAccountEndpointCosts::METHOD,
+        GetAccountEndpointCosts::PATH,
+    ),
+    (
+        GetTagsForSeriesCategories::OPERATION_ID,
+        GetTagsForSeriesCategories::METHOD,
+        GetTagsForSeriesCategories::PATH,
+    ),
+    (
+        GetFiltersForSports::OPERATION_ID,
+        GetFiltersForSports::METHOD,
+        GetFiltersForSports::PATH,
+    ),
+    (
+        GetLiveDataByMilestone::OPERATION_ID,
+        GetLiveDataByMilestone::METHOD,
+        GetLiveDataByMilestone::PATH,
+    ),
+    (
+        GetLiveData::OPERATION_ID,
+        GetLiveData::METHOD,
+        GetLiveData::PATH,
+    ),
+    (
+        GetLiveDatas::OPERATION_ID,
+        GetLiveDatas::METHOD,
+        GetLiveDatas::PATH,
+    ),
+    (
+        GetGameStats::OPERATION_ID,
+        GetGameStats::METHOD,
+        GetGameStats::PATH,
+    ),
+    (
+        GetEventLiveData::OPERATION_ID,
+        GetEventLiveData::METHOD,
+        GetEventLiveData::PATH,
+    ),
+    (
+        GetWeatherIndex::OPERATION_ID,
+        GetWeatherIndex::METHOD,
+        GetWeatherIndex::PATH,
+    ),
+    (
+        GetWeatherIndexCalibrations::OPERATION_ID,
+        GetWeatherIndexCalibrations::METHOD,
+        GetWeatherIndexCalibrations::PATH,
+    ),
+    (
+        GetStructuredTargets::OPERATION_ID,
+        GetStructuredTargets::METHOD,
+        GetStructuredTargets::PATH,
+    ),
+    (
+        GetStructuredTarget::OPERATION_ID,
+        GetStructuredTarget::METHOD,
+        GetStructuredTarget::PATH,
+    ),
+    (
+        GetMilestone::OPERATION_ID,
+        GetMilestone::METHOD,
+        GetMilestone::PATH,
+    ),
+    (
+        GetMilestones::OPERATION_ID,
+        GetMilestones::METHOD,
+        GetMilestones::PATH,
+    ),
+    (
+        GetMultivariateEventCollection::OPERATION_ID,
+        GetMultivariateEventCollection::METHOD,
+        GetMultivariateEventCollection::PATH,
+    ),
+    (
+        CreateMarketInMultivariateEventCollection::OPERATION_ID,
+        CreateMarketInMultivariateEventCollection::METHOD,
+        CreateMarketInMultivariateEventCollection::PATH,
+    ),
+    (
+        GetMultivariateEventCollections::OPERATION_ID,
+        GetMultivariateEventCollections::METHOD,
+        GetMultivariateEventCollections::PATH,
+    ),
+    (
+        GetIncentivePrograms::OPERATION_ID,
+        GetIncentivePrograms::METHOD,
+        GetIncentivePrograms::PATH,
+    ),
+    (
+        GetFCMFills::OPERATION_ID,
+        GetFCMFills::METHOD,
+        GetFCMFills::PATH,
+    ),
+    (
+        GetFCMOrders::OPERATION_ID,
+        GetFCMOrders::METHOD,
+        GetFCMOrders::PATH,
+    ),
+    (
+        ListFCMSubtraders::OPERATION_ID,
+        ListFCMSubtraders::METHOD,
+        ListFCMSubtraders::PATH,
+    ),
+    (
+        CreateFCMSubtrader::OPERATION_ID,
+        CreateFCMSubtrader::METHOD,
+        CreateFCMSubtrader::PATH,
+    ),
+    (
+        GetFCMEventContractDailyCap::OPERATION_ID,
+        GetFCMEventContractDailyCap::METHOD,
+        GetFCMEventContractDailyCap::PATH,
+    ),
+    (
+        UpdateFCMEventContractDailyCap::OPERATION_ID,
+        UpdateFCMEventContractDailyCap::METHOD,
+        UpdateFCMEventContractDailyCap::PATH,
+    ),
+    (
+        DeleteFCMEventContractDailyCap::OPERATION_ID,
+        DeleteFCMEventContractDailyCap::METHOD,
+        DeleteFCMEventContractDailyCap::PATH,
+    ),
+    (
+        GetFCMSubtraderBlockedCategories::OPERATION_ID,
+        GetFCMSubtraderBlockedCategories::METHOD,
+        GetFCMSubtraderBlockedCategories::PATH,
+    ),
+    (
+        UpdateFCMSubtraderBlockedCategories::OPERATION_ID,
+        UpdateFCMSubtraderBlockedCategories::METHOD,
+        UpdateFCMSubtraderBlockedCategories::PATH,
+    ),
+    (
+        GetTargetBalanceAllocation::OPERATION_ID,
+        GetTargetBalanceAllocation::METHOD,
+        GetTargetBalanceAllocation::PATH,
+    ),
+    (
+        SetTargetBalanceAllocation::OPERATION_ID,
+        SetTargetBalanceAllocation::METHOD,
+        SetTargetBalanceAllocation::PATH,
+    ),
+    (
+        GetFCMPositions::OPERATION_ID,
+        GetFCMPositions::METHOD,
+        GetFCMPositions::PATH,
+    ),
+    (
+        GetHistoricalCutoff::OPERATION_ID,
+        GetHistoricalCutoff::METHOD,
+        GetHistoricalCutoff::PATH,
+    ),
+    (
+        GetMarketCandlesticksHistorical::OPERATION_ID,
+        GetMarketCandlesticksHistorical::METHOD,
+        GetMarketCandlesticksHistorical::PATH,
+    ),
+    (
+        GetFillsHistorical::OPERATION_ID,
+        GetFillsHistorical::METHOD,
+        GetFillsHistorical::PATH,
+    ),
+    (
+        GetHistoricalOrders::OPERATION_ID,
+        GetHistoricalOrders::METHOD,
+        GetHistoricalOrders::PATH,
+    ),
+    (
+        GetHistoricalPositions::OPERATION_ID,
+        GetHistoricalPositions::METHOD,
+        GetHistoricalPositions::PATH,
+    ),
+    (
+        GetTradesHistorical::OPERATION_ID,
+        GetTradesHistorical::METHOD,
+        GetTradesHistorical::PATH,
+    ),
+    (
+        GetHistoricalMarkets::OPERATION_ID,
+        GetHistoricalMarkets::METHOD,
+        GetHistoricalMarkets::PATH,
+    ),
+    (
+        GetHistoricalMarket::OPERATION_ID,
+        GetHistoricalMarket::METHOD,
+        GetHistoricalMarket::PATH,
+    ),
 ];
 
 /// Decodes `json` as the success response of `operation_id`; `None` for an unknown id.
 /// Used by the conformance tests and the built-in exchange's self-checks.
-pub fn decode_response(operation_id: &str, json: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {
-    fn go<T: serde::de::DeserializeOwned + Serialize>(v: &serde_json::Value) -> Result<serde_json::Value, serde_json::Error> {
+pub fn decode_response(
+    operation_id: &str,
+    json: &serde_json::Value,
+) -> Option<Result<serde_json::Value, serde_json::Error>> {
+    fn go<T: serde::de::DeserializeOwned + Serialize>(
+        v: &serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::to_value(serde_json::from_value::<T>(v.clone())?)
     }
     Some(match operation_id {
@@ -4040,14 +4491,20 @@ pub fn decode_response(operation_id: &str, json: &serde_json::Value) -> Option<R
         "GetSeriesList" => go::<<GetSeriesList as Operation>::Response>(json),
         "GetMarkets" => go::<<GetMarkets as Operation>::Response>(json),
         "GetMarket" => go::<<GetMarket as Operation>::Response>(json),
-        "BatchGetMarketCandlesticks" => go::<<BatchGetMarketCandlesticks as Operation>::Response>(json),
-        "GetMarketCandlesticksByEvent" => go::<<GetMarketCandlesticksByEvent as Operation>::Response>(json),
+        "BatchGetMarketCandlesticks" => {
+            go::<<BatchGetMarketCandlesticks as Operation>::Response>(json)
+        }
+        "GetMarketCandlesticksByEvent" => {
+            go::<<GetMarketCandlesticksByEvent as Operation>::Response>(json)
+        }
         "GetEvents" => go::<<GetEvents as Operation>::Response>(json),
         "GetMultivariateEvents" => go::<<GetMultivariateEvents as Operation>::Response>(json),
         "GetEventFeeChanges" => go::<<GetEventFeeChanges as Operation>::Response>(json),
         "GetEvent" => go::<<GetEvent as Operation>::Response>(json),
         "GetEventMetadata" => go::<<GetEventMetadata as Operation>::Response>(json),
-        "GetEventForecastPercentilesHistory" => go::<<GetEventForecastPercentilesHistory as Operation>::Response>(json),
+        "GetEventForecastPercentilesHistory" => {
+            go::<<GetEventForecastPercentilesHistory as Operation>::Response>(json)
+        }
         "GetOrders" => go::<<GetOrders as Operation>::Response>(json),
         "GetOrder" => go::<<GetOrder as Operation>::Response>(json),
         "GetOrderQueuePositions" => go::<<GetOrderQueuePositions as Operation>::Response>(json),
@@ -4067,9 +4524,15 @@ pub fn decode_response(operation_id: &str, json: &serde_json::Value) -> Option<R
         "TriggerOrderGroup" => go::<<TriggerOrderGroup as Operation>::Response>(json),
         "UpdateOrderGroupLimit" => go::<<UpdateOrderGroupLimit as Operation>::Response>(json),
         "GetBalance" => go::<<GetBalance as Operation>::Response>(json),
-        "IntraExchangeInstanceTransfer" => go::<<IntraExchangeInstanceTransfer as Operation>::Response>(json),
-        "GetIntraExchangeInstanceTransfers" => go::<<GetIntraExchangeInstanceTransfers as Operation>::Response>(json),
-        "GetIntraExchangeInstanceTransfer" => go::<<GetIntraExchangeInstanceTransfer as Operation>::Response>(json),
+        "IntraExchangeInstanceTransfer" => {
+            go::<<IntraExchangeInstanceTransfer as Operation>::Response>(json)
+        }
+        "GetIntraExchangeInstanceTransfers" => {
+            go::<<GetIntraExchangeInstanceTransfers as Operation>::Response>(json)
+        }
+        "GetIntraExchangeInstanceTransfer" => {
+            go::<<GetIntraExchangeInstanceTransfer as Operation>::Response>(json)
+        }
         "CreateSubaccount" => go::<<CreateSubaccount as Operation>::Response>(json),
         "ApplySubaccountTransfer" => go::<<ApplySubaccountTransfer as Operation>::Response>(json),
         "GetSubaccountBalances" => go::<<GetSubaccountBalances as Operation>::Response>(json),
@@ -4080,7 +4543,9 @@ pub fn decode_response(operation_id: &str, json: &serde_json::Value) -> Option<R
         "GetSettlements" => go::<<GetSettlements as Operation>::Response>(json),
         "GetDeposits" => go::<<GetDeposits as Operation>::Response>(json),
         "GetWithdrawals" => go::<<GetWithdrawals as Operation>::Response>(json),
-        "GetPortfolioRestingOrderTotalValue" => go::<<GetPortfolioRestingOrderTotalValue as Operation>::Response>(json),
+        "GetPortfolioRestingOrderTotalValue" => {
+            go::<<GetPortfolioRestingOrderTotalValue as Operation>::Response>(json)
+        }
         "GetFills" => go::<<GetFills as Operation>::Response>(json),
         "GetCommunicationsID" => go::<<GetCommunicationsID as Operation>::Response>(json),
         "GetBlockTradeProposals" => go::<<GetBlockTradeProposals as Operation>::Response>(json),
@@ -4105,10 +4570,16 @@ pub fn decode_response(operation_id: &str, json: &serde_json::Value) -> Option<R
         "GenerateApiKey" => go::<<GenerateApiKey as Operation>::Response>(json),
         "DeleteApiKey" => go::<<DeleteApiKey as Operation>::Response>(json),
         "GetAccountApiLimits" => go::<<GetAccountApiLimits as Operation>::Response>(json),
-        "UpgradeAccountApiUsageLevel" => go::<<UpgradeAccountApiUsageLevel as Operation>::Response>(json),
-        "GetAccountApiUsageLevelVolumeProgress" => go::<<GetAccountApiUsageLevelVolumeProgress as Operation>::Response>(json),
+        "UpgradeAccountApiUsageLevel" => {
+            go::<<UpgradeAccountApiUsageLevel as Operation>::Response>(json)
+        }
+        "GetAccountApiUsageLevelVolumeProgress" => {
+            go::<<GetAccountApiUsageLevelVolumeProgress as Operation>::Response>(json)
+        }
         "GetAccountEndpointCosts" => go::<<GetAccountEndpointCosts as Operation>::Response>(json),
-        "GetTagsForSeriesCategories" => go::<<GetTagsForSeriesCategories as Operation>::Response>(json),
+        "GetTagsForSeriesCategories" => {
+            go::<<GetTagsForSeriesCategories as Operation>::Response>(json)
+        }
         "GetFiltersForSports" => go::<<GetFiltersForSports as Operation>::Response>(json),
         "GetLiveDataByMilestone" => go::<<GetLiveDataByMilestone as Operation>::Response>(json),
         "GetLiveData" => go::<<GetLiveData as Operation>::Response>(json),
@@ -4116,29 +4587,53 @@ pub fn decode_response(operation_id: &str, json: &serde_json::Value) -> Option<R
         "GetGameStats" => go::<<GetGameStats as Operation>::Response>(json),
         "GetEventLiveData" => go::<<GetEventLiveData as Operation>::Response>(json),
         "GetWeatherIndex" => go::<<GetWeatherIndex as Operation>::Response>(json),
-        "GetWeatherIndexCalibrations" => go::<<GetWeatherIndexCalibrations as Operation>::Response>(json),
+        "GetWeatherIndexCalibrations" => {
+            go::<<GetWeatherIndexCalibrations as Operation>::Response>(json)
+        }
         "GetStructuredTargets" => go::<<GetStructuredTargets as Operation>::Response>(json),
         "GetStructuredTarget" => go::<<GetStructuredTarget as Operation>::Response>(json),
         "GetMilestone" => go::<<GetMilestone as Operation>::Response>(json),
         "GetMilestones" => go::<<GetMilestones as Operation>::Response>(json),
-        "GetMultivariateEventCollection" => go::<<GetMultivariateEventCollection as Operation>::Response>(json),
-        "CreateMarketInMultivariateEventCollection" => go::<<CreateMarketInMultivariateEventCollection as Operation>::Response>(json),
-        "GetMultivariateEventCollections" => go::<<GetMultivariateEventCollections as Operation>::Response>(json),
+        "GetMultivariateEventCollection" => {
+            go::<<GetMultivariateEventCollection as Operation>::Response>(json)
+        }
+        "CreateMarketInMultivariateEventCollection" => {
+            go::<<CreateMarketInMultivariateEventCollection as Operation>::Response>(json)
+        }
+        "GetMultivariateEventCollections" => {
+            go::<<GetMultivariateEventCollections as Operation>::Response>(json)
+        }
         "GetIncentivePrograms" => go::<<GetIncentivePrograms as Operation>::Response>(json),
         "GetFCMFills" => go::<<GetFCMFills as Operation>::Response>(json),
         "GetFCMOrders" => go::<<GetFCMOrders as Operation>::Response>(json),
         "ListFCMSubtraders" => go::<<ListFCMSubtraders as Operation>::Response>(json),
         "CreateFCMSubtrader" => go::<<CreateFCMSubtrader as Operation>::Response>(json),
-        "GetFCMEventContractDailyCap" => go::<<GetFCMEventContractDailyCap as Operation>::Response>(json),
-        "UpdateFCMEventContractDailyCap" => go::<<UpdateFCMEventContractDailyCap as Operation>::Response>(json),
-        "DeleteFCMEventContractDailyCap" => go::<<DeleteFCMEventContractDailyCap as Operation>::Response>(json),
-        "GetFCMSubtraderBlockedCategories" => go::<<GetFCMSubtraderBlockedCategories as Operation>::Response>(json),
-        "UpdateFCMSubtraderBlockedCategories" => go::<<UpdateFCMSubtraderBlockedCategories as Operation>::Response>(json),
-        "GetTargetBalanceAllocation" => go::<<GetTargetBalanceAllocation as Operation>::Response>(json),
-        "SetTargetBalanceAllocation" => go::<<SetTargetBalanceAllocation as Operation>::Response>(json),
+        "GetFCMEventContractDailyCap" => {
+            go::<<GetFCMEventContractDailyCap as Operation>::Response>(json)
+        }
+        "UpdateFCMEventContractDailyCap" => {
+            go::<<UpdateFCMEventContractDailyCap as Operation>::Response>(json)
+        }
+        "DeleteFCMEventContractDailyCap" => {
+            go::<<DeleteFCMEventContractDailyCap as Operation>::Response>(json)
+        }
+        "GetFCMSubtraderBlockedCategories" => {
+            go::<<GetFCMSubtraderBlockedCategories as Operation>::Response>(json)
+        }
+        "UpdateFCMSubtraderBlockedCategories" => {
+            go::<<UpdateFCMSubtraderBlockedCategories as Operation>::Response>(json)
+        }
+        "GetTargetBalanceAllocation" => {
+            go::<<GetTargetBalanceAllocation as Operation>::Response>(json)
+        }
+        "SetTargetBalanceAllocation" => {
+            go::<<SetTargetBalanceAllocation as Operation>::Response>(json)
+        }
         "GetFCMPositions" => go::<<GetFCMPositions as Operation>::Response>(json),
         "GetHistoricalCutoff" => go::<<GetHistoricalCutoff as Operation>::Response>(json),
-        "GetMarketCandlesticksHistorical" => go::<<GetMarketCandlesticksHistorical as Operation>::Response>(json),
+        "GetMarketCandlesticksHistorical" => {
+            go::<<GetMarketCandlesticksHistorical as Operation>::Response>(json)
+        }
         "GetFillsHistorical" => go::<<GetFillsHistorical as Operation>::Response>(json),
         "GetHistoricalOrders" => go::<<GetHistoricalOrders as Operation>::Response>(json),
         "GetHistoricalPositions" => go::<<GetHistoricalPositions as Operation>::Response>(json),
@@ -4151,8 +4646,13 @@ pub fn decode_response(operation_id: &str, json: &serde_json::Value) -> Option<R
 
 /// Decodes `json` as the request body of `operation_id` and encodes it again (what we would
 /// send); `None` for an unknown id.
-pub fn reencode_body(operation_id: &str, json: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {
-    fn go<T: serde::de::DeserializeOwned + Serialize>(v: &serde_json::Value) -> Result<serde_json::Value, serde_json::Error> {
+pub fn reencode_body(
+    operation_id: &str,
+    json: &serde_json::Value,
+) -> Option<Result<serde_json::Value, serde_json::Error>> {
+    fn go<T: serde::de::DeserializeOwned + Serialize>(
+        v: &serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Error> {
         serde_json::to_value(serde_json::from_value::<T>(v.clone())?)
     }
     Some(match operation_id {
@@ -4169,13 +4669,17 @@ pub fn reencode_body(operation_id: &str, json: &serde_json::Value) -> Option<Res
         "GetMarkets" => go::<<GetMarkets as Operation>::Body>(json),
         "GetMarket" => go::<<GetMarket as Operation>::Body>(json),
         "BatchGetMarketCandlesticks" => go::<<BatchGetMarketCandlesticks as Operation>::Body>(json),
-        "GetMarketCandlesticksByEvent" => go::<<GetMarketCandlesticksByEvent as Operation>::Body>(json),
+        "GetMarketCandlesticksByEvent" => {
+            go::<<GetMarketCandlesticksByEvent as Operation>::Body>(json)
+        }
         "GetEvents" => go::<<GetEvents as Operation>::Body>(json),
         "GetMultivariateEvents" => go::<<GetMultivariateEvents as Operation>::Body>(json),
         "GetEventFeeChanges" => go::<<GetEventFeeChanges as Operation>::Body>(json),
         "GetEvent" => go::<<GetEvent as Operation>::Body>(json),
         "GetEventMetadata" => go::<<GetEventMetadata as Operation>::Body>(json),
-        "GetEventForecastPercentilesHistory" => go::<<GetEventForecastPercentilesHistory as Operation>::Body>(json),
+        "GetEventForecastPercentilesHistory" => {
+            go::<<GetEventForecastPercentilesHistory as Operation>::Body>(json)
+        }
         "GetOrders" => go::<<GetOrders as Operation>::Body>(json),
         "GetOrder" => go::<<GetOrder as Operation>::Body>(json),
         "GetOrderQueuePositions" => go::<<GetOrderQueuePositions as Operation>::Body>(json),
@@ -4195,9 +4699,15 @@ pub fn reencode_body(operation_id: &str, json: &serde_json::Value) -> Option<Res
         "TriggerOrderGroup" => go::<<TriggerOrderGroup as Operation>::Body>(json),
         "UpdateOrderGroupLimit" => go::<<UpdateOrderGroupLimit as Operation>::Body>(json),
         "GetBalance" => go::<<GetBalance as Operation>::Body>(json),
-        "IntraExchangeInstanceTransfer" => go::<<IntraExchangeInstanceTransfer as Operation>::Body>(json),
-        "GetIntraExchangeInstanceTransfers" => go::<<GetIntraExchangeInstanceTransfers as Operation>::Body>(json),
-        "GetIntraExchangeInstanceTransfer" => go::<<GetIntraExchangeInstanceTransfer as Operation>::Body>(json),
+        "IntraExchangeInstanceTransfer" => {
+            go::<<IntraExchangeInstanceTransfer as Operation>::Body>(json)
+        }
+        "GetIntraExchangeInstanceTransfers" => {
+            go::<<GetIntraExchangeInstanceTransfers as Operation>::Body>(json)
+        }
+        "GetIntraExchangeInstanceTransfer" => {
+            go::<<GetIntraExchangeInstanceTransfer as Operation>::Body>(json)
+        }
         "CreateSubaccount" => go::<<CreateSubaccount as Operation>::Body>(json),
         "ApplySubaccountTransfer" => go::<<ApplySubaccountTransfer as Operation>::Body>(json),
         "GetSubaccountBalances" => go::<<GetSubaccountBalances as Operation>::Body>(json),
@@ -4208,7 +4718,9 @@ pub fn reencode_body(operation_id: &str, json: &serde_json::Value) -> Option<Res
         "GetSettlements" => go::<<GetSettlements as Operation>::Body>(json),
         "GetDeposits" => go::<<GetDeposits as Operation>::Body>(json),
         "GetWithdrawals" => go::<<GetWithdrawals as Operation>::Body>(json),
-        "GetPortfolioRestingOrderTotalValue" => go::<<GetPortfolioRestingOrderTotalValue as Operation>::Body>(json),
+        "GetPortfolioRestingOrderTotalValue" => {
+            go::<<GetPortfolioRestingOrderTotalValue as Operation>::Body>(json)
+        }
         "GetFills" => go::<<GetFills as Operation>::Body>(json),
         "GetCommunicationsID" => go::<<GetCommunicationsID as Operation>::Body>(json),
         "GetBlockTradeProposals" => go::<<GetBlockTradeProposals as Operation>::Body>(json),
@@ -4233,8 +4745,12 @@ pub fn reencode_body(operation_id: &str, json: &serde_json::Value) -> Option<Res
         "GenerateApiKey" => go::<<GenerateApiKey as Operation>::Body>(json),
         "DeleteApiKey" => go::<<DeleteApiKey as Operation>::Body>(json),
         "GetAccountApiLimits" => go::<<GetAccountApiLimits as Operation>::Body>(json),
-        "UpgradeAccountApiUsageLevel" => go::<<UpgradeAccountApiUsageLevel as Operation>::Body>(json),
-        "GetAccountApiUsageLevelVolumeProgress" => go::<<GetAccountApiUsageLevelVolumeProgress as Operation>::Body>(json),
+        "UpgradeAccountApiUsageLevel" => {
+            go::<<UpgradeAccountApiUsageLevel as Operation>::Body>(json)
+        }
+        "GetAccountApiUsageLevelVolumeProgress" => {
+            go::<<GetAccountApiUsageLevelVolumeProgress as Operation>::Body>(json)
+        }
         "GetAccountEndpointCosts" => go::<<GetAccountEndpointCosts as Operation>::Body>(json),
         "GetTagsForSeriesCategories" => go::<<GetTagsForSeriesCategories as Operation>::Body>(json),
         "GetFiltersForSports" => go::<<GetFiltersForSports as Operation>::Body>(json),
@@ -4244,29 +4760,49 @@ pub fn reencode_body(operation_id: &str, json: &serde_json::Value) -> Option<Res
         "GetGameStats" => go::<<GetGameStats as Operation>::Body>(json),
         "GetEventLiveData" => go::<<GetEventLiveData as Operation>::Body>(json),
         "GetWeatherIndex" => go::<<GetWeatherIndex as Operation>::Body>(json),
-        "GetWeatherIndexCalibrations" => go::<<GetWeatherIndexCalibrations as Operation>::Body>(json),
+        "GetWeatherIndexCalibrations" => {
+            go::<<GetWeatherIndexCalibrations as Operation>::Body>(json)
+        }
         "GetStructuredTargets" => go::<<GetStructuredTargets as Operation>::Body>(json),
         "GetStructuredTarget" => go::<<GetStructuredTarget as Operation>::Body>(json),
         "GetMilestone" => go::<<GetMilestone as Operation>::Body>(json),
         "GetMilestones" => go::<<GetMilestones as Operation>::Body>(json),
-        "GetMultivariateEventCollection" => go::<<GetMultivariateEventCollection as Operation>::Body>(json),
-        "CreateMarketInMultivariateEventCollection" => go::<<CreateMarketInMultivariateEventCollection as Operation>::Body>(json),
-        "GetMultivariateEventCollections" => go::<<GetMultivariateEventCollections as Operation>::Body>(json),
+        "GetMultivariateEventCollection" => {
+            go::<<GetMultivariateEventCollection as Operation>::Body>(json)
+        }
+        "CreateMarketInMultivariateEventCollection" => {
+            go::<<CreateMarketInMultivariateEventCollection as Operation>::Body>(json)
+        }
+        "GetMultivariateEventCollections" => {
+            go::<<GetMultivariateEventCollections as Operation>::Body>(json)
+        }
         "GetIncentivePrograms" => go::<<GetIncentivePrograms as Operation>::Body>(json),
         "GetFCMFills" => go::<<GetFCMFills as Operation>::Body>(json),
         "GetFCMOrders" => go::<<GetFCMOrders as Operation>::Body>(json),
         "ListFCMSubtraders" => go::<<ListFCMSubtraders as Operation>::Body>(json),
         "CreateFCMSubtrader" => go::<<CreateFCMSubtrader as Operation>::Body>(json),
-        "GetFCMEventContractDailyCap" => go::<<GetFCMEventContractDailyCap as Operation>::Body>(json),
-        "UpdateFCMEventContractDailyCap" => go::<<UpdateFCMEventContractDailyCap as Operation>::Body>(json),
-        "DeleteFCMEventContractDailyCap" => go::<<DeleteFCMEventContractDailyCap as Operation>::Body>(json),
-        "GetFCMSubtraderBlockedCategories" => go::<<GetFCMSubtraderBlockedCategories as Operation>::Body>(json),
-        "UpdateFCMSubtraderBlockedCategories" => go::<<UpdateFCMSubtraderBlockedCategories as Operation>::Body>(json),
+        "GetFCMEventContractDailyCap" => {
+            go::<<GetFCMEventContractDailyCap as Operation>::Body>(json)
+        }
+        "UpdateFCMEventContractDailyCap" => {
+            go::<<UpdateFCMEventContractDailyCap as Operation>::Body>(json)
+        }
+        "DeleteFCMEventContractDailyCap" => {
+            go::<<DeleteFCMEventContractDailyCap as Operation>::Body>(json)
+        }
+        "GetFCMSubtraderBlockedCategories" => {
+            go::<<GetFCMSubtraderBlockedCategories as Operation>::Body>(json)
+        }
+        "UpdateFCMSubtraderBlockedCategories" => {
+            go::<<UpdateFCMSubtraderBlockedCategories as Operation>::Body>(json)
+        }
         "GetTargetBalanceAllocation" => go::<<GetTargetBalanceAllocation as Operation>::Body>(json),
         "SetTargetBalanceAllocation" => go::<<SetTargetBalanceAllocation as Operation>::Body>(json),
         "GetFCMPositions" => go::<<GetFCMPositions as Operation>::Body>(json),
         "GetHistoricalCutoff" => go::<<GetHistoricalCutoff as Operation>::Body>(json),
-        "GetMarketCandlesticksHistorical" => go::<<GetMarketCandlesticksHistorical as Operation>::Body>(json),
+        "GetMarketCandlesticksHistorical" => {
+            go::<<GetMarketCandlesticksHistorical as Operation>::Body>(json)
+        }
         "GetFillsHistorical" => go::<<GetFillsHistorical as Operation>::Body>(json),
         "GetHistoricalOrders" => go::<<GetHistoricalOrders as Operation>::Body>(json),
         "GetHistoricalPositions" => go::<<GetHistoricalPositions as Operation>::Body>(json),

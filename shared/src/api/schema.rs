@@ -8,7 +8,9 @@
 use serde::{Deserialize, Serialize};
 
 #[allow(unused_imports)]
-use crate::ids::{Action, BookSide, EventTicker, MarketTicker, OrderId, SeriesTicker, Side, TradeId};
+use crate::ids::{
+    Action, BookSide, EventTicker, MarketTicker, OrderId, SeriesTicker, Side, TradeId,
+};
 #[allow(unused_imports)]
 use crate::num::{Count, Dollars};
 
@@ -1263,8 +1265,7 @@ pub struct ApplySubaccountTransferRequest {
 /// {}
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ApplySubaccountTransferResponse {
-}
+pub struct ApplySubaccountTransferResponse {}
 
 /// `SubaccountBalance`.
 ///
@@ -2473,8 +2474,7 @@ pub struct UpdateFCMSubtraderBlockedCategoriesResponse {
 /// {}
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct EmptyResponse {
-}
+pub struct EmptyResponse {}
 
 /// Schema `TargetBalanceAllocation` (`kalshi-openapi.yaml` 3.31.0).
 ///

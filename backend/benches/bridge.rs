@@ -1,0 +1,509 @@
+//! Bridge benchmarks, one run, side by side; writes `bench-results/bridge.json`.
+//!
+//! ```sh
+//! cargo bench -p desk-backend --bench bridge
+//! ```
+//!
+//! 1. Fan-out: one producer feeds N sessions (1, 10, 100, 500). "desk" is the real path
+//!    after the socket read: `shared::ws::decode` → `Hub::apply_delta` (exact book, version,
+//!    JSON once) → broadcast → `run_session` (filter, version floor) → the session's sink.
+//!    "relay" forwards the raw frame text through the same kind of broadcast to the same
+//!    sinks without parsing: the ceiling. Sinks are in-process channels (no kernel socket
+//!    on either side), so the ratio isolates the bridge's own cost.
+//! 2. Book delta apply (ns/delta): `OrderBook` (a `BTreeMap` ladder) against a dense tick
+//!    array (O(1)) and a bare `BTreeMap<i64, i64>`.
+//! 3. Signing: RSA-2048 PSS signatures/s (`rsa` crate, one core) against
+//!    `openssl speed -seconds 3 rsa2048` (sign/s, one core), and the fan-out p99 while 100
+//!    orders/s are signed on the blocking pool.
+//! 4. Resident memory with 100 sessions watching 50 books each.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use desk_backend::http::stream::{run_session, SessionInput};
+use desk_backend::hub::{Hub, FANOUT_CAPACITY};
+use desk_backend::signer::Signer;
+use futures_channel::mpsc as fmpsc;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use shared::book::{BookLevels, OrderBook};
+use shared::ids::{MarketTicker, Side};
+use shared::num::{Count, Dollars};
+use shared::protocol::{Environment, UpstreamState};
+
+use shared::ws::{Incoming, ServerFrame};
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+const MARKET: &str = "KXBENCH-1";
+
+fn delta_text(k: u64) -> String {
+    // Levels cycle over 50 prices, +1 then -1 so the book stays bounded.
+    let price_milli = 300 + (k % 50) * 7; // subpenny: 0.300, 0.307, …
+    let sign = if (k / 50) % 2 == 0 { "1.00" } else { "-1.00" };
+    json!({
+        "type": "orderbook_delta", "sid": 2, "seq": k + 2,
+        "msg": {"market_ticker": MARKET, "price_dollars": format!("0.{price_milli:03}0"),
+                "delta_fp": sign, "side": if k % 2 == 0 { "yes" } else { "no" }}
+    })
+    .to_string()
+}
+
+fn seed_levels() -> BookLevels {
+    let mut levels = BookLevels::default();
+    for i in 0..50 {
+        let p = Dollars::from_raw(300_000 + i * 7_000);
+        levels.yes.push((p, Count::from_int(100)));
+        levels.no.push((p, Count::from_int(100)));
+    }
+    levels
+}
+
+/// Nanoseconds since `base` for frame k (0 = not sent yet).
+struct SendTimes {
+    base: Instant,
+    ns: Vec<AtomicU64>,
+}
+
+impl SendTimes {
+    fn new(n: usize) -> Arc<SendTimes> {
+        Arc::new(SendTimes {
+            base: Instant::now(),
+            ns: (0..n).map(|_| AtomicU64::new(0)).collect(),
+        })
+    }
+    fn mark(&self, k: usize) {
+        let ns = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.ns[k].store(ns.max(1), Ordering::Release);
+    }
+    fn latency_ns(&self, k: usize) -> Option<u64> {
+        let sent = self.ns.get(k)?.load(Ordering::Acquire);
+        let now = u64::try_from(self.base.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        (sent > 0).then(|| now.saturating_sub(sent))
+    }
+}
+
+#[derive(Debug, Default)]
+struct RunResult {
+    frames_per_sec: f64,
+    p50_us: f64,
+    p99_us: f64,
+    conflations: u64,
+}
+
+/// What a consumer saw.
+struct Seen {
+    latencies: Vec<u64>,
+    conflated: bool,
+}
+
+/// Reads one session's sink; frame k of the feed is the k-th `level` frame (desk) or the
+/// k-th frame (relay); `upstream` (desk) / `END` (relay) ends it.
+async fn consume(mut rx: fmpsc::Receiver<String>, times: Arc<SendTimes>, desk: bool) -> Seen {
+    let mut k = 0usize;
+    let mut seen = Seen {
+        latencies: Vec::with_capacity(times.ns.len()),
+        conflated: false,
+    };
+    let mut started = !desk;
+    while let Some(text) = rx.next().await {
+        if desk {
+            if text.contains("\"type\":\"upstream\"") {
+                break;
+            }
+            if text.contains("\"type\":\"book\"") {
+                if started {
+                    seen.conflated = true;
+                }
+                started = true;
+                continue;
+            }
+            if !text.contains("\"type\":\"level\"") {
+                continue;
+            }
+        } else if text == "END" {
+            break;
+        }
+        if !seen.conflated {
+            if let Some(l) = times.latency_ns(k) {
+                seen.latencies.push(l);
+            }
+        }
+        k += 1;
+    }
+    seen
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1_000.0
+}
+
+fn summarize(seen: Vec<Seen>, frames: usize, elapsed: Duration) -> RunResult {
+    let conflations = seen.iter().filter(|s| s.conflated).count() as u64;
+    let mut all: Vec<u64> = seen.into_iter().flat_map(|s| s.latencies).collect();
+    all.sort_unstable();
+    RunResult {
+        frames_per_sec: frames as f64 / elapsed.as_secs_f64(),
+        p50_us: percentile(&all, 0.50),
+        p99_us: percentile(&all, 0.99),
+        conflations,
+    }
+}
+
+/// Paces `frames` at `rate` per second (0 = as fast as possible), calling `send(k)`.
+async fn pace(frames: usize, rate: u64, mut send: impl FnMut(usize)) {
+    let start = Instant::now();
+    for k in 0..frames {
+        if rate > 0 {
+            let due = start + Duration::from_nanos(k as u64 * 1_000_000_000 / rate);
+            let now = Instant::now();
+            if due > now + Duration::from_micros(200) {
+                tokio::time::sleep(due - now).await;
+            }
+        }
+        send(k);
+        if k % 64 == 63 {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+async fn run_desk(sessions: usize, frames: usize, rate: u64) -> RunResult {
+    let (hub, mut upstream_rx) = Hub::new(Environment::Sim);
+    tokio::spawn(async move { while upstream_rx.recv().await.is_some() {} });
+    let market = MarketTicker::from(MARKET);
+    let times = SendTimes::new(frames);
+    let cancel = CancellationToken::new();
+    let mut consumers = Vec::new();
+    let mut inputs = Vec::new();
+    for _ in 0..sessions {
+        let (out_tx, out_rx) = fmpsc::channel::<String>(FANOUT_CAPACITY);
+        let (mut in_tx, in_rx) = fmpsc::channel::<SessionInput>(8);
+        tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));
+        in_tx
+            .send(SessionInput::Text(
+                json!({"op":"watch","market_ticker":MARKET}).to_string(),
+            ))
+            .await
+            .ok();
+        inputs.push(in_tx);
+        consumers.push(tokio::spawn(consume(out_rx, times.clone(), true)));
+    }
+    while hub.watcher_count(&market) < sessions {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The state stays `Connecting` until the end: `Down` is the end marker.
+    hub.apply_snapshot(&market, seed_levels());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let texts: Vec<String> = (0..frames as u64).map(delta_text).collect();
+    let start = Instant::now();
+    let h = hub.clone();
+    pace(frames, rate, |k| {
+        times.mark(k);
+        // What the upstream task does per frame.
+        if let Ok(Incoming::Known(ServerFrame::OrderbookDelta { msg, .. })) =
+            shared::ws::decode(&texts[k])
+        {
+            if let (Some(p), Some(d)) = (msg.level_price(), msg.level_delta()) {
+                h.apply_delta(&msg.market_ticker, msg.side, p, d);
+            }
+        }
+    })
+    .await;
+    hub.set_upstream_state(UpstreamState::Down);
+    let mut seen = Vec::new();
+    for c in consumers {
+        seen.push(c.await.unwrap_or(Seen {
+            latencies: Vec::new(),
+            conflated: true,
+        }));
+    }
+    let elapsed = start.elapsed();
+    cancel.cancel();
+    drop(inputs);
+    summarize(seen, frames, elapsed)
+}
+
+async fn run_relay(sessions: usize, frames: usize, rate: u64) -> RunResult {
+    let (tx, _) = broadcast::channel::<Arc<str>>(FANOUT_CAPACITY);
+    let times = SendTimes::new(frames);
+    let mut consumers = Vec::new();
+    for _ in 0..sessions {
+        let (mut out_tx, out_rx) = fmpsc::channel::<String>(FANOUT_CAPACITY);
+        let mut rx = tx.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match rx.recv().await {
+                    Ok(t) => {
+                        if out_tx.send(t.to_string()).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        consumers.push(tokio::spawn(consume(out_rx, times.clone(), false)));
+    }
+    let texts: Vec<Arc<str>> = (0..frames as u64).map(|k| delta_text(k).into()).collect();
+    let start = Instant::now();
+    pace(frames, rate, |k| {
+        times.mark(k);
+        let _ = tx.send(texts[k].clone());
+    })
+    .await;
+    let _ = tx.send("END".into());
+    let mut seen = Vec::new();
+    for c in consumers {
+        seen.push(c.await.unwrap_or(Seen {
+            latencies: Vec::new(),
+            conflated: true,
+        }));
+    }
+    summarize(seen, frames, start.elapsed())
+}
+
+fn bench_books() -> serde_json::Value {
+    const N: usize = 2_000_000;
+    let deltas: Vec<(Side, Dollars, Count)> = (0..N as u64)
+        .map(|k| {
+            let side = if k % 2 == 0 { Side::Yes } else { Side::No };
+            let price =
+                Dollars::from_raw(i64::try_from(300_000 + (k * 7919 % 200) * 1_000).unwrap_or(0));
+            let d = if (k / 400) % 2 == 0 { 1 } else { -1 };
+            (side, price, Count::from_int(d))
+        })
+        .collect();
+    let mut book = OrderBook::from_levels(&seed_levels());
+    for (s, p, _) in &deltas[..400] {
+        let _ = book.apply_delta(*s, *p, Count::from_int(1_000));
+    }
+    let t = Instant::now();
+    for (s, p, d) in &deltas {
+        let _ = std::hint::black_box(book.apply_delta(*s, *p, *d));
+    }
+    let orderbook_ns = t.elapsed().as_nanos() as f64 / N as f64;
+
+    let mut bt: [BTreeMap<i64, i64>; 2] = [BTreeMap::new(), BTreeMap::new()];
+    let t = Instant::now();
+    for (s, p, d) in &deltas {
+        let ladder = &mut bt[usize::from(*s == Side::No)];
+        let e = ladder.entry(p.raw()).or_insert(1_000_000);
+        *e += d.raw();
+        if *e == 0 {
+            ladder.remove(&p.raw());
+        }
+        std::hint::black_box(&ladder);
+    }
+    let btree_ns = t.elapsed().as_nanos() as f64 / N as f64;
+
+    // Dense: one slot per 0.001 tick (1,001 per side).
+    let mut dense = vec![[0i64; 1_001]; 2];
+    let t = Instant::now();
+    for (s, p, d) in &deltas {
+        let i = usize::try_from(p.raw() / 1_000).unwrap_or(0).min(1_000);
+        let slot = &mut dense[usize::from(*s == Side::No)][i];
+        let now = *slot + d.raw();
+        if now >= 0 {
+            *slot = now;
+        }
+        std::hint::black_box(slot);
+    }
+    let dense_ns = t.elapsed().as_nanos() as f64 / N as f64;
+    json!({
+        "deltas": N,
+        "orderbook_btreemap_ns_per_delta": orderbook_ns,
+        "bare_btreemap_ns_per_delta": btree_ns,
+        "dense_tick_array_ns_per_delta": dense_ns,
+        "orderbook_vs_bare_btreemap": orderbook_ns / btree_ns,
+    })
+}
+
+fn openssl_rsa2048_sign_per_sec() -> Option<f64> {
+    let out = std::process::Command::new("openssl")
+        .args(["speed", "-seconds", "3", "rsa2048"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "rsa 2048 bits 0.000712s 0.000021s   1404.5  47619.0"
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("rsa 2048"))?;
+    let cols: Vec<&str> = line.split_whitespace().collect();
+    cols.get(5)?.parse().ok()
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+async fn bench_memory() -> serde_json::Value {
+    let before = rss_mb();
+    let (hub, mut upstream_rx) = Hub::new(Environment::Sim);
+    tokio::spawn(async move { while upstream_rx.recv().await.is_some() {} });
+    let cancel = CancellationToken::new();
+    let markets: Vec<MarketTicker> = (0..50)
+        .map(|i| MarketTicker::from(format!("KXMEM-{i}").as_str()))
+        .collect();
+    let mut keep = Vec::new();
+    for _ in 0..100 {
+        let (out_tx, mut out_rx) = fmpsc::channel::<String>(FANOUT_CAPACITY);
+        let (mut in_tx, in_rx) = fmpsc::channel::<SessionInput>(64);
+        tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));
+        tokio::spawn(async move { while out_rx.next().await.is_some() {} });
+        for m in &markets {
+            in_tx
+                .send(SessionInput::Text(
+                    json!({"op":"watch","market_ticker":m}).to_string(),
+                ))
+                .await
+                .ok();
+        }
+        keep.push(in_tx);
+    }
+    while markets.iter().any(|m| hub.watcher_count(m) < 100) {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for m in &markets {
+        hub.apply_snapshot(m, seed_levels());
+    }
+    for k in 0..50_000u64 {
+        let m = &markets[(k % 50) as usize];
+        let p = Dollars::from_raw(300_000 + i64::try_from(k % 50).unwrap_or(0) * 7_000);
+        let d = if (k / 50) % 2 == 0 { 1 } else { -1 };
+        hub.apply_delta(m, Side::Yes, p, Count::from_int(d));
+        if k % 256 == 0 {
+            tokio::task::yield_now().await;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss_mb();
+    cancel.cancel();
+    json!({"sessions": 100, "books_each": 50, "process_rss_mb": after, "rss_before_mb": before})
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let machine = json!({
+        "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+        "os": std::env::consts::OS,
+    });
+    // Memory first, before other runs grow the allocator's pools.
+    let memory = rt.block_on(bench_memory());
+    eprintln!("memory: {memory}");
+    let mut fanout = Vec::new();
+    rt.block_on(async {
+        for &n in &[1usize, 10, 100, 500] {
+            let frames = if n >= 100 { 20_000 } else { 50_000 };
+            let relay = run_relay(n, frames, 0).await;
+            let desk = run_desk(n, frames, 0).await;
+            eprintln!("fan-out {n:>3}: relay {:>9.0} fr/s, desk {:>9.0} fr/s ({:.2}x), desk conflations {}",
+                relay.frames_per_sec, desk.frames_per_sec, desk.frames_per_sec / relay.frames_per_sec, desk.conflations);
+            fanout.push(json!({
+                "sessions": n, "frames": frames,
+                "relay_frames_per_sec": relay.frames_per_sec,
+                "desk_frames_per_sec": desk.frames_per_sec,
+                "throughput_ratio_desk_over_relay": desk.frames_per_sec / relay.frames_per_sec,
+                "relay_p50_us": relay.p50_us, "relay_p99_us": relay.p99_us,
+                "desk_p50_us": desk.p50_us, "desk_p99_us": desk.p99_us,
+                "desk_sessions_conflated": desk.conflations,
+            }));
+        }
+    });
+    // Latency at 5,000 frames/s into 100 sessions, then again while signing 100 orders/s.
+    let (paced, signing_latency) = rt.block_on(async {
+        let relay = run_relay(100, 25_000, 5_000).await;
+        let desk = run_desk(100, 25_000, 5_000).await;
+        let key = tokio::task::spawn_blocking(|| rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048))
+            .await
+            .expect("join")
+            .expect("key");
+        let signer = Signer::from_key("bench", key);
+        let stop = CancellationToken::new();
+        let signed = Arc::new(AtomicU64::new(0));
+        let (s2, st2, n2) = (signer.clone(), stop.clone(), signed.clone());
+        let signing = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_millis(10));
+            while !st2.is_cancelled() {
+                tick.tick().await;
+                let s = s2.clone();
+                let n = n2.clone();
+                tokio::spawn(async move {
+                    if s.sign_blocking_pool("POST", "/trade-api/v2/portfolio/events/orders").await.is_ok() {
+                        n.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        let t = Instant::now();
+        let desk_signing = run_desk(100, 25_000, 5_000).await;
+        let sign_rate = signed.load(Ordering::Relaxed) as f64 / t.elapsed().as_secs_f64();
+        stop.cancel();
+        let _ = signing.await;
+        eprintln!("5k fr/s x 100: relay p50 {:.0} p99 {:.0} us; desk p50 {:.0} p99 {:.0} us; with signing p99 {:.0} us ({sign_rate:.0} sig/s)",
+            relay.p50_us, relay.p99_us, desk.p50_us, desk.p99_us, desk_signing.p99_us);
+        (
+            json!({"rate_frames_per_sec": 5_000, "sessions": 100,
+                   "relay_p50_us": relay.p50_us, "relay_p99_us": relay.p99_us,
+                   "desk_p50_us": desk.p50_us, "desk_p99_us": desk.p99_us,
+                   "added_p50_us": desk.p50_us - relay.p50_us, "added_p99_us": desk.p99_us - relay.p99_us}),
+            json!({"orders_signed_per_sec": sign_rate, "desk_p50_us": desk_signing.p50_us, "desk_p99_us": desk_signing.p99_us,
+                   "added_p99_us_vs_relay": desk_signing.p99_us - relay.p99_us}),
+        )
+    });
+    let books = bench_books();
+    eprintln!("books: {books}");
+    // Signing rate, one core.
+    let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("key");
+    let signer = Signer::from_key("bench", key);
+    let n: i64 = 100;
+    let t = Instant::now();
+    for i in 0..n {
+        let _ = std::hint::black_box(signer.sign_at(
+            i,
+            "POST",
+            "/trade-api/v2/portfolio/events/orders",
+        ));
+    }
+    let rsa_crate = n as f64 / t.elapsed().as_secs_f64();
+    let openssl = openssl_rsa2048_sign_per_sec();
+    eprintln!("signing: rsa crate {rsa_crate:.0}/s, openssl {openssl:?}/s");
+    let results = json!({
+        "machine": machine,
+        "fanout_max_throughput": fanout,
+        "latency_5k_fps_100_sessions": paced,
+        "latency_while_signing_100_per_sec": signing_latency,
+        "book_delta_apply": books,
+        "signing": {"rsa_crate_signs_per_sec_one_core": rsa_crate,
+                    "openssl_speed_rsa2048_signs_per_sec_one_core": openssl,
+                    "ratio_rsa_crate_over_openssl": openssl.map(|o| rsa_crate / o)},
+        "memory": memory,
+    });
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-results");
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join("bridge.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&results).unwrap_or_default(),
+    )
+    .expect("write results");
+    eprintln!("wrote {}", path.display());
+}

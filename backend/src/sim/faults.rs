@@ -1,0 +1,108 @@
+//! Fault injection: what tests (and the soak test) do to the desk's upstream.
+//!
+//! Socket faults go to every connection open at that moment through a broadcast
+//! ([`SocketFault`]); the heartbeat interval and REST failure bursts are shared atomics read
+//! by every session and request. Steered through [`super::SimExchange`]'s methods.
+
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use shared::rest::{ApiError, API_PREFIX};
+use tokio::sync::broadcast;
+
+use super::Sim;
+
+/// Default interval of the server's heartbeat pings (Kalshi: 10 s).
+pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// A fault delivered to every socket open when it is injected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SocketFault {
+    /// Drop the TCP connection without a close frame.
+    Drop,
+    /// Keep answering and pinging, but send no data frame any more (a silent stall).
+    Stall,
+    /// Send this text frame as is (a malformed frame).
+    Raw(String),
+}
+
+/// Shared fault switches.
+#[derive(Debug)]
+pub(crate) struct Faults {
+    pub(crate) socket: broadcast::Sender<SocketFault>,
+    heartbeat_ms: AtomicU64,
+    rest_failures_left: AtomicU32,
+    rest_failure_status: AtomicU16,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            socket: broadcast::channel(64).0,
+            heartbeat_ms: AtomicU64::new(duration_ms(DEFAULT_HEARTBEAT)),
+            rest_failures_left: AtomicU32::new(0),
+            rest_failure_status: AtomicU16::new(0),
+        }
+    }
+}
+
+fn duration_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Faults {
+    /// Sends a fault to every open socket.
+    pub(crate) fn socket(&self, fault: SocketFault) {
+        let _ = self.socket.send(fault);
+    }
+
+    /// Current heartbeat interval.
+    pub(crate) fn heartbeat(&self) -> Duration {
+        Duration::from_millis(self.heartbeat_ms.load(Ordering::Relaxed).max(1))
+    }
+
+    pub(crate) fn set_heartbeat(&self, every: Duration) {
+        self.heartbeat_ms
+            .store(duration_ms(every), Ordering::Relaxed);
+    }
+
+    pub(crate) fn fail_rest(&self, status: StatusCode, count: u32) {
+        self.rest_failure_status
+            .store(status.as_u16(), Ordering::Relaxed);
+        self.rest_failures_left.store(count, Ordering::Relaxed);
+    }
+
+    /// Takes one failure from the burst, if one is left.
+    fn take_rest_failure(&self) -> Option<StatusCode> {
+        self.rest_failures_left
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+            .ok()?;
+        StatusCode::from_u16(self.rest_failure_status.load(Ordering::Relaxed)).ok()
+    }
+}
+
+/// Middleware (outermost): answers REST calls under `/trade-api/v2` with the injected
+/// status while a burst lasts, as Kalshi would (`{"code":…,"message":…}`).
+pub(crate) async fn rest_faults(State(sim): State<Sim>, req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with(API_PREFIX) {
+        if let Some(status) = sim.faults.take_rest_failure() {
+            let code = if status == StatusCode::TOO_MANY_REQUESTS {
+                "too_many_requests"
+            } else {
+                "internal_server_error"
+            };
+            let body = ApiError {
+                code: code.to_owned(),
+                message: format!("injected fault: {status}"),
+                details: None,
+            };
+            return (status, Json(body)).into_response();
+        }
+    }
+    next.run(req).await
+}

@@ -1,0 +1,170 @@
+//! Every fault the built-in exchange can inject, and the desk's recovery from it. Each test
+//! fails if recovery breaks: the books must end equal to the exchange's, fresh.
+
+use std::time::Duration;
+
+use shared::protocol::{ServerMsg, UpstreamState};
+
+use crate::helpers::{spawn_app, spawn_app_with, wait_until};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_upstream_reconnects_replays_subscriptions_and_resyncs_books() {
+    let app = spawn_app().await;
+    let market = app.first_market();
+    let mut browser = app.watching(&market).await;
+    app.sim.set_flow(200);
+    assert_eq!(app.connects(), 1);
+    app.sim.drop_connections();
+    browser
+        .until(
+            "stale mark",
+            |m| matches!(m, ServerMsg::Stale { market_ticker } if *market_ticker == market),
+        )
+        .await;
+    browser
+        .until("fresh snapshot after reconnect", |m| {
+            matches!(m, ServerMsg::Book { market_ticker, stale: false, .. } if *market_ticker == market)
+        })
+        .await;
+    app.wait_connects(2).await;
+    let subs = app.sim.orderbook_subscriptions();
+    assert_eq!(subs.len(), 1, "subscription replayed once: {subs:?}");
+    assert!(subs[0].contains(&market), "{subs:?}");
+    app.assert_books_settle(&market, &mut browser).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_upstream_that_still_pings_is_replaced() {
+    let app = spawn_app_with(|c| c.upstream_receive_timeout_ms = 1_500).await;
+    app.sim.set_heartbeat(Duration::from_millis(200)); // pings keep flowing
+    let market = app.first_market();
+    let mut browser = app.watching(&market).await;
+    app.sim.set_flow(200);
+    app.sim.stall_connections();
+    app.wait_connects(2).await;
+    assert!(
+        app.hub
+            .metrics()
+            .upstream_disconnects
+            .with_label_values(&["silent"])
+            .get()
+            >= 1,
+        "ended by the data receive timeout"
+    );
+    app.assert_books_settle(&market, &mut browser).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn late_pings_do_not_end_a_connection_that_carries_data() {
+    let app = spawn_app_with(|c| c.upstream_receive_timeout_ms = 1_500).await;
+    app.sim.set_heartbeat(Duration::from_secs(3_600));
+    let market = app.first_market();
+    let mut browser = app.watching(&market).await;
+    app.sim.set_flow(200);
+    browser.drain(Duration::from_secs(4)).await;
+    assert_eq!(app.connects(), 1, "no reconnect while data flows");
+    assert_eq!(app.hub.upstream_state(), UpstreamState::Live);
+    app.assert_books_settle(&market, &mut browser).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicated_seq_marks_the_book_stale_until_a_fresh_snapshot() {
+    let app = spawn_app().await;
+    let market = app.first_market();
+    let mut browser = app.watching(&market).await;
+    app.sim.set_flow(200);
+    browser.drain(Duration::from_millis(300)).await;
+    app.sim.repeat_next_seq();
+    browser
+        .until(
+            "stale mark",
+            |m| matches!(m, ServerMsg::Stale { market_ticker } if *market_ticker == market),
+        )
+        .await;
+    browser
+        .until("fresh snapshot", |m| {
+            matches!(m, ServerMsg::Book { market_ticker, stale: false, .. } if *market_ticker == market)
+        })
+        .await;
+    assert!(app.hub.metrics().seq_gaps.get() >= 1);
+    assert_eq!(app.connects(), 1, "resynced without reconnecting");
+    app.assert_books_settle(&market, &mut browser).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_upstream_frames_are_counted_and_the_bridge_goes_on() {
+    let app = spawn_app().await;
+    let market = app.first_market();
+    let mut browser = app.watching(&market).await;
+    app.sim.set_flow(200);
+    for raw in [
+        "not json at all",
+        r#"{"type":"orderbook_delta","sid":"#,
+        r#"{"type":"orderbook_delta","msg":{"price_dollars":[]}}"#,
+        r#"{"type":"ticker","sid":99,"seq":1,"msg":7}"#,
+    ] {
+        app.sim.send_raw_frame(raw);
+    }
+    let hub = app.hub.clone();
+    wait_until("malformed frames counted", Duration::from_secs(10), || {
+        let hub = hub.clone();
+        async move { hub.metrics().malformed_frames.get() >= 3 }
+    })
+    .await;
+    assert_eq!(app.connects(), 1, "no reconnect for a bad frame");
+    app.assert_books_settle(&market, &mut browser).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_subscription_error_resubscribes() {
+    let app = spawn_app().await;
+    let market = app.first_market();
+    let mut browser = app.watching(&market).await;
+    app.sim.set_flow(100);
+    app.sim.send_raw_frame(
+        r#"{"type":"error","sid":1,"msg":{"code":25,"msg":"Subscription buffer overflow"}}"#,
+    );
+    app.wait_connects(2).await;
+    assert!(
+        app.hub
+            .metrics()
+            .upstream_disconnects
+            .with_label_values(&["terminal"])
+            .get()
+            >= 1
+    );
+    app.assert_books_settle(&market, &mut browser).await;
+    let subs = app.sim.orderbook_subscriptions();
+    assert!(subs.iter().any(|s| s.contains(&market)), "{subs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rest_429_and_5xx_bursts_are_retried_counted_and_shown_in_the_budget() {
+    let app = spawn_app().await;
+    app.sim.fail_rest(429, 3);
+    let (status, body) = app.get("/api/portfolio").await;
+    assert_eq!(status, 200, "{body}");
+    assert!(app.hub.metrics().rest_429.get() >= 3);
+    app.sim.fail_rest(503, 3);
+    let (status, body) = app.get("/api/fills").await;
+    assert_eq!(status, 200, "reads retry 5xx: {body}");
+    let (status, limits) = app.get("/api/limits").await;
+    assert_eq!(status, 200);
+    let limits: serde_json::Value = serde_json::from_str(&limits).unwrap();
+    assert!(limits["read_rate"].as_u64().unwrap() > 0, "{limits}");
+    assert!(limits.get("write_remaining").is_some(), "{limits}");
+    let (status, metrics) = app.get("/metrics").await;
+    assert_eq!(status, 200);
+    for name in [
+        "desk_upstream_state 2",
+        "desk_upstream_connects_total 1",
+        "desk_rest_429_total",
+        "desk_rest_latency_seconds_bucket{operation=\"GetBalance\",status=\"200\"",
+        "desk_signing_seconds_count",
+        "desk_browser_frames_out_total",
+        "desk_conflations_total",
+        "desk_seq_gaps_total",
+    ] {
+        assert!(metrics.contains(name), "/metrics lacks {name}:\n{metrics}");
+    }
+}
