@@ -2,9 +2,10 @@
 //! default upstream (paper trading) and its test bed.
 //!
 //! It speaks Kalshi's Trade API v2 (`kalshi-openapi.yaml` 3.31) and WebSocket API
-//! (`kalshi-asyncapi.yaml`) with Kalshi's RSA-PSS key authentication, a price-time
-//! priority matching engine on Kalshi's two bid ladders, per-account balances, positions,
-//! fills and fees, and simulated participants that keep the books alive.
+//! (`kalshi-asyncapi.yaml`) with Kalshi's API-key authentication (RSA-PSS or Ed25519
+//! keys), a price-time priority matching engine on Kalshi's two bid ladders, per-account
+//! balances, positions, fills and fees, and simulated participants that keep the books
+//! alive.
 //!
 //! # Layout
 //! - [`markets`]: the market list (real recorded markets + the synthetic `KXDESK` series).
@@ -44,8 +45,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::routing::{delete, get, post};
 use axum::Router;
-use rsa::pkcs1::DecodeRsaPublicKey;
-use rsa::pkcs8::DecodePublicKey;
 use shared::book::BookLevels;
 use shared::ids::MarketTicker;
 use shared::num::Dollars;
@@ -71,8 +70,9 @@ const FLOW_TICK: Duration = Duration::from_millis(50);
 /// Configuration of a [`SimExchange`].
 #[derive(Clone, Debug)]
 pub struct SimConfig {
-    /// Registered API keys: `KEY_ID` → public key; each key is one account (user).
-    pub keys: Vec<(String, rsa::RsaPublicKey)>,
+    /// Registered API keys: `KEY_ID` → public key (RSA or Ed25519); each key is one
+    /// account (user).
+    pub keys: Vec<(String, crate::signer::PublicKey)>,
     /// Background participant events per second (0 = no flow).
     pub flow_per_sec: u32,
     /// RNG seed for the flow (tests use fixed seeds).
@@ -341,13 +341,11 @@ async fn run_flow(sim: Sim) {
     }
 }
 
-/// Reads an RSA public key from PEM (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`).
-fn read_public_key(path: &std::path::Path) -> anyhow::Result<rsa::RsaPublicKey> {
+/// Reads an RSA or Ed25519 public key from PEM (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`).
+fn read_public_key(path: &std::path::Path) -> anyhow::Result<crate::signer::PublicKey> {
     let pem =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    rsa::RsaPublicKey::from_public_key_pem(&pem)
-        .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(&pem))
-        .with_context(|| format!("{} is not an RSA public key in PEM", path.display()))
+    crate::signer::PublicKey::from_pem(&pem).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Standalone server: `kalshi-desk sim --port N --key KEY_ID=path/to/public.pem ...`.

@@ -89,8 +89,8 @@ async fn spawn_sim(flow_per_sec: u32, seed: u64) -> SimExchange {
     let ks = keys();
     let config = SimConfig {
         keys: vec![
-            ("alice".into(), ks[0].to_public_key()),
-            ("bob".into(), ks[1].to_public_key()),
+            ("alice".into(), ks[0].to_public_key().into()),
+            ("bob".into(), ks[1].to_public_key().into()),
         ],
         flow_per_sec,
         seed,
