@@ -2,6 +2,7 @@
 //! sockets, with real RSA and Ed25519 signatures verified by the exchange.
 
 mod bridge;
+mod client;
 mod helpers;
 mod keys;
 mod secrets;
