@@ -15,6 +15,8 @@
 //! - [`auth`]: `KALSHI-ACCESS-*` signature verification (middleware).
 //! - `rest`: REST handlers under `/trade-api/v2`; `ws`: the socket at `/trade-api/ws/v2`.
 //! - [`wire`]: wire shapes `shared` lacks; [`error`]: Kalshi-shaped HTTP errors.
+//! - [`spec`]: the spec operations it serves; every other one answers a Kalshi-shaped
+//!   `501 not_implemented` (the full list is in its docs), a non-operation path `404`.
 //!
 //! Data flow: REST handlers, the flow task and socket commands each take the one
 //! [`Core`] lock briefly (engine + hub + flow), mutate the engine, and publish the
@@ -29,6 +31,7 @@ pub mod flow;
 pub mod hub;
 pub mod markets;
 mod rest;
+pub mod spec;
 pub mod wire;
 mod ws;
 
@@ -274,7 +277,8 @@ impl SimExchange {
     }
 }
 
-/// The routes, all behind [`auth::require_auth`]; anything unknown is a Kalshi-shaped 404.
+/// The routes, all behind [`auth::require_auth`]; spec operations it does not serve are a
+/// Kalshi-shaped 501 ([`spec`]), anything else unknown a Kalshi-shaped 404.
 fn router(sim: Sim) -> Router {
     let p = |path: &str| format!("{API_PREFIX}{path}");
     Router::new()
@@ -294,6 +298,7 @@ fn router(sim: Sim) -> Router {
         .route(&p("/portfolio/positions"), get(rest::get_positions))
         .route(&p("/portfolio/fills"), get(rest::get_fills))
         .route(WS_PATH, get(ws::upgrade))
+        .merge(spec::not_implemented_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
