@@ -15,7 +15,7 @@ use crate::client::KalshiClient;
 use crate::config::{Config, Upstream};
 use crate::http::{self, AppState};
 use crate::hub::Hub;
-use crate::signer::Signer;
+use crate::signer::{PrivateKey, Signer};
 use crate::sim::{SimConfig, SimExchange};
 use crate::upstream::{self, UpstreamConfig};
 
@@ -39,8 +39,9 @@ impl std::fmt::Debug for Application {
 }
 
 /// Generates the throwaway RSA key the desk uses on the built-in exchange.
-fn throwaway_key() -> anyhow::Result<rsa::RsaPrivateKey> {
+fn throwaway_key() -> anyhow::Result<PrivateKey> {
     rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
+        .map(PrivateKey::Rsa)
         .context("generating the built-in exchange key")
 }
 
@@ -86,7 +87,7 @@ impl Application {
                     .context("binding the built-in exchange")?;
                 let sim = SimExchange::start(
                     SimConfig {
-                        keys: vec![(key_id.clone(), rsa::RsaPublicKey::from(&key))],
+                        keys: vec![(key_id.clone(), key.public_key())],
                         flow_per_sec: config.sim_flow,
                         seed: config.sim_seed,
                         starting_balance: Dollars::from_int(10_000),

@@ -56,7 +56,7 @@ pub struct Config {
     /// Kalshi API key id.
     #[arg(long, env = "KALSHI_API_KEY_ID")]
     pub api_key_id: Option<String>,
-    /// Path of the API key's RSA private key (PKCS#1 or PKCS#8 PEM).
+    /// Path of the API key's private key: RSA (PKCS#1 or PKCS#8 PEM) or Ed25519 (PKCS#8 PEM).
     #[arg(long, env = "KALSHI_PRIVATE_KEY_PATH")]
     pub private_key_path: Option<PathBuf>,
     /// Override the REST base URL (ends in `/trade-api/v2`).
@@ -90,7 +90,7 @@ pub struct SimArgs {
     /// Port (0 = any free port; the chosen one is printed).
     #[arg(long, default_value_t = 8090)]
     pub port: u16,
-    /// A registered API key: `KEY_ID=path/to/public.pem` (repeatable).
+    /// A registered API key: `KEY_ID=path/to/public.pem`, RSA or Ed25519 (repeatable).
     #[arg(long = "key", value_parser = parse_key_arg)]
     pub keys: Vec<(String, PathBuf)>,
     /// Background participant events per second.

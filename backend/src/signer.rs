@@ -2,12 +2,16 @@
 //!
 //! Kalshi authenticates every REST request and the WebSocket handshake with three
 //! headers: `KALSHI-ACCESS-KEY` (the key id), `KALSHI-ACCESS-TIMESTAMP` (Unix ms) and
-//! `KALSHI-ACCESS-SIGNATURE`: base64 of an RSA-PSS signature (SHA-256, MGF1-SHA-256,
-//! salt length 32) over `timestamp_ms + METHOD + path`, where `path` carries the
-//! `/trade-api/v2` (or `/trade-api/ws/v2`) prefix and no query string.
-//! (OpenAPI `securitySchemes`; seeds "API Keys" page.)
+//! `KALSHI-ACCESS-SIGNATURE`: base64 of a signature over `timestamp_ms + METHOD + path`,
+//! where `path` carries the `/trade-api/v2` (or `/trade-api/ws/v2`) prefix and no query
+//! string. (OpenAPI `securitySchemes`; seeds "API Keys" page.)
 //!
-//! The key is parsed once. Signing costs ~2 ms of CPU with the `rsa` crate, so async
+//! Kalshi issues two kinds of API key, and its official SDKs tell them apart from the PEM:
+//! - RSA (PKCS#1 `RSA PRIVATE KEY` or PKCS#8 `PRIVATE KEY`): RSA-PSS, SHA-256,
+//!   MGF1-SHA-256, salt length 32.
+//! - Ed25519 (PKCS#8 `PRIVATE KEY`): a plain Ed25519 signature (RFC 8032) of the same text.
+//!
+//! The key is parsed once. RSA signing costs ~2 ms of CPU with the `rsa` crate, so async
 //! callers use [`Signer::sign_blocking_pool`] to keep it off the socket threads.
 
 use std::fmt;
@@ -15,11 +19,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use rsa::pkcs1::DecodeRsaPrivateKey;
-use rsa::pkcs8::DecodePrivateKey;
+use ed25519_dalek::Signer as _;
+use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::pss::BlindedSigningKey;
 use rsa::signature::{RandomizedSigner, SignatureEncoding};
-use rsa::RsaPrivateKey;
+use rsa::{RsaPrivateKey, RsaPublicKey};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 
@@ -42,10 +47,15 @@ pub enum SignerError {
         #[source]
         source: std::io::Error,
     },
-    /// The PEM is neither PKCS#1 (`RSA PRIVATE KEY`) nor PKCS#8 (`PRIVATE KEY`) RSA.
-    /// The message never contains key material.
-    #[error("private key is not an RSA key in PKCS#1 or PKCS#8 PEM")]
+    /// The PEM is neither an RSA key (PKCS#1 `RSA PRIVATE KEY` or PKCS#8 `PRIVATE KEY`)
+    /// nor an Ed25519 key (PKCS#8 `PRIVATE KEY`). The message never contains key material.
+    #[error(
+        "private key is neither an RSA key (PKCS#1 or PKCS#8 PEM) nor an Ed25519 key (PKCS#8 PEM)"
+    )]
     Parse,
+    /// The PEM holds no RSA or Ed25519 public key (`PUBLIC KEY` or `RSA PUBLIC KEY`).
+    #[error("public key is neither an RSA nor an Ed25519 public key in PEM")]
+    ParsePublic,
     /// The RSA operation failed.
     #[error("signing failed")]
     Sign(#[source] rsa::signature::Error),
@@ -80,13 +90,102 @@ impl AuthHeaders {
 #[derive(Clone)]
 pub struct Signer {
     key_id: String,
-    key: Arc<BlindedSigningKey<Sha256>>,
+    key: Arc<SigningKey>,
+}
+
+/// The prepared signing half of a key.
+enum SigningKey {
+    Rsa(BlindedSigningKey<Sha256>),
+    Ed25519(ed25519_dalek::SigningKey),
+}
+
+/// A parsed API private key of either kind Kalshi issues. `Debug` never prints it.
+#[derive(Clone)]
+pub enum PrivateKey {
+    /// RSA (signs with RSA-PSS-SHA256).
+    Rsa(RsaPrivateKey),
+    /// Ed25519.
+    Ed25519(ed25519_dalek::SigningKey),
+}
+
+impl fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self {
+            PrivateKey::Rsa(_) => "Rsa",
+            PrivateKey::Ed25519(_) => "Ed25519",
+        };
+        f.debug_tuple(kind).field(&"[REDACTED]").finish()
+    }
+}
+
+impl PrivateKey {
+    /// The public half, as registered with Kalshi (or the built-in exchange).
+    pub fn public_key(&self) -> PublicKey {
+        match self {
+            PrivateKey::Rsa(k) => PublicKey::Rsa(RsaPublicKey::from(k)),
+            PrivateKey::Ed25519(k) => PublicKey::Ed25519(k.verifying_key()),
+        }
+    }
+}
+
+impl From<RsaPrivateKey> for PrivateKey {
+    fn from(key: RsaPrivateKey) -> PrivateKey {
+        PrivateKey::Rsa(key)
+    }
+}
+
+impl From<ed25519_dalek::SigningKey> for PrivateKey {
+    fn from(key: ed25519_dalek::SigningKey) -> PrivateKey {
+        PrivateKey::Ed25519(key)
+    }
+}
+
+/// An API public key of either kind: what an exchange verifies signatures with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PublicKey {
+    /// RSA (RSA-PSS-SHA256 signatures).
+    Rsa(RsaPublicKey),
+    /// Ed25519.
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+impl PublicKey {
+    /// Parses `BEGIN PUBLIC KEY` (SPKI, RSA or Ed25519) or `BEGIN RSA PUBLIC KEY` PEM.
+    ///
+    /// # Errors
+    /// [`SignerError::ParsePublic`] if the PEM holds neither kind.
+    pub fn from_pem(pem: &str) -> Result<PublicKey, SignerError> {
+        if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(pem) {
+            return Ok(PublicKey::Ed25519(k));
+        }
+        RsaPublicKey::from_public_key_pem(pem)
+            .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+            .map(PublicKey::Rsa)
+            .map_err(|_| SignerError::ParsePublic)
+    }
+}
+
+impl From<RsaPublicKey> for PublicKey {
+    fn from(key: RsaPublicKey) -> PublicKey {
+        PublicKey::Rsa(key)
+    }
+}
+
+impl From<ed25519_dalek::VerifyingKey> for PublicKey {
+    fn from(key: ed25519_dalek::VerifyingKey) -> PublicKey {
+        PublicKey::Ed25519(key)
+    }
 }
 
 impl fmt::Debug for Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match *self.key {
+            SigningKey::Rsa(_) => "rsa",
+            SigningKey::Ed25519(_) => "ed25519",
+        };
         f.debug_struct("Signer")
             .field("key_id", &self.key_id)
+            .field("kind", &kind)
             .field("key", &"[REDACTED]")
             .finish()
     }
@@ -106,14 +205,19 @@ pub fn now_ms() -> i64 {
     i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
 }
 
-/// Parses an RSA private key from PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`) PEM.
+/// Parses a private key, telling the kind from the PEM as Kalshi's SDKs do: PKCS#8
+/// (`PRIVATE KEY`) holding Ed25519 or RSA, or PKCS#1 (`RSA PRIVATE KEY`).
 ///
 /// # Errors
-/// [`SignerError::Parse`] if the PEM holds no RSA private key (the error never echoes it).
-pub fn parse_private_key(pem: &SecretString) -> Result<RsaPrivateKey, SignerError> {
+/// [`SignerError::Parse`] if the PEM holds neither kind (the error never echoes it).
+pub fn parse_private_key(pem: &SecretString) -> Result<PrivateKey, SignerError> {
     let pem = pem.expose_secret();
+    if let Ok(key) = ed25519_dalek::SigningKey::from_pkcs8_pem(pem) {
+        return Ok(PrivateKey::Ed25519(key));
+    }
     RsaPrivateKey::from_pkcs8_pem(pem)
         .or_else(|_| RsaPrivateKey::from_pkcs1_pem(pem))
+        .map(PrivateKey::Rsa)
         .map_err(|_| SignerError::Parse)
 }
 
@@ -121,7 +225,7 @@ pub fn parse_private_key(pem: &SecretString) -> Result<RsaPrivateKey, SignerErro
 ///
 /// # Errors
 /// [`SignerError::Read`] or [`SignerError::Parse`].
-pub fn load_private_key(path: &Path) -> Result<RsaPrivateKey, SignerError> {
+pub fn load_private_key(path: &Path) -> Result<PrivateKey, SignerError> {
     let pem = std::fs::read_to_string(path).map_err(|source| SignerError::Read {
         path: path.display().to_string(),
         source,
@@ -130,10 +234,10 @@ pub fn load_private_key(path: &Path) -> Result<RsaPrivateKey, SignerError> {
 }
 
 impl Signer {
-    /// A signer from an RSA private key in PKCS#8 or PKCS#1 PEM.
+    /// A signer from an RSA (PKCS#8 or PKCS#1) or Ed25519 (PKCS#8) private key PEM.
     ///
     /// # Errors
-    /// [`SignerError::Parse`] if the PEM holds no RSA private key.
+    /// [`SignerError::Parse`] if the PEM holds neither kind.
     pub fn from_pem(key_id: impl Into<String>, pem: &SecretString) -> Result<Signer, SignerError> {
         Ok(Signer::from_key(key_id, parse_private_key(pem)?))
     }
@@ -146,11 +250,15 @@ impl Signer {
         Ok(Signer::from_key(key_id, load_private_key(path)?))
     }
 
-    /// A signer from a parsed key.
-    pub fn from_key(key_id: impl Into<String>, key: RsaPrivateKey) -> Signer {
+    /// A signer from a parsed key (a [`PrivateKey`], or an RSA or Ed25519 key itself).
+    pub fn from_key(key_id: impl Into<String>, key: impl Into<PrivateKey>) -> Signer {
+        let key = match key.into() {
+            PrivateKey::Rsa(k) => SigningKey::Rsa(BlindedSigningKey::<Sha256>::new(k)),
+            PrivateKey::Ed25519(k) => SigningKey::Ed25519(k),
+        };
         Signer {
             key_id: key_id.into(),
-            key: Arc::new(BlindedSigningKey::<Sha256>::new(key)),
+            key: Arc::new(key),
         }
     }
 
@@ -159,10 +267,11 @@ impl Signer {
         &self.key_id
     }
 
-    /// Signs `timestamp_ms + METHOD + path` (CPU-bound, ~2 ms; call from a blocking context).
+    /// Signs `timestamp_ms + METHOD + path` (CPU-bound, ~2 ms for RSA; call from a
+    /// blocking context).
     ///
     /// # Errors
-    /// [`SignerError::Sign`] if the RSA operation fails.
+    /// [`SignerError::Sign`] if the RSA operation fails (Ed25519 signing cannot fail).
     pub fn sign_at(
         &self,
         timestamp_ms: i64,
@@ -170,15 +279,18 @@ impl Signer {
         path: &str,
     ) -> Result<AuthHeaders, SignerError> {
         let text = signing_text(timestamp_ms, method, path);
-        // PSS salt length = digest length (32) is what `BlindedSigningKey::new` uses.
-        let sig = self
-            .key
-            .try_sign_with_rng(&mut rand::thread_rng(), text.as_bytes())
-            .map_err(SignerError::Sign)?;
+        let sig = match &*self.key {
+            // PSS salt length = digest length (32) is what `BlindedSigningKey::new` uses.
+            SigningKey::Rsa(key) => key
+                .try_sign_with_rng(&mut rand::thread_rng(), text.as_bytes())
+                .map_err(SignerError::Sign)?
+                .to_vec(),
+            SigningKey::Ed25519(key) => key.sign(text.as_bytes()).to_vec(),
+        };
         Ok(AuthHeaders {
             key_id: self.key_id.clone(),
             timestamp_ms: timestamp_ms.to_string(),
-            signature: base64::engine::general_purpose::STANDARD.encode(sig.to_bytes()),
+            signature: base64::engine::general_purpose::STANDARD.encode(sig),
         })
     }
 

@@ -2,9 +2,11 @@
 //! `kalshiAccessSignature`, `kalshiAccessTimestamp`).
 //!
 //! Every request carries `KALSHI-ACCESS-KEY`, `KALSHI-ACCESS-TIMESTAMP` (Unix ms) and
-//! `KALSHI-ACCESS-SIGNATURE` = base64(RSA-PSS-SHA256, MGF1-SHA256, salt length 32) over
-//! `timestamp + METHOD + path`, the path with its `/trade-api/...` prefix and without the
-//! query string. The WebSocket handshake is signed like a `GET` of `/trade-api/ws/v2`.
+//! `KALSHI-ACCESS-SIGNATURE` = base64 of a signature over `timestamp + METHOD + path`, the
+//! path with its `/trade-api/...` prefix and without the query string: RSA-PSS-SHA256
+//! (MGF1-SHA256, salt length 32) for an RSA key, plain Ed25519 for an Ed25519 key, each
+//! key verified with its own algorithm. The WebSocket handshake is signed like a `GET` of
+//! `/trade-api/ws/v2`.
 
 use std::collections::HashMap;
 
@@ -14,13 +16,33 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use rsa::pss::{Signature, VerifyingKey};
-use rsa::signature::Verifier;
-use rsa::RsaPublicKey;
+use rsa::signature::Verifier as _;
 use sha2::Sha256;
 
 use super::engine::AccountId;
 use super::error::SimError;
 use super::{now_ms, Sim};
+use crate::signer::PublicKey;
+
+/// A registered key, ready to verify with its own algorithm.
+#[derive(Debug)]
+enum Verifier {
+    Rsa(VerifyingKey<Sha256>),
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+impl Verifier {
+    /// Whether `signature` (raw bytes) signs `message`.
+    fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            Verifier::Rsa(key) => {
+                Signature::try_from(signature).is_ok_and(|sig| key.verify(message, &sig).is_ok())
+            }
+            Verifier::Ed25519(key) => ed25519_dalek::Signature::from_slice(signature)
+                .is_ok_and(|sig| key.verify_strict(message, &sig).is_ok()),
+        }
+    }
+}
 
 /// Header carrying the key id.
 pub const KEY_HEADER: &str = "KALSHI-ACCESS-KEY";
@@ -36,7 +58,7 @@ pub struct Caller(pub AccountId);
 /// Registered keys and the signature time window.
 #[derive(Debug)]
 pub struct KeyRing {
-    keys: HashMap<String, (VerifyingKey<Sha256>, AccountId)>,
+    keys: HashMap<String, (Verifier, AccountId)>,
     max_skew_ms: i64,
 }
 
@@ -50,8 +72,12 @@ impl KeyRing {
     }
 
     /// Registers `key_id` for `account`.
-    pub fn insert(&mut self, key_id: String, key: RsaPublicKey, account: AccountId) {
-        self.keys.insert(key_id, (VerifyingKey::new(key), account));
+    pub fn insert(&mut self, key_id: String, key: PublicKey, account: AccountId) {
+        let verifier = match key {
+            PublicKey::Rsa(k) => Verifier::Rsa(VerifyingKey::new(k)),
+            PublicKey::Ed25519(k) => Verifier::Ed25519(k),
+        };
+        self.keys.insert(key_id, (verifier, account));
     }
 
     /// Checks a request's headers; returns the account it is signed for.
@@ -93,11 +119,10 @@ impl KeyRing {
         let raw = base64::engine::general_purpose::STANDARD
             .decode(sig_text)
             .map_err(|_| SimError::Unauthorized("signature is not base64"))?;
-        let signature = Signature::try_from(raw.as_slice())
-            .map_err(|_| SimError::Unauthorized("malformed signature"))?;
         let message = format!("{ts_text}{method}{path}");
-        key.verify(message.as_bytes(), &signature)
-            .map_err(|_| SimError::Unauthorized("invalid signature"))?;
+        if !key.verifies(message.as_bytes(), &raw) {
+            return Err(SimError::Unauthorized("invalid signature"));
+        }
         Ok(*account)
     }
 }

@@ -26,6 +26,9 @@ pub enum SimError {
     /// Order refusals; status per [`OrderError`] variant.
     #[error(transparent)]
     Order(#[from] OrderError),
+    /// 501 `not_implemented`: a spec operation the exchange does not serve (its `operationId`).
+    #[error("{0} is not implemented by the built-in exchange")]
+    NotImplemented(&'static str),
 }
 
 impl SimError {
@@ -34,6 +37,7 @@ impl SimError {
             SimError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "authentication_error"),
             SimError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_parameters"),
             SimError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            SimError::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
             SimError::Order(e) => match e {
                 OrderError::MarketNotFound(_) => (StatusCode::NOT_FOUND, "market_not_found"),
                 OrderError::MarketClosed(_) => (StatusCode::BAD_REQUEST, "market_closed"),

@@ -2,9 +2,10 @@
 //! default upstream (paper trading) and its test bed.
 //!
 //! It speaks Kalshi's Trade API v2 (`kalshi-openapi.yaml` 3.31) and WebSocket API
-//! (`kalshi-asyncapi.yaml`) with Kalshi's RSA-PSS key authentication, a price-time
-//! priority matching engine on Kalshi's two bid ladders, per-account balances, positions,
-//! fills and fees, and simulated participants that keep the books alive.
+//! (`kalshi-asyncapi.yaml`) with Kalshi's API-key authentication (RSA-PSS or Ed25519
+//! keys), a price-time priority matching engine on Kalshi's two bid ladders, per-account
+//! balances, positions, fills and fees, and simulated participants that keep the books
+//! alive.
 //!
 //! # Layout
 //! - [`markets`]: the market list (real recorded markets + the synthetic `KXDESK` series).
@@ -16,6 +17,8 @@
 //! - [`wire`]: wire shapes `shared` lacks; [`error`]: Kalshi-shaped HTTP errors.
 //! - [`faults`]: fault injection for tests (dropped/stalled sockets, bad `seq`, malformed
 //!   frames, REST 429/5xx bursts, late pings).
+//! - [`spec`]: the spec operations it serves; every other one answers a Kalshi-shaped
+//!   `501 not_implemented` (the full list is in its docs), a non-operation path `404`.
 //!
 //! Data flow: REST handlers, the flow task and socket commands each take the one
 //! [`Core`] lock briefly (engine + hub + flow), mutate the engine, and publish the
@@ -31,6 +34,7 @@ pub mod flow;
 pub mod hub;
 pub mod markets;
 mod rest;
+pub mod spec;
 pub mod wire;
 mod ws;
 
@@ -47,8 +51,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::routing::{delete, get, post};
 use axum::Router;
-use rsa::pkcs1::DecodeRsaPublicKey;
-use rsa::pkcs8::DecodePublicKey;
 use shared::book::BookLevels;
 use shared::ids::MarketTicker;
 use shared::num::Dollars;
@@ -74,8 +76,9 @@ const FLOW_TICK: Duration = Duration::from_millis(50);
 /// Configuration of a [`SimExchange`].
 #[derive(Clone, Debug)]
 pub struct SimConfig {
-    /// Registered API keys: `KEY_ID` → public key; each key is one account (user).
-    pub keys: Vec<(String, rsa::RsaPublicKey)>,
+    /// Registered API keys: `KEY_ID` → public key (RSA or Ed25519); each key is one
+    /// account (user).
+    pub keys: Vec<(String, crate::signer::PublicKey)>,
     /// Background participant events per second (0 = no flow).
     pub flow_per_sec: u32,
     /// RNG seed for the flow (tests use fixed seeds).
@@ -321,7 +324,8 @@ impl SimExchange {
     }
 }
 
-/// The routes, all behind [`auth::require_auth`]; anything unknown is a Kalshi-shaped 404.
+/// The routes, all behind [`auth::require_auth`]; spec operations it does not serve are a
+/// Kalshi-shaped 501 ([`spec`]), anything else unknown a Kalshi-shaped 404.
 fn router(sim: Sim) -> Router {
     let p = |path: &str| format!("{API_PREFIX}{path}");
     Router::new()
@@ -341,6 +345,7 @@ fn router(sim: Sim) -> Router {
         .route(&p("/portfolio/positions"), get(rest::get_positions))
         .route(&p("/portfolio/fills"), get(rest::get_fills))
         .route(WS_PATH, get(ws::upgrade))
+        .merge(spec::not_implemented_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
@@ -392,13 +397,11 @@ async fn run_flow(sim: Sim) {
     }
 }
 
-/// Reads an RSA public key from PEM (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`).
-fn read_public_key(path: &std::path::Path) -> anyhow::Result<rsa::RsaPublicKey> {
+/// Reads an RSA or Ed25519 public key from PEM (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`).
+fn read_public_key(path: &std::path::Path) -> anyhow::Result<crate::signer::PublicKey> {
     let pem =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    rsa::RsaPublicKey::from_public_key_pem(&pem)
-        .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(&pem))
-        .with_context(|| format!("{} is not an RSA public key in PEM", path.display()))
+    crate::signer::PublicKey::from_pem(&pem).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Standalone server: `kalshi-desk sim --port N --key KEY_ID=path/to/public.pem ...`.

@@ -89,8 +89,8 @@ async fn spawn_sim(flow_per_sec: u32, seed: u64) -> SimExchange {
     let ks = keys();
     let config = SimConfig {
         keys: vec![
-            ("alice".into(), ks[0].to_public_key()),
-            ("bob".into(), ks[1].to_public_key()),
+            ("alice".into(), ks[0].to_public_key().into()),
+            ("bob".into(), ks[1].to_public_key().into()),
         ],
         flow_per_sec,
         seed,
@@ -1156,4 +1156,57 @@ fn flow_fills_a_desk_users_resting_order() {
     let fill = &engine.account(user).unwrap().fills[0].msg;
     assert!(!fill.is_taker);
     assert_eq!(fill.yes_price_dollars, best);
+}
+
+/// Every spec operation is either served (never a 404/501 "no such endpoint") or answers
+/// Kalshi's 501 naming it; paths and methods that are no Kalshi operation stay 404.
+#[tokio::test]
+async fn every_spec_operation_is_served_or_answers_a_kalshi_501() {
+    let sim = spawn_sim(0, 4).await;
+    for &(id, method, template) in shared::api::ops::ALL_OPERATIONS {
+        let mut path = template.to_owned();
+        while let Some(start) = path.find('{') {
+            let end = path[start..]
+                .find('}')
+                .map_or(path.len(), |e| start + e + 1);
+            path.replace_range(start..end, "X-1");
+        }
+        let body = (method != shared::api::Method::Get).then(|| json!({}));
+        let full = format!("/trade-api/v2{path}");
+        let (status, reply) = call(&sim, &alice(), method.as_str(), &full, body).await;
+        let error = ApiError::from_body(&reply.to_string());
+        if super::spec::IMPLEMENTED.contains(&id) {
+            assert_ne!(status, 501, "{id} {method} {full}: {reply}");
+            let unrouted = error.is_some_and(|e| e.message.starts_with("no such endpoint"));
+            assert!(
+                !unrouted,
+                "{id} is listed as implemented but not routed: {reply}"
+            );
+        } else {
+            assert_eq!(status, 501, "{id} {method} {full}: {reply}");
+            let error = error.expect("a Kalshi error body");
+            assert_eq!(error.code, "not_implemented");
+            assert_eq!(
+                error.message,
+                format!("{id} is not implemented by the built-in exchange")
+            );
+        }
+    }
+    for (method, path) in [
+        ("GET", "/trade-api/v2/no/such/thing"),
+        ("PATCH", "/trade-api/v2/portfolio/balance"),
+        ("GET", "/trade-api/v2/api_keys/extra/segment"),
+        ("PUT", "/trade-api/v2/markets"),
+    ] {
+        let (status, body) = call(&sim, &alice(), method, path, None).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (404, Some("not_found")),
+            "{method} {path}"
+        );
+    }
+    // Unsigned requests to an unimplemented operation are still refused first.
+    let (status, _) = raw_call(&sim, "GET", "/trade-api/v2/api_keys", None, &[]).await;
+    assert_eq!(status, 401);
+    sim.shutdown();
 }

@@ -1,9 +1,11 @@
 //! Backend integration tests: the desk against its built-in exchange on real loopback
-//! sockets, with real RSA signatures verified by the exchange.
+//! sockets, with real RSA and Ed25519 signatures verified by the exchange.
 
 mod bridge;
+mod client;
 mod faults;
 mod helpers;
+mod keys;
 mod secrets;
 mod signer;
 mod soak;

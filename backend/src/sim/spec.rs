@@ -1,0 +1,211 @@
+//! Which of the spec's operations the built-in exchange serves, and a Kalshi-shaped `501`
+//! for every other one.
+//!
+//! The operations come from [`shared::api::ops::ALL_OPERATIONS`] (every `operationId` of
+//! `kalshi-openapi.yaml`), so the list stays complete when the spec grows: an operation not
+//! in [`IMPLEMENTED`] is routed by its method and path template to an answer of
+//! `501 {"code":"not_implemented","message":"<OperationId> is not implemented by the built-in exchange"}`.
+//! A path that is no Kalshi operation at all stays a `404 not_found`.
+//!
+//! # Implemented
+//!
+//! - `GetExchangeStatus`: `GET /exchange/status`
+//! - `GetTrades`: `GET /markets/trades`
+//! - `GetMarketOrderbook`: `GET /markets/{ticker}/orderbook`
+//! - `GetMarkets`: `GET /markets`
+//! - `GetMarket`: `GET /markets/{ticker}`
+//! - `GetOrders`: `GET /portfolio/orders`
+//! - `GetOrder`: `GET /portfolio/orders/{order_id}`
+//! - `CreateOrderV2`: `POST /portfolio/events/orders`
+//! - `CancelOrderV2`: `DELETE /portfolio/events/orders/{order_id}`
+//! - `GetBalance`: `GET /portfolio/balance`
+//! - `GetPositions`: `GET /portfolio/positions`
+//! - `GetFills`: `GET /portfolio/fills`
+//!
+//! # Answered with 501 (105 operations)
+//!
+//! - `GetSeriesFeeChanges`: `GET /series/fee_changes`
+//! - `GetExchangeSchedule`: `GET /exchange/schedule`
+//! - `GetUserDataTimestamp`: `GET /exchange/user_data_timestamp`
+//! - `GetMarketCandlesticks`: `GET /series/{series_ticker}/markets/{ticker}/candlesticks`
+//! - `GetMarketOrderbooks`: `GET /markets/orderbooks`
+//! - `GetSeries`: `GET /series/{series_ticker}`
+//! - `GetSeriesList`: `GET /series`
+//! - `BatchGetMarketCandlesticks`: `GET /markets/candlesticks`
+//! - `GetMarketCandlesticksByEvent`: `GET /series/{series_ticker}/events/{ticker}/candlesticks`
+//! - `GetEvents`: `GET /events`
+//! - `GetMultivariateEvents`: `GET /events/multivariate`
+//! - `GetEventFeeChanges`: `GET /events/fee_changes`
+//! - `GetEvent`: `GET /events/{event_ticker}`
+//! - `GetEventMetadata`: `GET /events/{event_ticker}/metadata`
+//! - `GetEventForecastPercentilesHistory`: `GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history`
+//! - `GetOrderQueuePositions`: `GET /portfolio/orders/queue_positions`
+//! - `GetOrderQueuePosition`: `GET /portfolio/orders/{order_id}/queue_position`
+//! - `CancelAllOrders`: `DELETE /portfolio/events/orders`
+//! - `BatchCreateOrdersV2`: `POST /portfolio/events/orders/batched`
+//! - `BatchCancelOrdersV2`: `DELETE /portfolio/events/orders/batched`
+//! - `AmendOrderV2`: `POST /portfolio/events/orders/{order_id}/amend`
+//! - `DecreaseOrderV2`: `POST /portfolio/events/orders/{order_id}/decrease`
+//! - `GetOrderGroups`: `GET /portfolio/order_groups`
+//! - `CreateOrderGroup`: `POST /portfolio/order_groups/create`
+//! - `GetOrderGroup`: `GET /portfolio/order_groups/{order_group_id}`
+//! - `DeleteOrderGroup`: `DELETE /portfolio/order_groups/{order_group_id}`
+//! - `ResetOrderGroup`: `PUT /portfolio/order_groups/{order_group_id}/reset`
+//! - `TriggerOrderGroup`: `PUT /portfolio/order_groups/{order_group_id}/trigger`
+//! - `UpdateOrderGroupLimit`: `PUT /portfolio/order_groups/{order_group_id}/limit`
+//! - `IntraExchangeInstanceTransfer`: `POST /portfolio/intra_exchange_instance_transfer`
+//! - `GetIntraExchangeInstanceTransfers`: `GET /portfolio/intra_exchange_instance_transfers`
+//! - `GetIntraExchangeInstanceTransfer`: `GET /portfolio/intra_exchange_instance_transfers/{transfer_id}`
+//! - `CreateSubaccount`: `POST /portfolio/subaccounts`
+//! - `ApplySubaccountTransfer`: `POST /portfolio/subaccounts/transfer`
+//! - `GetSubaccountBalances`: `GET /portfolio/subaccounts/balances`
+//! - `GetSubaccountTransfers`: `GET /portfolio/subaccounts/transfers`
+//! - `UpdateSubaccountNetting`: `PUT /portfolio/subaccounts/netting`
+//! - `GetSubaccountNetting`: `GET /portfolio/subaccounts/netting`
+//! - `GetSettlements`: `GET /portfolio/settlements`
+//! - `GetDeposits`: `GET /portfolio/deposits`
+//! - `GetWithdrawals`: `GET /portfolio/withdrawals`
+//! - `GetPortfolioRestingOrderTotalValue`: `GET /portfolio/summary/total_resting_order_value`
+//! - `GetCommunicationsID`: `GET /communications/id`
+//! - `GetBlockTradeProposals`: `GET /communications/block-trade-proposals`
+//! - `ProposeBlockTrade`: `POST /communications/block-trade-proposals`
+//! - `AcceptBlockTradeProposal`: `POST /communications/block-trade-proposals/{block_trade_proposal_id}/accept`
+//! - `GetRFQs`: `GET /communications/rfqs`
+//! - `CreateRFQ`: `POST /communications/rfqs`
+//! - `GetRFQ`: `GET /communications/rfqs/{rfq_id}`
+//! - `DeleteRFQ`: `DELETE /communications/rfqs/{rfq_id}`
+//! - `GetRFQQuote`: `GET /communications/rfqs/{rfq_id}/quotes/{quote_id}`
+//! - `DeleteRFQQuote`: `DELETE /communications/rfqs/{rfq_id}/quotes/{quote_id}`
+//! - `AcceptRFQQuote`: `PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/accept`
+//! - `ConfirmRFQQuote`: `PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/confirm`
+//! - `GetQuotes`: `GET /communications/quotes`
+//! - `CreateQuote`: `POST /communications/quotes`
+//! - `GetQuote`: `GET /communications/quotes/{quote_id}`
+//! - `DeleteQuote`: `DELETE /communications/quotes/{quote_id}`
+//! - `AcceptQuote`: `PUT /communications/quotes/{quote_id}/accept`
+//! - `ConfirmQuote`: `PUT /communications/quotes/{quote_id}/confirm`
+//! - `GetApiKeys`: `GET /api_keys`
+//! - `CreateApiKey`: `POST /api_keys`
+//! - `GenerateApiKey`: `POST /api_keys/generate`
+//! - `DeleteApiKey`: `DELETE /api_keys/{api_key}`
+//! - `GetAccountApiLimits`: `GET /account/limits`
+//! - `UpgradeAccountApiUsageLevel`: `POST /account/api_usage_level/upgrade`
+//! - `GetAccountApiUsageLevelVolumeProgress`: `GET /account/api_usage_level/volume_progress`
+//! - `GetAccountEndpointCosts`: `GET /account/endpoint_costs`
+//! - `GetTagsForSeriesCategories`: `GET /search/tags_by_categories`
+//! - `GetFiltersForSports`: `GET /search/filters_by_sport`
+//! - `GetLiveDataByMilestone`: `GET /live_data/milestone/{milestone_id}`
+//! - `GetLiveData`: `GET /live_data/{type}/milestone/{milestone_id}`
+//! - `GetLiveDatas`: `GET /live_data/batch`
+//! - `GetGameStats`: `GET /live_data/milestone/{milestone_id}/game_stats`
+//! - `GetEventLiveData`: `GET /live_data/events/{event_ticker}`
+//! - `GetWeatherIndex`: `GET /live_data/weather/{city}`
+//! - `GetWeatherIndexCalibrations`: `GET /live_data/weather/{city}/calibrations`
+//! - `GetStructuredTargets`: `GET /structured_targets`
+//! - `GetStructuredTarget`: `GET /structured_targets/{structured_target_id}`
+//! - `GetMilestone`: `GET /milestones/{milestone_id}`
+//! - `GetMilestones`: `GET /milestones`
+//! - `GetMultivariateEventCollection`: `GET /multivariate_event_collections/{collection_ticker}`
+//! - `CreateMarketInMultivariateEventCollection`: `POST /multivariate_event_collections/{collection_ticker}`
+//! - `GetMultivariateEventCollections`: `GET /multivariate_event_collections`
+//! - `GetIncentivePrograms`: `GET /incentive_programs`
+//! - `GetFCMFills`: `GET /fcm/fills`
+//! - `GetFCMOrders`: `GET /fcm/orders`
+//! - `ListFCMSubtraders`: `GET /fcm/subtraders`
+//! - `CreateFCMSubtrader`: `POST /fcm/subtraders`
+//! - `GetFCMEventContractDailyCap`: `GET /fcm/subtraders/event_contract_daily_cap`
+//! - `UpdateFCMEventContractDailyCap`: `PUT /fcm/subtraders/event_contract_daily_cap`
+//! - `DeleteFCMEventContractDailyCap`: `DELETE /fcm/subtraders/event_contract_daily_cap`
+//! - `GetFCMSubtraderBlockedCategories`: `GET /fcm/subtraders/blocked_categories`
+//! - `UpdateFCMSubtraderBlockedCategories`: `PUT /fcm/subtraders/blocked_categories`
+//! - `GetTargetBalanceAllocation`: `GET /portfolio/target_balance_allocation`
+//! - `SetTargetBalanceAllocation`: `POST /portfolio/target_balance_allocation`
+//! - `GetFCMPositions`: `GET /fcm/positions`
+//! - `GetHistoricalCutoff`: `GET /historical/cutoff`
+//! - `GetMarketCandlesticksHistorical`: `GET /historical/markets/{ticker}/candlesticks`
+//! - `GetFillsHistorical`: `GET /historical/fills`
+//! - `GetHistoricalOrders`: `GET /historical/orders`
+//! - `GetHistoricalPositions`: `GET /historical/positions`
+//! - `GetTradesHistorical`: `GET /historical/trades`
+//! - `GetHistoricalMarkets`: `GET /historical/markets`
+//! - `GetHistoricalMarket`: `GET /historical/markets/{ticker}`
+
+use axum::routing::{on, MethodFilter};
+use axum::Router;
+use shared::api::ops::ALL_OPERATIONS;
+use shared::api::Method;
+use shared::rest::API_PREFIX;
+
+use super::error::SimError;
+
+/// The `operationId`s the exchange serves (its router's Kalshi routes). Adding a route for
+/// a spec operation means adding its id here, or the 501 route would overlap it.
+pub const IMPLEMENTED: &[&str] = &[
+    "GetExchangeStatus",
+    "GetMarkets",
+    "GetTrades",
+    "GetMarket",
+    "GetMarketOrderbook",
+    "CreateOrderV2",
+    "CancelOrderV2",
+    "GetOrders",
+    "GetOrder",
+    "GetBalance",
+    "GetPositions",
+    "GetFills",
+];
+
+/// `(operationId, method, path template)` of every spec operation the exchange does not serve.
+pub fn not_implemented() -> impl Iterator<Item = &'static (&'static str, Method, &'static str)> {
+    ALL_OPERATIONS
+        .iter()
+        .filter(|(id, _, _)| !IMPLEMENTED.contains(id))
+}
+
+/// One route per operation of [`not_implemented`], each answering its Kalshi-shaped 501.
+pub(crate) fn not_implemented_routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    not_implemented().fold(Router::new(), |router, &(id, method, path)| {
+        let filter = match method {
+            Method::Get => MethodFilter::GET,
+            Method::Post => MethodFilter::POST,
+            Method::Put => MethodFilter::PUT,
+            Method::Delete => MethodFilter::DELETE,
+            Method::Patch => MethodFilter::PATCH,
+        };
+        router.route(
+            &format!("{API_PREFIX}{path}"),
+            on(filter, move || async move { SimError::NotImplemented(id) }),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn implemented_ids_are_spec_operations_and_the_docs_list_every_operation() {
+        for id in IMPLEMENTED {
+            assert!(
+                ALL_OPERATIONS.iter().any(|(op, _, _)| op == id),
+                "{id} is not a spec operation"
+            );
+        }
+        let source = include_str!("spec.rs");
+        let (docs, _) = source.split_once("\nuse ").unwrap();
+        let (implemented, rest) = docs.split_once("# Answered with 501").unwrap();
+        for (id, _, _) in ALL_OPERATIONS {
+            let entry = format!("- `{id}`:");
+            let listed = if IMPLEMENTED.contains(id) {
+                implemented
+            } else {
+                rest
+            };
+            assert!(
+                listed.contains(&entry),
+                "module docs must list {id} in its section"
+            );
+        }
+        assert!(rest.contains(&format!("({} operations)", not_implemented().count())));
+    }
+}
