@@ -1157,3 +1157,6 @@ fn flow_fills_a_desk_users_resting_order() {
     assert!(!fill.is_taker);
     assert_eq!(fill.yes_price_dollars, best);
 }
+
+#[cfg(test)]
+mod rfq;
