@@ -9,6 +9,7 @@
 //! - [`upstream`]: the one Kalshi socket: subscriptions, `seq` checks, reconnects.
 //! - [`hub`]: live books and the fan-out every browser session reads.
 //! - [`http`]: `/api/*`, `/ws` sessions and the static frontend.
+//! - [`rfq_rules`]: the market maker's auto-quote / auto-confirm rules (RFQ desk).
 //! - [`sim`]: the built-in exchange (REST + WebSocket, matching, background flow).
 //! - [`app`]: wiring: [`Application::build`] → [`Application::run_until_stopped`].
 //!
@@ -21,6 +22,7 @@ pub mod client;
 pub mod config;
 pub mod http;
 pub mod hub;
+pub mod rfq_rules;
 pub mod signer;
 pub mod sim;
 pub mod upstream;

@@ -5,3 +5,4 @@ mod bridge;
 mod helpers;
 mod secrets;
 mod signer;
+mod rfq;
