@@ -66,6 +66,23 @@ impl Application {
                 tracing::info!(?environment, %rest_url, "trading on Kalshi");
                 (environment, rest_url, ws_url, signer, None)
             }
+            // A built-in exchange someone else started (e.g. two desks trading with each
+            // other in a test): `KALSHI_ENV=sim` + key + both URL overrides.
+            Upstream::Sim {
+                key: Some((key_id, path)),
+            } if config.rest_url.is_some() && config.ws_url.is_some() => {
+                let key = crate::signer::load_private_key(&path).context("loading the API key")?;
+                let rest_url = config.rest_url.clone().unwrap_or_default();
+                let ws_url = config.ws_url.clone().unwrap_or_default();
+                tracing::warn!(%rest_url, "trading on an EXTERNAL simulated exchange (paper trading, not Kalshi)");
+                (
+                    Environment::Sim,
+                    rest_url,
+                    ws_url,
+                    Signer::from_key(key_id, key),
+                    None,
+                )
+            }
             Upstream::Sim { key } => {
                 tracing::warn!(
                     "running on the BUILT-IN SIMULATED EXCHANGE (paper trading, not Kalshi)"
@@ -133,8 +150,11 @@ impl Application {
             commands,
             shutdown.clone(),
         ));
+        let rfq_rules = crate::rfq_rules::RfqRules::new(hub.clone(), kalshi.clone());
+        tokio::spawn(rfq_rules.clone().run(shutdown.clone()));
         let state = AppState {
             hub: hub.clone(),
+            rfq_rules: rfq_rules.clone(),
             kalshi,
             shutdown: shutdown.clone(),
         };

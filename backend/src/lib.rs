@@ -11,6 +11,7 @@
 //! - [`ratelimit`]: Kalshi's read/write token buckets, mirrored so the desk never earns a 429.
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.
 //! - [`http`]: `/api/*`, `/ws` sessions and the static frontend.
+//! - [`rfq_rules`]: the market maker's auto-quote / auto-confirm rules (RFQ desk).
 //! - [`sim`]: the built-in exchange (REST + WebSocket, matching, background flow).
 //! - [`app`]: wiring: [`Application::build`] → [`Application::run_until_stopped`].
 //!
@@ -25,6 +26,7 @@ pub mod http;
 pub mod hub;
 pub mod metrics;
 pub mod ratelimit;
+pub mod rfq_rules;
 pub mod signer;
 pub mod sim;
 pub mod upstream;

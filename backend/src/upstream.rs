@@ -1,7 +1,7 @@
 //! The one authenticated Kalshi WebSocket, shared by every browser session.
 //!
 //! One owned task ([`run`]) holds the connection. It subscribes the account channels
-//! (`fill`, `user_orders`, `market_positions`) once per connection and the market channels
+//! (`fill`, `user_orders`, `market_positions`, `communications`) once per connection and the market channels
 //! (`orderbook_delta`, `ticker`, `trade`) for the markets browsers watch, adding and
 //! removing markets with `update_subscription` so N watchers of one market cost one
 //! upstream subscription. Books are kept exactly: `seq` is checked per `sid` (control
@@ -22,6 +22,7 @@ use futures_util::{SinkExt, StreamExt};
 use shared::book::BookLevels;
 use shared::ids::{MarketTicker, Seq, Sid, Side, TradeId};
 use shared::protocol::{OrderView, ServerMsg, UpstreamState};
+use shared::rfq::RfqEvent;
 use shared::ws::{
     self, Channel, Command, CommandBody, Incoming, ServerFrame, SubscribeParams, UpdateAction,
     UpdateSubscriptionParams, UserOrderMsg,
@@ -276,7 +277,12 @@ impl<'a> Connection<'a> {
         backoff.reset();
 
         self.command(CommandBody::Subscribe(SubscribeParams {
-            channels: vec![Channel::Fill, Channel::UserOrders, Channel::MarketPositions],
+            channels: vec![
+                Channel::Fill,
+                Channel::UserOrders,
+                Channel::MarketPositions,
+                Channel::Communications,
+            ],
             ..SubscribeParams::default()
         }));
         self.reconcile();
@@ -448,6 +454,11 @@ impl<'a> Connection<'a> {
         }
     }
 
+    /// `communications` frames go to every session (the RFQ screen) and the quoting rules.
+    fn publish_rfq(&self, event: RfqEvent) {
+        self.hub.publish_account(ServerMsg::Rfq(event));
+    }
+
     fn on_frame(&mut self, frame: ServerFrame) -> Result<(), ConnError> {
         match frame {
             ServerFrame::Subscribed { id, msg } => {
@@ -521,6 +532,15 @@ impl<'a> Connection<'a> {
             }
             ServerFrame::UserOrder { msg, .. } => {
                 self.hub.publish_account(ServerMsg::Order(order_view(&msg)))
+            }
+            ServerFrame::RfqCreated { msg, .. } => self.publish_rfq(RfqEvent::RfqCreated(msg)),
+            ServerFrame::RfqDeleted { msg, .. } => self.publish_rfq(RfqEvent::RfqDeleted(msg)),
+            ServerFrame::QuoteCreated { msg, .. } => self.publish_rfq(RfqEvent::QuoteCreated(msg)),
+            ServerFrame::QuoteAccepted { msg, .. } => {
+                self.publish_rfq(RfqEvent::QuoteAccepted(msg))
+            }
+            ServerFrame::QuoteExecuted { msg, .. } => {
+                self.publish_rfq(RfqEvent::QuoteExecuted(msg))
             }
             // Acks, and channels the desk does not subscribe to (lifecycle, RFQ, indices, …).
             _ => {}

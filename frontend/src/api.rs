@@ -137,3 +137,82 @@ pub async fn portfolio() -> Result<PortfolioView> {
 pub async fn fills() -> Result<Vec<Fill>> {
     get("/api/fills").await
 }
+
+// ----- RFQ desk -----------------------------------------------------------------------
+
+async fn no_content(req: gloo_net::http::RequestBuilder) -> Result<()> {
+    answered(req.header("Accept", "application/json").send().await?).await
+}
+
+async fn answered(resp: Response) -> Result<()> {
+    if (200..300).contains(&resp.status()) {
+        return Ok(());
+    }
+    decode::<serde_json::Value>(resp).await.map(|_| ())
+}
+
+async fn post_json<B: serde::Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Result<T> {
+    let req = Request::post(url)
+        .header("Accept", "application/json")
+        .json(body)?;
+    decode(req.send().await?).await
+}
+
+/// `GET /api/rfq`: communications id, open RFQs, our quotes and quotes on our RFQs.
+pub async fn rfq_desk() -> Result<shared::rfq::RfqDeskView> {
+    get("/api/rfq").await
+}
+
+/// `GET /api/rfq/book/{ticker}`: best bid/ask and mid.
+pub async fn rfq_book(ticker: &MarketTicker) -> Result<shared::rfq::BookTop> {
+    get(&format!("/api/rfq/book/{}", encode(ticker.as_str()))).await
+}
+
+/// `POST /api/rfqs`.
+pub async fn create_rfq(new: &shared::rfq::NewRfq) -> Result<shared::rfq::Created> {
+    post_json("/api/rfqs", new).await
+}
+
+/// `DELETE /api/rfqs/{id}`.
+pub async fn delete_rfq(id: &str) -> Result<()> {
+    no_content(Request::delete(&format!("/api/rfqs/{}", encode(id)))).await
+}
+
+/// `POST /api/quotes`.
+pub async fn create_quote(new: &shared::rfq::NewQuote) -> Result<shared::rfq::Created> {
+    post_json("/api/quotes", new).await
+}
+
+/// `POST /api/quotes/{id}/accept`.
+pub async fn accept_quote(id: &str, body: &shared::rfq::AcceptQuote) -> Result<()> {
+    let req = Request::post(&format!("/api/quotes/{}/accept", encode(id)))
+        .header("Accept", "application/json")
+        .json(body)?;
+    answered(req.send().await?).await
+}
+
+/// `POST /api/quotes/{id}/confirm`.
+pub async fn confirm_quote(id: &str, body: &shared::rfq::ConfirmQuote) -> Result<()> {
+    let req = Request::post(&format!("/api/quotes/{}/confirm", encode(id)))
+        .header("Accept", "application/json")
+        .json(body)?;
+    answered(req.send().await?).await
+}
+
+/// `GET /api/rfq/rules`.
+pub async fn rfq_rules() -> Result<shared::rfq::RuleSet> {
+    get("/api/rfq/rules").await
+}
+
+/// `PUT /api/rfq/rules`.
+pub async fn set_rfq_rules(rules: &shared::rfq::RuleSet) -> Result<shared::rfq::RuleSet> {
+    let req = Request::put("/api/rfq/rules")
+        .header("Accept", "application/json")
+        .json(rules)?;
+    decode(req.send().await?).await
+}
+
+/// `GET /api/rfq/log`.
+pub async fn rfq_log() -> Result<Vec<shared::rfq::RuleLogEntry>> {
+    get("/api/rfq/log").await
+}

@@ -31,6 +31,7 @@ use state::DeskState;
 pub fn App() -> impl IntoView {
     let state = DeskState::new();
     provide_context(state);
+    components::rfq::RfqState::install();
     let _socket = ws::start(state);
     view! { <pages::desk::DeskPage/> }
 }

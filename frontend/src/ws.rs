@@ -298,6 +298,7 @@ fn dispatch(state: DeskState, msg: ServerMsg) {
             state.toast("reject", message);
         }
         ServerMsg::Pong { .. } => {}
+        ServerMsg::Rfq(event) => crate::components::rfq::apply(event),
     }
 }
 

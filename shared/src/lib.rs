@@ -9,6 +9,7 @@
 //!   generated `msg` payloads of the channels `ws` does not write by hand.
 //! - [`book`]: the two-ladder order book every part draws from.
 //! - [`protocol`]: the browser ⇄ backend API and socket frames.
+//! - [`rfq`]: the RFQ desk's browser types: live RFQ/quote events, quoting rules, rule log.
 //!
 //! Data flows Kalshi (or the built-in exchange) → `rest`/`ws` types → backend → `protocol`
 //! types → browser. Everything here builds for native and `wasm32-unknown-unknown`.
@@ -19,5 +20,6 @@ pub mod ids;
 pub mod num;
 pub mod protocol;
 pub mod rest;
+pub mod rfq;
 pub mod ws;
 pub mod ws_msg;

@@ -146,6 +146,8 @@ pub enum ServerMsg {
         /// Echoed.
         nonce: u64,
     },
+    /// An RFQ desk event (`communications` channel, or the backend's quoting rules).
+    Rfq(crate::rfq::RfqEvent),
 }
 
 /// What a trader asks for in the order ticket (`POST /api/orders`): buy/sell YES/NO at a

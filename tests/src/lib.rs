@@ -655,3 +655,133 @@ mod tests {
         );
     }
 }
+
+/// Two desks trading with each other: one simulated exchange with two registered keys
+/// (`requester`, `maker`; RSA keys made with the `openssl` CLI at run time), a desk for
+/// each key in this process, and a Chromium session on each desk.
+pub struct TwoDesks<'a> {
+    /// The shared exchange (tests steer it: confirmation windows, fills).
+    pub sim: &'a desk_backend::sim::SimExchange,
+    /// The requester's browser.
+    pub requester: &'a Browser,
+    /// The market maker's browser.
+    pub maker: &'a Browser,
+}
+
+fn openssl_key(path: &Path) -> anyhow::Result<rsa::RsaPublicKey> {
+    use rsa::pkcs8::DecodePrivateKey as _;
+    let status = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(path)
+        .stderr(Stdio::null())
+        .status()
+        .context("running the openssl CLI")?;
+    ensure!(status.success(), "openssl genpkey failed");
+    let pem = std::fs::read_to_string(path)?;
+    Ok(rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
+        .context("reading the generated key")?
+        .to_public_key())
+}
+
+/// As [`run_in_browser`], for two parties: starts one exchange, two desks on it and two
+/// Chromium sessions (requester, maker), runs `body`, and always closes both sessions.
+pub async fn run_two_desks<F>(name: &str, body: F) -> anyhow::Result<()>
+where
+    F: AsyncFnOnce(TwoDesks<'_>) -> anyhow::Result<()>,
+{
+    let _slot = ONE_BROWSER_AT_A_TIME.lock().await;
+    let keys = tempfile::tempdir().context("key dir")?;
+    let paths = [
+        keys.path().join("requester.pem"),
+        keys.path().join("maker.pem"),
+    ];
+    let mut public = Vec::new();
+    for p in &paths {
+        public.push(openssl_key(p)?);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let sim = desk_backend::sim::SimExchange::start(
+        desk_backend::sim::SimConfig {
+            keys: vec![
+                ("requester".into(), public[0].clone().into()),
+                ("maker".into(), public[1].clone().into()),
+            ],
+            flow_per_sec: 5,
+            seed: 11,
+            starting_balance: desk_backend::sim::STANDALONE_STARTING_BALANCE,
+            max_clock_skew_ms: desk_backend::sim::DEFAULT_MAX_CLOCK_SKEW_MS,
+        },
+        listener,
+    )
+    .await?;
+    sim.set_rfq_participants(false);
+    let mut urls = Vec::new();
+    let mut stops = Vec::new();
+    for (id, path) in [("requester", &paths[0]), ("maker", &paths[1])] {
+        let mut config = desk_backend::Config::for_tests(dist_dir()?);
+        config.api_key_id = Some(id.to_owned());
+        config.private_key_path = Some(path.clone());
+        config.rest_url = Some(format!("http://127.0.0.1:{}/trade-api/v2", sim.port()));
+        config.ws_url = Some(format!("ws://127.0.0.1:{}/trade-api/ws/v2", sim.port()));
+        let app = desk_backend::Application::build(config)
+            .await
+            .with_context(|| format!("building the {id} desk"))?;
+        urls.push(format!("http://127.0.0.1:{}/", app.port()));
+        stops.push(app.shutdown_token());
+        tokio::spawn(app.run_until_stopped());
+    }
+    eprintln!(
+        "[{name}] requester at {}, maker at {}, exchange on port {}",
+        urls[0],
+        urls[1],
+        sim.port()
+    );
+    let driver = ChromeDriver::start(name).await?;
+    let requester = Browser::open(&driver, &format!("{name}-requester")).await?;
+    let maker = match Browser::open(&driver, &format!("{name}-maker")).await {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = requester.close().await;
+            return Err(e);
+        }
+    };
+    let outcome = AssertUnwindSafe(async {
+        requester.goto(&urls[0]).await?;
+        maker.goto(&urls[1]).await?;
+        body(TwoDesks {
+            sim: &sim,
+            requester: &requester,
+            maker: &maker,
+        })
+        .await
+    })
+    .catch_unwind()
+    .await
+    .unwrap_or_else(|panic| {
+        Err(anyhow!(
+            "the test panicked: {}",
+            panic_message(panic.as_ref())
+        ))
+    });
+    if let Err(err) = &outcome {
+        eprintln!("[{name}] FAILED: {err:#}");
+        requester.dump_failure().await;
+        maker.dump_failure().await;
+    }
+    let closed = (requester.close().await, maker.close().await);
+    drop(driver);
+    for s in stops {
+        s.cancel();
+    }
+    sim.shutdown();
+    outcome?;
+    closed.0?;
+    closed.1
+}

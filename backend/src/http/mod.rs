@@ -6,6 +6,7 @@ pub mod frontend;
 mod markets;
 mod orders;
 mod portfolio;
+mod rfq;
 pub mod stream;
 
 use std::path::Path;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub hub: Hub,
     /// Signed Kalshi REST client.
     pub kalshi: KalshiClient,
+    /// The market maker's RFQ quoting/confirmation rules and their log.
+    pub rfq_rules: crate::rfq_rules::RfqRules,
     /// Fires on shutdown; sessions end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
 }
@@ -57,6 +60,7 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .merge(orders::router())
         .merge(portfolio::router())
         .route("/limits", axum::routing::get(limits))
+        .merge(rfq::router())
         .fallback(|| async { Error::NotFound("no such API route".to_owned()) });
     let index = frontend::IndexPage::load(dist);
     let (page, loader) = (index.clone(), index.clone());

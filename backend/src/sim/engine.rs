@@ -39,6 +39,9 @@ use shared::ws::{FillMsg, MarketPositionMsg, TickerMsg, TradeMsg, UserOrderMsg};
 use super::markets::MarketSeed;
 use super::wire::rfc3339_ms;
 
+mod block;
+pub use block::BlockFill;
+
 /// Public trades kept per market for `GET /markets/trades`.
 const TRADES_KEPT_PER_MARKET: usize = 2_000;
 

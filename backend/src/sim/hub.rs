@@ -23,6 +23,8 @@ use super::engine::{AccountId, Engine, Event};
 use super::wire::{rfc3339_s, OutFrame};
 use shared::ws::{OkMarketsMsg, OkMsg, TickerMsg};
 
+mod comms;
+
 /// Frames a connection may have queued before it counts as overflowing.
 pub const QUEUE_CAPACITY: usize = 4_096;
 

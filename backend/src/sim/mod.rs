@@ -34,6 +34,7 @@ pub mod flow;
 pub mod hub;
 pub mod markets;
 mod rest;
+pub mod rfq;
 pub mod spec;
 pub mod wire;
 mod ws;
@@ -102,6 +103,7 @@ pub(crate) struct Core {
     pub(crate) engine: Engine,
     pub(crate) hub: Hub,
     flow: Flow,
+    pub(crate) rfq: rfq::RfqBook,
 }
 
 impl Core {
@@ -181,6 +183,7 @@ impl SimExchange {
             keys.insert(key_id.clone(), public_key, account);
             accounts.insert(key_id, account);
         }
+        let rfq_book = rfq::RfqBook::new(&mut engine, config.flow_per_sec > 0);
         let mut flow = Flow::new(config.seed, &mut engine, &seeds);
         flow.seed_books(&mut engine, now_ms());
         let inner = Arc::new(Inner {
@@ -188,6 +191,7 @@ impl SimExchange {
                 engine,
                 hub: Hub::default(),
                 flow,
+                rfq: rfq_book,
             }),
             keys,
             accounts,
@@ -208,6 +212,7 @@ impl SimExchange {
             }
         });
         tokio::spawn(run_flow(inner.clone()));
+        tokio::spawn(rfq::run(inner.clone()));
         tracing::info!(port, "simulated exchange serving");
         Ok(SimExchange { inner })
     }
@@ -329,6 +334,7 @@ impl SimExchange {
 fn router(sim: Sim) -> Router {
     let p = |path: &str| format!("{API_PREFIX}{path}");
     Router::new()
+        .merge(rfq::routes())
         .route(&p("/exchange/status"), get(rest::exchange_status))
         .route(&p("/markets"), get(rest::get_markets))
         .route(&p("/markets/trades"), get(rest::get_trades))

@@ -21,8 +21,23 @@
 //! - `GetBalance`: `GET /portfolio/balance`
 //! - `GetPositions`: `GET /portfolio/positions`
 //! - `GetFills`: `GET /portfolio/fills`
+//! - `GetCommunicationsID`: `GET /communications/id`
+//! - `GetRFQs`: `GET /communications/rfqs`
+//! - `CreateRFQ`: `POST /communications/rfqs`
+//! - `GetRFQ`: `GET /communications/rfqs/{rfq_id}`
+//! - `DeleteRFQ`: `DELETE /communications/rfqs/{rfq_id}`
+//! - `GetRFQQuote`: `GET /communications/rfqs/{rfq_id}/quotes/{quote_id}`
+//! - `DeleteRFQQuote`: `DELETE /communications/rfqs/{rfq_id}/quotes/{quote_id}`
+//! - `AcceptRFQQuote`: `PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/accept`
+//! - `ConfirmRFQQuote`: `PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/confirm`
+//! - `GetQuotes`: `GET /communications/quotes`
+//! - `CreateQuote`: `POST /communications/quotes`
+//! - `GetQuote`: `GET /communications/quotes/{quote_id}`
+//! - `DeleteQuote`: `DELETE /communications/quotes/{quote_id}`
+//! - `AcceptQuote`: `PUT /communications/quotes/{quote_id}/accept`
+//! - `ConfirmQuote`: `PUT /communications/quotes/{quote_id}/confirm`
 //!
-//! # Answered with 501 (105 operations)
+//! # Answered with 501 (90 operations)
 //!
 //! - `GetSeriesFeeChanges`: `GET /series/fee_changes`
 //! - `GetExchangeSchedule`: `GET /exchange/schedule`
@@ -66,24 +81,9 @@
 //! - `GetDeposits`: `GET /portfolio/deposits`
 //! - `GetWithdrawals`: `GET /portfolio/withdrawals`
 //! - `GetPortfolioRestingOrderTotalValue`: `GET /portfolio/summary/total_resting_order_value`
-//! - `GetCommunicationsID`: `GET /communications/id`
 //! - `GetBlockTradeProposals`: `GET /communications/block-trade-proposals`
 //! - `ProposeBlockTrade`: `POST /communications/block-trade-proposals`
 //! - `AcceptBlockTradeProposal`: `POST /communications/block-trade-proposals/{block_trade_proposal_id}/accept`
-//! - `GetRFQs`: `GET /communications/rfqs`
-//! - `CreateRFQ`: `POST /communications/rfqs`
-//! - `GetRFQ`: `GET /communications/rfqs/{rfq_id}`
-//! - `DeleteRFQ`: `DELETE /communications/rfqs/{rfq_id}`
-//! - `GetRFQQuote`: `GET /communications/rfqs/{rfq_id}/quotes/{quote_id}`
-//! - `DeleteRFQQuote`: `DELETE /communications/rfqs/{rfq_id}/quotes/{quote_id}`
-//! - `AcceptRFQQuote`: `PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/accept`
-//! - `ConfirmRFQQuote`: `PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/confirm`
-//! - `GetQuotes`: `GET /communications/quotes`
-//! - `CreateQuote`: `POST /communications/quotes`
-//! - `GetQuote`: `GET /communications/quotes/{quote_id}`
-//! - `DeleteQuote`: `DELETE /communications/quotes/{quote_id}`
-//! - `AcceptQuote`: `PUT /communications/quotes/{quote_id}/accept`
-//! - `ConfirmQuote`: `PUT /communications/quotes/{quote_id}/confirm`
 //! - `GetApiKeys`: `GET /api_keys`
 //! - `CreateApiKey`: `POST /api_keys`
 //! - `GenerateApiKey`: `POST /api_keys/generate`
@@ -153,6 +153,21 @@ pub const IMPLEMENTED: &[&str] = &[
     "GetBalance",
     "GetPositions",
     "GetFills",
+    "GetCommunicationsID",
+    "GetRFQs",
+    "CreateRFQ",
+    "GetRFQ",
+    "DeleteRFQ",
+    "GetRFQQuote",
+    "DeleteRFQQuote",
+    "AcceptRFQQuote",
+    "ConfirmRFQQuote",
+    "GetQuotes",
+    "CreateQuote",
+    "GetQuote",
+    "DeleteQuote",
+    "AcceptQuote",
+    "ConfirmQuote",
 ];
 
 /// `(operationId, method, path template)` of every spec operation the exchange does not serve.

@@ -1210,3 +1210,5 @@ async fn every_spec_operation_is_served_or_answers_a_kalshi_501() {
     assert_eq!(status, 401);
     sim.shutdown();
 }
+#[cfg(test)]
+mod rfq;

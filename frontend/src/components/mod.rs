@@ -6,6 +6,8 @@ pub mod market_list;
 pub mod market_view;
 pub mod orders;
 pub mod portfolio;
+pub mod rfq;
+pub mod rfq_desk;
 pub mod ticket;
 pub mod toasts;
 pub mod top_bar;

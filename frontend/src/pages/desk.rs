@@ -104,6 +104,7 @@ pub fn DeskPage() -> impl IntoView {
                     </section>
                 </div>
             </main>
+            <crate::components::rfq_desk::RfqDesk/>
             <Toasts/>
         </div>
     }

@@ -1,0 +1,304 @@
+//! `/api/rfq*`, `/api/rfqs*`, `/api/quotes*`: the RFQ desk. Each route maps to specific
+//! Kalshi communications operations (never a proxy); ids are checked before signing.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use shared::api::ops::{
+    AcceptRFQQuote, AcceptRFQQuotePath, ConfirmRFQQuote, ConfirmRFQQuotePath, CreateQuote,
+    CreateRFQ, DeleteQuote, DeleteQuotePath, DeleteRFQ, DeleteRFQPath, GetCommunicationsID,
+    GetQuotes, GetQuotesQuery, GetRFQs, GetRFQsQuery,
+};
+use shared::api::schema::{
+    AcceptQuoteRequest, CreateQuoteRequest, CreateRFQRequest, EmptyResponse, UserFilter,
+};
+use shared::api::{NoPath, NoQuery};
+use shared::num::Dollars;
+use shared::rfq::{
+    AcceptQuote, BookTop, ConfirmQuote, Created, NewQuote, NewRfq, RfqDeskView, RuleLogEntry,
+    RuleSet,
+};
+
+use super::markets::checked_ticker;
+use super::{AppState, Error, Result};
+use crate::client::KalshiClient;
+use crate::rfq_rules::RfqRules;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/rfq", get(desk))
+        .route("/rfq/rules", get(get_rules).put(put_rules))
+        .route("/rfq/log", get(log))
+        .route("/rfq/book/{ticker}", get(book_top))
+        .route("/rfqs", post(create_rfq))
+        .route("/rfqs/{rfq_id}", delete(delete_rfq))
+        .route("/quotes", post(create_quote))
+        .route("/quotes/{quote_id}", delete(delete_quote))
+        .route("/quotes/{quote_id}/accept", post(accept))
+        .route("/quotes/{quote_id}/confirm", post(confirm))
+}
+
+/// A Kalshi UUID-ish id: 1–64 of `[A-Za-z0-9-]`.
+fn checked_id(id: &str, what: &'static str) -> Result<String> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(Error::bad_request(
+            "bad_id",
+            format!("not a valid {what} id"),
+        ));
+    }
+    Ok(id.to_owned())
+}
+
+/// `GET /api/rfq`: our communications id, open RFQs (everyone's, and ours), our quotes and
+/// quotes on our RFQs.
+async fn desk(State(kalshi): State<KalshiClient>) -> Result<Json<RfqDeskView>> {
+    let id = kalshi
+        .send::<GetCommunicationsID>(&NoPath, &NoQuery {}, None)
+        .await?;
+    let mut rfqs = Vec::new();
+    let open = GetRFQsQuery {
+        status: Some("open".into()),
+        limit: Some(100),
+        ..GetRFQsQuery::default()
+    };
+    for page in kalshi.send_all_pages::<GetRFQs>(&NoPath, open, 5).await? {
+        rfqs.extend(page.rfqs);
+    }
+    let mine = GetRFQsQuery {
+        user_filter: Some(UserFilter::SelfV),
+        limit: Some(100),
+        ..GetRFQsQuery::default()
+    };
+    for page in kalshi.send_all_pages::<GetRFQs>(&NoPath, mine, 2).await? {
+        for r in page.rfqs {
+            if !rfqs.iter().any(|o| o.id == r.id) {
+                rfqs.push(r);
+            }
+        }
+    }
+    let mut quotes = Vec::new();
+    for filter in [
+        GetQuotesQuery {
+            user_filter: Some(UserFilter::SelfV),
+            limit: Some(200),
+            ..GetQuotesQuery::default()
+        },
+        GetQuotesQuery {
+            rfq_user_filter: Some(UserFilter::SelfV),
+            limit: Some(200),
+            ..GetQuotesQuery::default()
+        },
+    ] {
+        for page in kalshi
+            .send_all_pages::<GetQuotes>(&NoPath, filter, 2)
+            .await?
+        {
+            for q in page.quotes {
+                if !quotes
+                    .iter()
+                    .any(|o: &shared::api::schema::Quote| o.id == q.id)
+                {
+                    quotes.push(q);
+                }
+            }
+        }
+    }
+    Ok(Json(RfqDeskView {
+        communications_id: id.communications_id,
+        rfqs,
+        quotes,
+    }))
+}
+
+async fn get_rules(State(rules): State<RfqRules>) -> Json<RuleSet> {
+    Json(rules.rules())
+}
+
+/// `PUT /api/rfq/rules`: replaces the rule set (validated: non-negative limits, spreads
+/// under $1, unique ids).
+async fn put_rules(
+    State(rules): State<RfqRules>,
+    body: std::result::Result<Json<RuleSet>, JsonRejection>,
+) -> Result<Json<RuleSet>> {
+    let Json(set) = body?;
+    let mut ids = std::collections::BTreeSet::new();
+    for r in &set.rules {
+        if !ids.insert(r.id) {
+            return Err(Error::bad_request(
+                "bad_rule",
+                format!("rule id {} used twice", r.id),
+            ));
+        }
+        if r.scope.trim().is_empty() || r.scope.len() > 100 {
+            return Err(Error::bad_request(
+                "bad_rule",
+                "a rule needs a market, series or *",
+            ));
+        }
+        if let Some(q) = &r.auto_quote {
+            if q.spread.is_negative() || q.spread >= Dollars::ONE || q.max_contracts.is_negative() {
+                return Err(Error::bad_request(
+                    "bad_rule",
+                    "spread must be in [$0, $1) and the size cap non-negative",
+                ));
+            }
+        }
+        if let Some(c) = &r.auto_confirm {
+            if c.max_position.is_negative()
+                || c.max_notional.is_negative()
+                || c.daily_loss_limit.is_negative()
+            {
+                return Err(Error::bad_request(
+                    "bad_rule",
+                    "limits must not be negative",
+                ));
+            }
+        }
+    }
+    rules.set_rules(set.clone());
+    Ok(Json(set))
+}
+
+/// `GET /api/rfq/book/{ticker}`: best bid, implied ask and mid (GetMarketOrderbook).
+async fn book_top(
+    State(kalshi): State<KalshiClient>,
+    Path(ticker): Path<String>,
+) -> Result<Json<BookTop>> {
+    let ticker = checked_ticker(ticker)?;
+    let book = kalshi.orderbook(&ticker).await?;
+    let (yes, no) = book
+        .orderbook_fp
+        .map(|b| (b.yes_dollars, b.no_dollars))
+        .unwrap_or_default();
+    Ok(Json(BookTop {
+        yes_bid: yes.last().map(|(p, _)| *p),
+        yes_ask: no.last().map(|(p, _)| p.complement()),
+        mid: crate::rfq_rules::mid(&yes, &no),
+        market_ticker: ticker,
+    }))
+}
+
+async fn log(State(rules): State<RfqRules>) -> Json<Vec<RuleLogEntry>> {
+    Json(rules.log())
+}
+
+/// `POST /api/rfqs` (CreateRFQ) → 201 `{id}`.
+async fn create_rfq(
+    State(kalshi): State<KalshiClient>,
+    body: std::result::Result<Json<NewRfq>, JsonRejection>,
+) -> Result<(StatusCode, Json<Created>)> {
+    let Json(new) = body?;
+    let ticker = checked_ticker(new.market_ticker.0.clone())?;
+    if new.contracts.raw() <= 0 {
+        return Err(Error::bad_request(
+            "invalid_count",
+            "contracts must be more than zero",
+        ));
+    }
+    let req = CreateRFQRequest {
+        market_ticker: ticker,
+        contracts_fp: Some(new.contracts),
+        ..CreateRFQRequest::default()
+    };
+    tracing::info!(operation = "CreateRFQ", market = %req.market_ticker, "creating RFQ");
+    let r = kalshi
+        .send::<CreateRFQ>(&NoPath, &NoQuery {}, Some(&req))
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: r.id })))
+}
+
+async fn delete_rfq(
+    State(kalshi): State<KalshiClient>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let rfq_id = checked_id(&id, "RFQ")?;
+    kalshi
+        .send::<DeleteRFQ>(&DeleteRFQPath { rfq_id }, &NoQuery {}, None)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/quotes` (CreateQuote) → 201 `{id}`. Bids must be in [$0, $1) and sum to at
+/// most $1 (the exchange checks too).
+async fn create_quote(
+    State(kalshi): State<KalshiClient>,
+    body: std::result::Result<Json<NewQuote>, JsonRejection>,
+) -> Result<(StatusCode, Json<Created>)> {
+    let Json(new) = body?;
+    let rfq_id = checked_id(&new.rfq_id, "RFQ")?;
+    for p in [new.yes_bid, new.no_bid] {
+        if p.is_negative() || p >= Dollars::ONE {
+            return Err(Error::bad_request(
+                "invalid_price",
+                "bids must be between $0 and $0.99",
+            ));
+        }
+    }
+    let req = CreateQuoteRequest {
+        rfq_id,
+        yes_bid: new.yes_bid,
+        no_bid: new.no_bid,
+        ..CreateQuoteRequest::default()
+    };
+    tracing::info!(operation = "CreateQuote", rfq = %req.rfq_id, "quoting");
+    let r = kalshi
+        .send::<CreateQuote>(&NoPath, &NoQuery {}, Some(&req))
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id: r.id })))
+}
+
+async fn delete_quote(
+    State(kalshi): State<KalshiClient>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    let quote_id = checked_id(&id, "quote")?;
+    kalshi
+        .send::<DeleteQuote>(&DeleteQuotePath { quote_id }, &NoQuery {}, None)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/quotes/{id}/accept` (AcceptRFQQuote) with `{rfq_id, side}`.
+async fn accept(
+    State(kalshi): State<KalshiClient>,
+    Path(id): Path<String>,
+    body: std::result::Result<Json<AcceptQuote>, JsonRejection>,
+) -> Result<StatusCode> {
+    let Json(a) = body?;
+    let path = AcceptRFQQuotePath {
+        rfq_id: checked_id(&a.rfq_id, "RFQ")?,
+        quote_id: checked_id(&id, "quote")?,
+    };
+    tracing::info!(operation = "AcceptRFQQuote", quote = %path.quote_id, side = ?a.side, "accepting quote");
+    kalshi
+        .send::<AcceptRFQQuote>(
+            &path,
+            &NoQuery {},
+            Some(&AcceptQuoteRequest {
+                accepted_side: Some(a.side),
+            }),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/quotes/{id}/confirm` (ConfirmRFQQuote) with `{rfq_id}`.
+async fn confirm(
+    State(kalshi): State<KalshiClient>,
+    Path(id): Path<String>,
+    body: std::result::Result<Json<ConfirmQuote>, JsonRejection>,
+) -> Result<StatusCode> {
+    let Json(c) = body?;
+    let path = ConfirmRFQQuotePath {
+        rfq_id: checked_id(&c.rfq_id, "RFQ")?,
+        quote_id: checked_id(&id, "quote")?,
+    };
+    tracing::info!(operation = "ConfirmRFQQuote", quote = %path.quote_id, "confirming quote");
+    kalshi
+        .send::<ConfirmRFQQuote>(&path, &NoQuery {}, Some(&EmptyResponse::default()))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

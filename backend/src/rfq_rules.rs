@@ -1,0 +1,414 @@
+//! The market maker's quoting and confirmation rules, run in the backend because a browser
+//! round trip can miss a 3-second confirmation window.
+//!
+//! One task ([`RfqRules::run`]) reads the hub's fan-out like a browser session does. On an
+//! `rfq_created` from someone else it asks the first enabled rule with an auto-quote part
+//! covering the market, and quotes `mid ± spread` (size cap permitting). On a
+//! `quote_accepted` of one of our quotes it asks the first rule with an auto-confirm part
+//! and confirms at once when the trade keeps the market's position, the trade's notional
+//! and today's money at risk inside the rule's limits. Every action (or refusal) is logged
+//! with the rule that took it and published live; a confirm's entry carries the time from
+//! the `quote_accepted` frame reaching the backend to the confirm request being sent.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use shared::api::ops::{ConfirmRFQQuote, ConfirmRFQQuotePath, CreateQuote, GetCommunicationsID};
+use shared::api::schema::{CreateQuoteRequest, EmptyResponse};
+use shared::api::{NoPath, NoQuery};
+use shared::ids::{MarketTicker, Side};
+use shared::num::{Count, Dollars};
+use shared::protocol::ServerMsg;
+use shared::rfq::{RfqEvent, RuleAction, RuleLogEntry, RuleSet};
+use shared::ws_msg::{QuoteAcceptedMsg, RfqCreatedMsg};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+use crate::client::KalshiClient;
+use crate::hub::Hub;
+
+/// Log entries kept.
+const LOG_KEPT: usize = 500;
+
+#[derive(Debug, Default)]
+struct State {
+    rules: RuleSet,
+    log: VecDeque<RuleLogEntry>,
+    comms_id: Option<String>,
+    /// Unix day of `at_risk`.
+    day: i64,
+    /// Our cost of today's automatic confirms.
+    at_risk: Dollars,
+}
+
+/// The rules, their log, and the task that applies them. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct RfqRules {
+    state: Arc<Mutex<State>>,
+    hub: Hub,
+    kalshi: KalshiClient,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The mid of a book (YES bid ladder, NO bid ladder, ascending), rounded to the cent.
+pub fn mid(yes: &[(Dollars, Count)], no: &[(Dollars, Count)]) -> Option<Dollars> {
+    let bid = yes.last().map(|(p, _)| *p);
+    let ask = no.last().map(|(p, _)| p.complement());
+    let raw = match (bid, ask) {
+        (Some(b), Some(a)) => (b.raw() + a.raw()) / 2,
+        (Some(b), None) => b.raw(),
+        (None, Some(a)) => a.raw(),
+        (None, None) => return None,
+    };
+    let cent = Dollars::from_cents(1).raw();
+    Some(Dollars::from_cents(((raw + cent / 2) / cent).clamp(1, 99)))
+}
+
+impl RfqRules {
+    /// No rules yet.
+    pub fn new(hub: Hub, kalshi: KalshiClient) -> RfqRules {
+        RfqRules {
+            state: Arc::new(Mutex::new(State::default())),
+            hub,
+            kalshi,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The current rules.
+    pub fn rules(&self) -> RuleSet {
+        self.lock().rules.clone()
+    }
+
+    /// Replaces the rules and tells every session.
+    pub fn set_rules(&self, rules: RuleSet) {
+        self.lock().rules = rules.clone();
+        self.hub
+            .publish_account(ServerMsg::Rfq(RfqEvent::Rules(rules)));
+    }
+
+    /// The log, oldest first.
+    pub fn log(&self) -> Vec<RuleLogEntry> {
+        self.lock().log.iter().cloned().collect()
+    }
+
+    /// Our communications id, once known.
+    pub fn communications_id(&self) -> Option<String> {
+        self.lock().comms_id.clone()
+    }
+
+    fn record(&self, entry: RuleLogEntry) {
+        tracing::info!(rule = entry.rule_id, action = ?entry.action, rfq = %entry.rfq_id, detail = %entry.detail, reaction_ms = ?entry.reaction_ms, "rfq rule");
+        {
+            let mut s = self.lock();
+            s.log.push_back(entry.clone());
+            while s.log.len() > LOG_KEPT {
+                s.log.pop_front();
+            }
+        }
+        self.hub
+            .publish_account(ServerMsg::Rfq(RfqEvent::Rule(entry)));
+    }
+
+    /// Applies the rules to the hub's stream until `cancel` fires.
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut rx = self.hub.subscribe();
+        while self.communications_id().is_none() {
+            match self
+                .kalshi
+                .send::<GetCommunicationsID>(&NoPath, &NoQuery {}, None)
+                .await
+            {
+                Ok(r) => self.lock().comms_id = Some(r.communications_id),
+                Err(e) => {
+                    tracing::warn!(error = %e, "communications id unavailable; retrying");
+                    tokio::select! {
+                        () = cancel.cancelled() => return,
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    }
+                }
+            }
+        }
+        loop {
+            let event = tokio::select! {
+                () = cancel.cancelled() => return,
+                e = rx.recv() => e,
+            };
+            let event = match event {
+                Ok(e) => e,
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!(skipped = n, "rfq rules fell behind the fan-out");
+                    continue;
+                }
+                Err(RecvError::Closed) => return,
+            };
+            let ServerMsg::Rfq(rfq) = &*event.msg else {
+                continue;
+            };
+            let me = self.communications_id().unwrap_or_default();
+            match rfq {
+                RfqEvent::QuoteAccepted(m) if m.quote_creator_id == me => {
+                    let (this, m, at) = (self.clone(), m.clone(), Instant::now());
+                    tokio::spawn(async move { this.on_accepted(m, at).await });
+                }
+                RfqEvent::RfqCreated(m) if m.creator_id != me => {
+                    let (this, m) = (self.clone(), m.clone());
+                    tokio::spawn(async move { this.on_rfq(m).await });
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn entry(
+        rule_id: u32,
+        action: RuleAction,
+        ticker: &MarketTicker,
+        rfq_id: &str,
+        quote_id: Option<&str>,
+        detail: String,
+    ) -> RuleLogEntry {
+        RuleLogEntry {
+            ts_ms: now_ms(),
+            rule_id,
+            action,
+            market_ticker: ticker.clone(),
+            rfq_id: rfq_id.to_owned(),
+            quote_id: quote_id.map(str::to_owned),
+            detail,
+            reaction_ms: None,
+        }
+    }
+
+    async fn on_rfq(&self, m: RfqCreatedMsg) {
+        let Some((rule_id, quote)) = self
+            .lock()
+            .rules
+            .quoting(&m.market_ticker)
+            .map(|(r, q)| (r.id, q.clone()))
+        else {
+            return;
+        };
+        let t = &m.market_ticker;
+        let skip =
+            |detail: String| Self::entry(rule_id, RuleAction::QuoteSkipped, t, &m.id, None, detail);
+        let Some(contracts) = m.contracts_fp else {
+            self.record(skip("RFQ by target cost only; not quoted".into()));
+            return;
+        };
+        if contracts > quote.max_contracts {
+            self.record(skip(format!(
+                "size {contracts} above cap {}",
+                quote.max_contracts
+            )));
+            return;
+        }
+        let book = match self.kalshi.orderbook(t).await {
+            Ok(b) => b,
+            Err(e) => {
+                self.record(skip(format!("no order book: {e}")));
+                return;
+            }
+        };
+        let (yes, no) = book
+            .orderbook_fp
+            .map(|b| (b.yes_dollars, b.no_dollars))
+            .unwrap_or_default();
+        let Some(mid) = mid(&yes, &no) else {
+            self.record(skip("empty book: no mid".into()));
+            return;
+        };
+        let floor = |p: Dollars| {
+            if p.raw() < Dollars::from_cents(1).raw() {
+                Dollars::ZERO
+            } else {
+                p
+            }
+        };
+        let yes_bid = floor(mid - quote.spread);
+        let no_bid = floor(mid.complement() - quote.spread);
+        if yes_bid.is_zero() && no_bid.is_zero() {
+            self.record(skip(format!(
+                "spread {} leaves no bid around mid {mid}",
+                quote.spread
+            )));
+            return;
+        }
+        let req = CreateQuoteRequest {
+            rfq_id: m.id.clone(),
+            yes_bid,
+            no_bid,
+            ..CreateQuoteRequest::default()
+        };
+        match self
+            .kalshi
+            .send::<CreateQuote>(&NoPath, &NoQuery {}, Some(&req))
+            .await
+        {
+            Ok(r) => self.record(Self::entry(
+                rule_id,
+                RuleAction::Quoted,
+                t,
+                &m.id,
+                Some(&r.id),
+                format!("mid {mid}: yes bid {yes_bid}, no bid {no_bid} for {contracts}"),
+            )),
+            Err(e) => self.record(Self::entry(
+                rule_id,
+                RuleAction::Failed,
+                t,
+                &m.id,
+                None,
+                format!("quote refused: {e}"),
+            )),
+        }
+    }
+
+    async fn on_accepted(&self, m: QuoteAcceptedMsg, at: Instant) {
+        let Some((rule_id, limits)) = self
+            .lock()
+            .rules
+            .confirming(&m.market_ticker)
+            .map(|(r, c)| (r.id, c.clone()))
+        else {
+            return;
+        };
+        let t = &m.market_ticker;
+        let decline = |detail: String| {
+            Self::entry(
+                rule_id,
+                RuleAction::ConfirmDeclined,
+                t,
+                &m.rfq_id,
+                Some(&m.quote_id),
+                detail,
+            )
+        };
+        let Some(accepted) = m.accepted_side else {
+            self.record(decline("accepted side missing".into()));
+            return;
+        };
+        // The requester bought `accepted`; we buy the other side at our bid for it.
+        let (our_side, our_price) = match accepted {
+            Side::Yes => (Side::No, m.no_bid_dollars),
+            Side::No => (Side::Yes, m.yes_bid_dollars),
+        };
+        let contracts = m
+            .contracts_accepted_fp
+            .or(m.yes_contracts_offered_fp)
+            .unwrap_or(Count::ZERO);
+        let notional = our_price.times(contracts);
+        if notional > limits.max_notional {
+            self.record(decline(format!(
+                "notional {notional} above limit {}",
+                limits.max_notional
+            )));
+            return;
+        }
+        let net = match self.kalshi.positions().await {
+            Ok(p) => p
+                .market_positions
+                .iter()
+                .find(|p| p.ticker == *t)
+                .and_then(|p| p.position_fp)
+                .unwrap_or(Count::ZERO),
+            Err(e) => {
+                self.record(decline(format!("position unknown: {e}")));
+                return;
+            }
+        };
+        let after = match our_side {
+            Side::Yes => net + contracts,
+            Side::No => net - contracts,
+        };
+        if after.abs() > limits.max_position {
+            self.record(decline(format!(
+                "position would be {after}, limit {}",
+                limits.max_position
+            )));
+            return;
+        }
+        {
+            let mut s = self.lock();
+            let today = now_ms().div_euclid(86_400_000);
+            if s.day != today {
+                s.day = today;
+                s.at_risk = Dollars::ZERO;
+            }
+            if s.at_risk + notional > limits.daily_loss_limit {
+                let at_risk = s.at_risk;
+                drop(s);
+                self.record(decline(format!(
+                    "today's risk {at_risk} + {notional} above daily limit {}",
+                    limits.daily_loss_limit
+                )));
+                return;
+            }
+            s.at_risk += notional;
+        }
+        let path = ConfirmRFQQuotePath {
+            rfq_id: m.rfq_id.clone(),
+            quote_id: m.quote_id.clone(),
+        };
+        let reaction = u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let result = self
+            .kalshi
+            .send::<ConfirmRFQQuote>(&path, &NoQuery {}, Some(&EmptyResponse::default()))
+            .await;
+        let total = at.elapsed().as_millis();
+        let mut entry = match result {
+            Ok(_) => Self::entry(
+                rule_id,
+                RuleAction::Confirmed,
+                t,
+                &m.rfq_id,
+                Some(&m.quote_id),
+                format!(
+                    "bought {contracts} {our_side:?} at {our_price}; position {after}; confirm sent {reaction} ms after quote_accepted, answered at {total} ms"
+                ),
+            ),
+            Err(e) => {
+                self.lock().at_risk -= notional;
+                Self::entry(
+                    rule_id,
+                    RuleAction::Failed,
+                    t,
+                    &m.rfq_id,
+                    Some(&m.quote_id),
+                    format!("confirm refused: {e}"),
+                )
+            }
+        };
+        entry.reaction_ms = Some(reaction);
+        self.record(entry);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Dollars {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn mid_is_between_best_bid_and_implied_ask_rounded_to_the_cent() {
+        let c = Count::from_int(1);
+        assert_eq!(mid(&[(d("0.40"), c)], &[(d("0.55"), c)]), Some(d("0.43")));
+        assert_eq!(mid(&[(d("0.40"), c)], &[]), Some(d("0.40")));
+        assert_eq!(mid(&[], &[(d("0.70"), c)]), Some(d("0.30")));
+        assert_eq!(mid(&[], &[]), None);
+    }
+}

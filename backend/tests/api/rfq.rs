@@ -1,0 +1,266 @@
+//! The RFQ desk across two desks (requester and market maker) trading with each other on
+//! one built-in exchange: the maker's backend rules quote and confirm by themselves.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use desk_backend::sim::{SimConfig, SimExchange};
+use desk_backend::{Application, Config};
+use rsa::pkcs8::DecodePrivateKey;
+use serde_json::{json, Value};
+use shared::num::{Count, Dollars};
+use shared::protocol::UpstreamState;
+use shared::rfq::{RuleAction, RuleLogEntry};
+use tokio_util::sync::CancellationToken;
+
+use crate::helpers::wait_until;
+
+/// Two desks on one exchange. Dropping it stops everything.
+pub struct TwoDesks {
+    pub sim: SimExchange,
+    pub requester: u16,
+    pub maker: u16,
+    stops: Vec<CancellationToken>,
+    _keys: tempfile::TempDir,
+}
+
+impl Drop for TwoDesks {
+    fn drop(&mut self) {
+        for s in &self.stops {
+            s.cancel();
+        }
+        self.sim.shutdown();
+    }
+}
+
+fn openssl_key(path: &std::path::Path) -> rsa::RsaPrivateKey {
+    let status = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(path)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl CLI");
+    assert!(status.success(), "openssl genpkey failed");
+    rsa::RsaPrivateKey::from_pkcs8_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+async fn two_desks() -> TwoDesks {
+    let dir = tempfile::tempdir().unwrap();
+    let (req_path, mm_path) = (dir.path().join("req.pem"), dir.path().join("mm.pem"));
+    let (req_key, mm_key) = (openssl_key(&req_path), openssl_key(&mm_path));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = SimExchange::start(
+        SimConfig {
+            keys: vec![
+                ("requester".into(), req_key.to_public_key().into()),
+                ("maker".into(), mm_key.to_public_key().into()),
+            ],
+            flow_per_sec: 0,
+            seed: 3,
+            starting_balance: Dollars::from_int(10_000),
+            max_clock_skew_ms: 30_000,
+        },
+        listener,
+    )
+    .await
+    .unwrap();
+    sim.set_rfq_participants(false);
+    let mut ports = Vec::new();
+    let mut stops = Vec::new();
+    for (id, path) in [("requester", &req_path), ("maker", &mm_path)] {
+        let mut config = Config::for_tests(PathBuf::from("/nonexistent-dist"));
+        config.api_key_id = Some(id.into());
+        config.private_key_path = Some(path.clone());
+        config.rest_url = Some(format!("http://127.0.0.1:{}/trade-api/v2", sim.port()));
+        config.ws_url = Some(format!("ws://127.0.0.1:{}/trade-api/ws/v2", sim.port()));
+        let app = Application::build(config).await.expect("desk builds");
+        assert!(app.sim().is_none(), "uses the shared exchange");
+        let hub = app.hub();
+        ports.push(app.port());
+        stops.push(app.shutdown_token());
+        tokio::spawn(app.run_until_stopped());
+        wait_until("upstream live", Duration::from_secs(20), || {
+            let hub = hub.clone();
+            async move { hub.upstream_state() == UpstreamState::Live }
+        })
+        .await;
+    }
+    TwoDesks {
+        sim,
+        requester: ports[0],
+        maker: ports[1],
+        stops,
+        _keys: dir,
+    }
+}
+
+async fn api(port: u16, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut req = client.request(
+        method.parse().unwrap(),
+        format!("http://127.0.0.1:{port}/api{path}"),
+    );
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn rules(max_notional: &str) -> Value {
+    json!({"rules": [{"id": 7, "scope": "KXDESK", "enabled": true,
+        "auto_quote": {"spread": "0.0200", "max_contracts": "50.00"},
+        "auto_confirm": {"max_position": "100.00", "max_notional": max_notional, "daily_loss_limit": "500.0000"}}]})
+}
+
+/// Waits for the maker's automatic quote on `rfq` as the requester sees it.
+async fn maker_quote(desks: &TwoDesks, rfq: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, view) = api(desks.requester, "GET", "/rfq", None).await;
+        if let Some(q) = view["quotes"].as_array().and_then(|qs| {
+            qs.iter()
+                .find(|q| q["rfq_id"] == rfq && q["status"] == "open")
+        }) {
+            return q.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no automatic quote within 10 s: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn log_entry(port: u16, action: RuleAction) -> RuleLogEntry {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, log) = api(port, "GET", "/rfq/log", None).await;
+        let log: Vec<RuleLogEntry> = serde_json::from_value(log).unwrap();
+        if let Some(e) = log.into_iter().find(|e| e.action == action) {
+            return e;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {action:?} in the rules log"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_both_sides_fill() {
+    let desks = two_desks().await;
+    desks.sim.set_fast_confirm_series("KXDESK");
+    let (s, body) = api(desks.maker, "PUT", "/rfq/rules", Some(rules("100.0000"))).await;
+    assert_eq!(s, 200, "{body}");
+    let market = "KXDESK-26DEC31-T50";
+    let (s, body) = api(
+        desks.requester,
+        "POST",
+        "/rfqs",
+        Some(json!({"market_ticker": market, "contracts": "10.00"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let rfq = body["id"].as_str().unwrap().to_owned();
+    let quote = maker_quote(&desks, &rfq).await;
+    let quoted = log_entry(desks.maker, RuleAction::Quoted).await;
+    assert_eq!(quoted.rule_id, 7);
+    let yes: Dollars = serde_json::from_value(quote["yes_bid_dollars"].clone()).unwrap();
+    let no: Dollars = serde_json::from_value(quote["no_bid_dollars"].clone()).unwrap();
+    assert_eq!(
+        yes + no,
+        Dollars::ONE - Dollars::from_cents(4),
+        "mid ± 2¢ each side"
+    );
+
+    let accepted_at = std::time::Instant::now();
+    let (s, body) = api(
+        desks.requester,
+        "POST",
+        &format!("/quotes/{}/accept", quote["id"].as_str().unwrap()),
+        Some(json!({"rfq_id": rfq, "side": "yes"})),
+    )
+    .await;
+    assert_eq!(s, 204, "{body}");
+    let confirmed = log_entry(desks.maker, RuleAction::Confirmed).await;
+    let reaction = confirmed
+        .reaction_ms
+        .expect("a confirm carries its reaction time");
+    println!(
+        "quote_accepted → confirm sent: {reaction} ms (accept request → confirm logged: {} ms)",
+        accepted_at.elapsed().as_millis()
+    );
+    assert!(
+        reaction < 3_000,
+        "confirm sent {reaction} ms after quote_accepted"
+    );
+    assert_eq!(confirmed.rule_id, 7);
+    // Fills on both sides, at the quote.
+    wait_until("both fills", Duration::from_secs(5), || {
+        let sim = desks.sim.clone();
+        async move { sim.fills_for("requester").len() == 1 && sim.fills_for("maker").len() == 1 }
+    })
+    .await;
+    let f = &desks.sim.fills_for("requester")[0];
+    assert_eq!(f.count_fp, Count::from_int(10));
+    assert_eq!(f.yes_price_dollars, no.complement());
+    let (_, portfolio) = api(desks.maker, "GET", "/portfolio", None).await;
+    let pos = portfolio["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["market_ticker"] == market)
+        .cloned()
+        .unwrap();
+    assert_eq!(pos["position"], "-10.00", "the maker holds NO: {pos}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_confirm_declines_above_the_notional_limit_and_logs_why() {
+    let desks = two_desks().await;
+    let (s, _) = api(desks.maker, "PUT", "/rfq/rules", Some(rules("1.0000"))).await;
+    assert_eq!(s, 200);
+    let (_, body) = api(
+        desks.requester,
+        "POST",
+        "/rfqs",
+        Some(json!({"market_ticker": "KXDESK-26DEC31-T50", "contracts": "10.00"})),
+    )
+    .await;
+    let rfq = body["id"].as_str().unwrap().to_owned();
+    let quote = maker_quote(&desks, &rfq).await;
+    let (s, _) = api(
+        desks.requester,
+        "POST",
+        &format!("/quotes/{}/accept", quote["id"].as_str().unwrap()),
+        Some(json!({"rfq_id": rfq, "side": "yes"})),
+    )
+    .await;
+    assert_eq!(s, 204);
+    let declined = log_entry(desks.maker, RuleAction::ConfirmDeclined).await;
+    assert!(declined.detail.contains("notional"), "{}", declined.detail);
+    assert!(desks.sim.fills_for("maker").is_empty());
+    // A bad rule set is refused.
+    let (s, _) = api(
+        desks.maker,
+        "PUT",
+        "/rfq/rules",
+        Some(json!({"rules": [{"id": 1, "scope": "", "enabled": true}]})),
+    )
+    .await;
+    assert_eq!(s, 400);
+}
