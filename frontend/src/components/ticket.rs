@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use shared::ids::{Action, MarketTicker, Side};
 use shared::num::{Count, Dollars};
 use shared::protocol::{OrderTicket, PlacedOrder};
-use shared::rest::{Market, TimeInForce};
+use shared::rest::Market;
 
 use crate::api;
 use crate::format::short_dollars;
@@ -56,15 +56,13 @@ pub fn validate(
     if count.raw() <= 0 {
         return Err("count must be greater than 0".to_owned());
     }
-    Ok(OrderTicket {
-        market_ticker: ticker.clone(),
+    Ok(OrderTicket::limit(
+        ticker.clone(),
         action,
         side,
         price,
         count,
-        time_in_force: TimeInForce::GoodTillCanceled,
-        post_only: false,
-    })
+    ))
 }
 
 /// "Order placed: 3.00 @ 0.4000 (resting)".
