@@ -10,7 +10,8 @@ use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
 use shared::ids::{MarketTicker, OrderId};
 use shared::protocol::{
-    ApiErrorBody, DeskStatus, MarketsPage, OrderTicket, OrderView, PlacedOrder, PortfolioView,
+    AmendTicket, ApiErrorBody, CancelOrders, CancelledOrders, DecreaseTicket, DeskStatus,
+    MarketsPage, OrderTicket, OrderView, PlacedOrder, PortfolioView, QueuePositionView,
 };
 use shared::rest::{Fill, Market};
 
@@ -128,6 +129,55 @@ pub async fn cancel_order(order_id: &OrderId) -> Result<()> {
     decode::<serde_json::Value>(resp).await.map(|_| ())
 }
 
+async fn post_json<B: serde::Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Result<T> {
+    let req = Request::post(url)
+        .header("Accept", "application/json")
+        .json(body)?;
+    decode(req.send().await?).await
+}
+
+/// `POST /api/orders/{order_id}/amend`: new price (the order's side) and resting count.
+pub async fn amend_order(order_id: &OrderId, ticket: &AmendTicket) -> Result<OrderView> {
+    post_json(
+        &format!("/api/orders/{}/amend", encode(order_id.as_str())),
+        ticket,
+    )
+    .await
+}
+
+/// `POST /api/orders/{order_id}/decrease` (keeps queue priority).
+pub async fn decrease_order(order_id: &OrderId, ticket: &DecreaseTicket) -> Result<()> {
+    post_json::<_, serde_json::Value>(
+        &format!("/api/orders/{}/decrease", encode(order_id.as_str())),
+        ticket,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// `POST /api/orders/cancel`: cancel these orders in one batch.
+pub async fn cancel_orders(order_ids: Vec<OrderId>) -> Result<CancelledOrders> {
+    post_json("/api/orders/cancel", &CancelOrders { order_ids }).await
+}
+
+/// `DELETE /api/orders[?market_ticker=…]`: cancel every resting order (of one market).
+pub async fn cancel_all(market: Option<&MarketTicker>) -> Result<CancelledOrders> {
+    let url = match market {
+        Some(t) => format!("/api/orders?market_ticker={}", encode(t.as_str())),
+        None => "/api/orders".to_owned(),
+    };
+    let resp = Request::delete(&url)
+        .header("Accept", "application/json")
+        .send()
+        .await?;
+    decode(resp).await
+}
+
+/// `GET /api/orders/queue_positions`: contracts ahead of each resting order.
+pub async fn queue_positions() -> Result<Vec<QueuePositionView>> {
+    get("/api/orders/queue_positions").await
+}
+
 /// `GET /api/portfolio`: balance, value and positions.
 pub async fn portfolio() -> Result<PortfolioView> {
     get("/api/portfolio").await
@@ -149,13 +199,6 @@ async fn answered(resp: Response) -> Result<()> {
         return Ok(());
     }
     decode::<serde_json::Value>(resp).await.map(|_| ())
-}
-
-async fn post_json<B: serde::Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Result<T> {
-    let req = Request::post(url)
-        .header("Accept", "application/json")
-        .json(body)?;
-    decode(req.send().await?).await
 }
 
 /// `GET /api/rfq`: communications id, open RFQs, our quotes and quotes on our RFQs.

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::book::BookLevels;
 use crate::ids::{Action, MarketTicker, OrderId, Side};
 use crate::num::{Count, Dollars};
-use crate::rest::{Market, OrderStatus, TimeInForce};
+use crate::rest::{Market, OrderStatus, SelfTradePrevention, TimeInForce};
 use crate::ws::{FillMsg, MarketPositionMsg, TickerMsg, TradeMsg};
 
 /// Which Kalshi the desk talks to.
@@ -151,7 +151,10 @@ pub enum ServerMsg {
 }
 
 /// What a trader asks for in the order ticket (`POST /api/orders`): buy/sell YES/NO at a
-/// limit price in that side's own dollars. The backend maps it to a V2 `bid`/`ask`.
+/// limit price in that side's own dollars, with every Create Order V2 option. The backend
+/// maps it to a V2 `bid`/`ask`. Only the first five fields are required:
+///
+/// `{"market_ticker":"KXDESK-26DEC31-T50","action":"buy","side":"yes","price":"0.45","count":"10"}`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderTicket {
     /// Market.
@@ -162,17 +165,117 @@ pub struct OrderTicket {
     pub side: Side,
     /// Limit price of `side`, dollars (must sit on the market's tick).
     pub price: Dollars,
-    /// Contracts.
+    /// Contracts (hundredths allowed).
     pub count: Count,
     /// Lifetime (default GTC).
     #[serde(default)]
     pub time_in_force: TimeInForce,
-    /// Refuse to take liquidity.
+    /// Refuse to take liquidity (GTC only).
     #[serde(default)]
     pub post_only: bool,
+    /// Cap the count by the current position (IOC only).
+    #[serde(default)]
+    pub reduce_only: bool,
+    /// Expiry, Unix seconds (GTC only); none = good till cancelled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_ts: Option<i64>,
+    /// Self-trade prevention (default `taker_at_cross`).
+    #[serde(default)]
+    pub self_trade_prevention: SelfTradePrevention,
+    /// Cancel the order if trading pauses.
+    #[serde(default)]
+    pub cancel_order_on_pause: bool,
+    /// Order group id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_group_id: Option<String>,
+    /// Subaccount (0 = primary, up to 63).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subaccount: Option<u32>,
+    /// Client order id; the backend generates one (a UUID) when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_order_id: Option<String>,
+}
+
+/// Highest Kalshi subaccount number.
+pub const MAX_SUBACCOUNT: u32 = 63;
+
+/// True for an id Kalshi accepts as `client_order_id` / `order_group_id`: 1–64 of
+/// `A-Z a-z 0-9 - _`.
+pub fn is_plain_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 impl OrderTicket {
+    /// A plain limit order: good till cancelled, no options.
+    pub fn limit(
+        market_ticker: MarketTicker,
+        action: Action,
+        side: Side,
+        price: Dollars,
+        count: Count,
+    ) -> OrderTicket {
+        OrderTicket {
+            market_ticker,
+            action,
+            side,
+            price,
+            count,
+            time_in_force: TimeInForce::GoodTillCanceled,
+            post_only: false,
+            reduce_only: false,
+            expiration_ts: None,
+            self_trade_prevention: SelfTradePrevention::TakerAtCross,
+            cancel_order_on_pause: false,
+            order_group_id: None,
+            subaccount: None,
+            client_order_id: None,
+        }
+    }
+
+    /// Checks how the options fit together (the browser before sending, the backend before
+    /// signing); `now_s` is Unix seconds. `Err` is a plain sentence.
+    ///
+    /// # Errors
+    /// The first problem found.
+    pub fn check_options(&self, now_s: i64) -> Result<(), String> {
+        let gtc = self.time_in_force == TimeInForce::GoodTillCanceled;
+        if self.post_only && !gtc {
+            return Err("post-only orders must be good till cancelled".to_owned());
+        }
+        if self.reduce_only && self.time_in_force != TimeInForce::ImmediateOrCancel {
+            return Err("reduce-only orders must be immediate or cancel (IOC)".to_owned());
+        }
+        if let Some(ts) = self.expiration_ts {
+            if !gtc {
+                return Err("only good-till-cancelled orders can have an expiration".to_owned());
+            }
+            if ts <= now_s {
+                return Err("expiration must be in the future".to_owned());
+            }
+        }
+        if self.subaccount.is_some_and(|n| n > MAX_SUBACCOUNT) {
+            return Err(format!("subaccount must be 0 to {MAX_SUBACCOUNT}"));
+        }
+        if self
+            .order_group_id
+            .as_deref()
+            .is_some_and(|g| !is_plain_id(g))
+        {
+            return Err("order group id must be 1-64 letters, digits, '-' or '_'".to_owned());
+        }
+        if self
+            .client_order_id
+            .as_deref()
+            .is_some_and(|c| !is_plain_id(c))
+        {
+            return Err("client order id must be 1-64 letters, digits, '-' or '_'".to_owned());
+        }
+        Ok(())
+    }
+
     /// The V2 book side and YES price this ticket means: buy YES p → bid p; sell YES p →
     /// ask p; buy NO p → ask 1−p; sell NO p → bid 1−p.
     pub fn to_book(&self) -> (crate::ids::BookSide, Dollars) {
@@ -223,6 +326,73 @@ pub struct PlacedOrder {
     pub remaining: Count,
 }
 
+/// `POST /api/orders/{order_id}/amend`: a resting order's new limit price (on the order's
+/// own side, like [`OrderView::price`]) and new resting count. The backend reads the order
+/// and sends Kalshi's AmendOrderV2 total (`filled + remaining`). A new price or a larger
+/// count loses the order's place in the queue.
+///
+/// `{"price":"0.47","remaining":"5"}`
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AmendTicket {
+    /// New limit price of the order's side, dollars.
+    pub price: Dollars,
+    /// New resting contracts (> 0).
+    pub remaining: Count,
+}
+
+/// `POST /api/orders/{order_id}/decrease`: exactly one of `reduce_by` / `reduce_to`
+/// (resting contracts); keeps the order's place in the queue, to 0 cancels it.
+///
+/// `{"reduce_by":"2"}`
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecreaseTicket {
+    /// Take this many contracts off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduce_by: Option<Count>,
+    /// Leave this many contracts resting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduce_to: Option<Count>,
+}
+
+/// `POST /api/orders/cancel` (batch cancel by id): `{"order_ids":["…","…"]}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelOrders {
+    /// Orders to cancel (1 to [`MAX_CANCEL_BATCH`]).
+    pub order_ids: Vec<OrderId>,
+}
+
+/// Most orders one `POST /api/orders/cancel` takes.
+pub const MAX_CANCEL_BATCH: usize = 100;
+
+/// Answer of the batch and cancel-all routes.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelledOrders {
+    /// Orders cancelled (empty after a whole-account cancel-all, which names none).
+    pub cancelled: Vec<OrderId>,
+    /// Orders the exchange refused to cancel, with its reason.
+    pub failed: Vec<CancelFailure>,
+}
+
+/// One refused cancel.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CancelFailure {
+    /// Order.
+    pub order_id: OrderId,
+    /// The exchange's reason.
+    pub message: String,
+}
+
+/// `GET /api/orders/queue_positions`: contracts ahead of each resting order at its price.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuePositionView {
+    /// Order.
+    pub order_id: OrderId,
+    /// Market.
+    pub market_ticker: MarketTicker,
+    /// Contracts ahead of it in its level's queue.
+    pub ahead: Count,
+}
+
 /// `GET /api/portfolio`: balance and positions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortfolioView {
@@ -263,4 +433,114 @@ pub struct ApiErrorBody {
     pub code: String,
     /// Readable text, safe to show.
     pub message: String,
+}
+
+#[cfg(test)]
+mod ticket_tests {
+    use super::*;
+
+    #[test]
+    fn old_ticket_json_still_reads_with_default_options() {
+        let t: OrderTicket = serde_json::from_str(
+            r#"{"market_ticker":"KXDESK-26DEC31-T50","action":"buy","side":"yes","price":"0.45","count":"10","time_in_force":"good_till_canceled","post_only":false}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            t,
+            OrderTicket::limit(
+                "KXDESK-26DEC31-T50".into(),
+                Action::Buy,
+                Side::Yes,
+                "0.45".parse().unwrap(),
+                Count::from_int(10)
+            )
+        );
+    }
+
+    #[test]
+    fn option_rules_have_plain_messages() {
+        const NOW: i64 = 1_800_000_000;
+        let base = OrderTicket::limit(
+            "T".into(),
+            Action::Buy,
+            Side::Yes,
+            "0.45".parse().unwrap(),
+            Count::ONE,
+        );
+        let with = |f: &dyn Fn(&mut OrderTicket)| {
+            let mut t = base.clone();
+            f(&mut t);
+            t.check_options(NOW)
+        };
+        let table: Vec<(&str, Result<(), String>)> = vec![
+            ("plain", with(&|_| {})),
+            (
+                "post-only IOC",
+                with(&|t| {
+                    t.post_only = true;
+                    t.time_in_force = TimeInForce::ImmediateOrCancel;
+                }),
+            ),
+            ("reduce-only GTC", with(&|t| t.reduce_only = true)),
+            (
+                "reduce-only IOC",
+                with(&|t| {
+                    t.reduce_only = true;
+                    t.time_in_force = TimeInForce::ImmediateOrCancel;
+                }),
+            ),
+            ("past expiry", with(&|t| t.expiration_ts = Some(NOW))),
+            (
+                "expiry FOK",
+                with(&|t| {
+                    t.expiration_ts = Some(NOW + 60);
+                    t.time_in_force = TimeInForce::FillOrKill;
+                }),
+            ),
+            ("future expiry", with(&|t| t.expiration_ts = Some(NOW + 60))),
+            ("subaccount 64", with(&|t| t.subaccount = Some(64))),
+            (
+                "group with space",
+                with(&|t| t.order_group_id = Some("a b".into())),
+            ),
+            (
+                "long client id",
+                with(&|t| t.client_order_id = Some("x".repeat(65))),
+            ),
+        ];
+        let want: &[(&str, Result<(), &str>)] = &[
+            ("plain", Ok(())),
+            (
+                "post-only IOC",
+                Err("post-only orders must be good till cancelled"),
+            ),
+            (
+                "reduce-only GTC",
+                Err("reduce-only orders must be immediate or cancel (IOC)"),
+            ),
+            ("reduce-only IOC", Ok(())),
+            ("past expiry", Err("expiration must be in the future")),
+            (
+                "expiry FOK",
+                Err("only good-till-cancelled orders can have an expiration"),
+            ),
+            ("future expiry", Ok(())),
+            ("subaccount 64", Err("subaccount must be 0 to 63")),
+            (
+                "group with space",
+                Err("order group id must be 1-64 letters, digits, '-' or '_'"),
+            ),
+            (
+                "long client id",
+                Err("client order id must be 1-64 letters, digits, '-' or '_'"),
+            ),
+        ];
+        for ((name, got), (_, want)) in table.iter().zip(want) {
+            assert_eq!(
+                got.as_ref().map_err(String::as_str),
+                want.as_ref().map_err(|e| *e),
+                "{name}"
+            );
+        }
+    }
 }

@@ -162,3 +162,205 @@ async fn ticket_rejects_a_price_above_one_dollar() -> anyhow::Result<()> {
     })
     .await
 }
+
+/// Types a buy-YES limit order into the ticket and sends it.
+async fn buy_yes(browser: &Browser, price: Price, count: &str) -> anyhow::Result<()> {
+    browser.select("ticket-action", "buy").await?;
+    browser.select("ticket-side", "yes").await?;
+    browser.fill("ticket-price", &price.two_decimals()).await?;
+    browser.fill("ticket-count", count).await?;
+    browser.click("ticket-submit").await
+}
+
+/// The best YES bid, `cents` cents lower (at least one cent).
+async fn below_best_bid(browser: &Browser, cents: u32) -> anyhow::Result<Price> {
+    let best = browser
+        .wait_until("a best yes bid", ORDER_TIMEOUT, async || {
+            Ok(Price::parse(&browser.text_of("best-yes-bid").await?).ok())
+        })
+        .await?;
+    Ok(best
+        .cents_below(cents)
+        .unwrap_or(Price::from_ten_thousandths(100)))
+}
+
+fn order_row(price: Price) -> String {
+    sel("open-order", &[("data-price", &price.to_string())])
+}
+
+fn my_level(price: Price) -> String {
+    sel(
+        "ladder-level",
+        &[
+            ("data-side", "yes"),
+            ("data-price", &price.to_string()),
+            ("data-mine", "true"),
+        ],
+    )
+}
+
+/// Clicks the element with `data-testid=id` inside the first element matching `row_css`.
+async fn click_in(browser: &Browser, row_css: &str, id: &str) -> anyhow::Result<()> {
+    let row = browser.wait_for_css(row_css, ORDER_TIMEOUT).await?;
+    row.find(fantoccini::Locator::Css(&testid(id)))
+        .await
+        .with_context(|| format!("{row_css} has no {id}"))?
+        .click()
+        .await
+        .with_context(|| format!("clicking {id} in {row_css}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn amend_a_resting_order_and_see_the_ladder_and_row_move() -> anyhow::Result<()> {
+    run_in_browser("order_amend", async |browser| {
+        let ticker = open_first_market(browser).await?;
+        let first = below_best_bid(browser, 5).await?;
+        let second = first
+            .cents_below(1)
+            .unwrap_or(Price::from_ten_thousandths(100));
+        eprintln!("{ticker}: resting 3 at {first}, then amending to 4 at {second}");
+        buy_yes(browser, first, "3").await?;
+        browser
+            .wait_for_css(&order_row(first), ORDER_TIMEOUT)
+            .await
+            .context("the order never showed up among the open orders")?;
+        browser
+            .wait_for_css(&my_level(first), ORDER_TIMEOUT)
+            .await
+            .context("the ladder does not mark the resting order as mine")?;
+
+        // Its queue position shows as a number of contracts.
+        let queue = browser
+            .wait_until(
+                "a queue position for the order",
+                ORDER_TIMEOUT,
+                async || {
+                    let row = browser
+                        .wait_for_css(&order_row(first), ORDER_TIMEOUT)
+                        .await?;
+                    let cell = row
+                        .find(fantoccini::Locator::Css(&testid("queue-position")))
+                        .await?;
+                    Ok(Price::parse(&cell.text().await?).ok())
+                },
+            )
+            .await?;
+        eprintln!("queue position: {queue} contracts ahead");
+        browser.screenshot("1-resting").await?;
+
+        // Amend price and count inline.
+        click_in(browser, &order_row(first), "amend-order").await?;
+        browser.fill("amend-price", &second.two_decimals()).await?;
+        browser.fill("amend-count", "4").await?;
+        browser.click("amend-submit").await?;
+        browser
+            .wait_for_css(
+                &sel(
+                    "open-order",
+                    &[
+                        ("data-price", &second.to_string()),
+                        ("data-remaining", "4.00"),
+                    ],
+                ),
+                ORDER_TIMEOUT,
+            )
+            .await
+            .context("the row never showed the amended price and count")?;
+        browser
+            .wait_for_css(&my_level(second), ORDER_TIMEOUT)
+            .await
+            .context("the ladder does not show the amended order at its new price")?;
+        browser
+            .wait_gone(&my_level(first), ORDER_TIMEOUT)
+            .await
+            .context("the ladder still marks the old price as mine")?;
+        browser.screenshot("2-amended").await?;
+
+        // A bad amend is refused in plain words before anything is sent.
+        click_in(browser, &order_row(second), "amend-order").await?;
+        browser.fill("amend-price", "1.50").await?;
+        browser.click("amend-submit").await?;
+        let message = browser
+            .wait_until("an amend error", ORDER_TIMEOUT, async || {
+                let text = browser.text_of("amend-error").await?;
+                Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty()))
+            })
+            .await?;
+        ensure!(
+            message == "price must be strictly between $0 and $1",
+            "amend error: {message:?}"
+        );
+        browser.click("cancel-all").await?;
+        browser
+            .wait_gone(&testid("open-order"), ORDER_TIMEOUT)
+            .await
+            .context("cancel all left orders open")?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_selected_then_cancel_all() -> anyhow::Result<()> {
+    run_in_browser("order_batch_cancel", async |browser| {
+        open_first_market(browser).await?;
+
+        // Ticket options are checked before sending.
+        browser.select("ticket-tif", "ioc").await?;
+        browser.click("ticket-post-only").await?;
+        let first = below_best_bid(browser, 5).await?;
+        buy_yes(browser, first, "1").await?;
+        let message = browser
+            .wait_until("a ticket error", ORDER_TIMEOUT, async || {
+                let text = browser.text_of("ticket-error").await?;
+                Ok(Some(text.trim().to_owned()).filter(|t| !t.is_empty()))
+            })
+            .await?;
+        ensure!(
+            message == "post-only orders must be good till cancelled",
+            "ticket error: {message:?}"
+        );
+        browser.click("ticket-post-only").await?;
+        browser.select("ticket-tif", "gtc").await?;
+        browser.fill("ticket-expiration", "60").await?;
+
+        // Two resting orders; cancel one of them by selection.
+        let second = first
+            .cents_below(1)
+            .unwrap_or(Price::from_ten_thousandths(100));
+        buy_yes(browser, first, "1").await?;
+        browser
+            .wait_for_css(&order_row(first), ORDER_TIMEOUT)
+            .await?;
+        buy_yes(browser, second, "2").await?;
+        browser
+            .wait_for_css(&order_row(second), ORDER_TIMEOUT)
+            .await?;
+        browser.screenshot("1-two-resting").await?;
+        click_in(browser, &order_row(first), "select-order").await?;
+        browser.click("cancel-selected").await?;
+        browser
+            .wait_gone(&order_row(first), ORDER_TIMEOUT)
+            .await
+            .context("the selected order was not cancelled")?;
+        ensure!(
+            !browser.find_all(&order_row(second)).await?.is_empty(),
+            "cancel selected also removed the unselected order"
+        );
+        browser.screenshot("2-one-cancelled").await?;
+
+        // Cancel all clears the rest.
+        browser.click("cancel-all").await?;
+        browser
+            .wait_gone(&testid("open-order"), ORDER_TIMEOUT)
+            .await
+            .context("cancel all left orders open")?;
+        browser
+            .wait_gone(&my_level(second), ORDER_TIMEOUT)
+            .await
+            .context("the ladder still marks a cancelled order as mine")?;
+        browser.screenshot("3-all-cancelled").await?;
+        Ok(())
+    })
+    .await
+}

@@ -1,13 +1,29 @@
-//! `/api/orders`: list resting orders, place (CreateOrderV2), cancel (CancelOrderV2).
+//! `/api/orders`: list resting orders, place (CreateOrderV2), cancel (CancelOrderV2),
+//! amend (AmendOrderV2), decrease (DecreaseOrderV2), cancel a batch (BatchCancelOrdersV2),
+//! cancel all (CancelAllOrders, or a batch of one market's resting orders) and queue
+//! positions (GetOrderQueuePositions). Every body is validated before anything is signed.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use shared::ids::{OrderId, Side};
-use shared::protocol::{OrderTicket, OrderView, PlacedOrder};
-use shared::rest::{CreateOrderV2Request, Order, OrderStatus, SelfTradePrevention};
+use shared::api::ops::{
+    AmendOrderV2, AmendOrderV2Path, AmendOrderV2Query, BatchCancelOrdersV2, CancelAllOrders,
+    CancelAllOrdersQuery, DecreaseOrderV2, DecreaseOrderV2Path, DecreaseOrderV2Query, GetOrder,
+    GetOrderPath, GetOrderQueuePositions, GetOrderQueuePositionsQuery, GetOrders, GetOrdersQuery,
+};
+use shared::api::schema::{
+    AmendOrderV2Request, BatchCancelOrdersV2Request, BatchCancelOrdersV2RequestOrdersItem,
+    DecreaseOrderV2Request,
+};
+use shared::api::NoQuery;
+use shared::ids::{BookSide, MarketTicker, OrderId, Side};
+use shared::protocol::{
+    AmendTicket, CancelFailure, CancelOrders, CancelledOrders, DecreaseTicket, OrderTicket,
+    OrderView, PlacedOrder, QueuePositionView, MAX_CANCEL_BATCH,
+};
+use shared::rest::{CreateOrderV2Request, Order, OrderStatus};
 
 use super::markets::checked_ticker;
 use super::{AppState, Error, Result};
@@ -15,8 +31,12 @@ use crate::client::KalshiClient;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/orders", get(list).post(place))
+        .route("/orders", get(list).post(place).delete(cancel_all))
+        .route("/orders/cancel", post(cancel_batch))
+        .route("/orders/queue_positions", get(queue_positions))
         .route("/orders/{order_id}", delete(cancel))
+        .route("/orders/{order_id}/amend", post(amend))
+        .route("/orders/{order_id}/decrease", post(decrease))
 }
 
 /// The desk's view of a REST order.
@@ -70,6 +90,9 @@ async fn place(
 ) -> Result<(StatusCode, Json<PlacedOrder>)> {
     let Json(ticket) = ticket?;
     let ticker = checked_ticker(ticket.market_ticker.0.clone())?;
+    ticket
+        .check_options(crate::signer::now_ms().div_euclid(1000))
+        .map_err(|m| Error::bad_request("invalid_options", m))?;
     if ticket.count.raw() <= 0 {
         return Err(Error::bad_request(
             "invalid_count",
@@ -97,7 +120,10 @@ async fn place(
         ));
     }
     let (book_side, yes_price) = ticket.to_book();
-    let client_order_id = uuid::Uuid::new_v4().to_string();
+    let client_order_id = ticket
+        .client_order_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let request = CreateOrderV2Request {
         ticker,
         client_order_id: Some(client_order_id.clone()),
@@ -105,13 +131,13 @@ async fn place(
         count: ticket.count,
         price: yes_price,
         time_in_force: ticket.time_in_force,
-        self_trade_prevention_type: SelfTradePrevention::TakerAtCross,
-        expiration_time: None,
+        self_trade_prevention_type: ticket.self_trade_prevention,
+        expiration_time: ticket.expiration_ts,
         post_only: ticket.post_only.then_some(true),
-        reduce_only: None,
-        cancel_order_on_pause: None,
-        subaccount: None,
-        order_group_id: None,
+        reduce_only: ticket.reduce_only.then_some(true),
+        cancel_order_on_pause: ticket.cancel_order_on_pause.then_some(true),
+        subaccount: ticket.subaccount,
+        order_group_id: ticket.order_group_id.clone(),
     };
     tracing::info!(operation = "CreateOrderV2", %client_order_id, market = %request.ticker, "placing order");
     let placed = kalshi.create_order(&request).await?;
@@ -126,20 +152,300 @@ async fn place(
     ))
 }
 
+/// An order id from the browser: 1–64 of `A-Z a-z 0-9 -`.
+fn checked_order_id(raw: String) -> Result<OrderId> {
+    if raw.is_empty()
+        || raw.len() > 64
+        || !raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(Error::bad_request("bad_order_id", "not an order id"));
+    }
+    Ok(OrderId(raw))
+}
+
 /// `DELETE /api/orders/{order_id}` (CancelOrderV2) → `{}`.
 async fn cancel(
     State(kalshi): State<KalshiClient>,
     Path(order_id): Path<String>,
 ) -> Result<Json<serde_json::Value>> {
-    if order_id.is_empty()
-        || order_id.len() > 64
-        || !order_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    {
-        return Err(Error::bad_request("bad_order_id", "not an order id"));
-    }
+    let order_id = checked_order_id(order_id)?;
     tracing::info!(operation = "CancelOrderV2", %order_id, "cancelling order");
-    kalshi.cancel_order(&OrderId(order_id)).await?;
+    kalshi.cancel_order(&order_id).await?;
     Ok(Json(serde_json::json!({})))
+}
+
+/// The caller's order, which must still be resting.
+async fn resting_order(kalshi: &KalshiClient, order_id: &OrderId) -> Result<Order> {
+    let order = kalshi
+        .send::<GetOrder>(
+            &GetOrderPath {
+                order_id: order_id.clone(),
+            },
+            &NoQuery {},
+            None,
+        )
+        .await?
+        .order;
+    if order.status != OrderStatus::Resting {
+        return Err(Error::bad_request(
+            "not_resting",
+            "the order is no longer resting",
+        ));
+    }
+    Ok(order)
+}
+
+/// `POST /api/orders/{order_id}/amend` with an [`AmendTicket`] → the order's new
+/// [`OrderView`] (AmendOrderV2 with `count = filled + remaining`).
+///
+/// Validated before signing: price inside (0, 1) and on the market's tick, remaining > 0,
+/// the order resting.
+async fn amend(
+    State(kalshi): State<KalshiClient>,
+    Path(order_id): Path<String>,
+    body: std::result::Result<Json<AmendTicket>, JsonRejection>,
+) -> Result<Json<OrderView>> {
+    let order_id = checked_order_id(order_id)?;
+    let Json(ticket) = body?;
+    if ticket.remaining.raw() <= 0 {
+        return Err(Error::bad_request(
+            "invalid_count",
+            "the new count must be more than zero",
+        ));
+    }
+    if !ticket.price.is_valid_price() {
+        return Err(Error::bad_request(
+            "invalid_price",
+            format!("price must be between $0 and $1, got ${}", ticket.price),
+        ));
+    }
+    let order = resting_order(&kalshi, &order_id).await?;
+    let outcome = order.outcome();
+    let yes_price = match outcome {
+        Side::Yes => ticket.price,
+        Side::No => ticket.price.complement(),
+    };
+    let market = kalshi.market(&order.ticker).await?.market;
+    if !market.is_valid_price(yes_price) {
+        let tick = market.tick_at(yes_price);
+        return Err(Error::bad_request(
+            "invalid_price",
+            format!("price must be a multiple of ${tick} in this market"),
+        ));
+    }
+    let request = AmendOrderV2Request {
+        ticker: order.ticker.clone(),
+        side: Some(BookSide::for_outcome(outcome)),
+        price: yes_price,
+        count: order.filled() + ticket.remaining,
+        client_order_id: order.client_order_id.clone().filter(|c| !c.is_empty()),
+        updated_client_order_id: None,
+        expiration_time: None,
+        exchange_index: None,
+    };
+    tracing::info!(operation = "AmendOrderV2", %order_id, "amending order");
+    let out = kalshi
+        .send::<AmendOrderV2>(
+            &AmendOrderV2Path {
+                order_id: order_id.clone(),
+            },
+            &AmendOrderV2Query::default(),
+            Some(&request),
+        )
+        .await?;
+    let remaining = out.remaining_count.unwrap_or(ticket.remaining);
+    let filled = order.filled() + out.fill_count.unwrap_or_default();
+    Ok(Json(OrderView {
+        order_id,
+        client_order_id: out.client_order_id.or(order.client_order_id),
+        market_ticker: order.ticker,
+        side: outcome,
+        price: ticket.price,
+        yes_price,
+        remaining,
+        filled,
+        status: if remaining.raw() > 0 {
+            OrderStatus::Resting
+        } else {
+            OrderStatus::Executed
+        },
+    }))
+}
+
+/// `POST /api/orders/{order_id}/decrease` with a [`DecreaseTicket`] → `{"remaining":…}`
+/// (DecreaseOrderV2; keeps the order's place in the queue).
+async fn decrease(
+    State(kalshi): State<KalshiClient>,
+    Path(order_id): Path<String>,
+    body: std::result::Result<Json<DecreaseTicket>, JsonRejection>,
+) -> Result<Json<serde_json::Value>> {
+    let order_id = checked_order_id(order_id)?;
+    let Json(ticket) = body?;
+    match (ticket.reduce_by, ticket.reduce_to) {
+        (Some(by), None) if by.raw() > 0 => {}
+        (Some(_), None) => {
+            return Err(Error::bad_request(
+                "invalid_count",
+                "reduce by must be more than zero",
+            ))
+        }
+        (None, Some(to)) if to.raw() >= 0 => {}
+        (None, Some(_)) => {
+            return Err(Error::bad_request(
+                "invalid_count",
+                "reduce to must be zero or more",
+            ))
+        }
+        _ => {
+            return Err(Error::bad_request(
+                "invalid_count",
+                "give exactly one of reduce by or reduce to",
+            ))
+        }
+    }
+    let request = DecreaseOrderV2Request {
+        reduce_by: ticket.reduce_by,
+        reduce_to: ticket.reduce_to,
+        exchange_index: None,
+        market_ticker: None,
+    };
+    tracing::info!(operation = "DecreaseOrderV2", %order_id, "decreasing order");
+    let out = kalshi
+        .send::<DecreaseOrderV2>(
+            &DecreaseOrderV2Path { order_id },
+            &DecreaseOrderV2Query::default(),
+            Some(&request),
+        )
+        .await?;
+    Ok(Json(
+        serde_json::json!({ "remaining": out.remaining_count }),
+    ))
+}
+
+/// BatchCancelOrdersV2 over `ids` (at most [`MAX_CANCEL_BATCH`]).
+async fn batch_cancel(kalshi: &KalshiClient, ids: Vec<OrderId>) -> Result<CancelledOrders> {
+    let mut out = CancelledOrders::default();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let request = BatchCancelOrdersV2Request {
+        orders: ids
+            .into_iter()
+            .map(|order_id| BatchCancelOrdersV2RequestOrdersItem {
+                order_id,
+                ..Default::default()
+            })
+            .collect(),
+    };
+    tracing::info!(
+        operation = "BatchCancelOrdersV2",
+        orders = request.orders.len(),
+        "cancelling orders"
+    );
+    let answer = kalshi
+        .send::<BatchCancelOrdersV2>(&shared::api::NoPath, &NoQuery {}, Some(&request))
+        .await?;
+    for item in answer.orders {
+        match item.error {
+            None => out.cancelled.push(item.order_id),
+            Some(e) => out.failed.push(CancelFailure {
+                order_id: item.order_id,
+                message: e.message.or(e.code).unwrap_or_else(|| "refused".to_owned()),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// `POST /api/orders/cancel` with [`CancelOrders`] → [`CancelledOrders`]
+/// (BatchCancelOrdersV2).
+async fn cancel_batch(
+    State(kalshi): State<KalshiClient>,
+    body: std::result::Result<Json<CancelOrders>, JsonRejection>,
+) -> Result<Json<CancelledOrders>> {
+    let Json(CancelOrders { order_ids }) = body?;
+    if order_ids.is_empty() || order_ids.len() > MAX_CANCEL_BATCH {
+        return Err(Error::bad_request(
+            "invalid_batch",
+            format!("select 1 to {MAX_CANCEL_BATCH} orders"),
+        ));
+    }
+    let ids = order_ids
+        .into_iter()
+        .map(|id| checked_order_id(id.0))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Json(batch_cancel(&kalshi, ids).await?))
+}
+
+/// `?market_ticker=` of cancel-all.
+#[derive(Debug, serde::Deserialize)]
+struct CancelAllParams {
+    market_ticker: Option<String>,
+}
+
+/// `DELETE /api/orders[?market_ticker=…]` → [`CancelledOrders`]: the whole account
+/// (CancelAllOrders), or one market's resting orders (GetOrders, then BatchCancelOrdersV2).
+async fn cancel_all(
+    State(kalshi): State<KalshiClient>,
+    params: std::result::Result<Query<CancelAllParams>, QueryRejection>,
+) -> Result<Json<CancelledOrders>> {
+    let Query(params) = params.map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
+    let Some(raw) = params.market_ticker.filter(|t| !t.is_empty()) else {
+        tracing::info!(operation = "CancelAllOrders", "cancelling every order");
+        kalshi
+            .send::<CancelAllOrders>(&shared::api::NoPath, &CancelAllOrdersQuery::default(), None)
+            .await?;
+        return Ok(Json(CancelledOrders::default()));
+    };
+    let ticker: MarketTicker = checked_ticker(raw)?;
+    let pages = kalshi
+        .send_all_pages::<GetOrders>(
+            &shared::api::NoPath,
+            GetOrdersQuery {
+                ticker: Some(ticker),
+                status: Some("resting".to_owned()),
+                limit: Some(200),
+                ..Default::default()
+            },
+            50,
+        )
+        .await?;
+    let ids: Vec<OrderId> = pages
+        .into_iter()
+        .flat_map(|p| p.orders)
+        .filter(|o| o.status == OrderStatus::Resting)
+        .map(|o| o.order_id)
+        .collect();
+    let mut out = CancelledOrders::default();
+    for chunk in ids.chunks(MAX_CANCEL_BATCH) {
+        let part = batch_cancel(&kalshi, chunk.to_vec()).await?;
+        out.cancelled.extend(part.cancelled);
+        out.failed.extend(part.failed);
+    }
+    Ok(Json(out))
+}
+
+/// `GET /api/orders/queue_positions` → [`QueuePositionView`] per resting order
+/// (GetOrderQueuePositions).
+async fn queue_positions(
+    State(kalshi): State<KalshiClient>,
+) -> Result<Json<Vec<QueuePositionView>>> {
+    let answer = kalshi
+        .send::<GetOrderQueuePositions>(
+            &shared::api::NoPath,
+            &GetOrderQueuePositionsQuery::default(),
+            None,
+        )
+        .await?;
+    Ok(Json(
+        answer
+            .queue_positions
+            .into_iter()
+            .map(|q| QueuePositionView {
+                order_id: q.order_id,
+                market_ticker: q.market_ticker,
+                ahead: q.queue_position_fp,
+            })
+            .collect(),
+    ))
 }

@@ -26,6 +26,10 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use shared::api::schema::{
+    AmendOrderV2Request, AmendOrderV2Response, DecreaseOrderV2Request, DecreaseOrderV2Response,
+    OrderQueuePosition,
+};
 use shared::book::{BookLevels, OrderBook};
 use shared::ids::{BookSide, MarketTicker, OrderId, Side, TradeId};
 use shared::num::{Count, Dollars};
@@ -192,6 +196,8 @@ pub struct OrderRec {
     pub expiration_ms: Option<i64>,
     /// Why it last changed (`Trade`, `Cancel`, …).
     pub last_update_reason: &'static str,
+    /// Post-only: an amend that would cross is refused too.
+    pub post_only: bool,
 }
 
 impl OrderRec {
@@ -423,6 +429,18 @@ pub fn taker_fee(count: Count, price: Dollars) -> Dollars {
     Dollars::from_cents(i64::try_from(cents).unwrap_or(i64::MAX / 10_000))
 }
 
+/// Volume-weighted average fill price and fee per contract, when anything filled.
+fn averages(filled: Count, cost: Dollars, fees: Dollars) -> (Option<Dollars>, Option<Dollars>) {
+    if filled.raw() <= 0 {
+        return (None, None);
+    }
+    let per = |total: Dollars| {
+        let v = (i128::from(total.raw()) * 100) / i128::from(filled.raw());
+        Dollars::from_raw(i64::try_from(v).unwrap_or(i64::MAX))
+    };
+    (Some(per(cost)), Some(per(fees)))
+}
+
 /// The exchange state. See the module docs for the model.
 #[derive(Debug)]
 pub struct Engine {
@@ -650,6 +668,7 @@ impl Engine {
             updated_ms: now_ms,
             expiration_ms,
             last_update_reason: "Created",
+            post_only,
         };
         self.orders.insert(key, order);
         self.by_id.insert(id.clone(), key);
@@ -661,50 +680,11 @@ impl Engine {
         }
 
         let fok_ok = req.time_in_force != TimeInForce::FillOrKill || self.fillable(key) >= count;
-        let mut stopped = !fok_ok;
-        let mut filled_cost = Dollars::ZERO;
-        let mut fees = Dollars::ZERO;
-        while !stopped {
-            let Some(o) = self.orders.get(&key) else {
-                break;
-            };
-            if o.remaining.raw() <= 0 {
-                break;
-            }
-            let remaining = o.remaining;
-            let Some(market) = self.markets.get(&req.ticker) else {
-                break;
-            };
-            let opp = outcome.opposite();
-            let Some((&q, queue)) = market.queues[side_index(opp)].iter().next_back() else {
-                break;
-            };
-            if q + x < Dollars::ONE {
-                break;
-            }
-            let Some(&maker_key) = queue.front() else {
-                break;
-            };
-            let Some(maker) = self.orders.get(&maker_key) else {
-                break;
-            };
-            if maker.account == account {
-                match req.self_trade_prevention_type {
-                    SelfTradePrevention::TakerAtCross => {
-                        stopped = true;
-                        continue;
-                    }
-                    SelfTradePrevention::Maker => {
-                        self.cancel_key(maker_key, now_ms, "SelfTradePrevention");
-                        continue;
-                    }
-                }
-            }
-            let f = remaining.min(maker.remaining);
-            let (cost, fee) = self.execute(key, maker_key, f, q, now_ms);
-            filled_cost += cost;
-            fees += fee;
-        }
+        let (stopped, filled_cost, fees) = if fok_ok {
+            self.cross(key, now_ms)
+        } else {
+            (true, Dollars::ZERO, Dollars::ZERO)
+        };
 
         // Rest or cancel the remainder.
         let rest = !stopped && req.time_in_force == TimeInForce::GoodTillCanceled;
@@ -742,16 +722,7 @@ impl Engine {
         let remaining_after = self.orders.get(&key).map_or(Count::ZERO, |o| o.remaining);
         self.forget_if_done(key);
 
-        let (average_fill_price, average_fee_paid) = if filled.raw() > 0 {
-            let per = |total: Dollars| {
-                Dollars::from_raw(
-                    ((i128::from(total.raw()) * 100) / i128::from(filled.raw())) as i64,
-                )
-            };
-            (Some(per(filled_cost)), Some(per(fees)))
-        } else {
-            (None, None)
-        };
+        let (average_fill_price, average_fee_paid) = averages(filled, filled_cost, fees);
         Ok(CreateOrderV2Response {
             order_id: id,
             client_order_id,
@@ -773,11 +744,8 @@ impl Engine {
         id: &OrderId,
         now_ms: i64,
     ) -> Result<CancelOrderV2Response, OrderError> {
-        let key = *self.by_id.get(id).ok_or(OrderError::OrderNotFound)?;
+        let key = self.resting_key(account, id)?;
         let order = self.orders.get(&key).ok_or(OrderError::OrderNotFound)?;
-        if order.account != account || order.status != OrderStatus::Resting {
-            return Err(OrderError::OrderNotFound);
-        }
         let client_order_id = order.client_order_id.clone();
         let ticker = order.ticker.clone();
         let reduced_by = self.cancel_key(key, now_ms, "Canceled");
@@ -789,6 +757,335 @@ impl Engine {
             reduced_by,
             ts_ms: now_ms,
         })
+    }
+
+    /// `account`'s resting order `id`, by engine key.
+    fn resting_key(&self, account: AccountId, id: &OrderId) -> Result<u64, OrderError> {
+        let key = *self.by_id.get(id).ok_or(OrderError::OrderNotFound)?;
+        let order = self.orders.get(&key).ok_or(OrderError::OrderNotFound)?;
+        if order.account != account || order.status != OrderStatus::Resting {
+            return Err(OrderError::OrderNotFound);
+        }
+        Ok(key)
+    }
+
+    /// Amends `account`'s resting order `id` (AmendOrderV2): a new price, a new total count
+    /// (`filled + resting`), and/or a new expiry (`0` removes it).
+    ///
+    /// Same price and no more contracts keeps the order's place in its queue; a new price or
+    /// a larger size takes it off the book and re-enters it like a new order (it may cross
+    /// and fill, and then rests at the back of its level). Frames say `Amend`.
+    ///
+    /// # Errors
+    /// [`OrderError`] when refused; nothing changes then.
+    pub fn amend(
+        &mut self,
+        account: AccountId,
+        id: &OrderId,
+        req: &AmendOrderV2Request,
+        now_ms: i64,
+    ) -> Result<AmendOrderV2Response, OrderError> {
+        let key = self.resting_key(account, id)?;
+        let o = self
+            .orders
+            .get(&key)
+            .cloned()
+            .ok_or(OrderError::OrderNotFound)?;
+        if !req.ticker.as_str().is_empty() && req.ticker != o.ticker {
+            return Err(OrderError::Invalid("ticker does not match the order"));
+        }
+        if req.side.is_some_and(|s| s != o.book_side) {
+            return Err(OrderError::Invalid("side does not match the order"));
+        }
+        if req
+            .client_order_id
+            .as_deref()
+            .is_some_and(|c| !c.is_empty() && o.client_order_id.as_deref() != Some(c))
+        {
+            return Err(OrderError::Invalid(
+                "client_order_id does not match the order",
+            ));
+        }
+        if req
+            .updated_client_order_id
+            .as_ref()
+            .is_some_and(|c| c.len() > 64)
+        {
+            return Err(OrderError::Invalid(
+                "updated_client_order_id longer than 64 characters",
+            ));
+        }
+        let market = self
+            .markets
+            .get(&o.ticker)
+            .ok_or_else(|| OrderError::MarketNotFound(o.ticker.clone()))?;
+        if !market.info.status.is_tradable() {
+            return Err(OrderError::MarketClosed(o.ticker.clone()));
+        }
+        if !req.price.is_valid_price() {
+            return Err(OrderError::Invalid(
+                "price must be strictly between 0 and 1",
+            ));
+        }
+        if !market.info.is_valid_price(req.price) {
+            return Err(OrderError::Invalid("price is not on the market's tick"));
+        }
+        if req.count <= o.filled {
+            return Err(OrderError::Invalid(
+                "count (the new total) must be more than the filled count",
+            ));
+        }
+        if req.count > Count::from_int(1_000_000) {
+            return Err(OrderError::Invalid("count too large"));
+        }
+        let expiration_ms = match req.expiration_time {
+            None => o.expiration_ms,
+            Some(0) => None,
+            Some(secs) if secs.saturating_mul(1000) <= now_ms => {
+                return Err(OrderError::Invalid("expiration_time is in the past"))
+            }
+            Some(secs) => Some(secs.saturating_mul(1000)),
+        };
+        let new_remaining = req.count - o.filled;
+        let updated_client_order_id = req
+            .updated_client_order_id
+            .clone()
+            .filter(|c| !c.is_empty())
+            .or_else(|| o.client_order_id.clone());
+
+        if req.price == o.yes_price && new_remaining <= o.remaining {
+            // Keeps its place in the queue.
+            let by = o.remaining - new_remaining;
+            if by.raw() > 0 {
+                self.shrink(key, by, now_ms);
+            }
+            if let Some(r) = self.orders.get_mut(&key) {
+                r.initial = req.count;
+                r.expiration_ms = expiration_ms;
+                r.client_order_id = updated_client_order_id.clone();
+                r.updated_ms = now_ms;
+                r.last_update_reason = "Amend";
+            }
+            self.emit_user_order(key);
+            self.emit_ticker_if_changed(&o.ticker, now_ms);
+            let changed = by.raw() > 0;
+            return Ok(AmendOrderV2Response {
+                order_id: id.clone(),
+                client_order_id: updated_client_order_id,
+                remaining_count: changed.then_some(new_remaining),
+                fill_count: changed.then_some(Count::ZERO),
+                average_fill_price: None,
+                average_fee_paid: None,
+                ts_ms: now_ms,
+            });
+        }
+
+        // Loses its place: checked like a new order for the new price and size.
+        let outcome = o.outcome();
+        let x = leg_price(outcome, req.price);
+        let crosses = market
+            .book
+            .best_bid(outcome.opposite())
+            .is_some_and(|(q, _)| q + x >= Dollars::ONE);
+        if o.post_only && crosses {
+            return Err(OrderError::PostOnlyCross);
+        }
+        if self.accounts.get(account as usize).map(|a| a.kind) == Some(AccountKind::Registered) {
+            let p = self.position(account, &o.ticker);
+            let opposite = match outcome {
+                Side::Yes => (-p.net).raw().max(0),
+                Side::No => p.net.raw().max(0),
+            };
+            let claimed_by_others = (p.close_claimed[side_index(outcome)] - o.close_left)
+                .raw()
+                .max(0);
+            let free = Count::from_raw((opposite - claimed_by_others).max(0));
+            let mut need = x.times(new_remaining - new_remaining.min(free));
+            if crosses {
+                need += taker_fee(new_remaining, req.price);
+            }
+            let available = self.accounts[account as usize].available() + o.reserved;
+            if need > available {
+                return Err(OrderError::InsufficientBalance { need, available });
+            }
+        }
+
+        self.unbook(key, now_ms);
+        self.release_all(key);
+        if let Some(r) = self.orders.get_mut(&key) {
+            r.yes_price = req.price;
+            r.remaining = new_remaining;
+            r.initial = req.count;
+            r.expiration_ms = expiration_ms;
+            r.client_order_id = updated_client_order_id.clone();
+            r.updated_ms = now_ms;
+        }
+        let (stopped, cost, fees) = self.cross(key, now_ms);
+        let remaining = self.orders.get(&key).map_or(Count::ZERO, |r| r.remaining);
+        if remaining.raw() > 0 && !stopped {
+            self.rest(key, now_ms);
+        } else if let Some(r) = self.orders.get_mut(&key) {
+            r.status = if remaining.raw() > 0 {
+                OrderStatus::Canceled
+            } else {
+                OrderStatus::Executed
+            };
+            r.remaining = Count::ZERO;
+        }
+        let (remaining, filled) = self
+            .orders
+            .get(&key)
+            .map_or((Count::ZERO, Count::ZERO), |r| (r.remaining, r.filled));
+        if let Some(r) = self.orders.get_mut(&key) {
+            r.updated_ms = now_ms;
+            r.last_update_reason = "Amend";
+        }
+        self.emit_user_order(key);
+        self.emit_ticker_if_changed(&o.ticker, now_ms);
+        self.forget_if_done(key);
+        let fill_count = filled - o.filled;
+        let (average_fill_price, average_fee_paid) = averages(fill_count, cost, fees);
+        Ok(AmendOrderV2Response {
+            order_id: id.clone(),
+            client_order_id: updated_client_order_id,
+            remaining_count: Some(remaining),
+            fill_count: Some(fill_count),
+            average_fill_price,
+            average_fee_paid,
+            ts_ms: now_ms,
+        })
+    }
+
+    /// Decreases `account`'s resting order `id` (DecreaseOrderV2) by `reduce_by` or to
+    /// `reduce_to` resting contracts, keeping its place in the queue; down to zero cancels
+    /// it. Frames say `Decrease`.
+    ///
+    /// # Errors
+    /// [`OrderError`] when refused; nothing changes then.
+    pub fn decrease(
+        &mut self,
+        account: AccountId,
+        id: &OrderId,
+        req: &DecreaseOrderV2Request,
+        now_ms: i64,
+    ) -> Result<DecreaseOrderV2Response, OrderError> {
+        let key = self.resting_key(account, id)?;
+        let o = self
+            .orders
+            .get(&key)
+            .cloned()
+            .ok_or(OrderError::OrderNotFound)?;
+        if req
+            .market_ticker
+            .as_ref()
+            .is_some_and(|t| !t.as_str().is_empty() && *t != o.ticker)
+        {
+            return Err(OrderError::Invalid(
+                "market_ticker does not match the order",
+            ));
+        }
+        let by = match (req.reduce_by, req.reduce_to) {
+            (Some(by), None) if by.raw() > 0 => by.min(o.remaining),
+            (Some(_), None) => return Err(OrderError::Invalid("reduce_by must be positive")),
+            (None, Some(to)) if to.raw() >= 0 && to < o.remaining => o.remaining - to,
+            (None, Some(_)) => {
+                return Err(OrderError::Invalid(
+                    "reduce_to must be at least 0 and less than the resting count",
+                ))
+            }
+            _ => {
+                return Err(OrderError::Invalid(
+                    "exactly one of reduce_by or reduce_to is required",
+                ))
+            }
+        };
+        if by >= o.remaining {
+            self.cancel_key(key, now_ms, "Decrease");
+        } else {
+            self.shrink(key, by, now_ms);
+            if let Some(r) = self.orders.get_mut(&key) {
+                r.updated_ms = now_ms;
+                r.last_update_reason = "Decrease";
+            }
+            self.emit_user_order(key);
+        }
+        self.emit_ticker_if_changed(&o.ticker, now_ms);
+        let remaining_count = self.orders.get(&key).map_or(Count::ZERO, |r| r.remaining);
+        self.forget_if_done(key);
+        Ok(DecreaseOrderV2Response {
+            order_id: id.clone(),
+            client_order_id: o.client_order_id,
+            remaining_count,
+            ts_ms: now_ms,
+        })
+    }
+
+    /// Cancels every resting order of `account` (CancelAllOrders); returns how many.
+    pub fn cancel_all(&mut self, account: AccountId, now_ms: i64) -> usize {
+        let keys: Vec<u64> = self
+            .orders
+            .values()
+            .filter(|o| o.account == account && o.status == OrderStatus::Resting)
+            .map(|o| o.key)
+            .collect();
+        let mut tickers = Vec::new();
+        for &key in &keys {
+            if let Some(o) = self.orders.get(&key) {
+                if !tickers.contains(&o.ticker) {
+                    tickers.push(o.ticker.clone());
+                }
+            }
+            self.cancel_key(key, now_ms, "Canceled");
+            self.forget_if_done(key);
+        }
+        for t in &tickers {
+            self.emit_ticker_if_changed(t, now_ms);
+        }
+        keys.len()
+    }
+
+    /// Contracts ahead of resting order `key` at its price level (price-time priority).
+    pub fn queue_position(&self, key: u64) -> Option<Count> {
+        let o = self.orders.get(&key)?;
+        if o.status != OrderStatus::Resting {
+            return None;
+        }
+        let queue =
+            self.markets.get(&o.ticker)?.queues[side_index(o.outcome())].get(&o.leg_price())?;
+        let mut ahead = Count::ZERO;
+        for k in queue {
+            if *k == key {
+                return Some(ahead);
+            }
+            ahead += self.orders.get(k).map_or(Count::ZERO, |r| r.remaining);
+        }
+        None
+    }
+
+    /// Queue positions of `account`'s resting orders (GetOrderQueuePositions), oldest
+    /// first, in the markets `keep` accepts.
+    pub fn queue_positions(
+        &self,
+        account: AccountId,
+        keep: impl Fn(&MarketState) -> bool,
+    ) -> Vec<OrderQueuePosition> {
+        let Some(a) = self.accounts.get(account as usize) else {
+            return Vec::new();
+        };
+        a.orders
+            .iter()
+            .filter_map(|&key| {
+                let o = self.orders.get(&key)?;
+                if !self.markets.get(&o.ticker).is_some_and(&keep) {
+                    return None;
+                }
+                Some(OrderQueuePosition {
+                    order_id: o.id.clone(),
+                    market_ticker: o.ticker.clone(),
+                    queue_position_fp: self.queue_position(key)?,
+                })
+            })
+            .collect()
     }
 
     /// Cancels resting orders whose `expiration_time` has passed; returns how many.
@@ -894,6 +1191,53 @@ impl Engine {
         };
         let free = (opposite - p.close_claimed[side_index(outcome)].raw()).max(0);
         (count.min(Count::from_raw(free)), Count::from_raw(opposite))
+    }
+
+    /// Matches taker order `key` (not on the book) against the opposite ladder, best level
+    /// first, until it is filled, no longer crosses, or self-trade prevention stops it.
+    /// Returns whether it was stopped, the YES notional filled and the taker fees.
+    fn cross(&mut self, key: u64, now_ms: i64) -> (bool, Dollars, Dollars) {
+        let mut filled_cost = Dollars::ZERO;
+        let mut fees = Dollars::ZERO;
+        loop {
+            let Some(o) = self.orders.get(&key) else {
+                return (false, filled_cost, fees);
+            };
+            if o.remaining.raw() <= 0 {
+                return (false, filled_cost, fees);
+            }
+            let (remaining, account, stp) = (o.remaining, o.account, o.stp);
+            let (outcome, x) = (o.outcome(), o.leg_price());
+            let Some(market) = self.markets.get(&o.ticker) else {
+                return (false, filled_cost, fees);
+            };
+            let Some((&q, queue)) = market.queues[side_index(outcome.opposite())]
+                .iter()
+                .next_back()
+            else {
+                return (false, filled_cost, fees);
+            };
+            if q + x < Dollars::ONE {
+                return (false, filled_cost, fees);
+            }
+            let Some(maker) = queue.front().and_then(|k| self.orders.get(k)) else {
+                return (false, filled_cost, fees);
+            };
+            let maker_key = maker.key;
+            if maker.account == account {
+                match stp {
+                    SelfTradePrevention::TakerAtCross => return (true, filled_cost, fees),
+                    SelfTradePrevention::Maker => {
+                        self.cancel_key(maker_key, now_ms, "SelfTradePrevention");
+                        continue;
+                    }
+                }
+            }
+            let f = remaining.min(maker.remaining);
+            let (cost, fee) = self.execute(key, maker_key, f, q, now_ms);
+            filled_cost += cost;
+            fees += fee;
+        }
     }
 
     /// Contracts the taker order `key` could fill right now (for fill-or-kill), honouring
@@ -1237,40 +1581,14 @@ impl Engine {
 
     /// Removes resting order `key` from its book; returns the contracts removed.
     fn cancel_key(&mut self, key: u64, now_ms: i64, reason: &'static str) -> Count {
-        let Some(o) = self.orders.get(&key).cloned() else {
+        let Some(o) = self.orders.get(&key) else {
             return Count::ZERO;
         };
         if o.status != OrderStatus::Resting {
             return Count::ZERO;
         }
-        let outcome = o.outcome();
-        let x = o.leg_price();
         let removed = o.remaining;
-        if let Some(market) = self.markets.get_mut(&o.ticker) {
-            let ladder = &mut market.queues[side_index(outcome)];
-            let mut on_book = false;
-            if let Some(queue) = ladder.get_mut(&x) {
-                let before = queue.len();
-                queue.retain(|k| *k != key);
-                on_book = queue.len() != before;
-                if queue.is_empty() {
-                    ladder.remove(&x);
-                }
-            }
-            if on_book && removed.raw() > 0 {
-                let _ = market.book.apply_delta(outcome, x, -removed);
-                self.events.push(Event::Delta {
-                    ticker: o.ticker.clone(),
-                    market_id: market.market_id.clone(),
-                    side: outcome,
-                    price: x,
-                    delta: -removed,
-                    owner: o.account,
-                    client_order_id: o.client_order_id.clone(),
-                    ts_ms: now_ms,
-                });
-            }
-        }
+        self.unbook(key, now_ms);
         if let Some(r) = self.orders.get_mut(&key) {
             r.remaining = Count::ZERO;
             r.status = OrderStatus::Canceled;
@@ -1280,6 +1598,101 @@ impl Engine {
         self.release(key, Count::ZERO);
         self.emit_user_order(key);
         removed
+    }
+
+    /// Takes order `key` out of its level's queue and its resting contracts off the book
+    /// (one delta); the order record itself is unchanged.
+    fn unbook(&mut self, key: u64, now_ms: i64) {
+        let Some(o) = self.orders.get(&key) else {
+            return;
+        };
+        let (outcome, x, removed) = (o.outcome(), o.leg_price(), o.remaining);
+        let (ticker, owner, client_order_id) =
+            (o.ticker.clone(), o.account, o.client_order_id.clone());
+        let Some(market) = self.markets.get_mut(&ticker) else {
+            return;
+        };
+        let ladder = &mut market.queues[side_index(outcome)];
+        let mut on_book = false;
+        if let Some(queue) = ladder.get_mut(&x) {
+            let before = queue.len();
+            queue.retain(|k| *k != key);
+            on_book = queue.len() != before;
+            if queue.is_empty() {
+                ladder.remove(&x);
+            }
+        }
+        if on_book && removed.raw() > 0 {
+            let _ = market.book.apply_delta(outcome, x, -removed);
+            self.events.push(Event::Delta {
+                ticker,
+                market_id: market.market_id.clone(),
+                side: outcome,
+                price: x,
+                delta: -removed,
+                owner,
+                client_order_id,
+                ts_ms: now_ms,
+            });
+        }
+    }
+
+    /// Releases all collateral and position claims of order `key` (it is about to re-rest
+    /// or is done).
+    fn release_all(&mut self, key: u64) {
+        let Some(o) = self.orders.get_mut(&key) else {
+            return;
+        };
+        let (release, unclaim) = (o.reserved, o.close_left);
+        o.reserved = Dollars::ZERO;
+        o.close_left = Count::ZERO;
+        let (account, ticker, side) = (o.account, o.ticker.clone(), o.outcome());
+        if let Some(a) = self.accounts.get_mut(account as usize) {
+            a.reserved -= release;
+            if let Some(p) = a.positions.get_mut(&ticker) {
+                let c = &mut p.close_claimed[side_index(side)];
+                *c = Count::from_raw((*c - unclaim).raw().max(0));
+            }
+        }
+    }
+
+    /// Takes `by` (less than its resting count) contracts off resting order `key` in place,
+    /// keeping its queue position; releases their collateral (opening part first).
+    fn shrink(&mut self, key: u64, by: Count, now_ms: i64) {
+        let Some(o) = self.orders.get_mut(&key) else {
+            return;
+        };
+        let by = by.min(o.remaining);
+        let (outcome, x) = (o.outcome(), o.leg_price());
+        let open = Count::from_raw((o.remaining - o.close_left).raw().max(0));
+        let from_open = by.min(open);
+        let from_close = by - from_open;
+        let release = x.times(from_open).min(o.reserved);
+        o.remaining -= by;
+        o.reserved -= release;
+        o.close_left = Count::from_raw((o.close_left - from_close).raw().max(0));
+        let (account, ticker, client_order_id) =
+            (o.account, o.ticker.clone(), o.client_order_id.clone());
+        if let Some(a) = self.accounts.get_mut(account as usize) {
+            a.reserved -= release;
+            if let Some(p) = a.positions.get_mut(&ticker) {
+                let c = &mut p.close_claimed[side_index(outcome)];
+                *c = Count::from_raw((*c - from_close).raw().max(0));
+            }
+        }
+        if let Some(market) = self.markets.get_mut(&ticker) {
+            let _ = market.book.apply_delta(outcome, x, -by);
+            self.events.push(Event::Delta {
+                ticker,
+                market_id: market.market_id.clone(),
+                side: outcome,
+                price: x,
+                delta: -by,
+                owner: account,
+                client_order_id,
+                ts_ms: now_ms,
+            });
+        }
     }
 
     /// Drops a finished participant order from the maps (registered orders are kept).
@@ -1801,5 +2214,239 @@ mod tests {
             f.e.order_by_id(&out.order_id).unwrap().status,
             OrderStatus::Canceled
         );
+    }
+
+    fn amend_req(price: &str, count: &str) -> AmendOrderV2Request {
+        AmendOrderV2Request {
+            ticker: T.into(),
+            side: Some(BookSide::Bid),
+            price: d(price),
+            count: c(count),
+            ..AmendOrderV2Request::default()
+        }
+    }
+
+    fn reasons(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .filter_map(|e| match e {
+                Event::UserOrder { msg, .. } => msg.last_update_reason.clone(),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn amend_keeps_priority_when_shrinking_and_loses_it_on_a_new_price_or_more_size() {
+        let mut f = fx();
+        let first =
+            f.e.place(f.alice, &req(BookSide::Bid, "0.40", "10"), NOW)
+                .unwrap();
+        let second =
+            f.e.place(f.bob, &req(BookSide::Bid, "0.40", "5"), NOW)
+                .unwrap();
+        let key = |f: &Fx, id: &OrderId| f.e.order_by_id(id).unwrap().key;
+        assert_eq!(f.e.queue_position(key(&f, &second.order_id)), Some(c("10")));
+        f.e.take_events();
+
+        // Same price, smaller: stays first, reserves less.
+        let out =
+            f.e.amend(f.alice, &first.order_id, &amend_req("0.40", "6"), NOW + 1)
+                .unwrap();
+        assert_eq!(out.remaining_count, Some(c("6")));
+        assert_eq!(
+            f.e.queue_position(key(&f, &first.order_id)),
+            Some(Count::ZERO)
+        );
+        assert_eq!(f.e.queue_position(key(&f, &second.order_id)), Some(c("6")));
+        assert_eq!(f.e.account(f.alice).unwrap().available(), d("97.60"));
+        assert_eq!(levels(&f.e).yes, vec![(d("0.40"), c("11"))]);
+        assert_eq!(reasons(&f.e.take_events()), vec!["Amend"]);
+
+        // Same price, larger: back of the queue.
+        f.e.amend(f.alice, &first.order_id, &amend_req("0.40", "8"), NOW + 2)
+            .unwrap();
+        assert_eq!(f.e.queue_position(key(&f, &first.order_id)), Some(c("5")));
+        assert_eq!(
+            f.e.queue_position(key(&f, &second.order_id)),
+            Some(Count::ZERO)
+        );
+        assert_eq!(f.e.account(f.alice).unwrap().available(), d("96.80"));
+
+        // New price: moves level, first at the new one.
+        f.e.amend(f.alice, &first.order_id, &amend_req("0.42", "8"), NOW + 3)
+            .unwrap();
+        assert_eq!(
+            levels(&f.e).yes,
+            vec![(d("0.40"), c("5")), (d("0.42"), c("8"))]
+        );
+        assert_eq!(
+            f.e.queue_position(key(&f, &first.order_id)),
+            Some(Count::ZERO)
+        );
+        assert_eq!(f.e.account(f.alice).unwrap().available(), d("96.64"));
+        let o = f.e.order_by_id(&first.order_id).unwrap();
+        assert_eq!(
+            (o.yes_price, o.remaining, o.last_update_reason),
+            (d("0.42"), c("8"), "Amend")
+        );
+    }
+
+    #[test]
+    fn amend_that_crosses_fills_then_rests_and_refusals_change_nothing() {
+        let mut f = fx();
+        f.e.place(f.crowd, &req(BookSide::Ask, "0.45", "3"), NOW)
+            .unwrap();
+        let mine =
+            f.e.place(f.alice, &req(BookSide::Bid, "0.40", "5"), NOW)
+                .unwrap();
+        let out =
+            f.e.amend(f.alice, &mine.order_id, &amend_req("0.45", "5"), NOW + 1)
+                .unwrap();
+        assert_eq!(
+            (out.fill_count, out.remaining_count, out.average_fill_price),
+            (Some(c("3")), Some(c("2")), Some(d("0.45")))
+        );
+        assert_eq!(levels(&f.e).yes, vec![(d("0.45"), c("2"))]);
+        assert!(levels(&f.e).no.is_empty());
+
+        // Total count must exceed what already filled.
+        assert!(matches!(
+            f.e.amend(f.alice, &mine.order_id, &amend_req("0.45", "3"), NOW),
+            Err(OrderError::Invalid(_))
+        ));
+        let mut wrong_side = amend_req("0.45", "5");
+        wrong_side.side = Some(BookSide::Ask);
+        assert!(matches!(
+            f.e.amend(f.alice, &mine.order_id, &wrong_side, NOW),
+            Err(OrderError::Invalid(_))
+        ));
+        assert!(matches!(
+            f.e.amend(f.alice, &mine.order_id, &amend_req("0.455", "5"), NOW),
+            Err(OrderError::Invalid(_))
+        ));
+        assert_eq!(
+            f.e.amend(f.bob, &mine.order_id, &amend_req("0.45", "5"), NOW),
+            Err(OrderError::OrderNotFound)
+        );
+        assert!(matches!(
+            f.e.amend(f.alice, &mine.order_id, &amend_req("0.45", "300"), NOW),
+            Err(OrderError::InsufficientBalance { .. })
+        ));
+        assert_eq!(levels(&f.e).yes, vec![(d("0.45"), c("2"))], "unchanged");
+
+        // Post-only orders may not amend into a cross.
+        f.e.place(f.crowd, &req(BookSide::Ask, "0.50", "3"), NOW)
+            .unwrap();
+        let mut po = req(BookSide::Bid, "0.30", "1");
+        po.post_only = Some(true);
+        let po = f.e.place(f.alice, &po, NOW).unwrap();
+        assert_eq!(
+            f.e.amend(f.alice, &po.order_id, &amend_req("0.50", "1"), NOW),
+            Err(OrderError::PostOnlyCross)
+        );
+    }
+
+    #[test]
+    fn decrease_keeps_priority_and_to_zero_cancels() {
+        let mut f = fx();
+        let first =
+            f.e.place(f.alice, &req(BookSide::Bid, "0.40", "10"), NOW)
+                .unwrap();
+        let second =
+            f.e.place(f.bob, &req(BookSide::Bid, "0.40", "5"), NOW)
+                .unwrap();
+        f.e.take_events();
+        let by = DecreaseOrderV2Request {
+            reduce_by: Some(c("4")),
+            ..DecreaseOrderV2Request::default()
+        };
+        let out = f.e.decrease(f.alice, &first.order_id, &by, NOW).unwrap();
+        assert_eq!(out.remaining_count, c("6"));
+        let k = f.e.order_by_id(&first.order_id).unwrap().key;
+        assert_eq!(f.e.queue_position(k), Some(Count::ZERO), "still first");
+        assert_eq!(f.e.account(f.alice).unwrap().available(), d("97.60"));
+        assert_eq!(reasons(&f.e.take_events()), vec!["Decrease"]);
+        let to = DecreaseOrderV2Request {
+            reduce_to: Some(c("1")),
+            ..DecreaseOrderV2Request::default()
+        };
+        assert_eq!(
+            f.e.decrease(f.alice, &first.order_id, &to, NOW)
+                .unwrap()
+                .remaining_count,
+            c("1")
+        );
+        for bad in [
+            DecreaseOrderV2Request::default(),
+            DecreaseOrderV2Request {
+                reduce_by: Some(c("1")),
+                reduce_to: Some(c("0")),
+                ..DecreaseOrderV2Request::default()
+            },
+            DecreaseOrderV2Request {
+                reduce_to: Some(c("1")),
+                ..DecreaseOrderV2Request::default()
+            },
+            DecreaseOrderV2Request {
+                reduce_by: Some(Count::ZERO),
+                ..DecreaseOrderV2Request::default()
+            },
+        ] {
+            assert!(
+                matches!(
+                    f.e.decrease(f.alice, &first.order_id, &bad, NOW),
+                    Err(OrderError::Invalid(_))
+                ),
+                "{bad:?}"
+            );
+        }
+        let zero = DecreaseOrderV2Request {
+            reduce_to: Some(Count::ZERO),
+            ..DecreaseOrderV2Request::default()
+        };
+        f.e.decrease(f.alice, &first.order_id, &zero, NOW).unwrap();
+        assert_eq!(
+            f.e.order_by_id(&first.order_id).unwrap().status,
+            OrderStatus::Canceled
+        );
+        assert_eq!(f.e.account(f.alice).unwrap().available(), d("100"));
+        assert_eq!(levels(&f.e).yes, vec![(d("0.40"), c("5"))]);
+        let k2 = f.e.order_by_id(&second.order_id).unwrap().key;
+        assert_eq!(f.e.queue_position(k2), Some(Count::ZERO));
+    }
+
+    #[test]
+    fn cancel_all_and_queue_positions() {
+        let mut f = fx();
+        f.e.place(f.crowd, &req(BookSide::Bid, "0.40", "7"), NOW)
+            .unwrap();
+        let a1 =
+            f.e.place(f.alice, &req(BookSide::Bid, "0.40", "2"), NOW)
+                .unwrap();
+        let a2 =
+            f.e.place(f.alice, &req(BookSide::Ask, "0.60", "3"), NOW)
+                .unwrap();
+        f.e.place(f.bob, &req(BookSide::Bid, "0.40", "1"), NOW)
+            .unwrap();
+        let qp = f.e.queue_positions(f.alice, |_| true);
+        let got: Vec<_> = qp
+            .iter()
+            .map(|q| (q.order_id.clone(), q.queue_position_fp))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (a1.order_id.clone(), c("7")),
+                (a2.order_id.clone(), Count::ZERO)
+            ]
+        );
+        assert!(f.e.queue_positions(f.alice, |_| false).is_empty());
+        assert_eq!(f.e.cancel_all(f.alice, NOW), 2);
+        assert_eq!(f.e.cancel_all(f.alice, NOW), 0);
+        assert_eq!(f.e.account(f.alice).unwrap().available(), d("100"));
+        assert_eq!(levels(&f.e).yes, vec![(d("0.40"), c("8"))]);
+        assert!(levels(&f.e).no.is_empty());
+        assert!(f.e.queue_positions(f.alice, |_| true).is_empty());
     }
 }

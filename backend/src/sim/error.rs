@@ -32,7 +32,7 @@ pub enum SimError {
 }
 
 impl SimError {
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub(crate) fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             SimError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "authentication_error"),
             SimError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_parameters"),

@@ -340,10 +340,33 @@ fn router(sim: Sim) -> Router {
         .route(&p("/markets/trades"), get(rest::get_trades))
         .route(&p("/markets/{ticker}"), get(rest::get_market))
         .route(&p("/markets/{ticker}/orderbook"), get(rest::get_orderbook))
-        .route(&p("/portfolio/events/orders"), post(rest::create_order))
+        .route(
+            &p("/portfolio/events/orders"),
+            post(rest::create_order).delete(rest::cancel_all_orders),
+        )
+        .route(
+            &p("/portfolio/events/orders/batched"),
+            post(rest::batch_create_orders).delete(rest::batch_cancel_orders),
+        )
         .route(
             &p("/portfolio/events/orders/{order_id}"),
             delete(rest::cancel_order),
+        )
+        .route(
+            &p("/portfolio/events/orders/{order_id}/amend"),
+            post(rest::amend_order),
+        )
+        .route(
+            &p("/portfolio/events/orders/{order_id}/decrease"),
+            post(rest::decrease_order),
+        )
+        .route(
+            &p("/portfolio/orders/queue_positions"),
+            get(rest::queue_positions),
+        )
+        .route(
+            &p("/portfolio/orders/{order_id}/queue_position"),
+            get(rest::queue_position),
         )
         .route(&p("/portfolio/orders"), get(rest::get_orders))
         .route(&p("/portfolio/orders/{order_id}"), get(rest::get_order))

@@ -23,7 +23,12 @@ use super::engine::{Engine, OrderRec};
 use super::error::{Result, SimError};
 use super::wire::rfc3339_ms;
 use super::Sim;
-use shared::api::schema::{GetTradesResponse, Trade};
+use shared::api::schema::{
+    AmendOrderV2Request, BatchCancelOrdersV2Request, BatchCancelOrdersV2Response,
+    BatchCancelOrdersV2ResponseOrdersItem, BatchCreateOrdersV2Response,
+    BatchCreateOrdersV2ResponseOrdersItem, DecreaseOrderV2Request, ErrorResponse,
+    GetOrderQueuePositionResponse, GetOrderQueuePositionsResponse, GetTradesResponse, Trade,
+};
 
 type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 
@@ -261,6 +266,232 @@ pub async fn cancel_order(
 ) -> Result<impl IntoResponse> {
     let out = sim.with_engine(|engine, now| engine.cancel(caller.0, &OrderId(order_id), now))?;
     Ok(Json(out))
+}
+
+/// Most orders in one batch call (Kalshi scales this with the tier; the sim uses one cap).
+pub const MAX_BATCH: usize = 100;
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> Result<T> {
+    serde_json::from_slice(body)
+        .map_err(|e| SimError::BadRequest(format!("invalid {what} body: {e}")))
+}
+
+/// `subaccount` query: only the primary (0) exists here.
+fn primary_only(p: &HashMap<String, String>) -> Result<bool> {
+    Ok(int_param(p, "subaccount")?.is_none_or(|n| n == 0))
+}
+
+/// A per-item error of a batch answer, as Kalshi's `ErrorResponse`.
+fn item_error(e: SimError) -> ErrorResponse {
+    let (_, code) = e.status_and_code();
+    ErrorResponse {
+        code: Some(code.to_owned()),
+        message: Some(e.to_string()),
+        details: None,
+    }
+}
+
+/// `DELETE /portfolio/events/orders` (CancelAllOrders) → 204: every resting order of the
+/// caller (primary subaccount; `subaccount` other than 0 matches nothing).
+pub async fn cancel_all_orders(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    q: Params,
+) -> Result<StatusCode> {
+    let p = params(q)?;
+    if primary_only(&p)? {
+        sim.with_engine(|engine, now| engine.cancel_all(caller.0, now));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /portfolio/events/orders/batched` (BatchCreateOrdersV2) → 201, one entry per
+/// order in request order; a refused order carries `error` and the rest go on.
+pub async fn batch_create_orders(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<impl IntoResponse> {
+    // Spec `BatchCreateOrdersV2Request`; each order is read on its own so that one
+    // malformed order is that entry's error, not the whole batch's.
+    #[derive(serde::Deserialize)]
+    struct Batch {
+        orders: Vec<serde_json::Value>,
+    }
+    let req: Batch = json_body(&body, "BatchCreateOrdersV2")?;
+    if req.orders.is_empty() || req.orders.len() > MAX_BATCH {
+        return Err(SimError::BadRequest(format!(
+            "orders must hold 1 to {MAX_BATCH} orders, got {}",
+            req.orders.len()
+        )));
+    }
+    let orders = sim.with_engine(|engine, now| {
+        req.orders
+            .iter()
+            .map(|value| {
+                let parsed = serde_json::from_value::<CreateOrderV2Request>(value.clone())
+                    .map_err(|e| SimError::BadRequest(format!("invalid order: {e}")));
+                let client_order_id = value
+                    .get("client_order_id")
+                    .and_then(|c| c.as_str())
+                    .map(str::to_owned);
+                let placed = parsed.and_then(|o| {
+                    if o.ticker.is_well_formed() {
+                        engine.place(caller.0, &o, now).map_err(SimError::from)
+                    } else {
+                        Err(SimError::BadRequest(format!(
+                            "malformed ticker {:?}",
+                            o.ticker.as_str()
+                        )))
+                    }
+                });
+                match placed {
+                    Ok(p) => BatchCreateOrdersV2ResponseOrdersItem {
+                        order_id: Some(p.order_id),
+                        client_order_id: p.client_order_id,
+                        fill_count: Some(p.fill_count),
+                        remaining_count: Some(p.remaining_count),
+                        average_fill_price: p.average_fill_price,
+                        average_fee_paid: p.average_fee_paid,
+                        ts_ms: Some(p.ts_ms),
+                        error: None,
+                    },
+                    Err(e) => BatchCreateOrdersV2ResponseOrdersItem {
+                        client_order_id,
+                        error: Some(item_error(e)),
+                        ..Default::default()
+                    },
+                }
+            })
+            .collect()
+    });
+    Ok((
+        StatusCode::CREATED,
+        Json(BatchCreateOrdersV2Response { orders }),
+    ))
+}
+
+/// `DELETE /portfolio/events/orders/batched` (BatchCancelOrdersV2) → 200, one entry per
+/// order; an order that is unknown, someone else's or not resting carries `error`.
+pub async fn batch_cancel_orders(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> Result<Json<BatchCancelOrdersV2Response>> {
+    let req: BatchCancelOrdersV2Request = json_body(&body, "BatchCancelOrdersV2")?;
+    if req.orders.is_empty() || req.orders.len() > MAX_BATCH {
+        return Err(SimError::BadRequest(format!(
+            "orders must hold 1 to {MAX_BATCH} orders, got {}",
+            req.orders.len()
+        )));
+    }
+    let orders = sim.with_engine(|engine, now| {
+        req.orders
+            .iter()
+            .map(|item| {
+                let cancelled = if item.subaccount.unwrap_or(0) == 0 {
+                    engine.cancel(caller.0, &item.order_id, now)
+                } else {
+                    Err(super::engine::OrderError::OrderNotFound)
+                };
+                match cancelled {
+                    Ok(c) => BatchCancelOrdersV2ResponseOrdersItem {
+                        order_id: c.order_id,
+                        client_order_id: c.client_order_id,
+                        reduced_by: c.reduced_by,
+                        ts_ms: Some(c.ts_ms),
+                        error: None,
+                    },
+                    Err(e) => BatchCancelOrdersV2ResponseOrdersItem {
+                        order_id: item.order_id.clone(),
+                        error: Some(item_error(e.into())),
+                        ..Default::default()
+                    },
+                }
+            })
+            .collect()
+    });
+    Ok(Json(BatchCancelOrdersV2Response { orders }))
+}
+
+/// `POST /portfolio/events/orders/{order_id}/amend` (AmendOrderV2).
+pub async fn amend_order(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    Path(order_id): Path<String>,
+    q: Params,
+    body: Bytes,
+) -> Result<impl IntoResponse> {
+    let p = params(q)?;
+    let req: AmendOrderV2Request = json_body(&body, "AmendOrderV2")?;
+    if !primary_only(&p)? {
+        return Err(SimError::NotFound(format!("order {order_id} not found")));
+    }
+    let out =
+        sim.with_engine(|engine, now| engine.amend(caller.0, &OrderId(order_id), &req, now))?;
+    Ok(Json(out))
+}
+
+/// `POST /portfolio/events/orders/{order_id}/decrease` (DecreaseOrderV2).
+pub async fn decrease_order(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    Path(order_id): Path<String>,
+    q: Params,
+    body: Bytes,
+) -> Result<impl IntoResponse> {
+    let p = params(q)?;
+    let req: DecreaseOrderV2Request = json_body(&body, "DecreaseOrderV2")?;
+    if !primary_only(&p)? {
+        return Err(SimError::NotFound(format!("order {order_id} not found")));
+    }
+    let out =
+        sim.with_engine(|engine, now| engine.decrease(caller.0, &OrderId(order_id), &req, now))?;
+    Ok(Json(out))
+}
+
+/// `GET /portfolio/orders/queue_positions` (GetOrderQueuePositions): `market_tickers`
+/// (comma-separated), `event_ticker`, `subaccount`; the caller's resting orders.
+pub async fn queue_positions(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    q: Params,
+) -> Result<Json<GetOrderQueuePositionsResponse>> {
+    let p = params(q)?;
+    let tickers = list(&p, "market_tickers");
+    let event = p.get("event_ticker").filter(|e| !e.is_empty()).cloned();
+    if !primary_only(&p)? {
+        return Ok(Json(GetOrderQueuePositionsResponse::default()));
+    }
+    let core = sim.lock();
+    let queue_positions = core.engine.queue_positions(caller.0, |m| {
+        tickers
+            .as_ref()
+            .is_none_or(|t| t.iter().any(|t| t == m.info.ticker.as_str()))
+            && event
+                .as_deref()
+                .is_none_or(|e| e == m.info.event_ticker.as_str())
+    });
+    Ok(Json(GetOrderQueuePositionsResponse { queue_positions }))
+}
+
+/// `GET /portfolio/orders/{order_id}/queue_position` (GetOrderQueuePosition); 404 unless
+/// it is the caller's resting order.
+pub async fn queue_position(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    Path(order_id): Path<String>,
+) -> Result<Json<GetOrderQueuePositionResponse>> {
+    let core = sim.lock();
+    let position = core
+        .engine
+        .order_by_id(&OrderId(order_id.clone()))
+        .filter(|o| o.account == caller.0)
+        .and_then(|o| core.engine.queue_position(o.key))
+        .ok_or_else(|| SimError::NotFound(format!("resting order {order_id} not found")))?;
+    Ok(Json(GetOrderQueuePositionResponse {
+        queue_position_fp: position,
+    }))
 }
 
 fn order_json(engine: &Engine, o: &OrderRec) -> Order {

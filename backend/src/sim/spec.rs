@@ -18,6 +18,13 @@
 //! - `GetOrder`: `GET /portfolio/orders/{order_id}`
 //! - `CreateOrderV2`: `POST /portfolio/events/orders`
 //! - `CancelOrderV2`: `DELETE /portfolio/events/orders/{order_id}`
+//! - `GetOrderQueuePositions`: `GET /portfolio/orders/queue_positions`
+//! - `GetOrderQueuePosition`: `GET /portfolio/orders/{order_id}/queue_position`
+//! - `CancelAllOrders`: `DELETE /portfolio/events/orders`
+//! - `BatchCreateOrdersV2`: `POST /portfolio/events/orders/batched`
+//! - `BatchCancelOrdersV2`: `DELETE /portfolio/events/orders/batched`
+//! - `AmendOrderV2`: `POST /portfolio/events/orders/{order_id}/amend`
+//! - `DecreaseOrderV2`: `POST /portfolio/events/orders/{order_id}/decrease`
 //! - `GetBalance`: `GET /portfolio/balance`
 //! - `GetPositions`: `GET /portfolio/positions`
 //! - `GetFills`: `GET /portfolio/fills`
@@ -37,7 +44,7 @@
 //! - `AcceptQuote`: `PUT /communications/quotes/{quote_id}/accept`
 //! - `ConfirmQuote`: `PUT /communications/quotes/{quote_id}/confirm`
 //!
-//! # Answered with 501 (90 operations)
+//! # Answered with 501 (83 operations)
 //!
 //! - `GetSeriesFeeChanges`: `GET /series/fee_changes`
 //! - `GetExchangeSchedule`: `GET /exchange/schedule`
@@ -54,13 +61,6 @@
 //! - `GetEvent`: `GET /events/{event_ticker}`
 //! - `GetEventMetadata`: `GET /events/{event_ticker}/metadata`
 //! - `GetEventForecastPercentilesHistory`: `GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history`
-//! - `GetOrderQueuePositions`: `GET /portfolio/orders/queue_positions`
-//! - `GetOrderQueuePosition`: `GET /portfolio/orders/{order_id}/queue_position`
-//! - `CancelAllOrders`: `DELETE /portfolio/events/orders`
-//! - `BatchCreateOrdersV2`: `POST /portfolio/events/orders/batched`
-//! - `BatchCancelOrdersV2`: `DELETE /portfolio/events/orders/batched`
-//! - `AmendOrderV2`: `POST /portfolio/events/orders/{order_id}/amend`
-//! - `DecreaseOrderV2`: `POST /portfolio/events/orders/{order_id}/decrease`
 //! - `GetOrderGroups`: `GET /portfolio/order_groups`
 //! - `CreateOrderGroup`: `POST /portfolio/order_groups/create`
 //! - `GetOrderGroup`: `GET /portfolio/order_groups/{order_group_id}`
@@ -168,6 +168,13 @@ pub const IMPLEMENTED: &[&str] = &[
     "DeleteQuote",
     "AcceptQuote",
     "ConfirmQuote",
+    "AmendOrderV2",
+    "DecreaseOrderV2",
+    "CancelAllOrders",
+    "BatchCreateOrdersV2",
+    "BatchCancelOrdersV2",
+    "GetOrderQueuePositions",
+    "GetOrderQueuePosition",
 ];
 
 /// `(operationId, method, path template)` of every spec operation the exchange does not serve.

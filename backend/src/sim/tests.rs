@@ -1212,3 +1212,195 @@ async fn every_spec_operation_is_served_or_answers_a_kalshi_501() {
 }
 #[cfg(test)]
 mod rfq;
+
+/// Amend, decrease, queue positions, batch create/cancel and cancel-all over REST, with
+/// the `user_orders` frames they cause.
+#[tokio::test]
+async fn amend_decrease_batch_and_cancel_all_over_rest() {
+    let sim = spawn_sim(0, 8).await;
+    let mut ws = connect(&sim, &alice()).await;
+    send(
+        &mut ws,
+        json!({"id": 1, "cmd": "subscribe", "params": {"channels": ["user_orders"]}}),
+    )
+    .await;
+    assert_eq!(next(&mut ws).await["type"], json!("subscribed"));
+    let best_bid = sim.book(&T50.into()).unwrap().yes.last().unwrap().0;
+    let low = best_bid - d("0.05");
+    let lower = best_bid - d("0.06");
+    let orders = "/trade-api/v2/portfolio/events/orders";
+
+    // Batch create: two good orders and one refused, in request order.
+    let mut bad = order(T50, "bid", "0.505", "1", "good_till_canceled");
+    bad["client_order_id"] = json!("bad-one");
+    let (status, body) = call(
+        &sim,
+        &alice(),
+        "POST",
+        &format!("{orders}/batched"),
+        Some(json!({"orders": [
+            order(T50, "bid", &low.to_string(), "10", "good_till_canceled"),
+            bad,
+            order(T50, "bid", &lower.to_string(), "4", "good_till_canceled"),
+        ]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let items = body["orders"].as_array().unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(items[1]["error"]["code"], json!("invalid_parameters"));
+    assert_eq!(items[1]["client_order_id"], json!("bad-one"));
+    let id = items[0]["order_id"].as_str().unwrap().to_owned();
+    let id2 = items[2]["order_id"].as_str().unwrap().to_owned();
+    assert_eq!(items[0]["remaining_count"], json!("10.00"));
+
+    // Queue positions: both behind the seeded participants at their levels.
+    let (status, body) = call(
+        &sim,
+        &alice(),
+        "GET",
+        &format!("/trade-api/v2/portfolio/orders/queue_positions?market_tickers={T50}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let qp = body["queue_positions"].as_array().unwrap();
+    assert_eq!(qp.len(), 2);
+    assert_eq!(qp[0]["order_id"], json!(id));
+    assert_eq!(qp[0]["market_ticker"], json!(T50));
+    assert!(qp[0]["queue_position_fp"].is_string());
+    let (_, other) = call(
+        &sim,
+        &alice(),
+        "GET",
+        &format!("/trade-api/v2/portfolio/orders/queue_positions?market_tickers={T60}"),
+        None,
+    )
+    .await;
+    assert_eq!(other["queue_positions"], json!([]));
+    let (status, single) = call(
+        &sim,
+        &alice(),
+        "GET",
+        &format!("/trade-api/v2/portfolio/orders/{id}/queue_position"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(single["queue_position_fp"], qp[0]["queue_position_fp"]);
+
+    // Amend to a fresh price one tick under the best bid: alone there, first in the queue.
+    let fresh = best_bid - d("0.01");
+    let level_before = sim
+        .book(&T50.into())
+        .unwrap()
+        .yes
+        .iter()
+        .find(|(p, _)| *p == fresh)
+        .map_or(Count::ZERO, |(_, c)| *c);
+    let (status, body) = call(
+        &sim,
+        &alice(),
+        "POST",
+        &format!("{orders}/{id}/amend"),
+        Some(json!({"ticker": T50, "side": "bid", "price": fresh.to_string(), "count": "8"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["remaining_count"], json!("8.00"));
+    let level_after = sim
+        .book(&T50.into())
+        .unwrap()
+        .yes
+        .iter()
+        .find(|(p, _)| *p == fresh)
+        .map(|(_, c)| *c);
+    assert_eq!(level_after, Some(level_before + "8".parse().unwrap()));
+    let (_, single) = call(
+        &sim,
+        &alice(),
+        "GET",
+        &format!("/trade-api/v2/portfolio/orders/{id}/queue_position"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        single["queue_position_fp"],
+        json!(level_before.to_string()),
+        "back of the new level"
+    );
+
+    // Decrease keeps it there.
+    let (status, body) = call(
+        &sim,
+        &alice(),
+        "POST",
+        &format!("{orders}/{id}/decrease"),
+        Some(json!({"reduce_by": "3"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["remaining_count"], json!("5.00"));
+    let (status, body) = call(
+        &sim,
+        &alice(),
+        "POST",
+        &format!("{orders}/{id}/decrease"),
+        Some(json!({"reduce_by": "1", "reduce_to": "1"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_parameters"))
+    );
+    let (status, _) = call(
+        &sim,
+        &bob(),
+        "POST",
+        &format!("{orders}/{id}/amend"),
+        Some(json!({"ticker": T50, "side": "bid", "price": fresh.to_string(), "count": "8"})),
+    )
+    .await;
+    assert_eq!(status, 404, "someone else's order");
+
+    // Frames: the batch's two orders, then Amend and Decrease on the first.
+    let mut reasons = Vec::new();
+    while let Some(f) = next_within(&mut ws, Duration::from_millis(500)).await {
+        if f["type"] == json!("user_order") && f["msg"]["order_id"] == json!(id) {
+            reasons.push(
+                f["msg"]["last_update_reason"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+            );
+        }
+    }
+    assert_eq!(reasons, vec!["Created", "Amend", "Decrease"]);
+
+    // Batch cancel: one real, one unknown.
+    let (status, body) = call(
+        &sim,
+        &alice(),
+        "DELETE",
+        &format!("{orders}/batched"),
+        Some(json!({"orders": [{"order_id": id2}, {"order_id": "nope"}]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["orders"][0]["reduced_by"], json!("4.00"));
+    assert_eq!(body["orders"][1]["error"]["code"], json!("not_found"));
+
+    // Cancel all: 204, nothing resting after.
+    let (status, _) = call(&sim, &alice(), "DELETE", orders, None).await;
+    assert_eq!(status, 204);
+    let (_, list) = call(
+        &sim,
+        &alice(),
+        "GET",
+        "/trade-api/v2/portfolio/orders?status=resting",
+        None,
+    )
+    .await;
+    assert_eq!(list["orders"], json!([]));
+    sim.shutdown();
+}

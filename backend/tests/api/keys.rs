@@ -44,13 +44,15 @@ async fn place_and_cancel_with_key(key_id: &str, key: PathBuf) {
     let base = format!("http://127.0.0.1:{}", app.port);
     let http = reqwest::Client::new();
     let ticket = OrderTicket {
-        market_ticker: MarketTicker("KXDESK-26DEC31-T50".into()),
-        action: Action::Buy,
-        side: Side::Yes,
-        price: Dollars::from_cents(1),
-        count: Count::from_int(3),
         time_in_force: TimeInForce::default(),
         post_only: true,
+        ..OrderTicket::limit(
+            MarketTicker("KXDESK-26DEC31-T50".into()),
+            Action::Buy,
+            Side::Yes,
+            Dollars::from_cents(1),
+            Count::from_int(3),
+        )
     };
     let res = http
         .post(format!("{base}/api/orders"))

@@ -45,15 +45,13 @@ async fn soak_upstream_killed_every_few_seconds_loses_and_doubles_no_fill_and_bo
             kills += 1;
             next_kill += Duration::from_secs(3);
         }
-        let ticket = OrderTicket {
-            market_ticker: markets[i % markets.len()].clone(),
-            action: Action::Buy,
-            side: if i % 2 == 0 { Side::Yes } else { Side::No },
-            price: "0.99".parse().unwrap(),
-            count: Count::from_int(1),
-            time_in_force: Default::default(),
-            post_only: false,
-        };
+        let ticket = OrderTicket::limit(
+            markets[i % markets.len()].clone(),
+            Action::Buy,
+            if i % 2 == 0 { Side::Yes } else { Side::No },
+            "0.99".parse().unwrap(),
+            Count::from_int(1),
+        );
         i += 1;
         let (status, body) = app.post("/api/orders", &ticket).await;
         assert!(status < 300, "order refused: {status} {body}");

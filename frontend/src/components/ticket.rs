@@ -1,19 +1,100 @@
-//! Right pane: the order ticket. Validates before sending (price on the market's tick,
-//! strictly inside (0, 1); count > 0), previews the exact cost, posts `OrderTicket`, and
-//! shows the server's message on a reject.
+//! Right pane: the order ticket with every Create Order V2 option (time in force incl.
+//! IOC/FOK, post-only, reduce-only, expiration, self-trade prevention, cancel-on-pause,
+//! order group, subaccount) and a client order id generated in the browser. Validates
+//! before sending (price on the market's tick, strictly inside (0, 1); count > 0; the
+//! options' rules from [`OrderTicket::check_options`]), previews the exact cost, posts
+//! `OrderTicket`, and shows the server's message on a reject.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::ids::{Action, MarketTicker, Side};
 use shared::num::{Count, Dollars};
 use shared::protocol::{OrderTicket, PlacedOrder};
-use shared::rest::{Market, TimeInForce};
+use shared::rest::{Market, SelfTradePrevention, TimeInForce};
+use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::format::short_dollars;
 use crate::state::use_desk;
 
-/// Checks the ticket's text fields; `Err` is a readable reason.
+/// The ticket's advanced options, as the form holds them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TicketOptions {
+    /// Time in force.
+    pub tif: TimeInForce,
+    /// Post-only.
+    pub post_only: bool,
+    /// Reduce-only.
+    pub reduce_only: bool,
+    /// Minutes until expiry; empty = none.
+    pub expires_in_min: String,
+    /// Self-trade prevention.
+    pub stp: SelfTradePrevention,
+    /// Cancel if trading pauses.
+    pub cancel_on_pause: bool,
+    /// Order group id; empty = none.
+    pub order_group: String,
+    /// Subaccount number; empty = primary.
+    pub subaccount: String,
+}
+
+/// Longest expiry the ticket offers: a year, in minutes.
+const MAX_EXPIRY_MIN: i64 = 525_600;
+
+/// Applies the options to a plain ticket; `now_s` is Unix seconds.
+fn with_options(mut t: OrderTicket, o: &TicketOptions, now_s: i64) -> Result<OrderTicket, String> {
+    t.time_in_force = o.tif;
+    t.post_only = o.post_only;
+    t.reduce_only = o.reduce_only;
+    t.self_trade_prevention = o.stp;
+    t.cancel_order_on_pause = o.cancel_on_pause;
+    let minutes = o.expires_in_min.trim();
+    t.expiration_ts = if minutes.is_empty() {
+        None
+    } else {
+        match minutes.parse::<i64>() {
+            Ok(m) if (1..=MAX_EXPIRY_MIN).contains(&m) => Some(now_s + m * 60),
+            _ => {
+                return Err(format!(
+                    "expiration must be a whole number of minutes from 1 to {MAX_EXPIRY_MIN}"
+                ))
+            }
+        }
+    };
+    let group = o.order_group.trim();
+    t.order_group_id = (!group.is_empty()).then(|| group.to_owned());
+    let sub = o.subaccount.trim();
+    t.subaccount = if sub.is_empty() {
+        None
+    } else {
+        Some(
+            sub.parse::<u32>()
+                .map_err(|_| "subaccount must be a number from 0 to 63".to_owned())?,
+        )
+    };
+    t.check_options(now_s)?;
+    Ok(t)
+}
+
+/// A fresh client order id from the browser's `crypto.randomUUID()` (the backend makes
+/// one when this is unavailable).
+fn new_client_order_id() -> Option<String> {
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).ok()?;
+    let f = js_sys::Reflect::get(&crypto, &"randomUUID".into())
+        .ok()?
+        .dyn_into::<js_sys::Function>()
+        .ok()?;
+    f.call0(&crypto).ok()?.as_string()
+}
+
+/// Unix seconds now, from the browser clock.
+fn now_s() -> i64 {
+    // A timestamp, not money: the JS clock is a double of milliseconds.
+    (js_sys::Date::now() as i64).div_euclid(1000)
+}
+
+/// Checks the ticket's fields; `Err` is a readable reason.
+#[allow(clippy::too_many_arguments)]
 pub fn validate(
     ticker: Option<&MarketTicker>,
     market: Option<&Market>,
@@ -21,6 +102,8 @@ pub fn validate(
     side: Side,
     price_text: &str,
     count_text: &str,
+    options: &TicketOptions,
+    now_s: i64,
 ) -> Result<OrderTicket, String> {
     let ticker = ticker.ok_or("open a market first")?;
     let price_text = price_text.trim().trim_start_matches('$');
@@ -56,15 +139,11 @@ pub fn validate(
     if count.raw() <= 0 {
         return Err("count must be greater than 0".to_owned());
     }
-    Ok(OrderTicket {
-        market_ticker: ticker.clone(),
-        action,
-        side,
-        price,
-        count,
-        time_in_force: TimeInForce::GoodTillCanceled,
-        post_only: false,
-    })
+    with_options(
+        OrderTicket::limit(ticker.clone(), action, side, price, count),
+        options,
+        now_s,
+    )
 }
 
 /// "Order placed: 3.00 @ 0.4000 (resting)".
@@ -92,18 +171,23 @@ pub fn Ticket(
     let error = RwSignal::new(None::<String>);
     let result = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
+    let options = RwSignal::new(TicketOptions::default());
 
     let draft = Memo::new(move |_| {
         let ticker = desk.selected.get();
         market.with(|m| {
-            validate(
-                ticker.as_ref(),
-                m.as_ref(),
-                desk.ticket_action.get(),
-                desk.ticket_side.get(),
-                &desk.ticket_price.get(),
-                &desk.ticket_count.get(),
-            )
+            options.with(|o| {
+                validate(
+                    ticker.as_ref(),
+                    m.as_ref(),
+                    desk.ticket_action.get(),
+                    desk.ticket_side.get(),
+                    &desk.ticket_price.get(),
+                    &desk.ticket_count.get(),
+                    o,
+                    now_s(),
+                )
+            })
         })
     });
     let cost = move || match draft.get() {
@@ -127,6 +211,7 @@ pub fn Ticket(
         desk.ticket_count.track();
         desk.ticket_side.track();
         desk.ticket_action.track();
+        options.track();
         error.set(None);
     });
 
@@ -137,7 +222,10 @@ pub fn Ticket(
         }
         result.set(None);
         let ticket = match draft.get_untracked() {
-            Ok(t) => t,
+            Ok(t) => OrderTicket {
+                client_order_id: new_client_order_id(),
+                ..t
+            },
             Err(e) => {
                 error.set(Some(e));
                 return;
@@ -236,6 +324,116 @@ pub fn Ticket(
                     prop:value=move || desk.ticket_count.get()
                     on:input=move |ev| desk.ticket_count.set(event_target_value(&ev))
                 />
+                <label for="ticket-tif">"Time in force"</label>
+                <select
+                    id="ticket-tif"
+                    data-testid="ticket-tif"
+                    on:change=move |ev| {
+                        let v = event_target::<web_sys::HtmlSelectElement>(&ev).value();
+                        let tif = match v.as_str() {
+                            "ioc" => TimeInForce::ImmediateOrCancel,
+                            "fok" => TimeInForce::FillOrKill,
+                            _ => TimeInForce::GoodTillCanceled,
+                        };
+                        options.update(|o| o.tif = tif);
+                    }
+                >
+                    <option value="gtc" selected=move || options.with(|o| o.tif == TimeInForce::GoodTillCanceled)>"Good till cancelled"</option>
+                    <option value="ioc" selected=move || options.with(|o| o.tif == TimeInForce::ImmediateOrCancel)>"Immediate or cancel"</option>
+                    <option value="fok" selected=move || options.with(|o| o.tif == TimeInForce::FillOrKill)>"Fill or kill"</option>
+                </select>
+                <label for="ticket-expiration">"Expires in"</label>
+                <input
+                    id="ticket-expiration"
+                    data-testid="ticket-expiration"
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    placeholder="minutes (blank = never)"
+                    prop:value=move || options.with(|o| o.expires_in_min.clone())
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        options.update(|o| o.expires_in_min = v);
+                    }
+                />
+                <label for="ticket-stp">"Self-trade"</label>
+                <select
+                    id="ticket-stp"
+                    data-testid="ticket-stp"
+                    on:change=move |ev| {
+                        let v = event_target::<web_sys::HtmlSelectElement>(&ev).value();
+                        let stp = if v == "maker" { SelfTradePrevention::Maker } else { SelfTradePrevention::TakerAtCross };
+                        options.update(|o| o.stp = stp);
+                    }
+                >
+                    <option value="taker_at_cross" selected=move || options.with(|o| o.stp == SelfTradePrevention::TakerAtCross)>"Cancel taker"</option>
+                    <option value="maker" selected=move || options.with(|o| o.stp == SelfTradePrevention::Maker)>"Cancel resting"</option>
+                </select>
+                <label for="ticket-order-group">"Order group"</label>
+                <input
+                    id="ticket-order-group"
+                    data-testid="ticket-order-group"
+                    type="text"
+                    autocomplete="off"
+                    placeholder="none"
+                    prop:value=move || options.with(|o| o.order_group.clone())
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        options.update(|o| o.order_group = v);
+                    }
+                />
+                <label for="ticket-subaccount">"Subaccount"</label>
+                <input
+                    id="ticket-subaccount"
+                    data-testid="ticket-subaccount"
+                    type="text"
+                    inputmode="numeric"
+                    autocomplete="off"
+                    placeholder="0"
+                    prop:value=move || options.with(|o| o.subaccount.clone())
+                    on:input=move |ev| {
+                        let v = event_target_value(&ev);
+                        options.update(|o| o.subaccount = v);
+                    }
+                />
+            </div>
+            <div class="ticket-flags">
+                <label>
+                    <input
+                        type="checkbox"
+                        data-testid="ticket-post-only"
+                        prop:checked=move || options.with(|o| o.post_only)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            options.update(|o| o.post_only = on);
+                        }
+                    />
+                    "Post-only"
+                </label>
+                <label>
+                    <input
+                        type="checkbox"
+                        data-testid="ticket-reduce-only"
+                        prop:checked=move || options.with(|o| o.reduce_only)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            options.update(|o| o.reduce_only = on);
+                        }
+                    />
+                    "Reduce-only"
+                </label>
+                <label>
+                    <input
+                        type="checkbox"
+                        data-testid="ticket-cancel-on-pause"
+                        prop:checked=move || options.with(|o| o.cancel_on_pause)
+                        on:change=move |ev| {
+                            let on = event_target_checked(&ev);
+                            options.update(|o| o.cancel_on_pause = on);
+                        }
+                    />
+                    "Cancel on pause"
+                </label>
             </div>
             <div class="ticket-cost" data-testid="ticket-cost">{cost}</div>
             <button type="submit" class="btn btn-submit" data-testid="ticket-submit" disabled=move || sending.get()>
@@ -302,23 +500,133 @@ mod tests {
             (&cent, "0.45", "-2", Err("count must be greater than 0")),
         ];
         for (m, price, count, want) in table {
-            let got = validate(Some(&t), Some(m), Action::Buy, Side::Yes, price, count).map(|_| ());
+            let got = validate(
+                Some(&t),
+                Some(m),
+                Action::Buy,
+                Side::Yes,
+                price,
+                count,
+                &TicketOptions::default(),
+                NOW,
+            )
+            .map(|_| ());
             assert_eq!(
                 got.as_ref().map_err(String::as_str),
                 want.as_ref().map_err(|e| *e),
                 "{price} × {count}"
             );
         }
-        assert!(validate(Some(&t), Some(&cent), Action::Buy, Side::Yes, "abc", "1").is_err());
-        assert!(validate(
-            Some(&t),
-            Some(&cent),
-            Action::Buy,
-            Side::Yes,
-            "0.45",
-            "1.001"
-        )
-        .is_err());
-        assert!(validate(None, None, Action::Buy, Side::Yes, "0.45", "1").is_err());
+        let plain = TicketOptions::default();
+        let v = |price: &str, count: &str| {
+            validate(
+                Some(&t),
+                Some(&cent),
+                Action::Buy,
+                Side::Yes,
+                price,
+                count,
+                &plain,
+                NOW,
+            )
+        };
+        assert!(v("abc", "1").is_err());
+        assert!(v("0.45", "1.001").is_err());
+        assert_eq!(v("0.45", "1.25").unwrap().count, "1.25".parse().unwrap());
+        assert!(validate(None, None, Action::Buy, Side::Yes, "0.45", "1", &plain, NOW).is_err());
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    #[test]
+    fn validates_options_with_plain_messages() {
+        let cent = market(r#"{"ticker":"T","event_ticker":"E","status":"active"}"#);
+        let t = MarketTicker::from("T");
+        let check = |o: TicketOptions| {
+            validate(
+                Some(&t),
+                Some(&cent),
+                Action::Buy,
+                Side::Yes,
+                "0.45",
+                "3",
+                &o,
+                NOW,
+            )
+        };
+        let ok = check(TicketOptions {
+            tif: TimeInForce::GoodTillCanceled,
+            post_only: true,
+            expires_in_min: "60".into(),
+            stp: SelfTradePrevention::Maker,
+            cancel_on_pause: true,
+            order_group: " grp-1 ".into(),
+            subaccount: "0".into(),
+            ..TicketOptions::default()
+        })
+        .unwrap();
+        assert_eq!(ok.expiration_ts, Some(NOW + 3600));
+        assert_eq!(ok.order_group_id.as_deref(), Some("grp-1"));
+        assert_eq!(
+            (ok.subaccount, ok.post_only, ok.cancel_order_on_pause),
+            (Some(0), true, true)
+        );
+        assert_eq!(ok.self_trade_prevention, SelfTradePrevention::Maker);
+        let table: &[(TicketOptions, &str)] = &[
+            (
+                TicketOptions {
+                    tif: TimeInForce::ImmediateOrCancel,
+                    post_only: true,
+                    ..TicketOptions::default()
+                },
+                "post-only orders must be good till cancelled",
+            ),
+            (
+                TicketOptions {
+                    reduce_only: true,
+                    ..TicketOptions::default()
+                },
+                "reduce-only orders must be immediate or cancel (IOC)",
+            ),
+            (
+                TicketOptions {
+                    tif: TimeInForce::FillOrKill,
+                    expires_in_min: "5".into(),
+                    ..TicketOptions::default()
+                },
+                "only good-till-cancelled orders can have an expiration",
+            ),
+            (
+                TicketOptions {
+                    expires_in_min: "soon".into(),
+                    ..TicketOptions::default()
+                },
+                "expiration must be a whole number of minutes from 1 to 525600",
+            ),
+            (
+                TicketOptions {
+                    subaccount: "x".into(),
+                    ..TicketOptions::default()
+                },
+                "subaccount must be a number from 0 to 63",
+            ),
+            (
+                TicketOptions {
+                    subaccount: "99".into(),
+                    ..TicketOptions::default()
+                },
+                "subaccount must be 0 to 63",
+            ),
+        ];
+        for (o, want) in table {
+            assert_eq!(check(o.clone()).unwrap_err(), *want, "{o:?}");
+        }
+        let ioc_reduce = check(TicketOptions {
+            tif: TimeInForce::ImmediateOrCancel,
+            reduce_only: true,
+            ..TicketOptions::default()
+        })
+        .unwrap();
+        assert!(ioc_reduce.reduce_only);
     }
 }
