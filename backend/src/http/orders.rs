@@ -19,11 +19,12 @@ use shared::api::schema::{
 };
 use shared::api::NoQuery;
 use shared::ids::{BookSide, MarketTicker, OrderId, Side};
+use shared::num::Dollars;
 use shared::protocol::{
     AmendTicket, CancelFailure, CancelOrders, CancelledOrders, DecreaseTicket, OrderTicket,
     OrderView, PlacedOrder, QueuePositionView, MAX_CANCEL_BATCH,
 };
-use shared::rest::{CreateOrderV2Request, Order, OrderStatus};
+use shared::rest::{CreateOrderV2Request, Market, Order, OrderStatus};
 
 use super::markets::checked_ticker;
 use super::{AppState, Error, Result};
@@ -82,6 +83,29 @@ async fn list(State(kalshi): State<KalshiClient>) -> Result<Json<Vec<OrderView>>
 
 /// `POST /api/orders` with an [`OrderTicket`] → 201 [`PlacedOrder`].
 ///
+/// 400 `invalid_price` unless `price` lies strictly between $0 and $1.
+fn check_price_range(price: Dollars) -> Result<()> {
+    if price.is_valid_price() {
+        return Ok(());
+    }
+    Err(Error::bad_request(
+        "invalid_price",
+        format!("price must be between $0 and $1, got ${price}"),
+    ))
+}
+
+/// 400 `invalid_price` unless `price` sits on `market`'s tick grid (its price ranges).
+fn check_tick(market: &Market, price: Dollars) -> Result<()> {
+    if market.is_valid_price(price) {
+        return Ok(());
+    }
+    let tick = market.tick_at(price);
+    Err(Error::bad_request(
+        "invalid_price",
+        format!("price must be a multiple of ${tick} in this market"),
+    ))
+}
+
 /// Validated before anything is signed: the market must be open, the price inside
 /// (0, 1) and on the market's tick, the count positive.
 async fn place(
@@ -99,12 +123,7 @@ async fn place(
             "count must be more than zero",
         ));
     }
-    if !ticket.price.is_valid_price() {
-        return Err(Error::bad_request(
-            "invalid_price",
-            format!("price must be between $0 and $1, got ${}", ticket.price),
-        ));
-    }
+    check_price_range(ticket.price)?;
     let market = kalshi.market(&ticker).await?.market;
     if !market.status.is_tradable() {
         return Err(Error::bad_request(
@@ -112,13 +131,7 @@ async fn place(
             format!("{ticker} is not open for trading"),
         ));
     }
-    if !market.is_valid_price(ticket.price) {
-        let tick = market.tick_at(ticket.price);
-        return Err(Error::bad_request(
-            "invalid_price",
-            format!("price must be a multiple of ${tick} in this market"),
-        ));
-    }
+    check_tick(&market, ticket.price)?;
     let (book_side, yes_price) = ticket.to_book();
     let client_order_id = ticket
         .client_order_id
@@ -213,12 +226,7 @@ async fn amend(
             "the new count must be more than zero",
         ));
     }
-    if !ticket.price.is_valid_price() {
-        return Err(Error::bad_request(
-            "invalid_price",
-            format!("price must be between $0 and $1, got ${}", ticket.price),
-        ));
-    }
+    check_price_range(ticket.price)?;
     let order = resting_order(&kalshi, &order_id).await?;
     let outcome = order.outcome();
     let yes_price = match outcome {
@@ -226,13 +234,7 @@ async fn amend(
         Side::No => ticket.price.complement(),
     };
     let market = kalshi.market(&order.ticker).await?.market;
-    if !market.is_valid_price(yes_price) {
-        let tick = market.tick_at(yes_price);
-        return Err(Error::bad_request(
-            "invalid_price",
-            format!("price must be a multiple of ${tick} in this market"),
-        ));
-    }
+    check_tick(&market, yes_price)?;
     let request = AmendOrderV2Request {
         ticker: order.ticker.clone(),
         side: Some(BookSide::for_outcome(outcome)),
