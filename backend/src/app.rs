@@ -152,6 +152,11 @@ impl Application {
         ));
         let rfq_rules = crate::rfq_rules::RfqRules::new(hub.clone(), kalshi.clone());
         tokio::spawn(rfq_rules.clone().run(shutdown.clone()));
+        tokio::spawn(crate::rfq_watch::run(
+            hub.clone(),
+            kalshi.clone(),
+            shutdown.clone(),
+        ));
         let state = AppState {
             hub: hub.clone(),
             rfq_rules: rfq_rules.clone(),

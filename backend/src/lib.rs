@@ -12,6 +12,8 @@
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.
 //! - [`http`]: `/api/*`, `/ws` sessions and the static frontend.
 //! - [`rfq_rules`]: the market maker's auto-quote / auto-confirm rules (RFQ desk).
+//! - [`rfq_watch`]: quote cancellations the channel does not announce (expired, deleted),
+//!   read from `GetQuotes` and published to every session.
 //! - [`sim`]: the built-in exchange (REST + WebSocket, matching, background flow).
 //! - [`app`]: wiring: [`Application::build`] → [`Application::run_until_stopped`].
 //!
@@ -27,6 +29,7 @@ pub mod hub;
 pub mod metrics;
 pub mod ratelimit;
 pub mod rfq_rules;
+pub mod rfq_watch;
 pub mod signer;
 pub mod sim;
 pub mod upstream;

@@ -188,6 +188,8 @@ impl RfqRules {
             quote_id: quote_id.map(str::to_owned),
             detail,
             reaction_ms: None,
+            reaction_us: None,
+            answered_us: None,
         }
     }
 
@@ -361,12 +363,15 @@ impl RfqRules {
             rfq_id: m.rfq_id.clone(),
             quote_id: m.quote_id.clone(),
         };
-        let reaction = u64::try_from(at.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let elapsed = at.elapsed();
+        let reaction = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        let reaction_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         let result = self
             .kalshi
             .send::<ConfirmRFQQuote>(&path, &NoQuery {}, Some(&EmptyResponse::default()))
             .await;
-        let total = at.elapsed().as_millis();
+        let answered = at.elapsed();
+        let total = answered.as_millis();
         let mut entry = match result {
             Ok(_) => Self::entry(
                 rule_id,
@@ -391,6 +396,8 @@ impl RfqRules {
             }
         };
         entry.reaction_ms = Some(reaction);
+        entry.reaction_us = Some(reaction_us);
+        entry.answered_us = Some(u64::try_from(answered.as_micros()).unwrap_or(u64::MAX));
         self.record(entry);
     }
 }

@@ -221,6 +221,11 @@ pub async fn delete_rfq(id: &str) -> Result<()> {
     no_content(Request::delete(&format!("/api/rfqs/{}", encode(id)))).await
 }
 
+/// `DELETE /api/quotes/{id}` (DeleteQuote: withdraw our quote).
+pub async fn delete_quote(id: &str) -> Result<()> {
+    no_content(Request::delete(&format!("/api/quotes/{}", encode(id)))).await
+}
+
 /// `POST /api/quotes`.
 pub async fn create_quote(new: &shared::rfq::NewQuote) -> Result<shared::rfq::Created> {
     post_json("/api/quotes", new).await

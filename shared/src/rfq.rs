@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::api::schema::{Quote, RFQ};
+use crate::api::schema::{Quote, QuoteStatus, RFQ};
 use crate::ids::{MarketTicker, Side};
 use crate::num::{Count, Dollars};
 use crate::ws_msg::{
@@ -29,10 +29,34 @@ pub enum RfqEvent {
     QuoteAccepted(QuoteAcceptedMsg),
     /// A quote executed.
     QuoteExecuted(QuoteExecutedMsg),
+    /// A quote's status changed without a channel message (Kalshi sends none when a quote
+    /// is cancelled: deleted, replaced, its RFQ closed, or its confirmation window passed).
+    /// The backend learns it from `GetQuotes` and tells every session.
+    QuoteStatus(QuoteStatusUpdate),
     /// A rule acted (or declined to).
     Rule(RuleLogEntry),
     /// The rules changed.
     Rules(RuleSet),
+}
+
+/// A quote's new status, read from `GetQuotes` (`Quote.status`, `Quote.cancellation_reason`).
+///
+/// ```json
+/// {"type":"rfq","event":"quote_status","quote_id":"7c…","rfq_id":"4f…",
+///  "status":"cancelled","cancellation_reason":"confirmation window expired"}
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteStatusUpdate {
+    /// The quote.
+    pub quote_id: String,
+    /// Its RFQ.
+    pub rfq_id: String,
+    /// `open`, `accepted`, `confirmed`, `executed` or `cancelled`.
+    pub status: QuoteStatus,
+    /// Why it was cancelled, as the exchange says (e.g. "confirmation window expired",
+    /// "deleted", "replaced", "rfq closed").
+    #[serde(default)]
+    pub cancellation_reason: Option<String>,
 }
 
 /// `GET /api/rfq`: everything the RFQ screen needs at load.
@@ -214,6 +238,14 @@ pub struct RuleLogEntry {
     /// the confirm request being sent.
     #[serde(default)]
     pub reaction_ms: Option<u64>,
+    /// The same, in microseconds (for measurements; `reaction_ms` rounds down). The confirm
+    /// is "sent" when handed to the signed client, before its signature and round trip.
+    #[serde(default)]
+    pub reaction_us: Option<u64>,
+    /// For confirms: microseconds from the `quote_accepted` frame reaching the backend to
+    /// the exchange's answer to the confirm (signature and round trip included).
+    #[serde(default)]
+    pub answered_us: Option<u64>,
 }
 
 #[cfg(test)]

@@ -443,28 +443,57 @@ impl Browser {
     /// Replaces the value of the input with this `data-testid` by typing `text`, the way a user
     /// would (so the page sees input events), and checks the input now holds exactly `text`.
     pub async fn fill(&self, id: &str, text: &str) -> anyhow::Result<()> {
-        let input = self.wait_for(id).await?;
+        self.fill_css(&testid(id), text).await
+    }
+
+    /// As [`Browser::fill`], for the first input matching `css` (e.g. one row's field:
+    /// `format!("{} {}", sel("incoming-rfq", &[("data-rfq-id", id)]), testid("quote-yes"))`).
+    pub async fn fill_css(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        let input = self.wait_for_css(css, DEFAULT_TIMEOUT).await?;
         input
             .click()
             .await
-            .with_context(|| format!("focusing {}", testid(id)))?;
+            .with_context(|| format!("focusing {css}"))?;
         input
             .clear()
             .await
-            .with_context(|| format!("clearing {}", testid(id)))?;
+            .with_context(|| format!("clearing {css}"))?;
         let select_all_delete = format!("{}a{}{}", Key::Control, Key::Null, Key::Backspace);
         input.send_keys(&select_all_delete).await?;
         input
             .send_keys(text)
             .await
-            .with_context(|| format!("typing {text:?} into {}", testid(id)))?;
+            .with_context(|| format!("typing {text:?} into {css}"))?;
         let value = input.prop("value").await?.unwrap_or_default();
-        ensure!(
-            value == text,
-            "{} holds {value:?} after typing {text:?}",
-            testid(id)
-        );
+        ensure!(value == text, "{css} holds {value:?} after typing {text:?}");
         Ok(())
+    }
+
+    /// Clicks the first element matching `css` (waiting for it to exist).
+    pub async fn click_css(&self, css: &str) -> anyhow::Result<()> {
+        self.wait_for_css(css, DEFAULT_TIMEOUT)
+            .await?
+            .click()
+            .await
+            .with_context(|| format!("clicking {css}"))
+    }
+
+    /// Waits up to `timeout` until the first element matching `css` has text containing
+    /// `needle`; returns that text.
+    pub async fn wait_text(
+        &self,
+        css: &str,
+        needle: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<String> {
+        self.wait_until(&format!("{css} to say {needle:?}"), timeout, async || {
+            let Some(el) = self.find_all(css).await?.into_iter().next() else {
+                return Ok(None);
+            };
+            let text = el.text().await?;
+            Ok(text.contains(needle).then_some(text))
+        })
+        .await
     }
 
     /// Picks the `<option value=...>` of the `<select>` with this `data-testid`.
@@ -666,6 +695,41 @@ pub struct TwoDesks<'a> {
     pub requester: &'a Browser,
     /// The market maker's browser.
     pub maker: &'a Browser,
+    /// The requester's desk, `http://127.0.0.1:<port>/`.
+    pub requester_url: &'a str,
+    /// The maker's desk.
+    pub maker_url: &'a str,
+    keys: &'a [PathBuf; 2],
+}
+
+impl TwoDesks<'_> {
+    /// A signed Kalshi REST client straight to the exchange as `who` (`"requester"` or
+    /// `"maker"`), for test setup the UI need not do (say, the first 100 RFQs). Its rate
+    /// budget is generous (1000 a second): it is not the desk's.
+    pub fn exchange_client(&self, who: &str) -> anyhow::Result<desk_backend::client::KalshiClient> {
+        use desk_backend::ratelimit::{AccountLimits, BucketLimit};
+        let path = match who {
+            "requester" => &self.keys[0],
+            "maker" => &self.keys[1],
+            other => bail!("no key for {other:?}: requester or maker"),
+        };
+        let signer = desk_backend::signer::Signer::from_pem_file(who, path)
+            .with_context(|| format!("loading the {who} key"))?;
+        let client = desk_backend::client::KalshiClient::new(
+            &format!("http://127.0.0.1:{}/trade-api/v2", self.sim.port()),
+            signer,
+        )?;
+        let fast = BucketLimit {
+            refill_rate: 1000,
+            bucket_capacity: 1000,
+        };
+        client.budget().set_limits(&AccountLimits {
+            usage_tier: "test".to_owned(),
+            read: fast,
+            write: fast,
+        });
+        Ok(client)
+    }
 }
 
 fn openssl_key(path: &Path) -> anyhow::Result<rsa::RsaPublicKey> {
@@ -759,6 +823,9 @@ where
             sim: &sim,
             requester: &requester,
             maker: &maker,
+            requester_url: &urls[0],
+            maker_url: &urls[1],
+            keys: &paths,
         })
         .await
     })

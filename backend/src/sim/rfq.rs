@@ -7,7 +7,15 @@
 //! - a maker's new quote on an RFQ replaces (cancels) its previous open quote there;
 //! - the requester accepts a side; the quoter must confirm within the window
 //!   ([`CONFIRM_WINDOW_MS`], or [`FAST_CONFIRM_WINDOW_MS`] for high-volatility series and
-//!   combo (`KXMVE…`) markets); a late confirm is refused and the quote is cancelled;
+//!   combo (`KXMVE…`) markets; tests shorten both with
+//!   [`SimExchange::set_confirm_windows`]); a late confirm is refused with "confirmation
+//!   window expired" and the quote is cancelled;
+//! - expiry: the RFQ task sweeps every 100 ms and cancels accepted quotes whose window has
+//!   passed (`cancellation_reason` "confirmation window expired"); deleted quotes are
+//!   cancelled ("deleted"), a closed RFQ cancels its live quotes ("rfq closed") and emits
+//!   `rfq_deleted`. Kalshi's channel has no quote-cancelled message, so these changes show
+//!   in `GetQuotes`/`GetQuote` (with `updated_ts`; `GetQuotes` honours `min_ts`), which the
+//!   desk polls.
 //! - confirmation executes at once: the requester buys the accepted side (YES at
 //!   `1 − no_bid`, NO at `1 − yes_bid`), the quoter the other, and both get fills and
 //!   position updates; the RFQ closes and its other quotes are cancelled.
@@ -53,6 +61,8 @@ pub const MAX_OPEN_RFQS: usize = 100;
 pub const CONFIRM_WINDOW_MS: i64 = 30_000;
 /// Confirmation window of high-volatility and combo markets, ms.
 pub const FAST_CONFIRM_WINDOW_MS: i64 = 3_000;
+/// `cancellation_reason` of an accepted quote whose confirmation window passed.
+pub const WINDOW_EXPIRED: &str = "confirmation window expired";
 /// How often the RFQ task wakes.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -154,6 +164,13 @@ pub struct RfqBook {
     participants_on: bool,
     last_participant_rfq_ms: i64,
     next_market: usize,
+    /// Window of ordinary markets, ms.
+    window_ms: i64,
+    /// Window of high-volatility and combo markets, ms.
+    fast_window_ms: i64,
+    /// Whether the RFQ task cancels accepted quotes as soon as their window passes
+    /// (otherwise only when they are next touched).
+    sweep_expired: bool,
 }
 
 fn bad(msg: impl Into<String>) -> SimError {
@@ -203,6 +220,9 @@ impl RfqBook {
             participants_on,
             last_participant_rfq_ms: 0,
             next_market: 0,
+            window_ms: CONFIRM_WINDOW_MS,
+            fast_window_ms: FAST_CONFIRM_WINDOW_MS,
+            sweep_expired: true,
         }
     }
 
@@ -217,9 +237,9 @@ impl RfqBook {
             .market(ticker)
             .is_some_and(|m| self.fast_series.contains(&m.series));
         if fast_series || ticker.as_str().starts_with("KXMVE") {
-            FAST_CONFIRM_WINDOW_MS
+            self.fast_window_ms
         } else {
-            CONFIRM_WINDOW_MS
+            self.window_ms
         }
     }
 
@@ -660,9 +680,14 @@ impl RfqBook {
         if q.creator != account {
             return Err(bad("only the quote's creator may confirm it"));
         }
-        if q.status == QuoteStatus::Accepted && q.deadline_ms.is_some_and(|d| now > d) {
+        let late = q.status == QuoteStatus::Accepted && q.deadline_ms.is_some_and(|d| now > d);
+        let swept = q.status == QuoteStatus::Cancelled
+            && q.cancellation_reason.as_deref() == Some(WINDOW_EXPIRED);
+        if late || swept {
             self.expire(now);
-            return Err(bad("confirmation window expired; the quote is cancelled"));
+            return Err(bad(format!(
+                "{WINDOW_EXPIRED}; the quote is cancelled"
+            )));
         }
         if q.status != QuoteStatus::Accepted {
             return Err(bad(format!(
@@ -729,7 +754,7 @@ impl RfqBook {
         let mut n = 0;
         for q in self.quotes.values_mut() {
             if q.status == QuoteStatus::Accepted && q.deadline_ms.is_some_and(|d| now > d) {
-                cancel(q, now, "confirmation window expired");
+                cancel(q, now, WINDOW_EXPIRED);
                 n += 1;
             }
         }
@@ -870,7 +895,9 @@ pub(crate) async fn run(sim: Sim) {
             _ = tick.tick() => {}
         }
         with_rfq(&sim, |book, engine, now| {
-            book.expire(now);
+            if book.sweep_expired {
+                book.expire(now);
+            }
             book.participants_step(engine, now);
         });
     }
@@ -881,6 +908,23 @@ impl SimExchange {
     /// high-volatility markets.
     pub fn set_fast_confirm_series(&self, series: &str) {
         self.inner.lock().rfq.fast_series.insert(series.to_owned());
+    }
+
+    /// Confirmation windows: `ordinary` for most markets, `fast` for high-volatility
+    /// series ([`Self::set_fast_confirm_series`]) and combo markets. Kalshi's are 30 s and
+    /// 3 s (the defaults); tests shorten them instead of waiting.
+    pub fn set_confirm_windows(&self, ordinary: Duration, fast: Duration) {
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+        let mut core = self.inner.lock();
+        core.rfq.window_ms = ms(ordinary);
+        core.rfq.fast_window_ms = ms(fast);
+    }
+
+    /// Whether accepted quotes are cancelled as soon as their window passes (default), or
+    /// only when next touched (accept/confirm). Off lets a test act on a quote that still
+    /// reads `accepted` after its deadline, e.g. to see a late confirm refused.
+    pub fn set_rfq_expiry_sweep(&self, on: bool) {
+        self.inner.lock().rfq.sweep_expired = on;
     }
 
     /// Turns the simulated RFQ counterparty on or off.
@@ -1015,6 +1059,14 @@ async fn get_quotes(
     let on_mine = p.get("rfq_user_filter").is_some_and(|v| v == "self");
     let status = p.get("status").filter(|s| !s.is_empty()).cloned();
     let rfq_id = p.get("rfq_id").filter(|s| !s.is_empty()).cloned();
+    let min_ms = match p.get("min_ts").map(String::as_str) {
+        None | Some("") => None,
+        Some(t) => Some(
+            t.parse::<i64>()
+                .map_err(|_| bad(format!("min_ts must be a Unix timestamp, got {t:?}")))?
+                .saturating_mul(1000),
+        ),
+    };
     let core = sim.lock();
     let book = &core.rfq;
     let all: Vec<Quote> = book
@@ -1026,6 +1078,7 @@ async fn get_quotes(
         .filter(|q| !mine || q.creator == me)
         .filter(|q| !on_mine || q.rfq_creator == me)
         .filter(|q| rfq_id.as_deref().is_none_or(|r| r == q.rfq_id))
+        .filter(|q| min_ms.is_none_or(|m| q.updated_ms >= m))
         .map(|q| book.quote_wire(&core.engine, q, me))
         .filter(|q| {
             status.as_deref().is_none_or(|s| {

@@ -264,3 +264,111 @@ async fn auto_confirm_declines_above_the_notional_limit_and_logs_why() {
     .await;
     assert_eq!(s, 400);
 }
+
+/// A browser session on the desk at `port` (after its hello).
+async fn session(port: u16) -> crate::helpers::Browser {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws"))
+        .await
+        .expect("ws connects");
+    let mut b = crate::helpers::Browser {
+        ws,
+        books: Default::default(),
+        fills: Vec::new(),
+    };
+    match b.next().await {
+        shared::protocol::ServerMsg::Hello { .. } => {}
+        other => panic!("first frame must be hello, got {other:?}"),
+    }
+    b
+}
+
+/// Reads `b` until the status update of `quote`; returns (status, reason).
+async fn status_update(
+    b: &mut crate::helpers::Browser,
+    quote: &str,
+) -> (shared::api::schema::QuoteStatus, Option<String>) {
+    use shared::protocol::ServerMsg;
+    use shared::rfq::RfqEvent;
+    let msg = b
+        .until("a quote_status update", |m| {
+            matches!(m, ServerMsg::Rfq(RfqEvent::QuoteStatus(u)) if u.quote_id == quote)
+        })
+        .await;
+    match msg {
+        ServerMsg::Rfq(RfqEvent::QuoteStatus(u)) => (u.status, u.cancellation_reason),
+        _ => unreachable!("matched above"),
+    }
+}
+
+async fn rfq_and_quote(desks: &TwoDesks) -> (String, String) {
+    let (s, body) = api(
+        desks.requester,
+        "POST",
+        "/rfqs",
+        Some(json!({"market_ticker": "KXDESK-26DEC31-T50", "contracts": "10.00"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    let rfq = body["id"].as_str().unwrap().to_owned();
+    let (s, body) = api(
+        desks.maker,
+        "POST",
+        "/quotes",
+        Some(json!({"rfq_id": rfq, "yes_bid": "0.4000", "no_bid": "0.5000"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{body}");
+    (rfq, body["id"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_and_deleted_quotes_reach_both_desks_sessions_as_status_updates() {
+    use shared::api::schema::QuoteStatus;
+    let desks = two_desks().await;
+    desks
+        .sim
+        .set_confirm_windows(Duration::from_millis(500), Duration::from_millis(500));
+    let mut requester = session(desks.requester).await;
+    let mut maker = session(desks.maker).await;
+
+    // Accepted and never confirmed: Kalshi's channel says nothing, the desks' quote watch
+    // reads the cancellation and tells every session why.
+    let (rfq, quote) = rfq_and_quote(&desks).await;
+    let (s, body) = api(
+        desks.requester,
+        "POST",
+        &format!("/quotes/{quote}/accept"),
+        Some(json!({"rfq_id": rfq, "side": "yes"})),
+    )
+    .await;
+    assert_eq!(s, 204, "{body}");
+    for b in [&mut requester, &mut maker] {
+        let (status, reason) = status_update(b, &quote).await;
+        assert_eq!(status, QuoteStatus::Cancelled);
+        assert_eq!(reason.as_deref(), Some("confirmation window expired"));
+    }
+    // A confirm now is refused in plain words.
+    let (s, body) = api(
+        desks.maker,
+        "POST",
+        &format!("/quotes/{quote}/confirm"),
+        Some(json!({"rfq_id": rfq})),
+    )
+    .await;
+    assert_eq!(s, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("confirmation window expired"),
+        "{body}"
+    );
+
+    // Deleted by the maker: the requester's session hears it too.
+    let (_, quote) = rfq_and_quote(&desks).await;
+    let (s, body) = api(desks.maker, "DELETE", &format!("/quotes/{quote}"), None).await;
+    assert_eq!(s, 204, "{body}");
+    let (status, reason) = status_update(&mut requester, &quote).await;
+    assert_eq!(status, QuoteStatus::Cancelled);
+    assert_eq!(reason.as_deref(), Some("deleted"));
+}

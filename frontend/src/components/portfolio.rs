@@ -140,10 +140,18 @@ pub fn Fills() -> impl IntoView {
 #[component]
 fn FillRowView(fill: FillRow) -> impl IntoView {
     let side = fill.side.map_or("", |s| s.as_str());
+    let market = fill
+        .market_ticker
+        .as_ref()
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    let market_attr = market.clone();
     view! {
-        <tr class=format!("side-{side}") data-testid="fill-row" data-trade-id=fill.trade_id.to_string()>
+        <tr class=format!("side-{side}") data-testid="fill-row" data-trade-id=fill.trade_id.to_string()
+            data-market=market_attr
+            data-side=side data-count=fill.count.to_string()>
             <td class="muted">{fill.time}</td>
-            <td>{fill.market_ticker.map(|t| t.to_string()).unwrap_or_default()}</td>
+            <td>{market}</td>
             <td class="side">{side.to_uppercase()}</td>
             <td class="num">{opt(fill.price)}</td>
             <td class="num">{fill.count.to_string()}</td>

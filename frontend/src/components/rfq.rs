@@ -3,9 +3,10 @@
 //! [`apply`] from the socket's message callback.
 
 use std::cell::Cell;
+use std::collections::HashMap;
 
 use leptos::prelude::*;
-use shared::api::schema::{Quote, RFQStatus, RFQ};
+use shared::api::schema::{Quote, QuoteStatus, RFQStatus, RFQ};
 use shared::ids::{MarketTicker, Side};
 use shared::num::{Count, Dollars};
 use shared::rfq::{RfqDeskView, RfqEvent, RuleLogEntry, RuleSet};
@@ -54,6 +55,9 @@ pub struct QuoteRow {
     pub accepted_side: Option<Side>,
     /// Browser time the acceptance became known, ms.
     pub accepted_at_ms: Option<i64>,
+    /// Why it was cancelled (`deleted`, `replaced`, `rfq closed`, `confirmation window
+    /// expired`), as the exchange says.
+    pub reason: Option<String>,
 }
 
 /// The RFQ desk state. `Copy`.
@@ -71,6 +75,8 @@ pub struct RfqState {
     pub log: RwSignal<Vec<RuleLogEntry>>,
     /// Browser clock, ms (ticks for countdowns).
     pub now_ms: RwSignal<i64>,
+    /// The last refusal of an action on a quote (accept, confirm, withdraw), by quote id.
+    pub refusals: RwSignal<HashMap<String, String>>,
 }
 
 thread_local! {
@@ -93,6 +99,7 @@ impl RfqState {
             rules: RwSignal::new(RuleSet::default()),
             log: RwSignal::new(Vec::new()),
             now_ms: RwSignal::new(now_ms()),
+            refusals: RwSignal::new(HashMap::new()),
         };
         provide_context(s);
         INSTALLED.with(|c| c.set(Some(s)));
@@ -117,6 +124,18 @@ impl RfqState {
             });
     }
 
+    /// Shows `text` beside the quote `id` (an action on it was refused).
+    pub fn refuse(&self, id: &str, text: String) {
+        self.refusals.update(|m| {
+            m.insert(id.to_owned(), text);
+        });
+    }
+
+    /// The last refusal shown for quote `id`.
+    pub fn refusal(&self, id: &str) -> Option<String> {
+        self.refusals.with(|m| m.get(id).cloned())
+    }
+
     fn update_quote(&self, id: &str, f: impl FnOnce(&mut QuoteRow)) {
         self.quotes.update(|v| {
             if let Some(q) = v.iter_mut().find(|q| q.id == id) {
@@ -136,9 +155,10 @@ fn rfq_row(r: &RFQ, me: &str) -> RfqRow {
     }
 }
 
-fn status_text(q: &Quote) -> QuoteStatusText {
+/// The status as the desk shows it (and puts in `data-status`).
+pub fn status_text(status: QuoteStatus) -> QuoteStatusText {
     use shared::api::schema::QuoteStatus as S;
-    match q.status {
+    match status {
         S::Open => "open",
         S::Accepted => "accepted",
         S::Confirmed => "confirmed",
@@ -149,7 +169,7 @@ fn status_text(q: &Quote) -> QuoteStatusText {
 }
 
 fn quote_row(q: &Quote, me: &str) -> QuoteRow {
-    let status = status_text(q);
+    let status = status_text(q.status);
     QuoteRow {
         id: q.id.clone(),
         rfq_id: q.rfq_id.clone(),
@@ -161,6 +181,7 @@ fn quote_row(q: &Quote, me: &str) -> QuoteRow {
         mine: q.creator_id == me,
         accepted_side: q.accepted_side,
         accepted_at_ms: (status == "accepted").then(now_ms),
+        reason: q.cancellation_reason.clone(),
     }
 }
 
@@ -178,11 +199,22 @@ pub fn apply(event: RfqEvent) {
             open: true,
             mine: !me.is_empty() && m.creator_id == me,
         }),
-        RfqEvent::RfqDeleted(m) => s.rfqs.update(|v| {
-            if let Some(r) = v.iter_mut().find(|r| r.id == m.id) {
-                r.open = false;
-            }
-        }),
+        RfqEvent::RfqDeleted(m) => {
+            s.rfqs.update(|v| {
+                if let Some(r) = v.iter_mut().find(|r| r.id == m.id) {
+                    r.open = false;
+                }
+            });
+            // A closed RFQ cancels its live quotes (an executed one has said so first).
+            s.quotes.update(|v| {
+                for q in v.iter_mut().filter(|q| q.rfq_id == m.id) {
+                    if q.status == "open" || q.status == "accepted" {
+                        q.status = "cancelled";
+                        q.reason = Some("rfq closed".to_owned());
+                    }
+                }
+            });
+        }
         RfqEvent::QuoteCreated(m) => {
             let mine = m.quote_creator_id == me;
             s.quotes.update(|v| {
@@ -190,6 +222,7 @@ pub fn apply(event: RfqEvent) {
                 for q in v.iter_mut() {
                     if q.rfq_id == m.rfq_id && q.status == "open" && q.mine == mine && mine {
                         q.status = "cancelled";
+                        q.reason = Some("replaced".to_owned());
                     }
                 }
                 if !v.iter().any(|q| q.id == m.quote_id) {
@@ -206,6 +239,7 @@ pub fn apply(event: RfqEvent) {
                             mine,
                             accepted_side: None,
                             accepted_at_ms: None,
+                            reason: None,
                         },
                     );
                 }
@@ -217,6 +251,13 @@ pub fn apply(event: RfqEvent) {
             q.accepted_at_ms = Some(now_ms());
         }),
         RfqEvent::QuoteExecuted(m) => s.update_quote(&m.quote_id, |q| q.status = "executed"),
+        RfqEvent::QuoteStatus(u) => s.update_quote(&u.quote_id, |q| {
+            // "executed" is final: a late poll must not turn it back.
+            if q.status != "executed" {
+                q.status = status_text(u.status);
+                q.reason = u.cancellation_reason;
+            }
+        }),
         RfqEvent::Rule(e) => {
             if let Some(qid) = e.quote_id.clone() {
                 if e.action == shared::rfq::RuleAction::Confirmed {

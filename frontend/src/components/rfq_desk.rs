@@ -10,12 +10,13 @@ use leptos::task::spawn_local;
 use shared::ids::{MarketTicker, Side};
 use shared::num::{Count, Dollars};
 use shared::rfq::{
-    AcceptQuote, AutoConfirm, AutoQuote, ConfirmQuote, NewQuote, NewRfq, Rule, RuleSet,
+    AcceptQuote, AutoConfirm, AutoQuote, ConfirmQuote, NewQuote, NewRfq, Rule, RuleAction,
+    RuleLogEntry, RuleSet,
 };
 
 use crate::api;
 use crate::components::rfq::{now_ms, window_ms, QuoteRow, RfqRow, RfqState};
-use crate::state::use_desk;
+use crate::state::{use_desk, DeskState};
 
 fn use_rfq() -> RfqState {
     use_context::<RfqState>().expect("RfqState is installed by App before the RFQ desk renders")
@@ -27,6 +28,21 @@ fn money(d: Option<Dollars>) -> String {
 
 fn count(c: Option<Count>) -> String {
     c.map_or_else(|| "—".to_owned(), |c| c.to_string())
+}
+
+/// Shows a refused action on a quote beside it (and as a toast).
+fn refused(
+    s: RfqState,
+    desk: DeskState,
+    quote_id: &str,
+    result: api::Result<()>,
+    what: &'static str,
+) {
+    if let Err(e) = result {
+        let text = format!("{what} refused: {e}");
+        s.refuse(quote_id, text.clone());
+        desk.toast("reject", text);
+    }
 }
 
 /// Shows an action's failure as a toast.
@@ -286,7 +302,7 @@ fn MyRfqRow(rfq: RfqRow) -> impl IntoView {
         spawn_local(async move { report(api::delete_rfq(&id).await, "Delete RFQ") });
     };
     view! {
-        <div class="rfq-row" data-testid="my-rfq" data-rfq-id=rfq.id.clone() data-open=rfq.open.to_string()>
+        <div class="rfq-row" data-testid="my-rfq" data-rfq-id=rfq.id.clone() data-market=rfq.market.to_string() data-open=rfq.open.to_string()>
             <div class="rfq-row-head">
                 <span class="rfq-market">{rfq.market.to_string()}</span>
                 <span class="rfq-size">{count(rfq.contracts)}" ct"</span>
@@ -301,21 +317,25 @@ fn MyRfqRow(rfq: RfqRow) -> impl IntoView {
 }
 
 /// A quote on our RFQ: accept YES (we buy YES at 1 − NO bid) or NO (at 1 − YES bid).
+/// A refused accept is shown on the row; a cancelled quote says why.
 #[component]
 fn IncomingQuote(quote: QuoteRow) -> impl IntoView {
+    let s = use_rfq();
+    let desk = use_desk();
     let (qid, qrfq) = (quote.id.clone(), quote.rfq_id.clone());
     let accept = move |side: Side| {
         let (id, rfq_id) = (qid.clone(), qrfq.clone());
         move |_| {
             let (id, rfq_id) = (id.clone(), rfq_id.clone());
             spawn_local(async move {
-                report(
-                    api::accept_quote(&id, &AcceptQuote { rfq_id, side }).await,
-                    "Accept",
-                )
+                let result = api::accept_quote(&id, &AcceptQuote { rfq_id, side }).await;
+                refused(s, desk, &id, result, "Accept");
             });
         }
     };
+    let refusal_id = quote.id.clone();
+    let refusal = move || s.refusal(&refusal_id).unwrap_or_default();
+    let reason = quote.reason.clone().unwrap_or_default();
     let open = quote.status == "open";
     let buy_yes = (!quote.no_bid.is_zero()).then(|| quote.no_bid.complement());
     let buy_no = (!quote.yes_bid.is_zero()).then(|| quote.yes_bid.complement());
@@ -324,10 +344,12 @@ fn IncomingQuote(quote: QuoteRow) -> impl IntoView {
             <span>"buy YES " {money(buy_yes)}</span>
             <span>"buy NO " {money(buy_no)}</span>
             <span class="rfq-status" data-testid="rfq-quote-status">{quote.status}</span>
+            <span class="muted" data-testid="rfq-quote-reason">{reason}</span>
             <Show when=move || open>
                 <button class="btn btn-small btn-yes" data-testid="accept-yes" on:click=accept(Side::Yes)>"Accept YES"</button>
                 <button class="btn btn-small btn-no" data-testid="accept-no" on:click=accept(Side::No)>"Accept NO"</button>
             </Show>
+            <div class="ticket-error" role="alert" data-testid="rfq-quote-error">{refusal}</div>
         </div>
     }
 }
@@ -339,7 +361,7 @@ fn MyQuotes() -> impl IntoView {
         s.quotes
             .get()
             .into_iter()
-            .filter(|q| q.mine && q.status != "cancelled" || q.mine && q.status == "cancelled")
+            .filter(|q| q.mine)
             .collect::<Vec<_>>()
     };
     view! {
@@ -352,6 +374,7 @@ fn MyQuotes() -> impl IntoView {
 #[component]
 fn MyQuoteRow(quote: QuoteRow) -> impl IntoView {
     let s = use_rfq();
+    let desk = use_desk();
     let accepted = quote.status == "accepted";
     let window = window_ms(&quote.market);
     let at = quote.accepted_at_ms;
@@ -365,12 +388,22 @@ fn MyQuoteRow(quote: QuoteRow) -> impl IntoView {
     let confirm = move |_| {
         let (id, rfq_id) = (id.clone(), rfq_id.clone());
         spawn_local(async move {
-            report(
-                api::confirm_quote(&id, &ConfirmQuote { rfq_id }).await,
-                "Confirm",
-            )
+            let result = api::confirm_quote(&id, &ConfirmQuote { rfq_id }).await;
+            refused(s, desk, &id, result, "Confirm");
         });
     };
+    let del_id = quote.id.clone();
+    let withdraw = move |_| {
+        let id = del_id.clone();
+        spawn_local(async move {
+            let result = api::delete_quote(&id).await;
+            refused(s, desk, &id, result, "Withdraw");
+        });
+    };
+    let live = accepted || quote.status == "open";
+    let refusal_id = quote.id.clone();
+    let refusal = move || s.refusal(&refusal_id).unwrap_or_default();
+    let reason = quote.reason.clone().unwrap_or_default();
     let side = quote
         .accepted_side
         .map(|s| format!("they bought {}", s.as_str().to_uppercase()))
@@ -380,12 +413,28 @@ fn MyQuoteRow(quote: QuoteRow) -> impl IntoView {
             <span class="rfq-market">{quote.market.to_string()}</span>
             <span>{format!("{} / {}", quote.yes_bid, quote.no_bid)}</span>
             <span class="rfq-status" data-testid="my-quote-status">{quote.status}</span>
+            <span class="muted" data-testid="my-quote-reason">{reason}</span>
             <span>{side}</span>
             <Show when=move || accepted>
                 <span class="countdown" data-testid="confirm-countdown">{countdown}</span>
                 <button class="btn btn-small" data-testid="quote-confirm" on:click=confirm.clone()>"Confirm"</button>
             </Show>
+            <Show when=move || live>
+                <button class="btn btn-small" data-testid="quote-delete" on:click=withdraw.clone()>"Withdraw"</button>
+            </Show>
+            <div class="ticket-error" role="alert" data-testid="my-quote-error">{refusal}</div>
         </div>
+    }
+}
+
+/// The log's name for an action (`quoted`, `confirm_declined`, …).
+fn action_name(action: RuleAction) -> &'static str {
+    match action {
+        RuleAction::Quoted => "quoted",
+        RuleAction::QuoteSkipped => "quote_skipped",
+        RuleAction::Confirmed => "confirmed",
+        RuleAction::ConfirmDeclined => "confirm_declined",
+        RuleAction::Failed => "failed",
     }
 }
 
@@ -470,10 +519,16 @@ fn RulesEditor() -> impl IntoView {
             }
         }
     };
+    // The current effect of each rule: what it is set to do, and what it has done (counted
+    // from the log, which names the rule behind every action).
     let effect = move || {
         let set = s.rules.get();
+        let log = s.log.get();
         if set.rules.is_empty() {
-            return "No rules: every quote and confirm is manual.".to_owned();
+            return view! {
+                <div data-testid="rule-effect" data-rule-id="">"No rules: every quote and confirm is manual."</div>
+            }
+            .into_any();
         }
         set.rules
             .iter()
@@ -496,10 +551,30 @@ fn RulesEditor() -> impl IntoView {
                             c.max_position, c.max_notional, c.daily_loss_limit
                         )
                     });
-                format!("Rule {} on {}: {q}; {c}", r.id, r.scope)
+                let mine: Vec<&RuleLogEntry> = log.iter().filter(|e| e.rule_id == r.id).collect();
+                let n = |a: RuleAction| mine.iter().filter(|e| e.action == a).count();
+                let (quoted, skipped, confirmed, declined, failed) = (
+                    n(RuleAction::Quoted),
+                    n(RuleAction::QuoteSkipped),
+                    n(RuleAction::Confirmed),
+                    n(RuleAction::ConfirmDeclined),
+                    n(RuleAction::Failed),
+                );
+                let last = mine
+                    .first()
+                    .map(|e| format!("; last: {} {}", action_name(e.action), e.market_ticker))
+                    .unwrap_or_default();
+                let state = if r.enabled { "" } else { " (off)" };
+                view! {
+                    <div data-testid="rule-effect" data-rule-id=r.id.to_string()
+                        data-quoted=quoted.to_string() data-confirmed=confirmed.to_string()
+                        data-declined=declined.to_string() data-failed=failed.to_string()>
+                        {format!("Rule {} on {}{state}: {q}; {c}. Done: {quoted} quoted, {skipped} skipped, {confirmed} confirmed, {declined} declined, {failed} refused by the exchange{last}", r.id, r.scope)}
+                    </div>
+                }
             })
-            .collect::<Vec<_>>()
-            .join("\n")
+            .collect_view()
+            .into_any()
     };
     view! {
         <form class="rfq-rules" data-testid="rfq-rules" on:submit=save novalidate=true>
@@ -513,19 +588,19 @@ fn RulesEditor() -> impl IntoView {
             <label>"Daily loss limit $"<input data-testid="rule-daily-loss" prop:value=move || daily.get() on:input=move |ev| daily.set(event_target_value(&ev))/></label>
             <button type="submit" class="btn" data-testid="rules-save">"Save rules"</button>
             <div class="ticket-error" role="alert" data-testid="rules-error">{move || error.get()}</div>
-            <pre class="rules-effect" data-testid="rules-current">{effect}</pre>
+            <div class="rules-effect" data-testid="rules-current">{effect}</div>
         </form>
         <div class="rule-log" data-testid="rule-log">
             <For
                 each=move || s.log.get()
                 key=|e| (e.ts_ms, e.rfq_id.clone(), e.quote_id.clone(), format!("{:?}", e.action))
                 children=move |e| {
-                    let action = serde_json::to_value(e.action).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+                    let action = action_name(e.action);
                     let reaction = e.reaction_ms.map(|ms| format!(" ({ms} ms)")).unwrap_or_default();
                     view! {
-                        <div class="rule-log-entry" data-testid="rule-log-entry" data-action=action.clone() data-reaction-ms=e.reaction_ms.map(|m| m.to_string()).unwrap_or_default()>
+                        <div class="rule-log-entry" data-testid="rule-log-entry" data-action=action data-rule-id=e.rule_id.to_string() data-quote-id=e.quote_id.clone().unwrap_or_default() data-reaction-ms=e.reaction_ms.map(|m| m.to_string()).unwrap_or_default()>
                             <span class="muted">{crate::format::clock_ms(e.ts_ms)}</span>
-                            " rule " {e.rule_id} " " {action.clone()} " " {e.market_ticker.to_string()} ": " {e.detail.clone()} {reaction}
+                            " rule " {e.rule_id} " " {action} " " {e.market_ticker.to_string()} ": " {e.detail.clone()} {reaction}
                         </div>
                     }
                 }

@@ -360,3 +360,104 @@ async fn simulated_counterparty_quotes_on_my_rfq_and_confirms_when_accepted() {
     assert_eq!(sim.fills_for("alice").len(), 1);
     sim.shutdown();
 }
+
+async fn quote_of(sim: &SimExchange, who: &Who, id: &str) -> Value {
+    let (s, body) = call(sim, who, "GET", &format!("{P}/quotes/{id}"), None).await;
+    assert_eq!(s, 200, "{body}");
+    body["quote"].clone()
+}
+
+/// RFQ, quote (0.40 / 0.50) and accept YES; returns the quote id.
+async fn accepted_quote(sim: &SimExchange) -> String {
+    let rfq = new_rfq(sim, &super::alice(), 5).await;
+    let (s, body) = new_quote(sim, &super::bob(), &rfq, "0.4000", "0.5000").await;
+    assert_eq!(s, 201, "{body}");
+    let quote = body["id"].as_str().unwrap().to_owned();
+    let (s, body) = call(
+        sim,
+        &super::alice(),
+        "PUT",
+        &format!("{P}/quotes/{quote}/accept"),
+        Some(json!({"accepted_side": "yes"})),
+    )
+    .await;
+    assert_eq!(s, 204, "{body}");
+    quote
+}
+
+async fn confirm_refused_as_late(sim: &SimExchange, quote: &str) {
+    let (s, body) = call(
+        sim,
+        &super::bob(),
+        "PUT",
+        &format!("{P}/quotes/{quote}/confirm"),
+        None,
+    )
+    .await;
+    assert_eq!(s, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("confirmation window expired"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn accepted_quotes_expire_after_the_window_and_get_quotes_reads_changes_since_min_ts() {
+    let sim = spawn3().await;
+    sim.set_confirm_windows(Duration::from_millis(300), Duration::from_millis(300));
+    let quote = accepted_quote(&sim).await;
+    assert_eq!(quote_of(&sim, &super::bob(), &quote).await["status"], "accepted");
+    // The RFQ task cancels it once the window passes (polled; no timing assertion).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let q = loop {
+        let q = quote_of(&sim, &super::alice(), &quote).await;
+        if q["status"] == "cancelled" {
+            break q;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never expired: {q}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(q["cancellation_reason"], "confirmation window expired");
+    assert!(q["cancelled_ts"].is_string(), "{q}");
+    // A confirm after the sweep is still refused as late, in those words.
+    confirm_refused_as_late(&sim, &quote).await;
+    assert!(sim.fills_for("bob").is_empty());
+
+    // GetQuotes min_ts (Unix seconds): only quotes updated since then.
+    let now_s = super::super::now_ms() / 1000;
+    for (min_ts, expect_it) in [(now_s - 60, true), (now_s + 60, false)] {
+        let (s, list) = call(
+            &sim,
+            &super::bob(),
+            "GET",
+            &format!("{P}/quotes?user_filter=self&min_ts={min_ts}"),
+            None,
+        )
+        .await;
+        assert_eq!(s, 200, "{list}");
+        let found = list["quotes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|q| q["id"] == quote.as_str());
+        assert_eq!(found, expect_it, "min_ts {min_ts}: {list}");
+    }
+    let (s, _) = call(&sim, &super::bob(), "GET", &format!("{P}/quotes?min_ts=soon"), None).await;
+    assert_eq!(s, 400);
+
+    // Without the sweep an accepted quote reads "accepted" past its window until touched;
+    // the late confirm is refused and cancels it.
+    sim.set_rfq_expiry_sweep(false);
+    let quote = accepted_quote(&sim).await;
+    // Not a timing assertion: waiting out the 300 ms window is what makes it late.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(quote_of(&sim, &super::bob(), &quote).await["status"], "accepted");
+    confirm_refused_as_late(&sim, &quote).await;
+    let q = quote_of(&sim, &super::bob(), &quote).await;
+    assert_eq!(q["status"], "cancelled");
+    assert_eq!(q["cancellation_reason"], "confirmation window expired");
+    sim.shutdown();
+}

@@ -1,0 +1,279 @@
+//! How fast the market maker's auto-confirm rule answers an accepted quote; writes
+//! `bench-results/rfq_confirm.json`.
+//!
+//! One built-in exchange with two users: the maker runs a real desk (its upstream socket,
+//! hub and [`desk_backend::rfq_rules`] with one rule that auto-quotes and auto-confirms
+//! `KXDESK`, a 3 s-window series here); the requester talks to the exchange directly with a
+//! signed client. Each round: the requester creates an RFQ, waits for the rule's quote,
+//! accepts it (YES and NO in turn, so the maker's position stays flat), and the bench reads
+//! the maker's rules log for that quote's confirm entry. The entry carries
+//!
+//! - `reaction_us`: the `quote_accepted` frame reaching the rules task → the confirm handed
+//!   to the signed client (the risk checks, including one `GetPositions` round trip);
+//! - `answered_us`: the same frame → the exchange's answer to the confirm (adds the RSA-PSS
+//!   signature and the round trip, in which the exchange executes the trade).
+//!
+//! `DESK_RFQ_BENCH_ACCEPTS` sets the number of rounds (default 50).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use desk_backend::client::KalshiClient;
+use desk_backend::ratelimit::{AccountLimits, BucketLimit};
+use desk_backend::signer::{load_private_key, Signer};
+use desk_backend::sim::{SimConfig, SimExchange};
+use desk_backend::{Application, Config};
+use serde_json::{json, Value};
+use shared::api::ops::{
+    AcceptRFQQuote, AcceptRFQQuotePath, CreateRFQ, GetQuotes, GetQuotesQuery,
+};
+use shared::api::schema::{AcceptQuoteRequest, CreateRFQRequest};
+use shared::api::{NoPath, NoQuery};
+use shared::ids::{MarketTicker, Side};
+use shared::num::{Count, Dollars};
+use shared::protocol::UpstreamState;
+use shared::rfq::{RuleAction, RuleLogEntry};
+
+const MARKET: &str = "KXDESK-26DEC31-T50";
+
+fn openssl_key(path: &Path) {
+    let status = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(path)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("the openssl CLI");
+    assert!(status.success(), "openssl genpkey failed");
+}
+
+/// Waits (polling every `every`) for `probe` to yield, at most `limit`.
+async fn poll<T, F, Fut>(what: &str, every: Duration, limit: Duration, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = probe().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Nearest-rank percentile of sorted `v`.
+fn pct(v: &[u64], p: usize) -> u64 {
+    if v.is_empty() {
+        return 0;
+    }
+    let rank = (v.len() * p).div_ceil(100).max(1);
+    v[rank - 1]
+}
+
+fn summary(mut v: Vec<u64>) -> Value {
+    v.sort_unstable();
+    let mean = if v.is_empty() {
+        0
+    } else {
+        v.iter().sum::<u64>() / v.len() as u64
+    };
+    json!({
+        "n": v.len(),
+        "p50_us": pct(&v, 50),
+        "p90_us": pct(&v, 90),
+        "p99_us": pct(&v, 99),
+        "max_us": v.last().copied().unwrap_or(0),
+        "mean_us": mean,
+    })
+}
+
+async fn run(accepts: usize) -> Value {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (req_pem, mm_pem): (PathBuf, PathBuf) =
+        (dir.path().join("requester.pem"), dir.path().join("maker.pem"));
+    openssl_key(&req_pem);
+    openssl_key(&mm_pem);
+    let requester_key = load_private_key(&req_pem).expect("requester key");
+    let maker_key = load_private_key(&mm_pem).expect("maker key");
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let sim = SimExchange::start(
+        SimConfig {
+            keys: vec![
+                ("requester".into(), requester_key.public_key()),
+                ("maker".into(), maker_key.public_key()),
+            ],
+            flow_per_sec: 0,
+            seed: 5,
+            starting_balance: Dollars::from_int(100_000),
+            max_clock_skew_ms: 30_000,
+        },
+        listener,
+    )
+    .await
+    .expect("exchange starts");
+    sim.set_rfq_participants(false);
+    sim.set_fast_confirm_series("KXDESK");
+    let rest = format!("http://127.0.0.1:{}/trade-api/v2", sim.port());
+
+    let mut config = Config::for_tests(PathBuf::from("/nonexistent-dist"));
+    config.api_key_id = Some("maker".into());
+    config.private_key_path = Some(mm_pem.clone());
+    config.rest_url = Some(rest.clone());
+    config.ws_url = Some(format!("ws://127.0.0.1:{}/trade-api/ws/v2", sim.port()));
+    let app = Application::build(config).await.expect("maker desk builds");
+    let (port, hub, stop) = (app.port(), app.hub(), app.shutdown_token());
+    tokio::spawn(app.run_until_stopped());
+    poll("the maker's upstream", Duration::from_millis(50), Duration::from_secs(20), || {
+        let hub = hub.clone();
+        async move { (hub.upstream_state() == UpstreamState::Live).then_some(()) }
+    })
+    .await;
+
+    let http = reqwest::Client::new();
+    let desk = format!("http://127.0.0.1:{port}/api");
+    let rules = json!({"rules": [{"id": 1, "scope": "KXDESK", "enabled": true,
+        "auto_quote": {"spread": "0.0200", "max_contracts": "100.00"},
+        "auto_confirm": {"max_position": "1000.00", "max_notional": "1000.0000",
+                         "daily_loss_limit": "100000.0000"}}]});
+    let resp = http
+        .put(format!("{desk}/rfq/rules"))
+        .json(&rules)
+        .send()
+        .await
+        .expect("PUT rules");
+    assert!(resp.status().is_success(), "rules refused: {}", resp.status());
+
+    let requester =
+        KalshiClient::new(&rest, Signer::from_key("requester", requester_key)).expect("client");
+    let fast = BucketLimit {
+        refill_rate: 1000,
+        bucket_capacity: 1000,
+    };
+    requester.budget().set_limits(&AccountLimits {
+        usage_tier: "bench".into(),
+        read: fast,
+        write: fast,
+    });
+
+    let (mut reaction, mut answered) = (Vec::new(), Vec::new());
+    let mut not_confirmed = Vec::new();
+    for round in 0..accepts {
+        let req = CreateRFQRequest {
+            market_ticker: MarketTicker::from(MARKET),
+            contracts_fp: Some(Count::from_int(10)),
+            ..CreateRFQRequest::default()
+        };
+        let rfq = requester
+            .send::<CreateRFQ>(&NoPath, &NoQuery {}, Some(&req))
+            .await
+            .expect("CreateRFQ")
+            .id;
+        let quote = poll("the rule's quote", Duration::from_millis(2), Duration::from_secs(10), || {
+            let (requester, rfq) = (requester.clone(), rfq.clone());
+            async move {
+                let q = GetQuotesQuery {
+                    rfq_id: Some(rfq),
+                    status: Some("open".into()),
+                    ..GetQuotesQuery::default()
+                };
+                requester
+                    .send::<GetQuotes>(&NoPath, &q, None)
+                    .await
+                    .ok()
+                    .and_then(|r| r.quotes.into_iter().next())
+            }
+        })
+        .await;
+        let side = if round % 2 == 0 { Side::Yes } else { Side::No };
+        requester
+            .send::<AcceptRFQQuote>(
+                &AcceptRFQQuotePath {
+                    rfq_id: rfq.clone(),
+                    quote_id: quote.id.clone(),
+                },
+                &NoQuery {},
+                Some(&AcceptQuoteRequest {
+                    accepted_side: Some(side),
+                }),
+            )
+            .await
+            .expect("AcceptRFQQuote");
+        let entry: RuleLogEntry = poll("the rule's confirm", Duration::from_millis(2), Duration::from_secs(10), || {
+            let (http, url, id) = (http.clone(), format!("{desk}/rfq/log"), quote.id.clone());
+            async move {
+                let log: Vec<RuleLogEntry> = http.get(url).send().await.ok()?.json().await.ok()?;
+                log.into_iter().find(|e| {
+                    e.quote_id.as_deref() == Some(id.as_str())
+                        && e.action != RuleAction::Quoted
+                        && e.action != RuleAction::QuoteSkipped
+                })
+            }
+        })
+        .await;
+        if entry.action == RuleAction::Confirmed {
+            reaction.push(entry.reaction_us.unwrap_or(0));
+            answered.push(entry.answered_us.unwrap_or(0));
+        } else {
+            not_confirmed.push(format!("{:?}: {}", entry.action, entry.detail));
+        }
+    }
+    let fills = sim.fills_for("maker").len();
+    stop.cancel();
+    sim.shutdown();
+    json!({
+        "accepts": accepts,
+        "confirmed": reaction.len(),
+        "not_confirmed": not_confirmed,
+        "maker_fills": fills,
+        "confirm_window_ms": 3000,
+        "quote_accepted_to_confirm_sent": summary(reaction),
+        "quote_accepted_to_confirm_answered": summary(answered),
+    })
+}
+
+fn main() {
+    let accepts = std::env::var("DESK_RFQ_BENCH_ACCEPTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_usize);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let started = Instant::now();
+    let result = rt.block_on(run(accepts));
+    let results = json!({
+        "what": "quote_accepted (as the maker's backend receives it) → auto-confirm sent / answered, built-in exchange on loopback",
+        "machine": {
+            "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
+            "os": std::env::consts::OS,
+        },
+        "seconds": started.elapsed().as_secs(),
+        "result": result,
+    });
+    eprintln!(
+        "{}",
+        serde_json::to_string_pretty(&results).unwrap_or_default()
+    );
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-results");
+    let _ = std::fs::create_dir_all(&dir);
+    let path = dir.join("rfq_confirm.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&results).unwrap_or_default(),
+    )
+    .expect("write results");
+    eprintln!("wrote {}", path.display());
+}
