@@ -24,9 +24,7 @@ use desk_backend::signer::{load_private_key, Signer};
 use desk_backend::sim::{SimConfig, SimExchange};
 use desk_backend::{Application, Config};
 use serde_json::{json, Value};
-use shared::api::ops::{
-    AcceptRFQQuote, AcceptRFQQuotePath, CreateRFQ, GetQuotes, GetQuotesQuery,
-};
+use shared::api::ops::{AcceptRFQQuote, AcceptRFQQuotePath, CreateRFQ, GetQuotes, GetQuotesQuery};
 use shared::api::schema::{AcceptQuoteRequest, CreateRFQRequest};
 use shared::api::{NoPath, NoQuery};
 use shared::ids::{MarketTicker, Side};
@@ -95,10 +93,107 @@ fn summary(mut v: Vec<u64>) -> Value {
     })
 }
 
+/// One pass of `accepts` rounds; with `pace`, a round starts at most every `pace`.
+async fn pass(
+    requester: &KalshiClient,
+    http: &reqwest::Client,
+    desk: &str,
+    accepts: usize,
+    pace: Option<Duration>,
+) -> Value {
+    let (mut reaction, mut answered) = (Vec::new(), Vec::new());
+    let mut not_confirmed = Vec::new();
+    for round in 0..accepts {
+        let round_started = Instant::now();
+        let req = CreateRFQRequest {
+            market_ticker: MarketTicker::from(MARKET),
+            contracts_fp: Some(Count::from_int(10)),
+            ..CreateRFQRequest::default()
+        };
+        let rfq = requester
+            .send::<CreateRFQ>(&NoPath, &NoQuery {}, Some(&req))
+            .await
+            .expect("CreateRFQ")
+            .id;
+        let quote = poll(
+            "the rule's quote",
+            Duration::from_millis(2),
+            Duration::from_secs(10),
+            || {
+                let (requester, rfq) = (requester.clone(), rfq.clone());
+                async move {
+                    let q = GetQuotesQuery {
+                        rfq_id: Some(rfq),
+                        status: Some("open".into()),
+                        ..GetQuotesQuery::default()
+                    };
+                    requester
+                        .send::<GetQuotes>(&NoPath, &q, None)
+                        .await
+                        .ok()
+                        .and_then(|r| r.quotes.into_iter().next())
+                }
+            },
+        )
+        .await;
+        let side = if round % 2 == 0 { Side::Yes } else { Side::No };
+        requester
+            .send::<AcceptRFQQuote>(
+                &AcceptRFQQuotePath {
+                    rfq_id: rfq.clone(),
+                    quote_id: quote.id.clone(),
+                },
+                &NoQuery {},
+                Some(&AcceptQuoteRequest {
+                    accepted_side: Some(side),
+                }),
+            )
+            .await
+            .expect("AcceptRFQQuote");
+        let entry: RuleLogEntry = poll(
+            "the rule's confirm",
+            Duration::from_millis(2),
+            Duration::from_secs(10),
+            || {
+                let (http, url, id) = (http.clone(), format!("{desk}/rfq/log"), quote.id.clone());
+                async move {
+                    let log: Vec<RuleLogEntry> =
+                        http.get(url).send().await.ok()?.json().await.ok()?;
+                    log.into_iter().find(|e| {
+                        e.quote_id.as_deref() == Some(id.as_str())
+                            && e.action != RuleAction::Quoted
+                            && e.action != RuleAction::QuoteSkipped
+                    })
+                }
+            },
+        )
+        .await;
+        if entry.action == RuleAction::Confirmed {
+            reaction.push(entry.reaction_us.unwrap_or(0));
+            answered.push(entry.answered_us.unwrap_or(0));
+        } else {
+            not_confirmed.push(format!("{:?}: {}", entry.action, entry.detail));
+        }
+        if let Some(pace) = pace {
+            tokio::time::sleep_until((round_started + pace).into()).await;
+        }
+    }
+    json!({
+        "pace_ms": pace.map(|p| p.as_millis()),
+        "accepts": accepts,
+        "confirmed": reaction.len(),
+        "not_confirmed": not_confirmed,
+        "quote_accepted_to_confirm_sent": summary(reaction),
+        "quote_accepted_to_confirm_answered": summary(answered),
+    })
+}
+
 async fn run(accepts: usize) -> Value {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (req_pem, mm_pem): (PathBuf, PathBuf) =
-        (dir.path().join("requester.pem"), dir.path().join("maker.pem"));
+    let (req_pem, mm_pem): (PathBuf, PathBuf) = (
+        dir.path().join("requester.pem"),
+        dir.path().join("maker.pem"),
+    );
     openssl_key(&req_pem);
     openssl_key(&mm_pem);
     let requester_key = load_private_key(&req_pem).expect("requester key");
@@ -134,10 +229,15 @@ async fn run(accepts: usize) -> Value {
     let app = Application::build(config).await.expect("maker desk builds");
     let (port, hub, stop) = (app.port(), app.hub(), app.shutdown_token());
     tokio::spawn(app.run_until_stopped());
-    poll("the maker's upstream", Duration::from_millis(50), Duration::from_secs(20), || {
-        let hub = hub.clone();
-        async move { (hub.upstream_state() == UpstreamState::Live).then_some(()) }
-    })
+    poll(
+        "the maker's upstream",
+        Duration::from_millis(50),
+        Duration::from_secs(20),
+        || {
+            let hub = hub.clone();
+            async move { (hub.upstream_state() == UpstreamState::Live).then_some(()) }
+        },
+    )
     .await;
 
     let http = reqwest::Client::new();
@@ -152,7 +252,11 @@ async fn run(accepts: usize) -> Value {
         .send()
         .await
         .expect("PUT rules");
-    assert!(resp.status().is_success(), "rules refused: {}", resp.status());
+    assert!(
+        resp.status().is_success(),
+        "rules refused: {}",
+        resp.status()
+    );
 
     let requester =
         KalshiClient::new(&rest, Signer::from_key("requester", requester_key)).expect("client");
@@ -166,79 +270,26 @@ async fn run(accepts: usize) -> Value {
         write: fast,
     });
 
-    let (mut reaction, mut answered) = (Vec::new(), Vec::new());
-    let mut not_confirmed = Vec::new();
-    for round in 0..accepts {
-        let req = CreateRFQRequest {
-            market_ticker: MarketTicker::from(MARKET),
-            contracts_fp: Some(Count::from_int(10)),
-            ..CreateRFQRequest::default()
-        };
-        let rfq = requester
-            .send::<CreateRFQ>(&NoPath, &NoQuery {}, Some(&req))
-            .await
-            .expect("CreateRFQ")
-            .id;
-        let quote = poll("the rule's quote", Duration::from_millis(2), Duration::from_secs(10), || {
-            let (requester, rfq) = (requester.clone(), rfq.clone());
-            async move {
-                let q = GetQuotesQuery {
-                    rfq_id: Some(rfq),
-                    status: Some("open".into()),
-                    ..GetQuotesQuery::default()
-                };
-                requester
-                    .send::<GetQuotes>(&NoPath, &q, None)
-                    .await
-                    .ok()
-                    .and_then(|r| r.quotes.into_iter().next())
-            }
-        })
-        .await;
-        let side = if round % 2 == 0 { Side::Yes } else { Side::No };
-        requester
-            .send::<AcceptRFQQuote>(
-                &AcceptRFQQuotePath {
-                    rfq_id: rfq.clone(),
-                    quote_id: quote.id.clone(),
-                },
-                &NoQuery {},
-                Some(&AcceptQuoteRequest {
-                    accepted_side: Some(side),
-                }),
-            )
-            .await
-            .expect("AcceptRFQQuote");
-        let entry: RuleLogEntry = poll("the rule's confirm", Duration::from_millis(2), Duration::from_secs(10), || {
-            let (http, url, id) = (http.clone(), format!("{desk}/rfq/log"), quote.id.clone());
-            async move {
-                let log: Vec<RuleLogEntry> = http.get(url).send().await.ok()?.json().await.ok()?;
-                log.into_iter().find(|e| {
-                    e.quote_id.as_deref() == Some(id.as_str())
-                        && e.action != RuleAction::Quoted
-                        && e.action != RuleAction::QuoteSkipped
-                })
-            }
-        })
-        .await;
-        if entry.action == RuleAction::Confirmed {
-            reaction.push(entry.reaction_us.unwrap_or(0));
-            answered.push(entry.answered_us.unwrap_or(0));
-        } else {
-            not_confirmed.push(format!("{:?}: {}", entry.action, entry.detail));
-        }
-    }
+    // Paced first, at 2 rounds a second (4 writes): the budget never runs dry.
+    let paced = pass(
+        &requester,
+        &http,
+        &desk,
+        accepts,
+        Some(Duration::from_millis(500)),
+    )
+    .await;
+    // Back to back: quotes and confirms share the maker's write budget (Basic tier,
+    // 10 a second, as the exchange does not serve GetAccountApiLimits), so confirms queue.
+    let back_to_back = pass(&requester, &http, &desk, accepts, None).await;
     let fills = sim.fills_for("maker").len();
     stop.cancel();
     sim.shutdown();
     json!({
-        "accepts": accepts,
-        "confirmed": reaction.len(),
-        "not_confirmed": not_confirmed,
         "maker_fills": fills,
         "confirm_window_ms": 3000,
-        "quote_accepted_to_confirm_sent": summary(reaction),
-        "quote_accepted_to_confirm_answered": summary(answered),
+        "paced": paced,
+        "back_to_back": back_to_back,
     })
 }
 

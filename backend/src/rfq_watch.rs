@@ -127,7 +127,10 @@ async fn read_quotes(
     min_ts: Option<i64>,
 ) -> Result<Vec<Quote>, crate::client::KalshiError> {
     let mut quotes = Vec::new();
-    for (mine, on_mine) in [(Some(UserFilter::SelfV), None), (None, Some(UserFilter::SelfV))] {
+    for (mine, on_mine) in [
+        (Some(UserFilter::SelfV), None),
+        (None, Some(UserFilter::SelfV)),
+    ] {
         let query = GetQuotesQuery {
             min_ts,
             limit: Some(POLL_LIMIT),
@@ -135,7 +138,12 @@ async fn read_quotes(
             rfq_user_filter: on_mine,
             ..GetQuotesQuery::default()
         };
-        quotes.extend(kalshi.send::<GetQuotes>(&NoPath, &query, None).await?.quotes);
+        quotes.extend(
+            kalshi
+                .send::<GetQuotes>(&NoPath, &query, None)
+                .await?
+                .quotes,
+        );
     }
     Ok(quotes)
 }
@@ -224,7 +232,11 @@ mod tests {
         }));
         let read = [
             quote("a", QuoteStatus::Open, None),
-            quote("b", QuoteStatus::Cancelled, Some("confirmation window expired")),
+            quote(
+                "b",
+                QuoteStatus::Cancelled,
+                Some("confirmation window expired"),
+            ),
             quote("c", QuoteStatus::Cancelled, Some("deleted")),
             quote("d", QuoteStatus::Executed, None),
             quote("stranger", QuoteStatus::Cancelled, Some("deleted")),

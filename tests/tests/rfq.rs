@@ -69,15 +69,19 @@ async fn request_quotes(b: &Browser, market: &str, contracts: &str) -> anyhow::R
     b.fill("rfq-new-market", market).await?;
     b.fill("rfq-new-contracts", contracts).await?;
     b.click("rfq-new-submit").await?;
-    b.wait_until(&format!("a new RFQ on {market} in My RFQs"), LIVE, async || {
-        for r in b.find_all(&row).await? {
-            let id = b.attr(&r, "data-rfq-id", "an RFQ row").await?;
-            if !before.contains(&id) {
-                return Ok(Some(id));
+    b.wait_until(
+        &format!("a new RFQ on {market} in My RFQs"),
+        LIVE,
+        async || {
+            for r in b.find_all(&row).await? {
+                let id = b.attr(&r, "data-rfq-id", "an RFQ row").await?;
+                if !before.contains(&id) {
+                    return Ok(Some(id));
+                }
             }
-        }
-        Ok(None)
-    })
+            Ok(None)
+        },
+    )
     .await
 }
 
@@ -119,7 +123,10 @@ async fn both_see(d: &TwoDesks<'_>, q: &str, status: &str) -> anyhow::Result<()>
         .with_context(|| format!("the maker never saw quote {q} {status}"))?;
     d.requester
         .wait_for_css(
-            &sel("rfq-quote", &[("data-quote-id", q), ("data-status", status)]),
+            &sel(
+                "rfq-quote",
+                &[("data-quote-id", q), ("data-status", status)],
+            ),
             LIVE,
         )
         .await
@@ -137,7 +144,11 @@ async fn fill_and_position(
     b.wait_for_css(
         &sel(
             "fill-row",
-            &[("data-market", market), ("data-side", side), ("data-count", "10.00")],
+            &[
+                ("data-market", market),
+                ("data-side", side),
+                ("data-count", "10.00"),
+            ],
         ),
         LIVE,
     )
@@ -160,7 +171,11 @@ async fn manual_round(d: &TwoDesks<'_>, market: &str, side: &str) -> anyhow::Res
     let rfq = request_quotes(d.requester, market, "10").await?;
     quote(d.maker, &rfq, "0.40", "0.50").await?;
     d.maker
-        .wait_text(&in_row(&incoming(&rfq), "incoming-my-quote"), "quoted", LIVE)
+        .wait_text(
+            &in_row(&incoming(&rfq), "incoming-my-quote"),
+            "quoted",
+            LIVE,
+        )
         .await?;
     let q = quote_on(d.requester, &rfq, "open").await?;
     d.requester
@@ -168,12 +183,19 @@ async fn manual_round(d: &TwoDesks<'_>, market: &str, side: &str) -> anyhow::Res
         .await?;
     d.maker
         .wait_for_css(
-            &sel("my-quote", &[("data-quote-id", &q), ("data-status", "accepted")]),
+            &sel(
+                "my-quote",
+                &[("data-quote-id", &q), ("data-status", "accepted")],
+            ),
             LIVE,
         )
         .await?;
     d.maker
-        .wait_text(&in_row(&my_quote(&q), "confirm-countdown"), "confirm within", LIVE)
+        .wait_text(
+            &in_row(&my_quote(&q), "confirm-countdown"),
+            "confirm within",
+            LIVE,
+        )
         .await?;
     d.maker
         .click_css(&in_row(&my_quote(&q), "quote-confirm"))
@@ -206,7 +228,11 @@ async fn rfq_quote_accept_confirm_fills_both_sides_for_yes_and_no() -> anyhow::R
         fill_and_position(d.maker, T60, "yes", "10.00").await?;
 
         let fills = d.sim.fills_for("requester");
-        ensure!(fills.len() == 2, "the exchange has {} requester fills", fills.len());
+        ensure!(
+            fills.len() == 2,
+            "the exchange has {} requester fills",
+            fills.len()
+        );
         d.requester.screenshot("requester").await?;
         d.maker.screenshot("maker").await?;
         Ok(())
@@ -241,7 +267,10 @@ async fn rfq_refusals_are_shown_plainly() -> anyhow::Result<()> {
         d.requester
             .click_css(&in_row(&quote_on_my_rfq(&q), "accept-yes"))
             .await?;
-        let accepted = sel("my-quote", &[("data-quote-id", &q), ("data-status", "accepted")]);
+        let accepted = sel(
+            "my-quote",
+            &[("data-quote-id", &q), ("data-status", "accepted")],
+        );
         d.maker.wait_for_css(&accepted, LIVE).await?;
         // Not a timing assertion: waiting out the 1 s window is what makes the confirm late.
         tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -256,7 +285,10 @@ async fn rfq_refusals_are_shown_plainly() -> anyhow::Result<()> {
                 LIVE,
             )
             .await?;
-        ensure!(said.starts_with("Confirm refused"), "late confirm: {said:?}");
+        ensure!(
+            said.starts_with("Confirm refused"),
+            "late confirm: {said:?}"
+        );
         both_see(&d, &q, "cancelled").await?;
         d.requester
             .wait_text(
@@ -392,7 +424,8 @@ async fn maker_rules_from_the_editor_quote_and_confirm_inside_a_3_second_window(
         d.sim.set_fast_confirm_series("KXDESK");
 
         let m = d.maker;
-        m.wait_text(&testid("rules-current"), "No rules", LIVE).await?;
+        m.wait_text(&testid("rules-current"), "No rules", LIVE)
+            .await?;
         m.fill("rule-scope", "KXDESK").await?;
         set_checkbox(m, "rule-auto-quote", true).await?;
         m.fill("rule-spread", "0.02").await?;
@@ -415,7 +448,11 @@ async fn maker_rules_from_the_editor_quote_and_confirm_inside_a_3_second_window(
         m.wait_for_css(
             &sel(
                 "rule-log-entry",
-                &[("data-action", "quoted"), ("data-rule-id", "1"), ("data-quote-id", &q)],
+                &[
+                    ("data-action", "quoted"),
+                    ("data-rule-id", "1"),
+                    ("data-quote-id", &q),
+                ],
             ),
             LIVE,
         )
@@ -450,7 +487,12 @@ async fn maker_rules_from_the_editor_quote_and_confirm_inside_a_3_second_window(
         m.wait_for_css(
             &sel(
                 "rule-effect",
-                &[("data-rule-id", "1"), ("data-quoted", "1"), ("data-confirmed", "1"), ("data-failed", "0")],
+                &[
+                    ("data-rule-id", "1"),
+                    ("data-quoted", "1"),
+                    ("data-confirmed", "1"),
+                    ("data-failed", "0"),
+                ],
             ),
             LIVE,
         )

@@ -685,9 +685,7 @@ impl RfqBook {
             && q.cancellation_reason.as_deref() == Some(WINDOW_EXPIRED);
         if late || swept {
             self.expire(now);
-            return Err(bad(format!(
-                "{WINDOW_EXPIRED}; the quote is cancelled"
-            )));
+            return Err(bad(format!("{WINDOW_EXPIRED}; the quote is cancelled")));
         }
         if q.status != QuoteStatus::Accepted {
             return Err(bad(format!(

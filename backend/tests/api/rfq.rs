@@ -290,9 +290,10 @@ async fn status_update(
     use shared::protocol::ServerMsg;
     use shared::rfq::RfqEvent;
     let msg = b
-        .until("a quote_status update", |m| {
-            matches!(m, ServerMsg::Rfq(RfqEvent::QuoteStatus(u)) if u.quote_id == quote)
-        })
+        .until(
+            "a quote_status update",
+            |m| matches!(m, ServerMsg::Rfq(RfqEvent::QuoteStatus(u)) if u.quote_id == quote),
+        )
         .await;
     match msg {
         ServerMsg::Rfq(RfqEvent::QuoteStatus(u)) => (u.status, u.cancellation_reason),

@@ -341,8 +341,8 @@ fn IncomingQuote(quote: QuoteRow) -> impl IntoView {
     let buy_no = (!quote.yes_bid.is_zero()).then(|| quote.yes_bid.complement());
     view! {
         <div class="rfq-quote" data-testid="rfq-quote" data-quote-id=quote.id.clone() data-status=quote.status>
-            <span>"buy YES " {money(buy_yes)}</span>
-            <span>"buy NO " {money(buy_no)}</span>
+            <span class="rfq-price">"buy YES " {money(buy_yes)}</span>
+            <span class="rfq-price">"buy NO " {money(buy_no)}</span>
             <span class="rfq-status" data-testid="rfq-quote-status">{quote.status}</span>
             <span class="muted" data-testid="rfq-quote-reason">{reason}</span>
             <Show when=move || open>
@@ -411,7 +411,7 @@ fn MyQuoteRow(quote: QuoteRow) -> impl IntoView {
     view! {
         <div class="rfq-quote" data-testid="my-quote" data-quote-id=quote.id.clone() data-rfq-id=quote.rfq_id.clone() data-status=quote.status>
             <span class="rfq-market">{quote.market.to_string()}</span>
-            <span>{format!("{} / {}", quote.yes_bid, quote.no_bid)}</span>
+            <span class="rfq-price">{format!("{} / {}", quote.yes_bid, quote.no_bid)}</span>
             <span class="rfq-status" data-testid="my-quote-status">{quote.status}</span>
             <span class="muted" data-testid="my-quote-reason">{reason}</span>
             <span>{side}</span>

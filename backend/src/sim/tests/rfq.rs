@@ -409,7 +409,10 @@ async fn accepted_quotes_expire_after_the_window_and_get_quotes_reads_changes_si
     let sim = spawn3().await;
     sim.set_confirm_windows(Duration::from_millis(300), Duration::from_millis(300));
     let quote = accepted_quote(&sim).await;
-    assert_eq!(quote_of(&sim, &super::bob(), &quote).await["status"], "accepted");
+    assert_eq!(
+        quote_of(&sim, &super::bob(), &quote).await["status"],
+        "accepted"
+    );
     // The RFQ task cancels it once the window passes (polled; no timing assertion).
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let q = loop {
@@ -445,7 +448,14 @@ async fn accepted_quotes_expire_after_the_window_and_get_quotes_reads_changes_si
             .any(|q| q["id"] == quote.as_str());
         assert_eq!(found, expect_it, "min_ts {min_ts}: {list}");
     }
-    let (s, _) = call(&sim, &super::bob(), "GET", &format!("{P}/quotes?min_ts=soon"), None).await;
+    let (s, _) = call(
+        &sim,
+        &super::bob(),
+        "GET",
+        &format!("{P}/quotes?min_ts=soon"),
+        None,
+    )
+    .await;
     assert_eq!(s, 400);
 
     // Without the sweep an accepted quote reads "accepted" past its window until touched;
@@ -454,7 +464,10 @@ async fn accepted_quotes_expire_after_the_window_and_get_quotes_reads_changes_si
     let quote = accepted_quote(&sim).await;
     // Not a timing assertion: waiting out the 300 ms window is what makes it late.
     tokio::time::sleep(Duration::from_millis(600)).await;
-    assert_eq!(quote_of(&sim, &super::bob(), &quote).await["status"], "accepted");
+    assert_eq!(
+        quote_of(&sim, &super::bob(), &quote).await["status"],
+        "accepted"
+    );
     confirm_refused_as_late(&sim, &quote).await;
     let q = quote_of(&sim, &super::bob(), &quote).await;
     assert_eq!(q["status"], "cancelled");
