@@ -638,53 +638,6 @@ impl fmt::Display for Price {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prices_parse_and_print_exactly() {
-        let cases = [
-            ("0.4500", 4500, "0.4500", "0.45"),
-            ("0.45", 4500, "0.4500", "0.45"),
-            ("$0.0100", 100, "0.0100", "0.01"),
-            (" 1 ", 10_000, "1.0000", "1.00"),
-            ("0.4537", 4537, "0.4537", "0.45"),
-        ];
-        for (text, value, four, two) in cases {
-            let price = Price::parse(text).unwrap();
-            assert_eq!(price.ten_thousandths(), value, "{text}");
-            assert_eq!(price.to_string(), four, "{text}");
-            assert_eq!(price.two_decimals(), two, "{text}");
-        }
-        for bad in ["", "—", "0.12345", "abc", "-0.10", "0,45", "."] {
-            assert!(Price::parse(bad).is_err(), "{bad:?} should not parse");
-        }
-    }
-
-    #[test]
-    fn cents_below_rounds_down_and_stops_at_one_cent() {
-        let p = |s| Price::parse(s).unwrap();
-        assert_eq!(p("0.4500").cents_below(5), Some(p("0.40")));
-        assert_eq!(p("0.4537").cents_below(5), Some(p("0.40")));
-        assert_eq!(p("0.0600").cents_below(5), Some(p("0.01")));
-        assert_eq!(p("0.0599").cents_below(5), None);
-        assert_eq!(p("0.0300").cents_below(5), None);
-    }
-
-    #[test]
-    fn selectors_are_testid_based() {
-        assert_eq!(testid("ladder"), r#"[data-testid="ladder"]"#);
-        assert_eq!(
-            sel(
-                "ladder-level",
-                &[("data-side", "yes"), ("data-price", "0.4000")]
-            ),
-            r#"[data-testid="ladder-level"][data-side="yes"][data-price="0.4000"]"#
-        );
-    }
-}
-
 /// Two desks trading with each other: one simulated exchange with two registered keys
 /// (`requester`, `maker`; RSA keys made with the `openssl` CLI at run time), a desk for
 /// each key in this process, and a Chromium session on each desk.
@@ -851,4 +804,51 @@ where
     outcome?;
     closed.0?;
     closed.1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prices_parse_and_print_exactly() {
+        let cases = [
+            ("0.4500", 4500, "0.4500", "0.45"),
+            ("0.45", 4500, "0.4500", "0.45"),
+            ("$0.0100", 100, "0.0100", "0.01"),
+            (" 1 ", 10_000, "1.0000", "1.00"),
+            ("0.4537", 4537, "0.4537", "0.45"),
+        ];
+        for (text, value, four, two) in cases {
+            let price = Price::parse(text).unwrap();
+            assert_eq!(price.ten_thousandths(), value, "{text}");
+            assert_eq!(price.to_string(), four, "{text}");
+            assert_eq!(price.two_decimals(), two, "{text}");
+        }
+        for bad in ["", "—", "0.12345", "abc", "-0.10", "0,45", "."] {
+            assert!(Price::parse(bad).is_err(), "{bad:?} should not parse");
+        }
+    }
+
+    #[test]
+    fn cents_below_rounds_down_and_stops_at_one_cent() {
+        let p = |s| Price::parse(s).unwrap();
+        assert_eq!(p("0.4500").cents_below(5), Some(p("0.40")));
+        assert_eq!(p("0.4537").cents_below(5), Some(p("0.40")));
+        assert_eq!(p("0.0600").cents_below(5), Some(p("0.01")));
+        assert_eq!(p("0.0599").cents_below(5), None);
+        assert_eq!(p("0.0300").cents_below(5), None);
+    }
+
+    #[test]
+    fn selectors_are_testid_based() {
+        assert_eq!(testid("ladder"), r#"[data-testid="ladder"]"#);
+        assert_eq!(
+            sel(
+                "ladder-level",
+                &[("data-side", "yes"), ("data-price", "0.4000")]
+            ),
+            r#"[data-testid="ladder-level"][data-side="yes"][data-price="0.4000"]"#
+        );
+    }
 }
