@@ -8,14 +8,19 @@
 //! and confirms at once when the trade keeps the market's position, the trade's notional
 //! and today's money at risk inside the rule's limits. Every action (or refusal) is logged
 //! with the rule that took it and published live; a confirm's entry carries the time from
-//! the `quote_accepted` frame reaching the backend to the confirm request being sent.
+//! the `quote_accepted` frame reaching the backend to the confirm request being sent (and
+//! to the exchange's answer). If the task falls behind the fan-out it reads our accepted
+//! quotes over REST (`GetQuotes`) so no acceptance is skipped; each is confirmed once.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use shared::api::ops::{ConfirmRFQQuote, ConfirmRFQQuotePath, CreateQuote, GetCommunicationsID};
-use shared::api::schema::{CreateQuoteRequest, EmptyResponse};
+use shared::api::ops::{
+    ConfirmRFQQuote, ConfirmRFQQuotePath, CreateQuote, GetCommunicationsID, GetQuotes,
+    GetQuotesQuery,
+};
+use shared::api::schema::{CreateQuoteRequest, EmptyResponse, Quote, QuoteStatus, UserFilter};
 use shared::api::{NoPath, NoQuery};
 use shared::ids::{MarketTicker, Side};
 use shared::num::{Count, Dollars};
@@ -40,7 +45,13 @@ struct State {
     day: i64,
     /// Our cost of today's automatic confirms.
     at_risk: Dollars,
+    /// Accepted quotes already handed to the confirm rule (newest last), so a quote seen
+    /// both on the channel and in a catch-up read is confirmed once.
+    handled: VecDeque<String>,
 }
+
+/// Accepted quote ids remembered for de-duplication.
+const HANDLED_KEPT: usize = 1_000;
 
 /// The rules, their log, and the task that applies them. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -148,7 +159,14 @@ impl RfqRules {
             let event = match event {
                 Ok(e) => e,
                 Err(RecvError::Lagged(n)) => {
-                    tracing::warn!(skipped = n, "rfq rules fell behind the fan-out");
+                    // A skipped `quote_accepted` would miss its window: read our accepted
+                    // quotes instead and confirm those not handled yet.
+                    tracing::warn!(
+                        skipped = n,
+                        "rfq rules fell behind the fan-out; reading accepted quotes"
+                    );
+                    let this = self.clone();
+                    tokio::spawn(async move { this.catch_up().await });
                     continue;
                 }
                 Err(RecvError::Closed) => return,
@@ -159,8 +177,11 @@ impl RfqRules {
             let me = self.communications_id().unwrap_or_default();
             match rfq {
                 RfqEvent::QuoteAccepted(m) if m.quote_creator_id == me => {
-                    let (this, m, at) = (self.clone(), m.clone(), Instant::now());
-                    tokio::spawn(async move { this.on_accepted(m, at).await });
+                    let at = Instant::now();
+                    if self.first_time(&m.quote_id) {
+                        let (this, m) = (self.clone(), m.clone());
+                        tokio::spawn(async move { this.on_accepted(m, at).await });
+                    }
                 }
                 RfqEvent::RfqCreated(m) if m.creator_id != me => {
                     let (this, m) = (self.clone(), m.clone());
@@ -168,6 +189,42 @@ impl RfqRules {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Whether `quote_id` is new to the confirm rule (and remembers it).
+    fn first_time(&self, quote_id: &str) -> bool {
+        let mut s = self.lock();
+        if s.handled.iter().any(|q| q == quote_id) {
+            return false;
+        }
+        s.handled.push_back(quote_id.to_owned());
+        while s.handled.len() > HANDLED_KEPT {
+            s.handled.pop_front();
+        }
+        true
+    }
+
+    /// After falling behind the fan-out: our accepted quotes (`GetQuotes`, `user_filter=self`,
+    /// `status=accepted`) go to the confirm rule unless it has seen them.
+    async fn catch_up(&self) {
+        let query = GetQuotesQuery {
+            user_filter: Some(UserFilter::SelfV),
+            status: Some("accepted".into()),
+            limit: Some(100),
+            ..GetQuotesQuery::default()
+        };
+        let at = Instant::now();
+        match self.kalshi.send::<GetQuotes>(&NoPath, &query, None).await {
+            Ok(r) => {
+                for m in r.quotes.iter().filter_map(accepted_msg) {
+                    if self.first_time(&m.quote_id) {
+                        let this = self.clone();
+                        tokio::spawn(async move { this.on_accepted(m, at).await });
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "reading accepted quotes failed"),
         }
     }
 
@@ -402,9 +459,80 @@ impl RfqRules {
     }
 }
 
+/// The `quote_accepted` message an accepted quote read over REST stands for.
+fn accepted_msg(q: &Quote) -> Option<QuoteAcceptedMsg> {
+    (q.status == QuoteStatus::Accepted).then(|| QuoteAcceptedMsg {
+        quote_id: q.id.clone(),
+        rfq_id: q.rfq_id.clone(),
+        quote_creator_id: q.creator_id.clone(),
+        rfq_creator_id: q.rfq_creator_id.clone(),
+        market_ticker: q.market_ticker.clone(),
+        yes_bid_dollars: q.yes_bid_dollars,
+        no_bid_dollars: q.no_bid_dollars,
+        accepted_side: q.accepted_side,
+        contracts_accepted_fp: Some(q.contracts_fp),
+        yes_contracts_offered_fp: q.yes_contracts_fp,
+        no_contracts_offered_fp: q.no_contracts_fp,
+        ..QuoteAcceptedMsg::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_accepted_quote_read_over_rest_stands_for_its_quote_accepted() {
+        let q = Quote {
+            id: "q1".into(),
+            rfq_id: "r1".into(),
+            market_ticker: MarketTicker::from("KXDESK-26DEC31-T50"),
+            yes_bid_dollars: d("0.40"),
+            no_bid_dollars: d("0.55"),
+            contracts_fp: Count::from_int(10),
+            status: QuoteStatus::Accepted,
+            accepted_side: Some(Side::No),
+            ..Quote::default()
+        };
+        let m = accepted_msg(&q).expect("accepted");
+        assert_eq!((m.quote_id.as_str(), m.rfq_id.as_str()), ("q1", "r1"));
+        assert_eq!(m.accepted_side, Some(Side::No));
+        assert_eq!(m.contracts_accepted_fp, Some(Count::from_int(10)));
+        assert_eq!(m.yes_bid_dollars, d("0.40"));
+        for other in [
+            QuoteStatus::Open,
+            QuoteStatus::Executed,
+            QuoteStatus::Cancelled,
+        ] {
+            assert!(accepted_msg(&Quote {
+                status: other,
+                ..q.clone()
+            })
+            .is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn each_accepted_quote_goes_to_the_confirm_rule_once() {
+        let (hub, _commands) = Hub::new(shared::protocol::Environment::Sim);
+        let signer =
+            crate::signer::Signer::from_key("k", ed25519_dalek::SigningKey::from_bytes(&[7; 32]));
+        let kalshi = KalshiClient::new("http://127.0.0.1:9/trade-api/v2", signer).unwrap();
+        let rules = RfqRules::new(hub, kalshi);
+        assert!(rules.first_time("a"));
+        assert!(rules.first_time("b"));
+        assert!(
+            !rules.first_time("a"),
+            "seen on the channel, then in a catch-up read"
+        );
+        for i in 0..HANDLED_KEPT {
+            rules.first_time(&format!("x{i}"));
+        }
+        assert!(
+            rules.first_time("a"),
+            "bounded memory: the oldest are forgotten"
+        );
+    }
 
     fn d(s: &str) -> Dollars {
         s.parse().unwrap()
