@@ -4,7 +4,12 @@
 //! cargo bench -p desk-backend --bench bridge
 //! ```
 //!
-//! 1. Fan-out: one producer feeds N sessions (1, 10, 100, 500). "desk" is the real path
+//! 1. Fan-out over real sockets (module `sockets`): a feed server → the desk's upstream read
+//!    → the production `/ws` path → N WebSocket clients, against a plain tokio-tungstenite
+//!    relay over the same sockets; throughput for 1, 10, 100, 500 sessions and latency at
+//!    5,000 frames/s into 100 sessions (also while signing 100 orders/s).
+//!    In process, without sockets, to isolate the bridge's own cost: one producer feeds N
+//!    sessions (1, 10, 100, 500). "desk" is the real path
 //!    after the socket read: `shared::ws::decode` → `Hub::apply_delta` (exact book, version,
 //!    JSON once) → broadcast → `run_session` (filter, version floor) → the session's sink.
 //!    "relay" forwards the raw frame text through the same kind of broadcast to the same
@@ -12,10 +17,18 @@
 //!    on either side), so the ratio isolates the bridge's own cost.
 //! 2. Book delta apply (ns/delta): `OrderBook` (a `BTreeMap` ladder) against a dense tick
 //!    array (O(1)) and a bare `BTreeMap<i64, i64>`.
-//! 3. Signing: RSA-2048 PSS signatures/s (`rsa` crate, one core) against
+//! 3. Signing: RSA-2048 PSS signatures/s (the desk's `Signer`, which uses OpenSSL, and the
+//!    pure-Rust `rsa` crate; one core) against
 //!    `openssl speed -seconds 3 rsa2048` (sign/s, one core), and the fan-out p99 while 100
 //!    orders/s are signed on the blocking pool.
 //! 4. Resident memory with 100 sessions watching 50 books each.
+
+// Statistics and rates are floating point here; money never is.
+#![allow(
+    clippy::float_arithmetic,
+    clippy::manual_is_multiple_of,
+    clippy::manual_checked_ops
+)]
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -101,7 +114,11 @@ struct Seen {
 
 /// Reads one session's sink; frame k of the feed is the k-th `level` frame (desk) or the
 /// k-th frame (relay); `upstream` (desk) / `END` (relay) ends it.
-async fn consume(mut rx: fmpsc::Receiver<String>, times: Arc<SendTimes>, desk: bool) -> Seen {
+async fn consume(
+    mut rx: impl futures_util::Stream<Item = String> + Unpin,
+    times: Arc<SendTimes>,
+    desk: bool,
+) -> Seen {
     let mut k = 0usize;
     let mut seen = Seen {
         latencies: Vec::with_capacity(times.ns.len()),
@@ -270,6 +287,245 @@ async fn run_relay(sessions: usize, frames: usize, rate: u64) -> RunResult {
     summarize(seen, frames, start.elapsed())
 }
 
+/// Real sockets end to end: a feed server sends the frames over a WebSocket (upstream in);
+/// "desk" reads them like the upstream task (decode → `Hub::apply_delta`) and serves each
+/// browser through the production `/ws` path (`http::stream::serve_socket`, axum);
+/// "relay" is plain tokio-tungstenite: the same feed read as text, broadcast unparsed, and
+/// written to each client socket (draining what is queued before one flush, as the desk
+/// does). N tokio-tungstenite clients measure feed send → client receive.
+mod sockets {
+    use super::*;
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+    type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
+
+    /// Serves one feed connection on a fresh port; sends `texts` paced at `rate` once the
+    /// reader connects, marking send times, then `END`.
+    async fn feed(
+        texts: Arc<Vec<String>>,
+        rate: u64,
+        times: Arc<SendTimes>,
+    ) -> (u16, tokio::task::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind feed");
+        let port = listener.local_addr().expect("addr").port();
+        let task = tokio::spawn(async move {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let _ = tcp.set_nodelay(true);
+            let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
+                return;
+            };
+            let (mut sink, mut stream) = ws.split();
+            // Wait for "go" (every session is connected and watching).
+            while let Some(Ok(m)) = stream.next().await {
+                if m.to_text().is_ok_and(|t| t == "go") {
+                    break;
+                }
+            }
+            let start = Instant::now();
+            for k in 0..texts.len() {
+                if rate > 0 {
+                    let due = start + Duration::from_nanos(k as u64 * 1_000_000_000 / rate);
+                    let now = Instant::now();
+                    if due > now + Duration::from_micros(200) {
+                        tokio::time::sleep(due - now).await;
+                    }
+                }
+                times.mark(k);
+                if sink.send(WsMessage::text(texts[k].clone())).await.is_err() {
+                    return;
+                }
+            }
+            let _ = sink.send(WsMessage::text("END")).await;
+            let _ = stream.next().await; // hold the socket until the reader closes
+        });
+        (port, task)
+    }
+
+    /// A plain-TCP WebSocket client with Nagle off.
+    async fn connect(url: &str) -> Ws {
+        let addr = url
+            .trim_start_matches("ws://")
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let tcp = TcpStream::connect(addr).await.expect("tcp");
+        let _ = tcp.set_nodelay(true);
+        let (ws, _) = tokio_tungstenite::client_async(url, tcp)
+            .await
+            .expect("handshake");
+        ws
+    }
+
+    fn texts_of(ws: Ws) -> impl futures_util::Stream<Item = String> + Unpin {
+        Box::pin(
+            ws.take_while(|m| futures_util::future::ready(m.is_ok()))
+                .filter_map(|m| async move {
+                    match m {
+                        Ok(WsMessage::Text(t)) => Some(t.to_string()),
+                        _ => None,
+                    }
+                }),
+        )
+    }
+
+    pub async fn run_desk(sessions: usize, frames: usize, rate: u64) -> RunResult {
+        let (hub, mut upstream_rx) = Hub::new(Environment::Sim);
+        tokio::spawn(async move { while upstream_rx.recv().await.is_some() {} });
+        let market = MarketTicker::from(MARKET);
+        let cancel = CancellationToken::new();
+        let app = {
+            let (hub, cancel) = (hub.clone(), cancel.clone());
+            axum::Router::new().route(
+                "/ws",
+                axum::routing::get(move |ws: axum::extract::ws::WebSocketUpgrade| {
+                    let (hub, cancel) = (hub.clone(), cancel.clone());
+                    async move {
+                        ws.on_upgrade(move |socket| {
+                            desk_backend::http::stream::serve_socket(socket, hub, cancel)
+                        })
+                    }
+                }),
+            )
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind desk");
+        let port = listener.local_addr().expect("addr").port();
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(stop.cancelled_owned())
+                .await;
+        });
+        let times = SendTimes::new(frames);
+        let mut consumers = Vec::new();
+        for _ in 0..sessions {
+            let mut ws = connect(&format!("ws://127.0.0.1:{port}/ws")).await;
+            ws.send(WsMessage::text(
+                json!({"op":"watch","market_ticker":MARKET}).to_string(),
+            ))
+            .await
+            .expect("watch");
+            consumers.push(tokio::spawn(consume(texts_of(ws), times.clone(), true)));
+        }
+        while hub.watcher_count(&market) < sessions {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        hub.apply_snapshot(&market, seed_levels());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let texts: Arc<Vec<String>> = Arc::new((0..frames as u64).map(delta_text).collect());
+        let (feed_port, feed_task) = feed(texts, rate, times.clone()).await;
+        let mut upstream = connect(&format!("ws://127.0.0.1:{feed_port}/")).await;
+        upstream.send(WsMessage::text("go")).await.expect("go");
+        let start = Instant::now();
+        // The upstream reader: what `upstream.rs` does per frame.
+        while let Some(Ok(m)) = upstream.next().await {
+            let Ok(text) = m.to_text() else { continue };
+            if text == "END" {
+                break;
+            }
+            if let Ok(Incoming::Known(ServerFrame::OrderbookDelta { msg, .. })) =
+                shared::ws::decode(text)
+            {
+                if let (Some(p), Some(d)) = (msg.level_price(), msg.level_delta()) {
+                    hub.apply_delta(&msg.market_ticker, msg.side, p, d);
+                }
+            }
+        }
+        hub.set_upstream_state(UpstreamState::Down);
+        let mut seen = Vec::new();
+        for c in consumers {
+            seen.push(c.await.unwrap_or(Seen {
+                latencies: Vec::new(),
+                conflated: true,
+            }));
+        }
+        let elapsed = start.elapsed();
+        let _ = upstream.close(None).await;
+        let _ = feed_task.await;
+        cancel.cancel();
+        summarize(seen, frames, elapsed)
+    }
+
+    pub async fn run_relay(sessions: usize, frames: usize, rate: u64) -> RunResult {
+        let (tx, _) = broadcast::channel::<Arc<str>>(FANOUT_CAPACITY);
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind relay");
+        let port = listener.local_addr().expect("addr").port();
+        let accept_tx = tx.clone();
+        let accepting = tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let _ = tcp.set_nodelay(true);
+                let mut rx = accept_tx.subscribe();
+                tokio::spawn(async move {
+                    let Ok(ws) = tokio_tungstenite::accept_async(tcp).await else {
+                        return;
+                    };
+                    let (mut sink, _stream) = ws.split();
+                    loop {
+                        let first = match rx.recv().await {
+                            Ok(t) => t,
+                            Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                            Err(broadcast::error::RecvError::Closed) => break,
+                        };
+                        if sink.feed(WsMessage::text(first.to_string())).await.is_err() {
+                            break;
+                        }
+                        for _ in 1..64 {
+                            match rx.try_recv() {
+                                Ok(t) => {
+                                    if sink.feed(WsMessage::text(t.to_string())).await.is_err() {
+                                        return;
+                                    }
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        if sink.flush().await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        let times = SendTimes::new(frames);
+        let mut consumers = Vec::new();
+        for _ in 0..sessions {
+            let ws = connect(&format!("ws://127.0.0.1:{port}/")).await;
+            consumers.push(tokio::spawn(consume(texts_of(ws), times.clone(), false)));
+        }
+        while tx.receiver_count() < sessions {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let texts: Arc<Vec<String>> = Arc::new((0..frames as u64).map(delta_text).collect());
+        let (feed_port, feed_task) = feed(texts, rate, times.clone()).await;
+        let mut upstream = connect(&format!("ws://127.0.0.1:{feed_port}/")).await;
+        upstream.send(WsMessage::text("go")).await.expect("go");
+        let start = Instant::now();
+        while let Some(Ok(m)) = upstream.next().await {
+            let Ok(text) = m.to_text() else { continue };
+            let end = text == "END";
+            let _ = tx.send(Arc::from(text));
+            if end {
+                break;
+            }
+        }
+        let mut seen = Vec::new();
+        for c in consumers {
+            seen.push(c.await.unwrap_or(Seen {
+                latencies: Vec::new(),
+                conflated: true,
+            }));
+        }
+        let elapsed = start.elapsed();
+        let _ = upstream.close(None).await;
+        let _ = feed_task.await;
+        accepting.abort();
+        summarize(seen, frames, elapsed)
+    }
+}
+
 fn bench_books() -> serde_json::Value {
     const N: usize = 2_000_000;
     let deltas: Vec<(Side, Dollars, Count)> = (0..N as u64)
@@ -428,10 +684,31 @@ fn main() {
             }));
         }
     });
-    // Latency at 5,000 frames/s into 100 sessions, then again while signing 100 orders/s.
+    // Real sockets: throughput per fan-out, then latency at 5,000 frames/s into 100 sessions,
+    // then again while 100 orders/s are signed on the blocking pool.
+    let mut socket_fanout = Vec::new();
+    rt.block_on(async {
+        for &n in &[1usize, 10, 100, 500] {
+            let frames = if n >= 100 { 10_000 } else { 20_000 };
+            let relay = sockets::run_relay(n, frames, 0).await;
+            let desk = sockets::run_desk(n, frames, 0).await;
+            eprintln!("sockets fan-out {n:>3}: relay {:>9.0} fr/s, desk {:>9.0} fr/s ({:.2}x), desk conflations {}",
+                relay.frames_per_sec, desk.frames_per_sec, desk.frames_per_sec / relay.frames_per_sec, desk.conflations);
+            socket_fanout.push(json!({
+                "sessions": n, "frames": frames,
+                "relay_frames_per_sec": relay.frames_per_sec,
+                "desk_frames_per_sec": desk.frames_per_sec,
+                "throughput_ratio_desk_over_relay": desk.frames_per_sec / relay.frames_per_sec,
+                "relay_p50_us": relay.p50_us, "relay_p99_us": relay.p99_us,
+                "desk_p50_us": desk.p50_us, "desk_p99_us": desk.p99_us,
+                "desk_sessions_conflated": desk.conflations,
+                "relay_sessions_lagged": relay.conflations,
+            }));
+        }
+    });
     let (paced, signing_latency) = rt.block_on(async {
-        let relay = run_relay(100, 25_000, 5_000).await;
-        let desk = run_desk(100, 25_000, 5_000).await;
+        let relay = sockets::run_relay(100, 25_000, 5_000).await;
+        let desk = sockets::run_desk(100, 25_000, 5_000).await;
         let key = tokio::task::spawn_blocking(|| rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048))
             .await
             .expect("join")
@@ -454,27 +731,45 @@ fn main() {
             }
         });
         let t = Instant::now();
-        let desk_signing = run_desk(100, 25_000, 5_000).await;
+        let desk_signing = sockets::run_desk(100, 25_000, 5_000).await;
         let sign_rate = signed.load(Ordering::Relaxed) as f64 / t.elapsed().as_secs_f64();
         stop.cancel();
         let _ = signing.await;
-        eprintln!("5k fr/s x 100: relay p50 {:.0} p99 {:.0} us; desk p50 {:.0} p99 {:.0} us; with signing p99 {:.0} us ({sign_rate:.0} sig/s)",
-            relay.p50_us, relay.p99_us, desk.p50_us, desk.p99_us, desk_signing.p99_us);
+        eprintln!("sockets 5k fr/s x 100: relay p50 {:.0} p99 {:.0} us; desk p50 {:.0} p99 {:.0} us; with signing p50 {:.0} p99 {:.0} us ({sign_rate:.0} sig/s)",
+            relay.p50_us, relay.p99_us, desk.p50_us, desk.p99_us, desk_signing.p50_us, desk_signing.p99_us);
         (
             json!({"rate_frames_per_sec": 5_000, "sessions": 100,
                    "relay_p50_us": relay.p50_us, "relay_p99_us": relay.p99_us,
                    "desk_p50_us": desk.p50_us, "desk_p99_us": desk.p99_us,
                    "added_p50_us": desk.p50_us - relay.p50_us, "added_p99_us": desk.p99_us - relay.p99_us}),
             json!({"orders_signed_per_sec": sign_rate, "desk_p50_us": desk_signing.p50_us, "desk_p99_us": desk_signing.p99_us,
+                   "added_p50_us_vs_relay": desk_signing.p50_us - relay.p50_us,
                    "added_p99_us_vs_relay": desk_signing.p99_us - relay.p99_us}),
         )
     });
     let books = bench_books();
     eprintln!("books: {books}");
-    // Signing rate, one core.
+    // Signing rate, one core: the desk's `Signer` (OpenSSL) and the pure-Rust `rsa` crate.
     let key = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).expect("key");
+    let rsa_crate = {
+        use rsa::signature::RandomizedSigner;
+        let pss = rsa::pss::BlindedSigningKey::<sha2::Sha256>::new(key.clone());
+        let n = 100;
+        let t = Instant::now();
+        for i in 0..n {
+            let text = desk_backend::signer::signing_text(
+                i,
+                "POST",
+                "/trade-api/v2/portfolio/events/orders",
+            );
+            let _ = std::hint::black_box(
+                pss.try_sign_with_rng(&mut rand::thread_rng(), text.as_bytes()),
+            );
+        }
+        n as f64 / t.elapsed().as_secs_f64()
+    };
     let signer = Signer::from_key("bench", key);
-    let n: i64 = 100;
+    let n: i64 = 2_000;
     let t = Instant::now();
     for i in 0..n {
         let _ = std::hint::black_box(signer.sign_at(
@@ -483,17 +778,20 @@ fn main() {
             "/trade-api/v2/portfolio/events/orders",
         ));
     }
-    let rsa_crate = n as f64 / t.elapsed().as_secs_f64();
+    let desk_signer = n as f64 / t.elapsed().as_secs_f64();
     let openssl = openssl_rsa2048_sign_per_sec();
-    eprintln!("signing: rsa crate {rsa_crate:.0}/s, openssl {openssl:?}/s");
+    eprintln!("signing: desk signer {desk_signer:.0}/s, rsa crate {rsa_crate:.0}/s, openssl speed {openssl:?}/s");
     let results = json!({
         "machine": machine,
-        "fanout_max_throughput": fanout,
-        "latency_5k_fps_100_sessions": paced,
-        "latency_while_signing_100_per_sec": signing_latency,
+        "fanout_in_process": fanout,
+        "fanout_sockets": socket_fanout,
+        "latency_sockets_5k_fps_100_sessions": paced,
+        "latency_sockets_while_signing_100_per_sec": signing_latency,
         "book_delta_apply": books,
-        "signing": {"rsa_crate_signs_per_sec_one_core": rsa_crate,
+        "signing": {"desk_signer_signs_per_sec_one_core": desk_signer,
+                    "rsa_crate_signs_per_sec_one_core": rsa_crate,
                     "openssl_speed_rsa2048_signs_per_sec_one_core": openssl,
+                    "ratio_desk_signer_over_openssl": openssl.map(|o| desk_signer / o),
                     "ratio_rsa_crate_over_openssl": openssl.map(|o| rsa_crate / o)},
         "memory": memory,
     });

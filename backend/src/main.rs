@@ -36,6 +36,7 @@ async fn main() -> anyhow::Result<()> {
                 args.keys,
                 args.flow,
                 args.seed,
+                args.fault_admin_port,
             )
             .await
         }

@@ -21,6 +21,8 @@ pub struct Metrics {
     pub upstream_connects: IntCounter,
     /// Upstream connections ended, by reason.
     pub upstream_disconnects: IntCounterVec,
+    /// Upstream subscriptions subscribed again after a terminal error, by error code.
+    pub upstream_resubscribes: IntCounterVec,
     /// Upstream frames received (text).
     pub frames_in: IntCounter,
     /// Frames sent to browsers.
@@ -72,6 +74,14 @@ impl Metrics {
             &["reason"],
         ));
         must(registry.register(Box::new(upstream_disconnects.clone())));
+        let upstream_resubscribes = must(IntCounterVec::new(
+            Opts::new(
+                "desk_upstream_resubscribes_total",
+                "Upstream subscriptions subscribed again after a terminal error, by code",
+            ),
+            &["code"],
+        ));
+        must(registry.register(Box::new(upstream_resubscribes.clone())));
         let session_queue_depth = must(Histogram::with_opts(
             HistogramOpts::new(
                 "desk_session_queue_depth",
@@ -104,6 +114,7 @@ impl Metrics {
                 "Upstream connections established",
             ),
             upstream_disconnects,
+            upstream_resubscribes,
             frames_in: counter("desk_upstream_frames_in_total", "Upstream frames received"),
             frames_out: counter("desk_browser_frames_out_total", "Frames sent to browsers"),
             sessions: gauge("desk_browser_sessions", "Open browser sessions"),

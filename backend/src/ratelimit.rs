@@ -6,7 +6,7 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 /// Micro-tokens per token (integer arithmetic, no floats).
 const MICRO: u64 = 1_000_000;
@@ -91,22 +91,8 @@ pub struct AccountLimits {
     pub write: BucketLimit,
 }
 
-/// What the UI can show (`GET /api/limits`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct BudgetView {
-    /// Tier the limits come from (`basic (default)` until Kalshi says).
-    pub tier: String,
-    /// Read tokens left now.
-    pub read_remaining: u32,
-    /// Read tokens a second.
-    pub read_rate: u32,
-    /// Write tokens left now.
-    pub write_remaining: u32,
-    /// Write tokens a second.
-    pub write_rate: u32,
-    /// Milliseconds of 429 back-off left.
-    pub backoff_ms: u64,
-}
+/// What the UI can show (`GET /api/limits`); defined in `shared` for the browser.
+pub use shared::protocol::BudgetView;
 
 #[derive(Debug)]
 struct State {

@@ -24,8 +24,8 @@ use shared::ids::{MarketTicker, Seq, Sid, Side, TradeId};
 use shared::protocol::{OrderView, ServerMsg, UpstreamState};
 use shared::rfq::RfqEvent;
 use shared::ws::{
-    self, Channel, Command, CommandBody, Incoming, ServerFrame, SubscribeParams, UpdateAction,
-    UpdateSubscriptionParams, UserOrderMsg,
+    self, Channel, Command, CommandBody, Incoming, ServerFrame, SubscribeParams, UnsubscribeParams,
+    UpdateAction, UpdateSubscriptionParams, UserOrderMsg,
 };
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -205,6 +205,8 @@ struct Connection<'a> {
     next_id: u64,
     /// Market-channel sids once subscribed.
     market_sids: HashMap<Channel, Sid>,
+    /// Account-channel subscriptions (fill, user_orders, …) by sid.
+    account_sids: HashMap<Sid, Channel>,
     /// Command id of an in-flight market subscribe.
     market_subscribe_pending: Option<u64>,
     /// Markets the market sids currently carry.
@@ -224,6 +226,7 @@ impl<'a> Connection<'a> {
             fills_seen,
             next_id: 1,
             market_sids: HashMap::new(),
+            account_sids: HashMap::new(),
             market_subscribe_pending: None,
             subscribed: BTreeSet::new(),
             desired: hub.watched_markets().into_iter().collect(),
@@ -395,6 +398,40 @@ impl<'a> Connection<'a> {
         }));
     }
 
+    /// Subscribes again after Kalshi closed subscription `sid` with a terminal error; false
+    /// when `sid` is not one of ours. A market sid takes the whole market subscription with
+    /// it (the others are unsubscribed, books go stale until the new snapshots); an account
+    /// sid is subscribed again alone, and a new `fill` subscription reconciles over REST.
+    fn resubscribe(&mut self, sid: Sid) -> bool {
+        if let Some(channel) = self.account_sids.remove(&sid) {
+            tracing::warn!(%sid, channel = channel.as_str(), "account subscription closed; subscribing again");
+            self.command(CommandBody::Subscribe(SubscribeParams {
+                channels: vec![channel],
+                ..SubscribeParams::default()
+            }));
+            return true;
+        }
+        if !self.market_sids.values().any(|s| *s == sid) {
+            return false;
+        }
+        tracing::warn!(%sid, "market subscription closed; subscribing again");
+        let others: Vec<Sid> = self
+            .market_sids
+            .drain()
+            .map(|(_, s)| s)
+            .filter(|s| *s != sid)
+            .collect();
+        self.seq.resync(sid);
+        if !others.is_empty() {
+            self.command(CommandBody::Unsubscribe(UnsubscribeParams { sids: others }));
+        }
+        self.hub
+            .mark_stale(&self.subscribed.iter().cloned().collect::<Vec<_>>());
+        self.subscribed.clear();
+        self.reconcile();
+        true
+    }
+
     fn is_book_sid(&self, sid: Sid) -> bool {
         self.market_sids.get(&Channel::OrderbookDelta) == Some(&sid)
     }
@@ -471,6 +508,8 @@ impl<'a> Connection<'a> {
                         if channel == Channel::OrderbookDelta {
                             self.seq.resync(msg.sid);
                         }
+                    } else {
+                        self.account_sids.insert(msg.sid, channel);
                     }
                 }
                 if self.market_subscribe_pending.is_some()
@@ -484,10 +523,21 @@ impl<'a> Connection<'a> {
             ServerFrame::Error { id, sid, msg, .. } => {
                 tracing::warn!(?id, ?sid, code = msg.code, msg = %msg.msg, "upstream error reply");
                 if ws::error_code::is_terminal(msg.code) {
-                    return Err(ConnError::Terminal {
-                        code: msg.code,
-                        msg: msg.msg,
-                    });
+                    // Kalshi closed one subscription (channel error, buffer overflow) and
+                    // kept the socket: subscribe again. Without a sid we know, reconnect.
+                    let resubscribed = sid.is_some_and(|sid| self.resubscribe(sid));
+                    if !resubscribed {
+                        return Err(ConnError::Terminal {
+                            code: msg.code,
+                            msg: msg.msg,
+                        });
+                    }
+                    self.hub
+                        .metrics()
+                        .upstream_resubscribes
+                        .with_label_values(&[&msg.code.to_string()])
+                        .inc();
+                    return Ok(());
                 }
                 if self.market_subscribe_pending.is_some() && self.market_subscribe_pending == id {
                     self.market_subscribe_pending = None;
@@ -522,10 +572,8 @@ impl<'a> Connection<'a> {
             ServerFrame::Trade { msg, .. } => self
                 .hub
                 .publish_market(msg.market_ticker.clone(), ServerMsg::Trade(msg)),
-            ServerFrame::Fill { msg, .. } => {
-                if self.fills_seen.first_time(&msg.trade_id) {
-                    self.hub.publish_fill(msg);
-                }
+            ServerFrame::Fill { msg, .. } if self.fills_seen.first_time(&msg.trade_id) => {
+                self.hub.publish_fill(msg);
             }
             ServerFrame::MarketPosition { msg, .. } => {
                 self.hub.publish_account(ServerMsg::Position(msg))

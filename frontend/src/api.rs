@@ -83,6 +83,11 @@ async fn get<T: DeserializeOwned>(url: &str) -> Result<T> {
     .await
 }
 
+/// `GET /api/limits`: the Kalshi rate-limit budget left.
+pub async fn limits() -> Result<shared::protocol::BudgetView> {
+    get("/api/limits").await
+}
+
 /// `GET /api/status`.
 pub async fn status() -> Result<DeskStatus> {
     get("/api/status").await

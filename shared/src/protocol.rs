@@ -544,3 +544,23 @@ mod ticket_tests {
         }
     }
 }
+
+/// The Kalshi rate-limit budget the desk has left for its one API key (`GET /api/limits`),
+/// e.g. `{"tier":"basic (default)","read_remaining":18,"read_rate":20,"write_remaining":10,
+/// "write_rate":10,"backoff_ms":0}`. Token counts are requests; `backoff_ms` is the 429
+/// back-off still running (0 when none).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BudgetView {
+    /// Tier the limits come from (`basic (default)` until `/account/limits` says).
+    pub tier: String,
+    /// Read tokens left now.
+    pub read_remaining: u32,
+    /// Read tokens per second (also the bucket size).
+    pub read_rate: u32,
+    /// Write tokens left now.
+    pub write_remaining: u32,
+    /// Write tokens per second (also the bucket size).
+    pub write_rate: u32,
+    /// Milliseconds of 429 back-off left.
+    pub backoff_ms: u64,
+}

@@ -14,12 +14,12 @@ use axum::routing::get;
 use axum::Router;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use shared::ids::MarketTicker;
-use shared::protocol::{ClientMsg, ServerMsg};
-use tokio::sync::broadcast::error::RecvError;
+use shared::protocol::{ClientMsg, ServerMsg, UpstreamState};
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio_util::sync::CancellationToken;
 
 use super::AppState;
-use crate::hub::Hub;
+use crate::hub::{Hub, HubEvent};
 
 /// Most markets one session may watch at once.
 pub const MAX_WATCHED: usize = 256;
@@ -39,7 +39,9 @@ async fn upgrade(
         .on_upgrade(move |socket| serve_socket(socket, hub, cancel))
 }
 
-async fn serve_socket(socket: WebSocket, hub: Hub, cancel: CancellationToken) {
+/// Serves one upgraded browser socket: [`run_session`] over its text frames until either
+/// side ends. Public for the bridge benchmark, which serves real sockets through it.
+pub async fn serve_socket(socket: WebSocket, hub: Hub, cancel: CancellationToken) {
     let (sink, stream) = socket.split();
     let sink =
         sink.with(|text: String| async move { Ok::<_, axum::Error>(Message::Text(text.into())) });
@@ -97,47 +99,92 @@ where
                     if failed { break; }
                 }
             },
-            event = events.recv() => match event {
-                Ok(ev) => {
-                    metrics.session_queue_depth.observe(events.len() as f64);
-                    let wanted = match &ev.market {
-                        Some(m) => watched.get(m).is_some_and(|floor| ev.version == 0 || ev.version > *floor),
-                        None => true,
+            event = events.recv() => {
+                // Drain what is already queued into one flush: one socket write for a burst.
+                let mut next = Some(event);
+                let mut batch = 0usize;
+                let mut sent = 0u64;
+                let mut outcome = Ok(());
+                metrics.session_queue_depth.observe(events.len() as f64);
+                while let Some(event) = next.take() {
+                    outcome = deliver(&hub, &mut sink, &mut watched, &mut state, event, &mut sent).await;
+                    batch += 1;
+                    if outcome.is_err() || batch >= MAX_BATCH {
+                        break;
+                    }
+                    next = match events.try_recv() {
+                        Ok(ev) => Some(Ok(ev)),
+                        Err(TryRecvError::Empty) => None,
+                        Err(TryRecvError::Lagged(n)) => Some(Err(RecvError::Lagged(n))),
+                        Err(TryRecvError::Closed) => Some(Err(RecvError::Closed)),
                     };
-                    if wanted {
-                        if sink.send(ev.text.to_string()).await.is_err() {
-                            break;
-                        }
-                        metrics.frames_out.inc();
-                    }
-                    if let ServerMsg::Upstream { state: s } = &*ev.msg { state = *s; }
                 }
-                Err(RecvError::Lagged(skipped)) => {
-                    tracing::debug!(skipped, "session fell behind; sending fresh snapshots");
-                    metrics.conflations.inc();
-                    let mut failed = false;
-                    for (market, floor) in &mut watched {
-                        if let Some(snap) = hub.book(market) {
-                            *floor = snap.version;
-                            let msg = ServerMsg::Book { market_ticker: market.clone(), levels: snap.levels, stale: snap.stale };
-                            failed |= send(&mut sink, &msg).await.is_err();
-                        }
-                    }
-                    let now = hub.upstream_state();
-                    if now != state {
-                        state = now;
-                        failed |= send(&mut sink, &ServerMsg::Upstream { state }).await.is_err();
-                    }
-                    if failed { break; }
+                metrics.frames_out.inc_by(sent);
+                if outcome.is_err() || sink.flush().await.is_err() {
+                    break;
                 }
-                Err(RecvError::Closed) => break,
-            },
+            }
         }
     }
     for market in watched.keys() {
         hub.unwatch(market).await;
     }
     metrics.sessions.dec();
+}
+
+/// Most hub events written to a session's socket before one flush.
+const MAX_BATCH: usize = 64;
+
+/// Writes one hub event to the session (without flushing), or fresh snapshots of everything
+/// it watches when it fell behind. `Err` ends the session (the sink failed or the hub closed).
+async fn deliver<S: Sink<String> + Unpin>(
+    hub: &Hub,
+    sink: &mut S,
+    watched: &mut HashMap<MarketTicker, u64>,
+    state: &mut UpstreamState,
+    event: Result<HubEvent, RecvError>,
+    sent: &mut u64,
+) -> Result<(), ()> {
+    match event {
+        Ok(ev) => {
+            let wanted = match &ev.market {
+                Some(m) => watched
+                    .get(m)
+                    .is_some_and(|floor| ev.version == 0 || ev.version > *floor),
+                None => true,
+            };
+            if wanted {
+                sink.feed(ev.text.to_string()).await.map_err(|_| ())?;
+                *sent += 1;
+            }
+            if let ServerMsg::Upstream { state: s } = &*ev.msg {
+                *state = *s;
+            }
+            Ok(())
+        }
+        Err(RecvError::Lagged(skipped)) => {
+            tracing::debug!(skipped, "session fell behind; sending fresh snapshots");
+            hub.metrics().conflations.inc();
+            for (market, floor) in watched.iter_mut() {
+                if let Some(snap) = hub.book(market) {
+                    *floor = snap.version;
+                    let msg = ServerMsg::Book {
+                        market_ticker: market.clone(),
+                        levels: snap.levels,
+                        stale: snap.stale,
+                    };
+                    send(sink, &msg).await?;
+                }
+            }
+            let now = hub.upstream_state();
+            if now != *state {
+                *state = now;
+                send(sink, &ServerMsg::Upstream { state: now }).await?;
+            }
+            Ok(())
+        }
+        Err(RecvError::Closed) => Err(()),
+    }
 }
 
 async fn send<S: Sink<String> + Unpin>(sink: &mut S, msg: &ServerMsg) -> Result<(), ()> {

@@ -106,3 +106,100 @@ pub(crate) async fn rest_faults(State(sim): State<Sim>, req: Request, next: Next
     }
     next.run(req).await
 }
+
+/// One fault for [`admin_router`]'s `POST /faults`, as JSON tagged by `fault`:
+/// `{"fault":"drop"}`, `{"fault":"stall"}`, `{"fault":"skip_seq"}`, `{"fault":"repeat_seq"}`,
+/// `{"fault":"raw","text":"not json"}`, `{"fault":"rest","status":429,"count":5}`,
+/// `{"fault":"heartbeat","every_ms":60000}`,
+/// `{"fault":"close_channel","channel":"orderbook_delta","code":10}`,
+/// `{"fault":"flow","per_sec":200}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(tag = "fault", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FaultRequest {
+    /// Drop every socket without a close frame.
+    Drop,
+    /// Every socket keeps pinging but sends no data frame.
+    Stall,
+    /// The next frame on every book sid skips a `seq`.
+    SkipSeq,
+    /// The next frame on every book sid repeats the previous `seq`.
+    RepeatSeq,
+    /// Send this text frame on every socket.
+    Raw {
+        /// The frame, as is.
+        text: String,
+    },
+    /// Answer the next `count` REST calls with `status` (e.g. 429, 503).
+    Rest {
+        /// HTTP status, 400–599.
+        status: u16,
+        /// How many calls.
+        count: u32,
+    },
+    /// Heartbeat ping interval, ms (a long one delays pings).
+    Heartbeat {
+        /// Interval in milliseconds (≥ 1).
+        every_ms: u64,
+    },
+    /// End every subscription on `channel` with terminal error `code` (10 or 25).
+    CloseChannel {
+        /// Channel name, e.g. `orderbook_delta`.
+        channel: String,
+        /// 10 (channel error) or 25 (buffer overflow).
+        code: u32,
+    },
+    /// Background participant events per second.
+    Flow {
+        /// Events per second (0 stops the flow).
+        per_sec: u32,
+    },
+}
+
+/// The fault-injection admin API of a standalone exchange (`kalshi-desk sim
+/// --fault-admin-port N`): `POST /faults` with a [`FaultRequest`] → `204`, or `400` with a
+/// plain reason. Serve it only on a loopback listener ([`serve_admin`] refuses anything
+/// else): it can break every client's connection.
+pub fn admin_router(sim: super::SimExchange) -> axum::Router {
+    axum::Router::new()
+        .route("/faults", axum::routing::post(inject))
+        .with_state(sim)
+}
+
+async fn inject(
+    State(sim): State<super::SimExchange>,
+    body: Result<Json<FaultRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Json(fault) = match body {
+        Ok(b) => b,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.body_text()).into_response(),
+    };
+    match sim.inject(fault) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(reason) => (StatusCode::BAD_REQUEST, reason).into_response(),
+    }
+}
+
+/// Serves [`admin_router`] on `listener` until the exchange shuts down.
+///
+/// # Errors
+/// The listener is not bound to a loopback address.
+pub async fn serve_admin(
+    sim: super::SimExchange,
+    listener: tokio::net::TcpListener,
+) -> anyhow::Result<std::net::SocketAddr> {
+    let addr = listener.local_addr()?;
+    if !addr.ip().is_loopback() {
+        anyhow::bail!("the fault admin API only listens on loopback, not {addr}");
+    }
+    let stop = sim.inner.token.clone();
+    let app = admin_router(sim);
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app)
+            .with_graceful_shutdown(stop.cancelled_owned())
+            .await
+        {
+            tracing::error!(error = %e, "fault admin server failed");
+        }
+    });
+    Ok(addr)
+}

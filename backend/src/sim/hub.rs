@@ -226,6 +226,15 @@ impl Hub {
             .collect()
     }
 
+    /// Open subscriptions on `channel`, across connections.
+    pub fn subscription_count(&self, channel: Channel) -> usize {
+        self.conns
+            .values()
+            .flat_map(|c| c.subs.values())
+            .filter(|s| s.channel == channel)
+            .count()
+    }
+
     /// Fault injection: the next sequenced frame of every `orderbook_delta` subscription
     /// skips one `seq`.
     pub fn skip_next_seq(&mut self) {
@@ -248,6 +257,30 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// Fault injection: closes every subscription on `channel`, on every connection, with
+    /// a terminal error frame (`code` 10 "channel error" or 25 "buffer overflow") carrying
+    /// its `sid`, as Kalshi does when it ends one subscription but keeps the socket.
+    pub fn close_subscriptions(&mut self, channel: Channel, code: u32) {
+        for conn in self.conns.values_mut() {
+            let sids: Vec<Sid> = conn
+                .subs
+                .iter()
+                .filter(|(_, s)| s.channel == channel)
+                .map(|(sid, _)| *sid)
+                .collect();
+            for sid in sids {
+                conn.subs.remove(&sid);
+                let text = if code == error_code::BUFFER_OVERFLOW {
+                    "Subscription buffer overflow"
+                } else {
+                    "Channel error"
+                };
+                conn.error(None, Some(sid), code, text);
+            }
+        }
+        self.reap();
     }
 
     fn reap(&mut self) {

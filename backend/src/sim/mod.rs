@@ -274,6 +274,55 @@ impl SimExchange {
         self.inner.lock().hub.repeat_next_seq();
     }
 
+    /// Applies one fault from the admin API ([`faults::admin_router`]).
+    ///
+    /// # Errors
+    /// A plain reason for an unknown channel, a code that is not terminal, a status outside
+    /// 400–599 or a zero heartbeat.
+    pub fn inject(&self, fault: faults::FaultRequest) -> Result<(), String> {
+        use faults::FaultRequest as F;
+        match fault {
+            F::Drop => self.drop_connections(),
+            F::Stall => self.stall_connections(),
+            F::SkipSeq => self.skip_next_seq(),
+            F::RepeatSeq => self.repeat_next_seq(),
+            F::Raw { text } => self.send_raw_frame(&text),
+            F::Rest { status, count } => {
+                if !(400..=599).contains(&status) {
+                    return Err(format!("status must be 400-599, got {status}"));
+                }
+                self.fail_rest(status, count);
+            }
+            F::Heartbeat { every_ms } => {
+                if every_ms == 0 {
+                    return Err("every_ms must be at least 1".to_owned());
+                }
+                self.set_heartbeat(Duration::from_millis(every_ms));
+            }
+            F::CloseChannel { channel, code } => {
+                let ch = shared::ws::Channel::from_name(&channel)
+                    .ok_or_else(|| format!("unknown channel {channel:?}"))?;
+                if !shared::ws::error_code::is_terminal(code) {
+                    return Err(format!("code {code} is not a terminal error code (10, 25)"));
+                }
+                self.close_subscriptions(ch, code);
+            }
+            F::Flow { per_sec } => self.set_flow(per_sec),
+        }
+        Ok(())
+    }
+
+    /// Open subscriptions on `channel`, across connections.
+    pub fn subscription_count(&self, channel: shared::ws::Channel) -> usize {
+        self.inner.lock().hub.subscription_count(channel)
+    }
+
+    /// Fault injection: ends every subscription on `channel` with a terminal error frame
+    /// (`code` 10 or 25) while the socket stays open; the client must resubscribe.
+    pub fn close_subscriptions(&self, channel: shared::ws::Channel, code: u32) {
+        self.inner.lock().hub.close_subscriptions(channel, code);
+    }
+
     /// Fault injection: drops every open socket (no close frame).
     pub fn drop_connections(&self) {
         self.inner.faults.socket(faults::SocketFault::Drop);
@@ -444,6 +493,7 @@ pub async fn run_standalone(
     keys: Vec<(String, PathBuf)>,
     flow_per_sec: u32,
     seed: u64,
+    fault_admin_port: Option<u16>,
 ) -> anyhow::Result<()> {
     let keys = keys
         .into_iter()
@@ -463,6 +513,13 @@ pub async fn run_standalone(
     };
     let sim = SimExchange::start(config, listener).await?;
     tracing::info!(%local, "simulated Kalshi exchange: REST http://{local}{API_PREFIX}, WebSocket ws://{local}{WS_PATH}");
+    if let Some(admin_port) = fault_admin_port {
+        let admin = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, admin_port))
+            .await
+            .with_context(|| format!("binding the fault admin port {admin_port}"))?;
+        let addr = faults::serve_admin(sim.clone(), admin).await?;
+        tracing::info!(%addr, "fault injection: POST http://{addr}/faults");
+    }
     tokio::signal::ctrl_c()
         .await
         .context("waiting for Ctrl-C")?;

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use shared::protocol::{ServerMsg, UpstreamState};
+use shared::ws::Channel;
 
 use crate::helpers::{spawn_app, spawn_app_with, wait_until};
 
@@ -116,13 +117,75 @@ async fn malformed_upstream_frames_are_counted_and_the_bridge_goes_on() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_terminal_subscription_error_resubscribes() {
+async fn a_terminal_error_on_the_book_sid_resubscribes_on_the_same_socket() {
+    let app = spawn_app().await;
+    let market = app.first_market();
+    let mut browser = app.watching(&market).await;
+    app.sim.set_flow(200);
+    browser.drain(Duration::from_millis(300)).await;
+    app.sim.close_subscriptions(Channel::OrderbookDelta, 10);
+    browser
+        .until(
+            "stale mark",
+            |m| matches!(m, ServerMsg::Stale { market_ticker } if *market_ticker == market),
+        )
+        .await;
+    browser
+        .until("fresh snapshot after resubscribing", |m| {
+            matches!(m, ServerMsg::Book { market_ticker, stale: false, .. } if *market_ticker == market)
+        })
+        .await;
+    assert_eq!(app.connects(), 1, "resubscribed without reconnecting");
+    let resubscribes = app
+        .hub
+        .metrics()
+        .upstream_resubscribes
+        .with_label_values(&["10"])
+        .get();
+    assert_eq!(resubscribes, 1);
+    app.assert_books_settle(&market, &mut browser).await;
+    let subs = app.sim.orderbook_subscriptions();
+    assert_eq!(subs.len(), 1, "one book subscription again: {subs:?}");
+    assert!(subs[0].contains(&market), "{subs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_error_on_an_account_channel_resubscribes_that_channel() {
+    let app = spawn_app().await;
+    let market = app.first_market();
+    let _browser = app.watching(&market).await;
+    let sim = app.sim.clone();
+    wait_until("fill subscribed", Duration::from_secs(10), || {
+        let sim = sim.clone();
+        async move { sim.subscription_count(Channel::Fill) == 1 }
+    })
+    .await;
+    app.sim.close_subscriptions(Channel::Fill, 25);
+    let hub = app.hub.clone();
+    wait_until("fill resubscribed", Duration::from_secs(10), || {
+        let (sim, hub) = (sim.clone(), hub.clone());
+        async move {
+            sim.subscription_count(Channel::Fill) == 1
+                && hub
+                    .metrics()
+                    .upstream_resubscribes
+                    .with_label_values(&["25"])
+                    .get()
+                    == 1
+        }
+    })
+    .await;
+    assert_eq!(app.connects(), 1, "resubscribed without reconnecting");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminal_error_on_an_unknown_sid_replaces_the_socket() {
     let app = spawn_app().await;
     let market = app.first_market();
     let mut browser = app.watching(&market).await;
     app.sim.set_flow(100);
     app.sim.send_raw_frame(
-        r#"{"type":"error","sid":1,"msg":{"code":25,"msg":"Subscription buffer overflow"}}"#,
+        r#"{"type":"error","sid":999,"msg":{"code":25,"msg":"Subscription buffer overflow"}}"#,
     );
     app.wait_connects(2).await;
     assert!(
@@ -167,4 +230,51 @@ async fn rest_429_and_5xx_bursts_are_retried_counted_and_shown_in_the_budget() {
     ] {
         assert!(metrics.contains(name), "/metrics lacks {name}:\n{metrics}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loopback_fault_admin_api_injects_faults_and_refuses_bad_ones() {
+    let app = spawn_app().await;
+    let market = app.first_market();
+    let mut browser = app.watching(&market).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = desk_backend::sim::faults::serve_admin(app.sim.clone(), listener)
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let post = |body: &'static str| {
+        http.post(format!("http://{addr}/faults"))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    for bad in [
+        r#"{"fault":"close_channel","channel":"nope","code":10}"#,
+        r#"{"fault":"close_channel","channel":"fill","code":7}"#,
+        r#"{"fault":"rest","status":200,"count":1}"#,
+        r#"{"fault":"explode"}"#,
+        "not json",
+    ] {
+        let r = post(bad).await.unwrap();
+        assert_eq!(r.status(), 400, "{bad}");
+        assert!(
+            !r.text().await.unwrap().is_empty(),
+            "a plain reason for {bad}"
+        );
+    }
+    assert_eq!(app.connects(), 1, "refused faults did nothing");
+    let r = post(r#"{"fault":"flow","per_sec":200}"#).await.unwrap();
+    assert_eq!(r.status(), 204);
+    let r = post(r#"{"fault":"drop"}"#).await.unwrap();
+    assert_eq!(r.status(), 204);
+    app.wait_connects(2).await;
+    app.assert_books_settle(&market, &mut browser).await;
+
+    let outside = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    assert!(
+        desk_backend::sim::faults::serve_admin(app.sim.clone(), outside)
+            .await
+            .is_err(),
+        "only loopback"
+    );
 }

@@ -1,9 +1,76 @@
-//! Top bar: environment banner (SIM / DEMO / PROD) and the connection badge.
+//! Top bar: environment banner (SIM / DEMO / PROD), the Kalshi rate-limit budget and the
+//! connection badge.
+
+use std::time::Duration;
 
 use leptos::prelude::*;
-use shared::protocol::Environment;
+use leptos::task::spawn_local;
+use shared::protocol::{BudgetView, Environment};
 
+use crate::api;
 use crate::state::{use_desk, ConnState};
+
+/// How often the budget is read from `/api/limits`.
+const BUDGET_REFRESH: Duration = Duration::from_secs(2);
+
+/// The read/write request budget left on the desk's Kalshi key, refreshed every two
+/// seconds; amber below a quarter, red while a 429 back-off runs.
+#[component]
+fn RateBudget() -> impl IntoView {
+    let budget = RwSignal::new(None::<BudgetView>);
+    let refresh = move || {
+        spawn_local(async move {
+            if let Ok(b) = api::limits().await {
+                budget.set(Some(b));
+            }
+        });
+    };
+    refresh();
+    if let Ok(handle) = set_interval_with_handle(refresh, BUDGET_REFRESH) {
+        on_cleanup(move || handle.clear());
+    }
+    let level = move || {
+        budget.with(|b| match b {
+            None => "unknown",
+            Some(b) if b.backoff_ms > 0 => "backoff",
+            Some(b)
+                if b.read_remaining * 4 < b.read_rate || b.write_remaining * 4 < b.write_rate =>
+            {
+                "low"
+            }
+            Some(_) => "ok",
+        })
+    };
+    let text = move || {
+        budget.with(|b| match b {
+            None => "API budget …".to_owned(),
+            Some(b) if b.backoff_ms > 0 => format!(
+                "429 back-off {}.{} s",
+                b.backoff_ms / 1000,
+                b.backoff_ms % 1000 / 100
+            ),
+            Some(b) => format!(
+                "API R {}/{} · W {}/{}",
+                b.read_remaining, b.read_rate, b.write_remaining, b.write_rate
+            ),
+        })
+    };
+    let title = move || {
+        budget.with(|b| {
+            b.as_ref().map_or(String::new(), |b| {
+                format!(
+                    "Kalshi rate limits ({}): read and write requests left now / per second",
+                    b.tier
+                )
+            })
+        })
+    };
+    view! {
+        <div class="rate-budget" data-testid="rate-budget" data-level=level title=title>
+            {text}
+        </div>
+    }
+}
 
 /// Environment banner, connection badge, exchange state.
 #[component]
@@ -42,6 +109,7 @@ pub fn TopBar() -> impl IntoView {
                 <div class="halted" data-testid="trading-halted">"TRADING PAUSED"</div>
             </Show>
             <div class="spacer"></div>
+            <RateBudget/>
             <div class="conn-status" data-testid="conn-status" data-state=move || conn.get().as_str()>
                 <span class="dot"></span>
                 <span class="conn-text">{conn_text}</span>
