@@ -355,6 +355,18 @@ use crate::num::{{Count, Dollars}};
 """
 
 
+def param_example(g, p):
+    """An example value of a path or query parameter: its own, its schema's, or one made
+    from the schema."""
+    if "example" in p:
+        return p["example"]
+    sch = p.get("schema", {})
+    if "example" in sch:
+        return sch["example"]
+    v = g.example(sch, p["name"], 1)
+    return "string" if v is None else v
+
+
 def gen_rest(check):
     spec = yaml.safe_load(open(SPEC / "kalshi-openapi.yaml"))
     version = spec["info"]["version"]
@@ -403,6 +415,13 @@ def gen_rest(check):
             if path_ps:
                 path_ty = f"{name}Path"
                 lines = [f"/// Path parameters of `{oid}` (`{method.upper()} {path}`)."]
+                ex = {p["name"]: param_example(g, p) for p in path_ps}
+                sent = path
+                for k, v in ex.items():
+                    sent = sent.replace("{" + k + "}", str(v))
+                lines += ["///", "/// Example (values from the spec), and the path it makes:", "///", "/// ```json",
+                          f"/// {json.dumps(ex, separators=(',', ':'))[:400]}", "/// ```", "///",
+                          f"/// `{sent}`"]
                 lines.append("#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]")
                 lines.append(f"pub struct {path_ty} {{")
                 for p in path_ps:
@@ -422,6 +441,11 @@ def gen_rest(check):
             if query_ps:
                 query_ty = f"{name}Query"
                 lines = [f"/// Query parameters of `{oid}` (`{method.upper()} {path}`); arrays repeat the key."]
+                ex = {p["name"]: param_example(g, p) for p in query_ps}
+                qs = "&".join(f"{k}={v[0] if isinstance(v, list) and v else (str(v).lower() if isinstance(v, bool) else v)}" for k, v in ex.items())
+                lines += ["///", "/// Example (every parameter, values from the spec), and the query string it makes:", "///", "/// ```json",
+                          f"/// {json.dumps(ex, separators=(',', ':'))[:400]}", "/// ```", "///",
+                          f"/// `?{qs[:300]}`"]
                 lines.append("#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]")
                 lines.append(f"pub struct {query_ty} {{")
                 for p in query_ps:

@@ -1,7 +1,7 @@
 //! The one authenticated Kalshi WebSocket, shared by every browser session.
 //!
 //! One owned task ([`run`]) holds the connection. It subscribes the account channels
-//! (`fill`, `user_orders`, `market_positions`, `communications`) once per connection and the market channels
+//! (`fill`, `user_orders`, `market_positions`, `communications`, `order_group_updates`) once per connection and the market channels
 //! (`orderbook_delta`, `ticker`, `trade`) for the markets browsers watch, adding and
 //! removing markets with `update_subscription` so N watchers of one market cost one
 //! upstream subscription. Books are kept exactly: `seq` is checked per `sid` (control
@@ -285,6 +285,7 @@ impl<'a> Connection<'a> {
                 Channel::UserOrders,
                 Channel::MarketPositions,
                 Channel::Communications,
+                Channel::OrderGroupUpdates,
             ],
             ..SubscribeParams::default()
         }));
@@ -581,6 +582,9 @@ impl<'a> Connection<'a> {
             ServerFrame::UserOrder { msg, .. } => {
                 self.hub.publish_account(ServerMsg::Order(order_view(&msg)))
             }
+            ServerFrame::OrderGroupUpdates { msg, .. } => {
+                self.hub.publish_account(ServerMsg::OrderGroup(msg))
+            }
             ServerFrame::RfqCreated { msg, .. } => self.publish_rfq(RfqEvent::RfqCreated(msg)),
             ServerFrame::RfqDeleted { msg, .. } => self.publish_rfq(RfqEvent::RfqDeleted(msg)),
             ServerFrame::QuoteCreated { msg, .. } => self.publish_rfq(RfqEvent::QuoteCreated(msg)),
@@ -713,6 +717,8 @@ pub fn order_view(msg: &UserOrderMsg) -> OrderView {
         remaining: msg.remaining_count_fp,
         filled: msg.fill_count_fp,
         status: msg.status,
+        order_group_id: msg.order_group_id.clone().filter(|g| !g.is_empty()),
+        subaccount: msg.subaccount_number.unwrap_or(0),
     }
 }
 

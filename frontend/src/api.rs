@@ -8,6 +8,10 @@ use std::sync::Arc;
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
+use shared::groups::{
+    CreatedSubaccount, GroupLimit, NewOrderGroup, OrderGroupView, SubaccountBalanceView,
+    TransferTicket, TransferView,
+};
 use shared::ids::{MarketTicker, OrderId};
 use shared::protocol::{
     AmendTicket, ApiErrorBody, CancelOrders, CancelledOrders, DecreaseTicket, DeskStatus,
@@ -108,9 +112,14 @@ pub async fn market(ticker: &MarketTicker) -> Result<Market> {
     get(&format!("/api/markets/{}", encode(ticker.as_str()))).await
 }
 
-/// `GET /api/orders`: the account's resting orders.
-pub async fn orders() -> Result<Vec<OrderView>> {
-    get("/api/orders").await
+/// `?subaccount=N` for a scoped route.
+fn sub_query(subaccount: u32) -> String {
+    format!("subaccount={subaccount}")
+}
+
+/// `GET /api/orders?subaccount=N`: one subaccount's resting orders.
+pub async fn orders(subaccount: u32) -> Result<Vec<OrderView>> {
+    get(&format!("/api/orders?{}", sub_query(subaccount))).await
 }
 
 /// `POST /api/orders`: place an order (201 → [`PlacedOrder`]).
@@ -121,12 +130,16 @@ pub async fn place_order(ticket: &OrderTicket) -> Result<PlacedOrder> {
     decode(req.send().await?).await
 }
 
-/// `DELETE /api/orders/{order_id}` (200 `{}`).
-pub async fn cancel_order(order_id: &OrderId) -> Result<()> {
-    let resp = Request::delete(&format!("/api/orders/{}", encode(order_id.as_str())))
-        .header("Accept", "application/json")
-        .send()
-        .await?;
+/// `DELETE /api/orders/{order_id}?subaccount=N` (200 `{}`).
+pub async fn cancel_order(order_id: &OrderId, subaccount: u32) -> Result<()> {
+    let resp = Request::delete(&format!(
+        "/api/orders/{}?{}",
+        encode(order_id.as_str()),
+        sub_query(subaccount)
+    ))
+    .header("Accept", "application/json")
+    .send()
+    .await?;
     let status = resp.status();
     if (200..300).contains(&status) {
         return Ok(());
@@ -150,26 +163,46 @@ pub async fn amend_order(order_id: &OrderId, ticket: &AmendTicket) -> Result<Ord
     .await
 }
 
-/// `POST /api/orders/{order_id}/decrease` (keeps queue priority).
-pub async fn decrease_order(order_id: &OrderId, ticket: &DecreaseTicket) -> Result<()> {
+/// `POST /api/orders/{order_id}/decrease?subaccount=N` (keeps queue priority).
+pub async fn decrease_order(
+    order_id: &OrderId,
+    subaccount: u32,
+    ticket: &DecreaseTicket,
+) -> Result<()> {
     post_json::<_, serde_json::Value>(
-        &format!("/api/orders/{}/decrease", encode(order_id.as_str())),
+        &format!(
+            "/api/orders/{}/decrease?{}",
+            encode(order_id.as_str()),
+            sub_query(subaccount)
+        ),
         ticket,
     )
     .await
     .map(|_| ())
 }
 
-/// `POST /api/orders/cancel`: cancel these orders in one batch.
-pub async fn cancel_orders(order_ids: Vec<OrderId>) -> Result<CancelledOrders> {
-    post_json("/api/orders/cancel", &CancelOrders { order_ids }).await
+/// `POST /api/orders/cancel`: cancel these orders of one subaccount in one batch.
+pub async fn cancel_orders(order_ids: Vec<OrderId>, subaccount: u32) -> Result<CancelledOrders> {
+    post_json(
+        "/api/orders/cancel",
+        &CancelOrders {
+            order_ids,
+            subaccount: Some(subaccount),
+        },
+    )
+    .await
 }
 
-/// `DELETE /api/orders[?market_ticker=…]`: cancel every resting order (of one market).
-pub async fn cancel_all(market: Option<&MarketTicker>) -> Result<CancelledOrders> {
+/// `DELETE /api/orders?subaccount=N[&market_ticker=…]`: cancel every resting order of one
+/// subaccount (in one market).
+pub async fn cancel_all(market: Option<&MarketTicker>, subaccount: u32) -> Result<CancelledOrders> {
     let url = match market {
-        Some(t) => format!("/api/orders?market_ticker={}", encode(t.as_str())),
-        None => "/api/orders".to_owned(),
+        Some(t) => format!(
+            "/api/orders?market_ticker={}&{}",
+            encode(t.as_str()),
+            sub_query(subaccount)
+        ),
+        None => format!("/api/orders?{}", sub_query(subaccount)),
     };
     let resp = Request::delete(&url)
         .header("Accept", "application/json")
@@ -178,14 +211,94 @@ pub async fn cancel_all(market: Option<&MarketTicker>) -> Result<CancelledOrders
     decode(resp).await
 }
 
-/// `GET /api/orders/queue_positions`: contracts ahead of each resting order.
-pub async fn queue_positions() -> Result<Vec<QueuePositionView>> {
-    get("/api/orders/queue_positions").await
+/// `GET /api/orders/queue_positions?subaccount=N`: contracts ahead of each resting order.
+pub async fn queue_positions(subaccount: u32) -> Result<Vec<QueuePositionView>> {
+    get(&format!(
+        "/api/orders/queue_positions?{}",
+        sub_query(subaccount)
+    ))
+    .await
 }
 
-/// `GET /api/portfolio`: balance, value and positions.
-pub async fn portfolio() -> Result<PortfolioView> {
-    get("/api/portfolio").await
+/// `GET /api/portfolio?subaccount=N`: balance, value and positions of one subaccount.
+pub async fn portfolio(subaccount: u32) -> Result<PortfolioView> {
+    get(&format!("/api/portfolio?{}", sub_query(subaccount))).await
+}
+
+// ----- order groups and subaccounts ----------------------------------------------------
+
+/// `GET /api/order_groups?subaccount=N`.
+pub async fn order_groups(subaccount: u32) -> Result<Vec<OrderGroupView>> {
+    get(&format!("/api/order_groups?{}", sub_query(subaccount))).await
+}
+
+/// `POST /api/order_groups` (201 → the new group).
+pub async fn create_order_group(new: &NewOrderGroup) -> Result<OrderGroupView> {
+    post_json("/api/order_groups", new).await
+}
+
+/// `POST /api/order_groups/{id}/{action}?subaccount=N` for `trigger` and `reset`.
+pub async fn order_group_action(id: &str, action: &str, subaccount: u32) -> Result<()> {
+    let url = format!(
+        "/api/order_groups/{}/{action}?{}",
+        encode(id),
+        sub_query(subaccount)
+    );
+    answered(
+        Request::post(&url)
+            .header("Accept", "application/json")
+            .send()
+            .await?,
+    )
+    .await
+}
+
+/// `PUT /api/order_groups/{id}/limit?subaccount=N`.
+pub async fn set_group_limit(id: &str, subaccount: u32, limit: &GroupLimit) -> Result<()> {
+    let req = Request::put(&format!(
+        "/api/order_groups/{}/limit?{}",
+        encode(id),
+        sub_query(subaccount)
+    ))
+    .header("Accept", "application/json")
+    .json(limit)?;
+    answered(req.send().await?).await
+}
+
+/// `DELETE /api/order_groups/{id}?subaccount=N` (cancels its orders).
+pub async fn delete_order_group(id: &str, subaccount: u32) -> Result<()> {
+    no_content(Request::delete(&format!(
+        "/api/order_groups/{}?{}",
+        encode(id),
+        sub_query(subaccount)
+    )))
+    .await
+}
+
+/// `GET /api/subaccounts`: every subaccount's balance.
+pub async fn subaccounts() -> Result<Vec<SubaccountBalanceView>> {
+    get("/api/subaccounts").await
+}
+
+/// `POST /api/subaccounts` (201 → its number).
+pub async fn create_subaccount() -> Result<CreatedSubaccount> {
+    decode(
+        Request::post("/api/subaccounts")
+            .header("Accept", "application/json")
+            .send()
+            .await?,
+    )
+    .await
+}
+
+/// `POST /api/subaccounts/transfer` → every balance after the transfer.
+pub async fn transfer(ticket: &TransferTicket) -> Result<Vec<SubaccountBalanceView>> {
+    post_json("/api/subaccounts/transfer", ticket).await
+}
+
+/// `GET /api/subaccounts/transfers`: newest first.
+pub async fn transfers() -> Result<Vec<TransferView>> {
+    get("/api/subaccounts/transfers").await
 }
 
 /// `GET /api/fills`: recent fills.

@@ -9,11 +9,15 @@ use std::collections::{HashMap, VecDeque};
 
 use leptos::prelude::*;
 use shared::book::{BookLevels, OrderBook};
+use shared::groups::OrderGroupView;
 use shared::ids::{Action, MarketTicker, Side, TradeId};
 use shared::num::{Count, Dollars};
 use shared::protocol::{Environment, OrderView, PositionView, UpstreamState};
 use shared::rest::{Fill, OrderStatus};
-use shared::ws::{FillMsg, MarketPositionMsg, TickerMsg, TradeMsg};
+use shared::ws::{
+    FillMsg, MarketPositionMsg, OrderGroupUpdatesMsg, OrderGroupUpdatesMsgEventType, TickerMsg,
+    TradeMsg,
+};
 
 /// Trades kept on the tape.
 pub const TAPE_CAP: usize = 100;
@@ -191,6 +195,14 @@ pub struct DeskState {
     pub ticket_price: RwSignal<String>,
     /// Ticket: count text as typed.
     pub ticket_count: RwSignal<String>,
+    /// The selected subaccount (0 = primary): scopes the ticket, open orders and
+    /// positions.
+    pub subaccount: RwSignal<u32>,
+    /// Order groups of the selected subaccount (seeded by `/api/order_groups`, updated by
+    /// `order_group` frames).
+    pub order_groups: RwSignal<Vec<OrderGroupView>>,
+    /// Bumped to make the order groups and subaccount balances reload.
+    pub groups_reload: RwSignal<u64>,
 }
 
 /// The desk state from context.
@@ -221,6 +233,67 @@ impl DeskState {
             ticket_side: RwSignal::new(Side::Yes),
             ticket_price: RwSignal::new(String::new()),
             ticket_count: RwSignal::new("1".to_owned()),
+            subaccount: RwSignal::new(0),
+            order_groups: RwSignal::new(Vec::new()),
+            groups_reload: RwSignal::new(0),
+        }
+    }
+
+    /// Switches the desk to subaccount `n`: its orders, positions and groups reload.
+    pub fn set_subaccount(&self, n: u32) {
+        if self.subaccount.get_untracked() == n {
+            return;
+        }
+        self.subaccount.set(n);
+        self.orders.set(Vec::new());
+        self.positions.set(Vec::new());
+        self.order_groups.set(Vec::new());
+        self.account_reload.update(|x| *x += 1);
+        self.groups_reload.update(|x| *x += 1);
+    }
+
+    /// An `order_group` frame (Kalshi's `order_group_updates`): updates the row of a known
+    /// group; a new group reloads the list (the frame does not name its subaccount).
+    pub fn apply_order_group(&self, m: &OrderGroupUpdatesMsg) {
+        use OrderGroupUpdatesMsgEventType as E;
+        let id = m.order_group_id.as_str();
+        let known = self
+            .order_groups
+            .with_untracked(|g| g.iter().any(|g| g.order_group_id == id));
+        match m.event_type {
+            E::Created | E::Unknown => self.groups_reload.update(|x| *x += 1),
+            _ if !known => {}
+            E::Triggered => {
+                self.order_groups.update(|gs| {
+                    gs.iter_mut()
+                        .filter(|g| g.order_group_id == id)
+                        .for_each(|g| g.triggered = true);
+                });
+                self.toast(
+                    "info",
+                    format!(
+                        "Order group {} triggered: its orders were cancelled",
+                        short_id(id)
+                    ),
+                );
+            }
+            E::Reset => self.order_groups.update(|gs| {
+                gs.iter_mut()
+                    .filter(|g| g.order_group_id == id)
+                    .for_each(|g| g.triggered = false);
+            }),
+            E::LimitUpdated => {
+                if let Some(limit) = m.contracts_limit_fp {
+                    self.order_groups.update(|gs| {
+                        gs.iter_mut()
+                            .filter(|g| g.order_group_id == id)
+                            .for_each(|g| g.contracts_limit = limit);
+                    });
+                }
+            }
+            E::Deleted => self
+                .order_groups
+                .update(|gs| gs.retain(|g| g.order_group_id != id)),
         }
     }
 
@@ -326,8 +399,12 @@ impl DeskState {
         });
     }
 
-    /// An `order` frame: upsert while resting, drop otherwise.
+    /// An `order` frame: upsert while resting, drop otherwise (only the selected
+    /// subaccount's orders are kept).
     pub fn apply_order(&self, o: OrderView) {
+        if o.subaccount != self.subaccount.get_untracked() {
+            return;
+        }
         self.orders.update(|orders| {
             let at = orders.iter().position(|x| x.order_id == o.order_id);
             match (o.status == OrderStatus::Resting, at) {
@@ -394,8 +471,11 @@ impl DeskState {
         });
     }
 
-    /// A `position` frame.
+    /// A `position` frame (only the selected subaccount's positions are kept).
     pub fn apply_position(&self, p: &MarketPositionMsg) {
+        if p.subaccount.unwrap_or(0) != self.subaccount.get_untracked() {
+            return;
+        }
         self.positions.update(|positions| {
             let at = positions
                 .iter()
@@ -448,6 +528,11 @@ impl DeskState {
         self.ticket_side.set(side);
         self.ticket_price.set(price.to_string());
     }
+}
+
+/// The first 8 characters of an id, for display.
+pub fn short_id(id: &str) -> &str {
+    id.get(..8).unwrap_or(id)
 }
 
 impl Default for DeskState {

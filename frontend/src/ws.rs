@@ -299,6 +299,7 @@ fn dispatch(state: DeskState, msg: ServerMsg) {
         }
         ServerMsg::Pong { .. } => {}
         ServerMsg::Rfq(event) => crate::components::rfq::apply(event),
+        ServerMsg::OrderGroup(m) => state.apply_order_group(&m),
     }
 }
 

@@ -148,6 +148,10 @@ pub enum ServerMsg {
     },
     /// An RFQ desk event (`communications` channel, or the backend's quoting rules).
     Rfq(crate::rfq::RfqEvent),
+    /// One of the account's order groups was created, triggered, reset, deleted or got a
+    /// new limit (Kalshi's `order_group_updates` channel, its `msg` as is):
+    /// `{"type":"order_group","event_type":"triggered","order_group_id":"…","ts_ms":1780000000000}`.
+    OrderGroup(crate::ws::OrderGroupUpdatesMsg),
 }
 
 /// What a trader asks for in the order ticket (`POST /api/orders`): buy/sell YES/NO at a
@@ -311,6 +315,12 @@ pub struct OrderView {
     pub filled: Count,
     /// Status.
     pub status: OrderStatus,
+    /// The order group it was placed into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_group_id: Option<String>,
+    /// Its subaccount (0 = primary).
+    #[serde(default)]
+    pub subaccount: u32,
 }
 
 /// `POST /api/orders` answer.
@@ -354,11 +364,15 @@ pub struct DecreaseTicket {
     pub reduce_to: Option<Count>,
 }
 
-/// `POST /api/orders/cancel` (batch cancel by id): `{"order_ids":["…","…"]}`.
+/// `POST /api/orders/cancel` (batch cancel by id): `{"order_ids":["…","…"]}`, optionally
+/// with the orders' `"subaccount":N` (default the primary).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CancelOrders {
     /// Orders to cancel (1 to [`MAX_CANCEL_BATCH`]).
     pub order_ids: Vec<OrderId>,
+    /// Their subaccount (0 = primary).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subaccount: Option<u32>,
 }
 
 /// Most orders one `POST /api/orders/cancel` takes.

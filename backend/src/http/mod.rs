@@ -3,6 +3,7 @@
 
 mod error;
 pub mod frontend;
+mod groups;
 mod markets;
 mod orders;
 mod portfolio;
@@ -59,6 +60,7 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .merge(markets::router())
         .merge(orders::router())
         .merge(portfolio::router())
+        .merge(groups::router())
         .route("/limits", axum::routing::get(limits))
         .merge(rfq::router())
         .fallback(|| async { Error::NotFound("no such API route".to_owned()) });

@@ -10,8 +10,9 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use shared::api::ops::{
     AmendOrderV2, AmendOrderV2Path, AmendOrderV2Query, BatchCancelOrdersV2, CancelAllOrders,
-    CancelAllOrdersQuery, DecreaseOrderV2, DecreaseOrderV2Path, DecreaseOrderV2Query, GetOrder,
-    GetOrderPath, GetOrderQueuePositions, GetOrderQueuePositionsQuery, GetOrders, GetOrdersQuery,
+    CancelAllOrdersQuery, CancelOrderV2, CancelOrderV2Path, CancelOrderV2Query, DecreaseOrderV2,
+    DecreaseOrderV2Path, DecreaseOrderV2Query, GetOrder, GetOrderPath, GetOrderQueuePositions,
+    GetOrderQueuePositionsQuery, GetOrders, GetOrdersQuery,
 };
 use shared::api::schema::{
     AmendOrderV2Request, BatchCancelOrdersV2Request, BatchCancelOrdersV2RequestOrdersItem,
@@ -58,27 +59,64 @@ pub(crate) fn view(o: &Order) -> OrderView {
         remaining: o.remaining(),
         filled: o.filled(),
         status: o.status,
+        order_group_id: o.order_group_id.clone().filter(|g| !g.is_empty()),
+        subaccount: o.subaccount_number.unwrap_or(0),
     }
 }
 
-/// `GET /api/orders` → resting orders (GetOrders `status=resting`, all pages).
-async fn list(State(kalshi): State<KalshiClient>) -> Result<Json<Vec<OrderView>>> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..50 {
-        let page = kalshi.orders(Some("resting"), cursor.as_deref()).await?;
-        out.extend(
-            page.orders
-                .iter()
-                .filter(|o| o.status == OrderStatus::Resting)
-                .map(view),
-        );
-        if page.cursor.is_empty() {
-            break;
+/// `?subaccount=N` of the order routes (0 = primary, up to 63).
+#[derive(Debug, Default, serde::Deserialize)]
+pub(super) struct SubaccountParam {
+    /// The subaccount; what omitting it means is per route.
+    pub(super) subaccount: Option<u32>,
+}
+
+impl SubaccountParam {
+    /// Reads and range-checks the query: 400 `bad_query` / `invalid_subaccount`.
+    pub(super) fn read(
+        q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
+    ) -> Result<Option<i64>> {
+        let Query(p) = q.map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
+        match p.subaccount {
+            Some(n) if n > shared::protocol::MAX_SUBACCOUNT => Err(Error::bad_request(
+                "invalid_subaccount",
+                format!(
+                    "subaccount must be 0 to {}",
+                    shared::protocol::MAX_SUBACCOUNT
+                ),
+            )),
+            other => Ok(other.map(i64::from)),
         }
-        cursor = Some(page.cursor);
     }
-    Ok(Json(out))
+}
+
+/// `GET /api/orders[?subaccount=N]` → resting orders of one subaccount, or of all when
+/// omitted (GetOrders `status=resting`, all pages).
+async fn list(
+    State(kalshi): State<KalshiClient>,
+    q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
+) -> Result<Json<Vec<OrderView>>> {
+    let subaccount = SubaccountParam::read(q)?;
+    let pages = kalshi
+        .send_all_pages::<GetOrders>(
+            &shared::api::NoPath,
+            GetOrdersQuery {
+                status: Some("resting".to_owned()),
+                limit: Some(200),
+                subaccount,
+                ..Default::default()
+            },
+            50,
+        )
+        .await?;
+    Ok(Json(
+        pages
+            .iter()
+            .flat_map(|p| p.orders.iter())
+            .filter(|o| o.status == OrderStatus::Resting)
+            .map(view)
+            .collect(),
+    ))
 }
 
 /// `POST /api/orders` with an [`OrderTicket`] → 201 [`PlacedOrder`].
@@ -176,14 +214,26 @@ fn checked_order_id(raw: String) -> Result<OrderId> {
     Ok(OrderId(raw))
 }
 
-/// `DELETE /api/orders/{order_id}` (CancelOrderV2) → `{}`.
+/// `DELETE /api/orders/{order_id}[?subaccount=N]` (CancelOrderV2; the order's subaccount,
+/// default the primary) → `{}`.
 async fn cancel(
     State(kalshi): State<KalshiClient>,
     Path(order_id): Path<String>,
+    q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>> {
     let order_id = checked_order_id(order_id)?;
+    let subaccount = SubaccountParam::read(q)?;
     tracing::info!(operation = "CancelOrderV2", %order_id, "cancelling order");
-    kalshi.cancel_order(&order_id).await?;
+    kalshi
+        .send::<CancelOrderV2>(
+            &CancelOrderV2Path { order_id },
+            &CancelOrderV2Query {
+                subaccount,
+                ..Default::default()
+            },
+            None,
+        )
+        .await?;
     Ok(Json(serde_json::json!({})))
 }
 
@@ -251,7 +301,9 @@ async fn amend(
             &AmendOrderV2Path {
                 order_id: order_id.clone(),
             },
-            &AmendOrderV2Query::default(),
+            &AmendOrderV2Query {
+                subaccount: order.subaccount_number.map(i64::from),
+            },
             Some(&request),
         )
         .await?;
@@ -271,17 +323,21 @@ async fn amend(
         } else {
             OrderStatus::Executed
         },
+        order_group_id: order.order_group_id.filter(|g| !g.is_empty()),
+        subaccount: order.subaccount_number.unwrap_or(0),
     }))
 }
 
-/// `POST /api/orders/{order_id}/decrease` with a [`DecreaseTicket`] → `{"remaining":…}`
-/// (DecreaseOrderV2; keeps the order's place in the queue).
+/// `POST /api/orders/{order_id}/decrease[?subaccount=N]` with a [`DecreaseTicket`] →
+/// `{"remaining":…}` (DecreaseOrderV2; keeps the order's place in the queue).
 async fn decrease(
     State(kalshi): State<KalshiClient>,
     Path(order_id): Path<String>,
+    q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
     body: std::result::Result<Json<DecreaseTicket>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>> {
     let order_id = checked_order_id(order_id)?;
+    let subaccount = SubaccountParam::read(q)?;
     let Json(ticket) = body?;
     match (ticket.reduce_by, ticket.reduce_to) {
         (Some(by), None) if by.raw() > 0 => {}
@@ -315,7 +371,7 @@ async fn decrease(
     let out = kalshi
         .send::<DecreaseOrderV2>(
             &DecreaseOrderV2Path { order_id },
-            &DecreaseOrderV2Query::default(),
+            &DecreaseOrderV2Query { subaccount },
             Some(&request),
         )
         .await?;
@@ -324,8 +380,12 @@ async fn decrease(
     ))
 }
 
-/// BatchCancelOrdersV2 over `ids` (at most [`MAX_CANCEL_BATCH`]).
-async fn batch_cancel(kalshi: &KalshiClient, ids: Vec<OrderId>) -> Result<CancelledOrders> {
+/// BatchCancelOrdersV2 over `ids` of `subaccount` (at most [`MAX_CANCEL_BATCH`]).
+async fn batch_cancel(
+    kalshi: &KalshiClient,
+    ids: Vec<OrderId>,
+    subaccount: Option<i64>,
+) -> Result<CancelledOrders> {
     let mut out = CancelledOrders::default();
     if ids.is_empty() {
         return Ok(out);
@@ -335,6 +395,7 @@ async fn batch_cancel(kalshi: &KalshiClient, ids: Vec<OrderId>) -> Result<Cancel
             .into_iter()
             .map(|order_id| BatchCancelOrdersV2RequestOrdersItem {
                 order_id,
+                subaccount,
                 ..Default::default()
             })
             .collect(),
@@ -365,7 +426,19 @@ async fn cancel_batch(
     State(kalshi): State<KalshiClient>,
     body: std::result::Result<Json<CancelOrders>, JsonRejection>,
 ) -> Result<Json<CancelledOrders>> {
-    let Json(CancelOrders { order_ids }) = body?;
+    let Json(CancelOrders {
+        order_ids,
+        subaccount,
+    }) = body?;
+    if subaccount.is_some_and(|n| n > shared::protocol::MAX_SUBACCOUNT) {
+        return Err(Error::bad_request(
+            "invalid_subaccount",
+            format!(
+                "subaccount must be 0 to {}",
+                shared::protocol::MAX_SUBACCOUNT
+            ),
+        ));
+    }
     if order_ids.is_empty() || order_ids.len() > MAX_CANCEL_BATCH {
         return Err(Error::bad_request(
             "invalid_batch",
@@ -376,26 +449,47 @@ async fn cancel_batch(
         .into_iter()
         .map(|id| checked_order_id(id.0))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Json(batch_cancel(&kalshi, ids).await?))
+    Ok(Json(
+        batch_cancel(&kalshi, ids, subaccount.map(i64::from)).await?,
+    ))
 }
 
-/// `?market_ticker=` of cancel-all.
+/// `?market_ticker=&subaccount=` of cancel-all.
 #[derive(Debug, serde::Deserialize)]
 struct CancelAllParams {
     market_ticker: Option<String>,
+    subaccount: Option<u32>,
 }
 
-/// `DELETE /api/orders[?market_ticker=…]` → [`CancelledOrders`]: the whole account
-/// (CancelAllOrders), or one market's resting orders (GetOrders, then BatchCancelOrdersV2).
+/// `DELETE /api/orders[?market_ticker=…][&subaccount=N]` → [`CancelledOrders`]: every
+/// resting order of one subaccount, or of all when omitted (CancelAllOrders), or one
+/// market's resting orders (GetOrders, then BatchCancelOrdersV2 per subaccount).
 async fn cancel_all(
     State(kalshi): State<KalshiClient>,
     params: std::result::Result<Query<CancelAllParams>, QueryRejection>,
 ) -> Result<Json<CancelledOrders>> {
     let Query(params) = params.map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
+    if params
+        .subaccount
+        .is_some_and(|n| n > shared::protocol::MAX_SUBACCOUNT)
+    {
+        return Err(Error::bad_request(
+            "invalid_subaccount",
+            format!(
+                "subaccount must be 0 to {}",
+                shared::protocol::MAX_SUBACCOUNT
+            ),
+        ));
+    }
+    let subaccount = params.subaccount.map(i64::from);
     let Some(raw) = params.market_ticker.filter(|t| !t.is_empty()) else {
         tracing::info!(operation = "CancelAllOrders", "cancelling every order");
         kalshi
-            .send::<CancelAllOrders>(&shared::api::NoPath, &CancelAllOrdersQuery::default(), None)
+            .send::<CancelAllOrders>(
+                &shared::api::NoPath,
+                &CancelAllOrdersQuery { subaccount },
+                None,
+            )
             .await?;
         return Ok(Json(CancelledOrders::default()));
     };
@@ -407,35 +501,47 @@ async fn cancel_all(
                 ticker: Some(ticker),
                 status: Some("resting".to_owned()),
                 limit: Some(200),
+                subaccount,
                 ..Default::default()
             },
             50,
         )
         .await?;
-    let ids: Vec<OrderId> = pages
-        .into_iter()
-        .flat_map(|p| p.orders)
-        .filter(|o| o.status == OrderStatus::Resting)
-        .map(|o| o.order_id)
-        .collect();
+    let mut by_subaccount: std::collections::BTreeMap<u32, Vec<OrderId>> =
+        std::collections::BTreeMap::new();
+    for o in pages.into_iter().flat_map(|p| p.orders) {
+        if o.status == OrderStatus::Resting {
+            by_subaccount
+                .entry(o.subaccount_number.unwrap_or(0))
+                .or_default()
+                .push(o.order_id);
+        }
+    }
     let mut out = CancelledOrders::default();
-    for chunk in ids.chunks(MAX_CANCEL_BATCH) {
-        let part = batch_cancel(&kalshi, chunk.to_vec()).await?;
-        out.cancelled.extend(part.cancelled);
-        out.failed.extend(part.failed);
+    for (number, ids) in by_subaccount {
+        for chunk in ids.chunks(MAX_CANCEL_BATCH) {
+            let part = batch_cancel(&kalshi, chunk.to_vec(), Some(i64::from(number))).await?;
+            out.cancelled.extend(part.cancelled);
+            out.failed.extend(part.failed);
+        }
     }
     Ok(Json(out))
 }
 
-/// `GET /api/orders/queue_positions` → [`QueuePositionView`] per resting order
-/// (GetOrderQueuePositions).
+/// `GET /api/orders/queue_positions[?subaccount=N]` → [`QueuePositionView`] per resting
+/// order of that subaccount (default the primary) (GetOrderQueuePositions).
 async fn queue_positions(
     State(kalshi): State<KalshiClient>,
+    q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
 ) -> Result<Json<Vec<QueuePositionView>>> {
+    let subaccount = SubaccountParam::read(q)?;
     let answer = kalshi
         .send::<GetOrderQueuePositions>(
             &shared::api::NoPath,
-            &GetOrderQueuePositionsQuery::default(),
+            &GetOrderQueuePositionsQuery {
+                subaccount,
+                ..Default::default()
+            },
             None,
         )
         .await?;

@@ -1,12 +1,19 @@
-//! `/api/portfolio` (GetBalance + GetPositions) and `/api/fills` (GetFills).
+//! `/api/portfolio` (GetBalance + GetPositions) and `/api/fills` (GetFills), each for one
+//! subaccount with `?subaccount=N`.
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
+use shared::api::ops::{
+    GetBalance, GetBalanceQuery, GetFills, GetFillsQuery, GetPositions, GetPositionsQuery,
+};
+use shared::api::NoPath;
 use shared::num::Dollars;
 use shared::protocol::{PortfolioView, PositionView};
 use shared::rest::Fill;
 
+use super::orders::SubaccountParam;
 use super::{AppState, Result};
 use crate::client::KalshiClient;
 
@@ -16,9 +23,26 @@ pub(super) fn router() -> Router<AppState> {
         .route("/fills", get(fills))
 }
 
-/// `GET /api/portfolio` → balance, portfolio value and non-zero positions.
-async fn portfolio(State(kalshi): State<KalshiClient>) -> Result<Json<PortfolioView>> {
-    let (balance, positions) = tokio::try_join!(kalshi.balance(), kalshi.positions())?;
+/// `GET /api/portfolio[?subaccount=N]` → balance, portfolio value and non-zero positions
+/// of that subaccount (default the primary).
+async fn portfolio(
+    State(kalshi): State<KalshiClient>,
+    q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
+) -> Result<Json<PortfolioView>> {
+    let subaccount = SubaccountParam::read(q)?;
+    let balance_query = GetBalanceQuery {
+        subaccount,
+        ..Default::default()
+    };
+    let positions_query = GetPositionsQuery {
+        limit: Some(200),
+        subaccount,
+        ..Default::default()
+    };
+    let (balance, positions) = tokio::try_join!(
+        kalshi.send::<GetBalance>(&NoPath, &balance_query, None),
+        kalshi.send::<GetPositions>(&NoPath, &positions_query, None),
+    )?;
     let positions = positions
         .market_positions
         .iter()
@@ -37,7 +61,23 @@ async fn portfolio(State(kalshi): State<KalshiClient>) -> Result<Json<PortfolioV
     }))
 }
 
-/// `GET /api/fills` → the newest page of fills.
-async fn fills(State(kalshi): State<KalshiClient>) -> Result<Json<Vec<Fill>>> {
-    Ok(Json(kalshi.fills(None).await?.fills))
+/// `GET /api/fills[?subaccount=N]` → the newest page of fills (of every subaccount when
+/// omitted).
+async fn fills(
+    State(kalshi): State<KalshiClient>,
+    q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
+) -> Result<Json<Vec<Fill>>> {
+    let subaccount = SubaccountParam::read(q)?;
+    let page = kalshi
+        .send::<GetFills>(
+            &NoPath,
+            &GetFillsQuery {
+                limit: Some(200),
+                subaccount,
+                ..Default::default()
+            },
+            None,
+        )
+        .await?;
+    Ok(Json(page.fills))
 }

@@ -38,13 +38,19 @@ use shared::rest::{
     CancelOrderV2Response, CreateOrderV2Request, CreateOrderV2Response, Market,
     SelfTradePrevention, TimeInForce,
 };
-use shared::ws::{FillMsg, MarketPositionMsg, TickerMsg, TradeMsg, UserOrderMsg};
+use shared::ws::{
+    FillMsg, MarketPositionMsg, OrderGroupUpdatesMsg, TickerMsg, TradeMsg, UserOrderMsg,
+};
 
 use super::markets::MarketSeed;
 use super::wire::rfc3339_ms;
 
 mod block;
+mod groups;
+mod subaccounts;
 pub use block::BlockFill;
+pub use groups::{OrderGroupRec, GROUP_WINDOW_MS};
+pub use subaccounts::{TransferRec, MAX_SUBACCOUNTS};
 
 /// Public trades kept per market for `GET /markets/trades`.
 const TRADES_KEPT_PER_MARKET: usize = 2_000;
@@ -78,6 +84,16 @@ pub enum OrderError {
     /// 404 `not_found`: no such order, not the caller's, or no longer resting.
     #[error("order not found")]
     OrderNotFound,
+    /// 404 `not_found`: no such order group (or another user's).
+    #[error("order group not found")]
+    GroupNotFound,
+    /// 400 `order_group_triggered`: the order group hit its contracts limit (or was
+    /// triggered) and takes no new orders until it is reset.
+    #[error("order group {0} is triggered: reset it before placing orders in it")]
+    GroupTriggered(String),
+    /// 400 `invalid_parameters`: the subaccount number is not one of the caller's.
+    #[error("subaccount {0} does not exist")]
+    NoSuchSubaccount(i64),
 }
 
 /// Whether an account is a registered API key (a desk user) or a simulated participant.
@@ -110,11 +126,20 @@ pub struct Position {
     pub updated_ms: i64,
 }
 
-/// An account.
+/// An account: a user's primary account (subaccount 0) or one of its numbered
+/// subaccounts (1–63), each with its own cash, positions, orders and fills.
 #[derive(Clone, Debug)]
 pub struct Account {
     /// Kind.
     pub kind: AccountKind,
+    /// The user's primary account (itself for a primary account).
+    pub root: AccountId,
+    /// Subaccount number: 0 = primary, 1–63 numbered.
+    pub subaccount: u32,
+    /// Primary accounts: the numbered subaccounts, number `n` at index `n − 1`.
+    pub subaccounts: Vec<AccountId>,
+    /// Primary accounts: transfers between the user's subaccounts, oldest first.
+    pub transfers: Vec<TransferRec>,
     /// API key id, for registered accounts.
     pub key_id: Option<String>,
     /// User id (UUID) shown in private frames.
@@ -145,6 +170,8 @@ impl Account {
 /// One fill of a registered account.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FillRec {
+    /// Engine-wide fill sequence (the `GetFills` cursor across subaccounts).
+    pub seq: u64,
     /// Fill id (UUID).
     pub fill_id: String,
     /// The wire form (also what `fill` frames carry).
@@ -198,6 +225,8 @@ pub struct OrderRec {
     pub last_update_reason: &'static str,
     /// Post-only: an amend that would cross is refused too.
     pub post_only: bool,
+    /// The order group it was placed into (`order_group_id`).
+    pub order_group: Option<String>,
 }
 
 impl OrderRec {
@@ -414,6 +443,14 @@ pub enum Event {
         /// The frame body.
         msg: MarketPositionMsg,
     },
+    /// An order group of a registered user was created, triggered, reset, deleted or got a
+    /// new limit (`order_group_updates`).
+    OrderGroup {
+        /// Whose (the user's primary account).
+        account: AccountId,
+        /// The frame body.
+        msg: OrderGroupUpdatesMsg,
+    },
 }
 
 /// Kalshi's taker fee for `count` contracts at YES price `price`:
@@ -450,6 +487,8 @@ pub struct Engine {
     accounts: Vec<Account>,
     next_key: u64,
     next_trade_seq: u64,
+    next_fill_seq: u64,
+    groups: BTreeMap<String, OrderGroupRec>,
     events: Vec<Event>,
 }
 
@@ -484,6 +523,8 @@ impl Engine {
             accounts: Vec::new(),
             next_key: 1,
             next_trade_seq: 1,
+            next_fill_seq: 1,
+            groups: BTreeMap::new(),
             events: Vec::new(),
         }
     }
@@ -498,6 +539,10 @@ impl Engine {
         let id = AccountId::try_from(self.accounts.len()).unwrap_or(AccountId::MAX);
         self.accounts.push(Account {
             kind,
+            root: id,
+            subaccount: 0,
+            subaccounts: Vec::new(),
+            transfers: Vec::new(),
             key_id,
             user_id: uuid::Uuid::new_v4().to_string(),
             cash,
@@ -577,9 +622,8 @@ impl Engine {
         if req.count > Count::from_int(1_000_000) {
             return Err(OrderError::Invalid("count too large"));
         }
-        if req.subaccount.unwrap_or(0) != 0 {
-            return Err(OrderError::Invalid("subaccounts are not supported"));
-        }
+        let account = self.resolve_subaccount(account, req.subaccount.map(i64::from))?;
+        let order_group = self.group_for_new_order(account, req.order_group_id.as_deref())?;
         let reduce_only = req.reduce_only.unwrap_or(false);
         if reduce_only && req.time_in_force != TimeInForce::ImmediateOrCancel {
             return Err(OrderError::Invalid(
@@ -669,9 +713,13 @@ impl Engine {
             expiration_ms,
             last_update_reason: "Created",
             post_only,
+            order_group: order_group.clone(),
         };
         self.orders.insert(key, order);
         self.by_id.insert(id.clone(), key);
+        if let Some(g) = order_group.as_ref().and_then(|g| self.groups.get_mut(g)) {
+            g.orders.push(key);
+        }
         if let Some(a) = self.accounts.get_mut(account as usize) {
             a.orders_received += 1;
             if kind == AccountKind::Registered {
@@ -1133,7 +1181,7 @@ impl Engine {
             fees_paid_dollars: Some(p.fees),
             position_fee_cost_dollars: Some(p.fees),
             volume_fp: Some(p.volume),
-            subaccount: None,
+            subaccount: Some(self.subaccount_number(account)),
         }
     }
 
@@ -1157,11 +1205,11 @@ impl Engine {
             remaining_count_fp: o.remaining,
             initial_count_fp: o.initial,
             client_order_id: Some(o.client_order_id.clone().unwrap_or_default()),
-            order_group_id: None,
+            order_group_id: o.order_group.clone(),
             created_ts_ms: Some(o.created_ms),
             last_updated_ts_ms: Some(o.updated_ms),
             last_update_reason: Some(o.last_update_reason.to_owned()),
-            subaccount_number: Some(0),
+            subaccount_number: Some(self.subaccount_number(o.account)),
             exchange_index: Some(0),
             is_yes: Some(outcome == Side::Yes),
             taker_fill_cost_dollars: Some(o.taker_fill_cost),
@@ -1224,7 +1272,7 @@ impl Engine {
                 return (false, filled_cost, fees);
             };
             let maker_key = maker.key;
-            if maker.account == account {
+            if self.root(maker.account) == self.root(account) {
                 match stp {
                     SelfTradePrevention::TakerAtCross => return (true, filled_cost, fees),
                     SelfTradePrevention::Maker => {
@@ -1233,7 +1281,19 @@ impl Engine {
                     }
                 }
             }
-            let f = remaining.min(maker.remaining);
+            let mut f = remaining.min(maker.remaining);
+            for room in [
+                self.group_room(key, now_ms),
+                self.group_room(maker_key, now_ms),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                f = f.min(room);
+            }
+            if f.raw() <= 0 {
+                return (true, filled_cost, fees);
+            }
             let (cost, fee) = self.execute(key, maker_key, f, q, now_ms);
             filled_cost += cost;
             fees += fee;
@@ -1260,7 +1320,7 @@ impl Engine {
                 let Some(r) = self.orders.get(k) else {
                     continue;
                 };
-                if r.account == o.account {
+                if self.root(r.account) == self.root(o.account) {
                     match o.stp {
                         SelfTradePrevention::TakerAtCross => return total,
                         SelfTradePrevention::Maker => continue,
@@ -1423,24 +1483,12 @@ impl Engine {
                 ts: Some(now_ms.div_euclid(1000)),
                 ts_ms: Some(now_ms),
             };
-            if let Some(a) = self.accounts.get_mut(order.account as usize) {
-                a.fills.push(FillRec {
-                    fill_id: uuid::Uuid::new_v4().to_string(),
-                    msg: msg.clone(),
-                });
-            }
-            self.events.push(Event::Fill {
-                account: order.account,
-                msg,
-            });
-            let pos = self.position_msg(order.account, &ticker);
-            self.events.push(Event::Position {
-                account: order.account,
-                msg: pos,
-            });
+            self.record_fill(order.account, &ticker, msg);
         }
         self.emit_user_order(maker_key);
         self.forget_if_done(maker_key);
+        self.count_group_match(maker_key, f, now_ms);
+        self.count_group_match(taker_key, f, now_ms);
         (yes_price.times(f), fee)
     }
 
@@ -1717,13 +1765,36 @@ impl Engine {
         if self.accounts.get(o.account as usize).map(|a| a.kind) != Some(AccountKind::Registered) {
             return;
         }
-        let account = o.account;
+        let account = self.root(o.account);
         if let Some(msg) = self.user_order_msg(key) {
             self.events.push(Event::UserOrder {
                 account,
                 msg: Box::new(msg),
             });
         }
+    }
+
+    /// Records a fill of registered `account` (its subaccount number filled in) and emits
+    /// the `fill` and `market_position` events to its user.
+    fn record_fill(&mut self, account: AccountId, ticker: &MarketTicker, mut msg: FillMsg) {
+        let number = self.subaccount_number(account);
+        msg.subaccount = Some(number);
+        let seq = self.next_fill_seq;
+        self.next_fill_seq += 1;
+        if let Some(a) = self.accounts.get_mut(account as usize) {
+            a.fills.push(FillRec {
+                seq,
+                fill_id: uuid::Uuid::new_v4().to_string(),
+                msg: msg.clone(),
+            });
+        }
+        let root = self.root(account);
+        self.events.push(Event::Fill { account: root, msg });
+        let pos = self.position_msg(account, ticker);
+        self.events.push(Event::Position {
+            account: root,
+            msg: pos,
+        });
     }
 
     /// Emits a ticker event when best bid/ask, last, volume or open interest changed.
@@ -1774,14 +1845,14 @@ mod tests {
         }
     }
 
-    struct Fx {
-        e: Engine,
-        alice: AccountId,
-        bob: AccountId,
-        crowd: AccountId,
+    pub(super) struct Fx {
+        pub(super) e: Engine,
+        pub(super) alice: AccountId,
+        pub(super) bob: AccountId,
+        pub(super) crowd: AccountId,
     }
 
-    fn fx() -> Fx {
+    pub(super) fn fx() -> Fx {
         let mut e = Engine::new(&[seed(T, "0.01"), seed("KXTEST-DECI", "0.001")]);
         let alice = e.add_account(
             AccountKind::Registered,
@@ -1802,7 +1873,7 @@ mod tests {
         }
     }
 
-    fn req(side: BookSide, price: &str, count: &str) -> CreateOrderV2Request {
+    pub(super) fn req(side: BookSide, price: &str, count: &str) -> CreateOrderV2Request {
         CreateOrderV2Request {
             ticker: T.into(),
             client_order_id: Some(format!("c-{price}-{count}")),

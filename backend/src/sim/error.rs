@@ -47,6 +47,9 @@ impl SimError {
                 }
                 OrderError::PostOnlyCross => (StatusCode::CONFLICT, "post_only_cross"),
                 OrderError::OrderNotFound => (StatusCode::NOT_FOUND, "not_found"),
+                OrderError::GroupNotFound => (StatusCode::NOT_FOUND, "not_found"),
+                OrderError::GroupTriggered(_) => (StatusCode::BAD_REQUEST, "order_group_triggered"),
+                OrderError::NoSuchSubaccount(_) => (StatusCode::BAD_REQUEST, "invalid_parameters"),
             },
         }
     }

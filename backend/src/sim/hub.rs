@@ -376,6 +376,15 @@ impl Hub {
                                 msg: msg.clone(),
                             }
                         }
+                        (Event::OrderGroup { account, msg }, Channel::OrderGroupUpdates)
+                            if *account == conn.account =>
+                        {
+                            OutFrame::OrderGroupUpdates {
+                                sid,
+                                seq: Some(sub.next_seq()),
+                                msg: msg.clone(),
+                            }
+                        }
                         _ => continue,
                     };
                     out.push((frame, sid));

@@ -13,7 +13,8 @@
 //! - [`flow`]: simulated participants: opening books and background flow (seeded RNG).
 //! - [`hub`]: WebSocket subscriptions, per-`sid` sequencing, bounded fan-out.
 //! - [`auth`]: `KALSHI-ACCESS-*` signature verification (middleware).
-//! - `rest`: REST handlers under `/trade-api/v2`; `ws`: the socket at `/trade-api/ws/v2`.
+//! - `rest`: REST handlers under `/trade-api/v2`; `accounts`: order groups and
+//!   subaccounts (create, balances, transfers); `ws`: the socket at `/trade-api/ws/v2`.
 //! - [`wire`]: wire shapes `shared` lacks; [`error`]: Kalshi-shaped HTTP errors.
 //! - [`faults`]: fault injection for tests (dropped/stalled sockets, bad `seq`, malformed
 //!   frames, REST 429/5xx bursts, late pings).
@@ -26,6 +27,7 @@
 //! connection's session task drains its queue onto the socket. Nothing awaits under the
 //! lock, and a slow socket can only overflow (and lose) its own connection.
 
+mod accounts;
 pub mod auth;
 pub mod engine;
 pub mod error;
@@ -384,6 +386,7 @@ fn router(sim: Sim) -> Router {
     let p = |path: &str| format!("{API_PREFIX}{path}");
     Router::new()
         .merge(rfq::routes())
+        .merge(accounts::routes())
         .route(&p("/exchange/status"), get(rest::exchange_status))
         .route(&p("/markets"), get(rest::get_markets))
         .route(&p("/markets/trades"), get(rest::get_trades))

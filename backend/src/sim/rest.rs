@@ -19,7 +19,7 @@ use shared::rest::{
 };
 
 use super::auth::Caller;
-use super::engine::{Engine, OrderRec};
+use super::engine::{AccountId, Engine, OrderRec};
 use super::error::{Result, SimError};
 use super::wire::rfc3339_ms;
 use super::Sim;
@@ -263,8 +263,15 @@ pub async fn cancel_order(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
     Path(order_id): Path<String>,
+    q: Params,
 ) -> Result<impl IntoResponse> {
-    let out = sim.with_engine(|engine, now| engine.cancel(caller.0, &OrderId(order_id), now))?;
+    let p = params(q)?;
+    let out = sim.with_engine(|engine, now| {
+        let account = target(engine, caller.0, &p)?;
+        engine
+            .cancel(account, &OrderId(order_id), now)
+            .map_err(SimError::from)
+    })?;
     Ok(Json(out))
 }
 
@@ -276,9 +283,27 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> Result
         .map_err(|e| SimError::BadRequest(format!("invalid {what} body: {e}")))
 }
 
-/// `subaccount` query: only the primary (0) exists here.
-fn primary_only(p: &HashMap<String, String>) -> Result<bool> {
-    Ok(int_param(p, "subaccount")?.is_none_or(|n| n == 0))
+/// The account a `subaccount` query names, default the primary (the spec's
+/// `SubaccountQueryDefaultPrimary`); 400 for a subaccount the caller has not created.
+pub(super) fn target(
+    engine: &Engine,
+    caller: AccountId,
+    p: &HashMap<String, String>,
+) -> Result<AccountId> {
+    Ok(engine.resolve_subaccount(caller, int_param(p, "subaccount")?)?)
+}
+
+/// The accounts a `subaccount` query names: that one, or all of the caller's when omitted
+/// (the spec's `SubaccountQuery`).
+pub(super) fn scope(
+    engine: &Engine,
+    caller: AccountId,
+    p: &HashMap<String, String>,
+) -> Result<Vec<AccountId>> {
+    match int_param(p, "subaccount")? {
+        None => Ok(engine.family(caller)),
+        Some(n) => Ok(vec![engine.resolve_subaccount(caller, Some(n))?]),
+    }
 }
 
 /// A per-item error of a batch answer, as Kalshi's `ErrorResponse`.
@@ -292,16 +317,19 @@ fn item_error(e: SimError) -> ErrorResponse {
 }
 
 /// `DELETE /portfolio/events/orders` (CancelAllOrders) → 204: every resting order of the
-/// caller (primary subaccount; `subaccount` other than 0 matches nothing).
+/// caller's `subaccount`, or of all its subaccounts when omitted.
 pub async fn cancel_all_orders(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
     q: Params,
 ) -> Result<StatusCode> {
     let p = params(q)?;
-    if primary_only(&p)? {
-        sim.with_engine(|engine, now| engine.cancel_all(caller.0, now));
-    }
+    sim.with_engine(|engine, now| {
+        for account in scope(engine, caller.0, &p)? {
+            engine.cancel_all(account, now);
+        }
+        Ok::<_, SimError>(())
+    })?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -389,11 +417,9 @@ pub async fn batch_cancel_orders(
         req.orders
             .iter()
             .map(|item| {
-                let cancelled = if item.subaccount.unwrap_or(0) == 0 {
-                    engine.cancel(caller.0, &item.order_id, now)
-                } else {
-                    Err(super::engine::OrderError::OrderNotFound)
-                };
+                let cancelled = engine
+                    .resolve_subaccount(caller.0, item.subaccount)
+                    .and_then(|account| engine.cancel(account, &item.order_id, now));
                 match cancelled {
                     Ok(c) => BatchCancelOrdersV2ResponseOrdersItem {
                         order_id: c.order_id,
@@ -424,11 +450,12 @@ pub async fn amend_order(
 ) -> Result<impl IntoResponse> {
     let p = params(q)?;
     let req: AmendOrderV2Request = json_body(&body, "AmendOrderV2")?;
-    if !primary_only(&p)? {
-        return Err(SimError::NotFound(format!("order {order_id} not found")));
-    }
-    let out =
-        sim.with_engine(|engine, now| engine.amend(caller.0, &OrderId(order_id), &req, now))?;
+    let out = sim.with_engine(|engine, now| {
+        let account = target(engine, caller.0, &p)?;
+        engine
+            .amend(account, &OrderId(order_id), &req, now)
+            .map_err(SimError::from)
+    })?;
     Ok(Json(out))
 }
 
@@ -442,11 +469,12 @@ pub async fn decrease_order(
 ) -> Result<impl IntoResponse> {
     let p = params(q)?;
     let req: DecreaseOrderV2Request = json_body(&body, "DecreaseOrderV2")?;
-    if !primary_only(&p)? {
-        return Err(SimError::NotFound(format!("order {order_id} not found")));
-    }
-    let out =
-        sim.with_engine(|engine, now| engine.decrease(caller.0, &OrderId(order_id), &req, now))?;
+    let out = sim.with_engine(|engine, now| {
+        let account = target(engine, caller.0, &p)?;
+        engine
+            .decrease(account, &OrderId(order_id), &req, now)
+            .map_err(SimError::from)
+    })?;
     Ok(Json(out))
 }
 
@@ -460,11 +488,9 @@ pub async fn queue_positions(
     let p = params(q)?;
     let tickers = list(&p, "market_tickers");
     let event = p.get("event_ticker").filter(|e| !e.is_empty()).cloned();
-    if !primary_only(&p)? {
-        return Ok(Json(GetOrderQueuePositionsResponse::default()));
-    }
     let core = sim.lock();
-    let queue_positions = core.engine.queue_positions(caller.0, |m| {
+    let account = target(&core.engine, caller.0, &p)?;
+    let queue_positions = core.engine.queue_positions(account, |m| {
         tickers
             .as_ref()
             .is_none_or(|t| t.iter().any(|t| t == m.info.ticker.as_str()))
@@ -486,7 +512,7 @@ pub async fn queue_position(
     let position = core
         .engine
         .order_by_id(&OrderId(order_id.clone()))
-        .filter(|o| o.account == caller.0)
+        .filter(|o| core.engine.root(o.account) == caller.0)
         .and_then(|o| core.engine.queue_position(o.key))
         .ok_or_else(|| SimError::NotFound(format!("resting order {order_id} not found")))?;
     Ok(Json(GetOrderQueuePositionResponse {
@@ -516,8 +542,8 @@ fn order_json(engine: &Engine, o: &OrderRec) -> Order {
         maker_fees_dollars: Some(Dollars::ZERO),
         created_time: Some(rfc3339_ms(o.created_ms)),
         last_update_time: Some(rfc3339_ms(o.updated_ms)),
-        order_group_id: None,
-        subaccount_number: Some(0),
+        order_group_id: o.order_group.clone(),
+        subaccount_number: Some(engine.subaccount_number(o.account)),
         fill_count: None,
         remaining_count: None,
         initial_count: None,
@@ -526,7 +552,7 @@ fn order_json(engine: &Engine, o: &OrderRec) -> Order {
 }
 
 /// `GET /portfolio/orders` (GetOrders): `status`, `ticker`, `event_ticker`, `min_ts`,
-/// `max_ts`, `limit`, `cursor`; newest first.
+/// `max_ts`, `subaccount` (omitted = all of the caller's), `limit`, `cursor`; newest first.
 pub async fn get_orders(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
@@ -552,15 +578,15 @@ pub async fn get_orders(
     let max_ts = int_param(&p, "max_ts")?;
     let core = sim.lock();
     let engine = &core.engine;
-    let Some(account) = engine.account(caller.0) else {
-        return Ok(Json(GetOrdersResponse {
-            orders: Vec::new(),
-            cursor: String::new(),
-        }));
-    };
+    let mut keys: Vec<u64> = scope(engine, caller.0, &p)?
+        .into_iter()
+        .filter_map(|a| engine.account(a))
+        .flat_map(|a| a.orders.iter().copied())
+        .collect();
+    keys.sort_unstable();
     let mut orders = Vec::new();
     let mut more = false;
-    for key in account.orders.iter().rev() {
+    for key in keys.iter().rev() {
         if cursor.is_some_and(|c| *key >= c) {
             continue;
         }
@@ -609,7 +635,7 @@ pub async fn get_order(
     let o = core
         .engine
         .order_by_id(&OrderId(order_id.clone()))
-        .filter(|o| o.account == caller.0)
+        .filter(|o| core.engine.root(o.account) == caller.0)
         .ok_or_else(|| SimError::NotFound(format!("order {order_id} not found")))?;
     Ok(Json(GetOrderResponse {
         order: order_json(&core.engine, o),
@@ -632,15 +658,18 @@ fn position_value(engine: &Engine, ticker: &MarketTicker, net: Count) -> Dollars
 }
 
 /// `GET /portfolio/balance` (GetBalance): available balance (cash less resting-order
-/// collateral) in cents and dollars; `portfolio_value` = balance + positions at the bid.
+/// collateral) in cents and dollars; `portfolio_value` = balance + positions at the bid;
+/// `subaccount` (default the primary).
 pub async fn get_balance(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
+    q: Params,
 ) -> Result<Json<GetBalanceResponse>> {
+    let p = params(q)?;
     let core = sim.lock();
     let engine = &core.engine;
     let account = engine
-        .account(caller.0)
+        .account(target(engine, caller.0, &p)?)
         .ok_or(SimError::Unauthorized("unknown account"))?;
     let available = account.available();
     let positions: Dollars = account
@@ -657,8 +686,9 @@ pub async fn get_balance(
     }))
 }
 
-/// `GET /portfolio/positions` (GetPositions): `ticker`, `event_ticker`, `limit`, `cursor`
-/// (last ticker returned); every market the account has traded.
+/// `GET /portfolio/positions` (GetPositions): `ticker`, `event_ticker`, `subaccount`
+/// (default the primary), `limit`, `cursor` (last ticker returned); every market the
+/// account has traded.
 pub async fn get_positions(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
@@ -672,7 +702,7 @@ pub async fn get_positions(
     let core = sim.lock();
     let engine = &core.engine;
     let account = engine
-        .account(caller.0)
+        .account(target(engine, caller.0, &p)?)
         .ok_or(SimError::Unauthorized("unknown account"))?;
     let mut market_positions = Vec::new();
     let mut by_event: BTreeMap<EventTicker, EventPosition> = BTreeMap::new();
@@ -739,7 +769,7 @@ pub async fn get_positions(
 }
 
 /// `GET /portfolio/fills` (GetFills): `ticker`, `order_id`, `min_ts`, `max_ts` (Unix s),
-/// `limit`, `cursor`; newest first.
+/// `subaccount` (omitted = all of the caller's), `limit`, `cursor`; newest first.
 pub async fn get_fills(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
@@ -753,15 +783,18 @@ pub async fn get_fills(
     let min_ts = int_param(&p, "min_ts")?;
     let max_ts = int_param(&p, "max_ts")?;
     let core = sim.lock();
-    let account = core
-        .engine
-        .account(caller.0)
-        .ok_or(SimError::Unauthorized("unknown account"))?;
+    let engine = &core.engine;
+    let mut all: Vec<&super::engine::FillRec> = scope(engine, caller.0, &p)?
+        .into_iter()
+        .filter_map(|a| engine.account(a))
+        .flat_map(|a| a.fills.iter())
+        .collect();
+    all.sort_unstable_by_key(|f| std::cmp::Reverse(f.seq));
     let mut fills = Vec::new();
-    let mut last_index = 0usize;
+    let mut last_seq = 0u64;
     let mut more = false;
-    for (i, f) in account.fills.iter().enumerate().rev() {
-        if cursor.is_some_and(|c| (i as u64) >= c) {
+    for f in all {
+        if cursor.is_some_and(|c| f.seq >= c) {
             continue;
         }
         let m = &f.msg;
@@ -781,7 +814,7 @@ pub async fn get_fills(
             more = true;
             break;
         }
-        last_index = i;
+        last_seq = f.seq;
         fills.push(Fill {
             fill_id: Some(f.fill_id.clone()),
             trade_id: m.trade_id.clone(),
@@ -804,7 +837,7 @@ pub async fn get_fills(
         });
     }
     let cursor = if more {
-        last_index.to_string()
+        last_seq.to_string()
     } else {
         String::new()
     };

@@ -43,8 +43,19 @@
 //! - `DeleteQuote`: `DELETE /communications/quotes/{quote_id}`
 //! - `AcceptQuote`: `PUT /communications/quotes/{quote_id}/accept`
 //! - `ConfirmQuote`: `PUT /communications/quotes/{quote_id}/confirm`
+//! - `GetOrderGroups`: `GET /portfolio/order_groups`
+//! - `CreateOrderGroup`: `POST /portfolio/order_groups/create`
+//! - `GetOrderGroup`: `GET /portfolio/order_groups/{order_group_id}`
+//! - `DeleteOrderGroup`: `DELETE /portfolio/order_groups/{order_group_id}`
+//! - `ResetOrderGroup`: `PUT /portfolio/order_groups/{order_group_id}/reset`
+//! - `TriggerOrderGroup`: `PUT /portfolio/order_groups/{order_group_id}/trigger`
+//! - `UpdateOrderGroupLimit`: `PUT /portfolio/order_groups/{order_group_id}/limit`
+//! - `CreateSubaccount`: `POST /portfolio/subaccounts`
+//! - `ApplySubaccountTransfer`: `POST /portfolio/subaccounts/transfer`
+//! - `GetSubaccountBalances`: `GET /portfolio/subaccounts/balances`
+//! - `GetSubaccountTransfers`: `GET /portfolio/subaccounts/transfers`
 //!
-//! # Answered with 501 (83 operations)
+//! # Answered with 501 (72 operations)
 //!
 //! - `GetSeriesFeeChanges`: `GET /series/fee_changes`
 //! - `GetExchangeSchedule`: `GET /exchange/schedule`
@@ -61,20 +72,9 @@
 //! - `GetEvent`: `GET /events/{event_ticker}`
 //! - `GetEventMetadata`: `GET /events/{event_ticker}/metadata`
 //! - `GetEventForecastPercentilesHistory`: `GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history`
-//! - `GetOrderGroups`: `GET /portfolio/order_groups`
-//! - `CreateOrderGroup`: `POST /portfolio/order_groups/create`
-//! - `GetOrderGroup`: `GET /portfolio/order_groups/{order_group_id}`
-//! - `DeleteOrderGroup`: `DELETE /portfolio/order_groups/{order_group_id}`
-//! - `ResetOrderGroup`: `PUT /portfolio/order_groups/{order_group_id}/reset`
-//! - `TriggerOrderGroup`: `PUT /portfolio/order_groups/{order_group_id}/trigger`
-//! - `UpdateOrderGroupLimit`: `PUT /portfolio/order_groups/{order_group_id}/limit`
 //! - `IntraExchangeInstanceTransfer`: `POST /portfolio/intra_exchange_instance_transfer`
 //! - `GetIntraExchangeInstanceTransfers`: `GET /portfolio/intra_exchange_instance_transfers`
 //! - `GetIntraExchangeInstanceTransfer`: `GET /portfolio/intra_exchange_instance_transfers/{transfer_id}`
-//! - `CreateSubaccount`: `POST /portfolio/subaccounts`
-//! - `ApplySubaccountTransfer`: `POST /portfolio/subaccounts/transfer`
-//! - `GetSubaccountBalances`: `GET /portfolio/subaccounts/balances`
-//! - `GetSubaccountTransfers`: `GET /portfolio/subaccounts/transfers`
 //! - `UpdateSubaccountNetting`: `PUT /portfolio/subaccounts/netting`
 //! - `GetSubaccountNetting`: `GET /portfolio/subaccounts/netting`
 //! - `GetSettlements`: `GET /portfolio/settlements`
@@ -175,6 +175,17 @@ pub const IMPLEMENTED: &[&str] = &[
     "BatchCancelOrdersV2",
     "GetOrderQueuePositions",
     "GetOrderQueuePosition",
+    "GetOrderGroups",
+    "CreateOrderGroup",
+    "GetOrderGroup",
+    "DeleteOrderGroup",
+    "ResetOrderGroup",
+    "TriggerOrderGroup",
+    "UpdateOrderGroupLimit",
+    "CreateSubaccount",
+    "GetSubaccountBalances",
+    "ApplySubaccountTransfer",
+    "GetSubaccountTransfers",
 ];
 
 /// `(operationId, method, path template)` of every spec operation the exchange does not serve.

@@ -1211,6 +1211,8 @@ async fn every_spec_operation_is_served_or_answers_a_kalshi_501() {
     sim.shutdown();
 }
 #[cfg(test)]
+mod groups;
+#[cfg(test)]
 mod rfq;
 
 /// Amend, decrease, queue positions, batch create/cancel and cancel-all over REST, with

@@ -4,6 +4,7 @@
 mod bridge;
 mod client;
 mod faults;
+mod groups;
 mod helpers;
 mod keys;
 mod orders;

@@ -229,6 +229,7 @@ async fn amend_decrease_batch_cancel_cancel_all_and_queue_positions() {
             "/api/orders/cancel",
             &CancelOrders {
                 order_ids: vec![second.order_id.clone(), OrderId("no-such-order".into())],
+                subaccount: None,
             },
         )
         .await;
@@ -238,7 +239,13 @@ async fn amend_decrease_batch_cancel_cancel_all_and_queue_positions() {
     assert_eq!(out.failed.len(), 1);
     assert_eq!(out.failed[0].order_id.0, "no-such-order");
     let (status, _) = app
-        .post("/api/orders/cancel", &CancelOrders { order_ids: vec![] })
+        .post(
+            "/api/orders/cancel",
+            &CancelOrders {
+                order_ids: vec![],
+                subaccount: None,
+            },
+        )
         .await;
     assert_eq!(status, 400);
 

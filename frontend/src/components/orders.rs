@@ -84,10 +84,10 @@ pub fn validate_decrease(order: &OrderView, by_text: &str) -> Result<DecreaseTic
 }
 
 /// Cancels one order; on success drops it at once (the `order` frame will agree).
-fn cancel(desk: DeskState, id: OrderId, busy: RwSignal<bool>) {
+fn cancel(desk: DeskState, id: OrderId, subaccount: u32, busy: RwSignal<bool>) {
     busy.set(true);
     spawn_local(async move {
-        match api::cancel_order(&id).await {
+        match api::cancel_order(&id, subaccount).await {
             Ok(()) => desk.forget_order(&id),
             Err(e) => desk.toast("reject", format!("Cancel failed: {e}")),
         }
@@ -114,7 +114,7 @@ pub fn OpenOrders() -> impl IntoView {
     let desk = use_desk();
     let loaded = LocalResource::new(move || {
         desk.account_reload.track();
-        api::orders()
+        api::orders(desk.subaccount.get())
     });
     Effect::new(move |_| {
         if let Some(Ok(orders)) = loaded.get() {
@@ -130,7 +130,8 @@ pub fn OpenOrders() -> impl IntoView {
     let queue = RwSignal::new(HashMap::<OrderId, Count>::new());
     let refresh_queue = move || {
         spawn_local(async move {
-            if let Ok(list) = api::queue_positions().await {
+            let sub = desk.subaccount.get_untracked();
+            if let Ok(list) = api::queue_positions(sub).await {
                 queue.set(list.into_iter().map(|q| (q.order_id, q.ahead)).collect());
             }
         });
@@ -171,7 +172,7 @@ pub fn OpenOrders() -> impl IntoView {
         }
         busy.set(true);
         spawn_local(async move {
-            match api::cancel_orders(ids).await {
+            match api::cancel_orders(ids, desk.subaccount.get_untracked()).await {
                 Ok(out) => {
                     selected.update(|s| s.clear());
                     after_batch(desk, out);
@@ -189,7 +190,7 @@ pub fn OpenOrders() -> impl IntoView {
         };
         busy.set(true);
         spawn_local(async move {
-            match api::cancel_all(market.as_ref()).await {
+            match api::cancel_all(market.as_ref(), desk.subaccount.get_untracked()).await {
                 Ok(out) => {
                     if market.is_none() {
                         desk.orders.set(Vec::new());
@@ -371,8 +372,9 @@ fn OrderRow(
             edit_error.set(None);
             busy.set(true);
             let id = order.order_id.clone();
+            let sub = order.subaccount;
             spawn_local(async move {
-                match api::decrease_order(&id, &ticket).await {
+                match api::decrease_order(&id, sub, &ticket).await {
                     Ok(()) => editing.set(false),
                     Err(e) => edit_error.set(Some(format!("Decrease rejected: {e}"))),
                 }
@@ -381,6 +383,7 @@ fn OrderRow(
         }
     };
     let cancel_id = id.clone();
+    let order_sub = order.subaccount;
     view! {
         <tr
             class=format!("side-{}", order.side.as_str())
@@ -424,7 +427,7 @@ fn OrderRow(
                     class="btn btn-cancel btn-small"
                     data-testid="cancel-order"
                     disabled=move || busy.get()
-                    on:click=move |_| cancel(desk, cancel_id.clone(), busy)
+                    on:click=move |_| cancel(desk, cancel_id.clone(), order_sub, busy)
                 >
                     {move || if busy.get() { "…" } else { "Cancel" }}
                 </button>
@@ -508,6 +511,8 @@ mod tests {
             remaining: Count::from_int(5),
             filled: Count::ZERO,
             status: OrderStatus::Resting,
+            order_group_id: None,
+            subaccount: 0,
         }
     }
 

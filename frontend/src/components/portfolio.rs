@@ -16,7 +16,7 @@ pub fn Portfolio() -> impl IntoView {
     let desk = use_desk();
     let loaded = LocalResource::new(move || {
         desk.account_reload.track();
-        api::portfolio()
+        api::portfolio(desk.subaccount.get())
     });
     let totals = RwSignal::new(None::<(Dollars, Dollars)>);
     Effect::new(move |_| {

@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::format::short_dollars;
-use crate::state::use_desk;
+use crate::state::{short_id, use_desk};
 
 /// The ticket's advanced options, as the form holds them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -160,6 +160,15 @@ fn placed_text(ticket: &OrderTicket, placed: &PlacedOrder) -> String {
     )
 }
 
+/// `Primary` or `Subaccount N`.
+pub fn subaccount_label(n: u32) -> String {
+    if n == 0 {
+        "Primary".to_owned()
+    } else {
+        format!("Subaccount {n}")
+    }
+}
+
 /// The order ticket.
 #[component]
 pub fn Ticket(
@@ -205,6 +214,23 @@ pub fn Ticket(
         }
         Err(_) => String::new(),
     };
+    // The desk's subaccount selector scopes the ticket; a group belongs to one subaccount.
+    Effect::new(move |_| {
+        let n = desk.subaccount.get();
+        options.update(|o| {
+            o.subaccount = n.to_string();
+            o.order_group.clear();
+        });
+    });
+    // A deleted group leaves the ticket.
+    Effect::new(move |_| {
+        let ids: Vec<String> = desk
+            .order_groups
+            .with(|g| g.iter().map(|g| g.order_group_id.clone()).collect());
+        if options.with_untracked(|o| !o.order_group.is_empty() && !ids.contains(&o.order_group)) {
+            options.update(|o| o.order_group.clear());
+        }
+    });
     // Any edit clears the last outcome.
     Effect::new(move |_| {
         desk.ticket_price.track();
@@ -370,32 +396,40 @@ pub fn Ticket(
                     <option value="maker" selected=move || options.with(|o| o.stp == SelfTradePrevention::Maker)>"Cancel resting"</option>
                 </select>
                 <label for="ticket-order-group">"Order group"</label>
-                <input
+                <select
                     id="ticket-order-group"
                     data-testid="ticket-order-group"
-                    type="text"
-                    autocomplete="off"
-                    placeholder="none"
                     prop:value=move || options.with(|o| o.order_group.clone())
-                    on:input=move |ev| {
-                        let v = event_target_value(&ev);
+                    on:change=move |ev| {
+                        let v = event_target::<web_sys::HtmlSelectElement>(&ev).value();
                         options.update(|o| o.order_group = v);
                     }
-                />
-                <label for="ticket-subaccount">"Subaccount"</label>
-                <input
-                    id="ticket-subaccount"
-                    data-testid="ticket-subaccount"
-                    type="text"
-                    inputmode="numeric"
-                    autocomplete="off"
-                    placeholder="0"
-                    prop:value=move || options.with(|o| o.subaccount.clone())
-                    on:input=move |ev| {
-                        let v = event_target_value(&ev);
-                        options.update(|o| o.subaccount = v);
-                    }
-                />
+                >
+                    <option value="" selected=move || options.with(|o| o.order_group.is_empty())>"none"</option>
+                    <For
+                        each=move || desk.order_groups.get()
+                        key=|g| (g.order_group_id.clone(), g.triggered, g.contracts_limit)
+                        let:group
+                    >
+                        {
+                            let id = group.order_group_id.clone();
+                            let label = format!(
+                                "{} · limit {}{}",
+                                short_id(&group.order_group_id),
+                                group.contracts_limit,
+                                if group.triggered { " · triggered" } else { "" }
+                            );
+                            let chosen = id.clone();
+                            view! {
+                                <option value=id selected=move || options.with(|o| o.order_group == chosen)>{label}</option>
+                            }
+                        }
+                    </For>
+                </select>
+                <label>"Subaccount"</label>
+                <span class="ticket-sub" data-testid="ticket-subaccount">
+                    {move || subaccount_label(desk.subaccount.get())}
+                </span>
             </div>
             <div class="ticket-flags">
                 <label>

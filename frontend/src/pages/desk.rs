@@ -1,15 +1,18 @@
 //! The desk screen: top bar; markets left; the open market (header, book, tape) center;
-//! ticket right; orders, positions and fills below.
+//! ticket right; orders, positions and fills below; order groups and subaccounts (whose
+//! selector scopes the ticket, orders and positions) under them.
 
 use leptos::prelude::*;
 use shared::ids::MarketTicker;
 use shared::rest::Market;
 
 use crate::api;
+use crate::components::groups::OrderGroups;
 use crate::components::market_list::MarketList;
 use crate::components::market_view::MarketView;
 use crate::components::orders::OpenOrders;
 use crate::components::portfolio::{Fills, Portfolio};
+use crate::components::subaccounts::Subaccounts;
 use crate::components::ticket::Ticket;
 use crate::components::toasts::Toasts;
 use crate::components::top_bar::TopBar;
@@ -101,6 +104,14 @@ pub fn DeskPage() -> impl IntoView {
                     </section>
                     <section class="pane pane-fills">
                         <Fills/>
+                    </section>
+                </div>
+                <div class="accounts-row">
+                    <section class="pane pane-groups">
+                        <OrderGroups/>
+                    </section>
+                    <section class="pane pane-subaccounts">
+                        <Subaccounts/>
                     </section>
                 </div>
             </main>

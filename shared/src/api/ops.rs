@@ -34,6 +34,14 @@ impl Operation for GetExchangeStatus {
 }
 
 /// Query parameters of `GetSeriesFeeChanges` (`GET /series/fee_changes`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"series_ticker":"string","show_historical":false}
+/// ```
+///
+/// `?series_ticker=string&show_historical=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetSeriesFeeChangesQuery {
     /// `series_ticker`.
@@ -97,6 +105,14 @@ impl Operation for GetUserDataTimestamp {
 }
 
 /// Path parameters of `GetMarketCandlesticks` (`GET /series/{series_ticker}/markets/{ticker}/candlesticks`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"series_ticker":"string","ticker":"string"}
+/// ```
+///
+/// `/series/string/markets/string/candlesticks`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMarketCandlesticksPath {
     /// Series ticker - the series that contains the target market
@@ -114,6 +130,14 @@ impl crate::api::PathParams for GetMarketCandlesticksPath {
 }
 
 /// Query parameters of `GetMarketCandlesticks` (`GET /series/{series_ticker}/markets/{ticker}/candlesticks`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"start_ts":0,"end_ts":0,"period_interval":1,"include_latest_before_start":false}
+/// ```
+///
+/// `?start_ts=0&end_ts=0&period_interval=1&include_latest_before_start=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMarketCandlesticksQuery {
     /// Required. Start timestamp (Unix timestamp). Candlesticks will include those ending on or after this time.
@@ -149,6 +173,14 @@ impl Operation for GetMarketCandlesticks {
 }
 
 /// Query parameters of `GetTrades` (`GET /markets/trades`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"limit":0,"cursor":"string","ticker":"string","min_ts":0,"max_ts":0,"is_block_trade":false}
+/// ```
+///
+/// `?limit=0&cursor=string&ticker=string&min_ts=0&max_ts=0&is_block_trade=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetTradesQuery {
     /// Number of results per page. Defaults to 100. Maximum value is 1000.
@@ -199,6 +231,14 @@ impl Paginated for GetTrades {
 }
 
 /// Path parameters of `GetMarketOrderbook` (`GET /markets/{ticker}/orderbook`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"ticker":"string"}
+/// ```
+///
+/// `/markets/string/orderbook`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMarketOrderbookPath {
     /// Market ticker
@@ -211,6 +251,14 @@ impl crate::api::PathParams for GetMarketOrderbookPath {
 }
 
 /// Query parameters of `GetMarketOrderbook` (`GET /markets/{ticker}/orderbook`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"depth":0}
+/// ```
+///
+/// `?depth=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMarketOrderbookQuery {
     /// Depth of the orderbook to retrieve (0 or negative means all levels, 1-100 for specific depth)
@@ -237,6 +285,14 @@ impl Operation for GetMarketOrderbook {
 }
 
 /// Query parameters of `GetMarketOrderbooks` (`GET /markets/orderbooks`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"tickers":["string"]}
+/// ```
+///
+/// `?tickers=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMarketOrderbooksQuery {
     /// Required. List of market tickers to fetch orderbooks for
@@ -263,6 +319,14 @@ impl Operation for GetMarketOrderbooks {
 }
 
 /// Path parameters of `GetSeries` (`GET /series/{series_ticker}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"series_ticker":"string"}
+/// ```
+///
+/// `/series/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetSeriesPath {
     /// The ticker of the series to retrieve
@@ -275,6 +339,14 @@ impl crate::api::PathParams for GetSeriesPath {
 }
 
 /// Query parameters of `GetSeries` (`GET /series/{series_ticker}`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"include_volume":false}
+/// ```
+///
+/// `?include_volume=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetSeriesQuery {
     /// If true, includes the total volume traded across all events in this series.
@@ -301,6 +373,14 @@ impl Operation for GetSeries {
 }
 
 /// Query parameters of `GetSeriesList` (`GET /series`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"category":"string","tags":"string","include_product_metadata":false,"include_volume":false,"min_updated_ts":0}
+/// ```
+///
+/// `?category=string&tags=string&include_product_metadata=false&include_volume=false&min_updated_ts=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetSeriesListQuery {
     /// Return series whose `categories` list contains this value. A series can have more than one discovery category, so the `category` field of a returned series (its primary category) may differ from the filter value. Matching is exact and case-sensitive.
@@ -339,6 +419,14 @@ impl Operation for GetSeriesList {
 }
 
 /// Query parameters of `GetMarkets` (`GET /markets`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"limit":0,"cursor":"string","event_ticker":"string","series_ticker":"string","min_created_ts":0,"max_created_ts":0,"min_updated_ts":0,"max_updated_ts":0,"max_close_ts":0,"min_close_ts":0,"min_settled_ts":0,"max_settled_ts":0,"status":"unopened","tickers":"string","mve_filter":"only"}
+/// ```
+///
+/// `?limit=0&cursor=string&event_ticker=string&series_ticker=string&min_created_ts=0&max_created_ts=0&min_updated_ts=0&max_updated_ts=0&max_close_ts=0&min_close_ts=0&min_settled_ts=0&max_settled_ts=0&status=unopened&tickers=string&mve_filter=only`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMarketsQuery {
     /// Number of results per page. Defaults to 100. Maximum value is 1000.
@@ -416,6 +504,14 @@ impl Paginated for GetMarkets {
 }
 
 /// Path parameters of `GetMarket` (`GET /markets/{ticker}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"ticker":"string"}
+/// ```
+///
+/// `/markets/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMarketPath {
     /// Market ticker
@@ -446,6 +542,14 @@ impl Operation for GetMarket {
 }
 
 /// Query parameters of `BatchGetMarketCandlesticks` (`GET /markets/candlesticks`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"market_tickers":"string","start_ts":0,"end_ts":0,"period_interval":0,"include_latest_before_start":false}
+/// ```
+///
+/// `?market_tickers=string&start_ts=0&end_ts=0&period_interval=0&include_latest_before_start=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct BatchGetMarketCandlesticksQuery {
     /// Required. Comma-separated list of market tickers (maximum 100)
@@ -484,6 +588,14 @@ impl Operation for BatchGetMarketCandlesticks {
 }
 
 /// Path parameters of `GetMarketCandlesticksByEvent` (`GET /series/{series_ticker}/events/{ticker}/candlesticks`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"ticker":"string","series_ticker":"string"}
+/// ```
+///
+/// `/series/string/events/string/candlesticks`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMarketCandlesticksByEventPath {
     /// The event ticker
@@ -501,6 +613,14 @@ impl crate::api::PathParams for GetMarketCandlesticksByEventPath {
 }
 
 /// Query parameters of `GetMarketCandlesticksByEvent` (`GET /series/{series_ticker}/events/{ticker}/candlesticks`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"start_ts":0,"end_ts":0,"period_interval":1}
+/// ```
+///
+/// `?start_ts=0&end_ts=0&period_interval=1`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMarketCandlesticksByEventQuery {
     /// Required. Start timestamp for the range
@@ -533,6 +653,14 @@ impl Operation for GetMarketCandlesticksByEvent {
 }
 
 /// Query parameters of `GetEvents` (`GET /events`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"limit":0,"cursor":"string","with_nested_markets":false,"with_milestones":false,"status":"unopened","series_ticker":"string","tickers":"string","min_close_ts":0,"min_updated_ts":0}
+/// ```
+///
+/// `?limit=0&cursor=string&with_nested_markets=false&with_milestones=false&status=unopened&series_ticker=string&tickers=string&min_close_ts=0&min_updated_ts=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetEventsQuery {
     /// Parameter to specify the number of results per page. Defaults to 200. Maximum value is 200.
@@ -592,6 +720,14 @@ impl Paginated for GetEvents {
 }
 
 /// Query parameters of `GetMultivariateEvents` (`GET /events/multivariate`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"limit":0,"cursor":"string","series_ticker":"string","collection_ticker":"string","with_nested_markets":false}
+/// ```
+///
+/// `?limit=0&cursor=string&series_ticker=string&collection_ticker=string&with_nested_markets=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMultivariateEventsQuery {
     /// Number of results per page. Defaults to 100. Maximum value is 200.
@@ -639,6 +775,14 @@ impl Paginated for GetMultivariateEvents {
 }
 
 /// Query parameters of `GetEventFeeChanges` (`GET /events/fee_changes`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"event_ticker":"string","limit":0,"cursor":"string"}
+/// ```
+///
+/// `?event_ticker=string&limit=0&cursor=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetEventFeeChangesQuery {
     /// `event_ticker`.
@@ -680,6 +824,14 @@ impl Paginated for GetEventFeeChanges {
 }
 
 /// Path parameters of `GetEvent` (`GET /events/{event_ticker}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"event_ticker":"string"}
+/// ```
+///
+/// `/events/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetEventPath {
     /// Event ticker
@@ -692,6 +844,14 @@ impl crate::api::PathParams for GetEventPath {
 }
 
 /// Query parameters of `GetEvent` (`GET /events/{event_ticker}`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"with_nested_markets":false}
+/// ```
+///
+/// `?with_nested_markets=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetEventQuery {
     /// If true, markets are included within the event object. If false (default), markets are returned as a separate top-level field in the response. Historical markets settled before the historical cutoff will not be included.
@@ -718,6 +878,14 @@ impl Operation for GetEvent {
 }
 
 /// Path parameters of `GetEventMetadata` (`GET /events/{event_ticker}/metadata`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"event_ticker":"string"}
+/// ```
+///
+/// `/events/string/metadata`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetEventMetadataPath {
     /// Event ticker
@@ -748,6 +916,14 @@ impl Operation for GetEventMetadata {
 }
 
 /// Path parameters of `GetEventForecastPercentilesHistory` (`GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"ticker":"string","series_ticker":"string"}
+/// ```
+///
+/// `/series/string/events/string/forecast_percentile_history`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetEventForecastPercentilesHistoryPath {
     /// The event ticker
@@ -765,6 +941,14 @@ impl crate::api::PathParams for GetEventForecastPercentilesHistoryPath {
 }
 
 /// Query parameters of `GetEventForecastPercentilesHistory` (`GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"percentiles":[0],"start_ts":0,"end_ts":0,"period_interval":0}
+/// ```
+///
+/// `?percentiles=0&start_ts=0&end_ts=0&period_interval=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetEventForecastPercentilesHistoryQuery {
     /// Required. Array of percentile values to retrieve (0-9999, max 10 values)
@@ -801,6 +985,14 @@ impl Operation for GetEventForecastPercentilesHistory {
 }
 
 /// Query parameters of `GetOrders` (`GET /portfolio/orders`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"ticker":"string","event_ticker":"string","min_ts":0,"max_ts":0,"status":"string","limit":0,"cursor":"string","subaccount":0,"exchange_index":0}
+/// ```
+///
+/// `?ticker=string&event_ticker=string&min_ts=0&max_ts=0&status=string&limit=0&cursor=string&subaccount=0&exchange_index=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetOrdersQuery {
     /// Filter by market ticker
@@ -860,6 +1052,14 @@ impl Paginated for GetOrders {
 }
 
 /// Path parameters of `GetOrder` (`GET /portfolio/orders/{order_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"order_id":"string"}
+/// ```
+///
+/// `/portfolio/orders/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetOrderPath {
     /// Order ID
@@ -890,6 +1090,14 @@ impl Operation for GetOrder {
 }
 
 /// Query parameters of `GetOrderQueuePositions` (`GET /portfolio/orders/queue_positions`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"market_tickers":"string","event_ticker":"string","subaccount":0}
+/// ```
+///
+/// `?market_tickers=string&event_ticker=string&subaccount=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetOrderQueuePositionsQuery {
     /// Comma-separated list of market tickers to filter by
@@ -922,6 +1130,14 @@ impl Operation for GetOrderQueuePositions {
 }
 
 /// Path parameters of `GetOrderQueuePosition` (`GET /portfolio/orders/{order_id}/queue_position`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"order_id":"string"}
+/// ```
+///
+/// `/portfolio/orders/string/queue_position`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetOrderQueuePositionPath {
     /// Order ID
@@ -970,6 +1186,14 @@ impl Operation for CreateOrderV2 {
 }
 
 /// Query parameters of `CancelAllOrders` (`DELETE /portfolio/events/orders`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subaccount":0}
+/// ```
+///
+/// `?subaccount=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CancelAllOrdersQuery {
     /// Subaccount number (0 for primary, 1-63 for subaccounts). If omitted, defaults to all subaccounts.
@@ -1032,6 +1256,14 @@ impl Operation for BatchCancelOrdersV2 {
 }
 
 /// Path parameters of `CancelOrderV2` (`DELETE /portfolio/events/orders/{order_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"order_id":"string"}
+/// ```
+///
+/// `/portfolio/events/orders/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CancelOrderV2Path {
     /// Order ID
@@ -1044,6 +1276,14 @@ impl crate::api::PathParams for CancelOrderV2Path {
 }
 
 /// Query parameters of `CancelOrderV2` (`DELETE /portfolio/events/orders/{order_id}`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subaccount":0,"exchange_index":0,"market_ticker":"string"}
+/// ```
+///
+/// `?subaccount=0&exchange_index=0&market_ticker=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CancelOrderV2Query {
     /// Subaccount number (0 for primary, 1-63 for subaccounts). Defaults to 0.
@@ -1076,6 +1316,14 @@ impl Operation for CancelOrderV2 {
 }
 
 /// Path parameters of `AmendOrderV2` (`POST /portfolio/events/orders/{order_id}/amend`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"order_id":"string"}
+/// ```
+///
+/// `/portfolio/events/orders/string/amend`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AmendOrderV2Path {
     /// Order ID
@@ -1088,6 +1336,14 @@ impl crate::api::PathParams for AmendOrderV2Path {
 }
 
 /// Query parameters of `AmendOrderV2` (`POST /portfolio/events/orders/{order_id}/amend`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subaccount":0}
+/// ```
+///
+/// `?subaccount=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AmendOrderV2Query {
     /// Subaccount number (0 for primary, 1-63 for subaccounts). Defaults to 0.
@@ -1114,6 +1370,14 @@ impl Operation for AmendOrderV2 {
 }
 
 /// Path parameters of `DecreaseOrderV2` (`POST /portfolio/events/orders/{order_id}/decrease`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"order_id":"string"}
+/// ```
+///
+/// `/portfolio/events/orders/string/decrease`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DecreaseOrderV2Path {
     /// Order ID
@@ -1126,6 +1390,14 @@ impl crate::api::PathParams for DecreaseOrderV2Path {
 }
 
 /// Query parameters of `DecreaseOrderV2` (`POST /portfolio/events/orders/{order_id}/decrease`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subaccount":0}
+/// ```
+///
+/// `?subaccount=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DecreaseOrderV2Query {
     /// Subaccount number (0 for primary, 1-63 for subaccounts). Defaults to 0.
@@ -1152,6 +1424,14 @@ impl Operation for DecreaseOrderV2 {
 }
 
 /// Query parameters of `GetOrderGroups` (`GET /portfolio/order_groups`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subaccount":0}
+/// ```
+///
+/// `?subaccount=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetOrderGroupsQuery {
     /// Subaccount number (0 for primary, 1-63 for subaccounts). If omitted, defaults to all subaccounts.
@@ -1196,6 +1476,14 @@ impl Operation for CreateOrderGroup {
 }
 
 /// Path parameters of `GetOrderGroup` (`GET /portfolio/order_groups/{order_group_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"order_group_id":"string"}
+/// ```
+///
+/// `/portfolio/order_groups/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetOrderGroupPath {
     /// Order group ID
@@ -1208,6 +1496,14 @@ impl crate::api::PathParams for GetOrderGroupPath {
 }
 
 /// Query parameters of `GetOrderGroup` (`GET /portfolio/order_groups/{order_group_id}`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subaccount":0}
+/// ```
+///
+/// `?subaccount=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetOrderGroupQuery {
     /// Subaccount number (0 for primary, 1-63 for subaccounts). If omitted, defaults to all subaccounts.
@@ -1234,6 +1530,14 @@ impl Operation for GetOrderGroup {
 }
 
 /// Path parameters of `DeleteOrderGroup` (`DELETE /portfolio/order_groups/{order_group_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"order_group_id":"string"}
+/// ```
+///
+/// `/portfolio/order_groups/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteOrderGroupPath {
     /// Order group ID
@@ -1246,6 +1550,14 @@ impl crate::api::PathParams for DeleteOrderGroupPath {
 }
 
 /// Query parameters of `DeleteOrderGroup` (`DELETE /portfolio/order_groups/{order_group_id}`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subaccount":0,"exchange_index":0}
+/// ```
+///
+/// `?subaccount=0&exchange_index=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteOrderGroupQuery {
     /// Subaccount number (0 for primary, 1-63 for subaccounts). Defaults to 0.
@@ -1275,6 +1587,14 @@ impl Operation for DeleteOrderGroup {
 }
 
 /// Path parameters of `ResetOrderGroup` (`PUT /portfolio/order_groups/{order_group_id}/reset`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"order_group_id":"string"}
+/// ```
+///
+/// `/portfolio/order_groups/string/reset`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResetOrderGroupPath {
     /// Order group ID
@@ -1287,6 +1607,14 @@ impl crate::api::PathParams for ResetOrderGroupPath {
 }
 
 /// Query parameters of `ResetOrderGroup` (`PUT /portfolio/order_groups/{order_group_id}/reset`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subaccount":0,"exchange_index":0}
+/// ```
+///
+/// `?subaccount=0&exchange_index=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResetOrderGroupQuery {
     /// Subaccount number (0 for primary, 1-63 for subaccounts). Defaults to 0.
@@ -1316,6 +1644,14 @@ impl Operation for ResetOrderGroup {
 }
 
 /// Path parameters of `TriggerOrderGroup` (`PUT /portfolio/order_groups/{order_group_id}/trigger`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"order_group_id":"string"}
+/// ```
+///
+/// `/portfolio/order_groups/string/trigger`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TriggerOrderGroupPath {
     /// Order group ID
@@ -1328,6 +1664,14 @@ impl crate::api::PathParams for TriggerOrderGroupPath {
 }
 
 /// Query parameters of `TriggerOrderGroup` (`PUT /portfolio/order_groups/{order_group_id}/trigger`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subaccount":0,"exchange_index":0}
+/// ```
+///
+/// `?subaccount=0&exchange_index=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TriggerOrderGroupQuery {
     /// Subaccount number (0 for primary, 1-63 for subaccounts). Defaults to 0.
@@ -1357,6 +1701,14 @@ impl Operation for TriggerOrderGroup {
 }
 
 /// Path parameters of `UpdateOrderGroupLimit` (`PUT /portfolio/order_groups/{order_group_id}/limit`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"order_group_id":"string"}
+/// ```
+///
+/// `/portfolio/order_groups/string/limit`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateOrderGroupLimitPath {
     /// Order group ID
@@ -1369,6 +1721,14 @@ impl crate::api::PathParams for UpdateOrderGroupLimitPath {
 }
 
 /// Query parameters of `UpdateOrderGroupLimit` (`PUT /portfolio/order_groups/{order_group_id}/limit`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subaccount":0,"exchange_index":0}
+/// ```
+///
+/// `?subaccount=0&exchange_index=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateOrderGroupLimitQuery {
     /// Subaccount number (0 for primary, 1-63 for subaccounts). Defaults to 0.
@@ -1398,6 +1758,14 @@ impl Operation for UpdateOrderGroupLimit {
 }
 
 /// Query parameters of `GetBalance` (`GET /portfolio/balance`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subaccount":0,"exchange_index":0}
+/// ```
+///
+/// `?subaccount=0&exchange_index=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetBalanceQuery {
     /// Subaccount number (0 for primary, 1-63 for subaccounts). Defaults to 0.
@@ -1445,6 +1813,14 @@ impl Operation for IntraExchangeInstanceTransfer {
 }
 
 /// Query parameters of `GetIntraExchangeInstanceTransfers` (`GET /portfolio/intra_exchange_instance_transfers`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"limit":0,"cursor":"string"}
+/// ```
+///
+/// `?limit=0&cursor=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetIntraExchangeInstanceTransfersQuery {
     /// Number of results per page. Defaults to 100. Maximum value is 500.
@@ -1483,6 +1859,14 @@ impl Paginated for GetIntraExchangeInstanceTransfers {
 }
 
 /// Path parameters of `GetIntraExchangeInstanceTransfer` (`GET /portfolio/intra_exchange_instance_transfers/{transfer_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"transfer_id":"string"}
+/// ```
+///
+/// `/portfolio/intra_exchange_instance_transfers/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetIntraExchangeInstanceTransferPath {
     /// Transfer id returned by creation endpoint
@@ -1567,6 +1951,14 @@ impl Operation for GetSubaccountBalances {
 }
 
 /// Query parameters of `GetSubaccountTransfers` (`GET /portfolio/subaccounts/transfers`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"limit":0,"cursor":"string"}
+/// ```
+///
+/// `?limit=0&cursor=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetSubaccountTransfersQuery {
     /// Number of results per page. Defaults to 100.
@@ -1641,6 +2033,14 @@ impl Operation for GetSubaccountNetting {
 }
 
 /// Query parameters of `GetPositions` (`GET /portfolio/positions`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"cursor":"string","limit":0,"count_filter":"string","ticker":"string","event_ticker":"string","subaccount":0,"exchange_index":0}
+/// ```
+///
+/// `?cursor=string&limit=0&count_filter=string&ticker=string&event_ticker=string&subaccount=0&exchange_index=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetPositionsQuery {
     /// The Cursor represents a pointer to the next page of records in the pagination. Use the value returned from the previous response to get the next page.
@@ -1694,6 +2094,14 @@ impl Paginated for GetPositions {
 }
 
 /// Query parameters of `GetSettlements` (`GET /portfolio/settlements`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"limit":0,"cursor":"string","ticker":"string","event_ticker":"string","min_ts":0,"max_ts":0,"subaccount":0}
+/// ```
+///
+/// `?limit=0&cursor=string&ticker=string&event_ticker=string&min_ts=0&max_ts=0&subaccount=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetSettlementsQuery {
     /// Number of results per page. Defaults to 100.
@@ -1747,6 +2155,14 @@ impl Paginated for GetSettlements {
 }
 
 /// Query parameters of `GetDeposits` (`GET /portfolio/deposits`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"limit":0,"cursor":"string"}
+/// ```
+///
+/// `?limit=0&cursor=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetDepositsQuery {
     /// Number of results per page. Defaults to 100. Maximum value is 500.
@@ -1785,6 +2201,14 @@ impl Paginated for GetDeposits {
 }
 
 /// Query parameters of `GetWithdrawals` (`GET /portfolio/withdrawals`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"limit":0,"cursor":"string"}
+/// ```
+///
+/// `?limit=0&cursor=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetWithdrawalsQuery {
     /// Number of results per page. Defaults to 100. Maximum value is 500.
@@ -1841,6 +2265,14 @@ impl Operation for GetPortfolioRestingOrderTotalValue {
 }
 
 /// Query parameters of `GetFills` (`GET /portfolio/fills`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"ticker":"string","order_id":"string","min_ts":0,"max_ts":0,"limit":0,"cursor":"string","subaccount":0,"exchange_index":0}
+/// ```
+///
+/// `?ticker=string&order_id=string&min_ts=0&max_ts=0&limit=0&cursor=string&subaccount=0&exchange_index=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetFillsQuery {
     /// Filter by market ticker
@@ -1915,6 +2347,14 @@ impl Operation for GetCommunicationsID {
 }
 
 /// Query parameters of `GetBlockTradeProposals` (`GET /communications/block-trade-proposals`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"cursor":"string","market_ticker":"string","limit":0,"status":"string"}
+/// ```
+///
+/// `?cursor=string&market_ticker=string&limit=0&status=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetBlockTradeProposalsQuery {
     /// Pagination cursor. Use the cursor value returned from the previous response to get the next page of results. Leave empty for the first page.
@@ -1977,6 +2417,14 @@ impl Operation for ProposeBlockTrade {
 }
 
 /// Path parameters of `AcceptBlockTradeProposal` (`POST /communications/block-trade-proposals/{block_trade_proposal_id}/accept`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"block_trade_proposal_id":"string"}
+/// ```
+///
+/// `/communications/block-trade-proposals/string/accept`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AcceptBlockTradeProposalPath {
     /// Block trade proposal ID
@@ -2011,6 +2459,14 @@ impl Operation for AcceptBlockTradeProposal {
 }
 
 /// Query parameters of `GetRFQs` (`GET /communications/rfqs`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"cursor":"string","event_ticker":"string","market_ticker":"string","subaccount":0,"limit":0,"status":"string","creator_user_id":"string","user_filter":"self"}
+/// ```
+///
+/// `?cursor=string&event_ticker=string&market_ticker=string&subaccount=0&limit=0&status=string&creator_user_id=string&user_filter=self`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetRFQsQuery {
     /// Pagination cursor. Use the cursor value returned from the previous response to get the next page of results. Leave empty for the first page.
@@ -2085,6 +2541,14 @@ impl Operation for CreateRFQ {
 }
 
 /// Path parameters of `GetRFQ` (`GET /communications/rfqs/{rfq_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"rfq_id":"string"}
+/// ```
+///
+/// `/communications/rfqs/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetRFQPath {
     /// RFQ UUID returned when the RFQ was created. Pass it unchanged; malformed IDs return HTTP 400.
@@ -2115,6 +2579,14 @@ impl Operation for GetRFQ {
 }
 
 /// Path parameters of `DeleteRFQ` (`DELETE /communications/rfqs/{rfq_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"rfq_id":"string"}
+/// ```
+///
+/// `/communications/rfqs/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteRFQPath {
     /// RFQ UUID returned when the RFQ was created. Pass it unchanged; malformed IDs return HTTP 400.
@@ -2145,6 +2617,14 @@ impl Operation for DeleteRFQ {
 }
 
 /// Path parameters of `GetRFQQuote` (`GET /communications/rfqs/{rfq_id}/quotes/{quote_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"rfq_id":"string","quote_id":"string"}
+/// ```
+///
+/// `/communications/rfqs/string/quotes/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetRFQQuotePath {
     /// RFQ UUID returned when the RFQ was created. Pass it unchanged; malformed IDs return HTTP 400.
@@ -2180,6 +2660,14 @@ impl Operation for GetRFQQuote {
 }
 
 /// Path parameters of `DeleteRFQQuote` (`DELETE /communications/rfqs/{rfq_id}/quotes/{quote_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"rfq_id":"string","quote_id":"string"}
+/// ```
+///
+/// `/communications/rfqs/string/quotes/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteRFQQuotePath {
     /// RFQ UUID returned when the RFQ was created. Pass it unchanged; malformed IDs return HTTP 400.
@@ -2215,6 +2703,14 @@ impl Operation for DeleteRFQQuote {
 }
 
 /// Path parameters of `AcceptRFQQuote` (`PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/accept`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"rfq_id":"string","quote_id":"string"}
+/// ```
+///
+/// `/communications/rfqs/string/quotes/string/accept`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AcceptRFQQuotePath {
     /// RFQ UUID returned when the RFQ was created. Pass it unchanged; malformed IDs return HTTP 400.
@@ -2250,6 +2746,14 @@ impl Operation for AcceptRFQQuote {
 }
 
 /// Path parameters of `ConfirmRFQQuote` (`PUT /communications/rfqs/{rfq_id}/quotes/{quote_id}/confirm`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"rfq_id":"string","quote_id":"string"}
+/// ```
+///
+/// `/communications/rfqs/string/quotes/string/confirm`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConfirmRFQQuotePath {
     /// RFQ UUID returned when the RFQ was created. Pass it unchanged; malformed IDs return HTTP 400.
@@ -2285,6 +2789,14 @@ impl Operation for ConfirmRFQQuote {
 }
 
 /// Query parameters of `GetQuotes` (`GET /communications/quotes`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"cursor":"string","min_ts":0,"max_ts":0,"limit":0,"status":"string","quote_creator_user_id":"string","user_filter":"self","rfq_user_filter":"self","rfq_creator_user_id":"string","rfq_creator_subtrader_id":"string","rfq_id":"string"}
+/// ```
+///
+/// `?cursor=string&min_ts=0&max_ts=0&limit=0&status=string&quote_creator_user_id=string&user_filter=self&rfq_user_filter=self&rfq_creator_user_id=string&rfq_creator_subtrader_id=string&rfq_id=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetQuotesQuery {
     /// Pagination cursor. Use the cursor value returned from the previous response to get the next page of results. Leave empty for the first page.
@@ -2368,6 +2880,14 @@ impl Operation for CreateQuote {
 }
 
 /// Path parameters of `GetQuote` (`GET /communications/quotes/{quote_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"quote_id":"string"}
+/// ```
+///
+/// `/communications/quotes/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetQuotePath {
     /// Quote UUID. Pass the ID exactly as received when the quote was created; malformed IDs return HTTP 400.
@@ -2398,6 +2918,14 @@ impl Operation for GetQuote {
 }
 
 /// Path parameters of `DeleteQuote` (`DELETE /communications/quotes/{quote_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"quote_id":"string"}
+/// ```
+///
+/// `/communications/quotes/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteQuotePath {
     /// Quote UUID. Pass the ID exactly as received when the quote was created; malformed IDs return HTTP 400.
@@ -2428,6 +2956,14 @@ impl Operation for DeleteQuote {
 }
 
 /// Path parameters of `AcceptQuote` (`PUT /communications/quotes/{quote_id}/accept`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"quote_id":"string"}
+/// ```
+///
+/// `/communications/quotes/string/accept`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct AcceptQuotePath {
     /// Quote UUID. Pass the ID exactly as received when the quote was created; malformed IDs return HTTP 400.
@@ -2458,6 +2994,14 @@ impl Operation for AcceptQuote {
 }
 
 /// Path parameters of `ConfirmQuote` (`PUT /communications/quotes/{quote_id}/confirm`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"quote_id":"string"}
+/// ```
+///
+/// `/communications/quotes/string/confirm`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConfirmQuotePath {
     /// Quote UUID. Pass the ID exactly as received when the quote was created; malformed IDs return HTTP 400.
@@ -2488,6 +3032,14 @@ impl Operation for ConfirmQuote {
 }
 
 /// Query parameters of `GetApiKeys` (`GET /api_keys`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"fcm_subtrader_id":"string"}
+/// ```
+///
+/// `?fcm_subtrader_id=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetApiKeysQuery {
     /// Return only API keys bound to this FCM subtrader. Spelled {your_user_id}_{suffix}; only FCM members hold bound keys. Omit to return every key.
@@ -2550,6 +3102,14 @@ impl Operation for GenerateApiKey {
 }
 
 /// Path parameters of `DeleteApiKey` (`DELETE /api_keys/{api_key}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"api_key":"string"}
+/// ```
+///
+/// `/api_keys/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteApiKeyPath {
     /// API key ID to delete
@@ -2688,6 +3248,14 @@ impl Operation for GetFiltersForSports {
 }
 
 /// Path parameters of `GetLiveDataByMilestone` (`GET /live_data/milestone/{milestone_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"milestone_id":"string"}
+/// ```
+///
+/// `/live_data/milestone/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetLiveDataByMilestonePath {
     /// Milestone ID
@@ -2700,6 +3268,14 @@ impl crate::api::PathParams for GetLiveDataByMilestonePath {
 }
 
 /// Query parameters of `GetLiveDataByMilestone` (`GET /live_data/milestone/{milestone_id}`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"include_player_stats":false}
+/// ```
+///
+/// `?include_player_stats=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetLiveDataByMilestoneQuery {
     /// When true, includes player-level statistics in the live data response. Supported for Pro Football, Pro Basketball, and College Men's Basketball milestones that have player ID mappings configured. Has no effect for other sports or milestones without player mappings.
@@ -2726,6 +3302,14 @@ impl Operation for GetLiveDataByMilestone {
 }
 
 /// Path parameters of `GetLiveData` (`GET /live_data/{type}/milestone/{milestone_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"type":"string","milestone_id":"string"}
+/// ```
+///
+/// `/live_data/string/milestone/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetLiveDataPath {
     /// Type of live data
@@ -2743,6 +3327,14 @@ impl crate::api::PathParams for GetLiveDataPath {
 }
 
 /// Query parameters of `GetLiveData` (`GET /live_data/{type}/milestone/{milestone_id}`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"include_player_stats":false}
+/// ```
+///
+/// `?include_player_stats=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetLiveDataQuery {
     /// When true, includes player-level statistics in the live data response. Supported for Pro Football, Pro Basketball, and College Men's Basketball milestones that have player ID mappings configured. Has no effect for other sports or milestones without player mappings.
@@ -2769,6 +3361,14 @@ impl Operation for GetLiveData {
 }
 
 /// Query parameters of `GetLiveDatas` (`GET /live_data/batch`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"milestone_ids":["string"],"include_player_stats":false}
+/// ```
+///
+/// `?milestone_ids=string&include_player_stats=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetLiveDatasQuery {
     /// Required. Array of milestone IDs
@@ -2798,6 +3398,14 @@ impl Operation for GetLiveDatas {
 }
 
 /// Path parameters of `GetGameStats` (`GET /live_data/milestone/{milestone_id}/game_stats`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"milestone_id":"string"}
+/// ```
+///
+/// `/live_data/milestone/string/game_stats`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetGameStatsPath {
     /// Milestone ID
@@ -2828,6 +3436,14 @@ impl Operation for GetGameStats {
 }
 
 /// Path parameters of `GetEventLiveData` (`GET /live_data/events/{event_ticker}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"event_ticker":"string"}
+/// ```
+///
+/// `/live_data/events/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetEventLiveDataPath {
     /// Event ticker
@@ -2840,6 +3456,14 @@ impl crate::api::PathParams for GetEventLiveDataPath {
 }
 
 /// Query parameters of `GetEventLiveData` (`GET /live_data/events/{event_ticker}`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"range":"string"}
+/// ```
+///
+/// `?range=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetEventLiveDataQuery {
     /// Optional chart range hint (e.g. `15min`, `1h`, `1d`). When the underlying live data type supports it, restricts the returned timeseries to the requested window.
@@ -2866,6 +3490,14 @@ impl Operation for GetEventLiveData {
 }
 
 /// Path parameters of `GetWeatherIndex` (`GET /live_data/weather/{city}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"city":"string"}
+/// ```
+///
+/// `/live_data/weather/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetWeatherIndexPath {
     /// Index city ID (e.g. `miami`)
@@ -2878,6 +3510,14 @@ impl crate::api::PathParams for GetWeatherIndexPath {
 }
 
 /// Query parameters of `GetWeatherIndex` (`GET /live_data/weather/{city}`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"from":0,"to":0,"last_sec":0,"detailed":false}
+/// ```
+///
+/// `?from=0&to=0&last_sec=0&detailed=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetWeatherIndexQuery {
     /// Window start, unix milliseconds (inclusive). Defaults to `to` minus 24 hours. Must be paired with `to` unless `last_sec` is used.
@@ -2913,6 +3553,14 @@ impl Operation for GetWeatherIndex {
 }
 
 /// Path parameters of `GetWeatherIndexCalibrations` (`GET /live_data/weather/{city}/calibrations`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"city":"string"}
+/// ```
+///
+/// `/live_data/weather/string/calibrations`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetWeatherIndexCalibrationsPath {
     /// Index city ID (e.g. `miami`)
@@ -2943,6 +3591,14 @@ impl Operation for GetWeatherIndexCalibrations {
 }
 
 /// Query parameters of `GetStructuredTargets` (`GET /structured_targets`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"ids":["string"],"type":"basketball_player","competition":"NBA","page_size":0,"cursor":"string"}
+/// ```
+///
+/// `?ids=string&type=basketball_player&competition=NBA&page_size=0&cursor=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetStructuredTargetsQuery {
     /// Filter by specific structured target IDs. Pass multiple IDs by repeating the parameter (e.g. `?ids=uuid1&ids=uuid2`).
@@ -2990,6 +3646,14 @@ impl Paginated for GetStructuredTargets {
 }
 
 /// Path parameters of `GetStructuredTarget` (`GET /structured_targets/{structured_target_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"structured_target_id":"string"}
+/// ```
+///
+/// `/structured_targets/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetStructuredTargetPath {
     /// Structured target ID
@@ -3023,6 +3687,14 @@ impl Operation for GetStructuredTarget {
 }
 
 /// Path parameters of `GetMilestone` (`GET /milestones/{milestone_id}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"milestone_id":"string"}
+/// ```
+///
+/// `/milestones/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMilestonePath {
     /// Milestone ID
@@ -3053,6 +3725,14 @@ impl Operation for GetMilestone {
 }
 
 /// Query parameters of `GetMilestones` (`GET /milestones`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"limit":0,"minimum_start_date":"2026-05-20T12:00:00Z","category":"Sports","competition":"Pro Football","source_id":"string","type":"football_game","related_event_ticker":"string","cursor":"string","min_updated_ts":0}
+/// ```
+///
+/// `?limit=0&minimum_start_date=2026-05-20T12:00:00Z&category=Sports&competition=Pro Football&source_id=string&type=football_game&related_event_ticker=string&cursor=string&min_updated_ts=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMilestonesQuery {
     /// Required. Number of milestones to return per page
@@ -3112,6 +3792,14 @@ impl Paginated for GetMilestones {
 }
 
 /// Path parameters of `GetMultivariateEventCollection` (`GET /multivariate_event_collections/{collection_ticker}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"collection_ticker":"string"}
+/// ```
+///
+/// `/multivariate_event_collections/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMultivariateEventCollectionPath {
     /// Collection ticker
@@ -3142,6 +3830,14 @@ impl Operation for GetMultivariateEventCollection {
 }
 
 /// Path parameters of `CreateMarketInMultivariateEventCollection` (`POST /multivariate_event_collections/{collection_ticker}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"collection_ticker":"string"}
+/// ```
+///
+/// `/multivariate_event_collections/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateMarketInMultivariateEventCollectionPath {
     /// Collection ticker
@@ -3172,6 +3868,14 @@ impl Operation for CreateMarketInMultivariateEventCollection {
 }
 
 /// Query parameters of `GetMultivariateEventCollections` (`GET /multivariate_event_collections`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"status":"unopened","associated_event_ticker":"string","series_ticker":"string","limit":0,"cursor":"string"}
+/// ```
+///
+/// `?status=unopened&associated_event_ticker=string&series_ticker=string&limit=0&cursor=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMultivariateEventCollectionsQuery {
     /// Only return collections of a certain status. Can be unopened, open, or closed.
@@ -3219,6 +3923,14 @@ impl Paginated for GetMultivariateEventCollections {
 }
 
 /// Query parameters of `GetIncentivePrograms` (`GET /incentive_programs`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"status":"all","type":"all","incentive_description":"string","limit":0,"cursor":"string"}
+/// ```
+///
+/// `?status=all&type=all&incentive_description=string&limit=0&cursor=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetIncentiveProgramsQuery {
     /// Status filter. Can be "all", "active", "upcoming", "closed", or "paid_out". Default is "all".
@@ -3257,6 +3969,14 @@ impl Operation for GetIncentivePrograms {
 }
 
 /// Query parameters of `GetFCMFills` (`GET /fcm/fills`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"min_ts":0,"max_ts":0,"cursor":"string"}
+/// ```
+///
+/// `?min_ts=0&max_ts=0&cursor=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetFCMFillsQuery {
     /// Filter items after this Unix timestamp
@@ -3298,6 +4018,14 @@ impl Paginated for GetFCMFills {
 }
 
 /// Query parameters of `GetFCMOrders` (`GET /fcm/orders`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subtrader_id":"string","client_order_ids":"string","cursor":"string","event_ticker":"string","ticker":"string","min_ts":0,"max_ts":0,"status":"resting","limit":0}
+/// ```
+///
+/// `?subtrader_id=string&client_order_ids=string&cursor=string&event_ticker=string&ticker=string&min_ts=0&max_ts=0&status=resting&limit=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetFCMOrdersQuery {
     /// Restricts the response to orders for a specific subtrader (FCM members only). Required unless client_order_ids is supplied. For an API key bound to a subtrader, defaults to the bound subtrader when omitted and must equal it when supplied.
@@ -3393,6 +4121,14 @@ impl Operation for CreateFCMSubtrader {
 }
 
 /// Query parameters of `GetFCMEventContractDailyCap` (`GET /fcm/subtraders/event_contract_daily_cap`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subtrader_id":"string"}
+/// ```
+///
+/// `?subtrader_id=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetFCMEventContractDailyCapQuery {
     /// The subtrader whose daily cap should be returned. Must belong to the requesting FCM. Required unless the API key is bound to a subtrader, in which case it defaults to the bound subtrader when omitted and must equal it when supplied.
@@ -3437,6 +4173,14 @@ impl Operation for UpdateFCMEventContractDailyCap {
 }
 
 /// Query parameters of `DeleteFCMEventContractDailyCap` (`DELETE /fcm/subtraders/event_contract_daily_cap`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subtrader_id":"string"}
+/// ```
+///
+/// `?subtrader_id=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteFCMEventContractDailyCapQuery {
     /// Required. The subtrader whose daily cap should be removed. Must belong to the requesting FCM.
@@ -3463,6 +4207,14 @@ impl Operation for DeleteFCMEventContractDailyCap {
 }
 
 /// Query parameters of `GetFCMSubtraderBlockedCategories` (`GET /fcm/subtraders/blocked_categories`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subtrader_id":"string"}
+/// ```
+///
+/// `?subtrader_id=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetFCMSubtraderBlockedCategoriesQuery {
     /// Required. The subtrader whose blocked categories should be returned. Must belong to the requesting FCM.
@@ -3543,6 +4295,14 @@ impl Operation for SetTargetBalanceAllocation {
 }
 
 /// Query parameters of `GetFCMPositions` (`GET /fcm/positions`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"subtrader_id":"string","ticker":"string","event_ticker":"string","count_filter":"string","settlement_status":"all","limit":0,"cursor":"string"}
+/// ```
+///
+/// `?subtrader_id=string&ticker=string&event_ticker=string&count_filter=string&settlement_status=all&limit=0&cursor=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetFCMPositionsQuery {
     /// Restricts the response to positions for a specific subtrader (FCM members only). Required unless the API key is bound to a subtrader, in which case it defaults to the bound subtrader when omitted and must equal it when supplied.
@@ -3614,6 +4374,14 @@ impl Operation for GetHistoricalCutoff {
 }
 
 /// Path parameters of `GetMarketCandlesticksHistorical` (`GET /historical/markets/{ticker}/candlesticks`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"ticker":"string"}
+/// ```
+///
+/// `/historical/markets/string/candlesticks`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMarketCandlesticksHistoricalPath {
     /// Market ticker - unique identifier for the specific market
@@ -3626,6 +4394,14 @@ impl crate::api::PathParams for GetMarketCandlesticksHistoricalPath {
 }
 
 /// Query parameters of `GetMarketCandlesticksHistorical` (`GET /historical/markets/{ticker}/candlesticks`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"start_ts":0,"end_ts":0,"period_interval":1}
+/// ```
+///
+/// `?start_ts=0&end_ts=0&period_interval=1`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetMarketCandlesticksHistoricalQuery {
     /// Required. Start timestamp (Unix timestamp). Candlesticks will include those ending on or after this time.
@@ -3658,6 +4434,14 @@ impl Operation for GetMarketCandlesticksHistorical {
 }
 
 /// Query parameters of `GetFillsHistorical` (`GET /historical/fills`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"ticker":"string","min_ts":0,"max_ts":0,"limit":0,"cursor":"string","subaccount":0}
+/// ```
+///
+/// `?ticker=string&min_ts=0&max_ts=0&limit=0&cursor=string&subaccount=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetFillsHistoricalQuery {
     /// Filter by market ticker
@@ -3708,6 +4492,14 @@ impl Paginated for GetFillsHistorical {
 }
 
 /// Query parameters of `GetHistoricalOrders` (`GET /historical/orders`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"ticker":"string","min_ts":0,"max_ts":0,"limit":0,"cursor":"string","subaccount":0}
+/// ```
+///
+/// `?ticker=string&min_ts=0&max_ts=0&limit=0&cursor=string&subaccount=0`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetHistoricalOrdersQuery {
     /// Filter by market ticker
@@ -3758,6 +4550,14 @@ impl Paginated for GetHistoricalOrders {
 }
 
 /// Query parameters of `GetHistoricalPositions` (`GET /historical/positions`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"ticker":"string","event_ticker":"string","subaccount":0,"limit":0,"cursor":"string"}
+/// ```
+///
+/// `?ticker=string&event_ticker=string&subaccount=0&limit=0&cursor=string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetHistoricalPositionsQuery {
     /// Filter by market ticker
@@ -3805,6 +4605,14 @@ impl Paginated for GetHistoricalPositions {
 }
 
 /// Query parameters of `GetTradesHistorical` (`GET /historical/trades`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"ticker":"string","min_ts":0,"max_ts":0,"limit":0,"cursor":"string","is_block_trade":false}
+/// ```
+///
+/// `?ticker=string&min_ts=0&max_ts=0&limit=0&cursor=string&is_block_trade=false`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetTradesHistoricalQuery {
     /// Filter by market ticker
@@ -3855,6 +4663,14 @@ impl Paginated for GetTradesHistorical {
 }
 
 /// Query parameters of `GetHistoricalMarkets` (`GET /historical/markets`); arrays repeat the key.
+///
+/// Example (every parameter, values from the spec), and the query string it makes:
+///
+/// ```json
+/// {"limit":0,"cursor":"string","tickers":"string","event_ticker":"string","series_ticker":"string","mve_filter":"exclude"}
+/// ```
+///
+/// `?limit=0&cursor=string&tickers=string&event_ticker=string&series_ticker=string&mve_filter=exclude`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetHistoricalMarketsQuery {
     /// Number of results per page. Defaults to 100. Maximum value is 1000.
@@ -3905,6 +4721,14 @@ impl Paginated for GetHistoricalMarkets {
 }
 
 /// Path parameters of `GetHistoricalMarket` (`GET /historical/markets/{ticker}`).
+///
+/// Example (values from the spec), and the path it makes:
+///
+/// ```json
+/// {"ticker":"string"}
+/// ```
+///
+/// `/historical/markets/string`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetHistoricalMarketPath {
     /// Market ticker

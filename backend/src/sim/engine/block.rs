@@ -8,8 +8,7 @@ use shared::num::{Count, Dollars};
 use shared::ws::FillMsg;
 
 use super::{
-    taker_fee, AccountId, AccountKind, Engine, Event, FillRec, OrderError, TradeRec,
-    TRADES_KEPT_PER_MARKET,
+    taker_fee, AccountId, AccountKind, Engine, Event, OrderError, TradeRec, TRADES_KEPT_PER_MARKET,
 };
 
 /// One party's side of a negotiated trade.
@@ -154,15 +153,7 @@ impl Engine {
                     ts: Some(now_ms.div_euclid(1000)),
                     ts_ms: Some(now_ms),
                 };
-                if let Some(a) = self.accounts.get_mut(account as usize) {
-                    a.fills.push(FillRec {
-                        fill_id: uuid::Uuid::new_v4().to_string(),
-                        msg: msg.clone(),
-                    });
-                }
-                self.events.push(Event::Fill { account, msg });
-                let pos = self.position_msg(account, ticker);
-                self.events.push(Event::Position { account, msg: pos });
+                self.record_fill(account, ticker, msg);
             }
             out.push(BlockFill {
                 account,
