@@ -43,22 +43,22 @@
 //! - `DeleteQuote`: `DELETE /communications/quotes/{quote_id}`
 //! - `AcceptQuote`: `PUT /communications/quotes/{quote_id}/accept`
 //! - `ConfirmQuote`: `PUT /communications/quotes/{quote_id}/confirm`
+//! - `GetMarketCandlesticks`: `GET /series/{series_ticker}/markets/{ticker}/candlesticks`
+//! - `GetSeries`: `GET /series/{series_ticker}`
+//! - `GetSeriesList`: `GET /series`
+//! - `GetEvents`: `GET /events`
+//! - `GetEvent`: `GET /events/{event_ticker}`
 //!
-//! # Answered with 501 (83 operations)
+//! # Answered with 501 (78 operations)
 //!
 //! - `GetSeriesFeeChanges`: `GET /series/fee_changes`
 //! - `GetExchangeSchedule`: `GET /exchange/schedule`
 //! - `GetUserDataTimestamp`: `GET /exchange/user_data_timestamp`
-//! - `GetMarketCandlesticks`: `GET /series/{series_ticker}/markets/{ticker}/candlesticks`
 //! - `GetMarketOrderbooks`: `GET /markets/orderbooks`
-//! - `GetSeries`: `GET /series/{series_ticker}`
-//! - `GetSeriesList`: `GET /series`
 //! - `BatchGetMarketCandlesticks`: `GET /markets/candlesticks`
 //! - `GetMarketCandlesticksByEvent`: `GET /series/{series_ticker}/events/{ticker}/candlesticks`
-//! - `GetEvents`: `GET /events`
 //! - `GetMultivariateEvents`: `GET /events/multivariate`
 //! - `GetEventFeeChanges`: `GET /events/fee_changes`
-//! - `GetEvent`: `GET /events/{event_ticker}`
 //! - `GetEventMetadata`: `GET /events/{event_ticker}/metadata`
 //! - `GetEventForecastPercentilesHistory`: `GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history`
 //! - `GetOrderGroups`: `GET /portfolio/order_groups`
@@ -175,6 +175,11 @@ pub const IMPLEMENTED: &[&str] = &[
     "BatchCancelOrdersV2",
     "GetOrderQueuePositions",
     "GetOrderQueuePosition",
+    "GetSeriesList",
+    "GetSeries",
+    "GetEvents",
+    "GetEvent",
+    "GetMarketCandlesticks",
 ];
 
 /// `(operationId, method, path template)` of every spec operation the exchange does not serve.

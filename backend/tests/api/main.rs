@@ -6,6 +6,7 @@ mod client;
 mod faults;
 mod helpers;
 mod keys;
+mod markets;
 mod orders;
 mod rfq;
 mod secrets;

@@ -1,5 +1,6 @@
 //! Building blocks of the desk page.
 
+pub mod charts;
 pub mod ladder;
 pub mod load_status;
 pub mod market_list;
@@ -8,6 +9,8 @@ pub mod orders;
 pub mod portfolio;
 pub mod rfq;
 pub mod rfq_desk;
+pub mod shortcuts;
 pub mod ticket;
 pub mod toasts;
 pub mod top_bar;
+pub mod watchlist;
