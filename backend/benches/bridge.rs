@@ -153,6 +153,18 @@ async fn consume(
     seen
 }
 
+/// Waits for every consumer; a consumer that panicked counts as conflated, with no samples.
+async fn join_consumers(consumers: Vec<tokio::task::JoinHandle<Seen>>) -> Vec<Seen> {
+    let mut seen = Vec::with_capacity(consumers.len());
+    for c in consumers {
+        seen.push(c.await.unwrap_or(Seen {
+            latencies: Vec::new(),
+            conflated: true,
+        }));
+    }
+    seen
+}
+
 fn percentile(sorted: &[u64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -234,13 +246,7 @@ async fn run_desk(sessions: usize, frames: usize, rate: u64) -> RunResult {
     })
     .await;
     hub.set_upstream_state(UpstreamState::Down);
-    let mut seen = Vec::new();
-    for c in consumers {
-        seen.push(c.await.unwrap_or(Seen {
-            latencies: Vec::new(),
-            conflated: true,
-        }));
-    }
+    let seen = join_consumers(consumers).await;
     let elapsed = start.elapsed();
     cancel.cancel();
     drop(inputs);
@@ -277,13 +283,7 @@ async fn run_relay(sessions: usize, frames: usize, rate: u64) -> RunResult {
     })
     .await;
     let _ = tx.send("END".into());
-    let mut seen = Vec::new();
-    for c in consumers {
-        seen.push(c.await.unwrap_or(Seen {
-            latencies: Vec::new(),
-            conflated: true,
-        }));
-    }
+    let seen = join_consumers(consumers).await;
     summarize(seen, frames, start.elapsed())
 }
 
@@ -435,13 +435,7 @@ mod sockets {
             }
         }
         hub.set_upstream_state(UpstreamState::Down);
-        let mut seen = Vec::new();
-        for c in consumers {
-            seen.push(c.await.unwrap_or(Seen {
-                latencies: Vec::new(),
-                conflated: true,
-            }));
-        }
+        let seen = join_consumers(consumers).await;
         let elapsed = start.elapsed();
         let _ = upstream.close(None).await;
         let _ = feed_task.await;
@@ -511,13 +505,7 @@ mod sockets {
                 break;
             }
         }
-        let mut seen = Vec::new();
-        for c in consumers {
-            seen.push(c.await.unwrap_or(Seen {
-                latencies: Vec::new(),
-                conflated: true,
-            }));
-        }
+        let seen = join_consumers(consumers).await;
         let elapsed = start.elapsed();
         let _ = upstream.close(None).await;
         let _ = feed_task.await;
