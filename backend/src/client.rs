@@ -273,6 +273,11 @@ impl KalshiClient {
         self.get("GetMarkets", &q).await
     }
 
+    /// GetMarkets with any of its filters; `query` is the encoded query string (no `?`).
+    pub async fn markets_where(&self, query: &str) -> Result<GetMarketsResponse, KalshiError> {
+        self.get("GetMarkets", &format!("/markets?{query}")).await
+    }
+
     /// GetMarket: `GET /markets/{ticker}`.
     pub async fn market(&self, ticker: &MarketTicker) -> Result<GetMarketResponse, KalshiError> {
         self.get(

@@ -14,8 +14,9 @@ use shared::groups::{
 };
 use shared::ids::{MarketTicker, OrderId};
 use shared::protocol::{
-    AmendTicket, ApiErrorBody, CancelOrders, CancelledOrders, DecreaseTicket, DeskStatus,
-    MarketsPage, OrderTicket, OrderView, PlacedOrder, PortfolioView, QueuePositionView,
+    AmendTicket, ApiErrorBody, CancelOrders, CancelledOrders, CandlePeriod, CandlesView,
+    DecreaseTicket, DeskStatus, EventsPage, MarketSearch, MarketsPage, OrderTicket, OrderView,
+    PlacedOrder, PortfolioView, QueuePositionView, SeriesList,
 };
 use shared::rest::{Fill, Market};
 
@@ -105,6 +106,40 @@ pub async fn markets(limit: u32, cursor: Option<&str>) -> Result<MarketsPage> {
         url.push_str(&encode(c));
     }
     get(&url).await
+}
+
+/// `GET /api/markets?…`: find markets (text, category, status, close time, series,
+/// event, tickers) — one page, with the Kalshi cursor of the next.
+pub async fn search_markets(q: &MarketSearch) -> Result<MarketsPage> {
+    get(&format!("/api/markets?{}", q.to_query())).await
+}
+
+/// `GET /api/series[?category=…]`: series, sorted by ticker.
+pub async fn series(category: Option<&str>) -> Result<SeriesList> {
+    match category.filter(|c| !c.is_empty()) {
+        Some(c) => get(&format!("/api/series?category={}", encode(c))).await,
+        None => get("/api/series").await,
+    }
+}
+
+/// `GET /api/events?series_ticker=…&cursor=…`: one page of a series' events (any status).
+pub async fn events(series_ticker: &str, cursor: Option<&str>) -> Result<EventsPage> {
+    let mut url = format!("/api/events?limit=50&series_ticker={}", encode(series_ticker));
+    if let Some(c) = cursor.filter(|c| !c.is_empty()) {
+        url.push_str("&cursor=");
+        url.push_str(&encode(c));
+    }
+    get(&url).await
+}
+
+/// `GET /api/markets/{ticker}/candles?period=…`: recent candles of one market.
+pub async fn candles(ticker: &MarketTicker, period: CandlePeriod) -> Result<CandlesView> {
+    get(&format!(
+        "/api/markets/{}/candles?period={}",
+        encode(ticker.as_str()),
+        period.as_str()
+    ))
+    .await
 }
 
 /// `GET /api/markets/{ticker}`.

@@ -440,6 +440,182 @@ pub struct MarketsPage {
     pub cursor: Option<String>,
 }
 
+/// `GET /api/markets` query: find markets. Every field is optional; the same struct encodes
+/// the browser's query string ([`MarketSearch::to_query`]) and decodes it in the backend.
+///
+/// Kalshi's GetMarkets filters (`status`, `series_ticker`, `event_ticker`, `tickers`,
+/// `min_close_ts`/`max_close_ts`, `cursor`, `limit`) go upstream; `q` (text) and `category`
+/// have no GetMarkets parameter, so the backend applies them to whole Kalshi pages and
+/// returns the matches with the Kalshi cursor after the last page it read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MarketSearch {
+    /// Markets per Kalshi page read (1–200; default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    /// Kalshi cursor from the previous page's [`MarketsPage::cursor`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// `unopened`, `open` (the default), `paused`, `closed`, `settled` or `any`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Words that must all appear (case-insensitive) in the ticker, event ticker or titles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    /// Series category (Kalshi `Series.category`/`categories`), e.g. `Economics`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// One series.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series_ticker: Option<String>,
+    /// One event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_ticker: Option<String>,
+    /// Comma-separated market tickers (the watchlist).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tickers: Option<String>,
+    /// Closes after this Unix time, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_close_ts: Option<i64>,
+    /// Closes before this Unix time, seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_close_ts: Option<i64>,
+}
+
+impl MarketSearch {
+    /// The query string (no leading `?`), empty fields left out.
+    pub fn to_query(&self) -> String {
+        crate::api::encode_query(self)
+    }
+}
+
+/// `GET /api/series[?category=]`: Kalshi series (GetSeriesList), sorted by ticker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeriesList {
+    /// The series.
+    pub series: Vec<SeriesView>,
+}
+
+/// One series, as the market browser shows it (from Kalshi's `Series`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriesView {
+    /// Series ticker, e.g. `KXDESKFED`.
+    pub ticker: String,
+    /// Title.
+    pub title: String,
+    /// Primary category, e.g. `Economics`.
+    pub category: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// `daily`, `weekly`, `monthly`, `annual`, `custom`, …
+    pub frequency: String,
+}
+
+/// `GET /api/events?series_ticker=&status=&cursor=&limit=`: one page of events
+/// (GetEvents, multivariate events excluded as Kalshi does).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsPage {
+    /// Events.
+    pub events: Vec<EventView>,
+    /// Kalshi cursor of the next page, if any.
+    pub cursor: Option<String>,
+}
+
+/// One event (from Kalshi's `EventData`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventView {
+    /// Event ticker.
+    pub event_ticker: String,
+    /// Its series.
+    pub series_ticker: String,
+    /// Title.
+    pub title: String,
+    /// Subtitle (often the date).
+    pub sub_title: String,
+    /// Category.
+    pub category: Option<String>,
+    /// Markets of the event (when Kalshi nested them).
+    pub market_count: usize,
+}
+
+/// A candle period of GetMarketCandlesticks: `period_interval` in minutes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CandlePeriod {
+    /// One minute (`period_interval=1`).
+    #[serde(rename = "1m")]
+    Minute,
+    /// One hour (`60`).
+    #[serde(rename = "1h")]
+    Hour,
+    /// One day (`1440`).
+    #[serde(rename = "1d")]
+    Day,
+}
+
+impl CandlePeriod {
+    /// Every period, shortest first.
+    pub const ALL: [CandlePeriod; 3] = [CandlePeriod::Minute, CandlePeriod::Hour, CandlePeriod::Day];
+    /// Kalshi's `period_interval`, minutes.
+    pub const fn minutes(self) -> i64 {
+        match self {
+            CandlePeriod::Minute => 1,
+            CandlePeriod::Hour => 60,
+            CandlePeriod::Day => 1440,
+        }
+    }
+    /// `1m`, `1h`, `1d` (the query value and the button label).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CandlePeriod::Minute => "1m",
+            CandlePeriod::Hour => "1h",
+            CandlePeriod::Day => "1d",
+        }
+    }
+    /// Reads `1m`/`1h`/`1d` (or Kalshi's `1`/`60`/`1440`).
+    pub fn parse(text: &str) -> Option<CandlePeriod> {
+        match text {
+            "1m" | "1" => Some(CandlePeriod::Minute),
+            "1h" | "60" => Some(CandlePeriod::Hour),
+            "1d" | "1440" => Some(CandlePeriod::Day),
+            _ => None,
+        }
+    }
+}
+
+/// `GET /api/markets/{ticker}/candles?period=1m|1h|1d`: the last [`CANDLES_SHOWN`] periods
+/// of a market (GetMarketCandlesticks), oldest first; periods without trades are absent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CandlesView {
+    /// Market.
+    pub market_ticker: MarketTicker,
+    /// Period.
+    pub period: CandlePeriod,
+    /// Candles, oldest first.
+    pub candles: Vec<CandleView>,
+}
+
+/// How many periods [`CandlesView`] asks Kalshi for.
+pub const CANDLES_SHOWN: i64 = 90;
+
+/// One candle: YES trade prices over one period (exact dollars), volume and open interest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CandleView {
+    /// End of the period, Unix seconds (Kalshi `end_period_ts`).
+    pub end_ts: i64,
+    /// First trade price.
+    pub open: Dollars,
+    /// Highest trade price.
+    pub high: Dollars,
+    /// Lowest trade price.
+    pub low: Dollars,
+    /// Last trade price.
+    pub close: Dollars,
+    /// Contracts traded.
+    pub volume: Count,
+    /// Open interest at the end of the period.
+    pub open_interest: Count,
+}
+
 /// The error body of every `/api` failure: `{"code":"invalid_price","message":"…"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiErrorBody {

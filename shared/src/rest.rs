@@ -77,6 +77,64 @@ impl MarketStatus {
     }
 }
 
+/// The `status` filter of GetMarkets (`unopened`, `open`, `paused`, `closed`, `settled`):
+/// which lifecycle statuses each value selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusFilter {
+    /// `initialized`: created, not yet open.
+    Unopened,
+    /// `active` (or seed-era `open`): trading.
+    Open,
+    /// `inactive`: trading paused.
+    Paused,
+    /// `closed`, `determined`, `disputed`, `amended`: no longer trading, not yet final.
+    Closed,
+    /// `finalized` (or seed-era `settled`).
+    Settled,
+}
+
+impl StatusFilter {
+    /// Every value, in lifecycle order.
+    pub const ALL: [StatusFilter; 5] = [
+        StatusFilter::Unopened,
+        StatusFilter::Open,
+        StatusFilter::Paused,
+        StatusFilter::Closed,
+        StatusFilter::Settled,
+    ];
+
+    /// The query value, e.g. `"open"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StatusFilter::Unopened => "unopened",
+            StatusFilter::Open => "open",
+            StatusFilter::Paused => "paused",
+            StatusFilter::Closed => "closed",
+            StatusFilter::Settled => "settled",
+        }
+    }
+
+    /// Reads a query value; `None` when it is none of the five.
+    pub fn parse(text: &str) -> Option<StatusFilter> {
+        StatusFilter::ALL.into_iter().find(|f| f.as_str() == text)
+    }
+
+    /// True when a market in `status` passes this filter.
+    pub fn matches(self, status: MarketStatus) -> bool {
+        use MarketStatus as S;
+        match self {
+            StatusFilter::Unopened => status == S::Initialized,
+            StatusFilter::Open => status.is_tradable(),
+            StatusFilter::Paused => status == S::Inactive,
+            StatusFilter::Closed => {
+                matches!(status, S::Closed | S::Determined | S::Disputed | S::Amended)
+            }
+            StatusFilter::Settled => matches!(status, S::Finalized | S::Settled),
+        }
+    }
+}
+
 /// A market (schema `Market`). Only `ticker` and `event_ticker` are required on decode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Market {
@@ -166,6 +224,60 @@ impl Market {
             _ => Dollars::from_cents(1),
         }
     }
+    /// The next valid price one tick above (`up`) or below `price`, respecting every price
+    /// band of the market (a tapered structure's subpenny tails included); a price off the
+    /// grid first snaps down to it. `None` past $0 or $1.
+    ///
+    /// ```
+    /// # use shared::rest::{Market, PriceRange};
+    /// # use shared::num::Dollars;
+    /// let mut m: Market = serde_json::from_str(r#"{"ticker":"T","event_ticker":"E","status":"active"}"#).unwrap();
+    /// let d = |s: &str| s.parse::<Dollars>().unwrap();
+    /// m.price_ranges = Some(vec![
+    ///     PriceRange { start: d("0"), end: d("0.10"), step: d("0.001") },
+    ///     PriceRange { start: d("0.10"), end: d("0.90"), step: d("0.01") },
+    ///     PriceRange { start: d("0.90"), end: d("1"), step: d("0.001") },
+    /// ]);
+    /// assert_eq!(m.step_price(d("0.10"), true), Some(d("0.11")));
+    /// assert_eq!(m.step_price(d("0.10"), false), Some(d("0.099")));
+    /// assert_eq!(m.step_price(d("0.11"), false), Some(d("0.10")));
+    /// assert_eq!(m.step_price(d("0.999"), true), None);
+    /// ```
+    pub fn step_price(&self, price: Dollars, up: bool) -> Option<Dollars> {
+        let mut steps: Vec<Dollars> = self
+            .price_ranges
+            .iter()
+            .flatten()
+            .map(|r| r.step)
+            .filter(|s| s.raw() > 0)
+            .collect();
+        steps.push(self.tick_at(price));
+        steps.sort();
+        steps.dedup();
+        let base = if self.is_valid_price(price) || !price.is_valid_price() {
+            price
+        } else {
+            let tick = self.tick_at(price);
+            Dollars::from_raw(price.raw() - price.raw().rem_euclid(tick.raw().max(1)))
+        };
+        if base != price && !up && self.is_valid_price(base) {
+            return Some(base);
+        }
+        let candidates = steps.iter().filter_map(|s| {
+            let p = if up {
+                base.checked_add(*s)?
+            } else {
+                base.checked_sub(*s)?
+            };
+            self.is_valid_price(p).then_some(p)
+        });
+        if up {
+            candidates.min()
+        } else {
+            candidates.max()
+        }
+    }
+
     /// True when `price` is strictly inside (0, 1) and on the market's tick grid.
     pub fn is_valid_price(&self, price: Dollars) -> bool {
         if !price.is_valid_price() {

@@ -48,6 +48,7 @@ use super::wire::rfc3339_ms;
 mod block;
 mod groups;
 mod subaccounts;
+pub mod candles;
 pub use block::BlockFill;
 pub use groups::{OrderGroupRec, GROUP_WINDOW_MS};
 pub use subaccounts::{TransferRec, MAX_SUBACCOUNTS};
@@ -329,6 +330,8 @@ pub struct MarketState {
     pub open_interest: Count,
     /// Recent trades, oldest first.
     pub trades: VecDeque<TradeRec>,
+    /// Minute candles from this market's trades (GetMarketCandlesticks).
+    pub candles: candles::Candles,
     last_ticker: TickerKey,
 }
 
@@ -511,6 +514,7 @@ impl Engine {
                     volume_notional: Dollars::ZERO,
                     open_interest: Count::ZERO,
                     trades: VecDeque::new(),
+                    candles: candles::Candles::default(),
                     last_ticker: TickerKey::default(),
                 };
                 (s.market.ticker.clone(), state)
@@ -1450,6 +1454,10 @@ impl Engine {
             while market.trades.len() > TRADES_KEPT_PER_MARKET {
                 market.trades.pop_front();
             }
+            let bid = market.book.best_bid(Side::Yes).map(|(p, _)| p);
+            let ask = market.book.best_ask(Side::Yes).map(|(p, _)| p);
+            let oi = market.open_interest;
+            market.candles.record_trade(now_ms, yes_price, f, bid, ask, oi);
         }
         self.events.push(Event::Trade(trade.clone()));
 
@@ -1550,6 +1558,7 @@ impl Engine {
         let oi_delta = Count::from_raw(new.raw().max(0) - old.raw().max(0));
         if let Some(m) = self.markets.get_mut(ticker) {
             m.open_interest += oi_delta;
+            m.candles.note_open_interest(now_ms, m.open_interest);
         }
         new
     }

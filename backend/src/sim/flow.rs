@@ -54,17 +54,20 @@ pub struct Flow {
     rng: StdRng,
     participants: Vec<AccountId>,
     markets: BTreeMap<MarketTicker, FlowMarket>,
+    /// When set, every event goes to this market (benchmarks).
+    focus: Option<MarketTicker>,
 }
 
 impl Flow {
-    /// Creates the participant accounts in `engine` and the markets' fair values.
+    /// Creates the participant accounts in `engine` and the open markets' fair values
+    /// (closed and settled markets get no flow and no book).
     pub fn new(seed: u64, engine: &mut Engine, seeds: &[MarketSeed]) -> Flow {
         let mut rng = StdRng::seed_from_u64(seed);
         let participants = (0..PARTICIPANTS)
             .map(|_| engine.add_account(AccountKind::Participant, None, Dollars::ZERO))
             .collect();
         let mut markets = BTreeMap::new();
-        for s in seeds {
+        for s in seeds.iter().filter(|s| s.market.status.is_tradable()) {
             let tick = s.tick.raw().max(1);
             let per_dollar = Dollars::ONE.raw() / tick;
             let fair = match s.fair {
@@ -77,6 +80,7 @@ impl Flow {
             rng,
             participants,
             markets,
+            focus: None,
         }
     }
 
@@ -183,14 +187,30 @@ impl Flow {
         let _ = engine.take_events();
     }
 
-    /// One participant event on a random market.
+    /// Sends every later event to `ticker` (an open market), or back to random markets
+    /// with `None`. Returns false (and changes nothing) for a market without flow.
+    pub fn set_focus(&mut self, ticker: Option<MarketTicker>) -> bool {
+        if ticker.as_ref().is_some_and(|t| !self.markets.contains_key(t)) {
+            return false;
+        }
+        self.focus = ticker;
+        true
+    }
+
+    /// One participant event on a random market (or the focus market).
     pub fn step(&mut self, engine: &mut Engine, now_ms: i64) {
         if self.markets.is_empty() {
             return;
         }
-        let i = self.rng.gen_range(0..self.markets.len());
-        let Some(ticker) = self.markets.keys().nth(i).cloned() else {
-            return;
+        let ticker = match &self.focus {
+            Some(t) => t.clone(),
+            None => {
+                let i = self.rng.gen_range(0..self.markets.len());
+                let Some(t) = self.markets.keys().nth(i).cloned() else {
+                    return;
+                };
+                t
+            }
         };
         // Random walk of fair value, within 0.05..0.95.
         if let Some(m) = self.markets.get_mut(&ticker) {
@@ -407,7 +427,7 @@ mod tests {
         let mut engine = Engine::new(&seeds);
         let mut flow = Flow::new(7, &mut engine, &seeds);
         flow.seed_books(&mut engine, 1_000);
-        for (ticker, m) in engine.markets() {
+        for (ticker, m) in engine.markets().iter().filter(|(_, m)| m.info.status.is_tradable()) {
             let spread = m.book.spread().unwrap();
             assert!(
                 spread.raw() >= m.tick.raw() && spread.raw() <= 4 * m.tick.raw(),
@@ -451,7 +471,7 @@ mod tests {
             let _ = engine.take_events();
         }
         let mut volume = Count::ZERO;
-        for (ticker, m) in engine.markets() {
+        for (ticker, m) in engine.markets().iter().filter(|(_, m)| m.info.status.is_tradable()) {
             assert!(
                 m.depth(Side::Yes) >= 1 && m.depth(Side::No) >= 1,
                 "{ticker} one-sided"

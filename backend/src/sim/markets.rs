@@ -4,8 +4,10 @@
 //! `GET /markets` and `GET /markets/{ticker}` recorded on Kalshi prod in January 2026
 //! (`fixtures/real/rest-2026-01-prod-golden`), compiled into the binary so the desk runs
 //! without the fixture tree. They are all `deci_cent` ($0.001 tick) multivariate markets.
-//! The synthetic series `KXDESK` adds $0.01-tick markets (and one more $0.001 one) so there
-//! are always both tick structures to trade. Every market is served with status `active`.
+//! Three synthetic series add $0.01, $0.001 and tapered (`tapered_deci_cent`: $0.001 tails
+//! below $0.10 and above $0.90) markets in several categories, plus a closed and two settled
+//! markets so status filters have something to find. Recorded markets are served `active`.
+//! [`Catalog`] holds the series and events (GetSeriesList, GetEvents) of those markets.
 
 use serde::Deserialize;
 use shared::ids::{EventTicker, MarketTicker};
@@ -53,7 +55,8 @@ fn series_of(event: &EventTicker) -> String {
         .to_owned()
 }
 
-/// Every market the simulator lists, ordered by ticker.
+/// Every market the simulator lists, ordered by ticker (non-tradable ones included: the
+/// flow only trades the open ones).
 ///
 /// # Errors
 /// Only if the embedded JSON is malformed (a build defect, caught by the unit test).
@@ -79,61 +82,133 @@ pub fn seed_markets() -> Result<Vec<MarketSeed>, serde_json::Error> {
     Ok(seeds)
 }
 
-/// The synthetic `KXDESK` series: five binary markets on one event, four on a $0.01 tick
-/// (`linear_cent`) and one on $0.001 (`deci_cent`).
+/// How a synthetic market is priced: one uniform tick, or Kalshi's tapered structure.
+#[derive(Clone, Copy)]
+enum Grid {
+    /// $0.01 everywhere (`linear_cent`).
+    Cent,
+    /// $0.001 everywhere (`deci_cent`).
+    DeciCent,
+    /// $0.001 below $0.10 and above $0.90, $0.01 between (`tapered_deci_cent`).
+    Tapered,
+}
+
+impl Grid {
+    fn structure(self) -> &'static str {
+        match self {
+            Grid::Cent => "linear_cent",
+            Grid::DeciCent => "deci_cent",
+            Grid::Tapered => "tapered_deci_cent",
+        }
+    }
+    fn ranges(self) -> Vec<PriceRange> {
+        let (cent, deci) = (Dollars::from_cents(1), Dollars::from_ten_thousandths(10));
+        let band = |start, end, step| PriceRange {
+            start: Dollars::from_cents(start),
+            end: Dollars::from_cents(end),
+            step,
+        };
+        match self {
+            Grid::Cent => vec![band(0, 100, cent)],
+            Grid::DeciCent => vec![band(0, 100, deci)],
+            Grid::Tapered => vec![band(0, 10, deci), band(10, 90, cent), band(90, 100, deci)],
+        }
+    }
+    /// The flow's uniform tick (valid in every band).
+    fn flow_tick(self) -> Dollars {
+        match self {
+            Grid::DeciCent => Dollars::from_ten_thousandths(10),
+            Grid::Cent | Grid::Tapered => Dollars::from_cents(1),
+        }
+    }
+}
+
+/// One synthetic market: (ticker, title, opening fair YES cents, grid, status, result).
+type SyntheticSpec = (
+    &'static str,
+    &'static str,
+    i64,
+    Grid,
+    MarketStatus,
+    &'static str,
+);
+
+/// The synthetic series' markets, by event: (event ticker, close time, markets).
+/// `KXDESK` (Financials): five open markets, four on $0.01 and one on $0.001.
+/// `KXDESKFED` (Economics): four open `tapered_deci_cent` markets and one closed.
+/// `KXDESKRAIN` (Climate and Weather): four open markets and two settled.
+const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
+    (
+        "KXDESK-26DEC31",
+        "2026-12-31T23:59:00Z",
+        &[
+            ("KXDESK-26DEC31-T40", "Desk index above 40 on Dec 31, 2026?", 72, Grid::Cent, MarketStatus::Active, ""),
+            ("KXDESK-26DEC31-T50", "Desk index above 50 on Dec 31, 2026?", 55, Grid::Cent, MarketStatus::Active, ""),
+            ("KXDESK-26DEC31-T60", "Desk index above 60 on Dec 31, 2026?", 38, Grid::Cent, MarketStatus::Active, ""),
+            ("KXDESK-26DEC31-T70", "Desk index above 70 on Dec 31, 2026?", 21, Grid::Cent, MarketStatus::Active, ""),
+            ("KXDESK-26DEC31-T55D", "Desk index above 55 on Dec 31, 2026? (deci-cent)", 47, Grid::DeciCent, MarketStatus::Active, ""),
+        ],
+    ),
+    (
+        "KXDESKFED-26DEC16",
+        "2026-12-16T18:55:00Z",
+        &[
+            ("KXDESKFED-26DEC16-T3.25", "Fed funds upper bound above 3.25% after the Dec 2026 meeting?", 82, Grid::Tapered, MarketStatus::Active, ""),
+            ("KXDESKFED-26DEC16-T3.50", "Fed funds upper bound above 3.50% after the Dec 2026 meeting?", 61, Grid::Tapered, MarketStatus::Active, ""),
+            ("KXDESKFED-26DEC16-T3.75", "Fed funds upper bound above 3.75% after the Dec 2026 meeting?", 33, Grid::Tapered, MarketStatus::Active, ""),
+            ("KXDESKFED-26DEC16-T4.00", "Fed funds upper bound above 4.00% after the Dec 2026 meeting?", 14, Grid::Tapered, MarketStatus::Active, ""),
+        ],
+    ),
+    (
+        "KXDESKFED-26OCT28",
+        "2026-10-28T18:55:00Z",
+        &[(
+            "KXDESKFED-26OCT28-T3.75",
+            "Fed funds upper bound above 3.75% after the Oct 2026 meeting?",
+            40,
+            Grid::Tapered,
+            MarketStatus::Closed,
+            "",
+        )],
+    ),
+    (
+        "KXDESKRAIN-27JAN",
+        "2027-01-31T23:59:00Z",
+        &[
+            ("KXDESKRAIN-27JAN-T2", "Central Park rain above 2 inches in January 2027?", 70, Grid::Cent, MarketStatus::Active, ""),
+            ("KXDESKRAIN-27JAN-T3", "Central Park rain above 3 inches in January 2027?", 48, Grid::Cent, MarketStatus::Active, ""),
+            ("KXDESKRAIN-27JAN-T4", "Central Park rain above 4 inches in January 2027?", 29, Grid::Cent, MarketStatus::Active, ""),
+            ("KXDESKRAIN-27JAN-T5", "Central Park rain above 5 inches in January 2027?", 14, Grid::Cent, MarketStatus::Active, ""),
+        ],
+    ),
+    (
+        "KXDESKRAIN-26OCT",
+        "2026-10-31T23:59:00Z",
+        &[
+            ("KXDESKRAIN-26OCT-T2", "Central Park rain above 2 inches in October 2026?", 60, Grid::Cent, MarketStatus::Finalized, "yes"),
+            ("KXDESKRAIN-26OCT-T4", "Central Park rain above 4 inches in October 2026?", 30, Grid::Cent, MarketStatus::Finalized, "no"),
+        ],
+    ),
+];
+
+/// The synthetic series' markets (see [`SYNTHETIC`]).
 fn synthetic_markets() -> Vec<MarketSeed> {
-    let event = EventTicker::from("KXDESK-26DEC31");
-    let specs: [(&str, &str, i64, bool); 5] = [
-        (
-            "KXDESK-26DEC31-T40",
-            "Desk index above 40 on Dec 31, 2026?",
-            72,
-            false,
-        ),
-        (
-            "KXDESK-26DEC31-T50",
-            "Desk index above 50 on Dec 31, 2026?",
-            55,
-            false,
-        ),
-        (
-            "KXDESK-26DEC31-T60",
-            "Desk index above 60 on Dec 31, 2026?",
-            38,
-            false,
-        ),
-        (
-            "KXDESK-26DEC31-T70",
-            "Desk index above 70 on Dec 31, 2026?",
-            21,
-            false,
-        ),
-        (
-            "KXDESK-26DEC31-T55D",
-            "Desk index above 55 on Dec 31, 2026? (deci-cent)",
-            47,
-            true,
-        ),
-    ];
-    specs
-        .into_iter()
-        .map(|(ticker, title, fair_cents, deci)| {
-            let step = if deci {
-                Dollars::from_ten_thousandths(10)
-            } else {
-                Dollars::from_cents(1)
-            };
+    let mut out = Vec::new();
+    for &(event, close, specs) in SYNTHETIC {
+        let event = EventTicker::from(event);
+        for &(ticker, title, fair_cents, grid, status, result) in specs {
+            let strike = ticker.rsplit('-').next().unwrap_or_default().to_owned();
             let market = Market {
                 ticker: MarketTicker::from(ticker),
                 event_ticker: event.clone(),
                 market_type: Some("binary".to_owned()),
                 title: title.to_owned(),
                 subtitle: Some(String::new()),
-                yes_sub_title: ticker.rsplit('-').next().unwrap_or_default().to_owned(),
-                no_sub_title: ticker.rsplit('-').next().unwrap_or_default().to_owned(),
-                status: MarketStatus::Active,
+                yes_sub_title: strike.clone(),
+                no_sub_title: strike,
+                status,
                 open_time: Some("2026-01-01T00:00:00Z".to_owned()),
-                close_time: Some("2026-12-31T23:59:00Z".to_owned()),
+                close_time: Some(close.to_owned()),
                 yes_bid_dollars: None,
                 yes_ask_dollars: None,
                 no_bid_dollars: None,
@@ -144,28 +219,137 @@ fn synthetic_markets() -> Vec<MarketSeed> {
                 volume_24h_fp: None,
                 open_interest_fp: None,
                 notional_value_dollars: Some(Dollars::ONE),
-                result: Some(String::new()),
+                result: Some(result.to_owned()),
                 rules_primary: Some(
                     "Synthetic market of the Kalshi Desk simulated exchange; it never settles."
                         .to_owned(),
                 ),
-                price_level_structure: Some(
-                    if deci { "deci_cent" } else { "linear_cent" }.to_owned(),
-                ),
-                price_ranges: Some(vec![PriceRange {
-                    start: Dollars::ZERO,
-                    end: Dollars::ONE,
-                    step,
-                }]),
+                price_level_structure: Some(grid.structure().to_owned()),
+                price_ranges: Some(grid.ranges()),
             };
-            MarketSeed {
-                series: "KXDESK".to_owned(),
-                tick: step,
+            out.push(MarketSeed {
+                series: series_of(&event),
+                tick: grid.flow_tick(),
                 fair: Some(Dollars::from_cents(fair_cents)),
                 market,
+            });
+        }
+    }
+    out
+}
+
+/// Series metadata: (ticker, title, category, tags, frequency).
+const SERIES: &[(&str, &str, &str, &[&str], &str)] = &[
+    ("KXDESK", "Desk index at year end", "Financials", &["Indices"], "annual"),
+    ("KXDESKFED", "Fed funds rate after each FOMC meeting", "Economics", &["Fed", "Interest rates"], "custom"),
+    ("KXDESKRAIN", "Rain in Central Park this month", "Climate and Weather", &["Rain", "New York"], "monthly"),
+    ("KXMVENFLSINGLEGAME", "NFL single-game combos", "Sports", &["Football", "Combos"], "custom"),
+    ("KXMVESPORTSMULTIGAMEEXTENDED", "Multi-game sports combos", "Sports", &["Combos"], "custom"),
+];
+
+/// Event titles of the synthetic events: (event ticker, title, subtitle).
+const EVENTS: &[(&str, &str, &str)] = &[
+    ("KXDESK-26DEC31", "Desk index on Dec 31, 2026", "Dec 31, 2026"),
+    ("KXDESKFED-26DEC16", "Fed decision in December 2026", "Dec 16, 2026"),
+    ("KXDESKFED-26OCT28", "Fed decision in October 2026", "Oct 28, 2026"),
+    ("KXDESKRAIN-27JAN", "Central Park rain in January 2027", "Jan 2027"),
+    ("KXDESKRAIN-26OCT", "Central Park rain in October 2026", "Oct 2026"),
+];
+
+/// One series the exchange lists (GetSeriesList / GetSeries).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeriesSeed {
+    /// Series ticker.
+    pub ticker: String,
+    /// Title.
+    pub title: String,
+    /// Primary (and only) category.
+    pub category: String,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Frequency.
+    pub frequency: String,
+}
+
+/// One event (GetEvents / GetEvent); its markets are the ones whose `event_ticker` it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventSeed {
+    /// Event ticker.
+    pub event_ticker: EventTicker,
+    /// Series ticker.
+    pub series_ticker: String,
+    /// Title.
+    pub title: String,
+    /// Subtitle.
+    pub sub_title: String,
+    /// Category (the series').
+    pub category: String,
+    /// True for Kalshi's multivariate (combo) events, series `KXMVE…`: GetEvents leaves
+    /// them out, as Kalshi serves them from GetMultivariateEvents.
+    pub multivariate: bool,
+}
+
+/// Series and events of the markets, ordered by ticker.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    /// Every series.
+    pub series: Vec<SeriesSeed>,
+    /// Every event that has a market.
+    pub events: Vec<EventSeed>,
+}
+
+impl Catalog {
+    /// The catalog of `markets`: every series with metadata, every event with a market.
+    pub fn new(markets: &[MarketSeed]) -> Catalog {
+        let series: Vec<SeriesSeed> = SERIES
+            .iter()
+            .map(|&(ticker, title, category, tags, frequency)| SeriesSeed {
+                ticker: ticker.to_owned(),
+                title: title.to_owned(),
+                category: category.to_owned(),
+                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+                frequency: frequency.to_owned(),
+            })
+            .collect();
+        let mut events: Vec<EventSeed> = Vec::new();
+        for m in markets {
+            if events.iter().any(|e| e.event_ticker == m.market.event_ticker) {
+                continue;
             }
-        })
-        .collect()
+            let known = EVENTS
+                .iter()
+                .find(|(t, _, _)| *t == m.market.event_ticker.as_str());
+            let category = series
+                .iter()
+                .find(|s| s.ticker == m.series)
+                .map(|s| s.category.clone())
+                .unwrap_or_default();
+            let (title, sub_title) = match known {
+                Some(&(_, title, sub)) => (title.to_owned(), sub.to_owned()),
+                None => (m.market.title.clone(), String::new()),
+            };
+            events.push(EventSeed {
+                event_ticker: m.market.event_ticker.clone(),
+                series_ticker: m.series.clone(),
+                title,
+                sub_title,
+                category,
+                multivariate: m.series.starts_with("KXMVE"),
+            });
+        }
+        events.sort_by(|a, b| a.event_ticker.cmp(&b.event_ticker));
+        Catalog { series, events }
+    }
+
+    /// A series by ticker.
+    pub fn series(&self, ticker: &str) -> Option<&SeriesSeed> {
+        self.series.iter().find(|s| s.ticker == ticker)
+    }
+
+    /// An event by ticker.
+    pub fn event(&self, ticker: &str) -> Option<&EventSeed> {
+        self.events.iter().find(|e| e.event_ticker.as_str() == ticker)
+    }
 }
 
 #[cfg(test)]
@@ -178,7 +362,21 @@ mod tests {
         assert!(seeds.len() >= 6, "{} markets", seeds.len());
         assert!(seeds
             .iter()
+            .filter(|s| s.series.starts_with("KXMVE"))
             .all(|s| s.market.status == MarketStatus::Active));
+        assert!(seeds.iter().any(|s| s.market.status == MarketStatus::Finalized));
+        assert!(seeds.iter().any(|s| s.market.status == MarketStatus::Closed));
+        let catalog = Catalog::new(&seeds);
+        for s in &seeds {
+            assert!(catalog.series(&s.series).is_some(), "series of {}", s.market.ticker);
+            assert!(catalog.event(s.market.event_ticker.as_str()).is_some());
+        }
+        let tapered = seeds
+            .iter()
+            .find(|s| s.market.price_level_structure.as_deref() == Some("tapered_deci_cent"))
+            .unwrap();
+        assert!(tapered.market.is_valid_price(Dollars::from_ten_thousandths(550)));
+        assert!(!tapered.market.is_valid_price(Dollars::from_ten_thousandths(5050)));
         assert!(seeds.iter().any(|s| s.tick == Dollars::from_cents(1)));
         assert!(seeds
             .iter()

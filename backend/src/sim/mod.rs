@@ -14,7 +14,8 @@
 //! - [`hub`]: WebSocket subscriptions, per-`sid` sequencing, bounded fan-out.
 //! - [`auth`]: `KALSHI-ACCESS-*` signature verification (middleware).
 //! - `rest`: REST handlers under `/trade-api/v2`; `accounts`: order groups and
-//!   subaccounts (create, balances, transfers); `ws`: the socket at `/trade-api/ws/v2`.
+//!   subaccounts (create, balances, transfers); `browse`: finding markets (GetMarkets
+//!   filters, series, events, candlesticks); `ws`: the socket at `/trade-api/ws/v2`.
 //! - [`wire`]: wire shapes `shared` lacks; [`error`]: Kalshi-shaped HTTP errors.
 //! - [`faults`]: fault injection for tests (dropped/stalled sockets, bad `seq`, malformed
 //!   frames, REST 429/5xx bursts, late pings).
@@ -29,6 +30,7 @@
 
 mod accounts;
 pub mod auth;
+mod browse;
 pub mod engine;
 pub mod error;
 pub mod faults;
@@ -128,6 +130,8 @@ pub(crate) struct Inner {
     pub(crate) token: CancellationToken,
     pub(crate) sessions: TaskTracker,
     pub(crate) faults: faults::Faults,
+    /// Series and events of the markets (static).
+    pub(crate) catalog: markets::Catalog,
     port: u16,
 }
 
@@ -201,6 +205,7 @@ impl SimExchange {
             token: CancellationToken::new(),
             sessions: TaskTracker::new(),
             faults: faults::Faults::default(),
+            catalog: markets::Catalog::new(&seeds),
             port,
         });
         let app = router(inner.clone());
@@ -372,6 +377,13 @@ impl SimExchange {
         self.inner.flow_per_sec.store(per_sec, Ordering::Relaxed);
     }
 
+    /// Sends all background flow to one open market (`None`: every market again), e.g.
+    /// to push a fixed rate of book deltas into the market a benchmark watches. Returns
+    /// false when `ticker` is not an open market.
+    pub fn set_flow_focus(&self, ticker: Option<MarketTicker>) -> bool {
+        self.inner.lock().flow.set_focus(ticker)
+    }
+
     /// Stops serving and closes every socket.
     pub fn shutdown(&self) {
         self.inner.token.cancel();
@@ -388,7 +400,15 @@ fn router(sim: Sim) -> Router {
         .merge(rfq::routes())
         .merge(accounts::routes())
         .route(&p("/exchange/status"), get(rest::exchange_status))
-        .route(&p("/markets"), get(rest::get_markets))
+        .route(&p("/markets"), get(browse::get_markets))
+        .route(&p("/series"), get(browse::get_series_list))
+        .route(&p("/series/{series_ticker}"), get(browse::get_series))
+        .route(
+            &p("/series/{series_ticker}/markets/{ticker}/candlesticks"),
+            get(browse::get_candlesticks),
+        )
+        .route(&p("/events"), get(browse::get_events))
+        .route(&p("/events/{event_ticker}"), get(browse::get_event))
         .route(&p("/markets/trades"), get(rest::get_trades))
         .route(&p("/markets/{ticker}"), get(rest::get_market))
         .route(&p("/markets/{ticker}/orderbook"), get(rest::get_orderbook))

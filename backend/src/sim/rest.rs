@@ -13,7 +13,7 @@ use shared::ids::{Action, BookSide, EventTicker, MarketTicker, OrderId, Side};
 use shared::num::{Count, Dollars};
 use shared::rest::{
     CreateOrderV2Request, EventPosition, ExchangeStatus, Fill, GetBalanceResponse,
-    GetFillsResponse, GetMarketOrderbookResponse, GetMarketResponse, GetMarketsResponse,
+    GetFillsResponse, GetMarketOrderbookResponse, GetMarketResponse,
     GetOrderResponse, GetOrdersResponse, GetPositionsResponse, MarketPosition, Order, OrderStatus,
     OrderbookFp,
 };
@@ -30,15 +30,15 @@ use shared::api::schema::{
     GetOrderQueuePositionResponse, GetOrderQueuePositionsResponse, GetTradesResponse, Trade,
 };
 
-type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+pub(super) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 
-fn params(q: Params) -> Result<HashMap<String, String>> {
+pub(super) fn params(q: Params) -> Result<HashMap<String, String>> {
     q.map(|Query(m)| m)
         .map_err(|e| SimError::BadRequest(format!("malformed query string: {e}")))
 }
 
 /// `limit`: default `default`, 1..=`max`.
-fn limit(p: &HashMap<String, String>, default: usize, max: usize) -> Result<usize> {
+pub(super) fn limit(p: &HashMap<String, String>, default: usize, max: usize) -> Result<usize> {
     match p.get("limit").map(String::as_str) {
         None | Some("") => Ok(default),
         Some(text) => match text.parse::<usize>() {
@@ -51,7 +51,7 @@ fn limit(p: &HashMap<String, String>, default: usize, max: usize) -> Result<usiz
 }
 
 /// A comma-separated list parameter.
-fn list(p: &HashMap<String, String>, name: &str) -> Option<Vec<String>> {
+pub(super) fn list(p: &HashMap<String, String>, name: &str) -> Option<Vec<String>> {
     p.get(name).filter(|v| !v.is_empty()).map(|v| {
         v.split(',')
             .map(|s| s.trim().to_owned())
@@ -60,7 +60,7 @@ fn list(p: &HashMap<String, String>, name: &str) -> Option<Vec<String>> {
     })
 }
 
-fn int_param(p: &HashMap<String, String>, name: &str) -> Result<Option<i64>> {
+pub(super) fn int_param(p: &HashMap<String, String>, name: &str) -> Result<Option<i64>> {
     match p.get(name).map(String::as_str) {
         None | Some("") => Ok(None),
         Some(text) => text
@@ -87,58 +87,6 @@ pub async fn exchange_status() -> Json<ExchangeStatus> {
         trading_active: true,
         exchange_estimated_resume_time: None,
     })
-}
-
-/// `GET /markets` (GetMarkets): `limit`, `cursor`, `status`, `event_ticker`,
-/// `series_ticker`, `tickers`; ordered by ticker, cursor = the last ticker returned.
-pub async fn get_markets(State(sim): State<Sim>, q: Params) -> Result<Json<GetMarketsResponse>> {
-    let p = params(q)?;
-    let limit = limit(&p, 100, 1000)?;
-    let statuses = list(&p, "status");
-    let events = list(&p, "event_ticker");
-    let series = p.get("series_ticker").filter(|s| !s.is_empty()).cloned();
-    let tickers = list(&p, "tickers");
-    let cursor = p.get("cursor").filter(|c| !c.is_empty()).cloned();
-    let core = sim.lock();
-    let mut page = Vec::new();
-    let mut more = false;
-    for (ticker, m) in core.engine.markets() {
-        if cursor.as_deref().is_some_and(|c| ticker.as_str() <= c) {
-            continue;
-        }
-        let status_ok = statuses.as_ref().is_none_or(|s| {
-            s.iter().any(|s| match s.as_str() {
-                "open" | "active" => m.info.status.is_tradable(),
-                _ => false,
-            })
-        });
-        let event_ok = events
-            .as_ref()
-            .is_none_or(|e| e.iter().any(|e| e == m.info.event_ticker.as_str()));
-        let series_ok = series.as_ref().is_none_or(|s| *s == m.series);
-        let ticker_ok = tickers
-            .as_ref()
-            .is_none_or(|t| t.iter().any(|t| t == ticker.as_str()));
-        if !(status_ok && event_ok && series_ok && ticker_ok) {
-            continue;
-        }
-        if page.len() == limit {
-            more = true;
-            break;
-        }
-        page.push(m.served());
-    }
-    let cursor = if more {
-        page.last()
-            .map(|m| m.ticker.to_string())
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
-    Ok(Json(GetMarketsResponse {
-        markets: page,
-        cursor,
-    }))
 }
 
 /// `GET /markets/{ticker}` (GetMarket).

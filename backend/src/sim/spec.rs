@@ -54,22 +54,22 @@
 //! - `ApplySubaccountTransfer`: `POST /portfolio/subaccounts/transfer`
 //! - `GetSubaccountBalances`: `GET /portfolio/subaccounts/balances`
 //! - `GetSubaccountTransfers`: `GET /portfolio/subaccounts/transfers`
+//! - `GetMarketCandlesticks`: `GET /series/{series_ticker}/markets/{ticker}/candlesticks`
+//! - `GetSeries`: `GET /series/{series_ticker}`
+//! - `GetSeriesList`: `GET /series`
+//! - `GetEvents`: `GET /events`
+//! - `GetEvent`: `GET /events/{event_ticker}`
 //!
-//! # Answered with 501 (72 operations)
+//! # Answered with 501 (67 operations)
 //!
 //! - `GetSeriesFeeChanges`: `GET /series/fee_changes`
 //! - `GetExchangeSchedule`: `GET /exchange/schedule`
 //! - `GetUserDataTimestamp`: `GET /exchange/user_data_timestamp`
-//! - `GetMarketCandlesticks`: `GET /series/{series_ticker}/markets/{ticker}/candlesticks`
 //! - `GetMarketOrderbooks`: `GET /markets/orderbooks`
-//! - `GetSeries`: `GET /series/{series_ticker}`
-//! - `GetSeriesList`: `GET /series`
 //! - `BatchGetMarketCandlesticks`: `GET /markets/candlesticks`
 //! - `GetMarketCandlesticksByEvent`: `GET /series/{series_ticker}/events/{ticker}/candlesticks`
-//! - `GetEvents`: `GET /events`
 //! - `GetMultivariateEvents`: `GET /events/multivariate`
 //! - `GetEventFeeChanges`: `GET /events/fee_changes`
-//! - `GetEvent`: `GET /events/{event_ticker}`
 //! - `GetEventMetadata`: `GET /events/{event_ticker}/metadata`
 //! - `GetEventForecastPercentilesHistory`: `GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history`
 //! - `IntraExchangeInstanceTransfer`: `POST /portfolio/intra_exchange_instance_transfer`
@@ -186,6 +186,11 @@ pub const IMPLEMENTED: &[&str] = &[
     "GetSubaccountBalances",
     "ApplySubaccountTransfer",
     "GetSubaccountTransfers",
+    "GetSeriesList",
+    "GetSeries",
+    "GetEvents",
+    "GetEvent",
+    "GetMarketCandlesticks",
 ];
 
 /// `(operationId, method, path template)` of every spec operation the exchange does not serve.

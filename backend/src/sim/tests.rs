@@ -325,7 +325,7 @@ async fn markets_orderbook_pagination_and_unknown_routes() {
             &sim,
             &alice(),
             "GET",
-            &format!("/trade-api/v2/markets?limit=3&cursor={cursor}"),
+            &format!("/trade-api/v2/markets?status=open&limit=3&cursor={cursor}"),
             None,
         )
         .await;
@@ -1404,5 +1404,116 @@ async fn amend_decrease_batch_and_cancel_all_over_rest() {
     )
     .await;
     assert_eq!(list["orders"], json!([]));
+    sim.shutdown();
+}
+
+#[tokio::test]
+async fn series_events_market_filters_and_candlesticks() {
+    let sim = spawn_sim(0, 2).await;
+    let get = |path: String| {
+        let sim = sim.clone();
+        async move { call(&sim, &alice(), "GET", &format!("/trade-api/v2{path}"), None).await }
+    };
+    // GetSeriesList / GetSeries.
+    let (status, body) = get("/series".into()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["series"].as_array().unwrap().len() >= 5);
+    let (_, body) = get("/series?category=Economics&include_volume=true".into()).await;
+    let series = body["series"].as_array().unwrap();
+    assert_eq!(series.len(), 1, "{body}");
+    assert_eq!(series[0]["ticker"], json!("KXDESKFED"));
+    assert_eq!(series[0]["volume_fp"], json!("0.00"));
+    let (status, _) = get("/series/KXDESKRAIN".into()).await;
+    assert_eq!(status, 200);
+    let (status, body) = get("/series/NOPE".into()).await;
+    assert_eq!(status, 404, "{body}");
+
+    // GetEvents: multivariate events left out, status from the markets, cursor paging.
+    let (_, body) = get("/events?limit=200".into()).await;
+    let events: Vec<&str> = body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_ticker"].as_str().unwrap())
+        .collect();
+    assert!(events.contains(&"KXDESKRAIN-26OCT"));
+    assert!(events.iter().all(|e| !e.starts_with("KXMVE")), "{events:?}");
+    let (_, body) = get("/events?series_ticker=KXDESKRAIN&status=settled&with_nested_markets=true".into()).await;
+    let settled = body["events"].as_array().unwrap();
+    assert_eq!(settled.len(), 1, "{body}");
+    assert_eq!(settled[0]["markets"].as_array().unwrap().len(), 2);
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, body) = get(format!("/events?limit=2&cursor={cursor}")).await;
+        assert_eq!(status, 200, "{body}");
+        for e in body["events"].as_array().unwrap() {
+            seen.push(e["event_ticker"].as_str().unwrap().to_owned());
+        }
+        cursor = body["cursor"].as_str().unwrap().to_owned();
+        if cursor.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen, events, "pages cover every event once, in order");
+    let (status, body) = get("/events/KXDESKFED-26DEC16".into()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["markets"].as_array().unwrap().len(), 4);
+    assert_eq!(body["event"]["series_ticker"], json!("KXDESKFED"));
+    let (status, _) = get("/events?status=paused".into()).await;
+    assert_eq!(status, 400, "GetEvents has no paused status");
+
+    // GetMarkets filters.
+    let count = |body: &Value| body["markets"].as_array().unwrap().len();
+    let (_, body) = get("/markets?status=settled".into()).await;
+    assert_eq!(count(&body), 2, "{body}");
+    let (_, body) = get("/markets?status=closed".into()).await;
+    assert_eq!(count(&body), 1, "{body}");
+    // Before 2026-12-20: the four December Fed markets, the closed October one, the settled
+    // October rain markets and the recorded markets (close 2026-01-27).
+    let (_, body) = get("/markets?max_close_ts=1797724800".into()).await;
+    let tickers: Vec<&str> = body["markets"].as_array().unwrap().iter().map(|m| m["ticker"].as_str().unwrap()).collect();
+    assert!(tickers.contains(&"KXDESKFED-26DEC16-T3.50"), "{tickers:?}");
+    assert!(!tickers.iter().any(|t| t.starts_with("KXDESK-")), "{tickers:?}");
+    let (status, body) = get("/markets?status=open&max_close_ts=1797724800".into()).await;
+    assert_eq!(status, 400, "Kalshi combines close-time filters only with closed: {body}");
+    let (_, body) = get("/markets?mve_filter=only".into()).await;
+    assert_eq!(count(&body), 5, "{body}");
+    let (status, _) = get("/markets?status=bogus".into()).await;
+    assert_eq!(status, 400);
+
+    // Candlesticks from the exchange's own trades: none yet, then one after a trade.
+    let t = "KXDESKFED-26DEC16-T3.50";
+    let now = super::now_ms() / 1000;
+    let candles = |period: i64| get(format!("/series/KXDESKFED/markets/{t}/candlesticks?start_ts={}&end_ts={}&period_interval={period}", now - 86_400, now + 86_400 * 2));
+    let (status, body) = candles(1).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["candlesticks"].as_array().unwrap().is_empty());
+    let ask = sim.book(&MarketTicker::from(t)).unwrap().no.last().unwrap().0.complement();
+    let (status, body) = call(
+        &sim,
+        &alice(),
+        "POST",
+        "/trade-api/v2/portfolio/events/orders",
+        Some(json!({"ticker": t, "side": "bid", "count": "1.00", "price": ask.to_string(), "time_in_force": "immediate_or_cancel", "self_trade_prevention_type": "taker_at_cross"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    for period in [1, 60, 1440] {
+        let (status, body) = candles(period).await;
+        assert_eq!(status, 200, "{body}");
+        let list = body["candlesticks"].as_array().unwrap();
+        assert_eq!(list.len(), 1, "{period}: {body}");
+        let c = &list[0];
+        assert_eq!(c["price"]["close_dollars"], json!(ask.to_string()));
+        assert_eq!(c["volume_fp"], json!("1.00"));
+        assert_eq!(c["end_period_ts"].as_i64().unwrap() % (period * 60), 0);
+    }
+    let (status, _) = get(format!("/series/KXDESK/markets/{t}/candlesticks?start_ts=0&end_ts=60&period_interval=1")).await;
+    assert_eq!(status, 404, "wrong series");
+    let (status, _) = get(format!("/series/KXDESKFED/markets/{t}/candlesticks?start_ts=0&end_ts=60&period_interval=5")).await;
+    assert_eq!(status, 400, "bad period");
+    let (status, _) = get(format!("/series/KXDESKFED/markets/{t}/candlesticks?end_ts=60&period_interval=1")).await;
+    assert_eq!(status, 400, "start_ts is required");
     sim.shutdown();
 }

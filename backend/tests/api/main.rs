@@ -7,6 +7,7 @@ mod faults;
 mod groups;
 mod helpers;
 mod keys;
+mod markets;
 mod orders;
 mod rfq;
 mod secrets;

@@ -6,7 +6,10 @@ use shared::num::Dollars;
 use shared::rest::{Market, MarketStatus};
 
 use crate::api;
+use crate::components::charts::{CandleChart, DepthChart};
 use crate::components::ladder::{BookSummary, Ladder};
+use crate::components::shortcuts::Shortcuts;
+use crate::components::watchlist::WatchStar;
 use crate::components::load_status::LoadStatus;
 use crate::format::{clock_ms, opt};
 use crate::state::{use_desk, TAPE_CAP};
@@ -32,6 +35,10 @@ pub fn MarketView(
             <MarketHeader detail=detail market=market/>
             <TickerLine market=market/>
             <BookSummary/>
+            <div class="charts-row">
+                <DepthChart market=market/>
+                <CandleChart market=market/>
+            </div>
             <div class="book-and-tape">
                 <Ladder on_pick=pick/>
                 <TradesTape/>
@@ -40,7 +47,8 @@ pub fn MarketView(
     }
 }
 
-fn status_text(s: MarketStatus) -> &'static str {
+/// A status as the header and market rows show it.
+pub fn status_text(s: MarketStatus) -> &'static str {
     match s {
         MarketStatus::Initialized => "initialized",
         MarketStatus::Inactive => "paused",
@@ -85,12 +93,23 @@ fn MarketHeader(
     };
     let status = move || market.with(|m| m.as_ref().map(|m| status_text(m.status)).unwrap_or("…"));
     let tradable = move || market.with(|m| m.as_ref().is_some_and(|m| m.status.is_tradable()));
+    let grid = move || {
+        market.with(|m| {
+            m.as_ref()
+                .and_then(|m| m.price_level_structure.clone())
+                .unwrap_or_default()
+        })
+    };
 
     view! {
         <div class="market-header">
             <div class="mh-line">
+                {move || desk.selected.get().map(|t| view! { <WatchStar ticker=t/> })}
                 <span class="mh-ticker" data-testid="market-ticker">{ticker}</span>
                 <span class="mh-status" class:tradable=tradable data-testid="market-status">{status}</span>
+                <span class="mh-grid muted" data-testid="market-grid" title="Price level structure">{grid}</span>
+                <span class="spacer"></span>
+                <Shortcuts market=market/>
             </div>
             <div class="mh-title" data-testid="market-title">{title}</div>
             <div class="mh-sub muted">{subtitle}</div>

@@ -1,6 +1,7 @@
 //! Building blocks of the desk page.
 
 pub mod groups;
+pub mod charts;
 pub mod ladder;
 pub mod load_status;
 pub mod market_list;
@@ -10,6 +11,8 @@ pub mod portfolio;
 pub mod rfq;
 pub mod rfq_desk;
 pub mod subaccounts;
+pub mod shortcuts;
 pub mod ticket;
 pub mod toasts;
 pub mod top_bar;
+pub mod watchlist;

@@ -39,6 +39,7 @@ fn set_hash(ticker: &MarketTicker) {
 #[component]
 pub fn DeskPage() -> impl IntoView {
     let desk = use_desk();
+    crate::components::watchlist::Watchlist::install();
 
     let status = LocalResource::new(api::status);
     Effect::new(move |_| match status.get() {
@@ -58,6 +59,13 @@ pub fn DeskPage() -> impl IntoView {
     if let Some(t) = ticker_from_hash() {
         desk.select(t);
     }
+    // A link or the address bar changing `#TICKER` opens that market too.
+    let hash_listener = window_event_listener(leptos::ev::hashchange, move |_| {
+        if let Some(t) = ticker_from_hash() {
+            desk.select(t);
+        }
+    });
+    on_cleanup(move || hash_listener.remove());
     Effect::new(move |_| {
         if let Some(t) = desk.selected.get() {
             set_hash(&t);

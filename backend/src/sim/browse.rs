@@ -1,0 +1,426 @@
+//! Finding markets on the built-in exchange: GetMarkets with its filters, GetSeriesList,
+//! GetSeries, GetEvents, GetEvent, and GetMarketCandlesticks (candles from the exchange's
+//! own trades, [`super::engine::candles`]). Shapes and parameters per `kalshi-openapi.yaml`
+//! 3.31; malformed parameters are a Kalshi-shaped 400, unknown tickers a 404.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::Json;
+use shared::api::schema::{
+    BidAskDistribution, EventData, FeeType, GetEventResponse, GetEventsResponse,
+    GetMarketCandlesticksResponse, GetSeriesListResponse, GetSeriesResponse, MarketCandlestick,
+    PriceDistribution, Series,
+};
+use shared::ids::{EventTicker, MarketTicker, SeriesTicker};
+use shared::num::Count;
+use shared::rest::{GetMarketsResponse, StatusFilter};
+
+use super::engine::candles::{Candle, Ohlc};
+use super::engine::MarketState;
+use super::error::{Result, SimError};
+use super::markets::{EventSeed, SeriesSeed};
+use super::rest::{int_param, limit, list, params, Params};
+use super::Sim;
+
+/// Most candles one GetMarketCandlesticks call may span.
+pub const MAX_CANDLES: i64 = 5_000;
+
+fn bool_param(p: &HashMap<String, String>, name: &str) -> Result<bool> {
+    match p.get(name).map(String::as_str) {
+        None | Some("" | "false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(SimError::BadRequest(format!(
+            "{name} must be true or false, got {other:?}"
+        ))),
+    }
+}
+
+/// A market's `close_time` as Unix seconds (`None` when absent or unreadable).
+fn close_ts(m: &MarketState) -> Option<i64> {
+    let text = m.info.close_time.as_deref()?;
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .ok()
+        .map(time::OffsetDateTime::unix_timestamp)
+}
+
+fn status_filter(p: &HashMap<String, String>, allowed: &[StatusFilter]) -> Result<Option<StatusFilter>> {
+    match p.get("status").map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some(text) => StatusFilter::parse(text)
+            .filter(|s| allowed.contains(s))
+            .map(Some)
+            .ok_or_else(|| {
+                let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+                SimError::BadRequest(format!(
+                    "status must be one of {}, got {text:?}",
+                    names.join(", ")
+                ))
+            }),
+    }
+}
+
+/// `GET /markets` (GetMarkets): `limit` (1–1000, default 100), `cursor`, `status` (one of
+/// `unopened`, `open`, `paused`, `closed`, `settled`), `event_ticker`, `series_ticker`,
+/// `tickers`, `min_close_ts`/`max_close_ts` (only with `status=closed` or no status, as
+/// Kalshi documents), `mve_filter` (`only`/`exclude`); ordered by ticker, cursor = the
+/// last ticker returned.
+pub async fn get_markets(State(sim): State<Sim>, q: Params) -> Result<Json<GetMarketsResponse>> {
+    let p = params(q)?;
+    let limit = limit(&p, 100, 1000)?;
+    let status = status_filter(&p, &StatusFilter::ALL)?;
+    let min_close = int_param(&p, "min_close_ts")?;
+    let max_close = int_param(&p, "max_close_ts")?;
+    if (min_close.is_some() || max_close.is_some())
+        && status.is_some_and(|s| s != StatusFilter::Closed)
+    {
+        return Err(SimError::BadRequest(
+            "min_close_ts and max_close_ts combine only with status=closed or no status"
+                .to_owned(),
+        ));
+    }
+    let mve = match p.get("mve_filter").map(String::as_str) {
+        None | Some("") => None,
+        Some("only") => Some(true),
+        Some("exclude") => Some(false),
+        Some(other) => {
+            return Err(SimError::BadRequest(format!(
+                "mve_filter must be only or exclude, got {other:?}"
+            )))
+        }
+    };
+    let events = list(&p, "event_ticker");
+    let series = p.get("series_ticker").filter(|s| !s.is_empty()).cloned();
+    let tickers = list(&p, "tickers");
+    let cursor = p.get("cursor").filter(|c| !c.is_empty()).cloned();
+    let core = sim.lock();
+    let mut page = Vec::new();
+    let mut more = false;
+    for (ticker, m) in core.engine.markets() {
+        if cursor.as_deref().is_some_and(|c| ticker.as_str() <= c) {
+            continue;
+        }
+        let close = close_ts(m);
+        let keep = status.is_none_or(|s| s.matches(m.info.status))
+            && events
+                .as_ref()
+                .is_none_or(|e| e.iter().any(|e| e == m.info.event_ticker.as_str()))
+            && series.as_ref().is_none_or(|s| *s == m.series)
+            && tickers
+                .as_ref()
+                .is_none_or(|t| t.iter().any(|t| t == ticker.as_str()))
+            && min_close.is_none_or(|t| close.is_some_and(|c| c > t))
+            && max_close.is_none_or(|t| close.is_some_and(|c| c < t))
+            && mve.is_none_or(|only| {
+                let is_mve = sim
+                    .catalog
+                    .event(m.info.event_ticker.as_str())
+                    .is_some_and(|e| e.multivariate);
+                is_mve == only
+            });
+        if !keep {
+            continue;
+        }
+        if page.len() == limit {
+            more = true;
+            break;
+        }
+        page.push(m.served());
+    }
+    let cursor = if more {
+        page.last()
+            .map(|m| m.ticker.to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(Json(GetMarketsResponse {
+        markets: page,
+        cursor,
+    }))
+}
+
+fn series_json(s: &SeriesSeed, volume: Option<Count>) -> Series {
+    Series {
+        ticker: MarketTicker::from(s.ticker.as_str()),
+        frequency: s.frequency.clone(),
+        title: s.title.clone(),
+        category: s.category.clone(),
+        categories: vec![s.category.clone()],
+        tags: s.tags.clone(),
+        fee_type: FeeType::Quadratic,
+        fee_multiplier: 1.0,
+        volume_fp: volume,
+        ..Series::default()
+    }
+}
+
+fn series_volume(sim: &Sim, ticker: &str) -> Count {
+    let core = sim.lock();
+    core.engine
+        .markets()
+        .values()
+        .filter(|m| m.series == ticker)
+        .fold(Count::ZERO, |sum, m| sum + m.volume)
+}
+
+/// `GET /series` (GetSeriesList): `category` (exact match in `categories`), `tags`
+/// (comma-separated; any), `include_volume`; ordered by ticker. Not paginated (as the spec).
+pub async fn get_series_list(
+    State(sim): State<Sim>,
+    q: Params,
+) -> Result<Json<GetSeriesListResponse>> {
+    let p = params(q)?;
+    let category = p.get("category").filter(|c| !c.is_empty());
+    let tags = list(&p, "tags");
+    let volume = bool_param(&p, "include_volume")?;
+    let mut series: Vec<Series> = sim
+        .catalog
+        .series
+        .iter()
+        .filter(|s| category.is_none_or(|c| *c == s.category))
+        .filter(|s| {
+            tags.as_ref()
+                .is_none_or(|t| t.iter().any(|t| s.tags.contains(t)))
+        })
+        .map(|s| series_json(s, volume.then(|| series_volume(&sim, &s.ticker))))
+        .collect();
+    series.sort_by(|a, b| a.ticker.cmp(&b.ticker));
+    Ok(Json(GetSeriesListResponse { series }))
+}
+
+/// `GET /series/{series_ticker}` (GetSeries): `include_volume`.
+pub async fn get_series(
+    State(sim): State<Sim>,
+    Path(ticker): Path<String>,
+    q: Params,
+) -> Result<Json<GetSeriesResponse>> {
+    let p = params(q)?;
+    let volume = bool_param(&p, "include_volume")?;
+    let s = sim
+        .catalog
+        .series(&ticker)
+        .ok_or_else(|| SimError::NotFound(format!("series {ticker} not found")))?;
+    Ok(Json(GetSeriesResponse {
+        series: series_json(s, volume.then(|| series_volume(&sim, &s.ticker))),
+    }))
+}
+
+/// An event's status from its markets (GetEvents `status`): open while any market
+/// trades, unopened while all are, settled once all are, closed otherwise.
+fn event_status(markets: &[&MarketState]) -> StatusFilter {
+    let all = |f: StatusFilter| markets.iter().all(|m| f.matches(m.info.status));
+    if markets.iter().any(|m| m.info.status.is_tradable()) {
+        StatusFilter::Open
+    } else if all(StatusFilter::Unopened) {
+        StatusFilter::Unopened
+    } else if all(StatusFilter::Settled) {
+        StatusFilter::Settled
+    } else {
+        StatusFilter::Closed
+    }
+}
+
+fn markets_json(markets: &[&MarketState]) -> Vec<shared::api::schema::Market> {
+    markets
+        .iter()
+        .filter_map(|m| {
+            serde_json::to_value(m.served())
+                .ok()
+                .and_then(|v| serde_json::from_value(v).ok())
+        })
+        .collect()
+}
+
+fn event_json(e: &EventSeed, nested: Option<Vec<shared::api::schema::Market>>) -> EventData {
+    EventData {
+        event_ticker: e.event_ticker.clone(),
+        series_ticker: SeriesTicker::from(e.series_ticker.as_str()),
+        sub_title: e.sub_title.clone(),
+        title: e.title.clone(),
+        mutually_exclusive: false,
+        category: Some(e.category.clone()),
+        markets: nested,
+        ..EventData::default()
+    }
+}
+
+fn markets_of<'a>(
+    engine: &'a super::engine::Engine,
+    event: &EventTicker,
+) -> Vec<&'a MarketState> {
+    engine
+        .markets()
+        .values()
+        .filter(|m| &m.info.event_ticker == event)
+        .collect()
+}
+
+/// `GET /events` (GetEvents): `limit` (1–200, default 200), `cursor` (the last event
+/// ticker), `with_nested_markets`, `status` (`unopened`, `open`, `closed`, `settled`),
+/// `series_ticker`, `tickers`, `min_close_ts` (some market closes later). Multivariate
+/// events are left out, as on Kalshi.
+pub async fn get_events(State(sim): State<Sim>, q: Params) -> Result<Json<GetEventsResponse>> {
+    let p = params(q)?;
+    let limit = limit(&p, 200, 200)?;
+    let nested = bool_param(&p, "with_nested_markets")?;
+    let status = status_filter(
+        &p,
+        &[
+            StatusFilter::Unopened,
+            StatusFilter::Open,
+            StatusFilter::Closed,
+            StatusFilter::Settled,
+        ],
+    )?;
+    let series = p.get("series_ticker").filter(|s| !s.is_empty()).cloned();
+    let tickers = list(&p, "tickers");
+    let min_close = int_param(&p, "min_close_ts")?;
+    let cursor = p.get("cursor").filter(|c| !c.is_empty()).cloned();
+    let core = sim.lock();
+    let mut events = Vec::new();
+    let mut more = false;
+    for e in sim.catalog.events.iter().filter(|e| !e.multivariate) {
+        if cursor.as_deref().is_some_and(|c| e.event_ticker.as_str() <= c) {
+            continue;
+        }
+        let markets = markets_of(&core.engine, &e.event_ticker);
+        let keep = series.as_ref().is_none_or(|s| *s == e.series_ticker)
+            && tickers
+                .as_ref()
+                .is_none_or(|t| t.iter().any(|t| t == e.event_ticker.as_str()))
+            && status.is_none_or(|s| event_status(&markets) == s)
+            && min_close.is_none_or(|t| {
+                markets
+                    .iter()
+                    .any(|m| close_ts(m).is_some_and(|c| c > t))
+            });
+        if !keep {
+            continue;
+        }
+        if events.len() == limit {
+            more = true;
+            break;
+        }
+        events.push(event_json(e, nested.then(|| markets_json(&markets))));
+    }
+    let cursor = if more {
+        events
+            .last()
+            .map(|e: &EventData| e.event_ticker.to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    Ok(Json(GetEventsResponse {
+        events,
+        milestones: None,
+        cursor,
+    }))
+}
+
+/// `GET /events/{event_ticker}` (GetEvent): the event and its markets (top-level
+/// `markets`, and nested too with `with_nested_markets=true`).
+pub async fn get_event(
+    State(sim): State<Sim>,
+    Path(ticker): Path<String>,
+    q: Params,
+) -> Result<Json<GetEventResponse>> {
+    let p = params(q)?;
+    let nested = bool_param(&p, "with_nested_markets")?;
+    let e = sim
+        .catalog
+        .event(&ticker)
+        .ok_or_else(|| SimError::NotFound(format!("event {ticker} not found")))?;
+    let core = sim.lock();
+    let markets = markets_json(&markets_of(&core.engine, &e.event_ticker));
+    Ok(Json(GetEventResponse {
+        event: event_json(e, nested.then(|| markets.clone())),
+        markets,
+    }))
+}
+
+fn required(p: &HashMap<String, String>, name: &str) -> Result<i64> {
+    int_param(p, name)?.ok_or_else(|| SimError::BadRequest(format!("{name} is required")))
+}
+
+fn bid_ask(o: Option<&Ohlc>, fallback: &Ohlc) -> BidAskDistribution {
+    let o = o.unwrap_or(fallback);
+    BidAskDistribution {
+        open_dollars: o.open,
+        low_dollars: o.low,
+        high_dollars: o.high,
+        close_dollars: o.close,
+    }
+}
+
+fn candle_json(c: &Candle) -> MarketCandlestick {
+    MarketCandlestick {
+        end_period_ts: c.end_ts,
+        yes_bid: bid_ask(c.yes_bid.as_ref(), &c.price),
+        yes_ask: bid_ask(c.yes_ask.as_ref(), &c.price),
+        price: PriceDistribution {
+            open_dollars: Some(c.price.open),
+            low_dollars: Some(c.price.low),
+            high_dollars: Some(c.price.high),
+            close_dollars: Some(c.price.close),
+            min_dollars: Some(c.price.low),
+            max_dollars: Some(c.price.high),
+            ..PriceDistribution::default()
+        },
+        volume_fp: c.volume,
+        open_interest_fp: c.open_interest,
+    }
+}
+
+/// `GET /series/{series_ticker}/markets/{ticker}/candlesticks` (GetMarketCandlesticks):
+/// required `start_ts`, `end_ts` (Unix s; candles whose period ends in between) and
+/// `period_interval` (1, 60 or 1440 minutes); at most [`MAX_CANDLES`] periods a call.
+/// `include_latest_before_start` is accepted and ignored. Periods without trades are
+/// left out.
+pub async fn get_candlesticks(
+    State(sim): State<Sim>,
+    Path((series, ticker)): Path<(String, String)>,
+    q: Params,
+) -> Result<Json<GetMarketCandlesticksResponse>> {
+    let p = params(q)?;
+    let start = required(&p, "start_ts")?;
+    let end = required(&p, "end_ts")?;
+    let period = required(&p, "period_interval")?;
+    if ![1, 60, 1440].contains(&period) {
+        return Err(SimError::BadRequest(format!(
+            "period_interval must be 1, 60 or 1440, got {period}"
+        )));
+    }
+    if start > end {
+        return Err(SimError::BadRequest(
+            "start_ts must not be after end_ts".to_owned(),
+        ));
+    }
+    if (end - start) / (period * 60) > MAX_CANDLES {
+        return Err(SimError::BadRequest(format!(
+            "the range spans more than {MAX_CANDLES} candles"
+        )));
+    }
+    let _ = bool_param(&p, "include_latest_before_start")?;
+    let core = sim.lock();
+    let m = core
+        .engine
+        .market(&MarketTicker::from(ticker.as_str()))
+        .ok_or_else(|| SimError::NotFound(format!("market {ticker} not found")))?;
+    if m.series != series {
+        return Err(SimError::NotFound(format!(
+            "market {ticker} is not in series {series}"
+        )));
+    }
+    let candlesticks = m
+        .candles
+        .query(period, start, end)
+        .iter()
+        .map(candle_json)
+        .collect();
+    Ok(Json(GetMarketCandlesticksResponse {
+        ticker: MarketTicker::from(ticker.as_str()),
+        candlesticks,
+    }))
+}

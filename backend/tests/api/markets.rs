@@ -1,0 +1,205 @@
+//! Finding markets through the desk: series by category, events of a series, market search
+//! (text, category, status, close time) with Kalshi cursors, the watchlist's `tickers`
+//! query, and candles built by the exchange from its own trades.
+
+use shared::ids::{Action, Side};
+use shared::num::Count;
+use shared::protocol::{
+    CandlesView, EventsPage, MarketSearch, MarketsPage, OrderTicket, SeriesList,
+};
+use shared::rest::TimeInForce;
+
+use crate::helpers::{spawn_app, TestApp};
+
+async fn get_json<T: serde::de::DeserializeOwned>(app: &TestApp, path: &str) -> T {
+    let (status, body) = app.get(path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+}
+
+async fn search(app: &TestApp, q: &MarketSearch) -> MarketsPage {
+    get_json(app, &format!("/api/markets?{}", q.to_query())).await
+}
+
+fn tickers(page: &MarketsPage) -> Vec<String> {
+    page.markets.iter().map(|m| m.ticker.to_string()).collect()
+}
+
+#[tokio::test]
+async fn series_then_events_then_markets() {
+    let app = spawn_app().await;
+    let all: SeriesList = get_json(&app, "/api/series").await;
+    let categories: std::collections::BTreeSet<&str> =
+        all.series.iter().map(|s| s.category.as_str()).collect();
+    assert!(categories.contains("Economics") && categories.contains("Sports"), "{categories:?}");
+    let economics: SeriesList = get_json(&app, "/api/series?category=Economics").await;
+    assert_eq!(economics.series.len(), 1);
+    assert_eq!(economics.series[0].ticker, "KXDESKFED");
+
+    let events: EventsPage = get_json(&app, "/api/events?series_ticker=KXDESKFED").await;
+    let names: Vec<&str> = events.events.iter().map(|e| e.event_ticker.as_str()).collect();
+    assert_eq!(names, ["KXDESKFED-26DEC16", "KXDESKFED-26OCT28"]);
+    assert_eq!(events.events[0].market_count, 4);
+    let open: EventsPage =
+        get_json(&app, "/api/events?series_ticker=KXDESKFED&status=open").await;
+    assert_eq!(open.events.len(), 1);
+    // Events page with Kalshi cursors.
+    let first: EventsPage = get_json(&app, "/api/events?limit=1").await;
+    let cursor = first.cursor.clone().expect("more than one event");
+    let second: EventsPage = get_json(&app, &format!("/api/events?limit=1&cursor={cursor}")).await;
+    assert_ne!(first.events[0].event_ticker, second.events[0].event_ticker);
+
+    let markets = search(
+        &app,
+        &MarketSearch {
+            event_ticker: Some("KXDESKFED-26DEC16".into()),
+            status: Some("any".into()),
+            ..MarketSearch::default()
+        },
+    )
+    .await;
+    assert_eq!(markets.markets.len(), 4);
+    assert!(markets
+        .markets
+        .iter()
+        .all(|m| m.price_level_structure.as_deref() == Some("tapered_deci_cent")));
+}
+
+#[tokio::test]
+async fn search_filters_and_pages_with_cursors() {
+    let app = spawn_app().await;
+    // Paging through every open market, three at a time, sees each once, in order.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = search(
+            &app,
+            &MarketSearch {
+                limit: Some(3),
+                cursor: cursor.clone(),
+                ..MarketSearch::default()
+            },
+        )
+        .await;
+        assert!(page.markets.len() <= 3);
+        seen.extend(tickers(&page));
+        cursor = page.cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let open: Vec<String> = app.sim.market_tickers().iter().map(ToString::to_string).collect();
+    assert_eq!(seen, open);
+
+    // Text: all words, any case, ticker or title.
+    let rain = search(
+        &app,
+        &MarketSearch {
+            q: Some("central PARK january".into()),
+            ..MarketSearch::default()
+        },
+    )
+    .await;
+    assert_eq!(rain.markets.len(), 4, "{:?}", tickers(&rain));
+    // Text search pages too: small pages, matches gathered across Kalshi pages.
+    let mut found = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = search(
+            &app,
+            &MarketSearch {
+                limit: Some(2),
+                q: Some("rain".into()),
+                status: Some("any".into()),
+                cursor: cursor.clone(),
+                ..MarketSearch::default()
+            },
+        )
+        .await;
+        found.extend(tickers(&page));
+        cursor = page.cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(found.len(), 6, "{found:?}");
+
+    // Category (through the series of that category) and status.
+    let sports = search(
+        &app,
+        &MarketSearch {
+            category: Some("Sports".into()),
+            ..MarketSearch::default()
+        },
+    )
+    .await;
+    assert_eq!(sports.markets.len(), 5);
+    assert!(sports.markets.iter().all(|m| m.ticker.as_str().starts_with("KXMVE")));
+    let settled = search(
+        &app,
+        &MarketSearch {
+            status: Some("settled".into()),
+            ..MarketSearch::default()
+        },
+    )
+    .await;
+    assert_eq!(tickers(&settled), ["KXDESKRAIN-26OCT-T2", "KXDESKRAIN-26OCT-T4"]);
+
+    // Close time with "open": Kalshi cannot combine them, the desk filters the status.
+    let before = search(
+        &app,
+        &MarketSearch {
+            max_close_ts: Some(1_797_724_800), // 2026-12-20
+            q: Some("fed".into()),
+            ..MarketSearch::default()
+        },
+    )
+    .await;
+    assert_eq!(before.markets.len(), 4, "{:?}", tickers(&before));
+    assert!(before.markets.iter().all(|m| m.status.is_tradable()));
+
+    // The watchlist's query: exactly these tickers, any status.
+    let watch = search(
+        &app,
+        &MarketSearch {
+            tickers: Some("KXDESK-26DEC31-T50,KXDESKRAIN-26OCT-T2".into()),
+            status: Some("any".into()),
+            ..MarketSearch::default()
+        },
+    )
+    .await;
+    assert_eq!(tickers(&watch), ["KXDESK-26DEC31-T50", "KXDESKRAIN-26OCT-T2"]);
+
+    // Bad input is a plain 400.
+    for bad in [
+        "/api/markets?status=sideways",
+        "/api/markets?limit=0",
+        "/api/markets?tickers=not%20a%20ticker",
+        "/api/events?status=bogus",
+        "/api/markets/KXDESK-26DEC31-T50/candles?period=2h",
+    ] {
+        let (status, body) = app.get(bad).await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body.contains("\"message\""), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn candles_from_the_exchanges_own_trades() {
+    let app = spawn_app().await;
+    let t = "KXDESKFED-26DEC16-T3.50";
+    let ask = app.sim.book(&t.into()).unwrap().no.last().unwrap().0.complement();
+    let mut ticket = OrderTicket::limit(t.into(), Action::Buy, Side::Yes, ask, Count::from_int(2));
+    ticket.time_in_force = TimeInForce::ImmediateOrCancel;
+    let (status, body) = app.post("/api/orders", &ticket).await;
+    assert_eq!(status, 201, "{body}");
+    for period in ["1m", "1h", "1d"] {
+        let view: CandlesView =
+            get_json(&app, &format!("/api/markets/{t}/candles?period={period}")).await;
+        assert_eq!(view.period.as_str(), period);
+        let last = view.candles.last().expect("a candle after a trade");
+        assert!(last.low <= last.close && last.close <= last.high);
+        assert!(last.volume >= Count::from_int(2), "{last:?}");
+        assert!(view.candles.iter().any(|c| c.low <= ask && ask <= c.high));
+    }
+}

@@ -1,0 +1,154 @@
+//! Frame-time benchmark of the market page (not a timed test):
+//!
+//! ```sh
+//! trunk build --release --offline
+//! cargo bench -p desk-e2e --bench frames      # ~1 min; writes bench-results/frames.json
+//! ```
+//!
+//! Starts the desk on its built-in exchange, opens one market in headless Chromium, points
+//! all of the exchange's background flow at that market at `DESK_BENCH_FLOW` events a
+//! second (default 1,000; each event moves at least one level, so at least that many book
+//! deltas a second reach the page), and records `requestAnimationFrame` deltas for
+//! `DESK_BENCH_SECS` seconds (default 30). Writes p50/p95/p99/max frame times, the book
+//! updates the page applied per second, and the served wasm's size (raw and gzip -9) to
+//! `bench-results/frames.json`.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{ensure, Context as _};
+use desk_e2e::{dist_dir, sel, workspace_dir, Browser, ChromeDriver, DEFAULT_TIMEOUT};
+
+/// The market the benchmark watches ($0.01 grid, fair 55c).
+const MARKET: &str = "KXDESK-26DEC31-T50";
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Nearest-rank percentile of sorted values (`pct` of 100).
+fn percentile(sorted: &[u64], pct: usize) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (sorted.len() * pct).div_ceil(100).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// The served `.wasm` in `dist/`: (bytes, gzip -9 bytes).
+fn wasm_size() -> anyhow::Result<(u64, u64)> {
+    let dist = dist_dir()?;
+    let wasm = std::fs::read_dir(&dist)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .context("no .wasm in dist/")?;
+    let raw = std::fs::metadata(&wasm)?.len();
+    let out = std::process::Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(&wasm)
+        .output()
+        .context("running gzip")?;
+    ensure!(out.status.success(), "gzip failed");
+    Ok((raw, u64::try_from(out.stdout.len())?))
+}
+
+async fn book_version(browser: &Browser) -> anyhow::Result<u64> {
+    let text = browser.text_of("book-version").await?;
+    text.trim().parse().context("book-version")
+}
+
+async fn run(browser: &Browser, app_url: &str, sim: &desk_backend::sim::SimExchange) -> anyhow::Result<serde_json::Value> {
+    let flow = env_u64("DESK_BENCH_FLOW", 1_000);
+    let secs = env_u64("DESK_BENCH_SECS", 30);
+    browser.goto(&format!("{app_url}#{MARKET}")).await?;
+    browser
+        .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), DEFAULT_TIMEOUT)
+        .await?;
+    browser
+        .wait_for_css(&sel("ladder-level", &[("data-side", "yes")]), DEFAULT_TIMEOUT)
+        .await?;
+    ensure!(sim.set_flow_focus(Some(MARKET.into())), "{MARKET} has flow");
+    sim.set_flow(u32::try_from(flow)?);
+    // Let the rate settle, then measure.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let v0 = book_version(browser).await?;
+    browser
+        .client()
+        .execute(
+            "window.__frames = []; window.__stop = false; let last = performance.now();
+             const tick = (t) => { window.__frames.push(Math.round((t - last) * 1000)); last = t;
+               if (!window.__stop) requestAnimationFrame(tick); };
+             requestAnimationFrame(tick);",
+            Vec::new(),
+        )
+        .await?;
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let frames = browser
+        .client()
+        .execute("window.__stop = true; return window.__frames.slice(1);", Vec::new())
+        .await?;
+    let elapsed = started.elapsed();
+    let v1 = book_version(browser).await?;
+    sim.set_flow(0);
+    // Frame deltas in whole microseconds (rounded in the page).
+    let mut micros: Vec<u64> = frames
+        .as_array()
+        .context("frames array")?
+        .iter()
+        .filter_map(serde_json::Value::as_u64)
+        .collect();
+    micros.sort_unstable();
+    ensure!(!micros.is_empty(), "no animation frames recorded");
+    let elapsed_ms = u64::try_from(elapsed.as_millis())?;
+    let updates_per_sec = (v1 - v0) * 1000 / elapsed_ms.max(1);
+    let over_16ms = micros.iter().filter(|&&m| m > 16_700).count();
+    let (wasm, wasm_gzip) = wasm_size()?;
+    Ok(serde_json::json!({
+        "benchmark": "market page frame times under a fast book",
+        "market": MARKET,
+        "flow_events_per_sec": flow,
+        "seconds": secs,
+        "frames": micros.len(),
+        "frame_us": {
+            "p50": percentile(&micros, 50),
+            "p95": percentile(&micros, 95),
+            "p99": percentile(&micros, 99),
+            "max": micros.last().copied().unwrap_or(0),
+        },
+        "frames_over_16_7ms": over_16ms,
+        "book_updates_applied_per_sec": updates_per_sec,
+        "wasm_bytes": wasm,
+        "wasm_gzip_bytes": wasm_gzip,
+        "target": {"p95_us": 16_000, "wasm_gzip_bytes": 300 * 1024},
+    }))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut config = desk_backend::Config::for_tests(dist_dir()?);
+    config.sim_flow = 0;
+    let app = desk_backend::Application::build(config).await?;
+    let sim = app.sim().context("runs on the built-in exchange")?;
+    let url = format!("http://127.0.0.1:{}/", app.port());
+    let stop = app.shutdown_token();
+    tokio::spawn(app.run_until_stopped());
+    let driver = ChromeDriver::start("bench-frames").await?;
+    let browser = Browser::open(&driver, "bench-frames").await?;
+    let result = run(&browser, &url, &sim).await;
+    let closed = browser.close().await;
+    drop(driver);
+    stop.cancel();
+    let report = result?;
+    closed?;
+    let dir = workspace_dir().join("bench-results");
+    std::fs::create_dir_all(&dir)?;
+    let path = dir.join("frames.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    println!("wrote {}", path.display());
+    Ok(())
+}
