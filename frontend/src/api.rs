@@ -124,7 +124,10 @@ pub async fn series(category: Option<&str>) -> Result<SeriesList> {
 
 /// `GET /api/events?series_ticker=…&cursor=…`: one page of a series' events (any status).
 pub async fn events(series_ticker: &str, cursor: Option<&str>) -> Result<EventsPage> {
-    let mut url = format!("/api/events?limit=50&series_ticker={}", encode(series_ticker));
+    let mut url = format!(
+        "/api/events?limit=50&series_ticker={}",
+        encode(series_ticker)
+    );
     if let Some(c) = cursor.filter(|c| !c.is_empty()) {
         url.push_str("&cursor=");
         url.push_str(&encode(c));

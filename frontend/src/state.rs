@@ -156,6 +156,20 @@ pub struct Toast {
     pub text: String,
 }
 
+/// What changed since the last animation frame (see [`DeskState::render_next_frame`]).
+#[derive(Clone, Copy)]
+enum Dirty {
+    Book,
+    Tickers,
+    Trades,
+}
+
+thread_local! {
+    /// (render scheduled, book changed, tickers changed, trades changed).
+    static RENDER: std::cell::Cell<(bool, bool, bool, bool)> =
+        const { std::cell::Cell::new((false, false, false, false)) };
+}
+
 /// Everything live on the desk. `Copy`: pass it around freely, get it with [`use_desk`].
 #[derive(Clone, Copy)]
 pub struct DeskState {
@@ -338,15 +352,48 @@ impl DeskState {
         });
     }
 
-    /// A `level` frame: absolute count at one price.
+    /// A `level` frame: absolute count at one price. Applied to the book at once (no frame
+    /// is skipped), but the views are told once per animation frame, so a book moving
+    /// a thousand times a second costs one render per frame, not one per delta.
     pub fn apply_level(&self, ticker: &MarketTicker, side: Side, price: Dollars, count: Count) {
         if !self.is_open_market(ticker) {
             return;
         }
-        self.book.update(|b| {
+        self.book.update_untracked(|b| {
             b.book.set_level(side, price, count);
             b.version += 1;
         });
+        self.render_next_frame(Dirty::Book);
+    }
+
+    /// Marks `what` changed and tells its views on the next animation frame (once).
+    fn render_next_frame(&self, what: Dirty) {
+        let first = RENDER.with(|r| {
+            let (scheduled, mut book, mut tickers, mut trades) = r.get();
+            match what {
+                Dirty::Book => book = true,
+                Dirty::Tickers => tickers = true,
+                Dirty::Trades => trades = true,
+            }
+            r.set((true, book, tickers, trades));
+            !scheduled
+        });
+        if first {
+            let desk = *self;
+            request_animation_frame(move || {
+                let (_, book, tickers, trades) =
+                    RENDER.with(|r| r.replace((false, false, false, false)));
+                if book {
+                    desk.book.notify();
+                }
+                if tickers {
+                    desk.tickers.notify();
+                }
+                if trades {
+                    desk.trades.notify();
+                }
+            });
+        }
     }
 
     /// A `stale` frame.
@@ -358,8 +405,9 @@ impl DeskState {
 
     /// A `ticker` frame: merged field by field (frames may carry only what changed).
     pub fn apply_ticker(&self, t: TickerMsg) {
+        self.render_next_frame(Dirty::Tickers);
         self.tickers
-            .update(|map| match map.get_mut(&t.market_ticker) {
+            .update_untracked(|map| match map.get_mut(&t.market_ticker) {
                 None => {
                     map.insert(t.market_ticker.clone(), t);
                 }
@@ -390,13 +438,14 @@ impl DeskState {
         if !self.is_open_market(&t.market_ticker) {
             return;
         }
-        self.trades.update(|tape| {
+        self.trades.update_untracked(|tape| {
             if tape.iter().any(|x| x.trade_id == t.trade_id) {
                 return;
             }
             tape.push_front(t);
             tape.truncate(TAPE_CAP);
         });
+        self.render_next_frame(Dirty::Trades);
     }
 
     /// An `order` frame: upsert while resting, drop otherwise (only the selected

@@ -554,7 +554,8 @@ pub enum CandlePeriod {
 
 impl CandlePeriod {
     /// Every period, shortest first.
-    pub const ALL: [CandlePeriod; 3] = [CandlePeriod::Minute, CandlePeriod::Hour, CandlePeriod::Day];
+    pub const ALL: [CandlePeriod; 3] =
+        [CandlePeriod::Minute, CandlePeriod::Hour, CandlePeriod::Day];
     /// Kalshi's `period_interval`, minutes.
     pub const fn minutes(self) -> i64 {
         match self {

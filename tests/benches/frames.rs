@@ -60,7 +60,11 @@ async fn book_version(browser: &Browser) -> anyhow::Result<u64> {
     text.trim().parse().context("book-version")
 }
 
-async fn run(browser: &Browser, app_url: &str, sim: &desk_backend::sim::SimExchange) -> anyhow::Result<serde_json::Value> {
+async fn run(
+    browser: &Browser,
+    app_url: &str,
+    sim: &desk_backend::sim::SimExchange,
+) -> anyhow::Result<serde_json::Value> {
     let flow = env_u64("DESK_BENCH_FLOW", 1_000);
     let secs = env_u64("DESK_BENCH_SECS", 30);
     browser.goto(&format!("{app_url}#{MARKET}")).await?;
@@ -68,7 +72,10 @@ async fn run(browser: &Browser, app_url: &str, sim: &desk_backend::sim::SimExcha
         .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), DEFAULT_TIMEOUT)
         .await?;
     browser
-        .wait_for_css(&sel("ladder-level", &[("data-side", "yes")]), DEFAULT_TIMEOUT)
+        .wait_for_css(
+            &sel("ladder-level", &[("data-side", "yes")]),
+            DEFAULT_TIMEOUT,
+        )
         .await?;
     ensure!(sim.set_flow_focus(Some(MARKET.into())), "{MARKET} has flow");
     sim.set_flow(u32::try_from(flow)?);
@@ -89,7 +96,10 @@ async fn run(browser: &Browser, app_url: &str, sim: &desk_backend::sim::SimExcha
     tokio::time::sleep(Duration::from_secs(secs)).await;
     let frames = browser
         .client()
-        .execute("window.__stop = true; return window.__frames.slice(1);", Vec::new())
+        .execute(
+            "window.__stop = true; return window.__frames.slice(1);",
+            Vec::new(),
+        )
         .await?;
     let elapsed = started.elapsed();
     let v1 = book_version(browser).await?;

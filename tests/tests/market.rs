@@ -51,7 +51,10 @@ async fn rows_until(
 async fn press(browser: &Browser, keys: &str) -> anyhow::Result<()> {
     browser
         .client()
-        .execute("if (document.activeElement) { document.activeElement.blur(); }", Vec::new())
+        .execute(
+            "if (document.activeElement) { document.activeElement.blur(); }",
+            Vec::new(),
+        )
         .await?;
     browser
         .client()
@@ -101,33 +104,54 @@ async fn browse_series_then_event_then_open_a_market() -> anyhow::Result<()> {
         browser.click("tab-browse").await?;
         browser.select("browse-category", "Economics").await?;
         let fed = sel("series-row", &[("data-ticker", "KXDESKFED")]);
-        browser.wait_gone(&sel("series-row", &[("data-ticker", "KXDESK")]), WAIT).await?;
+        browser
+            .wait_gone(&sel("series-row", &[("data-ticker", "KXDESK")]), WAIT)
+            .await?;
         browser.wait_for_css(&fed, WAIT).await?.click().await?;
 
         let event = sel("event-row", &[("data-ticker", "KXDESKFED-26DEC16")]);
         browser.wait_for_css(&event, WAIT).await?;
         browser
-            .wait_for_css(&sel("event-row", &[("data-ticker", "KXDESKFED-26OCT28")]), WAIT)
+            .wait_for_css(
+                &sel("event-row", &[("data-ticker", "KXDESKFED-26OCT28")]),
+                WAIT,
+            )
             .await
             .context("the closed event is listed too")?;
         browser.find_all(&event).await?[0].click().await?;
 
         let rows = rows_until(browser, "the event's four markets", |r| r.len() == 4).await?;
-        ensure!(rows.iter().all(|t| t.starts_with("KXDESKFED-26DEC16-")), "{rows:?}");
+        ensure!(
+            rows.iter().all(|t| t.starts_with("KXDESKFED-26DEC16-")),
+            "{rows:?}"
+        );
         let crumb = browser.text_of("browse-crumbs").await?;
-        ensure!(crumb.contains("KXDESKFED") && crumb.contains("KXDESKFED-26DEC16"), "{crumb}");
+        ensure!(
+            crumb.contains("KXDESKFED") && crumb.contains("KXDESKFED-26DEC16"),
+            "{crumb}"
+        );
 
         browser
-            .wait_for_css(&sel("market-row", &[("data-ticker", "KXDESKFED-26DEC16-T3.50")]), WAIT)
+            .wait_for_css(
+                &sel("market-row", &[("data-ticker", "KXDESKFED-26DEC16-T3.50")]),
+                WAIT,
+            )
             .await?
             .click()
             .await?;
         browser
-            .wait_for_css(&sel("ladder", &[("data-ticker", "KXDESKFED-26DEC16-T3.50")]), WAIT)
+            .wait_for_css(
+                &sel("ladder", &[("data-ticker", "KXDESKFED-26DEC16-T3.50")]),
+                WAIT,
+            )
             .await?;
         browser
             .wait_until("the tapered price grid in the header", WAIT, async || {
-                Ok(browser.text_of("market-grid").await?.contains("tapered_deci_cent").then_some(()))
+                Ok(browser
+                    .text_of("market-grid")
+                    .await?
+                    .contains("tapered_deci_cent")
+                    .then_some(()))
             })
             .await?;
 
@@ -214,7 +238,10 @@ async fn watchlist_survives_a_reload() -> anyhow::Result<()> {
         for t in ["KXDESK-26DEC31-T60", "KXDESKRAIN-27JAN-T3"] {
             browser.wait_for_css(&star(t), WAIT).await?.click().await?;
             browser
-                .wait_for_css(&sel("watch-toggle", &[("data-ticker", t), ("data-on", "true")]), WAIT)
+                .wait_for_css(
+                    &sel("watch-toggle", &[("data-ticker", t), ("data-on", "true")]),
+                    WAIT,
+                )
                 .await?;
         }
         browser.click("tab-watchlist").await?;
@@ -239,11 +266,17 @@ async fn watchlist_survives_a_reload() -> anyhow::Result<()> {
             .await?
             .click()
             .await?;
-        rows_until(browser, "one watched market", |r| r == ["KXDESKRAIN-27JAN-T3"]).await?;
+        rows_until(browser, "one watched market", |r| {
+            r == ["KXDESKRAIN-27JAN-T3"]
+        })
+        .await?;
         browser.goto(&base).await?;
         desk_ready(browser).await?;
         browser.click("tab-watchlist").await?;
-        rows_until(browser, "still one after a reload", |r| r == ["KXDESKRAIN-27JAN-T3"]).await?;
+        rows_until(browser, "still one after a reload", |r| {
+            r == ["KXDESKRAIN-27JAN-T3"]
+        })
+        .await?;
         Ok(())
     })
     .await
@@ -269,7 +302,10 @@ async fn click_to_trade_and_keyboard_shortcuts() -> anyhow::Result<()> {
         let price = browser.attr(level, "data-price", "a NO level").await?;
         level.click().await?;
         ensure!(value_of(browser, "ticket-side").await? == "no");
-        ensure!(value_of(browser, "ticket-price").await? == price, "ticket holds {price}");
+        ensure!(
+            value_of(browser, "ticket-price").await? == price,
+            "ticket holds {price}"
+        );
 
         // A YES level, then move the price by ticks.
         let level = browser
@@ -283,10 +319,16 @@ async fn click_to_trade_and_keyboard_shortcuts() -> anyhow::Result<()> {
         ensure!(value_of(browser, "ticket-side").await? == "yes");
         press(browser, &Key::Up.to_string()).await?;
         let up = Price::from_ten_thousandths(yes_price.ten_thousandths() + 100);
-        ensure!(value_of(browser, "ticket-price").await? == up.to_string(), "one cent up");
+        ensure!(
+            value_of(browser, "ticket-price").await? == up.to_string(),
+            "one cent up"
+        );
         press(browser, &format!("{}{}", Key::Down, Key::Down)).await?;
         let down = yes_price.cents_below(1).context("price above a cent")?;
-        ensure!(value_of(browser, "ticket-price").await? == down.to_string(), "one cent down from the level");
+        ensure!(
+            value_of(browser, "ticket-price").await? == down.to_string(),
+            "one cent down from the level"
+        );
 
         // B buys: a resting order appears.
         browser.fill("ticket-count", "2").await?;
@@ -298,7 +340,17 @@ async fn click_to_trade_and_keyboard_shortcuts() -> anyhow::Result<()> {
             })
             .await?;
         browser
-            .wait_for_css(&sel("ladder-level", &[("data-side", "yes"), ("data-price", &down.to_string()), ("data-mine", "true")]), WAIT)
+            .wait_for_css(
+                &sel(
+                    "ladder-level",
+                    &[
+                        ("data-side", "yes"),
+                        ("data-price", &down.to_string()),
+                        ("data-mine", "true"),
+                    ],
+                ),
+                WAIT,
+            )
             .await?;
 
         // S sells YES well above the ask: it rests on the NO ladder.
@@ -316,7 +368,10 @@ async fn click_to_trade_and_keyboard_shortcuts() -> anyhow::Result<()> {
         // Typing in a field never trades: x and b go into the search box.
         browser.fill("market-filter", "xb").await?;
         tokio::time::sleep(Duration::from_millis(500)).await;
-        ensure!(open_orders(browser).await? == before + 2, "no shortcut fired while typing");
+        ensure!(
+            open_orders(browser).await? == before + 2,
+            "no shortcut fired while typing"
+        );
         browser.fill("market-filter", "").await?;
 
         // X cancels everything in this market.
@@ -366,13 +421,21 @@ async fn ticker_stats_depth_chart_and_candles() -> anyhow::Result<()> {
         browser
             .wait_until("the depth chart", WAIT, async || {
                 let svg = browser.wait_for("depth-chart").await?;
-                let bids: usize = browser.attr(&svg, "data-bid-levels", "depth").await?.parse()?;
-                let asks: usize = browser.attr(&svg, "data-ask-levels", "depth").await?.parse()?;
+                let bids: usize = browser
+                    .attr(&svg, "data-bid-levels", "depth")
+                    .await?
+                    .parse()?;
+                let asks: usize = browser
+                    .attr(&svg, "data-ask-levels", "depth")
+                    .await?
+                    .parse()?;
                 Ok((bids >= 5 && asks >= 5).then_some(()))
             })
             .await?;
         for path in ["depth-bids", "depth-asks"] {
-            let d = browser.attr(&browser.wait_for(path).await?, "d", path).await?;
+            let d = browser
+                .attr(&browser.wait_for(path).await?, "d", path)
+                .await?;
             ensure!(d.starts_with('M') && d.ends_with('Z'), "{path}: {d}");
         }
 
@@ -386,7 +449,11 @@ async fn ticker_stats_depth_chart_and_candles() -> anyhow::Result<()> {
         browser.click("ticket-submit").await?;
         browser
             .wait_until("the fill", WAIT, async || {
-                Ok(browser.text_of("ticket-result").await?.contains("filled").then_some(()))
+                Ok(browser
+                    .text_of("ticket-result")
+                    .await?
+                    .contains("filled")
+                    .then_some(()))
             })
             .await?;
 
@@ -413,7 +480,10 @@ async fn ticker_stats_depth_chart_and_candles() -> anyhow::Result<()> {
                 .wait_until(&format!("{period} candles"), WAIT, async || {
                     let svg = browser.wait_for("candle-chart").await?;
                     let shown = browser.attr(&svg, "data-period", "candles").await?;
-                    let n: usize = browser.attr(&svg, "data-candles", "candles").await?.parse()?;
+                    let n: usize = browser
+                        .attr(&svg, "data-candles", "candles")
+                        .await?
+                        .parse()?;
                     Ok((shown == period && n >= 1).then_some(()))
                 })
                 .await?;
@@ -423,11 +493,18 @@ async fn ticker_stats_depth_chart_and_candles() -> anyhow::Result<()> {
                 let low = Price::parse(&browser.attr(&c, "data-low", "candle").await?)?;
                 let high = Price::parse(&browser.attr(&c, "data-high", "candle").await?)?;
                 ensure!(low <= high, "{period}: low above high");
-                volume += Price::parse(&browser.attr(&c, "data-volume", "candle").await?)?.ten_thousandths();
+                volume += Price::parse(&browser.attr(&c, "data-volume", "candle").await?)?
+                    .ten_thousandths();
                 lowest = Some(lowest.map_or(low, |l: Price| l.min(low)));
             }
-            ensure!(volume >= three.ten_thousandths(), "{period}: the trade's contracts are in the candles");
-            ensure!(lowest.is_some_and(|l| l <= limit), "{period}: a candle at or under {limit}");
+            ensure!(
+                volume >= three.ten_thousandths(),
+                "{period}: the trade's contracts are in the candles"
+            );
+            ensure!(
+                lowest.is_some_and(|l| l <= limit),
+                "{period}: a candle at or under {limit}"
+            );
         }
         browser.screenshot("market-page").await?;
         Ok(())

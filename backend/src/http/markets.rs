@@ -65,7 +65,10 @@ fn checked_id(raw: &str, what: &'static str) -> Result<String> {
     if MarketTicker::from(raw).is_well_formed() {
         Ok(raw.to_owned())
     } else {
-        Err(Error::bad_request("bad_ticker", format!("not a {what}: {raw:?}")))
+        Err(Error::bad_request(
+            "bad_ticker",
+            format!("not a {what}: {raw:?}"),
+        ))
     }
 }
 
@@ -241,7 +244,9 @@ async fn markets(
     let mut found = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_SCAN_PAGES {
-        let page = kalshi.markets_where(&search.query(cursor.as_deref())).await?;
+        let page = kalshi
+            .markets_where(&search.query(cursor.as_deref()))
+            .await?;
         found.extend(
             page.markets
                 .into_iter()
@@ -405,9 +410,8 @@ async fn candles(
     let ticker = checked_ticker(ticker)?;
     let period = match q.period.as_deref() {
         None | Some("") => CandlePeriod::Minute,
-        Some(p) => CandlePeriod::parse(p).ok_or_else(|| {
-            Error::bad_request("bad_period", "period must be 1m, 1h or 1d")
-        })?,
+        Some(p) => CandlePeriod::parse(p)
+            .ok_or_else(|| Error::bad_request("bad_period", "period must be 1m, 1h or 1d"))?,
     };
     let series = match q.series_ticker.filter(|s| !s.is_empty()) {
         Some(s) => checked_id(&s, "series ticker")?,

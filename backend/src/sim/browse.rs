@@ -44,7 +44,10 @@ fn close_ts(m: &MarketState) -> Option<i64> {
         .map(time::OffsetDateTime::unix_timestamp)
 }
 
-fn status_filter(p: &HashMap<String, String>, allowed: &[StatusFilter]) -> Result<Option<StatusFilter>> {
+fn status_filter(
+    p: &HashMap<String, String>,
+    allowed: &[StatusFilter],
+) -> Result<Option<StatusFilter>> {
     match p.get("status").map(String::as_str) {
         None | Some("") => Ok(None),
         Some(text) => StatusFilter::parse(text)
@@ -75,8 +78,7 @@ pub async fn get_markets(State(sim): State<Sim>, q: Params) -> Result<Json<GetMa
         && status.is_some_and(|s| s != StatusFilter::Closed)
     {
         return Err(SimError::BadRequest(
-            "min_close_ts and max_close_ts combine only with status=closed or no status"
-                .to_owned(),
+            "min_close_ts and max_close_ts combine only with status=closed or no status".to_owned(),
         ));
     }
     let mve = match p.get("mve_filter").map(String::as_str) {
@@ -245,10 +247,7 @@ fn event_json(e: &EventSeed, nested: Option<Vec<shared::api::schema::Market>>) -
     }
 }
 
-fn markets_of<'a>(
-    engine: &'a super::engine::Engine,
-    event: &EventTicker,
-) -> Vec<&'a MarketState> {
+fn markets_of<'a>(engine: &'a super::engine::Engine, event: &EventTicker) -> Vec<&'a MarketState> {
     engine
         .markets()
         .values()
@@ -281,7 +280,10 @@ pub async fn get_events(State(sim): State<Sim>, q: Params) -> Result<Json<GetEve
     let mut events = Vec::new();
     let mut more = false;
     for e in sim.catalog.events.iter().filter(|e| !e.multivariate) {
-        if cursor.as_deref().is_some_and(|c| e.event_ticker.as_str() <= c) {
+        if cursor
+            .as_deref()
+            .is_some_and(|c| e.event_ticker.as_str() <= c)
+        {
             continue;
         }
         let markets = markets_of(&core.engine, &e.event_ticker);
@@ -290,11 +292,7 @@ pub async fn get_events(State(sim): State<Sim>, q: Params) -> Result<Json<GetEve
                 .as_ref()
                 .is_none_or(|t| t.iter().any(|t| t == e.event_ticker.as_str()))
             && status.is_none_or(|s| event_status(&markets) == s)
-            && min_close.is_none_or(|t| {
-                markets
-                    .iter()
-                    .any(|m| close_ts(m).is_some_and(|c| c > t))
-            });
+            && min_close.is_none_or(|t| markets.iter().any(|m| close_ts(m).is_some_and(|c| c > t)));
         if !keep {
             continue;
         }

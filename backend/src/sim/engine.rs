@@ -1457,7 +1457,9 @@ impl Engine {
             let bid = market.book.best_bid(Side::Yes).map(|(p, _)| p);
             let ask = market.book.best_ask(Side::Yes).map(|(p, _)| p);
             let oi = market.open_interest;
-            market.candles.record_trade(now_ms, yes_price, f, bid, ask, oi);
+            market
+                .candles
+                .record_trade(now_ms, yes_price, f, bid, ask, oi);
         }
         self.events.push(Event::Trade(trade.clone()));
 

@@ -190,7 +190,10 @@ impl Flow {
     /// Sends every later event to `ticker` (an open market), or back to random markets
     /// with `None`. Returns false (and changes nothing) for a market without flow.
     pub fn set_focus(&mut self, ticker: Option<MarketTicker>) -> bool {
-        if ticker.as_ref().is_some_and(|t| !self.markets.contains_key(t)) {
+        if ticker
+            .as_ref()
+            .is_some_and(|t| !self.markets.contains_key(t))
+        {
             return false;
         }
         self.focus = ticker;
@@ -427,7 +430,11 @@ mod tests {
         let mut engine = Engine::new(&seeds);
         let mut flow = Flow::new(7, &mut engine, &seeds);
         flow.seed_books(&mut engine, 1_000);
-        for (ticker, m) in engine.markets().iter().filter(|(_, m)| m.info.status.is_tradable()) {
+        for (ticker, m) in engine
+            .markets()
+            .iter()
+            .filter(|(_, m)| m.info.status.is_tradable())
+        {
             let spread = m.book.spread().unwrap();
             assert!(
                 spread.raw() >= m.tick.raw() && spread.raw() <= 4 * m.tick.raw(),
@@ -471,7 +478,11 @@ mod tests {
             let _ = engine.take_events();
         }
         let mut volume = Count::ZERO;
-        for (ticker, m) in engine.markets().iter().filter(|(_, m)| m.info.status.is_tradable()) {
+        for (ticker, m) in engine
+            .markets()
+            .iter()
+            .filter(|(_, m)| m.info.status.is_tradable())
+        {
             assert!(
                 m.depth(Side::Yes) >= 1 && m.depth(Side::No) >= 1,
                 "{ticker} one-sided"

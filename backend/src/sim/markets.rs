@@ -142,21 +142,84 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
         "KXDESK-26DEC31",
         "2026-12-31T23:59:00Z",
         &[
-            ("KXDESK-26DEC31-T40", "Desk index above 40 on Dec 31, 2026?", 72, Grid::Cent, MarketStatus::Active, ""),
-            ("KXDESK-26DEC31-T50", "Desk index above 50 on Dec 31, 2026?", 55, Grid::Cent, MarketStatus::Active, ""),
-            ("KXDESK-26DEC31-T60", "Desk index above 60 on Dec 31, 2026?", 38, Grid::Cent, MarketStatus::Active, ""),
-            ("KXDESK-26DEC31-T70", "Desk index above 70 on Dec 31, 2026?", 21, Grid::Cent, MarketStatus::Active, ""),
-            ("KXDESK-26DEC31-T55D", "Desk index above 55 on Dec 31, 2026? (deci-cent)", 47, Grid::DeciCent, MarketStatus::Active, ""),
+            (
+                "KXDESK-26DEC31-T40",
+                "Desk index above 40 on Dec 31, 2026?",
+                72,
+                Grid::Cent,
+                MarketStatus::Active,
+                "",
+            ),
+            (
+                "KXDESK-26DEC31-T50",
+                "Desk index above 50 on Dec 31, 2026?",
+                55,
+                Grid::Cent,
+                MarketStatus::Active,
+                "",
+            ),
+            (
+                "KXDESK-26DEC31-T60",
+                "Desk index above 60 on Dec 31, 2026?",
+                38,
+                Grid::Cent,
+                MarketStatus::Active,
+                "",
+            ),
+            (
+                "KXDESK-26DEC31-T70",
+                "Desk index above 70 on Dec 31, 2026?",
+                21,
+                Grid::Cent,
+                MarketStatus::Active,
+                "",
+            ),
+            (
+                "KXDESK-26DEC31-T55D",
+                "Desk index above 55 on Dec 31, 2026? (deci-cent)",
+                47,
+                Grid::DeciCent,
+                MarketStatus::Active,
+                "",
+            ),
         ],
     ),
     (
         "KXDESKFED-26DEC16",
         "2026-12-16T18:55:00Z",
         &[
-            ("KXDESKFED-26DEC16-T3.25", "Fed funds upper bound above 3.25% after the Dec 2026 meeting?", 82, Grid::Tapered, MarketStatus::Active, ""),
-            ("KXDESKFED-26DEC16-T3.50", "Fed funds upper bound above 3.50% after the Dec 2026 meeting?", 61, Grid::Tapered, MarketStatus::Active, ""),
-            ("KXDESKFED-26DEC16-T3.75", "Fed funds upper bound above 3.75% after the Dec 2026 meeting?", 33, Grid::Tapered, MarketStatus::Active, ""),
-            ("KXDESKFED-26DEC16-T4.00", "Fed funds upper bound above 4.00% after the Dec 2026 meeting?", 14, Grid::Tapered, MarketStatus::Active, ""),
+            (
+                "KXDESKFED-26DEC16-T3.25",
+                "Fed funds upper bound above 3.25% after the Dec 2026 meeting?",
+                82,
+                Grid::Tapered,
+                MarketStatus::Active,
+                "",
+            ),
+            (
+                "KXDESKFED-26DEC16-T3.50",
+                "Fed funds upper bound above 3.50% after the Dec 2026 meeting?",
+                61,
+                Grid::Tapered,
+                MarketStatus::Active,
+                "",
+            ),
+            (
+                "KXDESKFED-26DEC16-T3.75",
+                "Fed funds upper bound above 3.75% after the Dec 2026 meeting?",
+                33,
+                Grid::Tapered,
+                MarketStatus::Active,
+                "",
+            ),
+            (
+                "KXDESKFED-26DEC16-T4.00",
+                "Fed funds upper bound above 4.00% after the Dec 2026 meeting?",
+                14,
+                Grid::Tapered,
+                MarketStatus::Active,
+                "",
+            ),
         ],
     ),
     (
@@ -175,18 +238,60 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
         "KXDESKRAIN-27JAN",
         "2027-01-31T23:59:00Z",
         &[
-            ("KXDESKRAIN-27JAN-T2", "Central Park rain above 2 inches in January 2027?", 70, Grid::Cent, MarketStatus::Active, ""),
-            ("KXDESKRAIN-27JAN-T3", "Central Park rain above 3 inches in January 2027?", 48, Grid::Cent, MarketStatus::Active, ""),
-            ("KXDESKRAIN-27JAN-T4", "Central Park rain above 4 inches in January 2027?", 29, Grid::Cent, MarketStatus::Active, ""),
-            ("KXDESKRAIN-27JAN-T5", "Central Park rain above 5 inches in January 2027?", 14, Grid::Cent, MarketStatus::Active, ""),
+            (
+                "KXDESKRAIN-27JAN-T2",
+                "Central Park rain above 2 inches in January 2027?",
+                70,
+                Grid::Cent,
+                MarketStatus::Active,
+                "",
+            ),
+            (
+                "KXDESKRAIN-27JAN-T3",
+                "Central Park rain above 3 inches in January 2027?",
+                48,
+                Grid::Cent,
+                MarketStatus::Active,
+                "",
+            ),
+            (
+                "KXDESKRAIN-27JAN-T4",
+                "Central Park rain above 4 inches in January 2027?",
+                29,
+                Grid::Cent,
+                MarketStatus::Active,
+                "",
+            ),
+            (
+                "KXDESKRAIN-27JAN-T5",
+                "Central Park rain above 5 inches in January 2027?",
+                14,
+                Grid::Cent,
+                MarketStatus::Active,
+                "",
+            ),
         ],
     ),
     (
         "KXDESKRAIN-26OCT",
         "2026-10-31T23:59:00Z",
         &[
-            ("KXDESKRAIN-26OCT-T2", "Central Park rain above 2 inches in October 2026?", 60, Grid::Cent, MarketStatus::Finalized, "yes"),
-            ("KXDESKRAIN-26OCT-T4", "Central Park rain above 4 inches in October 2026?", 30, Grid::Cent, MarketStatus::Finalized, "no"),
+            (
+                "KXDESKRAIN-26OCT-T2",
+                "Central Park rain above 2 inches in October 2026?",
+                60,
+                Grid::Cent,
+                MarketStatus::Finalized,
+                "yes",
+            ),
+            (
+                "KXDESKRAIN-26OCT-T4",
+                "Central Park rain above 4 inches in October 2026?",
+                30,
+                Grid::Cent,
+                MarketStatus::Finalized,
+                "no",
+            ),
         ],
     ),
 ];
@@ -240,20 +345,70 @@ fn synthetic_markets() -> Vec<MarketSeed> {
 
 /// Series metadata: (ticker, title, category, tags, frequency).
 const SERIES: &[(&str, &str, &str, &[&str], &str)] = &[
-    ("KXDESK", "Desk index at year end", "Financials", &["Indices"], "annual"),
-    ("KXDESKFED", "Fed funds rate after each FOMC meeting", "Economics", &["Fed", "Interest rates"], "custom"),
-    ("KXDESKRAIN", "Rain in Central Park this month", "Climate and Weather", &["Rain", "New York"], "monthly"),
-    ("KXMVENFLSINGLEGAME", "NFL single-game combos", "Sports", &["Football", "Combos"], "custom"),
-    ("KXMVESPORTSMULTIGAMEEXTENDED", "Multi-game sports combos", "Sports", &["Combos"], "custom"),
+    (
+        "KXDESK",
+        "Desk index at year end",
+        "Financials",
+        &["Indices"],
+        "annual",
+    ),
+    (
+        "KXDESKFED",
+        "Fed funds rate after each FOMC meeting",
+        "Economics",
+        &["Fed", "Interest rates"],
+        "custom",
+    ),
+    (
+        "KXDESKRAIN",
+        "Rain in Central Park this month",
+        "Climate and Weather",
+        &["Rain", "New York"],
+        "monthly",
+    ),
+    (
+        "KXMVENFLSINGLEGAME",
+        "NFL single-game combos",
+        "Sports",
+        &["Football", "Combos"],
+        "custom",
+    ),
+    (
+        "KXMVESPORTSMULTIGAMEEXTENDED",
+        "Multi-game sports combos",
+        "Sports",
+        &["Combos"],
+        "custom",
+    ),
 ];
 
 /// Event titles of the synthetic events: (event ticker, title, subtitle).
 const EVENTS: &[(&str, &str, &str)] = &[
-    ("KXDESK-26DEC31", "Desk index on Dec 31, 2026", "Dec 31, 2026"),
-    ("KXDESKFED-26DEC16", "Fed decision in December 2026", "Dec 16, 2026"),
-    ("KXDESKFED-26OCT28", "Fed decision in October 2026", "Oct 28, 2026"),
-    ("KXDESKRAIN-27JAN", "Central Park rain in January 2027", "Jan 2027"),
-    ("KXDESKRAIN-26OCT", "Central Park rain in October 2026", "Oct 2026"),
+    (
+        "KXDESK-26DEC31",
+        "Desk index on Dec 31, 2026",
+        "Dec 31, 2026",
+    ),
+    (
+        "KXDESKFED-26DEC16",
+        "Fed decision in December 2026",
+        "Dec 16, 2026",
+    ),
+    (
+        "KXDESKFED-26OCT28",
+        "Fed decision in October 2026",
+        "Oct 28, 2026",
+    ),
+    (
+        "KXDESKRAIN-27JAN",
+        "Central Park rain in January 2027",
+        "Jan 2027",
+    ),
+    (
+        "KXDESKRAIN-26OCT",
+        "Central Park rain in October 2026",
+        "Oct 2026",
+    ),
 ];
 
 /// One series the exchange lists (GetSeriesList / GetSeries).
@@ -313,7 +468,10 @@ impl Catalog {
             .collect();
         let mut events: Vec<EventSeed> = Vec::new();
         for m in markets {
-            if events.iter().any(|e| e.event_ticker == m.market.event_ticker) {
+            if events
+                .iter()
+                .any(|e| e.event_ticker == m.market.event_ticker)
+            {
                 continue;
             }
             let known = EVENTS
@@ -348,7 +506,9 @@ impl Catalog {
 
     /// An event by ticker.
     pub fn event(&self, ticker: &str) -> Option<&EventSeed> {
-        self.events.iter().find(|e| e.event_ticker.as_str() == ticker)
+        self.events
+            .iter()
+            .find(|e| e.event_ticker.as_str() == ticker)
     }
 }
 
@@ -364,19 +524,31 @@ mod tests {
             .iter()
             .filter(|s| s.series.starts_with("KXMVE"))
             .all(|s| s.market.status == MarketStatus::Active));
-        assert!(seeds.iter().any(|s| s.market.status == MarketStatus::Finalized));
-        assert!(seeds.iter().any(|s| s.market.status == MarketStatus::Closed));
+        assert!(seeds
+            .iter()
+            .any(|s| s.market.status == MarketStatus::Finalized));
+        assert!(seeds
+            .iter()
+            .any(|s| s.market.status == MarketStatus::Closed));
         let catalog = Catalog::new(&seeds);
         for s in &seeds {
-            assert!(catalog.series(&s.series).is_some(), "series of {}", s.market.ticker);
+            assert!(
+                catalog.series(&s.series).is_some(),
+                "series of {}",
+                s.market.ticker
+            );
             assert!(catalog.event(s.market.event_ticker.as_str()).is_some());
         }
         let tapered = seeds
             .iter()
             .find(|s| s.market.price_level_structure.as_deref() == Some("tapered_deci_cent"))
             .unwrap();
-        assert!(tapered.market.is_valid_price(Dollars::from_ten_thousandths(550)));
-        assert!(!tapered.market.is_valid_price(Dollars::from_ten_thousandths(5050)));
+        assert!(tapered
+            .market
+            .is_valid_price(Dollars::from_ten_thousandths(550)));
+        assert!(!tapered
+            .market
+            .is_valid_price(Dollars::from_ten_thousandths(5050)));
         assert!(seeds.iter().any(|s| s.tick == Dollars::from_cents(1)));
         assert!(seeds
             .iter()

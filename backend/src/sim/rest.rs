@@ -13,9 +13,8 @@ use shared::ids::{Action, BookSide, EventTicker, MarketTicker, OrderId, Side};
 use shared::num::{Count, Dollars};
 use shared::rest::{
     CreateOrderV2Request, EventPosition, ExchangeStatus, Fill, GetBalanceResponse,
-    GetFillsResponse, GetMarketOrderbookResponse, GetMarketResponse,
-    GetOrderResponse, GetOrdersResponse, GetPositionsResponse, MarketPosition, Order, OrderStatus,
-    OrderbookFp,
+    GetFillsResponse, GetMarketOrderbookResponse, GetMarketResponse, GetOrderResponse,
+    GetOrdersResponse, GetPositionsResponse, MarketPosition, Order, OrderStatus, OrderbookFp,
 };
 
 use super::auth::Caller;

@@ -1438,7 +1438,9 @@ async fn series_events_market_filters_and_candlesticks() {
         .collect();
     assert!(events.contains(&"KXDESKRAIN-26OCT"));
     assert!(events.iter().all(|e| !e.starts_with("KXMVE")), "{events:?}");
-    let (_, body) = get("/events?series_ticker=KXDESKRAIN&status=settled&with_nested_markets=true".into()).await;
+    let (_, body) =
+        get("/events?series_ticker=KXDESKRAIN&status=settled&with_nested_markets=true".into())
+            .await;
     let settled = body["events"].as_array().unwrap();
     assert_eq!(settled.len(), 1, "{body}");
     assert_eq!(settled[0]["markets"].as_array().unwrap().len(), 2);
@@ -1472,11 +1474,22 @@ async fn series_events_market_filters_and_candlesticks() {
     // Before 2026-12-20: the four December Fed markets, the closed October one, the settled
     // October rain markets and the recorded markets (close 2026-01-27).
     let (_, body) = get("/markets?max_close_ts=1797724800".into()).await;
-    let tickers: Vec<&str> = body["markets"].as_array().unwrap().iter().map(|m| m["ticker"].as_str().unwrap()).collect();
+    let tickers: Vec<&str> = body["markets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["ticker"].as_str().unwrap())
+        .collect();
     assert!(tickers.contains(&"KXDESKFED-26DEC16-T3.50"), "{tickers:?}");
-    assert!(!tickers.iter().any(|t| t.starts_with("KXDESK-")), "{tickers:?}");
+    assert!(
+        !tickers.iter().any(|t| t.starts_with("KXDESK-")),
+        "{tickers:?}"
+    );
     let (status, body) = get("/markets?status=open&max_close_ts=1797724800".into()).await;
-    assert_eq!(status, 400, "Kalshi combines close-time filters only with closed: {body}");
+    assert_eq!(
+        status, 400,
+        "Kalshi combines close-time filters only with closed: {body}"
+    );
     let (_, body) = get("/markets?mve_filter=only".into()).await;
     assert_eq!(count(&body), 5, "{body}");
     let (status, _) = get("/markets?status=bogus".into()).await;
@@ -1485,11 +1498,20 @@ async fn series_events_market_filters_and_candlesticks() {
     // Candlesticks from the exchange's own trades: none yet, then one after a trade.
     let t = "KXDESKFED-26DEC16-T3.50";
     let now = super::now_ms() / 1000;
-    let candles = |period: i64| get(format!("/series/KXDESKFED/markets/{t}/candlesticks?start_ts={}&end_ts={}&period_interval={period}", now - 86_400, now + 86_400 * 2));
+    let candles = |period: i64| {
+        get(format!("/series/KXDESKFED/markets/{t}/candlesticks?start_ts={}&end_ts={}&period_interval={period}", now - 86_400, now + 86_400 * 2))
+    };
     let (status, body) = candles(1).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["candlesticks"].as_array().unwrap().is_empty());
-    let ask = sim.book(&MarketTicker::from(t)).unwrap().no.last().unwrap().0.complement();
+    let ask = sim
+        .book(&MarketTicker::from(t))
+        .unwrap()
+        .no
+        .last()
+        .unwrap()
+        .0
+        .complement();
     let (status, body) = call(
         &sim,
         &alice(),
@@ -1509,11 +1531,20 @@ async fn series_events_market_filters_and_candlesticks() {
         assert_eq!(c["volume_fp"], json!("1.00"));
         assert_eq!(c["end_period_ts"].as_i64().unwrap() % (period * 60), 0);
     }
-    let (status, _) = get(format!("/series/KXDESK/markets/{t}/candlesticks?start_ts=0&end_ts=60&period_interval=1")).await;
+    let (status, _) = get(format!(
+        "/series/KXDESK/markets/{t}/candlesticks?start_ts=0&end_ts=60&period_interval=1"
+    ))
+    .await;
     assert_eq!(status, 404, "wrong series");
-    let (status, _) = get(format!("/series/KXDESKFED/markets/{t}/candlesticks?start_ts=0&end_ts=60&period_interval=5")).await;
+    let (status, _) = get(format!(
+        "/series/KXDESKFED/markets/{t}/candlesticks?start_ts=0&end_ts=60&period_interval=5"
+    ))
+    .await;
     assert_eq!(status, 400, "bad period");
-    let (status, _) = get(format!("/series/KXDESKFED/markets/{t}/candlesticks?end_ts=60&period_interval=1")).await;
+    let (status, _) = get(format!(
+        "/series/KXDESKFED/markets/{t}/candlesticks?end_ts=60&period_interval=1"
+    ))
+    .await;
     assert_eq!(status, 400, "start_ts is required");
     sim.shutdown();
 }

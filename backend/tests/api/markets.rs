@@ -31,17 +31,23 @@ async fn series_then_events_then_markets() {
     let all: SeriesList = get_json(&app, "/api/series").await;
     let categories: std::collections::BTreeSet<&str> =
         all.series.iter().map(|s| s.category.as_str()).collect();
-    assert!(categories.contains("Economics") && categories.contains("Sports"), "{categories:?}");
+    assert!(
+        categories.contains("Economics") && categories.contains("Sports"),
+        "{categories:?}"
+    );
     let economics: SeriesList = get_json(&app, "/api/series?category=Economics").await;
     assert_eq!(economics.series.len(), 1);
     assert_eq!(economics.series[0].ticker, "KXDESKFED");
 
     let events: EventsPage = get_json(&app, "/api/events?series_ticker=KXDESKFED").await;
-    let names: Vec<&str> = events.events.iter().map(|e| e.event_ticker.as_str()).collect();
+    let names: Vec<&str> = events
+        .events
+        .iter()
+        .map(|e| e.event_ticker.as_str())
+        .collect();
     assert_eq!(names, ["KXDESKFED-26DEC16", "KXDESKFED-26OCT28"]);
     assert_eq!(events.events[0].market_count, 4);
-    let open: EventsPage =
-        get_json(&app, "/api/events?series_ticker=KXDESKFED&status=open").await;
+    let open: EventsPage = get_json(&app, "/api/events?series_ticker=KXDESKFED&status=open").await;
     assert_eq!(open.events.len(), 1);
     // Events page with Kalshi cursors.
     let first: EventsPage = get_json(&app, "/api/events?limit=1").await;
@@ -88,7 +94,12 @@ async fn search_filters_and_pages_with_cursors() {
             break;
         }
     }
-    let open: Vec<String> = app.sim.market_tickers().iter().map(ToString::to_string).collect();
+    let open: Vec<String> = app
+        .sim
+        .market_tickers()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(seen, open);
 
     // Text: all words, any case, ticker or title.
@@ -134,7 +145,10 @@ async fn search_filters_and_pages_with_cursors() {
     )
     .await;
     assert_eq!(sports.markets.len(), 5);
-    assert!(sports.markets.iter().all(|m| m.ticker.as_str().starts_with("KXMVE")));
+    assert!(sports
+        .markets
+        .iter()
+        .all(|m| m.ticker.as_str().starts_with("KXMVE")));
     let settled = search(
         &app,
         &MarketSearch {
@@ -143,7 +157,10 @@ async fn search_filters_and_pages_with_cursors() {
         },
     )
     .await;
-    assert_eq!(tickers(&settled), ["KXDESKRAIN-26OCT-T2", "KXDESKRAIN-26OCT-T4"]);
+    assert_eq!(
+        tickers(&settled),
+        ["KXDESKRAIN-26OCT-T2", "KXDESKRAIN-26OCT-T4"]
+    );
 
     // Close time with "open": Kalshi cannot combine them, the desk filters the status.
     let before = search(
@@ -168,7 +185,10 @@ async fn search_filters_and_pages_with_cursors() {
         },
     )
     .await;
-    assert_eq!(tickers(&watch), ["KXDESK-26DEC31-T50", "KXDESKRAIN-26OCT-T2"]);
+    assert_eq!(
+        tickers(&watch),
+        ["KXDESK-26DEC31-T50", "KXDESKRAIN-26OCT-T2"]
+    );
 
     // Bad input is a plain 400.
     for bad in [
@@ -188,7 +208,15 @@ async fn search_filters_and_pages_with_cursors() {
 async fn candles_from_the_exchanges_own_trades() {
     let app = spawn_app().await;
     let t = "KXDESKFED-26DEC16-T3.50";
-    let ask = app.sim.book(&t.into()).unwrap().no.last().unwrap().0.complement();
+    let ask = app
+        .sim
+        .book(&t.into())
+        .unwrap()
+        .no
+        .last()
+        .unwrap()
+        .0
+        .complement();
     let mut ticket = OrderTicket::limit(t.into(), Action::Buy, Side::Yes, ask, Count::from_int(2));
     ticket.time_in_force = TimeInForce::ImmediateOrCancel;
     let (status, body) = app.post("/api/orders", &ticket).await;

@@ -191,10 +191,9 @@ pub fn CandleChart(
     let desk = use_desk();
     let period = RwSignal::new(CandlePeriod::Minute);
     let refresh = RwSignal::new(0_u64);
-    if let Ok(handle) = set_interval_with_handle(
-        move || refresh.update(|n| *n += 1),
-        CANDLE_REFRESH,
-    ) {
+    if let Ok(handle) =
+        set_interval_with_handle(move || refresh.update(|n| *n += 1), CANDLE_REFRESH)
+    {
         on_cleanup(move || handle.clear());
     }
     let loaded = LocalResource::new(move || {

@@ -56,14 +56,19 @@ fn date_ts(text: &str) -> Result<Option<i64>, String> {
         return Ok(None);
     }
     let shape_ok = text.len() == 10
-        && text
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
     // A timestamp, not money: `Date.parse` answers a double of milliseconds.
     let ms = js_sys::Date::parse(text);
     if !shape_ok || ms.is_nan() {
-        return Err(format!("close date must look like 2026-12-31, not {text:?}"));
+        return Err(format!(
+            "close date must look like 2026-12-31, not {text:?}"
+        ));
     }
     Ok(Some((ms as i64).div_euclid(1000)))
 }
@@ -182,7 +187,11 @@ pub fn MarketList() -> impl IntoView {
 
 /// Category names from every series (sorted, unique).
 fn categories(list: &[SeriesView]) -> Vec<String> {
-    let mut c: Vec<String> = list.iter().map(|s| s.category.clone()).filter(|c| !c.is_empty()).collect();
+    let mut c: Vec<String> = list
+        .iter()
+        .map(|s| s.category.clone())
+        .filter(|c| !c.is_empty())
+        .collect();
     c.sort();
     c.dedup();
     c
@@ -503,7 +512,11 @@ fn WatchTab() -> impl IntoView {
             paged.cursor.set(None);
             return;
         }
-        let tickers = list.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        let tickers = list
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
         paged.load(
             MarketSearch {
                 tickers: Some(tickers),

@@ -8,9 +8,9 @@ use shared::rest::{Market, MarketStatus};
 use crate::api;
 use crate::components::charts::{CandleChart, DepthChart};
 use crate::components::ladder::{BookSummary, Ladder};
+use crate::components::load_status::LoadStatus;
 use crate::components::shortcuts::Shortcuts;
 use crate::components::watchlist::WatchStar;
-use crate::components::load_status::LoadStatus;
 use crate::format::{clock_ms, opt};
 use crate::state::{use_desk, TAPE_CAP};
 

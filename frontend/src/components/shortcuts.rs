@@ -67,7 +67,10 @@ pub fn command(key: &str) -> Option<Command> {
 
 /// True when the key went to something the user types into.
 fn typing(ev: &web_sys::KeyboardEvent) -> bool {
-    let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) else {
+    let Some(el) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
         return false;
     };
     matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.is_content_editable()
@@ -103,7 +106,11 @@ fn nudge(desk: DeskState, market: Option<&Market>, up: bool) {
             Some(m) => m.step_price(p, up),
             None => {
                 let cent = Dollars::from_cents(1);
-                let p = if up { p.checked_add(cent) } else { p.checked_sub(cent) };
+                let p = if up {
+                    p.checked_add(cent)
+                } else {
+                    p.checked_sub(cent)
+                };
                 p.filter(|p| p.is_valid_price())
             }
         },
@@ -160,7 +167,11 @@ pub fn Shortcuts(
             Command::Close => open.set(false),
             _ if !has_market => return,
             Command::Buy | Command::Sell => {
-                let action = if cmd == Command::Buy { Action::Buy } else { Action::Sell };
+                let action = if cmd == Command::Buy {
+                    Action::Buy
+                } else {
+                    Action::Sell
+                };
                 desk.ticket_action.set(action);
                 submit_ticket();
             }

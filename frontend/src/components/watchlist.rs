@@ -83,7 +83,8 @@ impl Watchlist {
 
 /// The watchlist from context.
 pub fn use_watchlist() -> Watchlist {
-    use_context::<Watchlist>().expect("Watchlist is installed by the desk page before the finder renders")
+    use_context::<Watchlist>()
+        .expect("Watchlist is installed by the desk page before the finder renders")
 }
 
 /// A star button that adds `ticker` to the watchlist or removes it.

@@ -198,7 +198,15 @@ mod tests {
         let minutes = c.query(1, 0, i64::MAX);
         assert_eq!(minutes.len(), 4);
         assert_eq!(minutes[0].end_ts, 1_780_000_080);
-        assert_eq!(minutes[0].price, Ohlc { open: d("0.40"), high: d("0.45"), low: d("0.40"), close: d("0.45") });
+        assert_eq!(
+            minutes[0].price,
+            Ohlc {
+                open: d("0.40"),
+                high: d("0.45"),
+                low: d("0.40"),
+                close: d("0.45")
+            }
+        );
         assert_eq!(minutes[0].volume, Count::from_int(4));
 
         let hours = c.query(60, 0, i64::MAX);
