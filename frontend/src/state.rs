@@ -457,7 +457,14 @@ impl DeskState {
         self.orders.update(|orders| {
             let at = orders.iter().position(|x| x.order_id == o.order_id);
             match (o.status == OrderStatus::Resting, at) {
-                (true, Some(i)) => orders[i] = o,
+                (true, Some(i)) => {
+                    // Socket frames do not carry the desk user; keep the one REST gave.
+                    let owner = orders[i].owner.take();
+                    orders[i] = o;
+                    if orders[i].owner.is_none() {
+                        orders[i].owner = owner;
+                    }
+                }
                 (true, None) => orders.push(o),
                 (false, Some(i)) => {
                     orders.remove(i);

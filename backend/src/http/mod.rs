@@ -1,6 +1,9 @@
 //! The browser-facing HTTP surface: `/api/*` (JSON), `/ws` (live frames), `/metrics`
-//! (Prometheus) and the built frontend. An allowlist of routes, each mapped to specific Kalshi calls — never a proxy.
+//! (Prometheus) and the built frontend. Every `/api` route and `/ws` needs a session
+//! ([`auth`]: cookie, CSRF header on writes, Origin, role), except the login routes. An allowlist of routes, each mapped to specific Kalshi calls — never a proxy.
 
+mod audit;
+pub mod auth;
 mod error;
 pub mod frontend;
 mod groups;
@@ -35,6 +38,10 @@ pub struct AppState {
     pub rfq_rules: crate::rfq_rules::RfqRules,
     /// Fires on shutdown; sessions end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The desk's database: users, sessions, order owners, audit log.
+    pub store: crate::store::Store,
+    /// Session, cookie and origin policy.
+    pub auth: auth::AuthPolicy,
 }
 
 /// `GET /metrics`: Prometheus text format.
@@ -63,7 +70,10 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .merge(groups::router())
         .route("/limits", axum::routing::get(limits))
         .merge(rfq::router())
-        .fallback(|| async { Error::NotFound("no such API route".to_owned()) });
+        .merge(auth::router())
+        .merge(audit::router())
+        .fallback(|| async { Error::NotFound("no such API route".to_owned()) })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::guard));
     let index = frontend::IndexPage::load(dist);
     let (page, loader) = (index.clone(), index.clone());
     let index_handler = move || {

@@ -10,8 +10,7 @@ use shared::api::ops::{
 };
 use shared::api::NoPath;
 use shared::num::Dollars;
-use shared::protocol::{PortfolioView, PositionView};
-use shared::rest::Fill;
+use shared::protocol::{FillView, PortfolioView, PositionView};
 
 use super::orders::SubaccountParam;
 use super::{AppState, Result};
@@ -65,8 +64,9 @@ async fn portfolio(
 /// omitted).
 async fn fills(
     State(kalshi): State<KalshiClient>,
+    State(store): State<crate::store::Store>,
     q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
-) -> Result<Json<Vec<Fill>>> {
+) -> Result<Json<Vec<FillView>>> {
     let subaccount = SubaccountParam::read(q)?;
     let page = kalshi
         .send::<GetFills>(
@@ -79,5 +79,18 @@ async fn fills(
             None,
         )
         .await?;
-    Ok(Json(page.fills))
+    let ids: Vec<String> = page.fills.iter().map(|f| f.order_id.as_str().to_owned()).collect();
+    let owners = store.order_owners(&[], &ids).await?;
+    Ok(Json(
+        page.fills
+            .into_iter()
+            .map(|fill| {
+                let owner = owners
+                    .iter()
+                    .find(|(_, id, _)| id.as_deref() == Some(fill.order_id.as_str()))
+                    .map(|(_, _, u)| u.clone());
+                FillView { fill, owner }
+            })
+            .collect(),
+    ))
 }

@@ -22,8 +22,8 @@ use shared::rfq::{
 };
 
 use super::markets::checked_ticker;
+use super::auth::Acting;
 use super::{AppState, Error, Result};
-use crate::client::KalshiClient;
 use crate::rfq_rules::RfqRules;
 
 pub(super) fn router() -> Router<AppState> {
@@ -54,7 +54,7 @@ fn checked_id(id: &str, what: &'static str) -> Result<String> {
 
 /// `GET /api/rfq`: our communications id, open RFQs (everyone's, and ours), our quotes and
 /// quotes on our RFQs.
-async fn desk(State(kalshi): State<KalshiClient>) -> Result<Json<RfqDeskView>> {
+async fn desk(Acting(kalshi): Acting) -> Result<Json<RfqDeskView>> {
     let id = kalshi
         .send::<GetCommunicationsID>(&NoPath, &NoQuery {}, None)
         .await?;
@@ -164,7 +164,7 @@ async fn put_rules(
 
 /// `GET /api/rfq/book/{ticker}`: best bid, implied ask and mid (GetMarketOrderbook).
 async fn book_top(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(ticker): Path<String>,
 ) -> Result<Json<BookTop>> {
     let ticker = checked_ticker(ticker)?;
@@ -187,7 +187,7 @@ async fn log(State(rules): State<RfqRules>) -> Json<Vec<RuleLogEntry>> {
 
 /// `POST /api/rfqs` (CreateRFQ) → 201 `{id}`.
 async fn create_rfq(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     body: std::result::Result<Json<NewRfq>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>)> {
     let Json(new) = body?;
@@ -211,7 +211,7 @@ async fn create_rfq(
 }
 
 async fn delete_rfq(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let rfq_id = checked_id(&id, "RFQ")?;
@@ -224,7 +224,7 @@ async fn delete_rfq(
 /// `POST /api/quotes` (CreateQuote) → 201 `{id}`. Bids must be in [$0, $1) and sum to at
 /// most $1 (the exchange checks too).
 async fn create_quote(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     body: std::result::Result<Json<NewQuote>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>)> {
     let Json(new) = body?;
@@ -251,7 +251,7 @@ async fn create_quote(
 }
 
 async fn delete_quote(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
     let quote_id = checked_id(&id, "quote")?;
@@ -263,7 +263,7 @@ async fn delete_quote(
 
 /// `POST /api/quotes/{id}/accept` (AcceptRFQQuote) with `{rfq_id, side}`.
 async fn accept(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(id): Path<String>,
     body: std::result::Result<Json<AcceptQuote>, JsonRejection>,
 ) -> Result<StatusCode> {
@@ -287,7 +287,7 @@ async fn accept(
 
 /// `POST /api/quotes/{id}/confirm` (ConfirmRFQQuote) with `{rfq_id}`.
 async fn confirm(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(id): Path<String>,
     body: std::result::Result<Json<ConfirmQuote>, JsonRejection>,
 ) -> Result<StatusCode> {

@@ -30,7 +30,7 @@ async fn send(
     body: Option<serde_json::Value>,
 ) -> (u16, String) {
     let mut req =
-        reqwest::Client::new().request(method, format!("http://127.0.0.1:{}{path}", app.port));
+        app.http().request(method, format!("http://127.0.0.1:{}{path}", app.port));
     if let Some(b) = body {
         req = req.json(&b);
     }

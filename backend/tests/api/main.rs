@@ -13,3 +13,4 @@ mod rfq;
 mod secrets;
 mod signer;
 mod soak;
+mod team;

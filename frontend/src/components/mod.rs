@@ -1,5 +1,6 @@
 //! Building blocks of the desk page.
 
+pub mod admin;
 pub mod groups;
 pub mod charts;
 pub mod ladder;
