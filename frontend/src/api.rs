@@ -24,7 +24,7 @@ use shared::auth::{
     AuditEntry, AuditQuery, BootstrapRequest, LoginRequest, NewUser, SessionView, UserPatch,
     UserView,
 };
-use shared::rest::{Fill, Market};
+use shared::rest::Market;
 
 /// Why an API call failed. `Clone` so it can sit in a resource; sources stay reachable.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -446,7 +446,7 @@ pub async fn transfers() -> Result<Vec<TransferView>> {
 }
 
 /// `GET /api/fills`: recent fills.
-pub async fn fills() -> Result<Vec<Fill>> {
+pub async fn fills() -> Result<Vec<shared::protocol::FillView>> {
     get("/api/fills").await
 }
 

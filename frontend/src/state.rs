@@ -89,6 +89,8 @@ pub struct FillRow {
     pub is_taker: bool,
     /// Display time (`HH:MM:SS`).
     pub time: String,
+    /// The desk user whose order filled (REST only; socket frames do not say).
+    pub owner: Option<String>,
 }
 
 /// Price on `side`'s own leg from a YES price.
@@ -119,6 +121,7 @@ impl FillRow {
             count: f.contracts(),
             is_taker: f.is_taker,
             time,
+            owner: None,
         }
     }
 
@@ -141,6 +144,7 @@ impl FillRow {
             count: f.count_fp,
             is_taker: f.is_taker,
             time,
+            owner: None,
         }
     }
 }
@@ -514,8 +518,14 @@ impl DeskState {
     }
 
     /// Replaces the fills with a REST load, keeping socket fills the load does not know yet.
-    pub fn seed_fills(&self, rest: &[Fill]) {
-        let mut rows: VecDeque<FillRow> = rest.iter().map(FillRow::from_rest).collect();
+    pub fn seed_fills(&self, rest: &[shared::protocol::FillView]) {
+        let mut rows: VecDeque<FillRow> = rest
+            .iter()
+            .map(|f| FillRow {
+                owner: f.owner.clone(),
+                ..FillRow::from_rest(&f.fill)
+            })
+            .collect();
         self.fills.update(|fills| {
             for live in fills.iter().rev() {
                 if rows.iter().all(|r| r.trade_id != live.trade_id) {

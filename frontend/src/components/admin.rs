@@ -107,7 +107,7 @@ pub fn UsersPane() -> impl IntoView {
             <table class="grid" data-testid="users">
                 <thead><tr><th>"User"</th><th>"Role"</th><th>"Limits"</th><th></th></tr></thead>
                 <tbody>
-                    <For each=move || users.get() key=|u| (u.id, u.role, u.disabled, u.limits.clone()) let:user>
+                    <For each=move || users.get() key=|u| (u.id, u.role, u.disabled, format!("{:?}", u.limits)) let:user>
                         {
                             let id = user.id;
                             let limits = {

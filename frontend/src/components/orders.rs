@@ -224,7 +224,7 @@ pub fn OpenOrders() -> impl IntoView {
                 <span class="pane-title">"Open orders"</span>
                 <span class="muted">{move || desk.orders.with(Vec::len)}</span>
                 <div class="spacer"></div>
-                <Show when=can_trade>
+                <Show when=move || can_trade.get()>
                 <button
                     class="btn btn-ghost btn-small"
                     data-testid="cancel-selected"
@@ -418,7 +418,7 @@ fn OrderRow(
             <td>{status_text(order.status)}</td>
             <td class="muted" data-testid="order-owner">{order.owner.clone().unwrap_or_else(|| "—".to_owned())}</td>
             <td class="row-actions">
-                <Show when=can_trade>
+                <Show when=move || can_trade.get()>
                 <button
                     class="btn btn-ghost btn-small"
                     data-testid="amend-order"

@@ -122,6 +122,7 @@ pub fn Fills() -> impl IntoView {
                         <th class="num">"Price"</th>
                         <th class="num">"Count"</th>
                         <th>"Liq."</th>
+                        <th title="The desk user whose order filled">"By"</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -156,6 +157,7 @@ fn FillRowView(fill: FillRow) -> impl IntoView {
             <td class="num">{opt(fill.price)}</td>
             <td class="num">{fill.count.to_string()}</td>
             <td class="muted">{if fill.is_taker { "taker" } else { "maker" }}</td>
+            <td class="muted" data-testid="fill-owner">{fill.owner.clone().unwrap_or_else(|| "—".to_owned())}</td>
         </tr>
     }
 }

@@ -129,7 +129,7 @@ fn cancel_all_here(desk: DeskState) {
         return;
     };
     spawn_local(async move {
-        match api::cancel_all(Some(&ticker)).await {
+        match api::cancel_all(Some(&ticker), desk.subaccount.get_untracked()).await {
             Ok(out) => {
                 for id in &out.cancelled {
                     desk.forget_order(id);

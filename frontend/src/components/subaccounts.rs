@@ -148,7 +148,7 @@ pub fn Subaccounts() -> impl IntoView {
                     </For>
                 </select>
                 <div class="spacer"></div>
-                <Show when=is_admin>
+                <Show when=move || is_admin.get()>
                 <button class="btn btn-ghost btn-small" data-testid="subaccount-create" disabled=move || busy.get() on:click=create>
                     "New subaccount"
                 </button>
@@ -172,7 +172,7 @@ pub fn Subaccounts() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
-            <Show when=is_admin>
+            <Show when=move || is_admin.get()>
             <form class="inline-form transfer-form" on:submit=transfer novalidate=true>
                 <label for="transfer-from" class="muted">"Move"</label>
                 <input

@@ -108,7 +108,7 @@ pub fn DeskPage() -> impl IntoView {
                     <MarketView detail=detail market=market/>
                 </section>
                 <aside class="pane pane-ticket">
-                    <Show when=can_trade fallback=|| view! {
+                    <Show when=move || can_trade.get() fallback=|| view! {
                         <div class="muted read-only" data-testid="read-only-note">"Read only: your role cannot place orders."</div>
                     }>
                         <Ticket market=market/>
@@ -126,7 +126,7 @@ pub fn DeskPage() -> impl IntoView {
                     </section>
                 </div>
                 <div class="accounts-row">
-                    <Show when=can_trade>
+                    <Show when=move || can_trade.get()>
                         <section class="pane pane-groups">
                             <OrderGroups/>
                         </section>
@@ -136,10 +136,10 @@ pub fn DeskPage() -> impl IntoView {
                     </section>
                 </div>
             </main>
-            <Show when=can_rfq>
+            <Show when=move || can_rfq.get()>
                 <crate::components::rfq_desk::RfqDesk/>
             </Show>
-            <Show when=is_admin>
+            <Show when=move || is_admin.get()>
                 <div class="admin-row" data-testid="admin">
                     <UsersPane/>
                     <AuditPane/>
