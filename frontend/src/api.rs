@@ -70,6 +70,13 @@ fn encode(s: &str) -> String {
 
 async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T> {
     let status = resp.status();
+    if status == 401 && CSRF.with(|c| c.borrow().is_some()) {
+        // The session ended (expired, logged out elsewhere, user disabled): back to login.
+        set_csrf(None);
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().reload();
+        }
+    }
     let text = resp.text().await?;
     if !(200..300).contains(&status) {
         return Err(match serde_json::from_str::<ApiErrorBody>(&text) {

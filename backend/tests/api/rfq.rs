@@ -212,6 +212,15 @@ async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_bo
         "confirm sent {reaction} ms after quote_accepted"
     );
     assert_eq!(confirmed.rule_id, 7);
+    // The rule's writes are in the maker's audit log as `rule:7`, the accept in the
+    // requester's as the person who clicked.
+    let (s, audit) = api(&desks.maker, "GET", "/audit?user=rule:7", None).await;
+    assert_eq!(s, 200, "{audit}");
+    let ops: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["operation"].as_str().unwrap()).collect();
+    assert!(ops.contains(&"CreateQuote") && ops.contains(&"ConfirmRFQQuote"), "{ops:?}");
+    assert!(audit.as_array().unwrap().iter().all(|e| e["outcome"] != "pending"));
+    let (_, audit) = api(&desks.requester, "GET", "/audit?operation=AcceptRFQQuote", None).await;
+    assert_eq!(audit[0]["actor"], "admin", "{audit}");
     // Fills on both sides, at the quote.
     wait_until("both fills", Duration::from_secs(5), || {
         let sim = desks.sim.clone();
