@@ -1,5 +1,6 @@
 //! The team desk in a real browser: the admin (logged in through the login page by the
-//! harness) places an order, sees it attributed to them and in the audit pane, adds a
+//! harness) places an order, sees it attributed to them and (opening the admin panes from
+//! the top bar) in the audit pane, adds a
 //! viewer in the users pane and logs out; the viewer logs in through the login page and
 //! sees the desk read only: no ticket, no cancel buttons, no RFQ desk, no admin panes.
 //!
@@ -20,7 +21,7 @@ async fn admin_sees_attribution_and_audit_and_a_viewer_sees_a_read_only_desk() -
             .wait_for_css(&sel("conn-status", &[("data-state", "live")]), UI_TIMEOUT)
             .await
             .context("the desk's stream never went live")?;
-        browser.wait_for("admin").await.context("admins see the admin panes")?;
+        browser.wait_for("admin-toggle").await.context("admins have the admin panes")?;
         browser.wait_for("rfq-desk").await?;
 
         // A resting order, placed through the ticket.
@@ -48,6 +49,8 @@ async fn admin_sees_attribution_and_audit_and_a_viewer_sees_a_read_only_desk() -
             .wait_text(&testid("order-owner"), E2E_USER, UI_TIMEOUT)
             .await
             .context("the order names who placed it")?;
+        browser.click("admin-toggle").await?;
+        browser.wait_for("admin").await.context("the admin panes open")?;
         browser.fill("audit-operation", "CreateOrderV2").await?;
         browser.click("audit-apply").await?;
         browser
@@ -81,7 +84,7 @@ async fn admin_sees_attribution_and_audit_and_a_viewer_sees_a_read_only_desk() -
             .wait_for_css(&sel("open-order", &[("data-price", &price.to_string())]), UI_TIMEOUT)
             .await
             .context("a viewer still sees the orders")?;
-        for hidden in ["ticket", "cancel-order", "cancel-all", "admin", "rfq-desk", "subaccount-create", "group-create"] {
+        for hidden in ["ticket", "cancel-order", "cancel-all", "admin", "admin-toggle", "rfq-desk", "subaccount-create", "group-create"] {
             anyhow::ensure!(
                 browser.find_all(&testid(hidden)).await?.is_empty(),
                 "a viewer must not see {hidden}"

@@ -98,6 +98,8 @@ pub fn TopBar() -> impl IntoView {
     };
     let halted = move || desk.trading_active.get() == Some(false);
     let auth = crate::auth::use_auth();
+    let admin_open = use_context::<crate::pages::desk::AdminOpen>()
+        .expect("the desk page provides AdminOpen before its top bar");
     let user = move || auth.username().unwrap_or_default();
     let role = move || {
         auth.0.with(|s| {
@@ -135,6 +137,13 @@ pub fn TopBar() -> impl IntoView {
                 <span class="conn-text">{conn_text}</span>
             </div>
             <div class="session">
+                <Show when=move || auth.permissions().admin>
+                    <button class="btn btn-ghost btn-small" data-testid="admin-toggle"
+                        class:active=move || admin_open.0.get()
+                        on:click=move |_| admin_open.0.update(|o| *o = !*o)>
+                        {move || if admin_open.0.get() { "Close admin" } else { "Admin" }}
+                    </button>
+                </Show>
                 <span class="session-user" data-testid="session-user" data-role=role>{user}</span>
                 <button class="logout" data-testid="logout" on:click=logout>"Log out"</button>
             </div>

@@ -37,10 +37,17 @@ fn set_hash(ticker: &MarketTicker) {
     }
 }
 
+/// Whether the admin's users and audit panes are open (an overlay below the top bar, so
+/// the trading layout never changes size). Provided by [`DeskPage`]; toggled in the top bar.
+#[derive(Clone, Copy)]
+pub struct AdminOpen(pub RwSignal<bool>);
+
 /// The one page.
 #[component]
 pub fn DeskPage() -> impl IntoView {
     let desk = use_desk();
+    let admin_open = AdminOpen(RwSignal::new(false));
+    provide_context(admin_open);
     let (can_trade, can_rfq, is_admin) = (
         crate::auth::can_trade(),
         crate::auth::can_rfq(),
@@ -139,10 +146,12 @@ pub fn DeskPage() -> impl IntoView {
             <Show when=move || can_rfq.get()>
                 <crate::components::rfq_desk::RfqDesk/>
             </Show>
-            <Show when=move || is_admin.get()>
-                <div class="admin-row" data-testid="admin">
-                    <UsersPane/>
-                    <AuditPane/>
+            <Show when=move || is_admin.get() && admin_open.0.get()>
+                <div class="admin-overlay" data-testid="admin">
+                    <div class="admin-row">
+                        <UsersPane/>
+                        <AuditPane/>
+                    </div>
                 </div>
             </Show>
             <Toasts/>
