@@ -18,7 +18,7 @@ use shared::protocol::{
     DecreaseTicket, DeskStatus, EventsPage, MarketSearch, MarketsPage, OrderTicket, OrderView,
     PlacedOrder, PortfolioView, QueuePositionView, SeriesList,
 };
-use shared::rest::{Fill, Market};
+use shared::rest::Market;
 
 /// Why an API call failed. `Clone` so it can sit in a resource; sources stay reachable.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -339,9 +339,24 @@ pub async fn transfers() -> Result<Vec<TransferView>> {
     get("/api/subaccounts/transfers").await
 }
 
-/// `GET /api/fills`: recent fills.
-pub async fn fills() -> Result<Vec<Fill>> {
-    get("/api/fills").await
+/// `?cursor=C` for a page after the first (Kalshi cursors are URL-safe).
+fn cursor_query(cursor: Option<&str>) -> String {
+    cursor.map_or_else(String::new, |c| format!("?cursor={}", encode(c)))
+}
+
+/// `GET /api/fills[?cursor=C]`: one page of fills, newest first (every subaccount).
+pub async fn fills(cursor: Option<String>) -> Result<shared::protocol::FillsPage> {
+    get(&format!("/api/fills{}", cursor_query(cursor.as_deref()))).await
+}
+
+/// `GET /api/settlements[?cursor=C]`: one page of settlements, newest first (every
+/// subaccount).
+pub async fn settlements(cursor: Option<String>) -> Result<shared::protocol::SettlementsPage> {
+    get(&format!(
+        "/api/settlements{}",
+        cursor_query(cursor.as_deref())
+    ))
+    .await
 }
 
 // ----- RFQ desk -----------------------------------------------------------------------

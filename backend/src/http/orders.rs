@@ -77,7 +77,13 @@ impl SubaccountParam {
         q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
     ) -> Result<Option<i64>> {
         let Query(p) = q.map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
-        match p.subaccount {
+        Self::check(p.subaccount)
+    }
+
+    /// Range-checks a subaccount number: 400 `invalid_subaccount` above
+    /// [`shared::protocol::MAX_SUBACCOUNT`].
+    pub(super) fn check(subaccount: Option<u32>) -> Result<Option<i64>> {
+        match subaccount {
             Some(n) if n > shared::protocol::MAX_SUBACCOUNT => Err(Error::bad_request(
                 "invalid_subaccount",
                 format!(

@@ -26,7 +26,8 @@ use shared::api::schema::{
     AmendOrderV2Request, BatchCancelOrdersV2Request, BatchCancelOrdersV2Response,
     BatchCancelOrdersV2ResponseOrdersItem, BatchCreateOrdersV2Response,
     BatchCreateOrdersV2ResponseOrdersItem, DecreaseOrderV2Request, ErrorResponse,
-    GetOrderQueuePositionResponse, GetOrderQueuePositionsResponse, GetTradesResponse, Trade,
+    GetOrderQueuePositionResponse, GetOrderQueuePositionsResponse, GetSettlementsResponse,
+    GetTradesResponse, Trade,
 };
 
 pub(super) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -789,4 +790,47 @@ pub async fn get_fills(
         String::new()
     };
     Ok(Json(GetFillsResponse { fills, cursor }))
+}
+
+/// `GET /portfolio/settlements` (GetSettlements): `ticker`, `event_ticker`, `min_ts`,
+/// `max_ts` (Unix s), `subaccount` (omitted = all of the caller's), `limit` (default 100,
+/// at most 1000), `cursor`; newest first.
+pub async fn get_settlements(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    q: Params,
+) -> Result<Json<GetSettlementsResponse>> {
+    let p = params(q)?;
+    let limit = limit(&p, 100, 1000)?;
+    let cursor = cursor_u64(&p)?;
+    let ticker = p.get("ticker").filter(|t| !t.is_empty()).cloned();
+    let event = p.get("event_ticker").filter(|t| !t.is_empty()).cloned();
+    let min_ts = int_param(&p, "min_ts")?;
+    let max_ts = int_param(&p, "max_ts")?;
+    let core = sim.lock();
+    let engine = &core.engine;
+    let mut all: Vec<&super::engine::SettlementRec> = scope(engine, caller.0, &p)?
+        .into_iter()
+        .filter_map(|a| engine.account(a))
+        .flat_map(|a| a.settlements.iter())
+        .filter(|s| {
+            let (t, e) = (&s.settlement.ticker, &s.settlement.event_ticker);
+            cursor.is_none_or(|c| s.seq < c)
+                && ticker.as_deref().is_none_or(|x| x == t.as_str())
+                && event.as_deref().is_none_or(|x| x == e.as_str())
+                && min_ts.is_none_or(|m| s.settled_ms >= m * 1000)
+                && max_ts.is_none_or(|m| s.settled_ms <= m * 1000 + 999)
+        })
+        .collect();
+    all.sort_unstable_by_key(|s| std::cmp::Reverse(s.seq));
+    let more = all.len() > limit;
+    all.truncate(limit);
+    let cursor = match (more, all.last()) {
+        (true, Some(last)) => Some(last.seq.to_string()),
+        _ => Some(String::new()),
+    };
+    Ok(Json(GetSettlementsResponse {
+        settlements: all.into_iter().map(|s| s.settlement.clone()).collect(),
+        cursor,
+    }))
 }

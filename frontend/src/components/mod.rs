@@ -1,7 +1,7 @@
 //! Building blocks of the desk page.
 
-pub mod groups;
 pub mod charts;
+pub mod groups;
 pub mod ladder;
 pub mod load_status;
 pub mod market_list;
@@ -10,8 +10,8 @@ pub mod orders;
 pub mod portfolio;
 pub mod rfq;
 pub mod rfq_desk;
-pub mod subaccounts;
 pub mod shortcuts;
+pub mod subaccounts;
 pub mod ticket;
 pub mod toasts;
 pub mod top_bar;

@@ -11,7 +11,7 @@ use crate::components::groups::OrderGroups;
 use crate::components::market_list::MarketList;
 use crate::components::market_view::MarketView;
 use crate::components::orders::OpenOrders;
-use crate::components::portfolio::{Fills, Portfolio};
+use crate::components::portfolio::{History, Portfolio};
 use crate::components::subaccounts::Subaccounts;
 use crate::components::ticket::Ticket;
 use crate::components::toasts::Toasts;
@@ -111,7 +111,7 @@ pub fn DeskPage() -> impl IntoView {
                         <Portfolio/>
                     </section>
                     <section class="pane pane-fills">
-                        <Fills/>
+                        <History/>
                     </section>
                 </div>
                 <div class="accounts-row">
