@@ -219,7 +219,7 @@ impl Application {
                 _ = tokio::signal::ctrl_c() => { shutdown.cancel(); }
             }
         };
-        axum::serve(self.listener, self.router)
+        axum::serve(crate::http::low_latency(self.listener), self.router)
             .with_graceful_shutdown(signal)
             .await
             .context("serving HTTP")?;

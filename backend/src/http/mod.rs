@@ -54,6 +54,20 @@ async fn limits(
     axum::Json(kalshi.budget().view())
 }
 
+/// `listener` with `TCP_NODELAY` set on every accepted connection. Live frames are small:
+/// with Nagle's algorithm on, a frame can wait for the peer's delayed ACK (~40 ms on
+/// Linux) before it leaves, which is most of a slow tick on a trading screen.
+pub fn low_latency(
+    listener: tokio::net::TcpListener,
+) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt as _;
+    listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY on a connection");
+        }
+    })
+}
+
 /// The whole router: API, socket and static frontend from `dist`.
 pub fn router(state: AppState, dist: &Path) -> Router {
     let api = Router::new()

@@ -211,7 +211,7 @@ impl SimExchange {
         let app = router(inner.clone());
         let stop = inner.token.clone();
         tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app)
+            if let Err(e) = axum::serve(crate::http::low_latency(listener), app)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await
             {
