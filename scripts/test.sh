@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: install tools and Chromium if needed, build the frontend, run every test
-# (unit, backend integration, and the browser end-to-end tests in tests/).
+# (unit, backend integration, and the browser end-to-end tests in tests/). Starts a
+# PostgreSQL on 127.0.0.1:5432 when none answers (the store tests run on it and SQLite).
 #
 #   bash scripts/test.sh [extra cargo test arguments...]
 #
@@ -11,6 +12,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # shellcheck source=scripts/setup.sh
 source scripts/setup.sh
+# shellcheck source=scripts/postgres.sh
+source scripts/postgres.sh
 
 results=()
 failed=""
@@ -41,6 +44,7 @@ run_tests() {
 }
 
 step "tools: Rust wasm32 target, trunk, wasm-bindgen, wasm-opt, Chromium" desk_setup --browser
+step "database: PostgreSQL on 127.0.0.1:5432 (store tests)" desk_postgres
 step "frontend: trunk build --release --offline" trunk build --release --offline
 step "tests: cargo test --workspace" run_tests "$@"
 

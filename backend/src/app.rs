@@ -11,12 +11,17 @@ use shared::protocol::Environment;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use secrecy::ExposeSecret as _;
+
+use crate::auth::{Bootstrap, LoginLimiter};
 use crate::client::KalshiClient;
 use crate::config::{Config, Upstream};
+use crate::http::auth::AuthPolicy;
 use crate::http::{self, AppState};
 use crate::hub::Hub;
 use crate::signer::{PrivateKey, Signer};
 use crate::sim::{SimConfig, SimExchange};
+use crate::store::Store;
 use crate::upstream::{self, UpstreamConfig};
 
 /// A built, bound desk, ready to run.
@@ -26,6 +31,8 @@ pub struct Application {
     port: u16,
     sim: Option<SimExchange>,
     hub: Hub,
+    store: Store,
+    bootstrap: Bootstrap,
     shutdown: CancellationToken,
     upstream_task: tokio::task::JoinHandle<()>,
 }
@@ -53,6 +60,33 @@ impl Application {
     /// Bad configuration, an unreadable key, or a port that cannot be bound.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let shutdown = CancellationToken::new();
+        let store = Store::connect(config.team.db_url.expose_secret())
+            .await
+            .context("opening the desk database (DESK_DB_URL)")?;
+        tracing::info!(kind = store.kind(), "desk database open");
+        let policy = AuthPolicy {
+            cookie_secure: config.team.cookie_secure,
+            allowed_origins: config.team.allowed_origins.clone().into(),
+            idle_ms: i64::try_from(config.team.session_idle_secs.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+            max_ms: i64::try_from(config.team.session_max_secs.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+            bootstrap: Bootstrap::default(),
+            limiter: LoginLimiter::default(),
+        };
+        if store
+            .user_count()
+            .await
+            .context("reading the users table")?
+            == 0
+        {
+            let token = policy.bootstrap.arm();
+            // Printed, not logged through tracing: it is for the person starting the desk.
+            println!(
+                "No users yet. Create the first admin on the login page with this one-time \
+                 bootstrap token: {token}\n(or run: kalshi-desk user add --username NAME --role admin)"
+            );
+        }
         let (environment, rest_url, ws_url, signer, sim) = match config.upstream()? {
             Upstream::Kalshi {
                 environment,
@@ -127,7 +161,8 @@ impl Application {
         };
         let (hub, commands) = Hub::new(environment);
         let kalshi = KalshiClient::new(&rest_url, signer.clone())?
-            .with_observability(hub.metrics().clone(), Arc::default());
+            .with_observability(hub.metrics().clone(), Arc::default())
+            .with_audit(store.clone());
         {
             let kalshi = kalshi.clone();
             tokio::spawn(async move {
@@ -157,11 +192,14 @@ impl Application {
             kalshi.clone(),
             shutdown.clone(),
         ));
+        let bootstrap = policy.bootstrap.clone();
         let state = AppState {
             hub: hub.clone(),
             rfq_rules: rfq_rules.clone(),
             kalshi,
             shutdown: shutdown.clone(),
+            store: store.clone(),
+            auth: policy,
         };
         if !config.dist.join("index.html").exists() {
             tracing::warn!(dist = %config.dist.display(), "no built frontend found; run the README's run command (it builds dist/)");
@@ -177,6 +215,8 @@ impl Application {
             port,
             sim,
             hub,
+            store,
+            bootstrap,
             shutdown,
             upstream_task,
         })
@@ -202,6 +242,21 @@ impl Application {
         self.hub.clone()
     }
 
+    /// The desk's database (tests add users through it).
+    pub fn store(&self) -> Store {
+        self.store.clone()
+    }
+
+    /// Replaces the first-run bootstrap token (when the desk has no users) with a fresh
+    /// one and returns it: for an embedding program or a test, which cannot read the
+    /// token printed at start. `None` once users exist.
+    pub async fn rearm_bootstrap(&self) -> anyhow::Result<Option<String>> {
+        if self.store.user_count().await? != 0 {
+            return Ok(None);
+        }
+        Ok(Some(self.bootstrap.arm()))
+    }
+
     /// A token that stops the desk when cancelled.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
@@ -219,10 +274,14 @@ impl Application {
                 _ = tokio::signal::ctrl_c() => { shutdown.cancel(); }
             }
         };
-        axum::serve(crate::http::low_latency(self.listener), self.router)
-            .with_graceful_shutdown(signal)
-            .await
-            .context("serving HTTP")?;
+        axum::serve(
+            crate::http::low_latency(self.listener),
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal)
+        .await
+        .context("serving HTTP")?;
         self.shutdown.cancel();
         let _ = self.upstream_task.await;
         if let Some(sim) = &self.sim {

@@ -18,10 +18,12 @@ use shared::rest::{
 
 use shared::api::{Method as ApiMethod, Operation, Paginated};
 
+use crate::auth::Actor;
 use crate::backoff::Backoff;
 use crate::metrics::Metrics;
 use crate::ratelimit::{AccountLimits, RateBudget};
 use crate::signer::{Signer, SignerError};
+use crate::store::Store;
 
 /// Retries of a call answered 429 (any call: Kalshi did not act on it) or 5xx (reads only:
 /// a write may have happened).
@@ -56,9 +58,29 @@ pub enum KalshiError {
     /// A base URL without an `http(s)://host` part.
     #[error("invalid Kalshi base URL {0:?}")]
     BaseUrl(String),
+    /// An audited client asked to write without saying for whom; nothing was sent.
+    #[error("refusing to send {operation} without an actor for the audit log")]
+    Unattributed {
+        /// Which call.
+        operation: &'static str,
+    },
+    /// The audit record could not be written before the request; nothing was sent.
+    #[error("the audit log could not be written; {operation} was not sent")]
+    Audit {
+        /// Which call.
+        operation: &'static str,
+        /// The store's failure.
+        #[source]
+        source: crate::store::StoreError,
+    },
 }
 
 /// Signed client for one Kalshi key. Cheap to clone.
+///
+/// With an audit store ([`KalshiClient::with_audit`]) every write (any non-GET) needs an
+/// actor ([`KalshiClient::acting_as`]) and is recorded in the store *before* it is signed
+/// and sent, then completed with its outcome; if the record cannot be written, nothing is
+/// sent ([`KalshiError::Audit`]). This is the only write path, so no route can skip it.
 #[derive(Clone, Debug)]
 pub struct KalshiClient {
     http: reqwest::Client,
@@ -67,6 +89,8 @@ pub struct KalshiClient {
     signer: Signer,
     metrics: Arc<Metrics>,
     budget: Arc<RateBudget>,
+    audit: Option<Store>,
+    actor: Option<Actor>,
 }
 
 impl KalshiClient {
@@ -96,7 +120,54 @@ impl KalshiClient {
             signer,
             metrics: Metrics::new(),
             budget: Arc::default(),
+            audit: None,
+            actor: None,
         })
+    }
+
+    /// Records every write in `store` before sending it (see the type's docs).
+    pub fn with_audit(mut self, store: Store) -> Self {
+        self.audit = Some(store);
+        self
+    }
+
+    /// This client, writing on behalf of `actor`.
+    pub fn acting_as(&self, actor: Actor) -> KalshiClient {
+        let mut client = self.clone();
+        client.actor = Some(actor);
+        client
+    }
+
+    /// Who this client writes for, if anyone.
+    pub fn actor(&self) -> Option<&Actor> {
+        self.actor.as_ref()
+    }
+
+    /// Writes the audit record of a write about to be sent; `None` without an audit store.
+    async fn audit_begin<B: Serialize>(
+        &self,
+        operation: &'static str,
+        body: Option<&B>,
+    ) -> Result<Option<(Store, i64)>, KalshiError> {
+        let Some(store) = &self.audit else {
+            return Ok(None);
+        };
+        let actor = self
+            .actor
+            .as_ref()
+            .ok_or(KalshiError::Unattributed { operation })?;
+        let value = body.and_then(|b| serde_json::to_value(b).ok());
+        let client_order_id = value
+            .as_ref()
+            .and_then(|v| v.get("client_order_id"))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let text = value.map(|v| v.to_string()).unwrap_or_default();
+        let id = store
+            .audit_begin(&actor.label(), operation, &text, client_order_id.as_deref())
+            .await
+            .map_err(|source| KalshiError::Audit { operation, source })?;
+        Ok(Some((store.clone(), id)))
     }
 
     /// Reports into `metrics` and spends `budget` (the desk's own, shared with `/metrics`
@@ -122,6 +193,43 @@ impl KalshiClient {
         body: Option<&B>,
     ) -> Result<T, KalshiError> {
         let write = method != Method::GET;
+        let record = if write {
+            self.audit_begin(operation, body).await?
+        } else {
+            None
+        };
+        let result = self
+            .call_retrying(operation, method, path, body, write)
+            .await;
+        if let Some((store, id)) = record {
+            let (outcome, status, error) = match &result {
+                Ok(_) => ("ok", None, None),
+                Err(KalshiError::Status { status, body }) => (
+                    "error",
+                    Some(status.as_u16()),
+                    Some(format!("{}: {}", body.code, body.message)),
+                ),
+                Err(err) => ("error", None, Some(err.to_string())),
+            };
+            let status = status.or(result.is_ok().then_some(200));
+            if let Err(err) = store
+                .audit_finish(id, outcome, status, error.as_deref())
+                .await
+            {
+                tracing::error!(operation, audit_id = id, error = %err, "could not complete the audit record");
+            }
+        }
+        result
+    }
+
+    async fn call_retrying<B: Serialize, T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        write: bool,
+    ) -> Result<T, KalshiError> {
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
         let mut attempt = 0;
         loop {

@@ -7,6 +7,8 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+use shared::auth::Role;
 use shared::protocol::Environment;
 
 /// Kalshi Desk: a trading desk for Kalshi, with a built-in simulated exchange.
@@ -25,6 +27,70 @@ pub enum Command {
     Serve(Config),
     /// Run the built-in simulated exchange alone, for any Kalshi client.
     Sim(SimArgs),
+    /// Manage the desk's users (e.g. the first admin) directly in its database.
+    User(UserArgs),
+}
+
+/// `kalshi-desk user …`.
+#[derive(Debug, Clone, Args)]
+pub struct UserArgs {
+    /// The desk's database (the same URL `serve` uses).
+    #[arg(long, env = "DESK_DB_URL", default_value = "sqlite://desk.db", value_parser = parse_secret)]
+    pub db_url: SecretString,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: UserCommand,
+}
+
+/// User management commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password is read from `DESK_USER_PASSWORD` if set, else from the
+    /// first line of stdin (never from the command line, which other users can see).
+    Add {
+        /// Login name: 1–64 of a-z, 0-9, '.', '_', '-'.
+        #[arg(long)]
+        username: String,
+        /// Role: viewer, trader, rfq-maker or admin.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+    },
+    /// List the users (name, role, disabled).
+    List,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("unknown role {s:?}: viewer, trader, rfq-maker or admin"))
+}
+
+fn parse_secret(s: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(s.to_owned()))
+}
+
+/// The team desk's settings: database, cookies, origins, session lifetime.
+#[derive(Debug, Clone, Args)]
+pub struct TeamConfig {
+    /// The desk's database: `sqlite://PATH` (created if missing), `sqlite::memory:` or
+    /// `postgres://user@host/db`. May hold a password, so it is never logged.
+    #[arg(long, env = "DESK_DB_URL", default_value = "sqlite://desk.db", value_parser = parse_secret)]
+    pub db_url: SecretString,
+    /// Mark the session cookie `Secure` (set this behind a TLS reverse proxy).
+    #[arg(long, env = "DESK_COOKIE_SECURE", default_value_t = false)]
+    pub cookie_secure: bool,
+    /// Origins allowed besides the request's own host (e.g. `https://desk.example.com`
+    /// behind a proxy that rewrites Host); comma-separated in the environment.
+    #[arg(
+        long = "allowed-origin",
+        env = "DESK_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub allowed_origins: Vec<String>,
+    /// A session ends after this many seconds without a request.
+    #[arg(long, env = "DESK_SESSION_IDLE_SECS", default_value_t = 12 * 3600)]
+    pub session_idle_secs: u64,
+    /// A session ends this many seconds after login, however busy.
+    #[arg(long, env = "DESK_SESSION_MAX_SECS", default_value_t = 12 * 3600)]
+    pub session_max_secs: u64,
 }
 
 /// Which Kalshi to trade on (`KALSHI_ENV`).
@@ -79,6 +145,9 @@ pub struct Config {
         default_value_t = 30_000
     )]
     pub upstream_receive_timeout_ms: u64,
+    /// Users, sessions, audit log.
+    #[command(flatten)]
+    pub team: TeamConfig,
 }
 
 /// Configuration of `kalshi-desk sim`.
@@ -198,7 +267,8 @@ impl Config {
         }
     }
 
-    /// A configuration for tests: built-in exchange, loopback, any free port, seeded flow.
+    /// A configuration for tests: built-in exchange, loopback, any free port, seeded flow,
+    /// a private in-memory SQLite database.
     pub fn for_tests(dist: PathBuf) -> Config {
         Config {
             listen: IpAddr::from([127, 0, 0, 1]),
@@ -212,6 +282,13 @@ impl Config {
             sim_flow: 20,
             sim_seed: 42,
             upstream_receive_timeout_ms: 30_000,
+            team: TeamConfig {
+                db_url: SecretString::from("sqlite::memory:"),
+                cookie_secure: false,
+                allowed_origins: Vec::new(),
+                session_idle_secs: 12 * 3600,
+                session_max_secs: 12 * 3600,
+            },
         }
     }
 }

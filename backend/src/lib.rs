@@ -5,12 +5,18 @@
 //! # Layout
 //! - [`config`]: clap/env configuration; resolves prod / demo / the built-in exchange.
 //! - [`signer`]: RSA-PSS request signing (`KALSHI-ACCESS-*` headers).
-//! - [`client`]: the signed Kalshi REST client.
+//! - [`client`]: the signed Kalshi REST client; every write is audited (actor, body) in
+//!   the [`store`] before it is signed and sent.
+//! - [`store`]: the desk's database (SQLite or PostgreSQL): users, sessions, order owners,
+//!   the audit log.
+//! - [`auth`]: passwords (argon2), session tokens, the bootstrap token, login rate limits,
+//!   [`auth::Actor`]; [`users_cli`]: `kalshi-desk user add|list`.
 //! - [`upstream`]: the one Kalshi socket: subscriptions, `seq` checks, reconnects.
 //! - [`hub`]: live books, the fill ledger and the fan-out every browser session reads.
 //! - [`ratelimit`]: Kalshi's read/write token buckets, mirrored so the desk never earns a 429.
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.
-//! - [`http`]: `/api/*`, `/ws` sessions and the static frontend.
+//! - [`http`]: `/api/*`, `/ws` sessions and the static frontend; `http::auth` checks the
+//!   session, CSRF token, Origin and role of every request before any handler runs.
 //! - [`rfq_rules`]: the market maker's auto-quote / auto-confirm rules (RFQ desk).
 //! - [`rfq_watch`]: quote cancellations the channel does not announce (expired, deleted),
 //!   read from `GetQuotes` and published to every session.
@@ -18,9 +24,11 @@
 //! - [`app`]: wiring: [`Application::build`] → [`Application::run_until_stopped`].
 //!
 //! Data flow: Kalshi/sim socket → [`upstream`] → [`hub`] → [`http::stream`] sessions →
-//! browsers; browser orders → [`http`] → [`client`] (signed) → Kalshi/sim.
+//! browsers; browser orders → [`http`] (session, role, limits) → [`client`] (audit record,
+//! then signed) → Kalshi/sim.
 
 pub mod app;
+pub mod auth;
 pub mod backoff;
 pub mod client;
 pub mod config;
@@ -32,7 +40,9 @@ pub mod rfq_rules;
 pub mod rfq_watch;
 pub mod signer;
 pub mod sim;
+pub mod store;
 pub mod upstream;
+pub mod users_cli;
 
 pub use app::Application;
 pub use config::Config;

@@ -29,6 +29,7 @@ async fn main() -> anyhow::Result<()> {
             );
             app.run_until_stopped().await
         }
+        Command::User(args) => desk_backend::users_cli::run(args).await,
         Command::Sim(args) => {
             desk_backend::sim::run_standalone(
                 args.port,

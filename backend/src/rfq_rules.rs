@@ -312,6 +312,7 @@ impl RfqRules {
         };
         match self
             .kalshi
+            .acting_as(crate::auth::Actor::Rule(rule_id.to_string()))
             .send::<CreateQuote>(&NoPath, &NoQuery {}, Some(&req))
             .await
         {
@@ -425,6 +426,7 @@ impl RfqRules {
         let reaction_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         let result = self
             .kalshi
+            .acting_as(crate::auth::Actor::Rule(rule_id.to_string()))
             .send::<ConfirmRFQQuote>(&path, &NoQuery {}, Some(&EmptyResponse::default()))
             .await;
         let answered = at.elapsed();

@@ -720,6 +720,7 @@ pub fn order_view(msg: &UserOrderMsg) -> OrderView {
         status: msg.status,
         order_group_id: msg.order_group_id.clone().filter(|g| !g.is_empty()),
         subaccount: msg.subaccount_number.unwrap_or(0),
+        owner: None,
     }
 }
 

@@ -6,8 +6,14 @@
 
 use std::sync::Arc;
 
-use gloo_net::http::{Request, Response};
+use std::cell::RefCell;
+
+use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
+use shared::auth::{
+    AuditEntry, AuditQuery, BootstrapRequest, LoginRequest, NewUser, SessionView, UserPatch,
+    UserView,
+};
 use shared::groups::{
     CreatedSubaccount, GroupLimit, NewOrderGroup, OrderGroupView, SubaccountBalanceView,
     TransferTicket, TransferView,
@@ -64,6 +70,13 @@ fn encode(s: &str) -> String {
 
 async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T> {
     let status = resp.status();
+    if status == 401 && CSRF.with(|c| c.borrow().is_some()) {
+        // The session ended (expired, logged out elsewhere, user disabled): back to login.
+        set_csrf(None);
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().reload();
+        }
+    }
     let text = resp.text().await?;
     if !(200..300).contains(&status) {
         return Err(match serde_json::from_str::<ApiErrorBody>(&text) {
@@ -76,6 +89,118 @@ async fn decode<T: DeserializeOwned>(resp: Response) -> Result<T> {
         });
     }
     serde_json::from_str(&text).map_err(|e| ApiError::Decode(Arc::new(e)))
+}
+
+thread_local! {
+    /// The session's CSRF token (from `GET /api/session` or the login answer).
+    static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Remembers the session's CSRF token; every write sends it as `x-csrf-token`.
+pub fn set_csrf(token: Option<String>) {
+    CSRF.with(|c| *c.borrow_mut() = token);
+}
+
+/// A state-changing request carrying the `x-csrf-token` header.
+fn write(method: Method, url: &str) -> RequestBuilder {
+    let builder = RequestBuilder::new(url).method(method);
+    match CSRF.with(|c| c.borrow().clone()) {
+        Some(token) => builder.header("x-csrf-token", &token),
+        None => builder,
+    }
+}
+
+/// `GET /api/session`: who is logged in (no user when nobody is).
+pub async fn session() -> Result<SessionView> {
+    get("/api/session").await
+}
+
+/// `POST /api/login` → the new session (the cookie is set by the answer).
+pub async fn login(username: &str, password: &str) -> Result<SessionView> {
+    let body = LoginRequest {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    };
+    decode(
+        write(Method::POST, "/api/login")
+            .json(&body)?
+            .send()
+            .await?,
+    )
+    .await
+}
+
+/// `POST /api/bootstrap`: creates the first admin with the one-time token and logs in.
+pub async fn bootstrap(token: &str, username: &str, password: &str) -> Result<SessionView> {
+    let body = BootstrapRequest {
+        token: token.to_owned(),
+        username: username.to_owned(),
+        password: password.to_owned(),
+    };
+    decode(
+        write(Method::POST, "/api/bootstrap")
+            .json(&body)?
+            .send()
+            .await?,
+    )
+    .await
+}
+
+/// `POST /api/logout`.
+pub async fn logout() -> Result<()> {
+    let resp = write(Method::POST, "/api/logout").send().await?;
+    if resp.ok() {
+        Ok(())
+    } else {
+        decode::<serde_json::Value>(resp).await.map(|_| ())
+    }
+}
+
+/// `GET /api/users` (admin).
+pub async fn users() -> Result<Vec<UserView>> {
+    get("/api/users").await
+}
+
+/// `POST /api/users` (admin).
+pub async fn create_user(user: &NewUser) -> Result<UserView> {
+    decode(write(Method::POST, "/api/users").json(user)?.send().await?).await
+}
+
+/// `PATCH /api/users/{id}` (admin).
+pub async fn update_user(id: i64, patch: &UserPatch) -> Result<UserView> {
+    decode(
+        write(Method::PATCH, &format!("/api/users/{id}"))
+            .json(patch)?
+            .send()
+            .await?,
+    )
+    .await
+}
+
+/// The query string of an audit filter (no `?`).
+pub fn audit_query(q: &AuditQuery) -> String {
+    let mut parts = Vec::new();
+    if let Some(u) = q.user.as_deref().filter(|u| !u.is_empty()) {
+        parts.push(format!("user={}", encode(u)));
+    }
+    if let Some(o) = q.operation.as_deref().filter(|o| !o.is_empty()) {
+        parts.push(format!("operation={}", encode(o)));
+    }
+    if let Some(f) = q.from_ms {
+        parts.push(format!("from_ms={f}"));
+    }
+    if let Some(t) = q.to_ms {
+        parts.push(format!("to_ms={t}"));
+    }
+    if let Some(l) = q.limit {
+        parts.push(format!("limit={l}"));
+    }
+    parts.join("&")
+}
+
+/// `GET /api/audit?…` (admin).
+pub async fn audit(q: &AuditQuery) -> Result<Vec<AuditEntry>> {
+    get(&format!("/api/audit?{}", audit_query(q))).await
 }
 
 async fn get<T: DeserializeOwned>(url: &str) -> Result<T> {
@@ -162,7 +287,7 @@ pub async fn orders(subaccount: u32) -> Result<Vec<OrderView>> {
 
 /// `POST /api/orders`: place an order (201 → [`PlacedOrder`]).
 pub async fn place_order(ticket: &OrderTicket) -> Result<PlacedOrder> {
-    let req = Request::post("/api/orders")
+    let req = write(Method::POST, "/api/orders")
         .header("Accept", "application/json")
         .json(ticket)?;
     decode(req.send().await?).await
@@ -170,11 +295,14 @@ pub async fn place_order(ticket: &OrderTicket) -> Result<PlacedOrder> {
 
 /// `DELETE /api/orders/{order_id}?subaccount=N` (200 `{}`).
 pub async fn cancel_order(order_id: &OrderId, subaccount: u32) -> Result<()> {
-    let resp = Request::delete(&format!(
-        "/api/orders/{}?{}",
-        encode(order_id.as_str()),
-        sub_query(subaccount)
-    ))
+    let resp = write(
+        Method::DELETE,
+        &format!(
+            "/api/orders/{}?{}",
+            encode(order_id.as_str()),
+            sub_query(subaccount)
+        ),
+    )
     .header("Accept", "application/json")
     .send()
     .await?;
@@ -186,7 +314,7 @@ pub async fn cancel_order(order_id: &OrderId, subaccount: u32) -> Result<()> {
 }
 
 async fn post_json<B: serde::Serialize, T: DeserializeOwned>(url: &str, body: &B) -> Result<T> {
-    let req = Request::post(url)
+    let req = write(Method::POST, url)
         .header("Accept", "application/json")
         .json(body)?;
     decode(req.send().await?).await
@@ -242,7 +370,7 @@ pub async fn cancel_all(market: Option<&MarketTicker>, subaccount: u32) -> Resul
         ),
         None => format!("/api/orders?{}", sub_query(subaccount)),
     };
-    let resp = Request::delete(&url)
+    let resp = write(Method::DELETE, &url)
         .header("Accept", "application/json")
         .send()
         .await?;
@@ -283,7 +411,7 @@ pub async fn order_group_action(id: &str, action: &str, subaccount: u32) -> Resu
         sub_query(subaccount)
     );
     answered(
-        Request::post(&url)
+        write(Method::POST, &url)
             .header("Accept", "application/json")
             .send()
             .await?,
@@ -293,11 +421,14 @@ pub async fn order_group_action(id: &str, action: &str, subaccount: u32) -> Resu
 
 /// `PUT /api/order_groups/{id}/limit?subaccount=N`.
 pub async fn set_group_limit(id: &str, subaccount: u32, limit: &GroupLimit) -> Result<()> {
-    let req = Request::put(&format!(
-        "/api/order_groups/{}/limit?{}",
-        encode(id),
-        sub_query(subaccount)
-    ))
+    let req = write(
+        Method::PUT,
+        &format!(
+            "/api/order_groups/{}/limit?{}",
+            encode(id),
+            sub_query(subaccount)
+        ),
+    )
     .header("Accept", "application/json")
     .json(limit)?;
     answered(req.send().await?).await
@@ -305,11 +436,10 @@ pub async fn set_group_limit(id: &str, subaccount: u32, limit: &GroupLimit) -> R
 
 /// `DELETE /api/order_groups/{id}?subaccount=N` (cancels its orders).
 pub async fn delete_order_group(id: &str, subaccount: u32) -> Result<()> {
-    no_content(Request::delete(&format!(
-        "/api/order_groups/{}?{}",
-        encode(id),
-        sub_query(subaccount)
-    )))
+    no_content(write(
+        Method::DELETE,
+        &format!("/api/order_groups/{}?{}", encode(id), sub_query(subaccount)),
+    ))
     .await
 }
 
@@ -321,7 +451,7 @@ pub async fn subaccounts() -> Result<Vec<SubaccountBalanceView>> {
 /// `POST /api/subaccounts` (201 → its number).
 pub async fn create_subaccount() -> Result<CreatedSubaccount> {
     decode(
-        Request::post("/api/subaccounts")
+        write(Method::POST, "/api/subaccounts")
             .header("Accept", "application/json")
             .send()
             .await?,
@@ -389,12 +519,16 @@ pub async fn create_rfq(new: &shared::rfq::NewRfq) -> Result<shared::rfq::Create
 
 /// `DELETE /api/rfqs/{id}`.
 pub async fn delete_rfq(id: &str) -> Result<()> {
-    no_content(Request::delete(&format!("/api/rfqs/{}", encode(id)))).await
+    no_content(write(Method::DELETE, &format!("/api/rfqs/{}", encode(id)))).await
 }
 
 /// `DELETE /api/quotes/{id}` (DeleteQuote: withdraw our quote).
 pub async fn delete_quote(id: &str) -> Result<()> {
-    no_content(Request::delete(&format!("/api/quotes/{}", encode(id)))).await
+    no_content(write(
+        Method::DELETE,
+        &format!("/api/quotes/{}", encode(id)),
+    ))
+    .await
 }
 
 /// `POST /api/quotes`.
@@ -404,7 +538,7 @@ pub async fn create_quote(new: &shared::rfq::NewQuote) -> Result<shared::rfq::Cr
 
 /// `POST /api/quotes/{id}/accept`.
 pub async fn accept_quote(id: &str, body: &shared::rfq::AcceptQuote) -> Result<()> {
-    let req = Request::post(&format!("/api/quotes/{}/accept", encode(id)))
+    let req = write(Method::POST, &format!("/api/quotes/{}/accept", encode(id)))
         .header("Accept", "application/json")
         .json(body)?;
     answered(req.send().await?).await
@@ -412,7 +546,7 @@ pub async fn accept_quote(id: &str, body: &shared::rfq::AcceptQuote) -> Result<(
 
 /// `POST /api/quotes/{id}/confirm`.
 pub async fn confirm_quote(id: &str, body: &shared::rfq::ConfirmQuote) -> Result<()> {
-    let req = Request::post(&format!("/api/quotes/{}/confirm", encode(id)))
+    let req = write(Method::POST, &format!("/api/quotes/{}/confirm", encode(id)))
         .header("Accept", "application/json")
         .json(body)?;
     answered(req.send().await?).await
@@ -425,7 +559,7 @@ pub async fn rfq_rules() -> Result<shared::rfq::RuleSet> {
 
 /// `PUT /api/rfq/rules`.
 pub async fn set_rfq_rules(rules: &shared::rfq::RuleSet) -> Result<shared::rfq::RuleSet> {
-    let req = Request::put("/api/rfq/rules")
+    let req = write(Method::PUT, "/api/rfq/rules")
         .header("Accept", "application/json")
         .json(rules)?;
     decode(req.send().await?).await

@@ -8,7 +8,10 @@
 //! - [`state`]: the live client state (a `Copy` bundle of signals, provided as context) and
 //!   the rules for applying frames (book version, order upsert, fill dedupe).
 //! - [`format`]: money/time display helpers (exact, no floats for money).
-//! - [`pages`]: the desk page: top bar, market list, market view, ticket, account panes.
+//! - [`auth`]: the session (user, role, permissions, CSRF token) as context; components
+//!   hide what the user may not do.
+//! - [`pages`]: the login page, and the desk page: top bar, market list, market view,
+//!   ticket, account panes, and the admin's users and audit panes.
 //! - [`components`]: the pieces those pages are made of.
 //!
 //! Data flows: REST loads (`LocalResource`s) and socket frames → `DeskState` signals →
@@ -18,6 +21,7 @@
 use leptos::prelude::*;
 
 pub mod api;
+pub mod auth;
 pub mod components;
 pub mod format;
 pub mod pages;
@@ -26,9 +30,34 @@ pub mod ws;
 
 use state::DeskState;
 
-/// The whole application: provides [`DeskState`], starts the socket, renders the desk.
+/// The whole application: reads the session; shows the login page until someone is
+/// logged in, then provides [`DeskState`], starts the socket and renders the desk.
 #[component]
 pub fn App() -> impl IntoView {
+    let auth = auth::Auth(RwSignal::new(None));
+    provide_context(auth);
+    leptos::task::spawn_local(async move {
+        match api::session().await {
+            Ok(view) => auth.set(view),
+            Err(e) => {
+                leptos::logging::warn!("GET /api/session failed: {e}");
+                auth.set(shared::auth::SessionView::default());
+            }
+        }
+    });
+    let checked = move || auth.0.with(Option::is_some);
+    view! {
+        <Show when=checked fallback=|| view! { <div class="loading">"…"</div> }>
+            <Show when=move || auth.logged_in() fallback=|| view! { <pages::login::LoginPage/> }>
+                <LoggedIn/>
+            </Show>
+        </Show>
+    }
+}
+
+/// The desk for a logged-in user: state, socket, page.
+#[component]
+fn LoggedIn() -> impl IntoView {
     let state = DeskState::new();
     provide_context(state);
     components::rfq::RfqState::install();

@@ -89,6 +89,8 @@ pub struct FillRow {
     pub is_taker: bool,
     /// Display time (`HH:MM:SS`).
     pub time: String,
+    /// The desk user whose order filled (REST only; socket frames do not say).
+    pub owner: Option<String>,
 }
 
 /// Price on `side`'s own leg from a YES price.
@@ -119,6 +121,15 @@ impl FillRow {
             count: f.contracts(),
             is_taker: f.is_taker,
             time,
+            owner: None,
+        }
+    }
+
+    /// From the desk's `/api/fills` row (with the desk user whose order filled).
+    pub fn from_view(f: &shared::protocol::FillView) -> Self {
+        FillRow {
+            owner: f.owner.clone(),
+            ..FillRow::from_rest(&f.fill)
         }
     }
 
@@ -141,6 +152,7 @@ impl FillRow {
             count: f.count_fp,
             is_taker: f.is_taker,
             time,
+            owner: None,
         }
     }
 }
@@ -526,7 +538,14 @@ impl DeskState {
         self.orders.update(|orders| {
             let at = orders.iter().position(|x| x.order_id == o.order_id);
             match (o.status == OrderStatus::Resting, at) {
-                (true, Some(i)) => orders[i] = o,
+                (true, Some(i)) => {
+                    // Socket frames do not carry the desk user; keep the one REST gave.
+                    let owner = orders[i].owner.take();
+                    orders[i] = o;
+                    if orders[i].owner.is_none() {
+                        orders[i].owner = owner;
+                    }
+                }
                 (true, None) => orders.push(o),
                 (false, Some(i)) => {
                     orders.remove(i);
@@ -576,8 +595,8 @@ impl DeskState {
     }
 
     /// Replaces the fills with a REST load, keeping socket fills the load does not know yet.
-    pub fn seed_fills(&self, rest: &[Fill]) {
-        let mut rows: VecDeque<FillRow> = rest.iter().map(FillRow::from_rest).collect();
+    pub fn seed_fills(&self, rest: &[shared::protocol::FillView]) {
+        let mut rows: VecDeque<FillRow> = rest.iter().map(FillRow::from_view).collect();
         self.fills.update(|fills| {
             for live in fills.iter().rev() {
                 if rows.iter().all(|r| r.trade_id != live.trade_id) {

@@ -11,11 +11,13 @@
 //! - [`protocol`]: the browser ⇄ backend API and socket frames.
 //! - [`rfq`]: the RFQ desk's browser types: live RFQ/quote events, quoting rules, rule log.
 //! - [`groups`]: the browser types of order groups and subaccounts (balances, transfers).
+//! - [`auth`]: the team desk: users, roles, limits, sessions and the audit log.
 //!
 //! Data flows Kalshi (or the built-in exchange) → `rest`/`ws` types → backend → `protocol`
 //! types → browser. Everything here builds for native and `wasm32-unknown-unknown`.
 
 pub mod api;
+pub mod auth;
 pub mod book;
 pub mod groups;
 pub mod ids;

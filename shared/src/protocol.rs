@@ -321,6 +321,21 @@ pub struct OrderView {
     /// Its subaccount (0 = primary).
     #[serde(default)]
     pub subaccount: u32,
+    /// The desk user who placed it (`None`: placed elsewhere, or not yet known to this
+    /// frame; `GET /api/orders` fills it in from the desk's records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+}
+
+/// `GET /api/fills` row: a Kalshi fill and the desk user whose order it filled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FillView {
+    /// The fill as Kalshi reports it.
+    #[serde(flatten)]
+    pub fill: crate::rest::Fill,
+    /// Who placed the order (`None`: placed outside the desk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// `POST /api/orders` answer.
@@ -477,8 +492,8 @@ impl PositionView {
 /// `GET /api/fills`: one page of fills, newest first (GetFills).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FillsPage {
-    /// Fills.
-    pub fills: Vec<crate::rest::Fill>,
+    /// Fills, each with the desk user whose order filled.
+    pub fills: Vec<FillView>,
     /// The next (older) page's cursor, if any: pass it back as `?cursor=`.
     pub cursor: Option<String>,
 }

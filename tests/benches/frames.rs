@@ -67,6 +67,7 @@ async fn run(
 ) -> anyhow::Result<serde_json::Value> {
     let flow = env_u64("DESK_BENCH_FLOW", 1_000);
     let secs = env_u64("DESK_BENCH_SECS", 30);
+    browser.log_in(app_url, desk_e2e::E2E_USER).await?;
     browser.goto(&format!("{app_url}#{MARKET}")).await?;
     browser
         .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), DEFAULT_TIMEOUT)
@@ -142,6 +143,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = desk_backend::Config::for_tests(dist_dir()?);
     config.sim_flow = 0;
     let app = desk_backend::Application::build(config).await?;
+    desk_e2e::add_user(&app.store(), desk_e2e::E2E_USER, shared::auth::Role::Admin).await?;
     let sim = app.sim().context("runs on the built-in exchange")?;
     let url = format!("http://127.0.0.1:{}/", app.port());
     let stop = app.shutdown_token();

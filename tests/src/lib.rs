@@ -59,6 +59,29 @@ const CHROME_ARGS: &[&str] = &[
     "--window-size=1400,1000",
 ];
 
+/// The user every browser test logs in as (an admin, so every control is on screen).
+pub const E2E_USER: &str = "e2e-admin";
+/// The password of every user the harness adds.
+pub const E2E_PASSWORD: &str = "e2e-password-123";
+
+/// Adds `username` with `role` to the desk's store (the CLI's code path), password
+/// [`E2E_PASSWORD`].
+pub async fn add_user(
+    store: &desk_backend::store::Store,
+    username: &str,
+    role: shared::auth::Role,
+) -> anyhow::Result<shared::auth::UserView> {
+    desk_backend::auth::add_user(
+        store,
+        username,
+        secrecy::SecretString::from(E2E_PASSWORD),
+        role,
+        &shared::auth::UserLimits::default(),
+    )
+    .await
+    .with_context(|| format!("adding the test user {username}"))
+}
+
 /// One browser test at a time per test binary: two Chromiums on a small CI box make the
 /// timing-based waits flaky, and the tests are few.
 static ONE_BROWSER_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -141,6 +164,7 @@ where
     let sim = app
         .sim()
         .context("the test desk runs on its built-in exchange")?;
+    add_user(&app.store(), E2E_USER, shared::auth::Role::Admin).await?;
     let desk_url = format!("http://127.0.0.1:{}/", app.port());
     eprintln!(
         "[{name}] desk at {desk_url} (simulated exchange on port {})",
@@ -161,7 +185,7 @@ where
             Err(err) => Err(err.context("the desk failed while the test was running")),
         },
         ran = AssertUnwindSafe(async {
-            browser.goto(&desk_url).await?;
+            browser.log_in(&desk_url, E2E_USER).await?;
             body(&browser, &sim).await
         }).catch_unwind() => match ran {
             Ok(result) => result,
@@ -368,6 +392,22 @@ impl Browser {
     /// The underlying fantoccini client, for anything the helpers do not cover.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Opens the desk at `url`, logs in as `username` (password [`E2E_PASSWORD`]) through the
+    /// real login page, and waits until the desk shows the user.
+    pub async fn log_in(&self, url: &str, username: &str) -> anyhow::Result<()> {
+        self.goto(url).await?;
+        self.wait_for("login-form")
+            .await
+            .context("the login page")?;
+        self.fill("login-username", username).await?;
+        self.fill("login-password", E2E_PASSWORD).await?;
+        self.click("login-submit").await?;
+        self.wait_text(&testid("session-user"), username, DEFAULT_TIMEOUT)
+            .await
+            .context("logged in: the top bar shows the user")?;
+        Ok(())
     }
 
     /// Navigates to `url` and waits for the document to load.
@@ -810,6 +850,7 @@ where
         let app = desk_backend::Application::build(config)
             .await
             .with_context(|| format!("building the {id} desk"))?;
+        add_user(&app.store(), E2E_USER, shared::auth::Role::Admin).await?;
         urls.push(format!("http://127.0.0.1:{}/", app.port()));
         stops.push(app.shutdown_token());
         tokio::spawn(app.run_until_stopped());
@@ -830,8 +871,8 @@ where
         }
     };
     let outcome = AssertUnwindSafe(async {
-        requester.goto(&urls[0]).await?;
-        maker.goto(&urls[1]).await?;
+        requester.log_in(&urls[0], E2E_USER).await?;
+        maker.log_in(&urls[1], E2E_USER).await?;
         body(TwoDesks {
             sim: &sim,
             requester: &requester,

@@ -26,6 +26,27 @@ pub enum Error {
     /// 404: no such market/order.
     #[error("{0}")]
     NotFound(String),
+    /// 401 `unauthorized`: no valid session (log in first).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: a session without the permission, a bad CSRF token or a foreign origin;
+    /// `code` says which (`forbidden`, `bad_csrf`, `bad_origin`, `over_limit`).
+    #[error("{message}")]
+    Forbidden {
+        /// Stable code.
+        code: &'static str,
+        /// Readable text.
+        message: String,
+    },
+    /// 409 `conflict`: e.g. a username already taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// 429 `too_many_attempts`: login attempts over the rate limit.
+    #[error("too many login attempts; wait a minute")]
+    TooManyAttempts,
+    /// 500: the desk's database failed; details go to the log only.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     /// 400: the JSON body did not parse.
     #[error(transparent)]
     Json(#[from] JsonRejection),
@@ -38,6 +59,37 @@ pub enum Error {
 }
 
 impl Error {
+    /// A 403 with a code and message.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Error {
+        Error::Forbidden {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status this error answers.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadRequest { .. } | Error::Json(_) => StatusCode::BAD_REQUEST,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Error::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            Error::Kalshi(KalshiError::Audit { .. }) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Kalshi(KalshiError::Status { status, .. })
+                if status.is_client_error()
+                    && *status != StatusCode::UNAUTHORIZED
+                    && *status != StatusCode::FORBIDDEN =>
+            {
+                *status
+            }
+            Error::Kalshi(KalshiError::Unattributed { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Kalshi(_) => StatusCode::BAD_GATEWAY,
+            Error::Store(_) | Error::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     /// A 400 with a code and message.
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Error {
         Error::BadRequest {
@@ -54,6 +106,36 @@ impl IntoResponse for Error {
                 (StatusCode::BAD_REQUEST, (*code).to_owned(), message.clone())
             }
             Error::NotFound(m) => (StatusCode::NOT_FOUND, "not_found".to_owned(), m.clone()),
+            Error::Unauthorized(m) => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized".to_owned(),
+                m.clone(),
+            ),
+            Error::Forbidden { code, message } => {
+                (StatusCode::FORBIDDEN, (*code).to_owned(), message.clone())
+            }
+            Error::Conflict(m) => (StatusCode::CONFLICT, "conflict".to_owned(), m.clone()),
+            Error::TooManyAttempts => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts".to_owned(),
+                self.to_string(),
+            ),
+            Error::Kalshi(err @ KalshiError::Audit { source, .. }) => {
+                tracing::error!(error = %err, source = %source, "audit log unavailable; request not sent");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "audit_unavailable".to_owned(),
+                    err.to_string(),
+                )
+            }
+            Error::Store(err) => {
+                tracing::error!(error = %err, source = ?std::error::Error::source(err), "store error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal".to_owned(),
+                    "internal error".to_owned(),
+                )
+            }
             Error::Json(rej) => (
                 StatusCode::BAD_REQUEST,
                 "bad_json".to_owned(),

@@ -6,7 +6,7 @@
 //! Group routes take `?subaccount=N` (the group's subaccount; default the primary).
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -29,6 +29,7 @@ use shared::groups::{
 };
 use shared::num::{Count, Dollars};
 
+use super::auth::Acting;
 use super::orders::SubaccountParam;
 use super::{AppState, Error, Result};
 use crate::client::KalshiClient;
@@ -78,10 +79,7 @@ fn checked_limit(limit: Count) -> Result<Count> {
 
 /// `GET /api/order_groups[?subaccount=N]` → the groups of that subaccount (default the
 /// primary) (GetOrderGroups).
-async fn list_groups(
-    State(kalshi): State<KalshiClient>,
-    q: Q,
-) -> Result<Json<Vec<OrderGroupView>>> {
+async fn list_groups(Acting(kalshi): Acting, q: Q) -> Result<Json<Vec<OrderGroupView>>> {
     let subaccount = SubaccountParam::read(q)?.unwrap_or(0);
     let answer = kalshi
         .send::<GetOrderGroups>(
@@ -111,7 +109,7 @@ async fn list_groups(
 /// `POST /api/order_groups` with a [`NewOrderGroup`] → 201 [`OrderGroupView`]
 /// (CreateOrderGroup).
 async fn create_group(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     body: std::result::Result<Json<NewOrderGroup>, JsonRejection>,
 ) -> Result<(StatusCode, Json<OrderGroupView>)> {
     let Json(new) = body?;
@@ -152,7 +150,7 @@ async fn create_group(
 /// `DELETE /api/order_groups/{order_group_id}[?subaccount=N]` (DeleteOrderGroup; cancels
 /// its orders) → `{}`.
 async fn delete_group(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(id): Path<String>,
     q: Q,
 ) -> Result<Json<EmptyResponse>> {
@@ -175,7 +173,7 @@ async fn delete_group(
 /// `POST /api/order_groups/{order_group_id}/trigger[?subaccount=N]` (TriggerOrderGroup:
 /// cancels its orders, blocks new ones until reset) → `{}`.
 async fn trigger_group(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(id): Path<String>,
     q: Q,
 ) -> Result<Json<EmptyResponse>> {
@@ -197,7 +195,7 @@ async fn trigger_group(
 
 /// `POST /api/order_groups/{order_group_id}/reset[?subaccount=N]` (ResetOrderGroup) → `{}`.
 async fn reset_group(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(id): Path<String>,
     q: Q,
 ) -> Result<Json<EmptyResponse>> {
@@ -220,7 +218,7 @@ async fn reset_group(
 /// `PUT /api/order_groups/{order_group_id}/limit[?subaccount=N]` with a [`GroupLimit`]
 /// (UpdateOrderGroupLimit; a limit already reached triggers the group) → `{}`.
 async fn update_limit(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(id): Path<String>,
     q: Q,
     body: std::result::Result<Json<GroupLimit>, JsonRejection>,
@@ -267,13 +265,13 @@ async fn balances_of(kalshi: &KalshiClient) -> Result<Vec<SubaccountBalanceView>
 
 /// `GET /api/subaccounts` → [`SubaccountBalanceView`] of the primary and every subaccount
 /// (GetSubaccountBalances).
-async fn balances(State(kalshi): State<KalshiClient>) -> Result<Json<Vec<SubaccountBalanceView>>> {
+async fn balances(Acting(kalshi): Acting) -> Result<Json<Vec<SubaccountBalanceView>>> {
     Ok(Json(balances_of(&kalshi).await?))
 }
 
 /// `POST /api/subaccounts` → 201 [`CreatedSubaccount`] (CreateSubaccount).
 async fn create_subaccount(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
 ) -> Result<(StatusCode, Json<CreatedSubaccount>)> {
     tracing::info!(operation = "CreateSubaccount", "creating subaccount");
     let created = kalshi
@@ -291,7 +289,7 @@ async fn create_subaccount(
 /// `POST /api/subaccounts/transfer` with a [`TransferTicket`] → every balance after it
 /// (ApplySubaccountTransfer with a fresh `client_transfer_id`, then GetSubaccountBalances).
 async fn transfer(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     body: std::result::Result<Json<TransferTicket>, JsonRejection>,
 ) -> Result<Json<Vec<SubaccountBalanceView>>> {
     let Json(ticket) = body?;
@@ -318,7 +316,7 @@ async fn transfer(
 
 /// `GET /api/subaccounts/transfers` → the newest transfers first (GetSubaccountTransfers,
 /// one page of up to 100).
-async fn transfers(State(kalshi): State<KalshiClient>) -> Result<Json<Vec<TransferView>>> {
+async fn transfers(Acting(kalshi): Acting) -> Result<Json<Vec<TransferView>>> {
     let answer = kalshi
         .send::<GetSubaccountTransfers>(
             &NoPath,

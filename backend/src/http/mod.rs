@@ -1,6 +1,9 @@
 //! The browser-facing HTTP surface: `/api/*` (JSON), `/ws` (live frames), `/metrics`
-//! (Prometheus) and the built frontend. An allowlist of routes, each mapped to specific Kalshi calls — never a proxy.
+//! (Prometheus) and the built frontend. Every `/api` route and `/ws` needs a session
+//! ([`auth`]: cookie, CSRF header on writes, Origin, role), except the login routes. An allowlist of routes, each mapped to specific Kalshi calls — never a proxy.
 
+mod audit;
+pub mod auth;
 mod error;
 pub mod frontend;
 mod groups;
@@ -35,6 +38,10 @@ pub struct AppState {
     pub rfq_rules: crate::rfq_rules::RfqRules,
     /// Fires on shutdown; sessions end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// The desk's database: users, sessions, order owners, audit log.
+    pub store: crate::store::Store,
+    /// Session, cookie and origin policy.
+    pub auth: auth::AuthPolicy,
 }
 
 /// `GET /metrics`: Prometheus text format.
@@ -59,13 +66,14 @@ async fn limits(
 /// Linux) before it leaves, which is most of a slow tick on a trading screen.
 pub fn low_latency(
     listener: tokio::net::TcpListener,
-) -> impl axum::serve::Listener<Io = tokio::net::TcpStream, Addr = std::net::SocketAddr> {
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
     use axum::serve::ListenerExt as _;
-    listener.tap_io(|tcp| {
+    fn nodelay(tcp: &mut tokio::net::TcpStream) {
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!(error = %err, "could not set TCP_NODELAY on a connection");
         }
-    })
+    }
+    listener.tap_io(nodelay as fn(&mut tokio::net::TcpStream))
 }
 
 /// The whole router: API, socket and static frontend from `dist`.
@@ -77,7 +85,13 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .merge(groups::router())
         .route("/limits", axum::routing::get(limits))
         .merge(rfq::router())
-        .fallback(|| async { Error::NotFound("no such API route".to_owned()) });
+        .merge(auth::router())
+        .merge(audit::router())
+        .fallback(|| async { Error::NotFound("no such API route".to_owned()) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::guard,
+        ));
     let index = frontend::IndexPage::load(dist);
     let (page, loader) = (index.clone(), index.clone());
     let index_handler = move || {

@@ -14,22 +14,26 @@ use shared::api::ops::{
     DecreaseOrderV2Path, DecreaseOrderV2Query, GetOrder, GetOrderPath, GetOrderQueuePositions,
     GetOrderQueuePositionsQuery, GetOrders, GetOrdersQuery,
 };
+use shared::api::ops::{GetPositions, GetPositionsQuery};
 use shared::api::schema::{
     AmendOrderV2Request, BatchCancelOrdersV2Request, BatchCancelOrdersV2RequestOrdersItem,
     DecreaseOrderV2Request,
 };
 use shared::api::NoQuery;
-use shared::ids::{BookSide, MarketTicker, OrderId, Side};
-use shared::num::Dollars;
+use shared::ids::{Action, BookSide, MarketTicker, OrderId, Side};
+use shared::num::{Count, Dollars};
 use shared::protocol::{
     AmendTicket, CancelFailure, CancelOrders, CancelledOrders, DecreaseTicket, OrderTicket,
     OrderView, PlacedOrder, QueuePositionView, MAX_CANCEL_BATCH,
 };
 use shared::rest::{CreateOrderV2Request, Market, Order, OrderStatus};
 
+use super::auth::Acting;
+use super::auth::CurrentUser;
 use super::markets::checked_ticker;
 use super::{AppState, Error, Result};
 use crate::client::KalshiClient;
+use crate::store::Store;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -61,6 +65,7 @@ pub(crate) fn view(o: &Order) -> OrderView {
         status: o.status,
         order_group_id: o.order_group_id.clone().filter(|g| !g.is_empty()),
         subaccount: o.subaccount_number.unwrap_or(0),
+        owner: None,
     }
 }
 
@@ -99,7 +104,8 @@ impl SubaccountParam {
 /// `GET /api/orders[?subaccount=N]` → resting orders of one subaccount, or of all when
 /// omitted (GetOrders `status=resting`, all pages).
 async fn list(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
+    State(store): State<Store>,
     q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
 ) -> Result<Json<Vec<OrderView>>> {
     let subaccount = SubaccountParam::read(q)?;
@@ -115,14 +121,132 @@ async fn list(
             50,
         )
         .await?;
-    Ok(Json(
-        pages
+    let mut orders: Vec<OrderView> = pages
+        .iter()
+        .flat_map(|p| p.orders.iter())
+        .filter(|o| o.status == OrderStatus::Resting)
+        .map(view)
+        .collect();
+    fill_owners(&store, &mut orders).await?;
+    Ok(Json(orders))
+}
+
+/// Sets each order's `owner` from the desk's records (by client order id, else order id).
+pub(crate) async fn fill_owners(store: &Store, orders: &mut [OrderView]) -> Result<()> {
+    let coids: Vec<String> = orders
+        .iter()
+        .filter_map(|o| o.client_order_id.clone())
+        .collect();
+    let ids: Vec<String> = orders
+        .iter()
+        .map(|o| o.order_id.as_str().to_owned())
+        .collect();
+    let owners = store.order_owners(&coids, &ids).await?;
+    for o in orders.iter_mut() {
+        o.owner = owners
             .iter()
-            .flat_map(|p| p.orders.iter())
-            .filter(|o| o.status == OrderStatus::Resting)
-            .map(view)
-            .collect(),
-    ))
+            .find(|(c, id, _)| {
+                Some(c) == o.client_order_id.as_ref() || id.as_deref() == Some(o.order_id.as_str())
+            })
+            .map(|(_, _, u)| u.clone());
+    }
+    Ok(())
+}
+
+/// The series of a market ticker: its part before the first `-` (`KXDESK-25DEC-B4` →
+/// `KXDESK`).
+pub(crate) fn series_of(ticker: &MarketTicker) -> &str {
+    ticker.as_str().split('-').next().unwrap_or("")
+}
+
+/// The signed change in YES position (contracts) an order makes if it fills entirely:
+/// buying YES or selling NO adds, selling YES or buying NO subtracts.
+fn position_delta(action: Action, side: Side, count: Count) -> i64 {
+    match (action, side) {
+        (Action::Buy, Side::Yes) | (Action::Sell, Side::No) => count.raw(),
+        (Action::Sell, Side::Yes) | (Action::Buy, Side::No) => -count.raw(),
+    }
+}
+
+/// Refuses (403 `over_limit`, recorded in the audit log) what breaks the user's limits:
+/// the series, price × count over the max notional, or the position after a full fill
+/// over the max position. Checked before anything is sent; the position read is a signed
+/// GET (GetPositions of the order's subaccount).
+async fn check_limits(
+    store: &Store,
+    kalshi: &KalshiClient,
+    user: &CurrentUser,
+    order: LimitCheck<'_>,
+) -> Result<()> {
+    let limits = &user.user.limits;
+    let refuse = |message: String| async move {
+        store
+            .audit_refused(&user.user.username, order.operation, 403, &message)
+            .await?;
+        tracing::info!(user = %user.user.username, %message, "order refused by the user's limits");
+        Err(Error::forbidden("over_limit", message))
+    };
+    let series = series_of(order.ticker);
+    if !limits.allowed_series.is_empty() && !limits.allowed_series.iter().any(|s| s == series) {
+        return refuse(format!(
+            "{} may not trade series {series} (allowed: {})",
+            user.user.username,
+            limits.allowed_series.join(", ")
+        ))
+        .await;
+    }
+    if let Some(max) = limits.max_order_notional {
+        let notional = order.price.times(order.count);
+        if notional > max {
+            return refuse(format!(
+                "order notional ${notional} is over {}'s limit of ${max}",
+                user.user.username
+            ))
+            .await;
+        }
+    }
+    if let Some(max) = limits.max_position {
+        let positions = kalshi
+            .send::<GetPositions>(
+                &shared::api::NoPath,
+                &GetPositionsQuery {
+                    ticker: Some(order.ticker.clone()),
+                    subaccount: order.subaccount,
+                    limit: Some(10),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await?;
+        let now = positions
+            .market_positions
+            .iter()
+            .filter(|p| &p.ticker == order.ticker)
+            .map(|p| p.net().raw())
+            .sum::<i64>();
+        let after = now + order.delta;
+        if after.abs() > max.raw() && after.abs() > now.abs() {
+            return refuse(format!(
+                "the position in {} would be {} contracts, over {}'s limit of {max}",
+                order.ticker,
+                Count::from_raw(after),
+                user.user.username
+            ))
+            .await;
+        }
+    }
+    Ok(())
+}
+
+/// What [`check_limits`] looks at.
+#[derive(Clone, Copy)]
+struct LimitCheck<'a> {
+    operation: &'a str,
+    ticker: &'a MarketTicker,
+    price: Dollars,
+    count: Count,
+    delta: i64,
+    subaccount: Option<i64>,
 }
 
 /// `POST /api/orders` with an [`OrderTicket`] → 201 [`PlacedOrder`].
@@ -153,11 +277,29 @@ fn check_tick(market: &Market, price: Dollars) -> Result<()> {
 /// Validated before anything is signed: the market must be open, the price inside
 /// (0, 1) and on the market's tick, the count positive.
 async fn place(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
+    State(store): State<Store>,
+    user: CurrentUser,
     ticket: std::result::Result<Json<OrderTicket>, JsonRejection>,
 ) -> Result<(StatusCode, Json<PlacedOrder>)> {
     let Json(ticket) = ticket?;
     let ticker = checked_ticker(ticket.market_ticker.0.clone())?;
+    if ticket.count.raw() > 0 {
+        check_limits(
+            &store,
+            &kalshi,
+            &user,
+            LimitCheck {
+                operation: "POST /api/orders",
+                ticker: &ticker,
+                price: ticket.price,
+                count: ticket.count,
+                delta: position_delta(ticket.action, ticket.side, ticket.count),
+                subaccount: ticket.subaccount.map(i64::from),
+            },
+        )
+        .await?;
+    }
     ticket
         .check_options(crate::signer::now_ms().div_euclid(1000))
         .map_err(|m| Error::bad_request("invalid_options", m))?;
@@ -196,8 +338,23 @@ async fn place(
         subaccount: ticket.subaccount,
         order_group_id: ticket.order_group_id.clone(),
     };
-    tracing::info!(operation = "CreateOrderV2", %client_order_id, market = %request.ticker, "placing order");
+    tracing::info!(operation = "CreateOrderV2", %client_order_id, market = %request.ticker, user = %user.user.username, "placing order");
+    store
+        .record_order_owner(&client_order_id, &user.user.username, request.ticker.as_str())
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Db(ref db) if matches!(db, sqlx::Error::Database(d) if d.is_unique_violation()) => {
+                Error::bad_request("duplicate_client_order_id", "that client order id was used before")
+            }
+            other => Error::Store(other),
+        })?;
     let placed = kalshi.create_order(&request).await?;
+    if let Err(err) = store
+        .set_order_id(&client_order_id, placed.order_id.as_str())
+        .await
+    {
+        tracing::error!(error = %err, "could not record the order id of a placed order");
+    }
     Ok((
         StatusCode::CREATED,
         Json(PlacedOrder {
@@ -223,7 +380,7 @@ fn checked_order_id(raw: String) -> Result<OrderId> {
 /// `DELETE /api/orders/{order_id}[?subaccount=N]` (CancelOrderV2; the order's subaccount,
 /// default the primary) → `{}`.
 async fn cancel(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(order_id): Path<String>,
     q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>> {
@@ -270,7 +427,9 @@ async fn resting_order(kalshi: &KalshiClient, order_id: &OrderId) -> Result<Orde
 /// Validated before signing: price inside (0, 1) and on the market's tick, remaining > 0,
 /// the order resting.
 async fn amend(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
+    State(store): State<Store>,
+    user: CurrentUser,
     Path(order_id): Path<String>,
     body: std::result::Result<Json<AmendTicket>, JsonRejection>,
 ) -> Result<Json<OrderView>> {
@@ -291,6 +450,27 @@ async fn amend(
     };
     let market = kalshi.market(&order.ticker).await?.market;
     check_tick(&market, yes_price)?;
+    // The amended order must fit the limits as a whole; its position effect is the
+    // contracts it adds beyond what already rests.
+    let added = ticket.remaining.raw() - order.remaining().raw();
+    let yes_added = match outcome {
+        Side::Yes => added,
+        Side::No => -added,
+    };
+    check_limits(
+        &store,
+        &kalshi,
+        &user,
+        LimitCheck {
+            operation: "POST /api/orders/{order_id}/amend",
+            ticker: &order.ticker,
+            price: ticket.price,
+            count: order.filled() + ticket.remaining,
+            delta: if added > 0 { yes_added } else { 0 },
+            subaccount: order.subaccount_number.map(i64::from),
+        },
+    )
+    .await?;
     let request = AmendOrderV2Request {
         ticker: order.ticker.clone(),
         side: Some(BookSide::for_outcome(outcome)),
@@ -331,13 +511,14 @@ async fn amend(
         },
         order_group_id: order.order_group_id.filter(|g| !g.is_empty()),
         subaccount: order.subaccount_number.unwrap_or(0),
+        owner: None,
     }))
 }
 
 /// `POST /api/orders/{order_id}/decrease[?subaccount=N]` with a [`DecreaseTicket`] →
 /// `{"remaining":…}` (DecreaseOrderV2; keeps the order's place in the queue).
 async fn decrease(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(order_id): Path<String>,
     q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
     body: std::result::Result<Json<DecreaseTicket>, JsonRejection>,
@@ -429,7 +610,7 @@ async fn batch_cancel(
 /// `POST /api/orders/cancel` with [`CancelOrders`] → [`CancelledOrders`]
 /// (BatchCancelOrdersV2).
 async fn cancel_batch(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     body: std::result::Result<Json<CancelOrders>, JsonRejection>,
 ) -> Result<Json<CancelledOrders>> {
     let Json(CancelOrders {
@@ -471,7 +652,7 @@ struct CancelAllParams {
 /// resting order of one subaccount, or of all when omitted (CancelAllOrders), or one
 /// market's resting orders (GetOrders, then BatchCancelOrdersV2 per subaccount).
 async fn cancel_all(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     params: std::result::Result<Query<CancelAllParams>, QueryRejection>,
 ) -> Result<Json<CancelledOrders>> {
     let Query(params) = params.map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
@@ -537,7 +718,7 @@ async fn cancel_all(
 /// `GET /api/orders/queue_positions[?subaccount=N]` → [`QueuePositionView`] per resting
 /// order of that subaccount (default the primary) (GetOrderQueuePositions).
 async fn queue_positions(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
 ) -> Result<Json<Vec<QueuePositionView>>> {
     let subaccount = SubaccountParam::read(q)?;

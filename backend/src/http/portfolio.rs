@@ -12,7 +12,7 @@ use shared::api::ops::{
 };
 use shared::api::NoPath;
 use shared::num::Dollars;
-use shared::protocol::{FillsPage, PortfolioView, PositionView, SettlementsPage};
+use shared::protocol::{FillView, FillsPage, PortfolioView, PositionView, SettlementsPage};
 
 use super::orders::SubaccountParam;
 use super::{AppState, Error, Result};
@@ -130,6 +130,7 @@ async fn portfolio(
 /// subaccount when omitted), and the cursor of the next page.
 async fn fills(
     State(kalshi): State<KalshiClient>,
+    State(store): State<crate::store::Store>,
     q: std::result::Result<Query<PageParams>, QueryRejection>,
 ) -> Result<Json<FillsPage>> {
     let wanted = PageParams::read(q)?;
@@ -145,8 +146,25 @@ async fn fills(
             None,
         )
         .await?;
+    let ids: Vec<String> = page
+        .fills
+        .iter()
+        .map(|f| f.order_id.as_str().to_owned())
+        .collect();
+    let owners = store.order_owners(&[], &ids).await?;
+    let fills = page
+        .fills
+        .into_iter()
+        .map(|fill| {
+            let owner = owners
+                .iter()
+                .find(|(_, id, _)| id.as_deref() == Some(fill.order_id.as_str()))
+                .map(|(_, _, u)| u.clone());
+            FillView { fill, owner }
+        })
+        .collect();
     Ok(Json(FillsPage {
-        fills: page.fills,
+        fills,
         cursor: Some(page.cursor).filter(|c| !c.is_empty()),
     }))
 }

@@ -21,9 +21,9 @@ use shared::rfq::{
     RuleSet,
 };
 
+use super::auth::Acting;
 use super::markets::checked_ticker;
 use super::{AppState, Error, Result};
-use crate::client::KalshiClient;
 use crate::rfq_rules::RfqRules;
 
 pub(super) fn router() -> Router<AppState> {
@@ -54,7 +54,7 @@ fn checked_id(id: &str, what: &'static str) -> Result<String> {
 
 /// `GET /api/rfq`: our communications id, open RFQs (everyone's, and ours), our quotes and
 /// quotes on our RFQs.
-async fn desk(State(kalshi): State<KalshiClient>) -> Result<Json<RfqDeskView>> {
+async fn desk(Acting(kalshi): Acting) -> Result<Json<RfqDeskView>> {
     let id = kalshi
         .send::<GetCommunicationsID>(&NoPath, &NoQuery {}, None)
         .await?;
@@ -163,10 +163,7 @@ async fn put_rules(
 }
 
 /// `GET /api/rfq/book/{ticker}`: best bid, implied ask and mid (GetMarketOrderbook).
-async fn book_top(
-    State(kalshi): State<KalshiClient>,
-    Path(ticker): Path<String>,
-) -> Result<Json<BookTop>> {
+async fn book_top(Acting(kalshi): Acting, Path(ticker): Path<String>) -> Result<Json<BookTop>> {
     let ticker = checked_ticker(ticker)?;
     let book = kalshi.orderbook(&ticker).await?;
     let (yes, no) = book
@@ -187,7 +184,7 @@ async fn log(State(rules): State<RfqRules>) -> Json<Vec<RuleLogEntry>> {
 
 /// `POST /api/rfqs` (CreateRFQ) → 201 `{id}`.
 async fn create_rfq(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     body: std::result::Result<Json<NewRfq>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>)> {
     let Json(new) = body?;
@@ -210,10 +207,7 @@ async fn create_rfq(
     Ok((StatusCode::CREATED, Json(Created { id: r.id })))
 }
 
-async fn delete_rfq(
-    State(kalshi): State<KalshiClient>,
-    Path(id): Path<String>,
-) -> Result<StatusCode> {
+async fn delete_rfq(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<StatusCode> {
     let rfq_id = checked_id(&id, "RFQ")?;
     kalshi
         .send::<DeleteRFQ>(&DeleteRFQPath { rfq_id }, &NoQuery {}, None)
@@ -224,7 +218,7 @@ async fn delete_rfq(
 /// `POST /api/quotes` (CreateQuote) → 201 `{id}`. Bids must be in [$0, $1) and sum to at
 /// most $1 (the exchange checks too).
 async fn create_quote(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     body: std::result::Result<Json<NewQuote>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>)> {
     let Json(new) = body?;
@@ -250,10 +244,7 @@ async fn create_quote(
     Ok((StatusCode::CREATED, Json(Created { id: r.id })))
 }
 
-async fn delete_quote(
-    State(kalshi): State<KalshiClient>,
-    Path(id): Path<String>,
-) -> Result<StatusCode> {
+async fn delete_quote(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<StatusCode> {
     let quote_id = checked_id(&id, "quote")?;
     kalshi
         .send::<DeleteQuote>(&DeleteQuotePath { quote_id }, &NoQuery {}, None)
@@ -263,7 +254,7 @@ async fn delete_quote(
 
 /// `POST /api/quotes/{id}/accept` (AcceptRFQQuote) with `{rfq_id, side}`.
 async fn accept(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(id): Path<String>,
     body: std::result::Result<Json<AcceptQuote>, JsonRejection>,
 ) -> Result<StatusCode> {
@@ -287,7 +278,7 @@ async fn accept(
 
 /// `POST /api/quotes/{id}/confirm` (ConfirmRFQQuote) with `{rfq_id}`.
 async fn confirm(
-    State(kalshi): State<KalshiClient>,
+    Acting(kalshi): Acting,
     Path(id): Path<String>,
     body: std::result::Result<Json<ConfirmQuote>, JsonRejection>,
 ) -> Result<StatusCode> {

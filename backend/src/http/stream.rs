@@ -30,11 +30,28 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))
 }
 
+/// `GET /ws`: 403 `bad_origin` when the browser's `Origin` is neither this host nor an
+/// allowed origin (cross-site WebSocket hijacking), 401 without a valid session; then the
+/// session runs until either side ends.
 async fn upgrade(
     ws: WebSocketUpgrade,
     State(hub): State<Hub>,
     State(cancel): State<CancellationToken>,
+    State(store): State<crate::store::Store>,
+    State(policy): State<super::auth::AuthPolicy>,
+    headers: axum::http::HeaderMap,
 ) -> Response {
+    use axum::response::IntoResponse as _;
+    if !super::auth::origin_ok(&headers, &policy) {
+        tracing::warn!(origin = ?headers.get(axum::http::header::ORIGIN), "socket from a foreign origin refused");
+        return super::Error::forbidden("bad_origin", "cross-origin socket refused")
+            .into_response();
+    }
+    match super::auth::load_session(&store, &policy, &headers).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return super::Error::Unauthorized("log in first".to_owned()).into_response(),
+        Err(err) => return err.into_response(),
+    }
     ws.max_message_size(MAX_FRAME)
         .on_upgrade(move |socket| serve_socket(socket, hub, cancel))
 }

@@ -5,8 +5,11 @@ use std::time::Duration;
 
 use desk_backend::hub::Hub;
 use desk_backend::sim::SimExchange;
+use desk_backend::store::test_support::PgSchema;
+use desk_backend::store::Store;
 use desk_backend::{Application, Config};
 use futures_util::{SinkExt, StreamExt};
+use shared::auth::{Role, SessionView, UserLimits};
 use shared::book::{BookLevels, OrderBook};
 use shared::ids::MarketTicker;
 use shared::protocol::{ClientMsg, ServerMsg};
@@ -15,12 +18,150 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
-/// A running desk on its built-in exchange.
+/// A running desk on its built-in exchange, with a logged-in admin.
 pub struct TestApp {
     pub port: u16,
     pub sim: SimExchange,
     pub hub: Hub,
     pub shutdown: CancellationToken,
+    /// The desk's database.
+    pub store: Store,
+    /// The logged-in admin's session (cookie and CSRF header on every request).
+    pub session: Session,
+    /// The PostgreSQL schema of a desk on PostgreSQL (dropped last).
+    pub _schema: Option<PgSchema>,
+}
+
+/// Which database a test desk uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Db {
+    /// A private in-memory SQLite database.
+    Sqlite,
+    /// A fresh schema on the test PostgreSQL server.
+    Postgres,
+}
+
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// A logged-in desk session: its cookie and CSRF token.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub port: u16,
+    pub cookie: String,
+    pub csrf: String,
+    pub session: SessionView,
+}
+
+impl Session {
+    /// Logs `username` in through `POST /api/login`.
+    pub async fn login(
+        port: u16,
+        username: &str,
+        password: &str,
+    ) -> Result<Session, (u16, String)> {
+        let resp = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{port}/api/login"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("desk answers");
+        let status = resp.status().as_u16();
+        let cookie = resp
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").to_owned());
+        let text = resp.text().await.unwrap_or_default();
+        if status != 200 {
+            return Err((status, text));
+        }
+        let session: SessionView = serde_json::from_str(&text).expect("a SessionView");
+        Ok(Session {
+            port,
+            cookie: cookie.expect("a session cookie"),
+            csrf: session.csrf_token.clone().expect("a CSRF token"),
+            session,
+        })
+    }
+
+    /// A client sending this session's cookie and CSRF header on every request.
+    pub fn http(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("cookie", self.cookie.parse().unwrap());
+        headers.insert("x-csrf-token", self.csrf.parse().unwrap());
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap()
+    }
+
+    /// `method path` with an optional JSON body; status and body text.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, String) {
+        let mut req = self
+            .http()
+            .request(method, format!("http://127.0.0.1:{}{path}", self.port));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("desk answers");
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap_or_default())
+    }
+
+    /// A `/ws` client with this session's cookie (and the desk's own Origin).
+    pub async fn browser(&self) -> Browser {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        let mut req = format!("ws://127.0.0.1:{}/ws", self.port)
+            .into_client_request()
+            .unwrap();
+        req.headers_mut()
+            .insert("cookie", self.cookie.parse().unwrap());
+        req.headers_mut().insert(
+            "origin",
+            format!("http://127.0.0.1:{}", self.port).parse().unwrap(),
+        );
+        let (ws, _) = tokio_tungstenite::connect_async(req)
+            .await
+            .expect("ws connects");
+        let mut b = Browser {
+            ws,
+            books: Default::default(),
+            fills: Vec::new(),
+        };
+        match b.next().await {
+            ServerMsg::Hello { .. } => {}
+            other => panic!("first frame must be hello, got {other:?}"),
+        }
+        b
+    }
+}
+
+/// Adds `username` with `role` (and `limits`) straight through the store, then logs in.
+pub async fn user_session(
+    store: &Store,
+    port: u16,
+    username: &str,
+    role: Role,
+    limits: UserLimits,
+) -> Session {
+    desk_backend::auth::add_user(
+        store,
+        username,
+        secrecy::SecretString::from(PASSWORD),
+        role,
+        &limits,
+    )
+    .await
+    .expect("user added");
+    Session::login(port, username, PASSWORD)
+        .await
+        .expect("logs in")
 }
 
 impl Drop for TestApp {
@@ -37,16 +178,38 @@ pub async fn spawn_app() -> TestApp {
 
 /// As [`spawn_app`], with a chance to change the configuration.
 pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_on(Db::Sqlite, change).await
+}
+
+/// As [`spawn_app_with`], on the given database.
+pub async fn spawn_app_on(db: Db, change: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::for_tests(dist_dir());
+    let schema = match db {
+        Db::Sqlite => None,
+        Db::Postgres => {
+            let schema = PgSchema::create().await;
+            config.team.db_url = secrecy::SecretString::from(schema.url.clone());
+            Some(schema)
+        }
+    };
     change(&mut config);
     let app = Application::build(config).await.expect("desk builds");
-    let test = TestApp {
-        port: app.port(),
-        sim: app.sim().expect("runs on the built-in exchange"),
-        hub: app.hub(),
-        shutdown: app.shutdown_token(),
-    };
+    let port = app.port();
+    let store = app.store();
+    let sim = app.sim().expect("runs on the built-in exchange");
+    let hub = app.hub();
+    let shutdown = app.shutdown_token();
     tokio::spawn(app.run_until_stopped());
+    let session = user_session(&store, port, "admin", Role::Admin, UserLimits::default()).await;
+    let test = TestApp {
+        port,
+        sim,
+        hub,
+        shutdown,
+        store,
+        session,
+        _schema: schema,
+    };
     let hub = test.hub.clone();
     wait_until("upstream live", Duration::from_secs(20), || async {
         hub.upstream_state() == shared::protocol::UpstreamState::Live
@@ -56,20 +219,19 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
+    /// A `/ws` client logged in as the admin.
     pub async fn browser(&self) -> Browser {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/ws", self.port))
-            .await
-            .expect("ws connects");
-        let mut b = Browser {
-            ws,
-            books: Default::default(),
-            fills: Vec::new(),
-        };
-        match b.next().await {
-            ServerMsg::Hello { .. } => {}
-            other => panic!("first frame must be hello, got {other:?}"),
-        }
-        b
+        self.session.browser().await
+    }
+
+    /// A client with the admin's cookie and CSRF header.
+    pub fn http(&self) -> reqwest::Client {
+        self.session.http()
+    }
+
+    /// Adds a user and logs them in.
+    pub async fn user(&self, username: &str, role: Role, limits: UserLimits) -> Session {
+        user_session(&self.store, self.port, username, role, limits).await
     }
 
     pub fn first_market(&self) -> MarketTicker {
@@ -263,7 +425,10 @@ impl TestApp {
 
     /// `GET` a desk path; status and body.
     pub async fn get(&self, path: &str) -> (u16, String) {
-        let resp = reqwest::get(format!("http://127.0.0.1:{}{path}", self.port))
+        let resp = self
+            .http()
+            .get(format!("http://127.0.0.1:{}{path}", self.port))
+            .send()
             .await
             .expect("desk answers");
         let status = resp.status().as_u16();
@@ -272,7 +437,8 @@ impl TestApp {
 
     /// `POST` JSON to a desk path; status and body.
     pub async fn post<T: serde::Serialize>(&self, path: &str, body: &T) -> (u16, String) {
-        let resp = reqwest::Client::new()
+        let resp = self
+            .http()
             .post(format!("http://127.0.0.1:{}{path}", self.port))
             .json(body)
             .send()

@@ -42,7 +42,7 @@ async fn place_and_cancel_with_key(key_id: &str, key: PathBuf) {
     })
     .await;
     let base = format!("http://127.0.0.1:{}", app.port);
-    let http = reqwest::Client::new();
+    let http = app.http();
     let ticket = OrderTicket {
         time_in_force: TimeInForce::default(),
         post_only: true,

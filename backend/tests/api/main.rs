@@ -14,3 +14,4 @@ mod rfq;
 mod secrets;
 mod signer;
 mod soak;
+mod team;

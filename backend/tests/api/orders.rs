@@ -20,7 +20,8 @@ fn d(s: &str) -> Dollars {
 }
 
 async fn delete(app: &TestApp, path: &str) -> (u16, String) {
-    let resp = reqwest::Client::new()
+    let resp = app
+        .http()
         .delete(format!("http://127.0.0.1:{}{path}", app.port))
         .send()
         .await

@@ -13,13 +13,14 @@ use shared::protocol::UpstreamState;
 use shared::rfq::{RuleAction, RuleLogEntry};
 use tokio_util::sync::CancellationToken;
 
-use crate::helpers::wait_until;
+use crate::helpers::{user_session, wait_until, Session};
+use shared::auth::{Role, UserLimits};
 
 /// Two desks on one exchange. Dropping it stops everything.
 pub struct TwoDesks {
     pub sim: SimExchange,
-    pub requester: u16,
-    pub maker: u16,
+    pub requester: Session,
+    pub maker: Session,
     stops: Vec<CancellationToken>,
     _keys: tempfile::TempDir,
 }
@@ -83,7 +84,8 @@ async fn two_desks() -> TwoDesks {
         let app = Application::build(config).await.expect("desk builds");
         assert!(app.sim().is_none(), "uses the shared exchange");
         let hub = app.hub();
-        ports.push(app.port());
+        let store = app.store();
+        let port = app.port();
         stops.push(app.shutdown_token());
         tokio::spawn(app.run_until_stopped());
         wait_until("upstream live", Duration::from_secs(20), || {
@@ -91,21 +93,24 @@ async fn two_desks() -> TwoDesks {
             async move { hub.upstream_state() == UpstreamState::Live }
         })
         .await;
+        ports.push(user_session(&store, port, "admin", Role::Admin, UserLimits::default()).await);
     }
+    let maker = ports.pop().unwrap();
+    let requester = ports.pop().unwrap();
     TwoDesks {
         sim,
-        requester: ports[0],
-        maker: ports[1],
+        requester,
+        maker,
         stops,
         _keys: dir,
     }
 }
 
-async fn api(port: u16, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let client = reqwest::Client::new();
+async fn api(session: &Session, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let client = session.http();
     let mut req = client.request(
         method.parse().unwrap(),
-        format!("http://127.0.0.1:{port}/api{path}"),
+        format!("http://127.0.0.1:{}/api{path}", session.port),
     );
     if let Some(b) = body {
         req = req.json(&b);
@@ -129,7 +134,7 @@ fn rules(max_notional: &str) -> Value {
 async fn maker_quote(desks: &TwoDesks, rfq: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let (_, view) = api(desks.requester, "GET", "/rfq", None).await;
+        let (_, view) = api(&desks.requester, "GET", "/rfq", None).await;
         if let Some(q) = view["quotes"].as_array().and_then(|qs| {
             qs.iter()
                 .find(|q| q["rfq_id"] == rfq && q["status"] == "open")
@@ -144,7 +149,7 @@ async fn maker_quote(desks: &TwoDesks, rfq: &str) -> Value {
     }
 }
 
-async fn log_entry(port: u16, action: RuleAction) -> RuleLogEntry {
+async fn log_entry(port: &Session, action: RuleAction) -> RuleLogEntry {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let (_, log) = api(port, "GET", "/rfq/log", None).await;
@@ -164,11 +169,11 @@ async fn log_entry(port: u16, action: RuleAction) -> RuleLogEntry {
 async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_both_sides_fill() {
     let desks = two_desks().await;
     desks.sim.set_fast_confirm_series("KXDESK");
-    let (s, body) = api(desks.maker, "PUT", "/rfq/rules", Some(rules("100.0000"))).await;
+    let (s, body) = api(&desks.maker, "PUT", "/rfq/rules", Some(rules("100.0000"))).await;
     assert_eq!(s, 200, "{body}");
     let market = "KXDESK-26DEC31-T50";
     let (s, body) = api(
-        desks.requester,
+        &desks.requester,
         "POST",
         "/rfqs",
         Some(json!({"market_ticker": market, "contracts": "10.00"})),
@@ -177,7 +182,7 @@ async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_bo
     assert_eq!(s, 201, "{body}");
     let rfq = body["id"].as_str().unwrap().to_owned();
     let quote = maker_quote(&desks, &rfq).await;
-    let quoted = log_entry(desks.maker, RuleAction::Quoted).await;
+    let quoted = log_entry(&desks.maker, RuleAction::Quoted).await;
     assert_eq!(quoted.rule_id, 7);
     let yes: Dollars = serde_json::from_value(quote["yes_bid_dollars"].clone()).unwrap();
     let no: Dollars = serde_json::from_value(quote["no_bid_dollars"].clone()).unwrap();
@@ -189,14 +194,14 @@ async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_bo
 
     let accepted_at = std::time::Instant::now();
     let (s, body) = api(
-        desks.requester,
+        &desks.requester,
         "POST",
         &format!("/quotes/{}/accept", quote["id"].as_str().unwrap()),
         Some(json!({"rfq_id": rfq, "side": "yes"})),
     )
     .await;
     assert_eq!(s, 204, "{body}");
-    let confirmed = log_entry(desks.maker, RuleAction::Confirmed).await;
+    let confirmed = log_entry(&desks.maker, RuleAction::Confirmed).await;
     let reaction = confirmed
         .reaction_ms
         .expect("a confirm carries its reaction time");
@@ -209,6 +214,33 @@ async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_bo
         "confirm sent {reaction} ms after quote_accepted"
     );
     assert_eq!(confirmed.rule_id, 7);
+    // The rule's writes are in the maker's audit log as `rule:7`, the accept in the
+    // requester's as the person who clicked.
+    let (s, audit) = api(&desks.maker, "GET", "/audit?user=rule:7", None).await;
+    assert_eq!(s, 200, "{audit}");
+    let ops: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["operation"].as_str().unwrap())
+        .collect();
+    assert!(
+        ops.contains(&"CreateQuote") && ops.contains(&"ConfirmRFQQuote"),
+        "{ops:?}"
+    );
+    assert!(audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["outcome"] != "pending"));
+    let (_, audit) = api(
+        &desks.requester,
+        "GET",
+        "/audit?operation=AcceptRFQQuote",
+        None,
+    )
+    .await;
+    assert_eq!(audit[0]["actor"], "admin", "{audit}");
     // Fills on both sides, at the quote.
     wait_until("both fills", Duration::from_secs(5), || {
         let sim = desks.sim.clone();
@@ -218,7 +250,7 @@ async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_bo
     let f = &desks.sim.fills_for("requester")[0];
     assert_eq!(f.count_fp, Count::from_int(10));
     assert_eq!(f.yes_price_dollars, no.complement());
-    let (_, portfolio) = api(desks.maker, "GET", "/portfolio", None).await;
+    let (_, portfolio) = api(&desks.maker, "GET", "/portfolio", None).await;
     let pos = portfolio["positions"]
         .as_array()
         .unwrap()
@@ -232,10 +264,10 @@ async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_bo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_confirm_declines_above_the_notional_limit_and_logs_why() {
     let desks = two_desks().await;
-    let (s, _) = api(desks.maker, "PUT", "/rfq/rules", Some(rules("1.0000"))).await;
+    let (s, _) = api(&desks.maker, "PUT", "/rfq/rules", Some(rules("1.0000"))).await;
     assert_eq!(s, 200);
     let (_, body) = api(
-        desks.requester,
+        &desks.requester,
         "POST",
         "/rfqs",
         Some(json!({"market_ticker": "KXDESK-26DEC31-T50", "contracts": "10.00"})),
@@ -244,42 +276,25 @@ async fn auto_confirm_declines_above_the_notional_limit_and_logs_why() {
     let rfq = body["id"].as_str().unwrap().to_owned();
     let quote = maker_quote(&desks, &rfq).await;
     let (s, _) = api(
-        desks.requester,
+        &desks.requester,
         "POST",
         &format!("/quotes/{}/accept", quote["id"].as_str().unwrap()),
         Some(json!({"rfq_id": rfq, "side": "yes"})),
     )
     .await;
     assert_eq!(s, 204);
-    let declined = log_entry(desks.maker, RuleAction::ConfirmDeclined).await;
+    let declined = log_entry(&desks.maker, RuleAction::ConfirmDeclined).await;
     assert!(declined.detail.contains("notional"), "{}", declined.detail);
     assert!(desks.sim.fills_for("maker").is_empty());
     // A bad rule set is refused.
     let (s, _) = api(
-        desks.maker,
+        &desks.maker,
         "PUT",
         "/rfq/rules",
         Some(json!({"rules": [{"id": 1, "scope": "", "enabled": true}]})),
     )
     .await;
     assert_eq!(s, 400);
-}
-
-/// A browser session on the desk at `port` (after its hello).
-async fn session(port: u16) -> crate::helpers::Browser {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws"))
-        .await
-        .expect("ws connects");
-    let mut b = crate::helpers::Browser {
-        ws,
-        books: Default::default(),
-        fills: Vec::new(),
-    };
-    match b.next().await {
-        shared::protocol::ServerMsg::Hello { .. } => {}
-        other => panic!("first frame must be hello, got {other:?}"),
-    }
-    b
 }
 
 /// Reads `b` until the status update of `quote`; returns (status, reason).
@@ -303,7 +318,7 @@ async fn status_update(
 
 async fn rfq_and_quote(desks: &TwoDesks) -> (String, String) {
     let (s, body) = api(
-        desks.requester,
+        &desks.requester,
         "POST",
         "/rfqs",
         Some(json!({"market_ticker": "KXDESK-26DEC31-T50", "contracts": "10.00"})),
@@ -312,7 +327,7 @@ async fn rfq_and_quote(desks: &TwoDesks) -> (String, String) {
     assert_eq!(s, 201, "{body}");
     let rfq = body["id"].as_str().unwrap().to_owned();
     let (s, body) = api(
-        desks.maker,
+        &desks.maker,
         "POST",
         "/quotes",
         Some(json!({"rfq_id": rfq, "yes_bid": "0.4000", "no_bid": "0.5000"})),
@@ -329,14 +344,14 @@ async fn expired_and_deleted_quotes_reach_both_desks_sessions_as_status_updates(
     desks
         .sim
         .set_confirm_windows(Duration::from_millis(500), Duration::from_millis(500));
-    let mut requester = session(desks.requester).await;
-    let mut maker = session(desks.maker).await;
+    let mut requester = desks.requester.browser().await;
+    let mut maker = desks.maker.browser().await;
 
     // Accepted and never confirmed: Kalshi's channel says nothing, the desks' quote watch
     // reads the cancellation and tells every session why.
     let (rfq, quote) = rfq_and_quote(&desks).await;
     let (s, body) = api(
-        desks.requester,
+        &desks.requester,
         "POST",
         &format!("/quotes/{quote}/accept"),
         Some(json!({"rfq_id": rfq, "side": "yes"})),
@@ -350,7 +365,7 @@ async fn expired_and_deleted_quotes_reach_both_desks_sessions_as_status_updates(
     }
     // A confirm now is refused in plain words.
     let (s, body) = api(
-        desks.maker,
+        &desks.maker,
         "POST",
         &format!("/quotes/{quote}/confirm"),
         Some(json!({"rfq_id": rfq})),
@@ -367,7 +382,7 @@ async fn expired_and_deleted_quotes_reach_both_desks_sessions_as_status_updates(
 
     // Deleted by the maker: the requester's session hears it too.
     let (_, quote) = rfq_and_quote(&desks).await;
-    let (s, body) = api(desks.maker, "DELETE", &format!("/quotes/{quote}"), None).await;
+    let (s, body) = api(&desks.maker, "DELETE", &format!("/quotes/{quote}"), None).await;
     assert_eq!(s, 204, "{body}");
     let (status, reason) = status_update(&mut requester, &quote).await;
     assert_eq!(status, QuoteStatus::Cancelled);

@@ -1,5 +1,6 @@
-//! Nothing the desk serves or logs carries its private key: every page, API answer
-//! (good and bad requests), socket frame, file in `dist/`, and the process's own log.
+//! Nothing the desk serves or logs carries its private key, a password, a password hash
+//! or a session token: every page, API answer (good and bad requests, logged in), socket
+//! frame, file in `dist/`, the CLI's output, and the process's own log.
 
 use std::io::Read as _;
 use std::process::{Command, Stdio};
@@ -66,7 +67,37 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
             .stdout,
     )
     .unwrap();
-    let fingerprints = key_fingerprints(&[pkcs8, pkcs1]);
+    let mut fingerprints = key_fingerprints(&[pkcs8, pkcs1]);
+
+    // The first admin, through the CLI (password from the environment).
+    let db_url = format!("sqlite://{}", dir.path().join("desk.db").display());
+    let password = "leak-test-password-7f3a91";
+    let added = Command::new(env!("CARGO_BIN_EXE_kalshi-desk"))
+        .args(["user", "add", "--username", "boss", "--role", "admin"])
+        .env("DESK_DB_URL", &db_url)
+        .env("DESK_USER_PASSWORD", password)
+        .output()
+        .expect("kalshi-desk user add runs");
+    assert!(
+        added.status.success(),
+        "user add: {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let cli_out = String::from_utf8_lossy(&added.stdout).into_owned()
+        + &String::from_utf8_lossy(&added.stderr);
+    assert!(cli_out.contains("added user boss"), "{cli_out}");
+    let hash = {
+        let store = desk_backend::store::Store::connect(&db_url).await.unwrap();
+        let (_, hash) = store.user_with_hash("boss").await.unwrap().unwrap();
+        store.close().await;
+        hash
+    };
+    assert!(hash.starts_with("$argon2"), "stored as an argon2 hash");
+    // Neither the password nor any part of its hash (salt, digest) may show up.
+    fingerprints.push(password.to_owned());
+    fingerprints.push("$argon2".to_owned());
+    fingerprints.extend(hash.rsplit('$').take(2).map(str::to_owned));
+    assert_clean("user add output", &cli_out, &fingerprints);
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_kalshi-desk"))
         .args([
@@ -83,6 +114,7 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
         .arg("--dist")
         .arg(&dist)
         .env("RUST_LOG", "debug")
+        .env("DESK_DB_URL", &db_url)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -125,8 +157,42 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
         .to_owned();
 
     let result = async {
-        let http = reqwest::Client::new();
+        let anonymous = reqwest::Client::new();
         let mut bodies = Vec::new();
+        // Wrong password, then the right one.
+        let bad = anonymous
+            .post(format!("{base}/api/login"))
+            .json(&serde_json::json!({"username": "boss", "password": "not-it-at-all"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status().as_u16(), 401);
+        bodies.push(("bad login".into(), bad.text().await.unwrap_or_default()));
+        let login = anonymous
+            .post(format!("{base}/api/login"))
+            .json(&serde_json::json!({"username": "boss", "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status().as_u16(), 200);
+        let cookie = login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let session: serde_json::Value = login.json().await.unwrap();
+        let csrf = session["csrf_token"].as_str().unwrap().to_owned();
+        bodies.push(("login".into(), session.to_string()));
+        let token = cookie.split_once('=').unwrap().1.to_owned();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("cookie", cookie.parse().unwrap());
+        headers.insert("x-csrf-token", csrf.parse().unwrap());
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
         let mut paths: Vec<String> = vec![
             "/".into(),
             "/index.html".into(),
@@ -139,6 +205,10 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
             "/api/markets/NOPE-NOT-A-MARKET".into(),
             "/api/markets/bad%20ticker".into(),
             "/api/nothing-here".into(),
+            "/api/session".into(),
+            "/api/users".into(),
+            "/api/audit".into(),
+            "/api/audit.csv".into(),
             "/trade-api/v2/portfolio/balance".into(),
         ];
         for entry in walk(&dist) {
@@ -188,7 +258,13 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
             .unwrap();
         bodies.push(("DELETE order".into(), resp.text().await.unwrap_or_default()));
         let ws_url = base.replacen("http://", "ws://", 1) + "/ws";
-        let (mut ws, _) = tokio_tungstenite::connect_async(ws_url).await.expect("ws");
+        let mut ws_req =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws_url)
+                .unwrap();
+        ws_req
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(ws_req).await.expect("ws");
         let markets: serde_json::Value = http
             .get(format!("{base}/api/markets"))
             .send()
@@ -213,9 +289,10 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
                 bodies.push(("ws frame".into(), t.to_string()));
             }
         }
-        bodies
+        (bodies, token)
     }
     .await;
+    let (result, token) = result;
 
     let _ = child.kill();
     let _ = child.wait();
@@ -230,6 +307,8 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
     for (what, body) in &result {
         assert_clean(what, body, &fingerprints);
     }
+    // Session tokens appear in no log line either.
+    fingerprints.push(token);
     assert_clean("stdout", &log_out, &fingerprints);
     assert_clean("stderr log", &log_err, &fingerprints);
 }

@@ -1,5 +1,6 @@
 //! Building blocks of the desk page.
 
+pub mod admin;
 pub mod charts;
 pub mod groups;
 pub mod ladder;

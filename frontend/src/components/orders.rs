@@ -112,6 +112,7 @@ fn after_batch(desk: DeskState, out: CancelledOrders) {
 #[component]
 pub fn OpenOrders() -> impl IntoView {
     let desk = use_desk();
+    let can_trade = crate::auth::can_trade();
     let loaded = LocalResource::new(move || {
         desk.account_reload.track();
         api::orders(desk.subaccount.get())
@@ -223,6 +224,7 @@ pub fn OpenOrders() -> impl IntoView {
                 <span class="pane-title">"Open orders"</span>
                 <span class="muted">{move || desk.orders.with(Vec::len)}</span>
                 <div class="spacer"></div>
+                <Show when=move || can_trade.get()>
                 <button
                     class="btn btn-ghost btn-small"
                     data-testid="cancel-selected"
@@ -247,6 +249,7 @@ pub fn OpenOrders() -> impl IntoView {
                 >
                     "Cancel all"
                 </button>
+                </Show>
             </div>
             <LoadStatus resource=loaded what="orders"/>
             <table class="grid" data-testid="open-orders">
@@ -268,6 +271,7 @@ pub fn OpenOrders() -> impl IntoView {
                         <th class="num">"Filled"</th>
                         <th class="num" title="Contracts ahead of the order at its price">"Queue"</th>
                         <th>"Status"</th>
+                        <th title="The desk user who placed it">"By"</th>
                         <th></th>
                     </tr>
                 </thead>
@@ -382,8 +386,9 @@ fn OrderRow(
             });
         }
     };
-    let cancel_id = id.clone();
+    let cancel_id = StoredValue::new(id.clone());
     let order_sub = order.subaccount;
+    let can_trade = crate::auth::can_trade();
     view! {
         <tr
             class=format!("side-{}", order.side.as_str())
@@ -411,7 +416,9 @@ fn OrderRow(
             <td class="num">{order.filled.to_string()}</td>
             <td class="num" data-testid="queue-position">{ahead}</td>
             <td>{status_text(order.status)}</td>
+            <td class="muted" data-testid="order-owner">{order.owner.clone().unwrap_or_else(|| "—".to_owned())}</td>
             <td class="row-actions">
+                <Show when=move || can_trade.get()>
                 <button
                     class="btn btn-ghost btn-small"
                     data-testid="amend-order"
@@ -427,10 +434,11 @@ fn OrderRow(
                     class="btn btn-cancel btn-small"
                     data-testid="cancel-order"
                     disabled=move || busy.get()
-                    on:click=move |_| cancel(desk, cancel_id.clone(), order_sub, busy)
+                    on:click=move |_| cancel(desk, cancel_id.get_value(), order_sub, busy)
                 >
                     {move || if busy.get() { "…" } else { "Cancel" }}
                 </button>
+                </Show>
             </td>
         </tr>
         <Show when=move || editing.get()>
@@ -513,6 +521,7 @@ mod tests {
             status: OrderStatus::Resting,
             order_group_id: None,
             subaccount: 0,
+            owner: None,
         }
     }
 

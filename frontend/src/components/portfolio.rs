@@ -225,7 +225,7 @@ fn Fills() -> impl IntoView {
         leptos::task::spawn_local(async move {
             match api::fills(Some(c)).await {
                 Ok(page) => {
-                    older.update(|rows| rows.extend(page.fills.iter().map(FillRow::from_rest)));
+                    older.update(|rows| rows.extend(page.fills.iter().map(FillRow::from_view)));
                     cursor.set(page.cursor);
                     error.set(None);
                 }
@@ -259,6 +259,7 @@ fn Fills() -> impl IntoView {
                     <th class="num">"Price"</th>
                     <th class="num">"Count"</th>
                     <th>"Liq."</th>
+                    <th title="The desk user whose order filled">"By"</th>
                 </tr>
             </thead>
             <tbody>
@@ -294,6 +295,7 @@ fn FillRowView(fill: FillRow) -> impl IntoView {
             <td class="num">{opt(fill.price)}</td>
             <td class="num">{fill.count.to_string()}</td>
             <td class="muted">{if fill.is_taker { "taker" } else { "maker" }}</td>
+            <td class="muted" data-testid="fill-owner">{fill.owner.clone().unwrap_or_else(|| "—".to_owned())}</td>
         </tr>
     }
 }

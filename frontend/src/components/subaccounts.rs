@@ -122,6 +122,7 @@ pub fn Subaccounts() -> impl IntoView {
         }
     };
 
+    let is_admin = crate::auth::is_admin();
     view! {
         <div class="subaccounts-pane">
             <div class="pane-head">
@@ -147,9 +148,11 @@ pub fn Subaccounts() -> impl IntoView {
                     </For>
                 </select>
                 <div class="spacer"></div>
+                <Show when=move || is_admin.get()>
                 <button class="btn btn-ghost btn-small" data-testid="subaccount-create" disabled=move || busy.get() on:click=create>
                     "New subaccount"
                 </button>
+                </Show>
             </div>
             <LoadStatus resource=loaded what="subaccounts"/>
             <table class="grid" data-testid="subaccount-balances">
@@ -169,6 +172,7 @@ pub fn Subaccounts() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
+            <Show when=move || is_admin.get()>
             <form class="inline-form transfer-form" on:submit=transfer novalidate=true>
                 <label for="transfer-from" class="muted">"Move"</label>
                 <input
@@ -204,6 +208,7 @@ pub fn Subaccounts() -> impl IntoView {
                     "Transfer"
                 </button>
             </form>
+            </Show>
             <Show when=move || error.get().is_some()>
                 <div class="form-error" data-testid="subaccount-error">{move || error.get().unwrap_or_default()}</div>
             </Show>

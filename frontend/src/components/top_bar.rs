@@ -1,5 +1,5 @@
-//! Top bar: environment banner (SIM / DEMO / PROD), the Kalshi rate-limit budget and the
-//! connection badge.
+//! Top bar: environment banner (SIM / DEMO / PROD), the Kalshi rate-limit budget, the
+//! connection badge, and who is logged in (with Log out).
 
 use std::time::Duration;
 
@@ -97,6 +97,28 @@ pub fn TopBar() -> impl IntoView {
         ConnState::Down => "DOWN — retrying",
     };
     let halted = move || desk.trading_active.get() == Some(false);
+    let auth = crate::auth::use_auth();
+    let admin_open = use_context::<crate::pages::desk::AdminOpen>()
+        .expect("the desk page provides AdminOpen before its top bar");
+    let user = move || auth.username().unwrap_or_default();
+    let role = move || {
+        auth.0.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.user.as_ref())
+                .map_or("", |u| u.role.as_str())
+        })
+    };
+    let logout = move |_| {
+        spawn_local(async move {
+            if let Err(e) = api::logout().await {
+                leptos::logging::warn!("logout failed: {e}");
+            }
+            // A fresh page: no state, no socket, the login form.
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().reload();
+            }
+        });
+    };
 
     view! {
         <header class="top-bar">
@@ -113,6 +135,17 @@ pub fn TopBar() -> impl IntoView {
             <div class="conn-status" data-testid="conn-status" data-state=move || conn.get().as_str()>
                 <span class="dot"></span>
                 <span class="conn-text">{conn_text}</span>
+            </div>
+            <div class="session">
+                <Show when=move || auth.permissions().admin>
+                    <button class="btn btn-ghost btn-small" data-testid="admin-toggle"
+                        class:active=move || admin_open.0.get()
+                        on:click=move |_| admin_open.0.update(|o| *o = !*o)>
+                        {move || if admin_open.0.get() { "Close admin" } else { "Admin" }}
+                    </button>
+                </Show>
+                <span class="session-user" data-testid="session-user" data-role=role>{user}</span>
+                <button class="logout" data-testid="logout" on:click=logout>"Log out"</button>
             </div>
         </header>
     }

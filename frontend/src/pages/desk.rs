@@ -1,12 +1,14 @@
 //! The desk screen: top bar; markets left; the open market (header, book, tape) center;
 //! ticket right; orders, positions and fills below; order groups and subaccounts (whose
-//! selector scopes the ticket, orders and positions) under them.
+//! selector scopes the ticket, orders and positions) under them; the RFQ desk; and for
+//! admins the users and audit panes. What the user's role cannot do is not shown.
 
 use leptos::prelude::*;
 use shared::ids::MarketTicker;
 use shared::rest::Market;
 
 use crate::api;
+use crate::components::admin::{AuditPane, UsersPane};
 use crate::components::groups::OrderGroups;
 use crate::components::market_list::MarketList;
 use crate::components::market_view::MarketView;
@@ -35,10 +37,22 @@ fn set_hash(ticker: &MarketTicker) {
     }
 }
 
+/// Whether the admin's users and audit panes are open (an overlay below the top bar, so
+/// the trading layout never changes size). Provided by [`DeskPage`]; toggled in the top bar.
+#[derive(Clone, Copy)]
+pub struct AdminOpen(pub RwSignal<bool>);
+
 /// The one page.
 #[component]
 pub fn DeskPage() -> impl IntoView {
     let desk = use_desk();
+    let admin_open = AdminOpen(RwSignal::new(false));
+    provide_context(admin_open);
+    let (can_trade, can_rfq, is_admin) = (
+        crate::auth::can_trade(),
+        crate::auth::can_rfq(),
+        crate::auth::is_admin(),
+    );
     crate::components::watchlist::Watchlist::install();
 
     let status = LocalResource::new(api::status);
@@ -101,7 +115,11 @@ pub fn DeskPage() -> impl IntoView {
                     <MarketView detail=detail market=market/>
                 </section>
                 <aside class="pane pane-ticket">
-                    <Ticket market=market/>
+                    <Show when=move || can_trade.get() fallback=|| view! {
+                        <div class="muted read-only" data-testid="read-only-note">"Read only: your role cannot place orders."</div>
+                    }>
+                        <Ticket market=market/>
+                    </Show>
                 </aside>
                 <div class="bottom-row">
                     <section class="pane pane-orders">
@@ -115,15 +133,27 @@ pub fn DeskPage() -> impl IntoView {
                     </section>
                 </div>
                 <div class="accounts-row">
-                    <section class="pane pane-groups">
-                        <OrderGroups/>
-                    </section>
+                    <Show when=move || can_trade.get()>
+                        <section class="pane pane-groups">
+                            <OrderGroups/>
+                        </section>
+                    </Show>
                     <section class="pane pane-subaccounts">
                         <Subaccounts/>
                     </section>
                 </div>
             </main>
-            <crate::components::rfq_desk::RfqDesk/>
+            <Show when=move || can_rfq.get()>
+                <crate::components::rfq_desk::RfqDesk/>
+            </Show>
+            <Show when=move || is_admin.get() && admin_open.0.get()>
+                <div class="admin-overlay" data-testid="admin">
+                    <div class="admin-row">
+                        <UsersPane/>
+                        <AuditPane/>
+                    </div>
+                </div>
+            </Show>
             <Toasts/>
         </div>
     }

@@ -1,3 +1,4 @@
-//! Pages. The desk is a single screen.
+//! Pages: the login page, and the desk (a single screen) once logged in.
 
 pub mod desk;
+pub mod login;

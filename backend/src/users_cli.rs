@@ -1,0 +1,58 @@
+//! `kalshi-desk user add|list`: manage users straight in the desk's database (the way to
+//! create the first admin without the bootstrap token, or in scripts).
+
+use std::io::BufRead as _;
+
+use anyhow::Context as _;
+use secrecy::{ExposeSecret as _, SecretString};
+use shared::auth::UserLimits;
+
+use crate::config::{UserArgs, UserCommand};
+use crate::store::Store;
+
+/// Environment variable the password is read from before stdin.
+pub const PASSWORD_ENV: &str = "DESK_USER_PASSWORD";
+
+/// Runs one `user` subcommand; prints what it did on stdout (never the password).
+///
+/// # Errors
+/// The database cannot be opened, the name or password is refused, the name is taken.
+pub async fn run(args: UserArgs) -> anyhow::Result<()> {
+    let store = Store::connect(args.db_url.expose_secret())
+        .await
+        .context("opening the desk database")?;
+    match args.command {
+        UserCommand::Add { username, role } => {
+            let password = read_password()?;
+            let user =
+                crate::auth::add_user(&store, &username, password, role, &UserLimits::default())
+                    .await
+                    .with_context(|| format!("adding {username}"))?;
+            println!("added user {} with role {}", user.username, user.role);
+        }
+        UserCommand::List => {
+            for u in store.users().await? {
+                let state = if u.disabled { " (disabled)" } else { "" };
+                println!("{}\t{}{state}", u.username, u.role);
+            }
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// The password from [`PASSWORD_ENV`], else the first line of stdin.
+fn read_password() -> anyhow::Result<SecretString> {
+    if let Some(p) = std::env::var_os(PASSWORD_ENV) {
+        return Ok(SecretString::from(p.to_string_lossy().into_owned()));
+    }
+    eprintln!("password (one line on stdin):");
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
+    Ok(SecretString::from(
+        line.trim_end_matches(['\r', '\n']).to_owned(),
+    ))
+}
