@@ -395,7 +395,7 @@ mod sockets {
         let port = listener.local_addr().expect("addr").port();
         let stop = cancel.clone();
         tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
+            let _ = axum::serve(desk_backend::http::low_latency(listener), app)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await;
         });

@@ -15,13 +15,13 @@ use secrecy::ExposeSecret as _;
 
 use crate::auth::{Bootstrap, LoginLimiter};
 use crate::client::KalshiClient;
-use crate::http::auth::AuthPolicy;
-use crate::store::Store;
 use crate::config::{Config, Upstream};
+use crate::http::auth::AuthPolicy;
 use crate::http::{self, AppState};
 use crate::hub::Hub;
 use crate::signer::{PrivateKey, Signer};
 use crate::sim::{SimConfig, SimExchange};
+use crate::store::Store;
 use crate::upstream::{self, UpstreamConfig};
 
 /// A built, bound desk, ready to run.
@@ -67,12 +67,19 @@ impl Application {
         let policy = AuthPolicy {
             cookie_secure: config.team.cookie_secure,
             allowed_origins: config.team.allowed_origins.clone().into(),
-            idle_ms: i64::try_from(config.team.session_idle_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
-            max_ms: i64::try_from(config.team.session_max_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+            idle_ms: i64::try_from(config.team.session_idle_secs.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
+            max_ms: i64::try_from(config.team.session_max_secs.saturating_mul(1000))
+                .unwrap_or(i64::MAX),
             bootstrap: Bootstrap::default(),
             limiter: LoginLimiter::default(),
         };
-        if store.user_count().await.context("reading the users table")? == 0 {
+        if store
+            .user_count()
+            .await
+            .context("reading the users table")?
+            == 0
+        {
             let token = policy.bootstrap.arm();
             // Printed, not logged through tracing: it is for the person starting the desk.
             println!(
@@ -268,13 +275,13 @@ impl Application {
             }
         };
         axum::serve(
-            self.listener,
+            crate::http::low_latency(self.listener),
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-            .with_graceful_shutdown(signal)
-            .await
-            .context("serving HTTP")?;
+        .with_graceful_shutdown(signal)
+        .await
+        .context("serving HTTP")?;
         self.shutdown.cancel();
         let _ = self.upstream_task.await;
         if let Some(sim) = &self.sim {

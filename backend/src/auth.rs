@@ -9,7 +9,9 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use base64::Engine as _;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -63,9 +65,9 @@ pub const MIN_PASSWORD: usize = 8;
 pub fn valid_username(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
 }
 
 /// Hashes `password` with argon2id and a random salt (PHC string). Slow on purpose: call
@@ -109,9 +111,7 @@ pub async fn verify_password(password: SecretString, hash: String) -> bool {
 /// a login takes as long either way.
 pub fn decoy_hash() -> &'static str {
     static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DECOY.get_or_init(|| {
-        hash_password(&SecretString::from(new_token())).unwrap_or_default()
-    })
+    DECOY.get_or_init(|| hash_password(&SecretString::from(new_token())).unwrap_or_default())
 }
 
 /// 32 random bytes, base64url without padding (43 characters).
@@ -130,8 +130,7 @@ pub fn token_hash(token: &str) -> String {
 /// Constant-time string equality (CSRF and bootstrap tokens).
 pub fn same_secret(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0_u8, |acc, (x, y)| acc | (x ^ y))
             == 0
@@ -197,7 +196,8 @@ impl Bootstrap {
 
     /// Puts a token back (the bootstrap failed after taking it).
     pub fn restore(&self, token: &str) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(SecretString::from(token.to_owned()));
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(SecretString::from(token.to_owned()));
     }
 }
 
@@ -257,7 +257,13 @@ mod tests {
 
     #[test]
     fn usernames_tokens_and_limits() {
-        for (name, ok) in [("alice", true), ("a.b_c-1", true), ("", false), ("Alice", false), ("rule:x", false)] {
+        for (name, ok) in [
+            ("alice", true),
+            ("a.b_c-1", true),
+            ("", false),
+            ("Alice", false),
+            ("rule:x", false),
+        ] {
             assert_eq!(valid_username(name), ok, "{name:?}");
         }
         let t = new_token();
@@ -277,7 +283,10 @@ mod tests {
             assert!(limiter.allow(ip, "x"));
         }
         assert!(!limiter.allow(ip, "y"), "the IP is out");
-        assert!(!limiter.allow(IpAddr::from([10, 0, 0, 2]), "x"), "the username is out");
+        assert!(
+            !limiter.allow(IpAddr::from([10, 0, 0, 2]), "x"),
+            "the username is out"
+        );
         assert!(limiter.allow(IpAddr::from([10, 0, 0, 3]), "z"));
         assert_eq!(Actor::Rule("mm".into()).label(), "rule:mm");
     }

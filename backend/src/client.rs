@@ -20,10 +20,10 @@ use shared::api::{Method as ApiMethod, Operation, Paginated};
 
 use crate::auth::Actor;
 use crate::backoff::Backoff;
-use crate::store::Store;
 use crate::metrics::Metrics;
 use crate::ratelimit::{AccountLimits, RateBudget};
 use crate::signer::{Signer, SignerError};
+use crate::store::Store;
 
 /// Retries of a call answered 429 (any call: Kalshi did not act on it) or 5xx (reads only:
 /// a write may have happened).
@@ -198,7 +198,9 @@ impl KalshiClient {
         } else {
             None
         };
-        let result = self.call_retrying(operation, method, path, body, write).await;
+        let result = self
+            .call_retrying(operation, method, path, body, write)
+            .await;
         if let Some((store, id)) = record {
             let (outcome, status, error) = match &result {
                 Ok(_) => ("ok", None, None),
@@ -210,7 +212,10 @@ impl KalshiClient {
                 Err(err) => ("error", None, Some(err.to_string())),
             };
             let status = status.or(result.is_ok().then_some(200));
-            if let Err(err) = store.audit_finish(id, outcome, status, error.as_deref()).await {
+            if let Err(err) = store
+                .audit_finish(id, outcome, status, error.as_deref())
+                .await
+            {
                 tracing::error!(operation, audit_id = id, error = %err, "could not complete the audit record");
             }
         }

@@ -79,7 +79,11 @@ pub struct TeamConfig {
     pub cookie_secure: bool,
     /// Origins allowed besides the request's own host (e.g. `https://desk.example.com`
     /// behind a proxy that rewrites Host); comma-separated in the environment.
-    #[arg(long = "allowed-origin", env = "DESK_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "DESK_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
     /// A session ends after this many seconds without a request.
     #[arg(long, env = "DESK_SESSION_IDLE_SECS", default_value_t = 12 * 3600)]

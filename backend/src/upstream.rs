@@ -271,7 +271,8 @@ impl<'a> Connection<'a> {
                 HeaderValue::from_str(value).map_err(|_| ConnError::Url(config.ws_url.clone()))?;
             request.headers_mut().insert(name, value);
         }
-        let (socket, _) = tokio_tungstenite::connect_async(request)
+        // Nagle off: subscription commands are small and must not wait for an ACK.
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await
             .map_err(ConnError::Connect)?;
         let (mut sink, mut stream) = socket.split();

@@ -24,9 +24,10 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
     match args.command {
         UserCommand::Add { username, role } => {
             let password = read_password()?;
-            let user = crate::auth::add_user(&store, &username, password, role, &UserLimits::default())
-                .await
-                .with_context(|| format!("adding {username}"))?;
+            let user =
+                crate::auth::add_user(&store, &username, password, role, &UserLimits::default())
+                    .await
+                    .with_context(|| format!("adding {username}"))?;
             println!("added user {} with role {}", user.username, user.role);
         }
         UserCommand::List => {
@@ -51,5 +52,7 @@ fn read_password() -> anyhow::Result<SecretString> {
         .lock()
         .read_line(&mut line)
         .context("reading the password from stdin")?;
-    Ok(SecretString::from(line.trim_end_matches(['\r', '\n']).to_owned()))
+    Ok(SecretString::from(
+        line.trim_end_matches(['\r', '\n']).to_owned(),
+    ))
 }

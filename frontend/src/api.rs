@@ -10,6 +10,10 @@ use std::cell::RefCell;
 
 use gloo_net::http::{Method, Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
+use shared::auth::{
+    AuditEntry, AuditQuery, BootstrapRequest, LoginRequest, NewUser, SessionView, UserPatch,
+    UserView,
+};
 use shared::groups::{
     CreatedSubaccount, GroupLimit, NewOrderGroup, OrderGroupView, SubaccountBalanceView,
     TransferTicket, TransferView,
@@ -19,10 +23,6 @@ use shared::protocol::{
     AmendTicket, ApiErrorBody, CancelOrders, CancelledOrders, CandlePeriod, CandlesView,
     DecreaseTicket, DeskStatus, EventsPage, MarketSearch, MarketsPage, OrderTicket, OrderView,
     PlacedOrder, PortfolioView, QueuePositionView, SeriesList,
-};
-use shared::auth::{
-    AuditEntry, AuditQuery, BootstrapRequest, LoginRequest, NewUser, SessionView, UserPatch,
-    UserView,
 };
 use shared::rest::Market;
 
@@ -121,7 +121,13 @@ pub async fn login(username: &str, password: &str) -> Result<SessionView> {
         username: username.to_owned(),
         password: password.to_owned(),
     };
-    decode(write(Method::POST, "/api/login").json(&body)?.send().await?).await
+    decode(
+        write(Method::POST, "/api/login")
+            .json(&body)?
+            .send()
+            .await?,
+    )
+    .await
 }
 
 /// `POST /api/bootstrap`: creates the first admin with the one-time token and logs in.
@@ -131,7 +137,13 @@ pub async fn bootstrap(token: &str, username: &str, password: &str) -> Result<Se
         username: username.to_owned(),
         password: password.to_owned(),
     };
-    decode(write(Method::POST, "/api/bootstrap").json(&body)?.send().await?).await
+    decode(
+        write(Method::POST, "/api/bootstrap")
+            .json(&body)?
+            .send()
+            .await?,
+    )
+    .await
 }
 
 /// `POST /api/logout`.
@@ -283,11 +295,14 @@ pub async fn place_order(ticket: &OrderTicket) -> Result<PlacedOrder> {
 
 /// `DELETE /api/orders/{order_id}?subaccount=N` (200 `{}`).
 pub async fn cancel_order(order_id: &OrderId, subaccount: u32) -> Result<()> {
-    let resp = write(Method::DELETE, &format!(
-        "/api/orders/{}?{}",
-        encode(order_id.as_str()),
-        sub_query(subaccount)
-    ))
+    let resp = write(
+        Method::DELETE,
+        &format!(
+            "/api/orders/{}?{}",
+            encode(order_id.as_str()),
+            sub_query(subaccount)
+        ),
+    )
     .header("Accept", "application/json")
     .send()
     .await?;
@@ -406,11 +421,14 @@ pub async fn order_group_action(id: &str, action: &str, subaccount: u32) -> Resu
 
 /// `PUT /api/order_groups/{id}/limit?subaccount=N`.
 pub async fn set_group_limit(id: &str, subaccount: u32, limit: &GroupLimit) -> Result<()> {
-    let req = write(Method::PUT, &format!(
-        "/api/order_groups/{}/limit?{}",
-        encode(id),
-        sub_query(subaccount)
-    ))
+    let req = write(
+        Method::PUT,
+        &format!(
+            "/api/order_groups/{}/limit?{}",
+            encode(id),
+            sub_query(subaccount)
+        ),
+    )
     .header("Accept", "application/json")
     .json(limit)?;
     answered(req.send().await?).await
@@ -418,11 +436,10 @@ pub async fn set_group_limit(id: &str, subaccount: u32, limit: &GroupLimit) -> R
 
 /// `DELETE /api/order_groups/{id}?subaccount=N` (cancels its orders).
 pub async fn delete_order_group(id: &str, subaccount: u32) -> Result<()> {
-    no_content(write(Method::DELETE, &format!(
-        "/api/order_groups/{}?{}",
-        encode(id),
-        sub_query(subaccount)
-    )))
+    no_content(write(
+        Method::DELETE,
+        &format!("/api/order_groups/{}?{}", encode(id), sub_query(subaccount)),
+    ))
     .await
 }
 
@@ -452,9 +469,24 @@ pub async fn transfers() -> Result<Vec<TransferView>> {
     get("/api/subaccounts/transfers").await
 }
 
-/// `GET /api/fills`: recent fills.
-pub async fn fills() -> Result<Vec<shared::protocol::FillView>> {
-    get("/api/fills").await
+/// `?cursor=C` for a page after the first (Kalshi cursors are URL-safe).
+fn cursor_query(cursor: Option<&str>) -> String {
+    cursor.map_or_else(String::new, |c| format!("?cursor={}", encode(c)))
+}
+
+/// `GET /api/fills[?cursor=C]`: one page of fills, newest first (every subaccount).
+pub async fn fills(cursor: Option<String>) -> Result<shared::protocol::FillsPage> {
+    get(&format!("/api/fills{}", cursor_query(cursor.as_deref()))).await
+}
+
+/// `GET /api/settlements[?cursor=C]`: one page of settlements, newest first (every
+/// subaccount).
+pub async fn settlements(cursor: Option<String>) -> Result<shared::protocol::SettlementsPage> {
+    get(&format!(
+        "/api/settlements{}",
+        cursor_query(cursor.as_deref())
+    ))
+    .await
 }
 
 // ----- RFQ desk -----------------------------------------------------------------------
@@ -492,7 +524,11 @@ pub async fn delete_rfq(id: &str) -> Result<()> {
 
 /// `DELETE /api/quotes/{id}` (DeleteQuote: withdraw our quote).
 pub async fn delete_quote(id: &str) -> Result<()> {
-    no_content(write(Method::DELETE, &format!("/api/quotes/{}", encode(id)))).await
+    no_content(write(
+        Method::DELETE,
+        &format!("/api/quotes/{}", encode(id)),
+    ))
+    .await
 }
 
 /// `POST /api/quotes`.

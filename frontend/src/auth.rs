@@ -23,13 +23,17 @@ impl Auth {
 
     /// The logged-in user's name.
     pub fn username(&self) -> Option<String> {
-        self.0
-            .with(|s| s.as_ref().and_then(|s| s.user.as_ref()).map(|u| u.username.clone()))
+        self.0.with(|s| {
+            s.as_ref()
+                .and_then(|s| s.user.as_ref())
+                .map(|u| u.username.clone())
+        })
     }
 
     /// Whether someone is logged in.
     pub fn logged_in(&self) -> bool {
-        self.0.with(|s| s.as_ref().is_some_and(|s| s.user.is_some()))
+        self.0
+            .with(|s| s.as_ref().is_some_and(|s| s.user.is_some()))
     }
 }
 

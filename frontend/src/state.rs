@@ -125,6 +125,14 @@ impl FillRow {
         }
     }
 
+    /// From the desk's `/api/fills` row (with the desk user whose order filled).
+    pub fn from_view(f: &shared::protocol::FillView) -> Self {
+        FillRow {
+            owner: f.owner.clone(),
+            ..FillRow::from_rest(&f.fill)
+        }
+    }
+
     /// From a socket `fill` frame.
     pub fn from_msg(f: &FillMsg) -> Self {
         let side = f
@@ -166,12 +174,30 @@ enum Dirty {
     Book,
     Tickers,
     Trades,
+    Marks,
+}
+
+/// What changed since the last animation frame.
+#[derive(Clone, Copy, Default)]
+struct Pending {
+    scheduled: bool,
+    book: bool,
+    tickers: bool,
+    trades: bool,
+    marks: bool,
 }
 
 thread_local! {
-    /// (render scheduled, book changed, tickers changed, trades changed).
-    static RENDER: std::cell::Cell<(bool, bool, bool, bool)> =
-        const { std::cell::Cell::new((false, false, false, false)) };
+    /// The views to tell on the next animation frame.
+    static RENDER: std::cell::Cell<Pending> = const {
+        std::cell::Cell::new(Pending {
+            scheduled: false,
+            book: false,
+            tickers: false,
+            trades: false,
+            marks: false,
+        })
+    };
 }
 
 /// Everything live on the desk. `Copy`: pass it around freely, get it with [`use_desk`].
@@ -191,6 +217,12 @@ pub struct DeskState {
     pub book: RwSignal<LiveBook>,
     /// Latest ticker fields per market (merged across frames).
     pub tickers: RwSignal<HashMap<MarketTicker, TickerMsg>>,
+    /// Books of every watched market (the open one and those with positions), kept from
+    /// `book` and `level` frames, for their mids.
+    books: StoredValue<HashMap<MarketTicker, OrderBook>>,
+    /// Mid (YES) of every watched market whose book has both sides: the mark of
+    /// unrealized P&L. Views are told once per animation frame.
+    pub marks: RwSignal<HashMap<MarketTicker, Dollars>>,
     /// Trades of the open market, newest first.
     pub trades: RwSignal<VecDeque<TradeMsg>>,
     /// The account's resting orders.
@@ -239,6 +271,8 @@ impl DeskState {
             selected: RwSignal::new(None),
             book: RwSignal::new(LiveBook::default()),
             tickers: RwSignal::new(HashMap::new()),
+            books: StoredValue::new(HashMap::new()),
+            marks: RwSignal::new(HashMap::new()),
             trades: RwSignal::new(VecDeque::new()),
             orders: RwSignal::new(Vec::new()),
             positions: RwSignal::new(Vec::new()),
@@ -345,6 +379,10 @@ impl DeskState {
 
     /// A `book` snapshot.
     pub fn apply_snapshot(&self, ticker: &MarketTicker, levels: &BookLevels, stale: bool) {
+        self.books.update_value(|books| {
+            books.insert(ticker.clone(), OrderBook::from_levels(levels));
+        });
+        self.update_mark(ticker);
         if !self.is_open_market(ticker) {
             return;
         }
@@ -360,6 +398,12 @@ impl DeskState {
     /// is skipped), but the views are told once per animation frame, so a book moving
     /// a thousand times a second costs one render per frame, not one per delta.
     pub fn apply_level(&self, ticker: &MarketTicker, side: Side, price: Dollars, count: Count) {
+        self.books.update_value(|books| {
+            if let Some(book) = books.get_mut(ticker) {
+                book.set_level(side, price, count);
+            }
+        });
+        self.update_mark(ticker);
         if !self.is_open_market(ticker) {
             return;
         }
@@ -370,31 +414,64 @@ impl DeskState {
         self.render_next_frame(Dirty::Book);
     }
 
+    /// Recomputes one market's mark (mid) from its kept book; views hear of a change on
+    /// the next animation frame.
+    fn update_mark(&self, ticker: &MarketTicker) {
+        let mid = self
+            .books
+            .with_value(|books| books.get(ticker).and_then(OrderBook::mid));
+        let changed = self
+            .marks
+            .with_untracked(|marks| marks.get(ticker).copied() != mid);
+        if changed {
+            self.marks.update_untracked(|marks| match mid {
+                Some(m) => {
+                    marks.insert(ticker.clone(), m);
+                }
+                None => {
+                    marks.remove(ticker);
+                }
+            });
+            self.render_next_frame(Dirty::Marks);
+        }
+    }
+
+    /// Forgets the kept books of markets no longer watched.
+    pub fn keep_books(&self, watched: &std::collections::BTreeSet<MarketTicker>) {
+        self.books
+            .update_value(|books| books.retain(|t, _| watched.contains(t)));
+    }
+
     /// Marks `what` changed and tells its views on the next animation frame (once).
     fn render_next_frame(&self, what: Dirty) {
         let first = RENDER.with(|r| {
-            let (scheduled, mut book, mut tickers, mut trades) = r.get();
+            let mut p = r.get();
             match what {
-                Dirty::Book => book = true,
-                Dirty::Tickers => tickers = true,
-                Dirty::Trades => trades = true,
+                Dirty::Book => p.book = true,
+                Dirty::Tickers => p.tickers = true,
+                Dirty::Trades => p.trades = true,
+                Dirty::Marks => p.marks = true,
             }
-            r.set((true, book, tickers, trades));
-            !scheduled
+            let first = !p.scheduled;
+            p.scheduled = true;
+            r.set(p);
+            first
         });
         if first {
             let desk = *self;
             request_animation_frame(move || {
-                let (_, book, tickers, trades) =
-                    RENDER.with(|r| r.replace((false, false, false, false)));
-                if book {
+                let p = RENDER.with(|r| r.replace(Pending::default()));
+                if p.book {
                     desk.book.notify();
                 }
-                if tickers {
+                if p.tickers {
                     desk.tickers.notify();
                 }
-                if trades {
+                if p.trades {
                     desk.trades.notify();
+                }
+                if p.marks {
+                    desk.marks.notify();
                 }
             });
         }
@@ -519,13 +596,7 @@ impl DeskState {
 
     /// Replaces the fills with a REST load, keeping socket fills the load does not know yet.
     pub fn seed_fills(&self, rest: &[shared::protocol::FillView]) {
-        let mut rows: VecDeque<FillRow> = rest
-            .iter()
-            .map(|f| FillRow {
-                owner: f.owner.clone(),
-                ..FillRow::from_rest(&f.fill)
-            })
-            .collect();
+        let mut rows: VecDeque<FillRow> = rest.iter().map(FillRow::from_view).collect();
         self.fills.update(|fills| {
             for live in fills.iter().rev() {
                 if rows.iter().all(|r| r.trade_id != live.trade_id) {
@@ -542,6 +613,7 @@ impl DeskState {
         if p.subaccount.unwrap_or(0) != self.subaccount.get_untracked() {
             return;
         }
+        let mut went_flat = false;
         self.positions.update(|positions| {
             let at = positions
                 .iter()
@@ -549,6 +621,8 @@ impl DeskState {
             if p.position_fp.is_zero() {
                 if let Some(i) = at {
                     positions.remove(i);
+                    // Closed or settled: cash, realized P&L and settlements changed.
+                    went_flat = true;
                 }
                 return;
             }
@@ -564,12 +638,19 @@ impl DeskState {
                     .realized_pnl_dollars
                     .or(old.as_ref().map(|o| o.realized_pnl))
                     .unwrap_or_default(),
+                fees_paid: p
+                    .fees_paid_dollars
+                    .or(old.as_ref().map(|o| o.fees_paid))
+                    .unwrap_or_default(),
             };
             match at {
                 Some(i) => positions[i] = row,
                 None => positions.push(row),
             }
         });
+        if went_flat {
+            self.account_reload.update(|n| *n += 1);
+        }
     }
 
     /// Shows a notice for a few seconds.

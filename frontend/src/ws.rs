@@ -1,11 +1,13 @@
 //! The browser ⇄ backend socket on `/ws`: connect, reconnect with backoff, watch the open
-//! market, and dispatch every [`ServerMsg`] into [`DeskState`] from the socket's own
-//! message callback, one frame at a time (no frame is skipped between renders).
+//! market and every market with an open position (their books mark positions at the mid),
+//! and dispatch every [`ServerMsg`] into [`DeskState`] from the socket's own message
+//! callback, one frame at a time (no frame is skipped between renders).
 //!
-//! After every (re)connect the socket re-sends `watch` for the open market; the backend
-//! answers with a fresh `book` snapshot, which replaces whatever the browser held.
+//! After every (re)connect the socket re-sends `watch` for those markets; the backend
+//! answers each with a fresh `book` snapshot, which replaces whatever the browser held.
 
 use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -81,8 +83,8 @@ struct Inner {
     backoff: Backoff,
     failures: u32,
     connected_before: bool,
-    /// The market the server currently streams to this socket.
-    watched: Option<MarketTicker>,
+    /// The markets the server currently streams to this socket.
+    watched: BTreeSet<MarketTicker>,
     nonce: u64,
 }
 
@@ -98,16 +100,13 @@ pub fn start(state: DeskState) -> DeskSocket {
         backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(5)),
         failures: 0,
         connected_before: false,
-        watched: None,
+        watched: BTreeSet::new(),
         nonce: 0,
     })));
     socket.connect();
 
     let follow = socket.clone();
-    Effect::new(move |_| {
-        let selected = state.selected.get();
-        follow.follow(selected);
-    });
+    Effect::new(move |_| follow.follow(wanted_markets(state, true)));
 
     let pinger = socket.clone();
     set_interval(move || pinger.ping(), PING_EVERY);
@@ -176,17 +175,13 @@ impl DeskSocket {
             let mut inner = self.0.borrow_mut();
             inner.backoff.reset();
             inner.failures = 0;
-            inner.watched = None;
+            inner.watched.clear();
             let reconnected = inner.connected_before;
             inner.connected_before = true;
-            (
-                inner.state,
-                reconnected,
-                inner.state.selected.get_untracked(),
-            )
+            (inner.state, reconnected, wanted_markets(inner.state, false))
         };
         state.socket.set(SocketState::Open);
-        // The server forgot our subscriptions with the old socket: watch again (fresh book).
+        // The server forgot our subscriptions with the old socket: watch again (fresh books).
         self.follow(selected);
         if reconnected {
             // Orders, fills and positions may have changed while we were away.
@@ -198,7 +193,7 @@ impl DeskSocket {
         let state = {
             let mut inner = self.0.borrow_mut();
             inner.failures = inner.failures.saturating_add(1);
-            inner.watched = None;
+            inner.watched.clear();
             inner.state
         };
         state.upstream.set(None);
@@ -236,23 +231,28 @@ impl DeskSocket {
         }
     }
 
-    /// Makes the server stream exactly `selected` (unwatch the old market, watch the new).
-    fn follow(&self, selected: Option<MarketTicker>) {
+    /// Makes the server stream exactly `wanted`: unwatch what is no longer wanted, watch
+    /// what is new.
+    fn follow(&self, wanted: BTreeSet<MarketTicker>) {
         let watched = self.0.borrow().watched.clone();
-        if watched == selected {
-            return;
+        for old in watched.difference(&wanted) {
+            self.send(&ClientMsg::Unwatch {
+                market_ticker: old.clone(),
+            });
+            self.0.borrow_mut().watched.remove(old);
         }
-        if let Some(old) = watched {
-            self.send(&ClientMsg::Unwatch { market_ticker: old });
-        }
-        self.0.borrow_mut().watched = None;
-        if let Some(new) = selected {
+        for new in wanted.difference(&watched) {
             if self.send(&ClientMsg::Watch {
                 market_ticker: new.clone(),
             }) {
-                self.0.borrow_mut().watched = Some(new);
+                self.0.borrow_mut().watched.insert(new.clone());
             }
         }
+        let (state, watched) = {
+            let inner = self.0.borrow();
+            (inner.state, inner.watched.clone())
+        };
+        state.keep_books(&watched);
     }
 
     fn ping(&self) {
@@ -263,6 +263,30 @@ impl DeskSocket {
         };
         self.send(&ClientMsg::Ping { nonce });
     }
+}
+
+/// The open market and every market with an open position (`track`: inside an effect).
+fn wanted_markets(state: DeskState, track: bool) -> BTreeSet<MarketTicker> {
+    let mut wanted = BTreeSet::new();
+    let selected = if track {
+        state.selected.get()
+    } else {
+        state.selected.get_untracked()
+    };
+    wanted.extend(selected);
+    let add = |positions: &Vec<shared::protocol::PositionView>| {
+        positions
+            .iter()
+            .map(|p| p.market_ticker.clone())
+            .collect::<Vec<_>>()
+    };
+    let held = if track {
+        state.positions.with(add)
+    } else {
+        state.positions.with_untracked(add)
+    };
+    wanted.extend(held);
+    wanted
 }
 
 /// Applies one server frame to the desk state.

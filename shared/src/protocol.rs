@@ -422,15 +422,30 @@ pub struct QueuePositionView {
     pub ahead: Count,
 }
 
-/// `GET /api/portfolio`: balance and positions.
+/// `GET /api/portfolio`: balance, positions and P&L totals of one subaccount
+/// (GetBalance + every page of GetPositions).
+///
+/// ```json
+/// {"balance":"96.1200","portfolio_value":"100.4000",
+///  "positions":[{"market_ticker":"KXDESK-1","position":"10.00","exposure":"4.0000",
+///                "realized_pnl":"0.0000","fees_paid":"0.1700"}],
+///  "realized_pnl":"1.2000","fees_paid":"0.3400"}
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortfolioView {
-    /// Available balance.
+    /// Available balance, dollars.
     pub balance: Dollars,
-    /// Portfolio value.
+    /// Portfolio value (balance + resting collateral + positions at Kalshi's mark), dollars.
     pub portfolio_value: Dollars,
     /// Non-zero positions.
     pub positions: Vec<PositionView>,
+    /// Realized P&L over every market traded (open, flat and settled positions), dollars;
+    /// fees not deducted.
+    #[serde(default)]
+    pub realized_pnl: Dollars,
+    /// Fees paid over every market traded, dollars.
+    #[serde(default)]
+    pub fees_paid: Dollars,
 }
 
 /// One position row.
@@ -440,10 +455,91 @@ pub struct PositionView {
     pub market_ticker: MarketTicker,
     /// Net contracts (positive YES, negative NO).
     pub position: Count,
-    /// Cost basis.
+    /// Cost basis of the open position, dollars (what the contracts held cost).
     pub exposure: Dollars,
-    /// Realized P&L.
+    /// Realized P&L in this market, dollars (fees not deducted).
     pub realized_pnl: Dollars,
+    /// Fees paid in this market, dollars.
+    #[serde(default)]
+    pub fees_paid: Dollars,
+}
+
+impl PositionView {
+    /// Unrealized P&L at YES price `mark` (e.g. the book's mid), dollars: what the
+    /// contracts held are worth at that price (YES at `mark`, NO at `1 − mark`) less their
+    /// cost basis.
+    pub fn unrealized_pnl(&self, mark: Dollars) -> Dollars {
+        let (held, price) = if self.position.is_negative() {
+            (self.position.abs(), mark.complement())
+        } else {
+            (self.position, mark)
+        };
+        price.times(held) - self.exposure
+    }
+
+    /// Average price paid per contract held (cost basis ÷ contracts), dollars; `None`
+    /// for a flat position.
+    pub fn average_price(&self) -> Option<Dollars> {
+        let held = i128::from(self.position.abs().raw());
+        if held == 0 {
+            return None;
+        }
+        let per = i128::from(self.exposure.raw()) * i128::from(Count::ONE.raw()) / held;
+        i64::try_from(per).ok().map(Dollars::from_raw)
+    }
+}
+
+/// `GET /api/fills`: one page of fills, newest first (GetFills).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FillsPage {
+    /// Fills, each with the desk user whose order filled.
+    pub fills: Vec<FillView>,
+    /// The next (older) page's cursor, if any: pass it back as `?cursor=`.
+    pub cursor: Option<String>,
+}
+
+/// `GET /api/settlements`: one page of settlements, newest first (GetSettlements).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SettlementsPage {
+    /// Settlements.
+    pub settlements: Vec<crate::api::schema::Settlement>,
+    /// The next (older) page's cursor, if any: pass it back as `?cursor=`.
+    pub cursor: Option<String>,
+}
+
+#[cfg(test)]
+mod position_tests {
+    use super::*;
+
+    fn position(net: &str, cost: &str) -> PositionView {
+        PositionView {
+            market_ticker: MarketTicker::from("KXT-1"),
+            position: net.parse().unwrap(),
+            exposure: cost.parse().unwrap(),
+            realized_pnl: Dollars::ZERO,
+            fees_paid: Dollars::ZERO,
+        }
+    }
+
+    #[test]
+    fn unrealized_pnl_and_average_price_table() {
+        // (net, cost, mark, unrealized, average)
+        let table = [
+            ("10.00", "4.0000", "0.5000", "1.0000", Some("0.4000")),
+            ("-4.00", "2.8000", "0.5000", "-0.8000", Some("0.7000")),
+            ("-4.00", "2.8000", "0.2050", "0.3800", Some("0.7000")),
+            ("0.50", "0.2800", "0.5600", "0.0000", Some("0.5600")),
+            ("3.00", "0.9999", "0.3333", "0.0000", Some("0.3333")),
+            ("3.00", "1.0000", "0.3333", "-0.0001", Some("0.333333")),
+            ("0.00", "0.0000", "0.5000", "0.0000", None),
+        ];
+        for (net, cost, mark, unrealized, average) in table {
+            let p = position(net, cost);
+            let d = |s: &str| s.parse::<Dollars>().unwrap();
+            assert_eq!(p.unrealized_pnl(d(mark)), d(unrealized), "{net} @ {mark}");
+            assert_eq!(p.average_price(), average.map(d), "{net} cost {cost}");
+        }
+    }
 }
 
 /// `GET /api/markets`: one page of markets.

@@ -146,12 +146,24 @@ pub async fn run_in_browser<F>(name: &str, body: F) -> anyhow::Result<()>
 where
     F: AsyncFnOnce(&Browser) -> anyhow::Result<()>,
 {
+    run_in_browser_with_sim(name, async |browser, _| body(browser).await).await
+}
+
+/// As [`run_in_browser`], with the desk's built-in exchange handed to `body` too, so a test
+/// can steer it (settle a market, change the flow).
+pub async fn run_in_browser_with_sim<F>(name: &str, body: F) -> anyhow::Result<()>
+where
+    F: AsyncFnOnce(&Browser, &desk_backend::sim::SimExchange) -> anyhow::Result<()>,
+{
     let _slot = ONE_BROWSER_AT_A_TIME.lock().await;
 
     let config = desk_backend::Config::for_tests(dist_dir()?);
     let app = desk_backend::Application::build(config)
         .await
         .context("building the desk (simulated exchange)")?;
+    let sim = app
+        .sim()
+        .context("the test desk runs on its built-in exchange")?;
     add_user(&app.store(), E2E_USER, shared::auth::Role::Admin).await?;
     let desk_url = format!("http://127.0.0.1:{}/", app.port());
     eprintln!(
@@ -174,7 +186,7 @@ where
         },
         ran = AssertUnwindSafe(async {
             browser.log_in(&desk_url, E2E_USER).await?;
-            body(&browser).await
+            body(&browser, &sim).await
         }).catch_unwind() => match ran {
             Ok(result) => result,
             Err(panic) => Err(anyhow!("the test panicked: {}", panic_message(panic.as_ref()))),
@@ -386,7 +398,9 @@ impl Browser {
     /// real login page, and waits until the desk shows the user.
     pub async fn log_in(&self, url: &str, username: &str) -> anyhow::Result<()> {
         self.goto(url).await?;
-        self.wait_for("login-form").await.context("the login page")?;
+        self.wait_for("login-form")
+            .await
+            .context("the login page")?;
         self.fill("login-username", username).await?;
         self.fill("login-password", E2E_PASSWORD).await?;
         self.click("login-submit").await?;
@@ -559,6 +573,43 @@ impl Browser {
             .with_context(|| format!("clicking {}", testid(id)))
     }
 
+    /// Waits for a live SIM desk, opens the first market of the list and waits for its best
+    /// prices: the market's ticker, best YES bid and best YES ask.
+    pub async fn open_first_market(&self) -> anyhow::Result<OpenMarket> {
+        self.wait_for_css(
+            &sel("conn-status", &[("data-state", "live")]),
+            DEFAULT_TIMEOUT,
+        )
+        .await
+        .context("the desk's stream never went live")?;
+        let row = self.wait_for("market-row").await?;
+        let ticker = self
+            .attr(&row, "data-ticker", "the first market row")
+            .await?;
+        row.click().await.context("opening the first market")?;
+        self.wait_for("ladder").await?;
+        let bid = self
+            .wait_until("a best yes bid", DEFAULT_TIMEOUT, async || {
+                Ok(Price::parse(&self.text_of("best-yes-bid").await?).ok())
+            })
+            .await?;
+        let ask = self
+            .wait_until("a best yes ask", DEFAULT_TIMEOUT, async || {
+                Ok(Price::parse(&self.text_of("best-yes-ask").await?).ok())
+            })
+            .await?;
+        Ok(OpenMarket { ticker, bid, ask })
+    }
+
+    /// Types a buy-YES limit order for `count` at `price` into the ticket and sends it.
+    pub async fn buy_yes(&self, price: Price, count: &str) -> anyhow::Result<()> {
+        self.select("ticket-action", "buy").await?;
+        self.select("ticket-side", "yes").await?;
+        self.fill("ticket-price", &price.two_decimals()).await?;
+        self.fill("ticket-count", count).await?;
+        self.click("ticket-submit").await
+    }
+
     /// Saves a PNG of the page as `tests/artifacts/<test>-<name>.png` and returns its path.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
         let png = self
@@ -615,6 +666,17 @@ impl Browser {
             .context("timed out closing the Chromium session")?
             .context("closing the Chromium session")
     }
+}
+
+/// The market [`Browser::open_first_market`] opened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenMarket {
+    /// Its ticker.
+    pub ticker: String,
+    /// Best YES bid when it opened.
+    pub bid: Price,
+    /// Best YES ask when it opened.
+    pub ask: Price,
 }
 
 /// An exact dollar price in ten-thousandths of a dollar ("0.4500" is 4500), as the desk shows it.

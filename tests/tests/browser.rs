@@ -163,15 +163,6 @@ async fn ticket_rejects_a_price_above_one_dollar() -> anyhow::Result<()> {
     .await
 }
 
-/// Types a buy-YES limit order into the ticket and sends it.
-async fn buy_yes(browser: &Browser, price: Price, count: &str) -> anyhow::Result<()> {
-    browser.select("ticket-action", "buy").await?;
-    browser.select("ticket-side", "yes").await?;
-    browser.fill("ticket-price", &price.two_decimals()).await?;
-    browser.fill("ticket-count", count).await?;
-    browser.click("ticket-submit").await
-}
-
 /// The best YES bid, `cents` cents lower (at least one cent).
 async fn below_best_bid(browser: &Browser, cents: u32) -> anyhow::Result<Price> {
     let best = browser
@@ -219,7 +210,7 @@ async fn amend_a_resting_order_and_see_the_ladder_and_row_move() -> anyhow::Resu
             .cents_below(1)
             .unwrap_or(Price::from_ten_thousandths(100));
         eprintln!("{ticker}: resting 3 at {first}, then amending to 4 at {second}");
-        buy_yes(browser, first, "3").await?;
+        browser.buy_yes(first, "3").await?;
         browser
             .wait_for_css(&order_row(first), ORDER_TIMEOUT)
             .await
@@ -309,7 +300,7 @@ async fn cancel_selected_then_cancel_all() -> anyhow::Result<()> {
         browser.select("ticket-tif", "ioc").await?;
         browser.click("ticket-post-only").await?;
         let first = below_best_bid(browser, 5).await?;
-        buy_yes(browser, first, "1").await?;
+        browser.buy_yes(first, "1").await?;
         let message = browser
             .wait_until("a ticket error", ORDER_TIMEOUT, async || {
                 let text = browser.text_of("ticket-error").await?;
@@ -328,11 +319,11 @@ async fn cancel_selected_then_cancel_all() -> anyhow::Result<()> {
         let second = first
             .cents_below(1)
             .unwrap_or(Price::from_ten_thousandths(100));
-        buy_yes(browser, first, "1").await?;
+        browser.buy_yes(first, "1").await?;
         browser
             .wait_for_css(&order_row(first), ORDER_TIMEOUT)
             .await?;
-        buy_yes(browser, second, "2").await?;
+        browser.buy_yes(second, "2").await?;
         browser
             .wait_for_css(&order_row(second), ORDER_TIMEOUT)
             .await?;

@@ -13,37 +13,6 @@ use desk_e2e::{run_in_browser, sel, testid, Browser, Price};
 /// How long an order, a group state or a balance may take to show up.
 const UI_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Waits for a live SIM desk, opens the first market and waits for its best prices.
-/// Returns the best YES bid and ask.
-async fn open_first_market(browser: &Browser) -> anyhow::Result<(Price, Price)> {
-    browser
-        .wait_for_css(&sel("conn-status", &[("data-state", "live")]), UI_TIMEOUT)
-        .await
-        .context("the desk's stream never went live")?;
-    browser.wait_for("market-row").await?.click().await?;
-    browser.wait_for("ladder").await?;
-    let bid = browser
-        .wait_until("a best yes bid", UI_TIMEOUT, async || {
-            Ok(Price::parse(&browser.text_of("best-yes-bid").await?).ok())
-        })
-        .await?;
-    let ask = browser
-        .wait_until("a best yes ask", UI_TIMEOUT, async || {
-            Ok(Price::parse(&browser.text_of("best-yes-ask").await?).ok())
-        })
-        .await?;
-    Ok((bid, ask))
-}
-
-/// Fills and sends the ticket: buy YES `count` at `price`.
-async fn buy_yes(browser: &Browser, price: Price, count: &str) -> anyhow::Result<()> {
-    browser.select("ticket-action", "buy").await?;
-    browser.select("ticket-side", "yes").await?;
-    browser.fill("ticket-price", &price.two_decimals()).await?;
-    browser.fill("ticket-count", count).await?;
-    browser.click("ticket-submit").await
-}
-
 /// The balance shown for subaccount `n` in the subaccounts pane.
 async fn sub_balance(browser: &Browser, n: &str) -> anyhow::Result<Option<Price>> {
     let rows = browser
@@ -65,7 +34,7 @@ async fn sub_balance(browser: &Browser, n: &str) -> anyhow::Result<Option<Price>
 #[tokio::test(flavor = "multi_thread")]
 async fn order_group_triggers_at_its_limit_cancels_live_and_resets() -> anyhow::Result<()> {
     run_in_browser("order_group", async |browser| {
-        let (bid, ask) = open_first_market(browser).await?;
+        let desk_e2e::OpenMarket { bid, ask, .. } = browser.open_first_market().await?;
 
         // A group with a limit of 2 contracts.
         browser.fill("group-limit", "2").await?;
@@ -88,7 +57,7 @@ async fn order_group_triggers_at_its_limit_cancels_live_and_resets() -> anyhow::
         let low = bid
             .cents_below(10)
             .unwrap_or(Price::from_ten_thousandths(100));
-        buy_yes(browser, low, "3").await?;
+        browser.buy_yes(low, "3").await?;
         let resting_css = sel("open-order", &[("data-price", &low.to_string())]);
         browser
             .wait_for_css(&resting_css, UI_TIMEOUT)
@@ -99,7 +68,7 @@ async fn order_group_triggers_at_its_limit_cancels_live_and_resets() -> anyhow::
         // Take 5 through the ask in the same group: it matches 2, the limit, and triggers.
         let through = Price::from_ten_thousandths((ask.ten_thousandths() + 500).min(9_900));
         browser.select("ticket-order-group", &group).await?;
-        buy_yes(browser, through, "5").await?;
+        browser.buy_yes(through, "5").await?;
         browser
             .wait_for_css(&group_css("triggered"), UI_TIMEOUT)
             .await
@@ -112,7 +81,7 @@ async fn order_group_triggers_at_its_limit_cancels_live_and_resets() -> anyhow::
 
         // New orders into it are refused until reset.
         browser.select("ticket-order-group", &group).await?;
-        buy_yes(browser, low, "1").await?;
+        browser.buy_yes(low, "1").await?;
         browser
             .wait_until("the exchange's refusal", UI_TIMEOUT, async || {
                 let text = browser.text_of("ticket-error").await.unwrap_or_default();
@@ -141,7 +110,7 @@ async fn order_group_triggers_at_its_limit_cancels_live_and_resets() -> anyhow::
 #[tokio::test(flavor = "multi_thread")]
 async fn subaccount_is_funded_by_transfer_and_scopes_orders() -> anyhow::Result<()> {
     run_in_browser("subaccounts", async |browser| {
-        let (bid, _) = open_first_market(browser).await?;
+        let bid = browser.open_first_market().await?.bid;
         let primary_before = browser
             .wait_until("the primary balance", UI_TIMEOUT, async || {
                 sub_balance(browser, "0").await
@@ -188,7 +157,7 @@ async fn subaccount_is_funded_by_transfer_and_scopes_orders() -> anyhow::Result<
         let low = bid
             .cents_below(10)
             .unwrap_or(Price::from_ten_thousandths(100));
-        buy_yes(browser, low, "2").await?;
+        browser.buy_yes(low, "2").await?;
         let order_css = sel("open-order", &[("data-price", &low.to_string())]);
         browser
             .wait_for_css(&order_css, UI_TIMEOUT)

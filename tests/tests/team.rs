@@ -14,14 +14,18 @@ use desk_e2e::{run_in_browser, sel, testid, Price, E2E_PASSWORD, E2E_USER};
 const UI_TIMEOUT: Duration = Duration::from_secs(15);
 
 #[tokio::test(flavor = "multi_thread")]
-async fn admin_sees_attribution_and_audit_and_a_viewer_sees_a_read_only_desk() -> anyhow::Result<()> {
+async fn admin_sees_attribution_and_audit_and_a_viewer_sees_a_read_only_desk() -> anyhow::Result<()>
+{
     run_in_browser("team_roles", async |browser| {
         let url = browser.client().current_url().await?.to_string();
         browser
             .wait_for_css(&sel("conn-status", &[("data-state", "live")]), UI_TIMEOUT)
             .await
             .context("the desk's stream never went live")?;
-        browser.wait_for("admin-toggle").await.context("admins have the admin panes")?;
+        browser
+            .wait_for("admin-toggle")
+            .await
+            .context("admins have the admin panes")?;
         browser.wait_for("rfq-desk").await?;
 
         // A resting order, placed through the ticket.
@@ -39,7 +43,10 @@ async fn admin_sees_attribution_and_audit_and_a_viewer_sees_a_read_only_desk() -
         browser.fill("ticket-count", "2").await?;
         browser.click("ticket-submit").await?;
         browser
-            .wait_for_css(&sel("open-order", &[("data-price", &price.to_string())]), UI_TIMEOUT)
+            .wait_for_css(
+                &sel("open-order", &[("data-price", &price.to_string())]),
+                UI_TIMEOUT,
+            )
             .await
             .context("the order rests")?;
 
@@ -50,19 +57,32 @@ async fn admin_sees_attribution_and_audit_and_a_viewer_sees_a_read_only_desk() -
             .await
             .context("the order names who placed it")?;
         browser.click("admin-toggle").await?;
-        browser.wait_for("admin").await.context("the admin panes open")?;
+        browser
+            .wait_for("admin")
+            .await
+            .context("the admin panes open")?;
         browser.fill("audit-operation", "CreateOrderV2").await?;
         browser.click("audit-apply").await?;
         browser
             .wait_for_css(
-                &sel("audit-row", &[("data-operation", "CreateOrderV2"), ("data-actor", E2E_USER), ("data-outcome", "ok")]),
+                &sel(
+                    "audit-row",
+                    &[
+                        ("data-operation", "CreateOrderV2"),
+                        ("data-actor", E2E_USER),
+                        ("data-outcome", "ok"),
+                    ],
+                ),
                 UI_TIMEOUT,
             )
             .await
             .context("the order is in the audit log")?;
         let csv = browser.wait_for("audit-csv").await?;
         let href = browser.attr(&csv, "href", "the CSV link").await?;
-        anyhow::ensure!(href.contains("/api/audit.csv?operation=CreateOrderV2"), "CSV link {href}");
+        anyhow::ensure!(
+            href.contains("/api/audit.csv?operation=CreateOrderV2"),
+            "CSV link {href}"
+        );
 
         // A viewer, added in the users pane.
         browser.fill("user-new-name", "viv").await?;
@@ -70,21 +90,42 @@ async fn admin_sees_attribution_and_audit_and_a_viewer_sees_a_read_only_desk() -
         browser.select("user-new-role", "viewer").await?;
         browser.click("user-add-submit").await?;
         browser
-            .wait_for_css(&sel("user-row", &[("data-username", "viv"), ("data-role", "viewer")]), UI_TIMEOUT)
+            .wait_for_css(
+                &sel(
+                    "user-row",
+                    &[("data-username", "viv"), ("data-role", "viewer")],
+                ),
+                UI_TIMEOUT,
+            )
             .await
             .context("the new user is listed")?;
         browser.screenshot("team-admin").await?;
 
         // Log out; log in as the viewer through the login page.
         browser.click("logout").await?;
-        browser.wait_for("login-form").await.context("logout shows the login page")?;
+        browser
+            .wait_for("login-form")
+            .await
+            .context("logout shows the login page")?;
         browser.log_in(&url, "viv").await?;
         browser.wait_for("read-only-note").await?;
         browser
-            .wait_for_css(&sel("open-order", &[("data-price", &price.to_string())]), UI_TIMEOUT)
+            .wait_for_css(
+                &sel("open-order", &[("data-price", &price.to_string())]),
+                UI_TIMEOUT,
+            )
             .await
             .context("a viewer still sees the orders")?;
-        for hidden in ["ticket", "cancel-order", "cancel-all", "admin", "admin-toggle", "rfq-desk", "subaccount-create", "group-create"] {
+        for hidden in [
+            "ticket",
+            "cancel-order",
+            "cancel-all",
+            "admin",
+            "admin-toggle",
+            "rfq-desk",
+            "subaccount-create",
+            "group-create",
+        ] {
             anyhow::ensure!(
                 browser.find_all(&testid(hidden)).await?.is_empty(),
                 "a viewer must not see {hidden}"

@@ -43,7 +43,10 @@ async fn csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.csv\"",
+            ),
         ],
         to_csv(&rows),
     ))
@@ -66,7 +69,8 @@ fn field(s: &str) -> String {
 
 /// The CSV text of `rows`.
 pub fn to_csv(rows: &[AuditEntry]) -> String {
-    let mut out = String::from("id,ts_ms,actor,operation,client_order_id,outcome,status,error,body\n");
+    let mut out =
+        String::from("id,ts_ms,actor,operation,client_order_id,outcome,status,error,body\n");
     for r in rows {
         let cols = [
             r.id.to_string(),

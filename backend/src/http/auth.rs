@@ -23,8 +23,8 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use secrecy::SecretString;
 use shared::auth::{
-    BootstrapRequest, LoginRequest, NewUser, Permissions, Role, SessionView, UserLimits,
-    UserPatch, UserView,
+    BootstrapRequest, LoginRequest, NewUser, Permissions, Role, SessionView, UserLimits, UserPatch,
+    UserView,
 };
 
 use super::{AppState, Error, Result};
@@ -173,7 +173,11 @@ pub fn origin_ok(headers: &HeaderMap, policy: &AuthPolicy) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return headers.get(header::ORIGIN).is_none();
     };
-    if policy.allowed_origins.iter().any(|o| o.trim_end_matches('/') == origin) {
+    if policy
+        .allowed_origins
+        .iter()
+        .any(|o| o.trim_end_matches('/') == origin)
+    {
         return true;
     }
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
@@ -335,7 +339,9 @@ async fn start_session(state: &AppState, user: UserView) -> Result<Response> {
 type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
 
 fn client_ip(peer: Peer) -> IpAddr {
-    peer.map_or(IpAddr::from([0, 0, 0, 0]), |Extension(ConnectInfo(a))| a.ip())
+    peer.map_or(IpAddr::from([0, 0, 0, 0]), |Extension(ConnectInfo(a))| {
+        a.ip()
+    })
 }
 
 /// `POST /api/login` with a [`LoginRequest`] → [`SessionView`] and the session cookie.
@@ -368,9 +374,7 @@ async fn login(
         Some(user) if ok && !user.disabled => start_session(&state, user).await,
         _ => {
             tracing::info!(user = %req.username, %ip, "login refused");
-            Err(Error::Unauthorized(
-                "wrong username or password".to_owned(),
-            ))
+            Err(Error::Unauthorized("wrong username or password".to_owned()))
         }
     }
 }
@@ -456,7 +460,13 @@ async fn create_user(
     )
     .await
     .map_err(auth_error)?;
-    record_admin(&store, &admin, "CreateUser", &serde_json::json!({"username": user.username, "role": user.role})).await?;
+    record_admin(
+        &store,
+        &admin,
+        "CreateUser",
+        &serde_json::json!({"username": user.username, "role": user.role}),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(user)))
 }
 
@@ -472,13 +482,21 @@ async fn update_user(
     if let Some(l) = &patch.limits {
         check_limits(l)?;
     }
-    if id == admin.user.id && (patch.disabled == Some(true) || patch.role.is_some_and(|r| r != Role::Admin)) {
+    if id == admin.user.id
+        && (patch.disabled == Some(true) || patch.role.is_some_and(|r| r != Role::Admin))
+    {
         return Err(Error::bad_request(
             "self_lockout",
             "an admin cannot disable or demote themselves",
         ));
     }
-    record_admin(&store, &admin, "UpdateUser", &serde_json::json!({"id": id, "patch": patch})).await?;
+    record_admin(
+        &store,
+        &admin,
+        "UpdateUser",
+        &serde_json::json!({"id": id, "patch": patch}),
+    )
+    .await?;
     store
         .update_user(id, &patch)
         .await?
@@ -504,7 +522,10 @@ fn check_limits(l: &UserLimits) -> Result<()> {
     if l.max_order_notional.is_some_and(|d| d.is_negative())
         || l.max_position.is_some_and(|c| c.is_negative())
     {
-        return Err(Error::bad_request("invalid_limits", "limits cannot be negative"));
+        return Err(Error::bad_request(
+            "invalid_limits",
+            "limits cannot be negative",
+        ));
     }
     if l.allowed_series.iter().any(|s| {
         s.is_empty() || s.len() > 64 || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
@@ -554,7 +575,10 @@ mod tests {
     #[test]
     fn cookies_and_origins() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("a=1; desk_session=tok; b=2"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; desk_session=tok; b=2"),
+        );
         assert_eq!(cookie_token(&h).as_deref(), Some("tok"));
         let policy = AuthPolicy {
             cookie_secure: true,
@@ -578,6 +602,9 @@ mod tests {
         }
         let c = session_cookie("t", &policy);
         let c = c.to_str().unwrap();
-        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"), "{c}");
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"),
+            "{c}"
+        );
     }
 }

@@ -29,8 +29,8 @@ use shared::groups::{
 };
 use shared::num::{Count, Dollars};
 
-use super::orders::SubaccountParam;
 use super::auth::Acting;
+use super::orders::SubaccountParam;
 use super::{AppState, Error, Result};
 use crate::client::KalshiClient;
 
@@ -79,10 +79,7 @@ fn checked_limit(limit: Count) -> Result<Count> {
 
 /// `GET /api/order_groups[?subaccount=N]` → the groups of that subaccount (default the
 /// primary) (GetOrderGroups).
-async fn list_groups(
-    Acting(kalshi): Acting,
-    q: Q,
-) -> Result<Json<Vec<OrderGroupView>>> {
+async fn list_groups(Acting(kalshi): Acting, q: Q) -> Result<Json<Vec<OrderGroupView>>> {
     let subaccount = SubaccountParam::read(q)?.unwrap_or(0);
     let answer = kalshi
         .send::<GetOrderGroups>(

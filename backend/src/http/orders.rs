@@ -14,12 +14,12 @@ use shared::api::ops::{
     DecreaseOrderV2Path, DecreaseOrderV2Query, GetOrder, GetOrderPath, GetOrderQueuePositions,
     GetOrderQueuePositionsQuery, GetOrders, GetOrdersQuery,
 };
+use shared::api::ops::{GetPositions, GetPositionsQuery};
 use shared::api::schema::{
     AmendOrderV2Request, BatchCancelOrdersV2Request, BatchCancelOrdersV2RequestOrdersItem,
     DecreaseOrderV2Request,
 };
 use shared::api::NoQuery;
-use shared::api::ops::{GetPositions, GetPositionsQuery};
 use shared::ids::{Action, BookSide, MarketTicker, OrderId, Side};
 use shared::num::{Count, Dollars};
 use shared::protocol::{
@@ -28,9 +28,9 @@ use shared::protocol::{
 };
 use shared::rest::{CreateOrderV2Request, Market, Order, OrderStatus};
 
+use super::auth::Acting;
 use super::auth::CurrentUser;
 use super::markets::checked_ticker;
-use super::auth::Acting;
 use super::{AppState, Error, Result};
 use crate::client::KalshiClient;
 use crate::store::Store;
@@ -82,7 +82,13 @@ impl SubaccountParam {
         q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
     ) -> Result<Option<i64>> {
         let Query(p) = q.map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
-        match p.subaccount {
+        Self::check(p.subaccount)
+    }
+
+    /// Range-checks a subaccount number: 400 `invalid_subaccount` above
+    /// [`shared::protocol::MAX_SUBACCOUNT`].
+    pub(super) fn check(subaccount: Option<u32>) -> Result<Option<i64>> {
+        match subaccount {
             Some(n) if n > shared::protocol::MAX_SUBACCOUNT => Err(Error::bad_request(
                 "invalid_subaccount",
                 format!(
@@ -127,8 +133,14 @@ async fn list(
 
 /// Sets each order's `owner` from the desk's records (by client order id, else order id).
 pub(crate) async fn fill_owners(store: &Store, orders: &mut [OrderView]) -> Result<()> {
-    let coids: Vec<String> = orders.iter().filter_map(|o| o.client_order_id.clone()).collect();
-    let ids: Vec<String> = orders.iter().map(|o| o.order_id.as_str().to_owned()).collect();
+    let coids: Vec<String> = orders
+        .iter()
+        .filter_map(|o| o.client_order_id.clone())
+        .collect();
+    let ids: Vec<String> = orders
+        .iter()
+        .map(|o| o.order_id.as_str().to_owned())
+        .collect();
     let owners = store.order_owners(&coids, &ids).await?;
     for o in orders.iter_mut() {
         o.owner = owners
@@ -337,7 +349,10 @@ async fn place(
             other => Error::Store(other),
         })?;
     let placed = kalshi.create_order(&request).await?;
-    if let Err(err) = store.set_order_id(&client_order_id, placed.order_id.as_str()).await {
+    if let Err(err) = store
+        .set_order_id(&client_order_id, placed.order_id.as_str())
+        .await
+    {
         tracing::error!(error = %err, "could not record the order id of a placed order");
     }
     Ok((

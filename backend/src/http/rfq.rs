@@ -21,8 +21,8 @@ use shared::rfq::{
     RuleSet,
 };
 
-use super::markets::checked_ticker;
 use super::auth::Acting;
+use super::markets::checked_ticker;
 use super::{AppState, Error, Result};
 use crate::rfq_rules::RfqRules;
 
@@ -163,10 +163,7 @@ async fn put_rules(
 }
 
 /// `GET /api/rfq/book/{ticker}`: best bid, implied ask and mid (GetMarketOrderbook).
-async fn book_top(
-    Acting(kalshi): Acting,
-    Path(ticker): Path<String>,
-) -> Result<Json<BookTop>> {
+async fn book_top(Acting(kalshi): Acting, Path(ticker): Path<String>) -> Result<Json<BookTop>> {
     let ticker = checked_ticker(ticker)?;
     let book = kalshi.orderbook(&ticker).await?;
     let (yes, no) = book
@@ -210,10 +207,7 @@ async fn create_rfq(
     Ok((StatusCode::CREATED, Json(Created { id: r.id })))
 }
 
-async fn delete_rfq(
-    Acting(kalshi): Acting,
-    Path(id): Path<String>,
-) -> Result<StatusCode> {
+async fn delete_rfq(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<StatusCode> {
     let rfq_id = checked_id(&id, "RFQ")?;
     kalshi
         .send::<DeleteRFQ>(&DeleteRFQPath { rfq_id }, &NoQuery {}, None)
@@ -250,10 +244,7 @@ async fn create_quote(
     Ok((StatusCode::CREATED, Json(Created { id: r.id })))
 }
 
-async fn delete_quote(
-    Acting(kalshi): Acting,
-    Path(id): Path<String>,
-) -> Result<StatusCode> {
+async fn delete_quote(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<StatusCode> {
     let quote_id = checked_id(&id, "quote")?;
     kalshi
         .send::<DeleteQuote>(&DeleteQuotePath { quote_id }, &NoQuery {}, None)

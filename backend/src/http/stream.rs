@@ -44,7 +44,8 @@ async fn upgrade(
     use axum::response::IntoResponse as _;
     if !super::auth::origin_ok(&headers, &policy) {
         tracing::warn!(origin = ?headers.get(axum::http::header::ORIGIN), "socket from a foreign origin refused");
-        return super::Error::forbidden("bad_origin", "cross-origin socket refused").into_response();
+        return super::Error::forbidden("bad_origin", "cross-origin socket refused")
+            .into_response();
     }
     match super::auth::load_session(&store, &policy, &headers).await {
         Ok(Some(_)) => {}

@@ -46,11 +46,13 @@ use super::markets::MarketSeed;
 use super::wire::rfc3339_ms;
 
 mod block;
-mod groups;
-mod subaccounts;
 pub mod candles;
+mod groups;
+mod settlement;
+mod subaccounts;
 pub use block::BlockFill;
 pub use groups::{OrderGroupRec, GROUP_WINDOW_MS};
+pub use settlement::SettlementRec;
 pub use subaccounts::{TransferRec, MAX_SUBACCOUNTS};
 
 /// Public trades kept per market for `GET /markets/trades`.
@@ -155,6 +157,8 @@ pub struct Account {
     pub fills: Vec<FillRec>,
     /// Order keys, oldest first (registered accounts only).
     pub orders: Vec<u64>,
+    /// Settlements of its positions, oldest first (registered accounts only).
+    pub settlements: Vec<SettlementRec>,
     /// CreateOrderV2 requests accepted.
     pub orders_received: usize,
     /// Last balance change, Unix ms.
@@ -491,6 +495,7 @@ pub struct Engine {
     next_key: u64,
     next_trade_seq: u64,
     next_fill_seq: u64,
+    next_settlement_seq: u64,
     groups: BTreeMap<String, OrderGroupRec>,
     events: Vec<Event>,
 }
@@ -528,6 +533,7 @@ impl Engine {
             next_key: 1,
             next_trade_seq: 1,
             next_fill_seq: 1,
+            next_settlement_seq: 1,
             groups: BTreeMap::new(),
             events: Vec::new(),
         }
@@ -554,6 +560,7 @@ impl Engine {
             positions: BTreeMap::new(),
             fills: Vec::new(),
             orders: Vec::new(),
+            settlements: Vec::new(),
             orders_received: 0,
             updated_ms: 0,
         });

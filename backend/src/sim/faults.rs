@@ -112,7 +112,9 @@ pub(crate) async fn rest_faults(State(sim): State<Sim>, req: Request, next: Next
 /// `{"fault":"raw","text":"not json"}`, `{"fault":"rest","status":429,"count":5}`,
 /// `{"fault":"heartbeat","every_ms":60000}`,
 /// `{"fault":"close_channel","channel":"orderbook_delta","code":10}`,
-/// `{"fault":"flow","per_sec":200}`.
+/// `{"fault":"flow","per_sec":200}`,
+/// `{"fault":"settle","market_ticker":"KXDESKRAIN-26DEC-T3","result":"yes"}` (not a fault:
+/// the market settles, see [`super::SimExchange::settle_market`]).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(tag = "fault", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultRequest {
@@ -152,6 +154,13 @@ pub enum FaultRequest {
     Flow {
         /// Events per second (0 stops the flow).
         per_sec: u32,
+    },
+    /// Settle a market (ends its trading; pays the winning side).
+    Settle {
+        /// Market.
+        market_ticker: shared::ids::MarketTicker,
+        /// The result: `yes` or `no`.
+        result: shared::ids::Side,
     },
 }
 

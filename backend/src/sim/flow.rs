@@ -200,6 +200,14 @@ impl Flow {
         true
     }
 
+    /// Stops trading `ticker` (it settled); the focus falls back to every market.
+    pub fn forget(&mut self, ticker: &MarketTicker) {
+        self.markets.remove(ticker);
+        if self.focus.as_ref() == Some(ticker) {
+            self.focus = None;
+        }
+    }
+
     /// One participant event on a random market (or the focus market).
     pub fn step(&mut self, engine: &mut Engine, now_ms: i64) {
         if self.markets.is_empty() {

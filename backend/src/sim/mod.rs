@@ -211,7 +211,7 @@ impl SimExchange {
         let app = router(inner.clone());
         let stop = inner.token.clone();
         tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app)
+            if let Err(e) = axum::serve(crate::http::low_latency(listener), app)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await
             {
@@ -315,6 +315,13 @@ impl SimExchange {
                 self.close_subscriptions(ch, code);
             }
             F::Flow { per_sec } => self.set_flow(per_sec),
+            F::Settle {
+                market_ticker,
+                result,
+            } => {
+                self.settle_market(&market_ticker, result)
+                    .map_err(|e| e.to_string())?;
+            }
         }
         Ok(())
     }
@@ -384,6 +391,26 @@ impl SimExchange {
         self.inner.lock().flow.set_focus(ticker)
     }
 
+    /// Settles market `ticker` with `result` now: resting orders cancelled, winners paid
+    /// $1 a contract, positions flat, one `GetSettlements` record per holder, the market
+    /// `finalized` (see [`engine::Engine::settle`]); the background flow leaves it alone.
+    /// Returns how many registered accounts were settled.
+    ///
+    /// # Errors
+    /// [`engine::OrderError`] for an unknown or already settled market.
+    pub fn settle_market(
+        &self,
+        ticker: &MarketTicker,
+        result: shared::ids::Side,
+    ) -> Result<usize, engine::OrderError> {
+        let now = now_ms();
+        let mut core = self.inner.lock();
+        let settled = core.engine.settle(ticker, result, now)?;
+        core.flow.forget(ticker);
+        core.publish(now);
+        Ok(settled)
+    }
+
     /// Stops serving and closes every socket.
     pub fn shutdown(&self) {
         self.inner.token.cancel();
@@ -445,6 +472,7 @@ fn router(sim: Sim) -> Router {
         .route(&p("/portfolio/balance"), get(rest::get_balance))
         .route(&p("/portfolio/positions"), get(rest::get_positions))
         .route(&p("/portfolio/fills"), get(rest::get_fills))
+        .route(&p("/portfolio/settlements"), get(rest::get_settlements))
         .route(WS_PATH, get(ws::upgrade))
         .merge(spec::not_implemented_routes())
         .fallback(not_found)

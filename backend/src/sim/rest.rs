@@ -26,7 +26,8 @@ use shared::api::schema::{
     AmendOrderV2Request, BatchCancelOrdersV2Request, BatchCancelOrdersV2Response,
     BatchCancelOrdersV2ResponseOrdersItem, BatchCreateOrdersV2Response,
     BatchCreateOrdersV2ResponseOrdersItem, DecreaseOrderV2Request, ErrorResponse,
-    GetOrderQueuePositionResponse, GetOrderQueuePositionsResponse, GetTradesResponse, Trade,
+    GetOrderQueuePositionResponse, GetOrderQueuePositionsResponse, GetSettlementsResponse,
+    GetTradesResponse, Trade,
 };
 
 pub(super) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -715,6 +716,51 @@ pub async fn get_positions(
     }))
 }
 
+/// The paging and filters `GetFills` and `GetSettlements` share: `limit` (default 100, at
+/// most 1000), `cursor` (the engine sequence of the last row returned), `ticker`, `min_ts`
+/// and `max_ts` (Unix seconds, inclusive).
+struct HistoryQuery {
+    limit: usize,
+    cursor: Option<u64>,
+    ticker: Option<String>,
+    min_ts: Option<i64>,
+    max_ts: Option<i64>,
+}
+
+impl HistoryQuery {
+    fn read(p: &HashMap<String, String>) -> Result<HistoryQuery> {
+        Ok(HistoryQuery {
+            limit: limit(p, 100, 1000)?,
+            cursor: cursor_u64(p)?,
+            ticker: p.get("ticker").filter(|t| !t.is_empty()).cloned(),
+            min_ts: int_param(p, "min_ts")?,
+            max_ts: int_param(p, "max_ts")?,
+        })
+    }
+
+    /// Whether a row (engine sequence `seq`, market `ticker`, time `ts_ms`) is on this page
+    /// or a later one.
+    fn admits(&self, seq: u64, ticker: &MarketTicker, ts_ms: i64) -> bool {
+        self.cursor.is_none_or(|c| seq < c)
+            && self.ticker.as_deref().is_none_or(|t| t == ticker.as_str())
+            && self.min_ts.is_none_or(|s| ts_ms >= s * 1000)
+            && self.max_ts.is_none_or(|s| ts_ms <= s * 1000 + 999)
+    }
+
+    /// Newest first, at most `limit` of `rows` (sorted by `seq`), and the cursor of the
+    /// next page (empty on the last).
+    fn page<T>(&self, mut rows: Vec<T>, seq: impl Fn(&T) -> u64) -> (Vec<T>, String) {
+        rows.sort_unstable_by_key(|r| std::cmp::Reverse(seq(r)));
+        let more = rows.len() > self.limit;
+        rows.truncate(self.limit);
+        let cursor = match (more, rows.last()) {
+            (true, Some(last)) => seq(last).to_string(),
+            _ => String::new(),
+        };
+        (rows, cursor)
+    }
+}
+
 /// `GET /portfolio/fills` (GetFills): `ticker`, `order_id`, `min_ts`, `max_ts` (Unix s),
 /// `subaccount` (omitted = all of the caller's), `limit`, `cursor`; newest first.
 pub async fn get_fills(
@@ -723,70 +769,78 @@ pub async fn get_fills(
     q: Params,
 ) -> Result<Json<GetFillsResponse>> {
     let p = params(q)?;
-    let limit = limit(&p, 100, 1000)?;
-    let cursor = cursor_u64(&p)?;
-    let ticker = p.get("ticker").filter(|t| !t.is_empty()).cloned();
+    let query = HistoryQuery::read(&p)?;
     let order_id = p.get("order_id").filter(|t| !t.is_empty()).cloned();
-    let min_ts = int_param(&p, "min_ts")?;
-    let max_ts = int_param(&p, "max_ts")?;
     let core = sim.lock();
     let engine = &core.engine;
-    let mut all: Vec<&super::engine::FillRec> = scope(engine, caller.0, &p)?
+    let all: Vec<&super::engine::FillRec> = scope(engine, caller.0, &p)?
         .into_iter()
         .filter_map(|a| engine.account(a))
         .flat_map(|a| a.fills.iter())
+        .filter(|f| {
+            let m = &f.msg;
+            query.admits(f.seq, &m.market_ticker, m.ts_ms.unwrap_or(0))
+                && order_id.as_deref().is_none_or(|o| o == m.order_id.as_str())
+        })
         .collect();
-    all.sort_unstable_by_key(|f| std::cmp::Reverse(f.seq));
-    let mut fills = Vec::new();
-    let mut last_seq = 0u64;
-    let mut more = false;
-    for f in all {
-        if cursor.is_some_and(|c| f.seq >= c) {
-            continue;
-        }
-        let m = &f.msg;
-        let ts = m.ts_ms.unwrap_or(0);
-        if ticker
-            .as_deref()
-            .is_some_and(|t| t != m.market_ticker.as_str())
-            || order_id
-                .as_deref()
-                .is_some_and(|o| o != m.order_id.as_str())
-            || min_ts.is_some_and(|s| ts < s * 1000)
-            || max_ts.is_some_and(|s| ts > s * 1000 + 999)
-        {
-            continue;
-        }
-        if fills.len() == limit {
-            more = true;
-            break;
-        }
-        last_seq = f.seq;
-        fills.push(Fill {
-            fill_id: Some(f.fill_id.clone()),
-            trade_id: m.trade_id.clone(),
-            order_id: m.order_id.clone(),
-            ticker: Some(m.market_ticker.clone()),
-            market_ticker: Some(m.market_ticker.clone()),
-            outcome_side: m.outcome_side,
-            book_side: m.book_side,
-            side: m.outcome_side,
-            action: Some(Action::Buy),
-            count_fp: Some(m.count_fp),
-            yes_price_dollars: Some(m.yes_price_dollars),
-            no_price_dollars: Some(m.yes_price_dollars.complement()),
-            is_taker: m.is_taker,
-            fee_cost: m.fee_cost,
-            created_time: Some(rfc3339_ms(ts)),
-            ts: Some(ts.div_euclid(1000)),
-            count: None,
-            yes_price_fixed: None,
-        });
-    }
-    let cursor = if more {
-        last_seq.to_string()
-    } else {
-        String::new()
-    };
+    let (page, cursor) = query.page(all, |f| f.seq);
+    let fills = page
+        .into_iter()
+        .map(|f| {
+            let m = &f.msg;
+            let ts = m.ts_ms.unwrap_or(0);
+            Fill {
+                fill_id: Some(f.fill_id.clone()),
+                trade_id: m.trade_id.clone(),
+                order_id: m.order_id.clone(),
+                ticker: Some(m.market_ticker.clone()),
+                market_ticker: Some(m.market_ticker.clone()),
+                outcome_side: m.outcome_side,
+                book_side: m.book_side,
+                side: m.outcome_side,
+                action: Some(Action::Buy),
+                count_fp: Some(m.count_fp),
+                yes_price_dollars: Some(m.yes_price_dollars),
+                no_price_dollars: Some(m.yes_price_dollars.complement()),
+                is_taker: m.is_taker,
+                fee_cost: m.fee_cost,
+                created_time: Some(rfc3339_ms(ts)),
+                ts: Some(ts.div_euclid(1000)),
+                count: None,
+                yes_price_fixed: None,
+            }
+        })
+        .collect();
     Ok(Json(GetFillsResponse { fills, cursor }))
+}
+
+/// `GET /portfolio/settlements` (GetSettlements): `ticker`, `event_ticker`, `min_ts`,
+/// `max_ts` (Unix s), `subaccount` (omitted = all of the caller's), `limit` (default 100,
+/// at most 1000), `cursor`; newest first.
+pub async fn get_settlements(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    q: Params,
+) -> Result<Json<GetSettlementsResponse>> {
+    let p = params(q)?;
+    let query = HistoryQuery::read(&p)?;
+    let event = p.get("event_ticker").filter(|t| !t.is_empty()).cloned();
+    let core = sim.lock();
+    let engine = &core.engine;
+    let all: Vec<&super::engine::SettlementRec> = scope(engine, caller.0, &p)?
+        .into_iter()
+        .filter_map(|a| engine.account(a))
+        .flat_map(|a| a.settlements.iter())
+        .filter(|s| {
+            query.admits(s.seq, &s.settlement.ticker, s.settled_ms)
+                && event
+                    .as_deref()
+                    .is_none_or(|e| e == s.settlement.event_ticker.as_str())
+        })
+        .collect();
+    let (page, cursor) = query.page(all, |s| s.seq);
+    Ok(Json(GetSettlementsResponse {
+        settlements: page.into_iter().map(|s| s.settlement.clone()).collect(),
+        cursor: Some(cursor),
+    }))
 }

@@ -28,6 +28,7 @@
 //! - `GetBalance`: `GET /portfolio/balance`
 //! - `GetPositions`: `GET /portfolio/positions`
 //! - `GetFills`: `GET /portfolio/fills`
+//! - `GetSettlements`: `GET /portfolio/settlements`
 //! - `GetCommunicationsID`: `GET /communications/id`
 //! - `GetRFQs`: `GET /communications/rfqs`
 //! - `CreateRFQ`: `POST /communications/rfqs`
@@ -60,7 +61,7 @@
 //! - `GetEvents`: `GET /events`
 //! - `GetEvent`: `GET /events/{event_ticker}`
 //!
-//! # Answered with 501 (67 operations)
+//! # Answered with 501 (66 operations)
 //!
 //! - `GetSeriesFeeChanges`: `GET /series/fee_changes`
 //! - `GetExchangeSchedule`: `GET /exchange/schedule`
@@ -77,7 +78,6 @@
 //! - `GetIntraExchangeInstanceTransfer`: `GET /portfolio/intra_exchange_instance_transfers/{transfer_id}`
 //! - `UpdateSubaccountNetting`: `PUT /portfolio/subaccounts/netting`
 //! - `GetSubaccountNetting`: `GET /portfolio/subaccounts/netting`
-//! - `GetSettlements`: `GET /portfolio/settlements`
 //! - `GetDeposits`: `GET /portfolio/deposits`
 //! - `GetWithdrawals`: `GET /portfolio/withdrawals`
 //! - `GetPortfolioRestingOrderTotalValue`: `GET /portfolio/summary/total_resting_order_value`
@@ -153,6 +153,7 @@ pub const IMPLEMENTED: &[&str] = &[
     "GetBalance",
     "GetPositions",
     "GetFills",
+    "GetSettlements",
     "GetCommunicationsID",
     "GetRFQs",
     "CreateRFQ",

@@ -133,7 +133,8 @@ macro_rules! read_user {
         UserView {
             id: row.try_get("id")?,
             username: row.try_get("username")?,
-            role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+            role: Role::parse(&role)
+                .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
             disabled: row.try_get("disabled")?,
             limits: UserLimits {
                 max_order_notional: notional
@@ -307,7 +308,8 @@ impl Store {
 
     /// The user named `username` with their password hash.
     pub async fn user_with_hash(&self, username: &str) -> Result<Option<(UserView, String)>> {
-        let sql = format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1");
+        let sql =
+            format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = $1");
         on_pool!(self, pool => {
             match sqlx::query(&sql).bind(username).fetch_optional(pool).await? {
                 Some(row) => {
@@ -453,7 +455,10 @@ impl Store {
     ) -> Result<Vec<(String, Option<String>, String)>> {
         let mut out = Vec::new();
         // Chunks keep the placeholder count well inside both databases' limits.
-        for (column, ids) in [("client_order_id", client_order_ids), ("order_id", order_ids)] {
+        for (column, ids) in [
+            ("client_order_id", client_order_ids),
+            ("order_id", order_ids),
+        ] {
             for chunk in ids.chunks(500) {
                 if chunk.is_empty() {
                     continue;
@@ -492,8 +497,16 @@ impl Store {
         body: &str,
         client_order_id: Option<&str>,
     ) -> Result<i64> {
-        self.audit_insert(actor, operation, body, client_order_id, "pending", None, None)
-            .await
+        self.audit_insert(
+            actor,
+            operation,
+            body,
+            client_order_id,
+            "pending",
+            None,
+            None,
+        )
+        .await
     }
 
     /// Records a refused attempt (never sent): outcome `refused`, the desk's status.
@@ -504,8 +517,16 @@ impl Store {
         status: u16,
         reason: &str,
     ) -> Result<i64> {
-        self.audit_insert(actor, operation, "", None, "refused", Some(i64::from(status)), Some(reason))
-            .await
+        self.audit_insert(
+            actor,
+            operation,
+            "",
+            None,
+            "refused",
+            Some(i64::from(status)),
+            Some(reason),
+        )
+        .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -648,7 +669,10 @@ pub mod test_support {
             // A thread of its own: drop may run inside (or outside) any runtime.
             let _ = std::thread::spawn(move || {
                 use sqlx::Connection as _;
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
                     return;
                 };
                 rt.block_on(async move {

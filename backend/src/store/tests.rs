@@ -34,7 +34,9 @@ async fn users_round_trip_with_limits_and_unique_names() {
             .await
             .unwrap();
         assert!(matches!(
-            store.create_user("alice", "x", Role::Viewer, &UserLimits::default()).await,
+            store
+                .create_user("alice", "x", Role::Viewer, &UserLimits::default())
+                .await,
             Err(StoreError::Conflict(_))
         ));
         let (read, hash) = store.user_with_hash("alice").await.unwrap().unwrap();
@@ -45,7 +47,10 @@ async fn users_round_trip_with_limits_and_unique_names() {
             .create_user("bob", "hash-b", Role::Viewer, &UserLimits::default())
             .await
             .unwrap();
-        assert_eq!(store.users().await.unwrap(), vec![alice.clone(), bob.clone()]);
+        assert_eq!(
+            store.users().await.unwrap(),
+            vec![alice.clone(), bob.clone()]
+        );
         let patched = store
             .update_user(
                 bob.id,
@@ -61,7 +66,11 @@ async fn users_round_trip_with_limits_and_unique_names() {
         assert_eq!(patched.role, Role::RfqMaker);
         assert!(patched.disabled);
         assert_eq!(patched.limits, limits);
-        assert!(store.update_user(9999, &UserPatch::default()).await.unwrap().is_none());
+        assert!(store
+            .update_user(9999, &UserPatch::default())
+            .await
+            .unwrap()
+            .is_none());
         assert_eq!(store.user_count().await.unwrap(), 2);
     })
     .await;
@@ -74,18 +83,37 @@ async fn sessions_follow_their_user_and_end_when_disabled() {
             .create_user("carol", "h", Role::Admin, &UserLimits::default())
             .await
             .unwrap();
-        store.create_session("th1", u.id, "csrf1", 1000).await.unwrap();
-        let s = store.session("th1").await.unwrap().unwrap();
-        assert_eq!((s.user.username.as_str(), s.csrf_token.as_str()), ("carol", "csrf1"));
-        assert_eq!((s.created_ms, s.last_seen_ms), (1000, 1000));
-        store.touch_session("th1", 2000).await.unwrap();
-        assert_eq!(store.session("th1").await.unwrap().unwrap().last_seen_ms, 2000);
-        assert!(store.session("nope").await.unwrap().is_none());
         store
-            .update_user(u.id, &UserPatch { disabled: Some(true), ..Default::default() })
+            .create_session("th1", u.id, "csrf1", 1000)
             .await
             .unwrap();
-        assert!(store.session("th1").await.unwrap().is_none(), "{}", store.kind());
+        let s = store.session("th1").await.unwrap().unwrap();
+        assert_eq!(
+            (s.user.username.as_str(), s.csrf_token.as_str()),
+            ("carol", "csrf1")
+        );
+        assert_eq!((s.created_ms, s.last_seen_ms), (1000, 1000));
+        store.touch_session("th1", 2000).await.unwrap();
+        assert_eq!(
+            store.session("th1").await.unwrap().unwrap().last_seen_ms,
+            2000
+        );
+        assert!(store.session("nope").await.unwrap().is_none());
+        store
+            .update_user(
+                u.id,
+                &UserPatch {
+                    disabled: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            store.session("th1").await.unwrap().is_none(),
+            "{}",
+            store.kind()
+        );
         store.create_session("th2", u.id, "c", 1).await.unwrap();
         store.delete_session("th2").await.unwrap();
         assert!(store.session("th2").await.unwrap().is_none());
@@ -101,26 +129,44 @@ async fn audit_records_filter_and_owners_map() {
             .await
             .unwrap();
         store.audit_finish(a, "ok", Some(201), None).await.unwrap();
-        let b = store.audit_begin("rule:mm", "CreateQuote", "{}", None).await.unwrap();
-        store.audit_finish(b, "error", Some(400), Some("bad")).await.unwrap();
-        store.audit_refused("bob", "POST /api/orders", 403, "viewer").await.unwrap();
+        let b = store
+            .audit_begin("rule:mm", "CreateQuote", "{}", None)
+            .await
+            .unwrap();
+        store
+            .audit_finish(b, "error", Some(400), Some("bad"))
+            .await
+            .unwrap();
+        store
+            .audit_refused("bob", "POST /api/orders", 403, "viewer")
+            .await
+            .unwrap();
         let all = store.audit(&AuditQuery::default()).await.unwrap();
         assert_eq!(all.len(), 3, "{}", store.kind());
         assert_eq!(all[0].outcome, "refused");
         assert_eq!(all[2].client_order_id.as_deref(), Some("coid-1"));
         assert_eq!(all[2].status, Some(201));
         let alice = store
-            .audit(&AuditQuery { user: Some("alice".into()), ..Default::default() })
+            .audit(&AuditQuery {
+                user: Some("alice".into()),
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert_eq!(alice.len(), 1);
         let ops = store
-            .audit(&AuditQuery { operation: Some("CreateQuote".into()), ..Default::default() })
+            .audit(&AuditQuery {
+                operation: Some("CreateQuote".into()),
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert_eq!(ops[0].error.as_deref(), Some("bad"));
         let future = store
-            .audit(&AuditQuery { from_ms: Some(now_ms() + 60_000), ..Default::default() })
+            .audit(&AuditQuery {
+                from_ms: Some(now_ms() + 60_000),
+                ..Default::default()
+            })
             .await
             .unwrap();
         assert!(future.is_empty());
@@ -135,8 +181,14 @@ async fn audit_records_filter_and_owners_map() {
             .unwrap();
         assert_eq!(window.len(), 2);
 
-        store.record_order_owner("coid-1", "alice", "KXA-1").await.unwrap();
-        store.record_order_owner("coid-2", "bob", "KXA-1").await.unwrap();
+        store
+            .record_order_owner("coid-1", "alice", "KXA-1")
+            .await
+            .unwrap();
+        store
+            .record_order_owner("coid-2", "bob", "KXA-1")
+            .await
+            .unwrap();
         store.set_order_id("coid-2", "ord-2").await.unwrap();
         let mut owners = store
             .order_owners(&["coid-1".into()], &["ord-2".into()])
@@ -157,9 +209,15 @@ async fn audit_records_filter_and_owners_map() {
 #[tokio::test]
 async fn in_memory_sqlite_keeps_its_data_and_bad_urls_are_refused() {
     let store = Store::connect("sqlite::memory:").await.unwrap();
-    store.create_user("x", "h", Role::Viewer, &UserLimits::default()).await.unwrap();
+    store
+        .create_user("x", "h", Role::Viewer, &UserLimits::default())
+        .await
+        .unwrap();
     assert_eq!(store.user_count().await.unwrap(), 1);
-    assert!(matches!(Store::connect("mysql://x").await, Err(StoreError::BadUrl)));
+    assert!(matches!(
+        Store::connect("mysql://x").await,
+        Err(StoreError::BadUrl)
+    ));
 }
 
 #[tokio::test]

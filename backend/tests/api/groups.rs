@@ -29,8 +29,9 @@ async fn send(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> (u16, String) {
-    let mut req =
-        app.http().request(method, format!("http://127.0.0.1:{}{path}", app.port));
+    let mut req = app
+        .http()
+        .request(method, format!("http://127.0.0.1:{}{path}", app.port));
     if let Some(b) = body {
         req = req.json(&b);
     }

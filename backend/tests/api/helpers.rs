@@ -7,9 +7,9 @@ use desk_backend::hub::Hub;
 use desk_backend::sim::SimExchange;
 use desk_backend::store::test_support::PgSchema;
 use desk_backend::store::Store;
-use shared::auth::{Role, SessionView, UserLimits};
 use desk_backend::{Application, Config};
 use futures_util::{SinkExt, StreamExt};
+use shared::auth::{Role, SessionView, UserLimits};
 use shared::book::{BookLevels, OrderBook};
 use shared::ids::MarketTicker;
 use shared::protocol::{ClientMsg, ServerMsg};
@@ -55,7 +55,11 @@ pub struct Session {
 
 impl Session {
     /// Logs `username` in through `POST /api/login`.
-    pub async fn login(port: u16, username: &str, password: &str) -> Result<Session, (u16, String)> {
+    pub async fn login(
+        port: u16,
+        username: &str,
+        password: &str,
+    ) -> Result<Session, (u16, String)> {
         let resp = reqwest::Client::new()
             .post(format!("http://127.0.0.1:{port}/api/login"))
             .json(&serde_json::json!({"username": username, "password": password}))
@@ -116,7 +120,8 @@ impl Session {
         let mut req = format!("ws://127.0.0.1:{}/ws", self.port)
             .into_client_request()
             .unwrap();
-        req.headers_mut().insert("cookie", self.cookie.parse().unwrap());
+        req.headers_mut()
+            .insert("cookie", self.cookie.parse().unwrap());
         req.headers_mut().insert(
             "origin",
             format!("http://127.0.0.1:{}", self.port).parse().unwrap(),

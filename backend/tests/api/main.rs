@@ -9,6 +9,7 @@ mod helpers;
 mod keys;
 mod markets;
 mod orders;
+mod portfolio;
 mod rfq;
 mod secrets;
 mod signer;

@@ -172,7 +172,8 @@ async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_bo
     let (s, body) = api(&desks.maker, "PUT", "/rfq/rules", Some(rules("100.0000"))).await;
     assert_eq!(s, 200, "{body}");
     let market = "KXDESK-26DEC31-T50";
-    let (s, body) = api(&desks.requester,
+    let (s, body) = api(
+        &desks.requester,
         "POST",
         "/rfqs",
         Some(json!({"market_ticker": market, "contracts": "10.00"})),
@@ -192,7 +193,8 @@ async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_bo
     );
 
     let accepted_at = std::time::Instant::now();
-    let (s, body) = api(&desks.requester,
+    let (s, body) = api(
+        &desks.requester,
         "POST",
         &format!("/quotes/{}/accept", quote["id"].as_str().unwrap()),
         Some(json!({"rfq_id": rfq, "side": "yes"})),
@@ -216,10 +218,28 @@ async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_bo
     // requester's as the person who clicked.
     let (s, audit) = api(&desks.maker, "GET", "/audit?user=rule:7", None).await;
     assert_eq!(s, 200, "{audit}");
-    let ops: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["operation"].as_str().unwrap()).collect();
-    assert!(ops.contains(&"CreateQuote") && ops.contains(&"ConfirmRFQQuote"), "{ops:?}");
-    assert!(audit.as_array().unwrap().iter().all(|e| e["outcome"] != "pending"));
-    let (_, audit) = api(&desks.requester, "GET", "/audit?operation=AcceptRFQQuote", None).await;
+    let ops: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["operation"].as_str().unwrap())
+        .collect();
+    assert!(
+        ops.contains(&"CreateQuote") && ops.contains(&"ConfirmRFQQuote"),
+        "{ops:?}"
+    );
+    assert!(audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["outcome"] != "pending"));
+    let (_, audit) = api(
+        &desks.requester,
+        "GET",
+        "/audit?operation=AcceptRFQQuote",
+        None,
+    )
+    .await;
     assert_eq!(audit[0]["actor"], "admin", "{audit}");
     // Fills on both sides, at the quote.
     wait_until("both fills", Duration::from_secs(5), || {
@@ -246,7 +266,8 @@ async fn auto_confirm_declines_above_the_notional_limit_and_logs_why() {
     let desks = two_desks().await;
     let (s, _) = api(&desks.maker, "PUT", "/rfq/rules", Some(rules("1.0000"))).await;
     assert_eq!(s, 200);
-    let (_, body) = api(&desks.requester,
+    let (_, body) = api(
+        &desks.requester,
         "POST",
         "/rfqs",
         Some(json!({"market_ticker": "KXDESK-26DEC31-T50", "contracts": "10.00"})),
@@ -254,7 +275,8 @@ async fn auto_confirm_declines_above_the_notional_limit_and_logs_why() {
     .await;
     let rfq = body["id"].as_str().unwrap().to_owned();
     let quote = maker_quote(&desks, &rfq).await;
-    let (s, _) = api(&desks.requester,
+    let (s, _) = api(
+        &desks.requester,
         "POST",
         &format!("/quotes/{}/accept", quote["id"].as_str().unwrap()),
         Some(json!({"rfq_id": rfq, "side": "yes"})),
@@ -265,7 +287,8 @@ async fn auto_confirm_declines_above_the_notional_limit_and_logs_why() {
     assert!(declined.detail.contains("notional"), "{}", declined.detail);
     assert!(desks.sim.fills_for("maker").is_empty());
     // A bad rule set is refused.
-    let (s, _) = api(&desks.maker,
+    let (s, _) = api(
+        &desks.maker,
         "PUT",
         "/rfq/rules",
         Some(json!({"rules": [{"id": 1, "scope": "", "enabled": true}]})),
@@ -273,7 +296,6 @@ async fn auto_confirm_declines_above_the_notional_limit_and_logs_why() {
     .await;
     assert_eq!(s, 400);
 }
-
 
 /// Reads `b` until the status update of `quote`; returns (status, reason).
 async fn status_update(
@@ -295,7 +317,8 @@ async fn status_update(
 }
 
 async fn rfq_and_quote(desks: &TwoDesks) -> (String, String) {
-    let (s, body) = api(&desks.requester,
+    let (s, body) = api(
+        &desks.requester,
         "POST",
         "/rfqs",
         Some(json!({"market_ticker": "KXDESK-26DEC31-T50", "contracts": "10.00"})),
@@ -303,7 +326,8 @@ async fn rfq_and_quote(desks: &TwoDesks) -> (String, String) {
     .await;
     assert_eq!(s, 201, "{body}");
     let rfq = body["id"].as_str().unwrap().to_owned();
-    let (s, body) = api(&desks.maker,
+    let (s, body) = api(
+        &desks.maker,
         "POST",
         "/quotes",
         Some(json!({"rfq_id": rfq, "yes_bid": "0.4000", "no_bid": "0.5000"})),
@@ -326,7 +350,8 @@ async fn expired_and_deleted_quotes_reach_both_desks_sessions_as_status_updates(
     // Accepted and never confirmed: Kalshi's channel says nothing, the desks' quote watch
     // reads the cancellation and tells every session why.
     let (rfq, quote) = rfq_and_quote(&desks).await;
-    let (s, body) = api(&desks.requester,
+    let (s, body) = api(
+        &desks.requester,
         "POST",
         &format!("/quotes/{quote}/accept"),
         Some(json!({"rfq_id": rfq, "side": "yes"})),
@@ -339,7 +364,8 @@ async fn expired_and_deleted_quotes_reach_both_desks_sessions_as_status_updates(
         assert_eq!(reason.as_deref(), Some("confirmation window expired"));
     }
     // A confirm now is refused in plain words.
-    let (s, body) = api(&desks.maker,
+    let (s, body) = api(
+        &desks.maker,
         "POST",
         &format!("/quotes/{quote}/confirm"),
         Some(json!({"rfq_id": rfq})),

@@ -78,7 +78,11 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
         .env("DESK_USER_PASSWORD", password)
         .output()
         .expect("kalshi-desk user add runs");
-    assert!(added.status.success(), "user add: {}", String::from_utf8_lossy(&added.stderr));
+    assert!(
+        added.status.success(),
+        "user add: {}",
+        String::from_utf8_lossy(&added.stderr)
+    );
     let cli_out = String::from_utf8_lossy(&added.stdout).into_owned()
         + &String::from_utf8_lossy(&added.stderr);
     assert!(cli_out.contains("added user boss"), "{cli_out}");
@@ -171,7 +175,13 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
             .await
             .unwrap();
         assert_eq!(login.status().as_u16(), 200);
-        let cookie = login.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let cookie = login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
         let session: serde_json::Value = login.json().await.unwrap();
         let csrf = session["csrf_token"].as_str().unwrap().to_owned();
         bodies.push(("login".into(), session.to_string()));
@@ -179,7 +189,10 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("cookie", cookie.parse().unwrap());
         headers.insert("x-csrf-token", csrf.parse().unwrap());
-        let http = reqwest::Client::builder().default_headers(headers).build().unwrap();
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
         let mut paths: Vec<String> = vec![
             "/".into(),
             "/index.html".into(),
@@ -245,8 +258,12 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
             .unwrap();
         bodies.push(("DELETE order".into(), resp.text().await.unwrap_or_default()));
         let ws_url = base.replacen("http://", "ws://", 1) + "/ws";
-        let mut ws_req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws_url).unwrap();
-        ws_req.headers_mut().insert("cookie", cookie.parse().unwrap());
+        let mut ws_req =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(ws_url)
+                .unwrap();
+        ws_req
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
         let (mut ws, _) = tokio_tungstenite::connect_async(ws_req).await.expect("ws");
         let markets: serde_json::Value = http
             .get(format!("{base}/api/markets"))

@@ -48,11 +48,18 @@ fn ticket(market: &str, price_cents: i64, count: i64) -> Value {
 }
 
 fn key_id(app: &TestApp) -> String {
-    app.sim.key_ids().into_iter().next().expect("the desk's key")
+    app.sim
+        .key_ids()
+        .into_iter()
+        .next()
+        .expect("the desk's key")
 }
 
 async fn audit(app: &TestApp, query: &str) -> Vec<AuditEntry> {
-    let (status, body) = app.session.send(Method::GET, &format!("/api/audit?{query}"), None).await;
+    let (status, body) = app
+        .session
+        .send(Method::GET, &format!("/api/audit?{query}"), None)
+        .await;
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).unwrap()
 }
@@ -64,25 +71,73 @@ fn write_routes() -> Vec<(Method, String, Option<Value>)> {
     vec![
         (Method::POST, "/api/orders".into(), Some(order)),
         (Method::DELETE, "/api/orders".into(), None),
-        (Method::POST, "/api/orders/cancel".into(), Some(json!({"order_ids": ["x"]}))),
+        (
+            Method::POST,
+            "/api/orders/cancel".into(),
+            Some(json!({"order_ids": ["x"]})),
+        ),
         (Method::DELETE, "/api/orders/abc".into(), None),
-        (Method::POST, "/api/orders/abc/amend".into(), Some(json!({"price": "0.10", "remaining": "1"}))),
-        (Method::POST, "/api/orders/abc/decrease".into(), Some(json!({"reduce_by": "1"}))),
-        (Method::POST, "/api/order_groups".into(), Some(json!({"contracts_limit": "5"}))),
+        (
+            Method::POST,
+            "/api/orders/abc/amend".into(),
+            Some(json!({"price": "0.10", "remaining": "1"})),
+        ),
+        (
+            Method::POST,
+            "/api/orders/abc/decrease".into(),
+            Some(json!({"reduce_by": "1"})),
+        ),
+        (
+            Method::POST,
+            "/api/order_groups".into(),
+            Some(json!({"contracts_limit": "5"})),
+        ),
         (Method::DELETE, "/api/order_groups/g1".into(), None),
         (Method::POST, "/api/order_groups/g1/reset".into(), None),
-        (Method::PUT, "/api/order_groups/g1/limit".into(), Some(json!({"contracts_limit": "5"}))),
+        (
+            Method::PUT,
+            "/api/order_groups/g1/limit".into(),
+            Some(json!({"contracts_limit": "5"})),
+        ),
         (Method::POST, "/api/subaccounts".into(), None),
-        (Method::POST, "/api/subaccounts/transfer".into(), Some(json!({"from": 0, "to": 1, "amount": "1.00"}))),
-        (Method::POST, "/api/rfqs".into(), Some(json!({"market_ticker": MARKET, "contracts": "10"}))),
+        (
+            Method::POST,
+            "/api/subaccounts/transfer".into(),
+            Some(json!({"from": 0, "to": 1, "amount": "1.00"})),
+        ),
+        (
+            Method::POST,
+            "/api/rfqs".into(),
+            Some(json!({"market_ticker": MARKET, "contracts": "10"})),
+        ),
         (Method::DELETE, "/api/rfqs/r1".into(), None),
-        (Method::POST, "/api/quotes".into(), Some(json!({"rfq_id": "r1", "yes_bid": "0.40", "no_bid": "0.50"}))),
+        (
+            Method::POST,
+            "/api/quotes".into(),
+            Some(json!({"rfq_id": "r1", "yes_bid": "0.40", "no_bid": "0.50"})),
+        ),
         (Method::DELETE, "/api/quotes/q1".into(), None),
-        (Method::POST, "/api/quotes/q1/accept".into(), Some(json!({"accepted_side": "yes"}))),
+        (
+            Method::POST,
+            "/api/quotes/q1/accept".into(),
+            Some(json!({"accepted_side": "yes"})),
+        ),
         (Method::POST, "/api/quotes/q1/confirm".into(), None),
-        (Method::PUT, "/api/rfq/rules".into(), Some(json!({"rules": []}))),
-        (Method::POST, "/api/users".into(), Some(json!({"username": "eve", "password": "password123", "role": "admin"}))),
-        (Method::PATCH, "/api/users/1".into(), Some(json!({"role": "viewer"}))),
+        (
+            Method::PUT,
+            "/api/rfq/rules".into(),
+            Some(json!({"rules": []})),
+        ),
+        (
+            Method::POST,
+            "/api/users".into(),
+            Some(json!({"username": "eve", "password": "password123", "role": "admin"})),
+        ),
+        (
+            Method::PATCH,
+            "/api/users/1".into(),
+            Some(json!({"role": "viewer"})),
+        ),
     ]
 }
 
@@ -109,16 +164,29 @@ async fn viewer_is_refused_every_write(db: Db) {
     // The socket carries only reads (watch, unwatch, ping): a viewer may use all of them.
     let mut ws = viewer.browser().await;
     let market = MarketTicker::from(MARKET);
-    ws.send(&ClientMsg::Watch { market_ticker: market.clone() }).await;
-    ws.until("book", |m| matches!(m, ServerMsg::Book { market_ticker, .. } if *market_ticker == market))
-        .await;
+    ws.send(&ClientMsg::Watch {
+        market_ticker: market.clone(),
+    })
+    .await;
+    ws.until(
+        "book",
+        |m| matches!(m, ServerMsg::Book { market_ticker, .. } if *market_ticker == market),
+    )
+    .await;
     ws.send(&ClientMsg::Ping { nonce: 9 }).await;
-    ws.until("pong", |m| matches!(m, ServerMsg::Pong { nonce: 9 })).await;
+    ws.until("pong", |m| matches!(m, ServerMsg::Pong { nonce: 9 }))
+        .await;
 
-    assert_eq!(app.sim.orders_received(&key_id(&app)), 0, "nothing reached the exchange");
+    assert_eq!(
+        app.sim.orders_received(&key_id(&app)),
+        0,
+        "nothing reached the exchange"
+    );
     let refused = audit(&app, "user=vera").await;
     assert_eq!(refused.len(), routes.len() + 3, "{refused:#?}");
-    assert!(refused.iter().all(|e| e.outcome == "refused" && e.status == Some(403)));
+    assert!(refused
+        .iter()
+        .all(|e| e.outcome == "refused" && e.status == Some(403)));
     for (method, path, _) in &routes {
         let op = format!("{method} {path}");
         assert!(refused.iter().any(|e| e.operation == op), "{op} recorded");
@@ -134,12 +202,29 @@ async fn without_session_bad_csrf_or_foreign_origin_is_refused(db: Db) {
     .await;
     let base = format!("http://127.0.0.1:{}", app.port);
     let anon = reqwest::Client::new();
-    for (method, path) in [(Method::GET, "/api/markets"), (Method::GET, "/api/orders"), (Method::POST, "/api/orders"), (Method::DELETE, "/api/orders")] {
-        let resp = anon.request(method.clone(), format!("{base}{path}")).json(&ticket(MARKET, 1, 1)).send().await.unwrap();
+    for (method, path) in [
+        (Method::GET, "/api/markets"),
+        (Method::GET, "/api/orders"),
+        (Method::POST, "/api/orders"),
+        (Method::DELETE, "/api/orders"),
+    ] {
+        let resp = anon
+            .request(method.clone(), format!("{base}{path}"))
+            .json(&ticket(MARKET, 1, 1))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status().as_u16(), 401, "{method} {path}");
     }
     // The session route answers without a user.
-    let s: SessionView = anon.get(format!("{base}/api/session")).send().await.unwrap().json().await.unwrap();
+    let s: SessionView = anon
+        .get(format!("{base}/api/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(s.user.is_none() && s.csrf_token.is_none() && !s.bootstrap_needed);
 
     // The admin's cookie with a wrong or missing CSRF token.
@@ -172,15 +257,22 @@ async fn without_session_bad_csrf_or_foreign_origin_is_refused(db: Db) {
     // Sockets: no cookie → 401; foreign Origin → 403; the configured origin → accepted.
     let ws_url = format!("ws://127.0.0.1:{}/ws", app.port);
     let refused = tokio_tungstenite::connect_async(ws_url.clone()).await;
-    assert!(matches!(&refused, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 401), "{refused:?}");
+    assert!(
+        matches!(&refused, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 401),
+        "{refused:?}"
+    );
     let connect = |origin: &'static str| {
         let mut req = ws_url.clone().into_client_request().unwrap();
-        req.headers_mut().insert("cookie", app.session.cookie.parse().unwrap());
+        req.headers_mut()
+            .insert("cookie", app.session.cookie.parse().unwrap());
         req.headers_mut().insert("origin", origin.parse().unwrap());
         tokio_tungstenite::connect_async(req)
     };
     let foreign = connect("http://evil.example").await;
-    assert!(matches!(&foreign, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 403), "{foreign:?}");
+    assert!(
+        matches!(&foreign, Err(tokio_tungstenite::tungstenite::Error::Http(r)) if r.status() == 403),
+        "{foreign:?}"
+    );
     assert!(connect("https://desk.example.com").await.is_ok());
 
     // Wrong passwords: 401, the same answer for an unknown user; then the rate limit.
@@ -203,7 +295,10 @@ async fn without_session_bad_csrf_or_foreign_origin_is_refused(db: Db) {
     let (status, _) = app.session.send(Method::GET, "/api/orders", None).await;
     assert_eq!(status, 401);
 }
-on_both!(boundary_refusals, without_session_bad_csrf_or_foreign_origin_is_refused);
+on_both!(
+    boundary_refusals,
+    without_session_bad_csrf_or_foreign_origin_is_refused
+);
 
 async fn login_status(port: u16, username: &str, password: &str) -> (u16, String) {
     match Session::login(port, username, password).await {
@@ -252,19 +347,30 @@ async fn trader_over_a_limit_is_refused_before_the_exchange(db: Db) {
         (ticket(MARKET, 1, 11), "position"),             // 11 contracts > 10
     ];
     for (order, what) in &cases {
-        let (status, body) = trader.send(Method::POST, "/api/orders", Some(order.clone())).await;
+        let (status, body) = trader
+            .send(Method::POST, "/api/orders", Some(order.clone()))
+            .await;
         assert_eq!(status, 403, "{what}: {body}");
         let err: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(err["code"], "over_limit", "{what}");
-        assert!(err["message"].as_str().unwrap().contains(what), "{what}: {body}");
+        assert!(
+            err["message"].as_str().unwrap().contains(what),
+            "{what}: {body}"
+        );
     }
-    assert_eq!(app.sim.orders_received(&key_id(&app)), 0, "nothing reached the exchange");
+    assert_eq!(
+        app.sim.orders_received(&key_id(&app)),
+        0,
+        "nothing reached the exchange"
+    );
     let refused = audit(&app, "user=tom").await;
     assert_eq!(refused.len(), 3);
     assert!(refused.iter().all(|e| e.outcome == "refused"));
 
     // Inside every limit: placed, and attributed to the trader.
-    let (status, body) = trader.send(Method::POST, "/api/orders", Some(ticket(MARKET, 10, 10))).await;
+    let (status, body) = trader
+        .send(Method::POST, "/api/orders", Some(ticket(MARKET, 10, 10)))
+        .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(app.sim.orders_received(&key_id(&app)), 1);
     let (_, body) = trader.send(Method::GET, "/api/orders", None).await;
@@ -272,7 +378,13 @@ async fn trader_over_a_limit_is_refused_before_the_exchange(db: Db) {
     assert_eq!(orders.len(), 1);
     assert_eq!(orders[0].owner.as_deref(), Some("tom"));
     // A trader cannot reach the RFQ desk or the admin routes.
-    let (status, _) = trader.send(Method::POST, "/api/rfqs", Some(json!({"market_ticker": MARKET, "contracts": "10"}))).await;
+    let (status, _) = trader
+        .send(
+            Method::POST,
+            "/api/rfqs",
+            Some(json!({"market_ticker": MARKET, "contracts": "10"})),
+        )
+        .await;
     assert_eq!(status, 403);
     let (status, _) = trader.send(Method::POST, "/api/subaccounts", None).await;
     assert_eq!(status, 403);
@@ -284,20 +396,32 @@ async fn audit_has_one_entry_per_order_the_exchange_received(db: Db) {
     let trader = app.user("tina", Role::Trader, UserLimits::default()).await;
     let viewer = app.user("vic", Role::Viewer, UserLimits::default()).await;
     for (who, price) in [(&app.session, 1), (&trader, 2), (&trader, 3)] {
-        let (status, body) = who.send(Method::POST, "/api/orders", Some(ticket(MARKET, price, 1))).await;
+        let (status, body) = who
+            .send(Method::POST, "/api/orders", Some(ticket(MARKET, price, 1)))
+            .await;
         assert_eq!(status, 201, "{body}");
     }
     // Refused before sending: a bad price (validation) and a viewer (role).
-    let (status, _) = trader.send(Method::POST, "/api/orders", Some(ticket(MARKET, 100, 1))).await;
+    let (status, _) = trader
+        .send(Method::POST, "/api/orders", Some(ticket(MARKET, 100, 1)))
+        .await;
     assert_eq!(status, 400);
-    let (status, _) = viewer.send(Method::POST, "/api/orders", Some(ticket(MARKET, 1, 1))).await;
+    let (status, _) = viewer
+        .send(Method::POST, "/api/orders", Some(ticket(MARKET, 1, 1)))
+        .await;
     assert_eq!(status, 403);
 
     let received = app.sim.orders_received(&key_id(&app));
     assert_eq!(received, 3);
     let creates = audit(&app, "operation=CreateOrderV2").await;
-    assert_eq!(creates.len(), received, "one audit entry per order received: {creates:#?}");
-    assert!(creates.iter().all(|e| e.outcome == "ok" && e.status == Some(200) && e.client_order_id.is_some()));
+    assert_eq!(
+        creates.len(),
+        received,
+        "one audit entry per order received: {creates:#?}"
+    );
+    assert!(creates
+        .iter()
+        .all(|e| e.outcome == "ok" && e.status == Some(200) && e.client_order_id.is_some()));
     let mut actors: Vec<&str> = creates.iter().map(|e| e.actor.as_str()).collect();
     actors.sort_unstable();
     assert_eq!(actors, ["admin", "tina", "tina"]);
@@ -307,19 +431,36 @@ async fn audit_has_one_entry_per_order_the_exchange_received(db: Db) {
     let (_, body) = app.session.send(Method::GET, "/api/orders", None).await;
     let orders: Vec<OrderView> = serde_json::from_str(&body).unwrap();
     assert_eq!(orders.len(), 3);
-    let mut owners: Vec<_> = orders.iter().map(|o| o.owner.clone().unwrap_or_default()).collect();
+    let mut owners: Vec<_> = orders
+        .iter()
+        .map(|o| o.owner.clone().unwrap_or_default())
+        .collect();
     owners.sort();
     assert_eq!(owners, ["admin", "tina", "tina"]);
-    let (status, csv) = app.session.send(Method::GET, "/api/audit.csv?operation=CreateOrderV2", None).await;
+    let (status, csv) = app
+        .session
+        .send(Method::GET, "/api/audit.csv?operation=CreateOrderV2", None)
+        .await;
     assert_eq!(status, 200);
     assert!(csv.starts_with("id,ts_ms,actor,operation,"));
     assert_eq!(csv.lines().count(), 1 + received);
     // Time filters.
     let newest = creates.iter().map(|e| e.ts_ms).max().unwrap();
-    assert!(audit(&app, &format!("from_ms={}", newest + 1)).await.iter().all(|e| e.ts_ms > newest));
-    assert_eq!(audit(&app, &format!("operation=CreateOrderV2&to_ms={newest}")).await.len(), received);
+    assert!(audit(&app, &format!("from_ms={}", newest + 1))
+        .await
+        .iter()
+        .all(|e| e.ts_ms > newest));
+    assert_eq!(
+        audit(&app, &format!("operation=CreateOrderV2&to_ms={newest}"))
+            .await
+            .len(),
+        received
+    );
 }
-on_both!(audit_count, audit_has_one_entry_per_order_the_exchange_received);
+on_both!(
+    audit_count,
+    audit_has_one_entry_per_order_the_exchange_received
+);
 
 async fn nothing_is_sent_when_the_audit_cannot_be_written(db: Db) {
     let app = spawn_app_on(db, |c| c.sim_flow = 0).await;
@@ -329,32 +470,50 @@ async fn nothing_is_sent_when_the_audit_cannot_be_written(db: Db) {
         Store::Postgres(pool) => sqlx::query(drop_audit).execute(pool).await.map(|_| ()),
     }
     .unwrap();
-    let (status, body) = app.session.send(Method::POST, "/api/orders", Some(ticket(MARKET, 1, 1))).await;
+    let (status, body) = app
+        .session
+        .send(Method::POST, "/api/orders", Some(ticket(MARKET, 1, 1)))
+        .await;
     assert_eq!(status, 503, "{body}");
     let err: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(err["code"], "audit_unavailable");
     assert!(err["message"].as_str().unwrap().contains("not sent"));
     assert_eq!(app.sim.orders_received(&key_id(&app)), 0);
 }
-on_both!(audit_first, nothing_is_sent_when_the_audit_cannot_be_written);
+on_both!(
+    audit_first,
+    nothing_is_sent_when_the_audit_cannot_be_written
+);
 
 async fn admins_manage_users(db: Db) {
     let app = spawn_app_on(db, |c| c.sim_flow = 0).await;
     let (status, body) = app
         .session
-        .send(Method::POST, "/api/users", Some(json!({"username": "una", "password": PASSWORD, "role": "viewer"})))
+        .send(
+            Method::POST,
+            "/api/users",
+            Some(json!({"username": "una", "password": PASSWORD, "role": "viewer"})),
+        )
         .await;
     assert_eq!(status, 201, "{body}");
     let una: UserView = serde_json::from_str(&body).unwrap();
     assert!(!body.contains("argon2") && !body.contains(PASSWORD));
     let (status, _) = app
         .session
-        .send(Method::POST, "/api/users", Some(json!({"username": "una", "password": PASSWORD, "role": "viewer"})))
+        .send(
+            Method::POST,
+            "/api/users",
+            Some(json!({"username": "una", "password": PASSWORD, "role": "viewer"})),
+        )
         .await;
     assert_eq!(status, 409, "a taken name");
     let (status, _) = app
         .session
-        .send(Method::POST, "/api/users", Some(json!({"username": "Bad Name", "password": PASSWORD, "role": "viewer"})))
+        .send(
+            Method::POST,
+            "/api/users",
+            Some(json!({"username": "Bad Name", "password": PASSWORD, "role": "viewer"})),
+        )
         .await;
     assert_eq!(status, 400);
     let session = Session::login(app.port, "una", PASSWORD).await.unwrap();
@@ -362,17 +521,28 @@ async fn admins_manage_users(db: Db) {
     // Re-role: the next request already has the new permissions.
     let (status, body) = app
         .session
-        .send(Method::PATCH, &format!("/api/users/{}", una.id), Some(json!({"role": "trader", "limits": {"max_order_notional": "2.00"}})))
+        .send(
+            Method::PATCH,
+            &format!("/api/users/{}", una.id),
+            Some(json!({"role": "trader", "limits": {"max_order_notional": "2.00"}})),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let (_, body) = session.send(Method::GET, "/api/session", None).await;
     let view: SessionView = serde_json::from_str(&body).unwrap();
     assert!(view.permissions.trade);
-    assert_eq!(view.user.unwrap().limits.max_order_notional, Some(Dollars::from_int(2)));
+    assert_eq!(
+        view.user.unwrap().limits.max_order_notional,
+        Some(Dollars::from_int(2))
+    );
     // Disable: sessions end, login refused.
     let (status, _) = app
         .session
-        .send(Method::PATCH, &format!("/api/users/{}", una.id), Some(json!({"disabled": true})))
+        .send(
+            Method::PATCH,
+            &format!("/api/users/{}", una.id),
+            Some(json!({"disabled": true})),
+        )
         .await;
     assert_eq!(status, 200);
     let (status, _) = session.send(Method::GET, "/api/orders", None).await;
@@ -380,10 +550,23 @@ async fn admins_manage_users(db: Db) {
     assert_eq!(login_status(app.port, "una", PASSWORD).await.0, 401);
     let (_, body) = app.session.send(Method::GET, "/api/users", None).await;
     let users: Vec<UserView> = serde_json::from_str(&body).unwrap();
-    assert_eq!(users.iter().map(|u| (u.username.as_str(), u.disabled)).collect::<Vec<_>>(), [("admin", false), ("una", true)]);
+    assert_eq!(
+        users
+            .iter()
+            .map(|u| (u.username.as_str(), u.disabled))
+            .collect::<Vec<_>>(),
+        [("admin", false), ("una", true)]
+    );
     // No admin locks themselves out.
     let me = users[0].id;
-    let (status, _) = app.session.send(Method::PATCH, &format!("/api/users/{me}"), Some(json!({"disabled": true}))).await;
+    let (status, _) = app
+        .session
+        .send(
+            Method::PATCH,
+            &format!("/api/users/{me}"),
+            Some(json!({"disabled": true})),
+        )
+        .await;
     assert_eq!(status, 400);
     // Admin changes are audited.
     let changes = audit(&app, "user=admin").await;
@@ -411,21 +594,49 @@ async fn the_bootstrap_token_creates_the_first_admin_once(db: Db) {
     tokio::spawn(app.run_until_stopped());
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
-    let s: SessionView = http.get(format!("{base}/api/session")).send().await.unwrap().json().await.unwrap();
+    let s: SessionView = http
+        .get(format!("{base}/api/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(s.bootstrap_needed);
     let post = |token: String, name: &'static str| {
         http.post(format!("{base}/api/bootstrap"))
             .json(&json!({"token": token, "username": name, "password": PASSWORD}))
             .send()
     };
-    assert_eq!(post("wrong".into(), "root").await.unwrap().status().as_u16(), 403);
+    assert_eq!(
+        post("wrong".into(), "root")
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        403
+    );
     let ok = post(token.clone(), "root").await.unwrap();
     assert_eq!(ok.status().as_u16(), 200);
-    assert!(ok.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+    assert!(ok.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("HttpOnly"));
     let view: SessionView = ok.json().await.unwrap();
     assert_eq!(view.user.unwrap().role, Role::Admin);
-    assert_eq!(post(token, "root2").await.unwrap().status().as_u16(), 403, "used up");
-    let s: SessionView = http.get(format!("{base}/api/session")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        post(token, "root2").await.unwrap().status().as_u16(),
+        403,
+        "used up"
+    );
+    let s: SessionView = http
+        .get(format!("{base}/api/session"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(!s.bootstrap_needed);
     assert!(Session::login(port, "root", PASSWORD).await.is_ok());
     stop.cancel();

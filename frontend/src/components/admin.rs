@@ -22,12 +22,20 @@ fn parse_limits(notional: &str, position: &str, series: &str) -> Result<UserLimi
         max_order_notional: if notional.is_empty() {
             None
         } else {
-            Some(notional.parse().map_err(|_| format!("max notional {notional:?} is not dollars"))?)
+            Some(
+                notional
+                    .parse()
+                    .map_err(|_| format!("max notional {notional:?} is not dollars"))?,
+            )
         },
         max_position: if position.is_empty() {
             None
         } else {
-            Some(position.parse().map_err(|_| format!("max position {position:?} is not contracts"))?)
+            Some(
+                position
+                    .parse()
+                    .map_err(|_| format!("max position {position:?} is not contracts"))?,
+            )
         },
         allowed_series: series
             .split(',')
@@ -51,12 +59,24 @@ pub fn UsersPane() -> impl IntoView {
         });
     };
     reload();
-    let (name, password, role) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new("viewer".to_owned()));
-    let (notional, position, series) = (RwSignal::new(String::new()), RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let (name, password, role) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new("viewer".to_owned()),
+    );
+    let (notional, position, series) = (
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::new()),
+    );
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         error.set(None);
-        let limits = match parse_limits(&notional.get_untracked(), &position.get_untracked(), &series.get_untracked()) {
+        let limits = match parse_limits(
+            &notional.get_untracked(),
+            &position.get_untracked(),
+            &series.get_untracked(),
+        ) {
             Ok(l) => l,
             Err(e) => {
                 error.set(Some(e));
@@ -170,8 +190,12 @@ pub fn AuditPane() -> impl IntoView {
     let (user, operation) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let (from, to) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let query = move || AuditQuery {
-        user: Some(user.get()).filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_owned()),
-        operation: Some(operation.get()).filter(|s| !s.trim().is_empty()).map(|s| s.trim().to_owned()),
+        user: Some(user.get())
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().to_owned()),
+        operation: Some(operation.get())
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().to_owned()),
         from_ms: ms_from_input(&from.get()),
         to_ms: ms_from_input(&to.get()),
         limit: Some(500),

@@ -1,8 +1,8 @@
 //! Building blocks of the desk page.
 
 pub mod admin;
-pub mod groups;
 pub mod charts;
+pub mod groups;
 pub mod ladder;
 pub mod load_status;
 pub mod market_list;
@@ -11,8 +11,8 @@ pub mod orders;
 pub mod portfolio;
 pub mod rfq;
 pub mod rfq_desk;
-pub mod subaccounts;
 pub mod shortcuts;
+pub mod subaccounts;
 pub mod ticket;
 pub mod toasts;
 pub mod top_bar;

@@ -1,16 +1,25 @@
-//! Account panes: balance and portfolio value, positions (live from `position` frames),
-//! recent fills (live from `fill` frames). REST reloads after fills and reconnects.
+//! Account panes.
+//!
+//! - [`Portfolio`]: balance, portfolio value, resting-order value (live from the open
+//!   orders), unrealized P&L at the live mid of each position's market (the socket watches
+//!   every market with a position), realized P&L and fees; positions live from `position`
+//!   frames with their average price, mark and P&L.
+//! - [`History`]: fills (live from `fill` frames) and settlements, each a tab, each paging
+//!   back with Kalshi's cursors ("Older").
+//!
+//! REST reloads after fills, positions going flat (closed or settled) and reconnects.
 
 use leptos::prelude::*;
+use shared::api::schema::{Settlement, SettlementMarketResult};
 use shared::num::Dollars;
-use shared::protocol::PositionView;
+use shared::protocol::{PortfolioView, PositionView};
 
 use crate::api;
 use crate::components::load_status::LoadStatus;
-use crate::format::opt;
+use crate::format::{opt, rfc3339_time};
 use crate::state::{use_desk, FillRow};
 
-/// Balance, portfolio value and positions.
+/// Balance, portfolio value, P&L and positions.
 #[component]
 pub fn Portfolio() -> impl IntoView {
     let desk = use_desk();
@@ -18,18 +27,39 @@ pub fn Portfolio() -> impl IntoView {
         desk.account_reload.track();
         api::portfolio(desk.subaccount.get())
     });
-    let totals = RwSignal::new(None::<(Dollars, Dollars)>);
+    let totals = RwSignal::new(None::<PortfolioView>);
     Effect::new(move |_| {
         if let Some(Ok(p)) = loaded.get() {
-            totals.set(Some((p.balance, p.portfolio_value)));
             desk.positions.set(
                 p.positions
-                    .into_iter()
+                    .iter()
                     .filter(|p| !p.position.is_zero())
+                    .cloned()
                     .collect(),
             );
+            totals.set(Some(p));
         }
     });
+    let resting_value = move || {
+        desk.orders.with(|orders| {
+            orders
+                .iter()
+                .filter(|o| o.subaccount == desk.subaccount.get())
+                .fold(Dollars::ZERO, |sum, o| sum + o.price.times(o.remaining))
+        })
+    };
+    // Unrealized P&L over the positions whose market has a mark; `None` while none has.
+    let unrealized = move || {
+        let marks = desk.marks.get();
+        desk.positions.with(|positions| {
+            positions
+                .iter()
+                .filter_map(|p| marks.get(&p.market_ticker).map(|m| p.unrealized_pnl(*m)))
+                .reduce(|a, b| a + b)
+        })
+    };
+    let field =
+        move |f: fn(&PortfolioView) -> Dollars| move || opt(totals.with(|t| t.as_ref().map(f)));
 
     view! {
         <div class="portfolio-pane">
@@ -38,9 +68,25 @@ pub fn Portfolio() -> impl IntoView {
             </div>
             <div class="totals">
                 <span class="k">"Balance $"</span>
-                <span class="v money" data-testid="balance">{move || opt(totals.get().map(|t| t.0))}</span>
+                <span class="v money" data-testid="balance">{field(|t| t.balance)}</span>
                 <span class="k">"Portfolio value $"</span>
-                <span class="v money" data-testid="portfolio-value">{move || opt(totals.get().map(|t| t.1))}</span>
+                <span class="v money" data-testid="portfolio-value">{field(|t| t.portfolio_value)}</span>
+                <span class="k">"Resting orders $"</span>
+                <span class="v money" data-testid="resting-value">{move || resting_value().to_string()}</span>
+            </div>
+            <div class="totals">
+                <span class="k">"Unrealized $"</span>
+                <span class="v money" data-testid="unrealized-total"
+                    class:neg=move || unrealized().is_some_and(Dollars::is_negative)>
+                    {move || opt(unrealized())}
+                </span>
+                <span class="k">"Realized $"</span>
+                <span class="v money" data-testid="realized-total"
+                    class:neg=move || totals.with(|t| t.as_ref().is_some_and(|t| t.realized_pnl.is_negative()))>
+                    {field(|t| t.realized_pnl)}
+                </span>
+                <span class="k">"Fees $"</span>
+                <span class="v money" data-testid="fees-total">{field(|t| t.fees_paid)}</span>
             </div>
             <LoadStatus resource=loaded what="portfolio"/>
             <table class="grid" data-testid="positions">
@@ -48,7 +94,9 @@ pub fn Portfolio() -> impl IntoView {
                     <tr>
                         <th>"Market"</th>
                         <th class="num">"Position"</th>
-                        <th class="num">"Exposure"</th>
+                        <th class="num" title="Cost basis ÷ contracts held">"Avg"</th>
+                        <th class="num" title="Mid of the live book">"Mark"</th>
+                        <th class="num" title="At the mark, less cost basis">"Unrealized"</th>
                         <th class="num">"Realized"</th>
                     </tr>
                 </thead>
@@ -78,6 +126,10 @@ fn PositionRow(position: PositionView) -> impl IntoView {
         "YES"
     };
     let ticker = position.market_ticker.clone();
+    let mark_of = position.market_ticker.clone();
+    let mark = Memo::new(move |_| desk.marks.with(|m| m.get(&mark_of).copied()));
+    let row = position.clone();
+    let unrealized = Memo::new(move |_| mark.get().map(|m| row.unrealized_pnl(m)));
     view! {
         <tr
             class:short=position.position.is_negative()
@@ -87,54 +139,140 @@ fn PositionRow(position: PositionView) -> impl IntoView {
         >
             <td class="link" on:click=move |_| desk.select(ticker.clone())>{position.market_ticker.to_string()}</td>
             <td class="num">{format!("{} {side}", position.position.abs())}</td>
-            <td class="num">{position.exposure.to_string()}</td>
+            <td class="num" data-testid="position-avg">{opt(position.average_price())}</td>
+            <td class="num" data-testid="position-mark">{move || opt(mark.get())}</td>
+            <td class="num" data-testid="position-unrealized"
+                class:neg=move || unrealized.get().is_some_and(Dollars::is_negative)>
+                {move || opt(unrealized.get())}
+            </td>
             <td class="num" class:neg=position.realized_pnl.is_negative()>{position.realized_pnl.to_string()}</td>
         </tr>
     }
 }
 
-/// Recent fills, newest first.
+/// Which list the history pane shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum HistoryTab {
+    Fills,
+    Settlements,
+}
+
+/// Fills and settlements, newest first, each paging back with "Older".
 #[component]
-pub fn Fills() -> impl IntoView {
+pub fn History() -> impl IntoView {
+    let tab = RwSignal::new(HistoryTab::Fills);
+    let tab_button = move |t: HistoryTab, id: &'static str, label: &'static str| {
+        view! {
+            <button class="finder-tab" class:active=move || tab.get() == t data-testid=id
+                on:click=move |_| tab.set(t)>{label}</button>
+        }
+    };
+    view! {
+        <div class="fills-pane">
+            <div class="finder-tabs">
+                {tab_button(HistoryTab::Fills, "tab-fills", "Fills")}
+                {tab_button(HistoryTab::Settlements, "tab-settlements", "Settlements")}
+            </div>
+            {move || match tab.get() {
+                HistoryTab::Fills => view! { <Fills/> }.into_any(),
+                HistoryTab::Settlements => view! { <Settlements/> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// "Older" below a list: loads the page after `cursor` while one is left.
+#[component]
+fn OlderButton(
+    /// The next page's cursor (`None`: nothing older).
+    cursor: RwSignal<Option<String>>,
+    /// Loads the page after this cursor.
+    load: Callback<String>,
+    /// Test id.
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <Show when=move || cursor.with(Option::is_some)>
+            <button class="btn older" data-testid=testid
+                on:click=move |_| {
+                    if let Some(c) = cursor.get_untracked() {
+                        load.run(c);
+                    }
+                }>"Older"</button>
+        </Show>
+    }
+}
+
+/// Fills, newest first: the newest page is live, older pages load on demand.
+#[component]
+fn Fills() -> impl IntoView {
     let desk = use_desk();
     let loaded = LocalResource::new(move || {
         desk.account_reload.track();
-        api::fills()
+        api::fills(None)
     });
+    let older = RwSignal::new(Vec::<FillRow>::new());
+    let cursor = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        if let Some(Ok(fills)) = loaded.get() {
-            desk.seed_fills(&fills);
+        if let Some(Ok(page)) = loaded.get() {
+            desk.seed_fills(&page.fills);
+            older.set(Vec::new());
+            cursor.set(page.cursor);
         }
     });
+    let load = Callback::new(move |c: String| {
+        leptos::task::spawn_local(async move {
+            match api::fills(Some(c)).await {
+                Ok(page) => {
+                    older.update(|rows| rows.extend(page.fills.iter().map(FillRow::from_view)));
+                    cursor.set(page.cursor);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    });
+    let rows = move || {
+        let mut rows: Vec<FillRow> = desk.fills.with(|f| f.iter().cloned().collect());
+        older.with(|o| {
+            for row in o {
+                if rows.iter().all(|r| r.trade_id != row.trade_id) {
+                    rows.push(row.clone());
+                }
+            }
+        });
+        rows
+    };
     view! {
-        <div class="fills-pane">
-            <div class="pane-head">
-                <span class="pane-title">"Recent fills"</span>
-                <span class="muted">{move || desk.fills.with(|f| f.len())}</span>
-            </div>
-            <LoadStatus resource=loaded what="fills"/>
-            <table class="grid" data-testid="fills">
-                <thead>
-                    <tr>
-                        <th>"Time"</th>
-                        <th>"Market"</th>
-                        <th>"Side"</th>
-                        <th class="num">"Price"</th>
-                        <th class="num">"Count"</th>
-                        <th>"Liq."</th>
-                        <th title="The desk user whose order filled">"By"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    <For each=move || desk.fills.get() key=|f| f.trade_id.clone() let:fill>
-                        <FillRowView fill=fill/>
-                    </For>
-                </tbody>
-            </table>
-            <Show when=move || desk.fills.with(|f| f.is_empty())>
-                <div class="empty">"No fills yet."</div>
-            </Show>
+        <div class="pane-head">
+            <span class="pane-title">"Fills"</span>
+            <span class="muted" data-testid="fills-count">{move || rows().len()}</span>
         </div>
+        <LoadStatus resource=loaded what="fills"/>
+        <table class="grid" data-testid="fills">
+            <thead>
+                <tr>
+                    <th>"Time"</th>
+                    <th>"Market"</th>
+                    <th>"Side"</th>
+                    <th class="num">"Price"</th>
+                    <th class="num">"Count"</th>
+                    <th>"Liq."</th>
+                    <th title="The desk user whose order filled">"By"</th>
+                </tr>
+            </thead>
+            <tbody>
+                <For each=rows key=|f| f.trade_id.clone() let:fill>
+                    <FillRowView fill=fill/>
+                </For>
+            </tbody>
+        </table>
+        <Show when=move || desk.fills.with(|f| f.is_empty()) && older.with(Vec::is_empty)>
+            <div class="empty">"No fills yet."</div>
+        </Show>
+        {move || error.get().map(|e| view! { <div class="form-error">{e}</div> })}
+        <OlderButton cursor=cursor load=load testid="fills-older"/>
     }
 }
 
@@ -158,6 +296,103 @@ fn FillRowView(fill: FillRow) -> impl IntoView {
             <td class="num">{fill.count.to_string()}</td>
             <td class="muted">{if fill.is_taker { "taker" } else { "maker" }}</td>
             <td class="muted" data-testid="fill-owner">{fill.owner.clone().unwrap_or_else(|| "—".to_owned())}</td>
+        </tr>
+    }
+}
+
+/// Settlements, newest first, paging back with "Older".
+#[component]
+fn Settlements() -> impl IntoView {
+    let desk = use_desk();
+    let loaded = LocalResource::new(move || {
+        desk.account_reload.track();
+        api::settlements(None)
+    });
+    let rows = RwSignal::new(Vec::<Settlement>::new());
+    let cursor = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = loaded.get() {
+            rows.set(page.settlements);
+            cursor.set(page.cursor);
+        }
+    });
+    let load = Callback::new(move |c: String| {
+        leptos::task::spawn_local(async move {
+            match api::settlements(Some(c)).await {
+                Ok(page) => {
+                    rows.update(|r| r.extend(page.settlements));
+                    cursor.set(page.cursor);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    });
+    view! {
+        <div class="pane-head">
+            <span class="pane-title">"Settlements"</span>
+            <span class="muted">{move || rows.with(Vec::len)}</span>
+        </div>
+        <LoadStatus resource=loaded what="settlements"/>
+        <table class="grid" data-testid="settlements">
+            <thead>
+                <tr>
+                    <th>"Settled"</th>
+                    <th>"Market"</th>
+                    <th>"Result"</th>
+                    <th class="num">"Held"</th>
+                    <th class="num">"Cost"</th>
+                    <th class="num">"Payout"</th>
+                    <th class="num" title="Payout less cost and fees">"P&L"</th>
+                </tr>
+            </thead>
+            <tbody>
+                <For
+                    each=move || rows.get()
+                    key=|s| (s.ticker.clone(), s.settled_time.clone(), s.yes_count_fp, s.no_count_fp)
+                    let:settlement
+                >
+                    <SettlementRow settlement=settlement/>
+                </For>
+            </tbody>
+        </table>
+        <Show when=move || rows.with(Vec::is_empty)>
+            <div class="empty">"No settlements yet."</div>
+        </Show>
+        {move || error.get().map(|e| view! { <div class="form-error">{e}</div> })}
+        <OlderButton cursor=cursor load=load testid="settlements-older"/>
+    }
+}
+
+#[component]
+fn SettlementRow(settlement: Settlement) -> impl IntoView {
+    let s = settlement;
+    let result = match s.market_result {
+        SettlementMarketResult::Yes => "YES",
+        SettlementMarketResult::No => "NO",
+        SettlementMarketResult::Scalar => "scalar",
+        _ => "?",
+    };
+    let held = match (s.yes_count_fp.is_zero(), s.no_count_fp.is_zero()) {
+        (false, true) => format!("{} YES", s.yes_count_fp),
+        (true, false) => format!("{} NO", s.no_count_fp),
+        (true, true) => "0".to_owned(),
+        (false, false) => format!("{} YES / {} NO", s.yes_count_fp, s.no_count_fp),
+    };
+    let cost = s.yes_total_cost_dollars + s.no_total_cost_dollars;
+    let payout = Dollars::from_cents(s.revenue);
+    let pnl = payout - cost - s.fee_cost;
+    view! {
+        <tr data-testid="settlement-row" data-market=s.ticker.to_string() data-result=result
+            data-revenue=payout.to_string()>
+            <td class="muted">{rfc3339_time(&s.settled_time)}</td>
+            <td>{s.ticker.to_string()}</td>
+            <td>{result}</td>
+            <td class="num">{held}</td>
+            <td class="num">{cost.to_string()}</td>
+            <td class="num">{payout.to_string()}</td>
+            <td class="num" class:neg=pnl.is_negative() data-testid="settlement-pnl">{pnl.to_string()}</td>
         </tr>
     }
 }

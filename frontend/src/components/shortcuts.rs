@@ -128,8 +128,9 @@ fn cancel_all_here(desk: DeskState) {
     let Some(ticker) = desk.selected.get_untracked() else {
         return;
     };
+    let subaccount = desk.subaccount.get_untracked();
     spawn_local(async move {
-        match api::cancel_all(Some(&ticker), desk.subaccount.get_untracked()).await {
+        match api::cancel_all(Some(&ticker), subaccount).await {
             Ok(out) => {
                 for id in &out.cancelled {
                     desk.forget_order(id);

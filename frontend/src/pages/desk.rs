@@ -13,7 +13,7 @@ use crate::components::groups::OrderGroups;
 use crate::components::market_list::MarketList;
 use crate::components::market_view::MarketView;
 use crate::components::orders::OpenOrders;
-use crate::components::portfolio::{Fills, Portfolio};
+use crate::components::portfolio::{History, Portfolio};
 use crate::components::subaccounts::Subaccounts;
 use crate::components::ticket::Ticket;
 use crate::components::toasts::Toasts;
@@ -129,7 +129,7 @@ pub fn DeskPage() -> impl IntoView {
                         <Portfolio/>
                     </section>
                     <section class="pane pane-fills">
-                        <Fills/>
+                        <History/>
                     </section>
                 </div>
                 <div class="accounts-row">

@@ -11,7 +11,10 @@ use crate::auth::use_auth;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = use_auth();
-    let bootstrap = move || auth.0.with(|s| s.as_ref().is_some_and(|s| s.bootstrap_needed));
+    let bootstrap = move || {
+        auth.0
+            .with(|s| s.as_ref().is_some_and(|s| s.bootstrap_needed))
+    };
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let token = RwSignal::new(String::new());
@@ -24,7 +27,11 @@ pub fn LoginPage() -> impl IntoView {
         }
         busy.set(true);
         error.set(None);
-        let (u, p, t) = (username.get_untracked(), password.get_untracked(), token.get_untracked());
+        let (u, p, t) = (
+            username.get_untracked(),
+            password.get_untracked(),
+            token.get_untracked(),
+        );
         let first = bootstrap();
         spawn_local(async move {
             let answer = if first {

@@ -116,6 +116,7 @@ impl Engine {
             positions: std::collections::BTreeMap::new(),
             fills: Vec::new(),
             orders: Vec::new(),
+            settlements: Vec::new(),
             orders_received: 0,
             updated_ms: now_ms,
         });
