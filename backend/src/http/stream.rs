@@ -6,6 +6,7 @@
 //! snapshots of everything it watches instead of a growing queue.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -52,8 +53,45 @@ async fn upgrade(
         Ok(None) => return super::Error::Unauthorized("log in first".to_owned()).into_response(),
         Err(err) => return err.into_response(),
     }
+    // The socket lives only as long as its session: logout, a disabled user or an expired
+    // session ends it within one re-check.
+    let session_over = cancel.child_token();
+    tokio::spawn(watch_session(store, policy, headers, session_over.clone()));
     ws.max_message_size(MAX_FRAME)
-        .on_upgrade(move |socket| serve_socket(socket, hub, cancel))
+        .on_upgrade(move |socket| async move {
+            serve_socket(socket, hub, session_over.clone()).await;
+            session_over.cancel();
+        })
+}
+
+/// How often an open socket's session is checked again.
+pub const SESSION_RECHECK: Duration = Duration::from_secs(5);
+
+/// Re-reads the socket's session (its cookie in `headers`) every [`SESSION_RECHECK`] and
+/// cancels `over` once the session is gone (logged out, user disabled, expired); returns
+/// when `over` is cancelled. A store error keeps the socket and is logged.
+async fn watch_session(
+    store: crate::store::Store,
+    policy: super::auth::AuthPolicy,
+    headers: axum::http::HeaderMap,
+    over: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(SESSION_RECHECK);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            () = over.cancelled() => return,
+            _ = tick.tick() => match super::auth::load_session(&store, &policy, &headers).await {
+                Ok(Some(_)) => {}
+                Ok(None) => {
+                    tracing::info!("session ended: closing its socket");
+                    over.cancel();
+                    return;
+                }
+                Err(err) => tracing::warn!(error = %err, "could not re-check a socket's session"),
+            },
+        }
+    }
 }
 
 /// Serves one upgraded browser socket: [`run_session`] over its text frames until either

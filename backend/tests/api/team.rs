@@ -13,7 +13,28 @@ use shared::num::{Count, Dollars};
 use shared::protocol::{ClientMsg, OrderTicket, OrderView, ServerMsg};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
-use crate::helpers::{spawn_app_on, Db, Session, TestApp, PASSWORD};
+use crate::helpers::{spawn_app_on, Browser, Db, Session, TestApp, PASSWORD};
+
+/// Waits until the desk closes `socket` (a close frame, the end of the stream or an error),
+/// at most two session re-checks.
+async fn assert_socket_closes(socket: &mut Browser, why: &str) {
+    use futures_util::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    let limit = desk_backend::http::stream::SESSION_RECHECK * 2 + Duration::from_secs(2);
+    let closed = tokio::time::timeout(limit, async {
+        loop {
+            match socket.ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the socket stayed open {limit:?} after {why}"
+    );
+}
 
 /// `name_sqlite` and `name_postgres`, each running `body(Db)`.
 macro_rules! on_both {
@@ -289,11 +310,13 @@ async fn without_session_bad_csrf_or_foreign_origin_is_refused(db: Db) {
     }
     assert!(limited, "login attempts are rate limited");
 
-    // Logout ends the session.
+    // Logout ends the session, and its open socket with it.
+    let mut socket = app.session.browser().await;
     let (status, _) = app.session.send(Method::POST, "/api/logout", None).await;
     assert_eq!(status, 204);
     let (status, _) = app.session.send(Method::GET, "/api/orders", None).await;
     assert_eq!(status, 401);
+    assert_socket_closes(&mut socket, "logout").await;
 }
 on_both!(
     boundary_refusals,
@@ -535,7 +558,8 @@ async fn admins_manage_users(db: Db) {
         view.user.unwrap().limits.max_order_notional,
         Some(Dollars::from_int(2))
     );
-    // Disable: sessions end, login refused.
+    // Disable: sessions end (an open socket too), login refused.
+    let mut socket = session.browser().await;
     let (status, _) = app
         .session
         .send(
@@ -547,6 +571,7 @@ async fn admins_manage_users(db: Db) {
     assert_eq!(status, 200);
     let (status, _) = session.send(Method::GET, "/api/orders", None).await;
     assert_eq!(status, 401);
+    assert_socket_closes(&mut socket, "disabling the user").await;
     assert_eq!(login_status(app.port, "una", PASSWORD).await.0, 401);
     let (_, body) = app.session.send(Method::GET, "/api/users", None).await;
     let users: Vec<UserView> = serde_json::from_str(&body).unwrap();
