@@ -85,6 +85,15 @@ pub struct UserLimits {
     pub allowed_series: Vec<String>,
 }
 
+impl UserLimits {
+    /// True when no limit is set (nothing to check).
+    pub fn is_unlimited(&self) -> bool {
+        self.max_order_notional.is_none()
+            && self.max_position.is_none()
+            && self.allowed_series.is_empty()
+    }
+}
+
 /// A desk user as the API shows it (never the password hash).
 /// `{"id":1,"username":"alice","role":"trader","disabled":false,"limits":{…},"created_ms":…}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -172,7 +172,7 @@ fn position_delta(action: Action, side: Side, count: Count) -> i64 {
 /// the series, price × count over the max notional, or the position after a full fill
 /// over the max position. Checked before anything is sent; the position read is a signed
 /// GET (GetPositions of the order's subaccount).
-async fn check_limits(
+pub(super) async fn check_limits(
     store: &Store,
     kalshi: &KalshiClient,
     user: &CurrentUser,
@@ -238,15 +238,17 @@ async fn check_limits(
     Ok(())
 }
 
-/// What [`check_limits`] looks at.
+/// What [`check_limits`] looks at: one possible fill of `count` contracts at `price` (the
+/// leg's own price, dollars) moving the position in `ticker` by `delta` (hundredths of a
+/// contract, YES positive).
 #[derive(Clone, Copy)]
-struct LimitCheck<'a> {
-    operation: &'a str,
-    ticker: &'a MarketTicker,
-    price: Dollars,
-    count: Count,
-    delta: i64,
-    subaccount: Option<i64>,
+pub(super) struct LimitCheck<'a> {
+    pub(super) operation: &'a str,
+    pub(super) ticker: &'a MarketTicker,
+    pub(super) price: Dollars,
+    pub(super) count: Count,
+    pub(super) delta: i64,
+    pub(super) subaccount: Option<i64>,
 }
 
 /// `POST /api/orders` with an [`OrderTicket`] → 201 [`PlacedOrder`].

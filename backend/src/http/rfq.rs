@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use shared::api::ops::{
     AcceptRFQQuote, AcceptRFQQuotePath, ConfirmRFQQuote, ConfirmRFQQuotePath, CreateQuote,
     CreateRFQ, DeleteQuote, DeleteQuotePath, DeleteRFQ, DeleteRFQPath, GetCommunicationsID,
-    GetQuotes, GetQuotesQuery, GetRFQs, GetRFQsQuery,
+    GetQuote, GetQuotePath, GetQuotes, GetQuotesQuery, GetRFQ, GetRFQPath, GetRFQs, GetRFQsQuery,
 };
 use shared::api::schema::{
     AcceptQuoteRequest, CreateQuoteRequest, CreateRFQRequest, EmptyResponse, UserFilter,
@@ -21,8 +21,11 @@ use shared::rfq::{
     RuleSet,
 };
 
-use super::auth::Acting;
+use shared::ids::Side;
+
+use super::auth::{Acting, CurrentUser};
 use super::markets::checked_ticker;
+use super::orders::{check_limits, LimitCheck};
 use super::{AppState, Error, Result};
 use crate::rfq_rules::RfqRules;
 
@@ -219,6 +222,8 @@ async fn delete_rfq(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<St
 /// most $1 (the exchange checks too).
 async fn create_quote(
     Acting(kalshi): Acting,
+    State(store): State<crate::store::Store>,
+    user: CurrentUser,
     body: std::result::Result<Json<NewQuote>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>)> {
     let Json(new) = body?;
@@ -230,6 +235,11 @@ async fn create_quote(
                 "bids must be between $0 and $0.99",
             ));
         }
+    }
+    // The maker's limits hold for either side the requester may accept: accepted YES, the
+    // maker buys NO at its NO bid; accepted NO, it buys YES at its YES bid.
+    if !user.user.limits.is_unlimited() {
+        check_quote_limits(&store, &kalshi, &user, &rfq_id, new.yes_bid, new.no_bid).await?;
     }
     let req = CreateQuoteRequest {
         rfq_id,
@@ -244,6 +254,50 @@ async fn create_quote(
     Ok((StatusCode::CREATED, Json(Created { id: r.id })))
 }
 
+/// The maker's limits for a quote on `rfq_id`, for either side the requester may accept:
+/// accepted YES, the maker buys NO at `no_bid`; accepted NO, it buys YES at `yes_bid`
+/// (the RFQ's market and size come from GetRFQ). 403 `over_limit` when either breaks them.
+async fn check_quote_limits(
+    store: &crate::store::Store,
+    kalshi: &crate::client::KalshiClient,
+    user: &CurrentUser,
+    rfq_id: &str,
+    yes_bid: Dollars,
+    no_bid: Dollars,
+) -> Result<()> {
+    let rfq = kalshi
+        .send::<GetRFQ>(
+            &GetRFQPath {
+                rfq_id: rfq_id.to_owned(),
+            },
+            &NoQuery {},
+            None,
+        )
+        .await?
+        .rfq;
+    let count = rfq.contracts_fp;
+    for (price, delta) in [(no_bid, -count.raw()), (yes_bid, count.raw())] {
+        if price.is_zero() {
+            continue;
+        }
+        check_limits(
+            store,
+            kalshi,
+            user,
+            LimitCheck {
+                operation: "POST /api/quotes",
+                ticker: &rfq.market_ticker,
+                price,
+                count,
+                delta,
+                subaccount: None,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 async fn delete_quote(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<StatusCode> {
     let quote_id = checked_id(&id, "quote")?;
     kalshi
@@ -255,6 +309,8 @@ async fn delete_quote(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<
 /// `POST /api/quotes/{id}/accept` (AcceptRFQQuote) with `{rfq_id, side}`.
 async fn accept(
     Acting(kalshi): Acting,
+    State(store): State<crate::store::Store>,
+    user: CurrentUser,
     Path(id): Path<String>,
     body: std::result::Result<Json<AcceptQuote>, JsonRejection>,
 ) -> Result<StatusCode> {
@@ -263,6 +319,9 @@ async fn accept(
         rfq_id: checked_id(&a.rfq_id, "RFQ")?,
         quote_id: checked_id(&id, "quote")?,
     };
+    if !user.user.limits.is_unlimited() {
+        check_accept_limits(&store, &kalshi, &user, &path.quote_id, a.side).await?;
+    }
     tracing::info!(operation = "AcceptRFQQuote", quote = %path.quote_id, side = ?a.side, "accepting quote");
     kalshi
         .send::<AcceptRFQQuote>(
@@ -274,6 +333,47 @@ async fn accept(
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The requester's limits for accepting `quote_id` on `side`: accepting YES buys YES at
+/// 1 − the NO bid, accepting NO buys NO at 1 − the YES bid, the RFQ's size (from GetQuote).
+/// 403 `over_limit` when that breaks them.
+async fn check_accept_limits(
+    store: &crate::store::Store,
+    kalshi: &crate::client::KalshiClient,
+    user: &CurrentUser,
+    quote_id: &str,
+    side: Side,
+) -> Result<()> {
+    let quote = kalshi
+        .send::<GetQuote>(
+            &GetQuotePath {
+                quote_id: quote_id.to_owned(),
+            },
+            &NoQuery {},
+            None,
+        )
+        .await?
+        .quote;
+    let count = quote.contracts_fp;
+    let (price, delta) = match side {
+        Side::Yes => (quote.no_bid_dollars.complement(), count.raw()),
+        Side::No => (quote.yes_bid_dollars.complement(), -count.raw()),
+    };
+    check_limits(
+        store,
+        kalshi,
+        user,
+        LimitCheck {
+            operation: "POST /api/quotes/accept",
+            ticker: &quote.market_ticker,
+            price,
+            count,
+            delta,
+            subaccount: None,
+        },
+    )
+    .await
 }
 
 /// `POST /api/quotes/{id}/confirm` (ConfirmRFQQuote) with `{rfq_id}`.

@@ -668,3 +668,73 @@ async fn the_bootstrap_token_creates_the_first_admin_once(db: Db) {
     sim.shutdown();
 }
 on_both!(bootstrap, the_bootstrap_token_creates_the_first_admin_once);
+
+async fn rfq_maker_over_a_limit_cannot_quote_or_accept(db: Db) {
+    let app = spawn_app_on(db, |_| {}).await;
+    // An RFQ of the desk's account; the exchange's simulated counterparty quotes on it.
+    let (status, body) = app
+        .session
+        .send(
+            Method::POST,
+            "/api/rfqs",
+            Some(json!({"market_ticker": MARKET, "contracts": "10.00"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let rfq_id = serde_json::from_str::<Value>(&body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rita = app
+        .user(
+            "rita",
+            Role::RfqMaker,
+            UserLimits {
+                max_order_notional: Some(Dollars::from_int(2)),
+                ..UserLimits::default()
+            },
+        )
+        .await;
+    // Quoting 10 contracts at a $0.50 NO bid commits $5: over her $2.
+    let (status, body) = rita
+        .send(
+            Method::POST,
+            "/api/quotes",
+            Some(json!({"rfq_id": rfq_id, "yes_bid": "0.4000", "no_bid": "0.5000"})),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("over_limit"), "{body}");
+
+    // Accepting the counterparty's quote buys 10 contracts at about $0.50: also over.
+    let mut quote_id = None;
+    for _ in 0..100 {
+        let (_, body) = app.session.send(Method::GET, "/api/rfq", None).await;
+        let desk: Value = serde_json::from_str(&body).unwrap();
+        quote_id = desk["quotes"].as_array().and_then(|qs| {
+            qs.iter()
+                .find(|q| q["rfq_id"] == rfq_id.as_str())
+                .and_then(|q| q["id"].as_str().map(str::to_owned))
+        });
+        if quote_id.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let quote_id = quote_id.expect("the counterparty quotes on the RFQ within 10 s");
+    let (status, body) = rita
+        .send(
+            Method::POST,
+            &format!("/api/quotes/{quote_id}/accept"),
+            Some(json!({"rfq_id": rfq_id, "side": "yes"})),
+        )
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("over_limit"), "{body}");
+
+    // Both refusals are in the audit log, and nothing of hers was sent.
+    let hers = audit(&app, "user=rita").await;
+    assert_eq!(hers.len(), 2, "{hers:?}");
+    assert!(hers.iter().all(|e| e.outcome == "refused"), "{hers:?}");
+}
+on_both!(rfq_limits, rfq_maker_over_a_limit_cannot_quote_or_accept);
