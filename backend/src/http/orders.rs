@@ -224,30 +224,32 @@ pub(super) async fn check_limits(
             .filter(|p| &p.ticker == order.ticker)
             .map(|p| p.net().raw())
             .sum::<i64>();
-        let after = now + order.delta;
-        if after.abs() > max.raw() && after.abs() > now.abs() {
-            return refuse(format!(
-                "the position in {} would be {} contracts, over {}'s limit of {max}",
-                order.ticker,
-                Count::from_raw(after),
-                user.user.username
-            ))
-            .await;
+        for delta in order.deltas {
+            let after = now + delta;
+            if after.abs() > max.raw() && after.abs() > now.abs() {
+                return refuse(format!(
+                    "the position in {} would be {} contracts, over {}'s limit of {max}",
+                    order.ticker,
+                    Count::from_raw(after),
+                    user.user.username
+                ))
+                .await;
+            }
         }
     }
     Ok(())
 }
 
-/// What [`check_limits`] looks at: one possible fill of `count` contracts at `price` (the
-/// leg's own price, dollars) moving the position in `ticker` by `delta` (hundredths of a
-/// contract, YES positive).
+/// What [`check_limits`] looks at: a fill of `count` contracts at `price` (the leg's own
+/// price, dollars) moving the position in `ticker` by one of `deltas` (hundredths of a
+/// contract, YES positive; a quote can fill either way, so it names both).
 #[derive(Clone, Copy)]
 pub(super) struct LimitCheck<'a> {
     pub(super) operation: &'a str,
     pub(super) ticker: &'a MarketTicker,
     pub(super) price: Dollars,
     pub(super) count: Count,
-    pub(super) delta: i64,
+    pub(super) deltas: &'a [i64],
     pub(super) subaccount: Option<i64>,
 }
 
@@ -296,7 +298,7 @@ async fn place(
                 ticker: &ticker,
                 price: ticket.price,
                 count: ticket.count,
-                delta: position_delta(ticket.action, ticket.side, ticket.count),
+                deltas: &[position_delta(ticket.action, ticket.side, ticket.count)],
                 subaccount: ticket.subaccount.map(i64::from),
             },
         )
@@ -468,7 +470,7 @@ async fn amend(
             ticker: &order.ticker,
             price: ticket.price,
             count: order.filled() + ticket.remaining,
-            delta: if added > 0 { yes_added } else { 0 },
+            deltas: &[if added > 0 { yes_added } else { 0 }],
             subaccount: order.subaccount_number.map(i64::from),
         },
     )

@@ -276,25 +276,29 @@ async fn check_quote_limits(
         .await?
         .rfq;
     let count = rfq.contracts_fp;
-    for (price, delta) in [(no_bid, -count.raw()), (yes_bid, count.raw())] {
-        if price.is_zero() {
-            continue;
-        }
-        check_limits(
-            store,
-            kalshi,
-            user,
-            LimitCheck {
-                operation: "POST /api/quotes",
-                ticker: &rfq.market_ticker,
-                price,
-                count,
-                delta,
-                subaccount: None,
-            },
-        )
-        .await?;
+    // Accepted YES, the maker buys NO (position down); accepted NO, it buys YES (up).
+    let deltas: Vec<i64> = [(no_bid, -count.raw()), (yes_bid, count.raw())]
+        .into_iter()
+        .filter(|(bid, _)| !bid.is_zero())
+        .map(|(_, delta)| delta)
+        .collect();
+    if deltas.is_empty() {
+        return Ok(());
     }
+    check_limits(
+        store,
+        kalshi,
+        user,
+        LimitCheck {
+            operation: "POST /api/quotes",
+            ticker: &rfq.market_ticker,
+            price: yes_bid.max(no_bid),
+            count,
+            deltas: &deltas,
+            subaccount: None,
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -369,7 +373,7 @@ async fn check_accept_limits(
             ticker: &quote.market_ticker,
             price,
             count,
-            delta,
+            deltas: &[delta],
             subaccount: None,
         },
     )
