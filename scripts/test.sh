@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # README command 2: install tools and Chromium if needed, build the frontend, run every test
 # (unit, backend integration, and the browser end-to-end tests in tests/). Starts a
-# PostgreSQL on 127.0.0.1:5432 when none answers (the store tests run on it and SQLite).
+# PostgreSQL on 127.0.0.1:5432 when none answers (the store tests run on it and SQLite), and
+# installs nats-server when missing (the cluster tests start private servers with it).
 #
 #   bash scripts/test.sh [extra cargo test arguments...]
 #
@@ -14,6 +15,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/setup.sh
 # shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
+# shellcheck source=scripts/nats.sh
+source scripts/nats.sh
 
 results=()
 failed=""
@@ -45,6 +48,7 @@ run_tests() {
 
 step "tools: Rust wasm32 target, trunk, wasm-bindgen, wasm-opt, Chromium" desk_setup --browser
 step "database: PostgreSQL on 127.0.0.1:5432 (store tests)" desk_postgres
+step "NATS: nats-server binary (cluster tests)" desk_nats
 step "frontend: trunk build --release --offline" trunk build --release --offline
 step "tests: cargo test --workspace" run_tests "$@"
 

@@ -35,6 +35,7 @@ pub struct Application {
     bootstrap: Bootstrap,
     shutdown: CancellationToken,
     upstream_task: tokio::task::JoinHandle<()>,
+    is_leader: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -85,6 +86,21 @@ impl Application {
             println!(
                 "No users yet. Create the first admin on the login page with this one-time \
                  bootstrap token: {token}\n(or run: kalshi-desk user add --username NAME --role admin)"
+            );
+        }
+        let cluster = config.cluster.resolve();
+        if cluster.is_some() {
+            anyhow::ensure!(
+                store.kind() == "postgres",
+                "cluster mode (DESK_NATS_URL) needs the replicas' shared PostgreSQL store: \
+                 set DESK_DB_URL=postgres://…"
+            );
+            anyhow::ensure!(
+                !matches!(config.upstream()?, Upstream::Sim { .. })
+                    || (config.rest_url.is_some() && config.ws_url.is_some()),
+                "cluster mode (DESK_NATS_URL) needs one upstream for every replica: Kalshi, or \
+                 an external built-in exchange (`kalshi-desk sim`, with KALSHI_ENV=sim, the key \
+                 and both KALSHI_REST_URL and KALSHI_WS_URL)"
             );
         }
         let (environment, rest_url, ws_url, signer, sim) = match config.upstream()? {
@@ -174,24 +190,45 @@ impl Application {
                 }
             });
         }
-        let upstream_task = tokio::spawn(upstream::run(
-            UpstreamConfig {
-                ws_url,
-                signer,
-                receive_timeout: Duration::from_millis(config.upstream_receive_timeout_ms.max(100)),
-                kalshi: Some(kalshi.clone()),
-            },
-            hub.clone(),
-            commands,
-            shutdown.clone(),
-        ));
+        let upstream_config = UpstreamConfig {
+            ws_url,
+            signer,
+            receive_timeout: Duration::from_millis(config.upstream_receive_timeout_ms.max(100)),
+            kalshi: Some(kalshi.clone()),
+            takeover: None,
+        };
+        let (upstream_task, is_leader) = match cluster {
+            // A replica: the elected leader runs the upstream (and the RFQ quote watch);
+            // every replica's hub is fed from NATS.
+            Some(cluster) => {
+                let handle = crate::cluster::start(
+                    cluster,
+                    hub.clone(),
+                    commands,
+                    upstream_config,
+                    kalshi.clone(),
+                    shutdown.clone(),
+                )
+                .await?;
+                (handle.task, Some(handle.is_leader))
+            }
+            None => {
+                let task = tokio::spawn(upstream::run(
+                    upstream_config,
+                    hub.clone(),
+                    commands,
+                    shutdown.clone(),
+                ));
+                tokio::spawn(crate::rfq_watch::run(
+                    hub.clone(),
+                    kalshi.clone(),
+                    shutdown.clone(),
+                ));
+                (task, None)
+            }
+        };
         let rfq_rules = crate::rfq_rules::RfqRules::new(hub.clone(), kalshi.clone());
         tokio::spawn(rfq_rules.clone().run(shutdown.clone()));
-        tokio::spawn(crate::rfq_watch::run(
-            hub.clone(),
-            kalshi.clone(),
-            shutdown.clone(),
-        ));
         let bootstrap = policy.bootstrap.clone();
         let state = AppState {
             hub: hub.clone(),
@@ -219,7 +256,19 @@ impl Application {
             bootstrap,
             shutdown,
             upstream_task,
+            is_leader,
         })
+    }
+
+    /// Cluster mode: whether this replica holds the upstream socket now (`None`: a
+    /// single desk, which always does).
+    pub fn is_leader(&self) -> Option<bool> {
+        self.is_leader.as_ref().map(|rx| *rx.borrow())
+    }
+
+    /// Cluster mode: a receiver of this replica's leadership changes.
+    pub fn watch_leadership(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
+        self.is_leader.clone()
     }
 
     /// The desk's HTTP port.

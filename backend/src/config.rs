@@ -22,6 +22,7 @@ pub struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at start
 pub enum Command {
     /// Run the desk (web UI + API); on the built-in exchange unless a Kalshi key is set.
     Serve(Config),
@@ -148,6 +149,47 @@ pub struct Config {
     /// Users, sessions, audit log.
     #[command(flatten)]
     pub team: TeamConfig,
+    /// Several replicas behind one upstream socket (NATS).
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+/// Cluster mode: several desk replicas share one Kalshi socket through NATS
+/// ([`crate::cluster`]). Without `--nats-url` the desk is a single process (the default).
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// NATS server with JetStream, e.g. `nats://127.0.0.1:4222`; setting it turns cluster
+    /// mode on. Every replica needs the same key, the same PostgreSQL `DESK_DB_URL` and an
+    /// upstream of its own to sign for (Kalshi, or an external `kalshi-desk sim`).
+    #[arg(long, env = "DESK_NATS_URL")]
+    pub nats_url: Option<String>,
+    /// Cluster name (1–32 of A-Z a-z 0-9 _ -): replicas with the same name form one desk.
+    #[arg(long = "cluster", env = "DESK_CLUSTER", default_value = "desk")]
+    pub name: String,
+    /// This replica's name in the cluster (default: `replica-` and 8 random hex digits).
+    #[arg(long, env = "DESK_REPLICA_ID")]
+    pub replica_id: Option<String>,
+    /// Leader lease, milliseconds: a replica that stops is replaced within about this long.
+    #[arg(long, env = "DESK_LEASE_MS", default_value_t = 5000)]
+    pub lease_ms: u64,
+}
+
+impl ClusterArgs {
+    /// The cluster configuration, when cluster mode is on.
+    pub fn resolve(&self) -> Option<crate::cluster::ClusterConfig> {
+        let nats_url = self.nats_url.clone().filter(|u| !u.trim().is_empty())?;
+        Some(crate::cluster::ClusterConfig {
+            nats_url,
+            name: self.name.clone(),
+            replica_id: self.replica_id.clone().unwrap_or_else(|| {
+                format!(
+                    "replica-{}",
+                    &uuid::Uuid::new_v4().simple().to_string()[..8]
+                )
+            }),
+            lease: std::time::Duration::from_millis(self.lease_ms),
+        })
+    }
 }
 
 /// Configuration of `kalshi-desk sim`.
@@ -288,6 +330,12 @@ impl Config {
                 allowed_origins: Vec::new(),
                 session_idle_secs: 12 * 3600,
                 session_max_secs: 12 * 3600,
+            },
+            cluster: ClusterArgs {
+                nats_url: None,
+                name: "desk".to_owned(),
+                replica_id: None,
+                lease_ms: 5000,
             },
         }
     }

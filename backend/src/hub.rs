@@ -71,6 +71,9 @@ pub struct Hub {
     state: Arc<watch::Sender<UpstreamState>>,
     environment: Environment,
     metrics: Arc<Metrics>,
+    /// A lossless copy of every published change, for the cluster leader's forwarder
+    /// (`None` outside cluster mode; see [`Hub::new_source`]).
+    tap: Option<mpsc::UnboundedSender<HubEvent>>,
 }
 
 /// What [`Hub::apply_delta`] did.
@@ -108,8 +111,27 @@ impl Hub {
             state: Arc::new(state),
             environment,
             metrics: Metrics::new(),
+            tap: None,
         };
         (hub, upstream_rx)
+    }
+
+    /// A hub whose every published change is also sent, losslessly and in order, to the
+    /// returned tap: the cluster leader's source of normalized upstream events
+    /// ([`crate::cluster`]). The broadcast fan-out works as in [`Hub::new`].
+    pub fn new_source(
+        environment: Environment,
+        metrics: Arc<Metrics>,
+    ) -> (
+        Hub,
+        mpsc::Receiver<UpstreamCommand>,
+        mpsc::UnboundedReceiver<HubEvent>,
+    ) {
+        let (mut hub, commands) = Hub::new(environment);
+        let (tap_tx, tap_rx) = mpsc::unbounded_channel();
+        hub.tap = Some(tap_tx);
+        hub.metrics = metrics;
+        (hub, commands, tap_rx)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -160,12 +182,16 @@ impl Hub {
     fn publish(&self, market: Option<MarketTicker>, version: u64, msg: ServerMsg) {
         // No receivers is fine: nobody is watching.
         let text: Arc<str> = serde_json::to_string(&msg).unwrap_or_default().into();
-        let _ = self.events.send(HubEvent {
+        let event = HubEvent {
             market,
             version,
             msg: Arc::new(msg),
             text,
-        });
+        };
+        if let Some(tap) = &self.tap {
+            let _ = tap.send(event.clone());
+        }
+        let _ = self.events.send(event);
     }
 
     /// Publishes a market-scoped, non-book message (ticker, trade).
@@ -318,6 +344,31 @@ impl Hub {
                 DeltaOutcome::Diverged
             }
         }
+    }
+
+    /// Sets one level to an absolute count (a cluster replica applying the leader's
+    /// normalized `Level` event) and publishes it; ignored without a snapshot.
+    pub fn set_level(&self, market: &MarketTicker, side: Side, price: Dollars, count: Count) {
+        let mut inner = self.lock();
+        let Some(st) = inner.books.get_mut(market) else {
+            return;
+        };
+        if !st.has_snapshot {
+            return;
+        }
+        st.book.set_level(side, price, count);
+        st.version += 1;
+        let version = st.version;
+        self.publish(
+            Some(market.clone()),
+            version,
+            ServerMsg::Level {
+                market_ticker: market.clone(),
+                side,
+                price,
+                count,
+            },
+        );
     }
 
     /// Marks books stale (sequence gap) until their next snapshot, and tells sessions.

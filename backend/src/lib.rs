@@ -12,6 +12,8 @@
 //! - [`auth`]: passwords (argon2), session tokens, the bootstrap token, login rate limits,
 //!   [`auth::Actor`]; [`users_cli`]: `kalshi-desk user add|list`.
 //! - [`upstream`]: the one Kalshi socket: subscriptions, `seq` checks, reconnects.
+//! - [`cluster`]: several replicas behind one upstream socket: a NATS KV lease elects
+//!   the leader, which publishes normalized events that every replica serves from.
 //! - [`hub`]: live books, the fill ledger and the fan-out every browser session reads.
 //! - [`ratelimit`]: Kalshi's read/write token buckets, mirrored so the desk never earns a 429.
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.
@@ -31,6 +33,7 @@ pub mod app;
 pub mod auth;
 pub mod backoff;
 pub mod client;
+pub mod cluster;
 pub mod config;
 pub mod http;
 pub mod hub;

@@ -45,6 +45,15 @@ pub struct Metrics {
     pub signing_seconds: Histogram,
     /// Fills recovered over REST after a reconnect (not seen on the socket).
     pub fills_reconciled: IntCounter,
+    /// Cluster mode: 1 while this replica holds the upstream socket.
+    pub cluster_leader: IntGauge,
+    /// Cluster mode: terms this replica has led.
+    pub cluster_terms: IntCounter,
+    /// Cluster mode: new leaders this replica started following.
+    pub cluster_leader_changes: IntCounter,
+    /// Cluster mode: NATS publishes that failed (market events dropped, account events
+    /// retried).
+    pub cluster_publish_errors: IntCounter,
 }
 
 fn must<T>(r: prometheus::Result<T>) -> T {
@@ -134,6 +143,19 @@ impl Metrics {
             fills_reconciled: counter(
                 "desk_fills_reconciled_total",
                 "Fills recovered over REST after a reconnect",
+            ),
+            cluster_leader: gauge(
+                "desk_cluster_leader",
+                "1 while this replica holds the upstream socket",
+            ),
+            cluster_terms: counter("desk_cluster_terms_total", "Terms this replica has led"),
+            cluster_leader_changes: counter(
+                "desk_cluster_leader_changes_total",
+                "New cluster leaders this replica started following",
+            ),
+            cluster_publish_errors: counter(
+                "desk_cluster_publish_errors_total",
+                "NATS publishes that failed",
             ),
             registry,
         })

@@ -49,6 +49,20 @@ pub struct UpstreamConfig {
     pub receive_timeout: Duration,
     /// REST client for the reconciliation after a reconnect (`None`: skip it).
     pub kalshi: Option<KalshiClient>,
+    /// Set when a cluster replica takes the socket over from a leader that stopped
+    /// ([`crate::cluster`]): the fills the cluster already showed, and since when.
+    pub takeover: Option<Takeover>,
+}
+
+/// What a new cluster leader knows of the fills its predecessor published.
+#[derive(Clone, Debug, Default)]
+pub struct Takeover {
+    /// Trade ids already shown (the replica's fill ledger): never published again.
+    pub known_fills: Vec<TradeId>,
+    /// Unix seconds: fills at or after this time that are not known were missed while no
+    /// replica held the socket, and are published on the first connect. Earlier ones are
+    /// history, as on a single desk's first connect.
+    pub since_ts: i64,
 }
 
 /// Why one connection ended.
@@ -94,10 +108,16 @@ pub async fn run(
 ) {
     let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(10));
     let mut fills_seen = FillDedupe::new(10_000);
+    let takeover_since = config.takeover.as_ref().map(|t| {
+        for id in &t.known_fills {
+            fills_seen.first_time(id);
+        }
+        t.since_ts
+    });
     let mut connected_before = false;
     loop {
         hub.set_upstream_state(UpstreamState::Connecting);
-        let mut conn = Connection::new(&hub, &mut fills_seen);
+        let mut conn = Connection::new(&hub, &mut fills_seen, takeover_since);
         let result = tokio::select! {
             () = cancel.cancelled() => return,
             r = conn.run(&config, &mut commands, &mut backoff, &mut connected_before) => r,
@@ -217,10 +237,12 @@ struct Connection<'a> {
     outbox: Vec<Command>,
     /// The `fill` subscription was just confirmed: reconcile the account over REST.
     fill_channel_confirmed: bool,
+    /// [`Takeover::since_ts`] of a cluster takeover.
+    takeover_since: Option<i64>,
 }
 
 impl<'a> Connection<'a> {
-    fn new(hub: &'a Hub, fills_seen: &'a mut FillDedupe) -> Self {
+    fn new(hub: &'a Hub, fills_seen: &'a mut FillDedupe, takeover_since: Option<i64>) -> Self {
         Connection {
             hub,
             fills_seen,
@@ -233,6 +255,7 @@ impl<'a> Connection<'a> {
             seq: Sequencer::default(),
             outbox: Vec::new(),
             fill_channel_confirmed: false,
+            takeover_since,
         }
     }
 
@@ -330,7 +353,8 @@ impl<'a> Connection<'a> {
                         // the socket; REST covers everything before. The dedupe keeps one.
                         if std::mem::take(&mut self.fill_channel_confirmed) {
                             if let Some(kalshi) = &config.kalshi {
-                                reconcile_account(kalshi, self.hub, self.fills_seen, *connected_before).await;
+                                let publish_since = if *connected_before { Some(i64::MIN) } else { self.takeover_since };
+                                reconcile_account(kalshi, self.hub, self.fills_seen, publish_since).await;
                             }
                             *connected_before = true;
                             // Time spent on REST is not silence on the socket.
@@ -604,12 +628,13 @@ impl<'a> Connection<'a> {
 
 /// Brings the account up to date over REST after a (re)connect: fills newer than the
 /// last one seen (paged until a known trade id), the newest orders and every position.
-/// On the first connect the fills only seed the dedupe (they are history, not news).
+/// Fresh fills at or after `publish_since` (unix seconds) are published; on a single
+/// desk's first connect (`None`) they only seed the dedupe (history, not news).
 async fn reconcile_account(
     kalshi: &KalshiClient,
     hub: &Hub,
     fills_seen: &mut FillDedupe,
-    publish_fills: bool,
+    publish_since: Option<i64>,
 ) {
     let mut fresh = Vec::new();
     let mut cursor: Option<String> = None;
@@ -634,9 +659,13 @@ async fn reconcile_account(
         }
         cursor = Some(page.cursor);
     }
-    if publish_fills {
+    if let Some(since) = publish_since {
         // REST lists newest first; show them oldest first.
-        for msg in fresh.into_iter().rev() {
+        let news = fresh
+            .into_iter()
+            .rev()
+            .filter(|f| since == i64::MIN || f.ts.is_some_and(|ts| ts >= since));
+        for msg in news {
             tracing::info!(trade_id = %msg.trade_id, "fill recovered over REST after reconnect");
             hub.metrics().fills_reconciled.inc();
             hub.publish_fill(msg);

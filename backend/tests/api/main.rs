@@ -3,6 +3,7 @@
 
 mod bridge;
 mod client;
+mod cluster;
 mod faults;
 mod groups;
 mod helpers;
