@@ -907,6 +907,132 @@ where
     closed.1
 }
 
+/// Two replicas of one desk for [`run_on_two_replicas`]: the exchange they share and a
+/// logged-in Chromium session on each.
+pub struct TwoReplicas<'a> {
+    /// The built-in exchange both trade on (through one upstream socket).
+    pub sim: &'a desk_backend::sim::SimExchange,
+    /// A browser on the first replica (the leader at start).
+    pub first: &'a Browser,
+    /// A browser on the second replica.
+    pub second: &'a Browser,
+}
+
+/// Starts a private `nats-server -js`, one exchange and two replicas of one desk in cluster
+/// mode on a fresh PostgreSQL schema (the first elected leader before the second starts),
+/// opens one Chromium session on each, runs `body`, and always closes both sessions.
+pub async fn run_on_two_replicas<F>(name: &str, body: F) -> anyhow::Result<()>
+where
+    F: AsyncFnOnce(TwoReplicas<'_>) -> anyhow::Result<()>,
+{
+    use desk_backend::cluster::test_support::{NatsServer, Replica};
+    let _slot = ONE_BROWSER_AT_A_TIME.lock().await;
+    let nats = NatsServer::start()?;
+    let schema = desk_backend::store::test_support::PgSchema::create().await;
+    let keys = tempfile::tempdir().context("key dir")?;
+    let key_path = keys.path().join("desk.pem");
+    let public = openssl_key(&key_path)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let sim = desk_backend::sim::SimExchange::start(
+        desk_backend::sim::SimConfig {
+            keys: vec![("cluster".into(), public.into())],
+            flow_per_sec: 0,
+            seed: 13,
+            starting_balance: desk_backend::sim::STANDALONE_STARTING_BALANCE,
+            max_clock_skew_ms: desk_backend::sim::DEFAULT_MAX_CLOCK_SKEW_MS,
+        },
+        listener,
+    )
+    .await?;
+    let config = |replica: &str| -> anyhow::Result<desk_backend::Config> {
+        let mut c = desk_backend::Config::for_tests(dist_dir()?);
+        c.api_key_id = Some("cluster".to_owned());
+        c.private_key_path = Some(key_path.clone());
+        c.rest_url = Some(format!("http://127.0.0.1:{}/trade-api/v2", sim.port()));
+        c.ws_url = Some(format!("ws://127.0.0.1:{}/trade-api/ws/v2", sim.port()));
+        c.team.db_url = secrecy::SecretString::from(schema.url.clone());
+        c.cluster.nats_url = Some(nats.url.clone());
+        c.cluster.replica_id = Some(replica.to_owned());
+        Ok(c)
+    };
+    let first = Replica::start(config("r1")?).await?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !first.is_leader() {
+        ensure!(
+            Instant::now() < deadline,
+            "the first replica was not elected within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let second = Replica::start(config("r2")?).await?;
+    add_user(&first.store, E2E_USER, shared::auth::Role::Admin).await?;
+    let urls = [
+        format!("http://127.0.0.1:{}/", first.port),
+        format!("http://127.0.0.1:{}/", second.port),
+    ];
+    eprintln!(
+        "[{name}] replicas at {} and {}, exchange on port {}",
+        urls[0],
+        urls[1],
+        sim.port()
+    );
+    let driver = ChromeDriver::start(name).await?;
+    let one = Browser::open(&driver, &format!("{name}-r1")).await?;
+    let two = match Browser::open(&driver, &format!("{name}-r2")).await {
+        Ok(b) => b,
+        Err(e) => {
+            let _ = one.close().await;
+            return Err(e);
+        }
+    };
+    let outcome = AssertUnwindSafe(async {
+        one.log_in(&urls[0], E2E_USER).await?;
+        two.log_in(&urls[1], E2E_USER).await?;
+        body(TwoReplicas {
+            sim: &sim,
+            first: &one,
+            second: &two,
+        })
+        .await
+    })
+    .catch_unwind()
+    .await
+    .unwrap_or_else(|panic| {
+        Err(anyhow!(
+            "the test panicked: {}",
+            panic_message(panic.as_ref())
+        ))
+    });
+    if let Err(err) = &outcome {
+        eprintln!("[{name}] FAILED: {err:#}");
+        one.dump_failure().await;
+        two.dump_failure().await;
+    }
+    let closed = (one.close().await, two.close().await);
+    drop(driver);
+    drop((first, second));
+    sim.shutdown();
+    outcome?;
+    closed.0?;
+    closed.1
+}
+
+impl Browser {
+    /// Every level the ladder shows, as `side|price|count`, in page order.
+    pub async fn ladder_levels(&self) -> anyhow::Result<Vec<String>> {
+        let value = self
+            .client()
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=ladder-level]')]\
+                 .map(e => `${e.dataset.side}|${e.dataset.price}|${e.dataset.count}`);",
+                Vec::new(),
+            )
+            .await
+            .context("reading the ladder")?;
+        Ok(serde_json::from_value(value).unwrap_or_default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
