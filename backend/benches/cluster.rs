@@ -19,7 +19,11 @@
 //! receive at 1,000 and 5,000 frames/s; the ratio cluster / single.
 
 // Statistics and rates are floating point here; money never is.
-#![allow(clippy::float_arithmetic)]
+#![allow(
+    clippy::float_arithmetic,
+    clippy::manual_is_multiple_of,
+    clippy::manual_checked_ops
+)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -373,7 +377,7 @@ async fn run_cluster(
             KalshiClient::new("http://127.0.0.1:9/trade-api/v2", signer.clone()).expect("client");
         let handle = cluster::start(
             ClusterConfig {
-                nats_url: nats.url.clone(),
+                nats_url: nats.url.clone().into(),
                 name: name.clone(),
                 replica_id: format!("r{i}"),
                 lease: Duration::from_secs(5),

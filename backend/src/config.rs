@@ -161,8 +161,9 @@ pub struct ClusterArgs {
     /// NATS server with JetStream, e.g. `nats://127.0.0.1:4222`; setting it turns cluster
     /// mode on. Every replica needs the same key, the same PostgreSQL `DESK_DB_URL` and an
     /// upstream of its own to sign for (Kalshi, or an external `kalshi-desk sim`).
-    #[arg(long, env = "DESK_NATS_URL")]
-    pub nats_url: Option<String>,
+    /// May hold credentials (`nats://user:pass@host`), so it is never logged.
+    #[arg(long, env = "DESK_NATS_URL", value_parser = parse_secret)]
+    pub nats_url: Option<SecretString>,
     /// Cluster name (1–32 of A-Z a-z 0-9 _ -): replicas with the same name form one desk.
     #[arg(long = "cluster", env = "DESK_CLUSTER", default_value = "desk")]
     pub name: String,
@@ -177,7 +178,11 @@ pub struct ClusterArgs {
 impl ClusterArgs {
     /// The cluster configuration, when cluster mode is on.
     pub fn resolve(&self) -> Option<crate::cluster::ClusterConfig> {
-        let nats_url = self.nats_url.clone().filter(|u| !u.trim().is_empty())?;
+        use secrecy::ExposeSecret as _;
+        let nats_url = self
+            .nats_url
+            .clone()
+            .filter(|u| !u.expose_secret().trim().is_empty())?;
         Some(crate::cluster::ClusterConfig {
             nats_url,
             name: self.name.clone(),

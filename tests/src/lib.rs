@@ -951,7 +951,7 @@ where
         c.rest_url = Some(format!("http://127.0.0.1:{}/trade-api/v2", sim.port()));
         c.ws_url = Some(format!("ws://127.0.0.1:{}/trade-api/ws/v2", sim.port()));
         c.team.db_url = secrecy::SecretString::from(schema.url.clone());
-        c.cluster.nats_url = Some(nats.url.clone());
+        c.cluster.nats_url = Some(nats.url.clone().into());
         c.cluster.replica_id = Some(replica.to_owned());
         Ok(c)
     };

@@ -41,7 +41,6 @@ pub mod test_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 use shared::book::BookLevels;
 use shared::ids::MarketTicker;
@@ -67,8 +66,9 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(5);
 /// Cluster settings (`DESK_NATS_URL`, `DESK_CLUSTER`, `DESK_REPLICA_ID`, `DESK_LEASE_MS`).
 #[derive(Clone, Debug)]
 pub struct ClusterConfig {
-    /// NATS server(s), e.g. `nats://127.0.0.1:4222` (comma-separated for several).
-    pub nats_url: String,
+    /// NATS server(s), e.g. `nats://127.0.0.1:4222` (comma-separated for several); may hold
+    /// credentials, so it is a secret and never logged.
+    pub nats_url: secrecy::SecretString,
     /// Cluster name: 1–32 of `A-Z a-z 0-9 _ -`; names the subjects, stream and bucket,
     /// so several desks (each with its own key) can share one NATS.
     pub name: String,
@@ -296,9 +296,10 @@ pub async fn start(
                 let _ = tx.send(event);
             }
         })
-        .connect(config.nats_url.as_str())
+        .connect(secrecy::ExposeSecret::expose_secret(&config.nats_url))
         .await
-        .context("NATS URL (DESK_NATS_URL)")?;
+        // Not the URL itself: it may hold a password.
+        .map_err(|err| anyhow::anyhow!("connecting to NATS (DESK_NATS_URL): {}", err.kind()))?;
     tracing::info!(
         cluster = %config.name,
         replica = %config.replica_id,
@@ -362,7 +363,7 @@ mod tests {
     #[test]
     fn bad_names_and_leases_are_refused() {
         let ok = ClusterConfig {
-            nats_url: "nats://127.0.0.1:4222".into(),
+            nats_url: "nats://127.0.0.1:4222".to_owned().into(),
             name: "desk".into(),
             replica_id: "a-1".into(),
             lease: DEFAULT_LEASE,

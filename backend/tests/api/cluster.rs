@@ -100,7 +100,7 @@ impl Cluster {
             self.sim.port()
         ));
         c.team.db_url = secrecy::SecretString::from(self.schema.url.clone());
-        c.cluster.nats_url = Some(self.nats.url.clone());
+        c.cluster.nats_url = Some(self.nats.url.clone().into());
         c.cluster.replica_id = Some(replica.into());
         c
     }
