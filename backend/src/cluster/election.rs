@@ -33,27 +33,35 @@ pub(super) async fn run(ctx: Arc<Ctx>, cancel: CancellationToken) {
     let js = jetstream::new(ctx.client.clone());
     let poll = (ctx.config.lease / 5).max(Duration::from_millis(200));
     let mut warned = false;
+    // Looked up once and kept while it works: a contender polls every `poll`.
+    let mut store: Option<kv::Store> = None;
     loop {
         if cancel.is_cancelled() {
             return;
         }
-        match bucket(&ctx, &js).await {
-            Ok(store) => {
-                warned = false;
-                let epoch = rand::random::<u64>() | 1;
-                let value = lease_value(&ctx, epoch);
-                match store.create(KEY, value.clone()).await {
-                    Ok(revision) => hold(&ctx, &store, revision, epoch, value, &cancel).await,
-                    Err(err) if err.kind() == kv::CreateErrorKind::AlreadyExists => {}
-                    Err(err) => tracing::debug!(error = %err, "lease: create failed"),
+        if store.is_none() {
+            match bucket(&ctx, &js).await {
+                Ok(s) => {
+                    warned = false;
+                    store = Some(s);
                 }
-            }
-            Err(err) => {
-                if !warned {
+                Err(err) if !warned => {
                     tracing::warn!(error = %err, "lease bucket unavailable (is NATS running with JetStream?); retrying");
-                } else {
-                    tracing::debug!(error = %err, "lease bucket unavailable");
                     warned = true;
+                }
+                Err(err) => tracing::debug!(error = %err, "lease bucket unavailable"),
+            }
+        }
+        if let Some(kv) = &store {
+            let epoch = rand::random::<u64>() | 1;
+            let value = lease_value(&ctx, epoch);
+            match kv.create(KEY, value.clone()).await {
+                Ok(revision) => hold(&ctx, kv, revision, epoch, value, &cancel).await,
+                Err(err) if err.kind() == kv::CreateErrorKind::AlreadyExists => {}
+                Err(err) => {
+                    // The bucket may be gone (a NATS restarted without its store): look again.
+                    tracing::debug!(error = %err, "lease: create failed");
+                    store = None;
                 }
             }
         }

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
 use tokio::sync::watch;
-use tokio_util::sync::CancellationToken;
 
 use crate::hub::Hub;
 use crate::store::Store;
@@ -124,7 +123,6 @@ pub struct Replica {
     /// Its database handle.
     pub store: Store,
     leader: Option<watch::Receiver<bool>>,
-    shutdown: CancellationToken,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -156,14 +154,13 @@ impl Replica {
                 }
             };
             let (port, hub, store) = (app.port(), app.hub(), app.store());
-            let (leader, shutdown) = (app.watch_leadership(), app.shutdown_token());
+            let leader = app.watch_leadership();
             runtime.spawn(app.run_until_stopped());
             Ok(Replica {
                 port,
                 hub,
                 store,
                 leader,
-                shutdown,
                 runtime: Some(runtime),
             })
         })
@@ -182,17 +179,6 @@ impl Replica {
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();
         }
-    }
-
-    /// Stops it gracefully (the lease is released), waiting up to 3 s.
-    pub async fn stop(&mut self) {
-        self.shutdown.cancel();
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        let mut leader = self.leader.clone();
-        if let Some(rx) = leader.as_mut() {
-            let _ = tokio::time::timeout(Duration::from_secs(3), rx.wait_for(|l| !*l)).await;
-        }
-        self.kill();
     }
 }
 

@@ -351,8 +351,6 @@ async fn killing_the_leader_hands_the_upstream_over_within_10s_and_loses_no_fill
     .await;
     browser.drain(Duration::from_millis(300)).await;
     assert_eq!(browser.levels(&market), cluster.sim.book(&market));
-    let hub1 = r1.hub.clone();
-    drop(hub1);
     wait_until(
         "one upstream subscription",
         Duration::from_secs(10),
