@@ -22,6 +22,7 @@ Decoding is lenient: required fields default when absent or `null`, optional one
 """
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -63,6 +64,15 @@ OVERRIDES = {
     "GetPositions": {"response": "crate::rest::GetPositionsResponse"},
     "GetFills": {"response": "crate::rest::GetFillsResponse"},
 }
+# Schemas whose generated type is replaced, wherever they are referenced, by a hand-written
+# one in `shared` (exact money types where the spec has plain strings, or legacy forms the
+# desk must still read). Keep this table small; each entry says why.
+SCHEMA_TYPE_OVERRIDES = {
+    # `start`/`end`/`step` are dollar strings without the `_dollars` suffix the name-based
+    # mapping keys on; the hand type reads them as exact `Dollars`.
+    "PriceRange": "crate::rest::PriceRange",
+}
+
 # Hand-written response types with a `cursor: String` field.
 OVERRIDE_CURSOR = {"crate::rest::GetMarketsResponse", "crate::rest::GetOrdersResponse",
                    "crate::rest::GetPositionsResponse", "crate::rest::GetFillsResponse"}
@@ -237,6 +247,8 @@ class Gen:
                 return "Count"
             if name == "PriceLevelDollarsCountFp":
                 return "(Dollars, Count)"
+            if name in SCHEMA_TYPE_OVERRIDES:
+                return SCHEMA_TYPE_OVERRIDES[name]
             target = self.schemas.get(name, {})
             return self.named_type(name, target, field)
         if "allOf" in sch:
@@ -377,6 +389,11 @@ def gen_rest(check):
         desc = sch.get("description")
         extra = doc_lines(desc) or [f"/// Schema `{name}`."]
         extra = [f"/// Schema `{name}` (`kalshi-openapi.yaml` {version})."] + (["///"] + doc_lines(desc) if desc else [])
+        if name in SCHEMA_TYPE_OVERRIDES:
+            g.emitted.add(camel(name))
+            g.items.append("\n".join(extra + ["///", "/// Hand-written (see `SCHEMA_TYPE_OVERRIDES` in `scripts/gen_wire.py`).",
+                                               f"pub type {camel(name)} = {SCHEMA_TYPE_OVERRIDES[name]};"]))
+            continue
         if "properties" in sch or "allOf" in sch or (sch.get("type") == "object" and not sch.get("additionalProperties")):
             body = g.merge_all_of(sch) if "allOf" in sch else sch
             g.struct_type(camel(name), body, extra)
@@ -393,6 +410,7 @@ def gen_rest(check):
     params = spec["components"].get("parameters", {})
     ops_out = []
     op_names = []
+    op_statuses = []
     for path, item in spec["paths"].items():
         common = item.get("parameters", [])
         for method, op in item.items():
@@ -503,6 +521,9 @@ def gen_rest(check):
             lines.append(f"    const METHOD: Method = Method::{method.capitalize()};")
             lines.append(f"    const PATH: &'static str = {json.dumps(path)};")
             lines.append(f"    const AUTHENTICATED: bool = {'true' if auth else 'false'};")
+            statuses = sorted(int(c) for c in op.get("responses", {}) if str(c).isdigit())
+            op_statuses.append((oid, statuses))
+            lines.append(f"    const STATUSES: &'static [u16] = &[{', '.join(str(c) for c in statuses)}];")
             lines.append(f"    type Path = {path_ty};")
             lines.append(f"    type Query = {query_ty};")
             lines.append(f"    type Body = {body_ty};")
@@ -548,6 +569,13 @@ def gen_rest(check):
     for oid, name, m, p in op_names:
         ops_src += f"    ({name}::OPERATION_ID, {name}::METHOD, {name}::PATH),\n"
     ops_src += "];\n\n"
+    ops_src += "/// The HTTP statuses the spec documents for `operation_id` (ascending); `None` for an\n"
+    ops_src += "/// unknown id. Kalshi's rate limiter may answer `429` to any operation besides these.\n"
+    ops_src += "pub fn documented_statuses(operation_id: &str) -> Option<&'static [u16]> {\n"
+    ops_src += "    Some(match operation_id {\n"
+    for oid, name, m, p in op_names:
+        ops_src += f"        {json.dumps(oid)} => {name}::STATUSES,\n"
+    ops_src += "        _ => return None,\n    })\n}\n\n"
     ops_src += "/// Decodes `json` as the success response of `operation_id`; `None` for an unknown id.\n"
     ops_src += "/// Used by the conformance tests and the built-in exchange's self-checks.\n"
     ops_src += "pub fn decode_response(operation_id: &str, json: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {\n"
@@ -615,10 +643,19 @@ def gen_ws():
     return HEADER.format(src="shared/spec/kalshi-asyncapi*.yaml", doc=doc) + "\n" + "\n\n".join(items) + "\n"
 
 
+def rustfmt(src):
+    """The source as `rustfmt` (edition 2021) formats it, so the files on disk and `--check`
+    agree with `cargo fmt`."""
+    out = subprocess.run(["rustfmt", "--edition", "2021", "--emit", "stdout"], input=src,
+                         capture_output=True, text=True, check=True)
+    return out.stdout
+
+
 def main():
     check = "--check" in sys.argv
     schema_src, ops_src = gen_rest(check)
     ws_src = gen_ws()
+    schema_src, ops_src, ws_src = rustfmt(schema_src), rustfmt(ops_src), rustfmt(ws_src)
     stale = False
     for path, src in ((OUT_SCHEMA, schema_src), (OUT_OPS, ops_src), (OUT_WS, ws_src)):
         if check:

@@ -20,9 +20,9 @@ use crate::http::auth::AuthPolicy;
 use crate::http::{self, AppState};
 use crate::hub::Hub;
 use crate::signer::{PrivateKey, Signer};
-use crate::sim::{SimConfig, SimExchange};
 use crate::store::Store;
 use crate::upstream::{self, UpstreamConfig};
+use kalshi_sim::{SimConfig, SimExchange};
 
 /// A built, bound desk, ready to run.
 pub struct Application {

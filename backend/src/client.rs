@@ -25,8 +25,8 @@ use crate::ratelimit::{AccountLimits, RateBudget};
 use crate::signer::{Signer, SignerError};
 use crate::store::Store;
 
-/// Retries of a call answered 429 (any call: Kalshi did not act on it) or 5xx (reads only:
-/// a write may have happened).
+/// Retries of a call answered 429 (any call: Kalshi did not act on it) or a transient 5xx
+/// (reads only: a write may have happened).
 const MAX_RETRIES: u32 = 5;
 
 /// A failed Kalshi call.
@@ -475,9 +475,11 @@ impl KalshiClient {
 }
 
 /// Whether a call answered `status` may be sent again: 429 always (Kalshi did not act on
-/// it); 5xx only for reads (a write may have happened).
+/// it); a transient 5xx (500, 502, 503, 504) only for reads (a write may have happened).
+/// Answers that will not change are final: every other 4xx, and `501 Not Implemented`.
 fn retryable(status: StatusCode, write: bool) -> bool {
-    status == StatusCode::TOO_MANY_REQUESTS || (!write && status.is_server_error())
+    let transient = matches!(status.as_u16(), 500 | 502 | 503 | 504);
+    status == StatusCode::TOO_MANY_REQUESTS || (!write && transient)
 }
 
 /// Percent-encodes a path segment or query value (RFC 3986 unreserved kept).
@@ -498,12 +500,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_429_or_read_5xx_are_retried() {
+    fn only_429_or_read_transient_5xx_are_retried() {
         let table = [
             (429, false, true),
             (429, true, true),
             (503, false, true),
+            (502, false, true),
             (500, true, false),
+            (501, false, false),
+            (505, false, false),
             (400, false, false),
             (404, true, false),
         ];

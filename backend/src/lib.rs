@@ -1,6 +1,6 @@
 //! Kalshi Desk backend: holds the API key, signs every Kalshi request, bridges one
 //! authenticated Kalshi WebSocket to many browser sessions, serves the frontend, and
-//! contains a built-in simulated exchange that speaks Kalshi's protocol.
+//! embeds the simulated exchange (crate `kalshi_sim`) as its default upstream.
 //!
 //! # Layout
 //! - [`config`]: clap/env configuration; resolves prod / demo / the built-in exchange.
@@ -22,7 +22,6 @@
 //! - [`rfq_rules`]: the market maker's auto-quote / auto-confirm rules (RFQ desk).
 //! - [`rfq_watch`]: quote cancellations the channel does not announce (expired, deleted),
 //!   read from `GetQuotes` and published to every session.
-//! - [`sim`]: the built-in exchange (REST + WebSocket, matching, background flow).
 //! - [`app`]: wiring: [`Application::build`] → [`Application::run_until_stopped`].
 //!
 //! Data flow: Kalshi/sim socket → [`upstream`] → [`hub`] → [`http::stream`] sessions →
@@ -42,7 +41,6 @@ pub mod ratelimit;
 pub mod rfq_rules;
 pub mod rfq_watch;
 pub mod signer;
-pub mod sim;
 pub mod store;
 pub mod upstream;
 pub mod users_cli;

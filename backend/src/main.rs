@@ -31,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User(args) => desk_backend::users_cli::run(args).await,
         Command::Sim(args) => {
-            desk_backend::sim::run_standalone(
+            kalshi_sim::run_standalone(
                 args.port,
                 args.listen,
                 args.keys,

@@ -23,13 +23,16 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use ed25519_dalek::Signer as _;
-use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
-use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey};
+use rsa::pkcs1::DecodeRsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey};
 use rsa::pss::BlindedSigningKey;
 use rsa::signature::{RandomizedSigner, SignatureEncoding};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
+
+/// The public half of an API key, as the exchange (Kalshi or the built-in one) verifies with.
+pub use kalshi_sim::PublicKey;
 
 /// Header carrying the key id.
 pub const HEADER_KEY: &str = "KALSHI-ACCESS-KEY";
@@ -56,9 +59,6 @@ pub enum SignerError {
         "private key is neither an RSA key (PKCS#1 or PKCS#8 PEM) nor an Ed25519 key (PKCS#8 PEM)"
     )]
     Parse,
-    /// The PEM holds no RSA or Ed25519 public key (`PUBLIC KEY` or `RSA PUBLIC KEY`).
-    #[error("public key is neither an RSA nor an Ed25519 public key in PEM")]
-    ParsePublic,
     /// The RSA operation failed (pure-Rust fallback).
     #[error("signing failed")]
     Sign(#[source] rsa::signature::Error),
@@ -175,43 +175,6 @@ impl From<RsaPrivateKey> for PrivateKey {
 impl From<ed25519_dalek::SigningKey> for PrivateKey {
     fn from(key: ed25519_dalek::SigningKey) -> PrivateKey {
         PrivateKey::Ed25519(key)
-    }
-}
-
-/// An API public key of either kind: what an exchange verifies signatures with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PublicKey {
-    /// RSA (RSA-PSS-SHA256 signatures).
-    Rsa(RsaPublicKey),
-    /// Ed25519.
-    Ed25519(ed25519_dalek::VerifyingKey),
-}
-
-impl PublicKey {
-    /// Parses `BEGIN PUBLIC KEY` (SPKI, RSA or Ed25519) or `BEGIN RSA PUBLIC KEY` PEM.
-    ///
-    /// # Errors
-    /// [`SignerError::ParsePublic`] if the PEM holds neither kind.
-    pub fn from_pem(pem: &str) -> Result<PublicKey, SignerError> {
-        if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(pem) {
-            return Ok(PublicKey::Ed25519(k));
-        }
-        RsaPublicKey::from_public_key_pem(pem)
-            .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
-            .map(PublicKey::Rsa)
-            .map_err(|_| SignerError::ParsePublic)
-    }
-}
-
-impl From<RsaPublicKey> for PublicKey {
-    fn from(key: RsaPublicKey) -> PublicKey {
-        PublicKey::Rsa(key)
-    }
-}
-
-impl From<ed25519_dalek::VerifyingKey> for PublicKey {
-    fn from(key: ed25519_dalek::VerifyingKey) -> PublicKey {
-        PublicKey::Ed25519(key)
     }
 }
 

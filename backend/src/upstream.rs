@@ -316,8 +316,12 @@ impl<'a> Connection<'a> {
         self.reconcile();
         self.hub.set_upstream_state(UpstreamState::Live);
 
+        // The receive timeout guards the market subscriptions, which must carry data; with
+        // no market watched only Kalshi's pings (every 10 s) arrive, and they keep an idle
+        // socket: it is replaced only when not even a ping came for the timeout.
         let timeout = config.receive_timeout;
         let mut last_data = tokio::time::Instant::now();
+        let mut last_frame = last_data;
         let silence = tokio::time::sleep(timeout);
         tokio::pin!(silence);
         loop {
@@ -330,19 +334,31 @@ impl<'a> Connection<'a> {
             }
             tokio::select! {
                 cmd = commands.recv() => match cmd {
-                    Some(UpstreamCommand::Watch(m)) => { self.desired.insert(m); self.reconcile(); }
+                    Some(UpstreamCommand::Watch(m)) => {
+                        if self.desired.is_empty() {
+                            // Data is due from now on, not since the last frame of an idle socket.
+                            last_data = tokio::time::Instant::now();
+                        }
+                        self.desired.insert(m);
+                        self.reconcile();
+                    }
                     Some(UpstreamCommand::Unwatch(m)) => { self.desired.remove(&m); self.reconcile(); }
                     None => return Ok(()),
                 },
                 () = &mut silence => {
                     // The timer is re-armed lazily: it fires, then checks the last data frame.
-                    let due = last_data + timeout;
+                    let since = if self.desired.is_empty() { last_frame } else { last_data };
+                    let due = since + timeout;
                     if tokio::time::Instant::now() >= due {
                         return Err(ConnError::Silent(timeout));
                     }
                     silence.as_mut().reset(due);
                 }
-                frame = stream.next() => match frame {
+                frame = stream.next() => {
+                if matches!(frame, Some(Ok(_))) {
+                    last_frame = tokio::time::Instant::now();
+                }
+                match frame {
                     None => return Err(ConnError::Closed),
                     Some(Err(e)) => return Err(ConnError::Socket(e)),
                     Some(Ok(Message::Text(text))) => {
@@ -366,7 +382,8 @@ impl<'a> Connection<'a> {
                     // not count as data.
                     Some(Ok(Message::Ping(_))) => sink.flush().await.map_err(ConnError::Socket)?,
                     Some(Ok(_)) => {}
-                },
+                }
+                }
             }
         }
     }

@@ -121,8 +121,9 @@ impl StatusFilter {
     }
 
     /// True when a market in `status` passes this filter.
-    pub fn matches(self, status: MarketStatus) -> bool {
+    pub fn matches(self, status: impl Into<MarketStatus>) -> bool {
         use MarketStatus as S;
+        let status = status.into();
         match self {
             StatusFilter::Unopened => status == S::Initialized,
             StatusFilter::Open => status.is_tradable(),
@@ -210,23 +211,18 @@ pub struct Market {
 }
 
 impl Market {
-    /// The tick at `price` from `price_ranges` (or by `price_level_structure`), default $0.01.
-    pub fn tick_at(&self, price: Dollars) -> Dollars {
-        if let Some(ranges) = &self.price_ranges {
-            if let Some(r) = ranges.iter().find(|r| price >= r.start && price <= r.end) {
-                if !r.step.is_zero() {
-                    return r.step;
-                }
-            }
-        }
-        match self.price_level_structure.as_deref() {
-            Some("deci_cent") => Dollars::from_ten_thousandths(10),
-            _ => Dollars::from_cents(1),
+    /// The market's price grid (its `price_ranges` and `price_level_structure`).
+    pub fn grid(&self) -> PriceGrid<'_> {
+        PriceGrid {
+            ranges: self.price_ranges.as_deref().unwrap_or_default(),
+            structure: self.price_level_structure.as_deref().unwrap_or_default(),
         }
     }
-    /// The next valid price one tick above (`up`) or below `price`, respecting every price
-    /// band of the market (a tapered structure's subpenny tails included); a price off the
-    /// grid first snaps down to it. `None` past $0 or $1.
+    /// See [`PriceGrid::tick_at`].
+    pub fn tick_at(&self, price: Dollars) -> Dollars {
+        self.grid().tick_at(price)
+    }
+    /// See [`PriceGrid::step_price`].
     ///
     /// ```
     /// # use shared::rest::{Market, PriceRange};
@@ -244,10 +240,84 @@ impl Market {
     /// assert_eq!(m.step_price(d("0.999"), true), None);
     /// ```
     pub fn step_price(&self, price: Dollars, up: bool) -> Option<Dollars> {
-        let mut steps: Vec<Dollars> = self
-            .price_ranges
+        self.grid().step_price(price, up)
+    }
+    /// See [`PriceGrid::is_valid_price`].
+    pub fn is_valid_price(&self, price: Dollars) -> bool {
+        self.grid().is_valid_price(price)
+    }
+}
+
+impl crate::api::schema::Market {
+    /// The market's price grid (its `price_ranges` and `price_level_structure`).
+    pub fn grid(&self) -> PriceGrid<'_> {
+        PriceGrid {
+            ranges: &self.price_ranges,
+            structure: &self.price_level_structure,
+        }
+    }
+}
+
+impl crate::api::schema::MarketStatus {
+    /// True when orders are accepted (`active`).
+    pub fn is_tradable(self) -> bool {
+        self == crate::api::schema::MarketStatus::Active
+    }
+}
+
+impl From<crate::api::schema::MarketStatus> for MarketStatus {
+    fn from(status: crate::api::schema::MarketStatus) -> MarketStatus {
+        use crate::api::schema::MarketStatus as S;
+        match status {
+            S::Initialized => MarketStatus::Initialized,
+            S::Inactive => MarketStatus::Inactive,
+            S::Active => MarketStatus::Active,
+            S::Closed => MarketStatus::Closed,
+            S::Determined => MarketStatus::Determined,
+            S::Disputed => MarketStatus::Disputed,
+            S::Amended => MarketStatus::Amended,
+            S::Finalized => MarketStatus::Finalized,
+            S::Unknown => MarketStatus::Other,
+        }
+    }
+}
+
+/// A market's valid prices: its price bands (`price_ranges`, each with its own tick) and
+/// the `price_level_structure` name that stands in when the bands are absent
+/// (`deci_cent`: $0.001, anything else $0.01).
+#[derive(Clone, Copy, Debug)]
+pub struct PriceGrid<'a> {
+    /// The bands, ascending.
+    pub ranges: &'a [PriceRange],
+    /// `linear_cent`, `deci_cent`, `tapered_deci_cent`, … (may be empty).
+    pub structure: &'a str,
+}
+
+impl PriceGrid<'_> {
+    /// The tick at `price` from the bands (or by the structure's name), default $0.01.
+    pub fn tick_at(&self, price: Dollars) -> Dollars {
+        if let Some(r) = self
+            .ranges
             .iter()
-            .flatten()
+            .find(|r| price >= r.start && price <= r.end)
+        {
+            if !r.step.is_zero() {
+                return r.step;
+            }
+        }
+        match self.structure {
+            "deci_cent" => Dollars::from_ten_thousandths(10),
+            _ => Dollars::from_cents(1),
+        }
+    }
+
+    /// The next valid price one tick above (`up`) or below `price`, respecting every price
+    /// band (a tapered structure's subpenny tails included); a price off the grid first
+    /// snaps down to it. `None` past $0 or $1.
+    pub fn step_price(&self, price: Dollars, up: bool) -> Option<Dollars> {
+        let mut steps: Vec<Dollars> = self
+            .ranges
+            .iter()
             .map(|r| r.step)
             .filter(|s| s.raw() > 0)
             .collect();
@@ -278,16 +348,16 @@ impl Market {
         }
     }
 
-    /// True when `price` is strictly inside (0, 1) and on the market's tick grid.
+    /// True when `price` is strictly inside (0, 1) and on the tick grid of its band.
     pub fn is_valid_price(&self, price: Dollars) -> bool {
         if !price.is_valid_price() {
             return false;
         }
         let tick = self.tick_at(price);
         let start = self
-            .price_ranges
-            .as_ref()
-            .and_then(|r| r.iter().find(|r| price >= r.start && price <= r.end))
+            .ranges
+            .iter()
+            .find(|r| price >= r.start && price <= r.end)
             .map_or(Dollars::ZERO, |r| r.start);
         tick.is_zero() || (price - start).raw() % tick.raw() == 0
     }
@@ -502,6 +572,20 @@ pub enum OrderStatus {
     /// A status this build does not know.
     #[serde(other)]
     Other,
+}
+
+impl From<OrderStatus> for crate::api::schema::OrderStatus {
+    /// The current enum: seed-era `pending` was an order not yet on the book, which Kalshi
+    /// now reports `resting`; an unknown status stays unknown.
+    fn from(status: OrderStatus) -> crate::api::schema::OrderStatus {
+        use crate::api::schema::OrderStatus as S;
+        match status {
+            OrderStatus::Resting | OrderStatus::Pending => S::Resting,
+            OrderStatus::Canceled => S::Canceled,
+            OrderStatus::Executed => S::Executed,
+            OrderStatus::Other => S::Unknown,
+        }
+    }
 }
 
 /// An order (schema `Order`), from `GET /portfolio/orders[/{id}]`. Decodes the V2 shape

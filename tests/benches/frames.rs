@@ -63,7 +63,7 @@ async fn book_version(browser: &Browser) -> anyhow::Result<u64> {
 async fn run(
     browser: &Browser,
     app_url: &str,
-    sim: &desk_backend::sim::SimExchange,
+    sim: &kalshi_sim::SimExchange,
 ) -> anyhow::Result<serde_json::Value> {
     let flow = env_u64("DESK_BENCH_FLOW", 1_000);
     let secs = env_u64("DESK_BENCH_SECS", 30);

@@ -153,7 +153,7 @@ where
 /// can steer it (settle a market, change the flow).
 pub async fn run_in_browser_with_sim<F>(name: &str, body: F) -> anyhow::Result<()>
 where
-    F: AsyncFnOnce(&Browser, &desk_backend::sim::SimExchange) -> anyhow::Result<()>,
+    F: AsyncFnOnce(&Browser, &kalshi_sim::SimExchange) -> anyhow::Result<()>,
 {
     let _slot = ONE_BROWSER_AT_A_TIME.lock().await;
 
@@ -743,7 +743,7 @@ impl fmt::Display for Price {
 /// each key in this process, and a Chromium session on each desk.
 pub struct TwoDesks<'a> {
     /// The shared exchange (tests steer it: confirmation windows, fills).
-    pub sim: &'a desk_backend::sim::SimExchange,
+    pub sim: &'a kalshi_sim::SimExchange,
     /// The requester's browser.
     pub requester: &'a Browser,
     /// The market maker's browser.
@@ -824,16 +824,16 @@ where
         public.push(openssl_key(p)?);
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let sim = desk_backend::sim::SimExchange::start(
-        desk_backend::sim::SimConfig {
+    let sim = kalshi_sim::SimExchange::start(
+        kalshi_sim::SimConfig {
             keys: vec![
                 ("requester".into(), public[0].clone().into()),
                 ("maker".into(), public[1].clone().into()),
             ],
             flow_per_sec: 5,
             seed: 11,
-            starting_balance: desk_backend::sim::STANDALONE_STARTING_BALANCE,
-            max_clock_skew_ms: desk_backend::sim::DEFAULT_MAX_CLOCK_SKEW_MS,
+            starting_balance: kalshi_sim::STANDALONE_STARTING_BALANCE,
+            max_clock_skew_ms: kalshi_sim::DEFAULT_MAX_CLOCK_SKEW_MS,
         },
         listener,
     )
@@ -911,7 +911,7 @@ where
 /// logged-in Chromium session on each.
 pub struct TwoReplicas<'a> {
     /// The built-in exchange both trade on (through one upstream socket).
-    pub sim: &'a desk_backend::sim::SimExchange,
+    pub sim: &'a kalshi_sim::SimExchange,
     /// A browser on the first replica (the leader at start).
     pub first: &'a Browser,
     /// A browser on the second replica.
@@ -933,13 +933,13 @@ where
     let key_path = keys.path().join("desk.pem");
     let public = openssl_key(&key_path)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let sim = desk_backend::sim::SimExchange::start(
-        desk_backend::sim::SimConfig {
+    let sim = kalshi_sim::SimExchange::start(
+        kalshi_sim::SimConfig {
             keys: vec![("cluster".into(), public.into())],
             flow_per_sec: 0,
             seed: 13,
-            starting_balance: desk_backend::sim::STANDALONE_STARTING_BALANCE,
-            max_clock_skew_ms: desk_backend::sim::DEFAULT_MAX_CLOCK_SKEW_MS,
+            starting_balance: kalshi_sim::STANDALONE_STARTING_BALANCE,
+            max_clock_skew_ms: kalshi_sim::DEFAULT_MAX_CLOCK_SKEW_MS,
         },
         listener,
     )

@@ -61,20 +61,9 @@ async fn limits(
     axum::Json(kalshi.budget().view())
 }
 
-/// `listener` with `TCP_NODELAY` set on every accepted connection. Live frames are small:
-/// with Nagle's algorithm on, a frame can wait for the peer's delayed ACK (~40 ms on
-/// Linux) before it leaves, which is most of a slow tick on a trading screen.
-pub fn low_latency(
-    listener: tokio::net::TcpListener,
-) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
-    use axum::serve::ListenerExt as _;
-    fn nodelay(tcp: &mut tokio::net::TcpStream) {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %err, "could not set TCP_NODELAY on a connection");
-        }
-    }
-    listener.tap_io(nodelay as fn(&mut tokio::net::TcpStream))
-}
+/// `listener` with `TCP_NODELAY` set on every accepted connection (the built-in exchange's
+/// helper, shared so both servers behave alike).
+pub use kalshi_sim::low_latency;
 
 /// The whole router: API, socket and static frontend from `dist`.
 pub fn router(state: AppState, dist: &Path) -> Router {

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use desk_backend::client::KalshiClient;
 use desk_backend::signer::{PrivateKey, Signer};
-use desk_backend::sim::{SimConfig, SimExchange};
+use kalshi_sim::{SimConfig, SimExchange};
 use shared::api::{ops, NoPath, NoQuery};
 use shared::ids::{BookSide, MarketTicker};
 use shared::num::{Count, Dollars};

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use desk_backend::cluster::test_support::{NatsServer, Replica};
-use desk_backend::sim::{SimConfig, SimExchange};
 use desk_backend::store::test_support::PgSchema;
 use desk_backend::Config;
+use kalshi_sim::{SimConfig, SimExchange};
 use rsa::pkcs8::DecodePrivateKey;
 use shared::auth::{Role, UserLimits};
 use shared::ids::{Action, MarketTicker, Side, TradeId};

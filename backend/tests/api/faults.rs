@@ -238,7 +238,7 @@ async fn the_loopback_fault_admin_api_injects_faults_and_refuses_bad_ones() {
     let market = app.first_market();
     let mut browser = app.watching(&market).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = desk_backend::sim::faults::serve_admin(app.sim.clone(), listener)
+    let addr = kalshi_sim::faults::serve_admin(app.sim.clone(), listener)
         .await
         .unwrap();
     let http = reqwest::Client::new();
@@ -272,7 +272,7 @@ async fn the_loopback_fault_admin_api_injects_faults_and_refuses_bad_ones() {
 
     let outside = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
     assert!(
-        desk_backend::sim::faults::serve_admin(app.sim.clone(), outside)
+        kalshi_sim::faults::serve_admin(app.sim.clone(), outside)
             .await
             .is_err(),
         "only loopback"

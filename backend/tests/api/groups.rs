@@ -437,8 +437,9 @@ async fn subaccounts_transfer_and_scope_orders_portfolio_and_groups() {
             },
         )
         .await;
+    // CreateOrderV2 documents no 404: Kalshi refuses an unknown group with 400.
     assert_eq!(
-        status, 404,
+        status, 400,
         "a primary order cannot use subaccount 1's group: {reply}"
     );
     place(

@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use desk_backend::hub::Hub;
-use desk_backend::sim::SimExchange;
 use desk_backend::store::test_support::PgSchema;
 use desk_backend::store::Store;
 use desk_backend::{Application, Config};
 use futures_util::{SinkExt, StreamExt};
+use kalshi_sim::SimExchange;
 use shared::auth::{Role, SessionView, UserLimits};
 use shared::book::{BookLevels, OrderBook};
 use shared::ids::MarketTicker;

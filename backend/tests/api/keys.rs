@@ -7,7 +7,7 @@ use std::process::Command;
 
 use desk_backend::config::KalshiEnv;
 use desk_backend::signer::{PublicKey, Signer};
-use desk_backend::sim::{SimConfig, SimExchange};
+use kalshi_sim::{SimConfig, SimExchange};
 use shared::ids::{Action, MarketTicker, OrderId, Side};
 use shared::num::{Count, Dollars};
 use shared::protocol::{OrderTicket, OrderView, PlacedOrder};

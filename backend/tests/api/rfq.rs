@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use desk_backend::sim::{SimConfig, SimExchange};
 use desk_backend::{Application, Config};
+use kalshi_sim::{SimConfig, SimExchange};
 use rsa::pkcs8::DecodePrivateKey;
 use serde_json::{json, Value};
 use shared::num::{Count, Dollars};

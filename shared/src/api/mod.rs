@@ -82,6 +82,9 @@ pub trait Operation {
     const PATH: &'static str;
     /// True when the spec requires the three `KALSHI-ACCESS-*` headers.
     const AUTHENTICATED: bool;
+    /// The HTTP statuses the spec documents for this operation, ascending (success and
+    /// errors; `429` may come from any operation besides).
+    const STATUSES: &'static [u16];
     /// Path parameters ([`NoPath`] when none).
     type Path: PathParams;
     /// Query parameters ([`NoQuery`] when none).

@@ -27,6 +27,7 @@ impl Operation for GetExchangeStatus {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/exchange/status";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 500, 503, 504];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -62,6 +63,7 @@ impl Operation for GetSeriesFeeChanges {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/series/fee_changes";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 500];
     type Path = NoPath;
     type Query = GetSeriesFeeChangesQuery;
     type Body = NoBody;
@@ -80,6 +82,7 @@ impl Operation for GetExchangeSchedule {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/exchange/schedule";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -98,6 +101,7 @@ impl Operation for GetUserDataTimestamp {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/exchange/user_data_timestamp";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -166,6 +170,7 @@ impl Operation for GetMarketCandlesticks {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/series/{series_ticker}/markets/{ticker}/candlesticks";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 404, 500];
     type Path = GetMarketCandlesticksPath;
     type Query = GetMarketCandlesticksQuery;
     type Body = NoBody;
@@ -215,6 +220,7 @@ impl Operation for GetTrades {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/markets/trades";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 500];
     type Path = NoPath;
     type Query = GetTradesQuery;
     type Body = NoBody;
@@ -278,6 +284,7 @@ impl Operation for GetMarketOrderbook {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/markets/{ticker}/orderbook";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 401, 404, 500];
     type Path = GetMarketOrderbookPath;
     type Query = GetMarketOrderbookQuery;
     type Body = NoBody;
@@ -312,6 +319,7 @@ impl Operation for GetMarketOrderbooks {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/markets/orderbooks";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetMarketOrderbooksQuery;
     type Body = NoBody;
@@ -366,6 +374,7 @@ impl Operation for GetSeries {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/series/{series_ticker}";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 500];
     type Path = GetSeriesPath;
     type Query = GetSeriesQuery;
     type Body = NoBody;
@@ -412,6 +421,7 @@ impl Operation for GetSeriesList {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/series";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 500];
     type Path = NoPath;
     type Query = GetSeriesListQuery;
     type Body = NoBody;
@@ -488,6 +498,7 @@ impl Operation for GetMarkets {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/markets";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetMarketsQuery;
     type Body = NoBody;
@@ -535,6 +546,7 @@ impl Operation for GetMarket {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/markets/{ticker}";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 401, 404, 500];
     type Path = GetMarketPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -581,6 +593,7 @@ impl Operation for BatchGetMarketCandlesticks {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/markets/candlesticks";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = BatchGetMarketCandlesticksQuery;
     type Body = NoBody;
@@ -646,6 +659,7 @@ impl Operation for GetMarketCandlesticksByEvent {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/series/{series_ticker}/events/{ticker}/candlesticks";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = GetMarketCandlesticksByEventPath;
     type Query = GetMarketCandlesticksByEventQuery;
     type Body = NoBody;
@@ -704,6 +718,7 @@ impl Operation for GetEvents {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/events";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetEventsQuery;
     type Body = NoBody;
@@ -759,6 +774,7 @@ impl Operation for GetMultivariateEvents {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/events/multivariate";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetMultivariateEventsQuery;
     type Body = NoBody;
@@ -808,6 +824,7 @@ impl Operation for GetEventFeeChanges {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/events/fee_changes";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 500];
     type Path = NoPath;
     type Query = GetEventFeeChangesQuery;
     type Body = NoBody;
@@ -871,6 +888,7 @@ impl Operation for GetEvent {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/events/{event_ticker}";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 404, 500];
     type Path = GetEventPath;
     type Query = GetEventQuery;
     type Body = NoBody;
@@ -909,6 +927,7 @@ impl Operation for GetEventMetadata {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/events/{event_ticker}/metadata";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 404, 500];
     type Path = GetEventMetadataPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -978,6 +997,7 @@ impl Operation for GetEventForecastPercentilesHistory {
     const PATH: &'static str =
         "/series/{series_ticker}/events/{ticker}/forecast_percentile_history";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = GetEventForecastPercentilesHistoryPath;
     type Query = GetEventForecastPercentilesHistoryQuery;
     type Body = NoBody;
@@ -1036,6 +1056,7 @@ impl Operation for GetOrders {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/orders";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetOrdersQuery;
     type Body = NoBody;
@@ -1083,6 +1104,7 @@ impl Operation for GetOrder {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/orders/{order_id}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 404, 500];
     type Path = GetOrderPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -1123,6 +1145,7 @@ impl Operation for GetOrderQueuePositions {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/orders/queue_positions";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetOrderQueuePositionsQuery;
     type Body = NoBody;
@@ -1161,6 +1184,7 @@ impl Operation for GetOrderQueuePosition {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/orders/{order_id}/queue_position";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 404, 500];
     type Path = GetOrderQueuePositionPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -1179,6 +1203,7 @@ impl Operation for CreateOrderV2 {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/portfolio/events/orders";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[201, 400, 401, 403, 409, 429, 500, 503];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = crate::rest::CreateOrderV2Request;
@@ -1213,6 +1238,7 @@ impl Operation for CancelAllOrders {
     const METHOD: Method = Method::Delete;
     const PATH: &'static str = "/portfolio/events/orders";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[204, 401, 429, 500];
     type Path = NoPath;
     type Query = CancelAllOrdersQuery;
     type Body = NoBody;
@@ -1231,6 +1257,7 @@ impl Operation for BatchCreateOrdersV2 {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/portfolio/events/orders/batched";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[201, 400, 401, 403, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::BatchCreateOrdersV2Request;
@@ -1249,6 +1276,7 @@ impl Operation for BatchCancelOrdersV2 {
     const METHOD: Method = Method::Delete;
     const PATH: &'static str = "/portfolio/events/orders/batched";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::BatchCancelOrdersV2Request;
@@ -1309,6 +1337,7 @@ impl Operation for CancelOrderV2 {
     const METHOD: Method = Method::Delete;
     const PATH: &'static str = "/portfolio/events/orders/{order_id}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 404, 500];
     type Path = CancelOrderV2Path;
     type Query = CancelOrderV2Query;
     type Body = NoBody;
@@ -1363,6 +1392,7 @@ impl Operation for AmendOrderV2 {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/portfolio/events/orders/{order_id}/amend";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 500, 503];
     type Path = AmendOrderV2Path;
     type Query = AmendOrderV2Query;
     type Body = schema::AmendOrderV2Request;
@@ -1417,6 +1447,7 @@ impl Operation for DecreaseOrderV2 {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/portfolio/events/orders/{order_id}/decrease";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 404, 500];
     type Path = DecreaseOrderV2Path;
     type Query = DecreaseOrderV2Query;
     type Body = schema::DecreaseOrderV2Request;
@@ -1451,6 +1482,7 @@ impl Operation for GetOrderGroups {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/order_groups";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetOrderGroupsQuery;
     type Body = NoBody;
@@ -1469,6 +1501,7 @@ impl Operation for CreateOrderGroup {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/portfolio/order_groups/create";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[201, 400, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::CreateOrderGroupRequest;
@@ -1523,6 +1556,7 @@ impl Operation for GetOrderGroup {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/order_groups/{order_group_id}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 404, 500];
     type Path = GetOrderGroupPath;
     type Query = GetOrderGroupQuery;
     type Body = NoBody;
@@ -1580,6 +1614,7 @@ impl Operation for DeleteOrderGroup {
     const METHOD: Method = Method::Delete;
     const PATH: &'static str = "/portfolio/order_groups/{order_group_id}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 404, 500];
     type Path = DeleteOrderGroupPath;
     type Query = DeleteOrderGroupQuery;
     type Body = NoBody;
@@ -1637,6 +1672,7 @@ impl Operation for ResetOrderGroup {
     const METHOD: Method = Method::Put;
     const PATH: &'static str = "/portfolio/order_groups/{order_group_id}/reset";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 404, 500];
     type Path = ResetOrderGroupPath;
     type Query = ResetOrderGroupQuery;
     type Body = schema::EmptyResponse;
@@ -1694,6 +1730,7 @@ impl Operation for TriggerOrderGroup {
     const METHOD: Method = Method::Put;
     const PATH: &'static str = "/portfolio/order_groups/{order_group_id}/trigger";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 404, 500];
     type Path = TriggerOrderGroupPath;
     type Query = TriggerOrderGroupQuery;
     type Body = schema::EmptyResponse;
@@ -1751,6 +1788,7 @@ impl Operation for UpdateOrderGroupLimit {
     const METHOD: Method = Method::Put;
     const PATH: &'static str = "/portfolio/order_groups/{order_group_id}/limit";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 404, 500];
     type Path = UpdateOrderGroupLimitPath;
     type Query = UpdateOrderGroupLimitQuery;
     type Body = schema::UpdateOrderGroupLimitRequest;
@@ -1788,6 +1826,7 @@ impl Operation for GetBalance {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/balance";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = GetBalanceQuery;
     type Body = NoBody;
@@ -1806,6 +1845,7 @@ impl Operation for IntraExchangeInstanceTransfer {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/portfolio/intra_exchange_instance_transfer";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::IntraExchangeInstanceTransferRequest;
@@ -1843,6 +1883,7 @@ impl Operation for GetIntraExchangeInstanceTransfers {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/intra_exchange_instance_transfers";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetIntraExchangeInstanceTransfersQuery;
     type Body = NoBody;
@@ -1890,6 +1931,7 @@ impl Operation for GetIntraExchangeInstanceTransfer {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/intra_exchange_instance_transfers/{transfer_id}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 404, 500];
     type Path = GetIntraExchangeInstanceTransferPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -1908,6 +1950,7 @@ impl Operation for CreateSubaccount {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/portfolio/subaccounts";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[201, 400, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::CreateSubaccountRequest;
@@ -1926,6 +1969,7 @@ impl Operation for ApplySubaccountTransfer {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/portfolio/subaccounts/transfer";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::ApplySubaccountTransferRequest;
@@ -1944,6 +1988,7 @@ impl Operation for GetSubaccountBalances {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/subaccounts/balances";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -1981,6 +2026,7 @@ impl Operation for GetSubaccountTransfers {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/subaccounts/transfers";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = GetSubaccountTransfersQuery;
     type Body = NoBody;
@@ -2008,6 +2054,7 @@ impl Operation for UpdateSubaccountNetting {
     const METHOD: Method = Method::Put;
     const PATH: &'static str = "/portfolio/subaccounts/netting";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::UpdateSubaccountNettingRequest;
@@ -2026,6 +2073,7 @@ impl Operation for GetSubaccountNetting {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/subaccounts/netting";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -2078,6 +2126,7 @@ impl Operation for GetPositions {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/positions";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetPositionsQuery;
     type Body = NoBody;
@@ -2139,6 +2188,7 @@ impl Operation for GetSettlements {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/settlements";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetSettlementsQuery;
     type Body = NoBody;
@@ -2185,6 +2235,7 @@ impl Operation for GetDeposits {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/deposits";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetDepositsQuery;
     type Body = NoBody;
@@ -2231,6 +2282,7 @@ impl Operation for GetWithdrawals {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/withdrawals";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetWithdrawalsQuery;
     type Body = NoBody;
@@ -2258,6 +2310,7 @@ impl Operation for GetPortfolioRestingOrderTotalValue {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/summary/total_resting_order_value";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -2313,6 +2366,7 @@ impl Operation for GetFills {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/fills";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetFillsQuery;
     type Body = NoBody;
@@ -2340,6 +2394,7 @@ impl Operation for GetCommunicationsID {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/communications/id";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -2383,6 +2438,7 @@ impl Operation for GetBlockTradeProposals {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/communications/block-trade-proposals";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetBlockTradeProposalsQuery;
     type Body = NoBody;
@@ -2410,6 +2466,7 @@ impl Operation for ProposeBlockTrade {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/communications/block-trade-proposals";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[201, 400, 401, 403, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::ProposeBlockTradeRequest;
@@ -2452,6 +2509,7 @@ impl Operation for AcceptBlockTradeProposal {
     const PATH: &'static str =
         "/communications/block-trade-proposals/{block_trade_proposal_id}/accept";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[204, 400, 401, 404, 500];
     type Path = AcceptBlockTradeProposalPath;
     type Query = NoQuery;
     type Body = schema::AcceptBlockTradeProposalRequest;
@@ -2507,6 +2565,7 @@ impl Operation for GetRFQs {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/communications/rfqs";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetRFQsQuery;
     type Body = NoBody;
@@ -2534,6 +2593,7 @@ impl Operation for CreateRFQ {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/communications/rfqs";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[201, 400, 401, 409, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::CreateRFQRequest;
@@ -2572,6 +2632,7 @@ impl Operation for GetRFQ {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/communications/rfqs/{rfq_id}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 404, 500];
     type Path = GetRFQPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -2610,6 +2671,7 @@ impl Operation for DeleteRFQ {
     const METHOD: Method = Method::Delete;
     const PATH: &'static str = "/communications/rfqs/{rfq_id}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[204, 400, 401, 404, 500];
     type Path = DeleteRFQPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -2653,6 +2715,7 @@ impl Operation for GetRFQQuote {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/communications/rfqs/{rfq_id}/quotes/{quote_id}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 404, 500];
     type Path = GetRFQQuotePath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -2696,6 +2759,7 @@ impl Operation for DeleteRFQQuote {
     const METHOD: Method = Method::Delete;
     const PATH: &'static str = "/communications/rfqs/{rfq_id}/quotes/{quote_id}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[204, 400, 401, 404, 500];
     type Path = DeleteRFQQuotePath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -2739,6 +2803,7 @@ impl Operation for AcceptRFQQuote {
     const METHOD: Method = Method::Put;
     const PATH: &'static str = "/communications/rfqs/{rfq_id}/quotes/{quote_id}/accept";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[204, 400, 401, 404, 500];
     type Path = AcceptRFQQuotePath;
     type Query = NoQuery;
     type Body = schema::AcceptQuoteRequest;
@@ -2782,6 +2847,7 @@ impl Operation for ConfirmRFQQuote {
     const METHOD: Method = Method::Put;
     const PATH: &'static str = "/communications/rfqs/{rfq_id}/quotes/{quote_id}/confirm";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[204, 400, 401, 404, 500];
     type Path = ConfirmRFQQuotePath;
     type Query = NoQuery;
     type Body = schema::EmptyResponse;
@@ -2846,6 +2912,7 @@ impl Operation for GetQuotes {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/communications/quotes";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetQuotesQuery;
     type Body = NoBody;
@@ -2873,6 +2940,7 @@ impl Operation for CreateQuote {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/communications/quotes";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[201, 400, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::CreateQuoteRequest;
@@ -2911,6 +2979,7 @@ impl Operation for GetQuote {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/communications/quotes/{quote_id}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 404, 500];
     type Path = GetQuotePath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -2949,6 +3018,7 @@ impl Operation for DeleteQuote {
     const METHOD: Method = Method::Delete;
     const PATH: &'static str = "/communications/quotes/{quote_id}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[204, 400, 401, 404, 500];
     type Path = DeleteQuotePath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -2987,6 +3057,7 @@ impl Operation for AcceptQuote {
     const METHOD: Method = Method::Put;
     const PATH: &'static str = "/communications/quotes/{quote_id}/accept";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[204, 400, 401, 404, 500];
     type Path = AcceptQuotePath;
     type Query = NoQuery;
     type Body = schema::AcceptQuoteRequest;
@@ -3025,6 +3096,7 @@ impl Operation for ConfirmQuote {
     const METHOD: Method = Method::Put;
     const PATH: &'static str = "/communications/quotes/{quote_id}/confirm";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[204, 400, 401, 404, 500];
     type Path = ConfirmQuotePath;
     type Query = NoQuery;
     type Body = schema::EmptyResponse;
@@ -3059,6 +3131,7 @@ impl Operation for GetApiKeys {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/api_keys";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = GetApiKeysQuery;
     type Body = NoBody;
@@ -3077,6 +3150,7 @@ impl Operation for CreateApiKey {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/api_keys";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[201, 400, 401, 403, 409, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::CreateApiKeyRequest;
@@ -3095,6 +3169,7 @@ impl Operation for GenerateApiKey {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/api_keys/generate";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[201, 400, 401, 403, 409, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::GenerateApiKeyRequest;
@@ -3133,6 +3208,7 @@ impl Operation for DeleteApiKey {
     const METHOD: Method = Method::Delete;
     const PATH: &'static str = "/api_keys/{api_key}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[204, 400, 401, 404, 500];
     type Path = DeleteApiKeyPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3151,6 +3227,7 @@ impl Operation for GetAccountApiLimits {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/account/limits";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3169,6 +3246,7 @@ impl Operation for UpgradeAccountApiUsageLevel {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/account/api_usage_level/upgrade";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[201, 401, 403, 429, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3187,6 +3265,7 @@ impl Operation for GetAccountApiUsageLevelVolumeProgress {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/account/api_usage_level/volume_progress";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3205,6 +3284,7 @@ impl Operation for GetAccountEndpointCosts {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/account/endpoint_costs";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3223,6 +3303,7 @@ impl Operation for GetTagsForSeriesCategories {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/search/tags_by_categories";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3241,6 +3322,7 @@ impl Operation for GetFiltersForSports {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/search/filters_by_sport";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3295,6 +3377,7 @@ impl Operation for GetLiveDataByMilestone {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/live_data/milestone/{milestone_id}";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 404, 500];
     type Path = GetLiveDataByMilestonePath;
     type Query = GetLiveDataByMilestoneQuery;
     type Body = NoBody;
@@ -3354,6 +3437,7 @@ impl Operation for GetLiveData {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/live_data/{type}/milestone/{milestone_id}";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 404, 500];
     type Path = GetLiveDataPath;
     type Query = GetLiveDataQuery;
     type Body = NoBody;
@@ -3391,6 +3475,7 @@ impl Operation for GetLiveDatas {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/live_data/batch";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 500];
     type Path = NoPath;
     type Query = GetLiveDatasQuery;
     type Body = NoBody;
@@ -3429,6 +3514,7 @@ impl Operation for GetGameStats {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/live_data/milestone/{milestone_id}/game_stats";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 404, 500];
     type Path = GetGameStatsPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3483,6 +3569,7 @@ impl Operation for GetEventLiveData {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/live_data/events/{event_ticker}";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 404, 500];
     type Path = GetEventLiveDataPath;
     type Query = GetEventLiveDataQuery;
     type Body = NoBody;
@@ -3546,6 +3633,7 @@ impl Operation for GetWeatherIndex {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/live_data/weather/{city}";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 500];
     type Path = GetWeatherIndexPath;
     type Query = GetWeatherIndexQuery;
     type Body = NoBody;
@@ -3584,6 +3672,7 @@ impl Operation for GetWeatherIndexCalibrations {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/live_data/weather/{city}/calibrations";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 500];
     type Path = GetWeatherIndexCalibrationsPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3630,6 +3719,7 @@ impl Operation for GetStructuredTargets {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/structured_targets";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 401, 500];
     type Path = NoPath;
     type Query = GetStructuredTargetsQuery;
     type Body = NoBody;
@@ -3680,6 +3770,7 @@ impl Operation for GetStructuredTarget {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/structured_targets/{structured_target_id}";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 401, 404, 500];
     type Path = GetStructuredTargetPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3718,6 +3809,7 @@ impl Operation for GetMilestone {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/milestones/{milestone_id}";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 404, 500];
     type Path = GetMilestonePath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3776,6 +3868,7 @@ impl Operation for GetMilestones {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/milestones";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetMilestonesQuery;
     type Body = NoBody;
@@ -3823,6 +3916,7 @@ impl Operation for GetMultivariateEventCollection {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/multivariate_event_collections/{collection_ticker}";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 404, 500];
     type Path = GetMultivariateEventCollectionPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -3861,6 +3955,7 @@ impl Operation for CreateMarketInMultivariateEventCollection {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/multivariate_event_collections/{collection_ticker}";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 429, 500];
     type Path = CreateMarketInMultivariateEventCollectionPath;
     type Query = NoQuery;
     type Body = schema::CreateMarketInMultivariateEventCollectionRequest;
@@ -3907,6 +4002,7 @@ impl Operation for GetMultivariateEventCollections {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/multivariate_event_collections";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 500];
     type Path = NoPath;
     type Query = GetMultivariateEventCollectionsQuery;
     type Body = NoBody;
@@ -3962,6 +4058,7 @@ impl Operation for GetIncentivePrograms {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/incentive_programs";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 500];
     type Path = NoPath;
     type Query = GetIncentiveProgramsQuery;
     type Body = NoBody;
@@ -4002,6 +4099,7 @@ impl Operation for GetFCMFills {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/fcm/fills";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 500];
     type Path = NoPath;
     type Query = GetFCMFillsQuery;
     type Body = NoBody;
@@ -4069,6 +4167,7 @@ impl Operation for GetFCMOrders {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/fcm/orders";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 500];
     type Path = NoPath;
     type Query = GetFCMOrdersQuery;
     type Body = NoBody;
@@ -4096,6 +4195,7 @@ impl Operation for ListFCMSubtraders {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/fcm/subtraders";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 403, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -4114,6 +4214,7 @@ impl Operation for CreateFCMSubtrader {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/fcm/subtraders";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[201, 400, 401, 403, 409, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::CreateFCMSubtraderRequest;
@@ -4148,6 +4249,7 @@ impl Operation for GetFCMEventContractDailyCap {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/fcm/subtraders/event_contract_daily_cap";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 500];
     type Path = NoPath;
     type Query = GetFCMEventContractDailyCapQuery;
     type Body = NoBody;
@@ -4166,6 +4268,7 @@ impl Operation for UpdateFCMEventContractDailyCap {
     const METHOD: Method = Method::Put;
     const PATH: &'static str = "/fcm/subtraders/event_contract_daily_cap";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::UpdateFCMEventContractDailyCapRequest;
@@ -4200,6 +4303,7 @@ impl Operation for DeleteFCMEventContractDailyCap {
     const METHOD: Method = Method::Delete;
     const PATH: &'static str = "/fcm/subtraders/event_contract_daily_cap";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 500];
     type Path = NoPath;
     type Query = DeleteFCMEventContractDailyCapQuery;
     type Body = NoBody;
@@ -4234,6 +4338,7 @@ impl Operation for GetFCMSubtraderBlockedCategories {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/fcm/subtraders/blocked_categories";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 500];
     type Path = NoPath;
     type Query = GetFCMSubtraderBlockedCategoriesQuery;
     type Body = NoBody;
@@ -4252,6 +4357,7 @@ impl Operation for UpdateFCMSubtraderBlockedCategories {
     const METHOD: Method = Method::Put;
     const PATH: &'static str = "/fcm/subtraders/blocked_categories";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::UpdateFCMSubtraderBlockedCategoriesRequest;
@@ -4270,6 +4376,7 @@ impl Operation for GetTargetBalanceAllocation {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/portfolio/target_balance_allocation";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 401, 403, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -4288,6 +4395,7 @@ impl Operation for SetTargetBalanceAllocation {
     const METHOD: Method = Method::Post;
     const PATH: &'static str = "/portfolio/target_balance_allocation";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = schema::SetTargetBalanceAllocationRequest;
@@ -4340,6 +4448,7 @@ impl Operation for GetFCMPositions {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/fcm/positions";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 403, 404, 500];
     type Path = NoPath;
     type Query = GetFCMPositionsQuery;
     type Body = NoBody;
@@ -4367,6 +4476,7 @@ impl Operation for GetHistoricalCutoff {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/historical/cutoff";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 500];
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -4427,6 +4537,7 @@ impl Operation for GetMarketCandlesticksHistorical {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/historical/markets/{ticker}/candlesticks";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 404, 500];
     type Path = GetMarketCandlesticksHistoricalPath;
     type Query = GetMarketCandlesticksHistoricalQuery;
     type Body = NoBody;
@@ -4476,6 +4587,7 @@ impl Operation for GetFillsHistorical {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/historical/fills";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 404, 500];
     type Path = NoPath;
     type Query = GetFillsHistoricalQuery;
     type Body = NoBody;
@@ -4534,6 +4646,7 @@ impl Operation for GetHistoricalOrders {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/historical/orders";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetHistoricalOrdersQuery;
     type Body = NoBody;
@@ -4589,6 +4702,7 @@ impl Operation for GetHistoricalPositions {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/historical/positions";
     const AUTHENTICATED: bool = true;
+    const STATUSES: &'static [u16] = &[200, 400, 401, 500];
     type Path = NoPath;
     type Query = GetHistoricalPositionsQuery;
     type Body = NoBody;
@@ -4647,6 +4761,7 @@ impl Operation for GetTradesHistorical {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/historical/trades";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 404, 500];
     type Path = NoPath;
     type Query = GetTradesHistoricalQuery;
     type Body = NoBody;
@@ -4705,6 +4820,7 @@ impl Operation for GetHistoricalMarkets {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/historical/markets";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 400, 500];
     type Path = NoPath;
     type Query = GetHistoricalMarketsQuery;
     type Body = NoBody;
@@ -4752,6 +4868,7 @@ impl Operation for GetHistoricalMarket {
     const METHOD: Method = Method::Get;
     const PATH: &'static str = "/historical/markets/{ticker}";
     const AUTHENTICATED: bool = false;
+    const STATUSES: &'static [u16] = &[200, 404, 500];
     type Path = GetHistoricalMarketPath;
     type Query = NoQuery;
     type Body = NoBody;
@@ -5290,6 +5407,133 @@ pub const ALL_OPERATIONS: &[(&str, Method, &str)] = &[
         GetHistoricalMarket::PATH,
     ),
 ];
+
+/// The HTTP statuses the spec documents for `operation_id` (ascending); `None` for an
+/// unknown id. Kalshi's rate limiter may answer `429` to any operation besides these.
+pub fn documented_statuses(operation_id: &str) -> Option<&'static [u16]> {
+    Some(match operation_id {
+        "GetExchangeStatus" => GetExchangeStatus::STATUSES,
+        "GetSeriesFeeChanges" => GetSeriesFeeChanges::STATUSES,
+        "GetExchangeSchedule" => GetExchangeSchedule::STATUSES,
+        "GetUserDataTimestamp" => GetUserDataTimestamp::STATUSES,
+        "GetMarketCandlesticks" => GetMarketCandlesticks::STATUSES,
+        "GetTrades" => GetTrades::STATUSES,
+        "GetMarketOrderbook" => GetMarketOrderbook::STATUSES,
+        "GetMarketOrderbooks" => GetMarketOrderbooks::STATUSES,
+        "GetSeries" => GetSeries::STATUSES,
+        "GetSeriesList" => GetSeriesList::STATUSES,
+        "GetMarkets" => GetMarkets::STATUSES,
+        "GetMarket" => GetMarket::STATUSES,
+        "BatchGetMarketCandlesticks" => BatchGetMarketCandlesticks::STATUSES,
+        "GetMarketCandlesticksByEvent" => GetMarketCandlesticksByEvent::STATUSES,
+        "GetEvents" => GetEvents::STATUSES,
+        "GetMultivariateEvents" => GetMultivariateEvents::STATUSES,
+        "GetEventFeeChanges" => GetEventFeeChanges::STATUSES,
+        "GetEvent" => GetEvent::STATUSES,
+        "GetEventMetadata" => GetEventMetadata::STATUSES,
+        "GetEventForecastPercentilesHistory" => GetEventForecastPercentilesHistory::STATUSES,
+        "GetOrders" => GetOrders::STATUSES,
+        "GetOrder" => GetOrder::STATUSES,
+        "GetOrderQueuePositions" => GetOrderQueuePositions::STATUSES,
+        "GetOrderQueuePosition" => GetOrderQueuePosition::STATUSES,
+        "CreateOrderV2" => CreateOrderV2::STATUSES,
+        "CancelAllOrders" => CancelAllOrders::STATUSES,
+        "BatchCreateOrdersV2" => BatchCreateOrdersV2::STATUSES,
+        "BatchCancelOrdersV2" => BatchCancelOrdersV2::STATUSES,
+        "CancelOrderV2" => CancelOrderV2::STATUSES,
+        "AmendOrderV2" => AmendOrderV2::STATUSES,
+        "DecreaseOrderV2" => DecreaseOrderV2::STATUSES,
+        "GetOrderGroups" => GetOrderGroups::STATUSES,
+        "CreateOrderGroup" => CreateOrderGroup::STATUSES,
+        "GetOrderGroup" => GetOrderGroup::STATUSES,
+        "DeleteOrderGroup" => DeleteOrderGroup::STATUSES,
+        "ResetOrderGroup" => ResetOrderGroup::STATUSES,
+        "TriggerOrderGroup" => TriggerOrderGroup::STATUSES,
+        "UpdateOrderGroupLimit" => UpdateOrderGroupLimit::STATUSES,
+        "GetBalance" => GetBalance::STATUSES,
+        "IntraExchangeInstanceTransfer" => IntraExchangeInstanceTransfer::STATUSES,
+        "GetIntraExchangeInstanceTransfers" => GetIntraExchangeInstanceTransfers::STATUSES,
+        "GetIntraExchangeInstanceTransfer" => GetIntraExchangeInstanceTransfer::STATUSES,
+        "CreateSubaccount" => CreateSubaccount::STATUSES,
+        "ApplySubaccountTransfer" => ApplySubaccountTransfer::STATUSES,
+        "GetSubaccountBalances" => GetSubaccountBalances::STATUSES,
+        "GetSubaccountTransfers" => GetSubaccountTransfers::STATUSES,
+        "UpdateSubaccountNetting" => UpdateSubaccountNetting::STATUSES,
+        "GetSubaccountNetting" => GetSubaccountNetting::STATUSES,
+        "GetPositions" => GetPositions::STATUSES,
+        "GetSettlements" => GetSettlements::STATUSES,
+        "GetDeposits" => GetDeposits::STATUSES,
+        "GetWithdrawals" => GetWithdrawals::STATUSES,
+        "GetPortfolioRestingOrderTotalValue" => GetPortfolioRestingOrderTotalValue::STATUSES,
+        "GetFills" => GetFills::STATUSES,
+        "GetCommunicationsID" => GetCommunicationsID::STATUSES,
+        "GetBlockTradeProposals" => GetBlockTradeProposals::STATUSES,
+        "ProposeBlockTrade" => ProposeBlockTrade::STATUSES,
+        "AcceptBlockTradeProposal" => AcceptBlockTradeProposal::STATUSES,
+        "GetRFQs" => GetRFQs::STATUSES,
+        "CreateRFQ" => CreateRFQ::STATUSES,
+        "GetRFQ" => GetRFQ::STATUSES,
+        "DeleteRFQ" => DeleteRFQ::STATUSES,
+        "GetRFQQuote" => GetRFQQuote::STATUSES,
+        "DeleteRFQQuote" => DeleteRFQQuote::STATUSES,
+        "AcceptRFQQuote" => AcceptRFQQuote::STATUSES,
+        "ConfirmRFQQuote" => ConfirmRFQQuote::STATUSES,
+        "GetQuotes" => GetQuotes::STATUSES,
+        "CreateQuote" => CreateQuote::STATUSES,
+        "GetQuote" => GetQuote::STATUSES,
+        "DeleteQuote" => DeleteQuote::STATUSES,
+        "AcceptQuote" => AcceptQuote::STATUSES,
+        "ConfirmQuote" => ConfirmQuote::STATUSES,
+        "GetApiKeys" => GetApiKeys::STATUSES,
+        "CreateApiKey" => CreateApiKey::STATUSES,
+        "GenerateApiKey" => GenerateApiKey::STATUSES,
+        "DeleteApiKey" => DeleteApiKey::STATUSES,
+        "GetAccountApiLimits" => GetAccountApiLimits::STATUSES,
+        "UpgradeAccountApiUsageLevel" => UpgradeAccountApiUsageLevel::STATUSES,
+        "GetAccountApiUsageLevelVolumeProgress" => GetAccountApiUsageLevelVolumeProgress::STATUSES,
+        "GetAccountEndpointCosts" => GetAccountEndpointCosts::STATUSES,
+        "GetTagsForSeriesCategories" => GetTagsForSeriesCategories::STATUSES,
+        "GetFiltersForSports" => GetFiltersForSports::STATUSES,
+        "GetLiveDataByMilestone" => GetLiveDataByMilestone::STATUSES,
+        "GetLiveData" => GetLiveData::STATUSES,
+        "GetLiveDatas" => GetLiveDatas::STATUSES,
+        "GetGameStats" => GetGameStats::STATUSES,
+        "GetEventLiveData" => GetEventLiveData::STATUSES,
+        "GetWeatherIndex" => GetWeatherIndex::STATUSES,
+        "GetWeatherIndexCalibrations" => GetWeatherIndexCalibrations::STATUSES,
+        "GetStructuredTargets" => GetStructuredTargets::STATUSES,
+        "GetStructuredTarget" => GetStructuredTarget::STATUSES,
+        "GetMilestone" => GetMilestone::STATUSES,
+        "GetMilestones" => GetMilestones::STATUSES,
+        "GetMultivariateEventCollection" => GetMultivariateEventCollection::STATUSES,
+        "CreateMarketInMultivariateEventCollection" => {
+            CreateMarketInMultivariateEventCollection::STATUSES
+        }
+        "GetMultivariateEventCollections" => GetMultivariateEventCollections::STATUSES,
+        "GetIncentivePrograms" => GetIncentivePrograms::STATUSES,
+        "GetFCMFills" => GetFCMFills::STATUSES,
+        "GetFCMOrders" => GetFCMOrders::STATUSES,
+        "ListFCMSubtraders" => ListFCMSubtraders::STATUSES,
+        "CreateFCMSubtrader" => CreateFCMSubtrader::STATUSES,
+        "GetFCMEventContractDailyCap" => GetFCMEventContractDailyCap::STATUSES,
+        "UpdateFCMEventContractDailyCap" => UpdateFCMEventContractDailyCap::STATUSES,
+        "DeleteFCMEventContractDailyCap" => DeleteFCMEventContractDailyCap::STATUSES,
+        "GetFCMSubtraderBlockedCategories" => GetFCMSubtraderBlockedCategories::STATUSES,
+        "UpdateFCMSubtraderBlockedCategories" => UpdateFCMSubtraderBlockedCategories::STATUSES,
+        "GetTargetBalanceAllocation" => GetTargetBalanceAllocation::STATUSES,
+        "SetTargetBalanceAllocation" => SetTargetBalanceAllocation::STATUSES,
+        "GetFCMPositions" => GetFCMPositions::STATUSES,
+        "GetHistoricalCutoff" => GetHistoricalCutoff::STATUSES,
+        "GetMarketCandlesticksHistorical" => GetMarketCandlesticksHistorical::STATUSES,
+        "GetFillsHistorical" => GetFillsHistorical::STATUSES,
+        "GetHistoricalOrders" => GetHistoricalOrders::STATUSES,
+        "GetHistoricalPositions" => GetHistoricalPositions::STATUSES,
+        "GetTradesHistorical" => GetTradesHistorical::STATUSES,
+        "GetHistoricalMarkets" => GetHistoricalMarkets::STATUSES,
+        "GetHistoricalMarket" => GetHistoricalMarket::STATUSES,
+        _ => return None,
+    })
+}
 
 /// Decodes `json` as the success response of `operation_id`; `None` for an unknown id.
 /// Used by the conformance tests and the built-in exchange's self-checks.

@@ -4243,24 +4243,6 @@ pub enum MarketStrikeType {
     Unknown,
 }
 
-/// `PriceRange`.
-///
-/// ```json
-/// {"start":"string","end":"string","step":"string"}
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct PriceRange {
-    /// Starting price for this range in dollars
-    #[serde(default, deserialize_with = "crate::api::null_default")]
-    pub start: String,
-    /// Ending price for this range in dollars
-    #[serde(default, deserialize_with = "crate::api::null_default")]
-    pub end: String,
-    /// Price step/tick size for this range in dollars
-    #[serde(default, deserialize_with = "crate::api::null_default")]
-    pub step: String,
-}
-
 /// `Market`.
 ///
 /// ```json
@@ -4423,7 +4405,7 @@ pub struct Market {
     pub price_level_structure: String,
     /// Valid price ranges for orders on this market
     #[serde(default, deserialize_with = "crate::api::null_default")]
-    pub price_ranges: Vec<PriceRange>,
+    pub price_ranges: Vec<crate::rest::PriceRange>,
     /// If true, the market may be removed after determination if there is no activity on it
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_provisional: Option<bool>,
@@ -4910,6 +4892,11 @@ pub struct GetMarketResponse {
     #[serde(default, deserialize_with = "crate::api::null_default")]
     pub market: Market,
 }
+
+/// Schema `PriceRange` (`kalshi-openapi.yaml` 3.31.0).
+///
+/// Hand-written (see `SCHEMA_TYPE_OVERRIDES` in `scripts/gen_wire.py`).
+pub type PriceRange = crate::rest::PriceRange;
 
 /// `GetMarketsQueryStatus`.
 ///

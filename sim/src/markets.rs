@@ -10,12 +10,16 @@
 //! [`Catalog`] holds the series and events (GetSeriesList, GetEvents) of those markets.
 
 use serde::Deserialize;
+use shared::api::schema::{
+    Market, MarketMarketType, MarketResult, MarketSettlementBoundsType, MarketStatus,
+    MarketStrikeType,
+};
 use shared::ids::{EventTicker, MarketTicker};
-use shared::num::Dollars;
-use shared::rest::{Market, MarketStatus, PriceRange};
+use shared::num::{Count, Dollars};
+use shared::rest::PriceRange;
 
 /// The recorded market file, embedded at build time.
-const SIM_MARKETS_JSON: &str = include_str!("../../data/sim_markets.json");
+const SIM_MARKETS_JSON: &str = include_str!("../data/sim_markets.json");
 
 #[derive(Deserialize)]
 struct MarketFile {
@@ -66,8 +70,8 @@ pub fn seed_markets() -> Result<Vec<MarketSeed>, serde_json::Error> {
         .markets
         .into_iter()
         .map(|mut market| {
-            market.status = MarketStatus::Active;
-            let tick = usable_tick(market.tick_at(Dollars::from_cents(50)));
+            normalize_recorded(&mut market);
+            let tick = usable_tick(market.grid().tick_at(Dollars::from_cents(50)));
             MarketSeed {
                 series: series_of(&market.event_ticker),
                 tick,
@@ -80,6 +84,23 @@ pub fn seed_markets() -> Result<Vec<MarketSeed>, serde_json::Error> {
     seeds.sort_by(|a, b| a.market.ticker.cmp(&b.market.ticker));
     seeds.dedup_by(|a, b| a.market.ticker == b.market.ticker);
     Ok(seeds)
+}
+
+/// A recorded market as the exchange serves it: `active`, and the fields Kalshi added after
+/// the recording (January 2026) set as Kalshi sets them for such a market: `updated_time`
+/// (no metadata update since creation: its creation time) and `settlement_bounds_type`
+/// (`default`).
+fn normalize_recorded(market: &mut Market) {
+    market.status = MarketStatus::Active;
+    if market.updated_time.is_empty() {
+        market.updated_time.clone_from(&market.created_time);
+    }
+    if market.settlement_bounds_type == MarketSettlementBoundsType::Unknown {
+        market.settlement_bounds_type = MarketSettlementBoundsType::Default;
+    }
+    if market.market_type == MarketMarketType::Unknown {
+        market.market_type = MarketMarketType::Binary;
+    }
 }
 
 /// How a synthetic market is priced: one uniform tick, or Kalshi's tapered structure.
@@ -130,7 +151,7 @@ type SyntheticSpec = (
     i64,
     Grid,
     MarketStatus,
-    &'static str,
+    MarketResult,
 );
 
 /// The synthetic series' markets, by event: (event ticker, close time, markets).
@@ -148,7 +169,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 72,
                 Grid::Cent,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
             (
                 "KXDESK-26DEC31-T50",
@@ -156,7 +177,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 55,
                 Grid::Cent,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
             (
                 "KXDESK-26DEC31-T60",
@@ -164,7 +185,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 38,
                 Grid::Cent,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
             (
                 "KXDESK-26DEC31-T70",
@@ -172,7 +193,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 21,
                 Grid::Cent,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
             (
                 "KXDESK-26DEC31-T55D",
@@ -180,7 +201,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 47,
                 Grid::DeciCent,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
         ],
     ),
@@ -194,7 +215,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 82,
                 Grid::Tapered,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
             (
                 "KXDESKFED-26DEC16-T3.50",
@@ -202,7 +223,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 61,
                 Grid::Tapered,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
             (
                 "KXDESKFED-26DEC16-T3.75",
@@ -210,7 +231,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 33,
                 Grid::Tapered,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
             (
                 "KXDESKFED-26DEC16-T4.00",
@@ -218,7 +239,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 14,
                 Grid::Tapered,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
         ],
     ),
@@ -231,7 +252,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
             40,
             Grid::Tapered,
             MarketStatus::Closed,
-            "",
+            MarketResult::Empty,
         )],
     ),
     (
@@ -244,7 +265,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 70,
                 Grid::Cent,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
             (
                 "KXDESKRAIN-27JAN-T3",
@@ -252,7 +273,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 48,
                 Grid::Cent,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
             (
                 "KXDESKRAIN-27JAN-T4",
@@ -260,7 +281,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 29,
                 Grid::Cent,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
             (
                 "KXDESKRAIN-27JAN-T5",
@@ -268,7 +289,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 14,
                 Grid::Cent,
                 MarketStatus::Active,
-                "",
+                MarketResult::Empty,
             ),
         ],
     ),
@@ -282,7 +303,7 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 60,
                 Grid::Cent,
                 MarketStatus::Finalized,
-                "yes",
+                MarketResult::Yes,
             ),
             (
                 "KXDESKRAIN-26OCT-T4",
@@ -290,11 +311,15 @@ const SYNTHETIC: &[(&str, &str, &[SyntheticSpec])] = &[
                 30,
                 Grid::Cent,
                 MarketStatus::Finalized,
-                "no",
+                MarketResult::No,
             ),
         ],
     ),
 ];
+
+/// When the synthetic markets were created and opened (RFC 3339).
+const CREATED: &str = "2025-12-31T12:00:00Z";
+const OPENED: &str = "2026-01-01T00:00:00Z";
 
 /// The synthetic series' markets (see [`SYNTHETIC`]).
 fn synthetic_markets() -> Vec<MarketSeed> {
@@ -306,31 +331,65 @@ fn synthetic_markets() -> Vec<MarketSeed> {
             let market = Market {
                 ticker: MarketTicker::from(ticker),
                 event_ticker: event.clone(),
-                market_type: Some("binary".to_owned()),
-                title: title.to_owned(),
+                market_type: MarketMarketType::Binary,
+                title: Some(title.to_owned()),
                 subtitle: Some(String::new()),
                 yes_sub_title: strike.clone(),
                 no_sub_title: strike,
+                created_time: CREATED.to_owned(),
+                updated_time: CREATED.to_owned(),
+                open_time: OPENED.to_owned(),
+                close_time: close.to_owned(),
+                expected_expiration_time: Some(close.to_owned()),
+                expiration_time: None,
+                latest_expiration_time: close.to_owned(),
+                settlement_timer_seconds: 60,
                 status,
-                open_time: Some("2026-01-01T00:00:00Z".to_owned()),
-                close_time: Some(close.to_owned()),
-                yes_bid_dollars: None,
-                yes_ask_dollars: None,
-                no_bid_dollars: None,
-                no_ask_dollars: None,
-                last_price_dollars: None,
-                previous_price_dollars: None,
-                volume_fp: None,
-                volume_24h_fp: None,
-                open_interest_fp: None,
-                notional_value_dollars: Some(Dollars::ONE),
-                result: Some(result.to_owned()),
-                rules_primary: Some(
-                    "Synthetic market of the Kalshi Desk simulated exchange; it never settles."
+                // Live fields: filled from the book each time the market is served.
+                yes_bid_dollars: Dollars::ZERO,
+                yes_bid_size_fp: Count::ZERO,
+                yes_ask_dollars: Dollars::ONE,
+                yes_ask_size_fp: Count::ZERO,
+                no_bid_dollars: Dollars::ZERO,
+                no_ask_dollars: Dollars::ONE,
+                last_price_dollars: Dollars::ZERO,
+                volume_fp: Count::ZERO,
+                volume_24h_fp: Count::ZERO,
+                result,
+                can_close_early: true,
+                open_interest_fp: Count::ZERO,
+                notional_value_dollars: Dollars::ONE,
+                previous_yes_bid_dollars: Dollars::ZERO,
+                previous_yes_ask_dollars: Dollars::ZERO,
+                previous_price_dollars: Dollars::ZERO,
+                settlement_value_dollars: match result {
+                    MarketResult::Yes => Some(Dollars::ONE),
+                    MarketResult::No => Some(Dollars::ZERO),
+                    _ => None,
+                },
+                settlement_ts: (status == MarketStatus::Finalized).then(|| close.to_owned()),
+                settlement_bounds_type: MarketSettlementBoundsType::Default,
+                settlement_floor_dollars: None,
+                expiration_value: String::new(),
+                occurrence_datetime: None,
+                fee_waiver_expiration_time: None,
+                early_close_condition: None,
+                strike_type: Some(MarketStrikeType::Greater),
+                floor_strike: None,
+                cap_strike: None,
+                functional_strike: None,
+                custom_strike: None,
+                rules_primary:
+                    "Synthetic market of the Kalshi Desk simulated exchange; it never settles by itself."
                         .to_owned(),
-                ),
-                price_level_structure: Some(grid.structure().to_owned()),
-                price_ranges: Some(grid.ranges()),
+                rules_secondary: String::new(),
+                mve_collection_ticker: None,
+                mve_selected_legs: None,
+                primary_participant_key: None,
+                price_level_structure: grid.structure().to_owned(),
+                price_ranges: grid.ranges(),
+                is_provisional: None,
+                exchange_index: Some(0),
             };
             out.push(MarketSeed {
                 series: series_of(&event),
@@ -484,7 +543,7 @@ impl Catalog {
                 .unwrap_or_default();
             let (title, sub_title) = match known {
                 Some(&(_, title, sub)) => (title.to_owned(), sub.to_owned()),
-                None => (m.market.title.clone(), String::new()),
+                None => (m.market.title.clone().unwrap_or_default(), String::new()),
             };
             events.push(EventSeed {
                 event_ticker: m.market.event_ticker.clone(),
@@ -541,13 +600,15 @@ mod tests {
         }
         let tapered = seeds
             .iter()
-            .find(|s| s.market.price_level_structure.as_deref() == Some("tapered_deci_cent"))
+            .find(|s| s.market.price_level_structure == "tapered_deci_cent")
             .unwrap();
         assert!(tapered
             .market
+            .grid()
             .is_valid_price(Dollars::from_ten_thousandths(550)));
         assert!(!tapered
             .market
+            .grid()
             .is_valid_price(Dollars::from_ten_thousandths(5050)));
         assert!(seeds.iter().any(|s| s.tick == Dollars::from_cents(1)));
         assert!(seeds
@@ -560,7 +621,7 @@ mod tests {
         assert!(real >= 3, "real recorded markets present");
         for s in &seeds {
             assert!(
-                s.market.is_valid_price(Dollars::from_cents(37)),
+                s.market.grid().is_valid_price(Dollars::from_cents(37)),
                 "{}",
                 s.market.ticker
             );

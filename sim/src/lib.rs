@@ -66,6 +66,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use self::auth::KeyRing;
+pub use self::auth::{PublicKey, PublicKeyError};
 use self::engine::{AccountId, AccountKind, Engine};
 use self::error::SimError;
 use self::flow::Flow;
@@ -83,7 +84,7 @@ const FLOW_TICK: Duration = Duration::from_millis(50);
 pub struct SimConfig {
     /// Registered API keys: `KEY_ID` → public key (RSA or Ed25519); each key is one
     /// account (user).
-    pub keys: Vec<(String, crate::signer::PublicKey)>,
+    pub keys: Vec<(String, PublicKey)>,
     /// Background participant events per second (0 = no flow).
     pub flow_per_sec: u32,
     /// RNG seed for the flow (tests use fixed seeds).
@@ -211,7 +212,7 @@ impl SimExchange {
         let app = router(inner.clone());
         let stop = inner.token.clone();
         tokio::spawn(async move {
-            if let Err(e) = axum::serve(crate::http::low_latency(listener), app)
+            if let Err(e) = axum::serve(low_latency(listener), app)
                 .with_graceful_shutdown(stop.cancelled_owned())
                 .await
             {
@@ -477,6 +478,7 @@ fn router(sim: Sim) -> Router {
         .merge(spec::not_implemented_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
+        .layer(axum::middleware::from_fn(spec::documented_statuses_only))
         .layer(axum::middleware::from_fn_with_state(
             sim.clone(),
             auth::require_auth,
@@ -526,11 +528,25 @@ async fn run_flow(sim: Sim) {
     }
 }
 
+/// Sets `TCP_NODELAY` on every connection `listener` accepts: Kalshi's frames are small, and
+/// Nagle's algorithm would hold one back for up to a delayed ACK (~40 ms).
+pub fn low_latency(
+    listener: TcpListener,
+) -> axum::serve::TapIo<TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt as _;
+    fn nodelay(tcp: &mut tokio::net::TcpStream) {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY on a connection");
+        }
+    }
+    listener.tap_io(nodelay as fn(&mut tokio::net::TcpStream))
+}
+
 /// Reads an RSA or Ed25519 public key from PEM (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`).
-fn read_public_key(path: &std::path::Path) -> anyhow::Result<crate::signer::PublicKey> {
+fn read_public_key(path: &std::path::Path) -> anyhow::Result<PublicKey> {
     let pem =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    crate::signer::PublicKey::from_pem(&pem).with_context(|| format!("reading {}", path.display()))
+    PublicKey::from_pem(&pem).with_context(|| format!("reading {}", path.display()))
 }
 
 /// Standalone server: `kalshi-desk sim --port N --key KEY_ID=path/to/public.pem ...`.

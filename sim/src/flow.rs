@@ -430,7 +430,7 @@ impl Flow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::markets::seed_markets;
+    use crate::markets::seed_markets;
 
     #[test]
     fn opening_books_are_realistic() {
@@ -456,11 +456,12 @@ mod tests {
                 );
             }
             let levels = m.book.levels();
-            assert!(levels
-                .yes
-                .iter()
-                .chain(&levels.no)
-                .all(|(p, c)| m.info.is_valid_price(*p) && c.raw() >= 100 && c.raw() <= 50_000));
+            assert!(levels.yes.iter().chain(&levels.no).all(|(p, c)| m
+                .info
+                .grid()
+                .is_valid_price(*p)
+                && c.raw() >= 100
+                && c.raw() <= 50_000));
         }
         let fractional = engine
             .markets()

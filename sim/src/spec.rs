@@ -132,7 +132,7 @@
 
 use axum::routing::{on, MethodFilter};
 use axum::Router;
-use shared::api::ops::ALL_OPERATIONS;
+use shared::api::ops::{documented_statuses, ALL_OPERATIONS};
 use shared::api::Method;
 use shared::rest::API_PREFIX;
 
@@ -199,6 +199,77 @@ pub fn not_implemented() -> impl Iterator<Item = &'static (&'static str, Method,
     ALL_OPERATIONS
         .iter()
         .filter(|(id, _, _)| !IMPLEMENTED.contains(id))
+}
+
+/// The spec operation a request hits: `method` and the full path (with `/trade-api/v2`);
+/// the most specific template wins (`/markets/trades` over `/markets/{ticker}`).
+pub fn operation_of(method: &str, path: &str) -> Option<&'static str> {
+    let path = path.strip_prefix(API_PREFIX)?;
+    let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
+    ALL_OPERATIONS
+        .iter()
+        .filter(|(_, m, _)| m.as_str() == method)
+        .filter_map(|&(id, _, template)| {
+            let template: Vec<&str> = template.trim_matches('/').split('/').collect();
+            if template.len() != actual.len() {
+                return None;
+            }
+            let mut literal = 0;
+            for (t, a) in template.iter().zip(&actual) {
+                if t.starts_with('{') {
+                    if a.is_empty() {
+                        return None;
+                    }
+                } else if t == a {
+                    literal += 1;
+                } else {
+                    return None;
+                }
+            }
+            Some((literal, id))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, id)| id)
+}
+
+/// The status Kalshi answers for a refusal the exchange classed as `status`, among the ones
+/// the spec documents for `operation_id`: an unknown resource is `404` where the operation
+/// documents 404, else `400` (e.g. `GetSeries`, `CreateOrderV2` with an unknown market); a
+/// malformed id is `400` where documented, else `404` (`CancelOrderV2`); a conflict or a
+/// refusal Kalshi does not document for the operation is its `400`. Statuses every
+/// operation may answer (401, 429, 5xx) and documented ones pass unchanged.
+pub fn documented_status(operation_id: &str, status: u16) -> u16 {
+    let Some(documented) = documented_statuses(operation_id) else {
+        return status;
+    };
+    if documented.contains(&status) || !(400..500).contains(&status) || matches!(status, 401 | 429)
+    {
+        return status;
+    }
+    [400, 404]
+        .into_iter()
+        .find(|s| documented.contains(s))
+        .unwrap_or(status)
+}
+
+/// Middleware: rewrites a handler's refusal status to one the spec documents for the
+/// request's operation ([`documented_status`]); the Kalshi error body is kept.
+pub(crate) async fn documented_statuses_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let operation = operation_of(request.method().as_str(), request.uri().path());
+    let mut response = next.run(request).await;
+    if let Some(id) = operation {
+        let status = response.status().as_u16();
+        let wanted = documented_status(id, status);
+        if wanted != status {
+            if let Ok(code) = axum::http::StatusCode::from_u16(wanted) {
+                *response.status_mut() = code;
+            }
+        }
+    }
+    response
 }
 
 /// One route per operation of [`not_implemented`], each answering its Kalshi-shaped 501.

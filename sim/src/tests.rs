@@ -1377,7 +1377,8 @@ async fn amend_decrease_batch_and_cancel_all_over_rest() {
             );
         }
     }
-    assert_eq!(reasons, vec!["Created", "Amend", "Decrease"]);
+    // A placement has no `last_update_reason` (Kalshi's enum has none for it).
+    assert_eq!(reasons, vec!["", "Amend", "Decrease"]);
 
     // Batch cancel: one real, one unknown.
     let (status, body) = call(
@@ -1425,8 +1426,9 @@ async fn series_events_market_filters_and_candlesticks() {
     assert_eq!(series[0]["volume_fp"], json!("0.00"));
     let (status, _) = get("/series/KXDESKRAIN".into()).await;
     assert_eq!(status, 200);
+    // GetSeries documents no 404: an unknown series is Kalshi's 400.
     let (status, body) = get("/series/NOPE".into()).await;
-    assert_eq!(status, 404, "{body}");
+    assert_eq!(status, 400, "{body}");
 
     // GetEvents: multivariate events left out, status from the markets, cursor paging.
     let (_, body) = get("/events?limit=200".into()).await;

@@ -26,6 +26,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use shared::api::schema::Market;
 use shared::api::schema::{
     AmendOrderV2Request, AmendOrderV2Response, DecreaseOrderV2Request, DecreaseOrderV2Response,
     OrderQueuePosition,
@@ -35,8 +36,8 @@ use shared::ids::{BookSide, MarketTicker, OrderId, Side, TradeId};
 use shared::num::{Count, Dollars};
 use shared::rest::OrderStatus;
 use shared::rest::{
-    CancelOrderV2Response, CreateOrderV2Request, CreateOrderV2Response, Market,
-    SelfTradePrevention, TimeInForce,
+    CancelOrderV2Response, CreateOrderV2Request, CreateOrderV2Response, SelfTradePrevention,
+    TimeInForce,
 };
 use shared::ws::{
     FillMsg, MarketPositionMsg, OrderGroupUpdatesMsg, TickerMsg, TradeMsg, UserOrderMsg,
@@ -227,7 +228,7 @@ pub struct OrderRec {
     /// Expiry, Unix ms.
     pub expiration_ms: Option<i64>,
     /// Why it last changed (`Trade`, `Cancel`, …).
-    pub last_update_reason: &'static str,
+    pub last_update_reason: UpdateReason,
     /// Post-only: an amend that would cross is refused too.
     pub post_only: bool,
     /// The order group it was placed into (`order_group_id`).
@@ -354,17 +355,19 @@ impl MarketState {
     /// The market as `GET /markets` serves it, live fields filled in.
     pub fn served(&self) -> Market {
         let mut m = self.info.clone();
-        let yes_bid = self.book.best_bid(Side::Yes).map(|(p, _)| p);
-        let no_bid = self.book.best_bid(Side::No).map(|(p, _)| p);
-        m.yes_bid_dollars = Some(yes_bid.unwrap_or(Dollars::ZERO));
-        m.no_bid_dollars = Some(no_bid.unwrap_or(Dollars::ZERO));
-        m.yes_ask_dollars = Some(no_bid.map_or(Dollars::ONE, Dollars::complement));
-        m.no_ask_dollars = Some(yes_bid.map_or(Dollars::ONE, Dollars::complement));
-        m.last_price_dollars = Some(self.last_price.unwrap_or(Dollars::ZERO));
-        m.previous_price_dollars = Some(Dollars::ZERO);
-        m.volume_fp = Some(self.volume);
-        m.volume_24h_fp = Some(self.volume);
-        m.open_interest_fp = Some(self.open_interest);
+        let yes_bid = self.book.best_bid(Side::Yes);
+        let no_bid = self.book.best_bid(Side::No);
+        m.yes_bid_dollars = yes_bid.map_or(Dollars::ZERO, |(p, _)| p);
+        m.yes_bid_size_fp = yes_bid.map_or(Count::ZERO, |(_, c)| c);
+        m.no_bid_dollars = no_bid.map_or(Dollars::ZERO, |(p, _)| p);
+        // YES ask = 1 − best NO bid, with that level's size (and the mirror for NO).
+        m.yes_ask_dollars = no_bid.map_or(Dollars::ONE, |(p, _)| p.complement());
+        m.yes_ask_size_fp = no_bid.map_or(Count::ZERO, |(_, c)| c);
+        m.no_ask_dollars = yes_bid.map_or(Dollars::ONE, |(p, _)| p.complement());
+        m.last_price_dollars = self.last_price.unwrap_or(Dollars::ZERO);
+        m.volume_fp = self.volume;
+        m.volume_24h_fp = self.volume;
+        m.open_interest_fp = self.open_interest;
         m
     }
     fn ticker_key(&self) -> TickerKey {
@@ -399,6 +402,55 @@ impl MarketState {
             ts: Some(now_ms.div_euclid(1000)),
             ts_ms: Some(now_ms),
             time: None,
+        }
+    }
+}
+
+/// Why an order last changed. Kalshi names some of these in `user_order` frames (AsyncAPI
+/// `lastUpdateReason`); a placement, a cancel by its owner and a cancel by its order group
+/// carry no reason there (the field is absent), only the order's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateReason {
+    /// Just placed.
+    Placed,
+    /// Cancelled by its owner (one, batch or all).
+    Canceled,
+    /// Amended (`Amend`).
+    Amend,
+    /// Decreased (`Decrease`).
+    Decrease,
+    /// Expired at its `expiration_time` (`ExpiryCancel`).
+    Expiry,
+    /// Cancelled by self-trade prevention (`SelfTradeCancel`).
+    SelfTrade,
+    /// Filled, wholly or in part (`Trade`).
+    Trade,
+    /// Cancelled because its order group triggered.
+    OrderGroupTriggered,
+    /// Cancelled because its order group was deleted.
+    OrderGroupDeleted,
+    /// Cancelled because its market closed or settled (`CloseCancel`).
+    Closed,
+    /// Cancelled because trading paused and it asked for `cancel_order_on_pause`
+    /// (`HaltCancel`).
+    Halt,
+}
+
+impl UpdateReason {
+    /// The value of `last_update_reason` in a `user_order` frame; `None` = field absent.
+    pub fn kalshi(self) -> Option<&'static str> {
+        match self {
+            UpdateReason::Placed
+            | UpdateReason::Canceled
+            | UpdateReason::OrderGroupTriggered
+            | UpdateReason::OrderGroupDeleted => None,
+            UpdateReason::Amend => Some("Amend"),
+            UpdateReason::Decrease => Some("Decrease"),
+            UpdateReason::Expiry => Some("ExpiryCancel"),
+            UpdateReason::SelfTrade => Some("SelfTradeCancel"),
+            UpdateReason::Trade => Some("Trade"),
+            UpdateReason::Closed => Some("CloseCancel"),
+            UpdateReason::Halt => Some("HaltCancel"),
         }
     }
 }
@@ -624,7 +676,7 @@ impl Engine {
                 "price must be strictly between 0 and 1",
             ));
         }
-        if !market.info.is_valid_price(req.price) {
+        if !market.info.grid().is_valid_price(req.price) {
             return Err(OrderError::Invalid("price is not on the market's tick"));
         }
         if req.count.raw() <= 0 {
@@ -722,7 +774,7 @@ impl Engine {
             created_ms: now_ms,
             updated_ms: now_ms,
             expiration_ms,
-            last_update_reason: "Created",
+            last_update_reason: UpdateReason::Placed,
             post_only,
             order_group: order_group.clone(),
         };
@@ -760,7 +812,7 @@ impl Engine {
                 o.remaining = Count::ZERO;
                 o.status = OrderStatus::Canceled;
                 o.updated_ms = now_ms;
-                o.last_update_reason = "Canceled";
+                o.last_update_reason = UpdateReason::Canceled;
             }
         } else if let Some(o) = self.orders.get_mut(&key) {
             o.status = if o.filled == o.initial {
@@ -807,7 +859,7 @@ impl Engine {
         let order = self.orders.get(&key).ok_or(OrderError::OrderNotFound)?;
         let client_order_id = order.client_order_id.clone();
         let ticker = order.ticker.clone();
-        let reduced_by = self.cancel_key(key, now_ms, "Canceled");
+        let reduced_by = self.cancel_key(key, now_ms, UpdateReason::Canceled);
         self.emit_ticker_if_changed(&ticker, now_ms);
         self.forget_if_done(key);
         Ok(CancelOrderV2Response {
@@ -886,7 +938,7 @@ impl Engine {
                 "price must be strictly between 0 and 1",
             ));
         }
-        if !market.info.is_valid_price(req.price) {
+        if !market.info.grid().is_valid_price(req.price) {
             return Err(OrderError::Invalid("price is not on the market's tick"));
         }
         if req.count <= o.filled {
@@ -923,7 +975,7 @@ impl Engine {
                 r.expiration_ms = expiration_ms;
                 r.client_order_id = updated_client_order_id.clone();
                 r.updated_ms = now_ms;
-                r.last_update_reason = "Amend";
+                r.last_update_reason = UpdateReason::Amend;
             }
             self.emit_user_order(key);
             self.emit_ticker_if_changed(&o.ticker, now_ms);
@@ -997,7 +1049,7 @@ impl Engine {
             .map_or((Count::ZERO, Count::ZERO), |r| (r.remaining, r.filled));
         if let Some(r) = self.orders.get_mut(&key) {
             r.updated_ms = now_ms;
-            r.last_update_reason = "Amend";
+            r.last_update_reason = UpdateReason::Amend;
         }
         self.emit_user_order(key);
         self.emit_ticker_if_changed(&o.ticker, now_ms);
@@ -1059,12 +1111,12 @@ impl Engine {
             }
         };
         if by >= o.remaining {
-            self.cancel_key(key, now_ms, "Decrease");
+            self.cancel_key(key, now_ms, UpdateReason::Decrease);
         } else {
             self.shrink(key, by, now_ms);
             if let Some(r) = self.orders.get_mut(&key) {
                 r.updated_ms = now_ms;
-                r.last_update_reason = "Decrease";
+                r.last_update_reason = UpdateReason::Decrease;
             }
             self.emit_user_order(key);
         }
@@ -1094,7 +1146,7 @@ impl Engine {
                     tickers.push(o.ticker.clone());
                 }
             }
-            self.cancel_key(key, now_ms, "Canceled");
+            self.cancel_key(key, now_ms, UpdateReason::Canceled);
             self.forget_if_done(key);
         }
         for t in &tickers {
@@ -1159,7 +1211,7 @@ impl Engine {
             .collect();
         for &key in &due {
             let ticker = self.orders.get(&key).map(|o| o.ticker.clone());
-            self.cancel_key(key, now_ms, "Expired");
+            self.cancel_key(key, now_ms, UpdateReason::Expiry);
             if let Some(t) = ticker {
                 self.emit_ticker_if_changed(&t, now_ms);
             }
@@ -1219,7 +1271,7 @@ impl Engine {
             order_group_id: o.order_group.clone(),
             created_ts_ms: Some(o.created_ms),
             last_updated_ts_ms: Some(o.updated_ms),
-            last_update_reason: Some(o.last_update_reason.to_owned()),
+            last_update_reason: o.last_update_reason.kalshi().map(str::to_owned),
             subaccount_number: Some(self.subaccount_number(o.account)),
             exchange_index: Some(0),
             is_yes: Some(outcome == Side::Yes),
@@ -1287,7 +1339,7 @@ impl Engine {
                 match stp {
                     SelfTradePrevention::TakerAtCross => return (true, filled_cost, fees),
                     SelfTradePrevention::Maker => {
-                        self.cancel_key(maker_key, now_ms, "SelfTradePrevention");
+                        self.cancel_key(maker_key, now_ms, UpdateReason::SelfTrade);
                         continue;
                     }
                 }
@@ -1378,7 +1430,7 @@ impl Engine {
             m.filled += f;
             m.maker_fill_cost += q.times(f);
             m.updated_ms = now_ms;
-            m.last_update_reason = "Trade";
+            m.last_update_reason = UpdateReason::Trade;
             if m.remaining.raw() <= 0 {
                 m.status = OrderStatus::Executed;
             }
@@ -1418,7 +1470,7 @@ impl Engine {
             t.taker_fill_cost += taker_leg.times(f);
             t.taker_fees += fee;
             t.updated_ms = now_ms;
-            t.last_update_reason = "Trade";
+            t.last_update_reason = UpdateReason::Trade;
         }
 
         // Money and positions.
@@ -1646,7 +1698,7 @@ impl Engine {
     }
 
     /// Removes resting order `key` from its book; returns the contracts removed.
-    fn cancel_key(&mut self, key: u64, now_ms: i64, reason: &'static str) -> Count {
+    fn cancel_key(&mut self, key: u64, now_ms: i64, reason: UpdateReason) -> Count {
         let Some(o) = self.orders.get(&key) else {
             return Count::ZERO;
         };
@@ -1832,7 +1884,8 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::rest::{MarketStatus, PriceRange};
+    use shared::api::schema::MarketStatus;
+    use shared::rest::PriceRange;
 
     fn d(s: &str) -> Dollars {
         s.parse().unwrap()
@@ -1850,11 +1903,11 @@ mod tests {
         .unwrap();
         let mut market = market;
         market.status = MarketStatus::Active;
-        market.price_ranges = Some(vec![PriceRange {
+        market.price_ranges = vec![PriceRange {
             start: Dollars::ZERO,
             end: Dollars::ONE,
             step: d(step),
-        }]);
+        }];
         MarketSeed {
             market,
             series: "KXTEST".into(),
@@ -2377,7 +2430,7 @@ mod tests {
         let o = f.e.order_by_id(&first.order_id).unwrap();
         assert_eq!(
             (o.yes_price, o.remaining, o.last_update_reason),
-            (d("0.42"), c("8"), "Amend")
+            (d("0.42"), c("8"), UpdateReason::Amend)
         );
     }
 

@@ -15,14 +15,59 @@ use axum::http::HeaderMap;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use rsa::pkcs1::DecodeRsaPublicKey as _;
+use rsa::pkcs8::DecodePublicKey as _;
 use rsa::pss::{Signature, VerifyingKey};
 use rsa::signature::Verifier as _;
+use rsa::RsaPublicKey;
 use sha2::Sha256;
 
 use super::engine::AccountId;
 use super::error::SimError;
 use super::{now_ms, Sim};
-use crate::signer::PublicKey;
+
+/// An API public key of either kind Kalshi issues: what the exchange verifies signatures
+/// with (and what `CreateApiKey` registers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PublicKey {
+    /// RSA (RSA-PSS-SHA256 signatures, salt length 32).
+    Rsa(RsaPublicKey),
+    /// Ed25519 (RFC 8032 signatures).
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+/// The PEM holds no RSA or Ed25519 public key (`PUBLIC KEY` or `RSA PUBLIC KEY`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("public key is neither an RSA nor an Ed25519 public key in PEM")]
+pub struct PublicKeyError;
+
+impl PublicKey {
+    /// Parses `BEGIN PUBLIC KEY` (SPKI, RSA or Ed25519) or `BEGIN RSA PUBLIC KEY` PEM.
+    ///
+    /// # Errors
+    /// [`PublicKeyError`] if the PEM holds neither kind.
+    pub fn from_pem(pem: &str) -> Result<PublicKey, PublicKeyError> {
+        if let Ok(k) = ed25519_dalek::VerifyingKey::from_public_key_pem(pem) {
+            return Ok(PublicKey::Ed25519(k));
+        }
+        RsaPublicKey::from_public_key_pem(pem)
+            .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+            .map(PublicKey::Rsa)
+            .map_err(|_| PublicKeyError)
+    }
+}
+
+impl From<RsaPublicKey> for PublicKey {
+    fn from(key: RsaPublicKey) -> PublicKey {
+        PublicKey::Rsa(key)
+    }
+}
+
+impl From<ed25519_dalek::VerifyingKey> for PublicKey {
+    fn from(key: ed25519_dalek::VerifyingKey) -> PublicKey {
+        PublicKey::Ed25519(key)
+    }
+}
 
 /// A registered key, ready to verify with its own algorithm.
 #[derive(Debug)]

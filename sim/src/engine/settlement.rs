@@ -13,13 +13,12 @@
 //! 4. marks the market `finalized` with its `result`, so orders are refused
 //!    (`market_closed`).
 
-use shared::api::schema::{Settlement, SettlementMarketResult};
+use shared::api::schema::{MarketResult, MarketStatus, Settlement, SettlementMarketResult};
 use shared::ids::{MarketTicker, Side};
 use shared::num::{Count, Dollars};
-use shared::rest::MarketStatus;
 
-use super::{AccountKind, Engine, Event, OrderError};
-use crate::sim::wire::rfc3339_ms;
+use super::{AccountKind, Engine, Event, OrderError, UpdateReason};
+use crate::wire::rfc3339_ms;
 
 /// One settlement of one account, as `GetSettlements` serves it.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,7 +50,7 @@ impl Engine {
             .ok_or_else(|| OrderError::MarketNotFound(ticker.clone()))?;
         if matches!(
             market.info.status,
-            MarketStatus::Determined | MarketStatus::Finalized | MarketStatus::Settled
+            MarketStatus::Determined | MarketStatus::Finalized
         ) {
             return Err(OrderError::MarketClosed(ticker.clone()));
         }
@@ -61,7 +60,7 @@ impl Engine {
             .collect();
         let event_ticker = market.info.event_ticker.clone();
         for key in resting {
-            self.cancel_key(key, now_ms, "Settled");
+            self.cancel_key(key, now_ms, UpdateReason::Closed);
             self.forget_if_done(key);
         }
 
@@ -133,13 +132,14 @@ impl Engine {
 
         if let Some(m) = self.markets.get_mut(ticker) {
             m.info.status = MarketStatus::Finalized;
-            m.info.result = Some(
-                match result {
-                    Side::Yes => "yes",
-                    Side::No => "no",
-                }
-                .to_owned(),
-            );
+            let (market_result, value) = match result {
+                Side::Yes => (MarketResult::Yes, Dollars::ONE),
+                Side::No => (MarketResult::No, Dollars::ZERO),
+            };
+            m.info.result = market_result;
+            m.info.settlement_value_dollars = Some(value);
+            m.info.settlement_ts = Some(rfc3339_ms(now_ms));
+            m.info.updated_time = rfc3339_ms(now_ms);
             m.open_interest = Count::ZERO;
         }
         self.emit_ticker_if_changed(ticker, now_ms);

@@ -21,7 +21,7 @@ use shared::num::Count;
 use shared::rest::OrderStatus;
 use shared::ws::{OrderGroupUpdatesMsg, OrderGroupUpdatesMsgEventType};
 
-use super::{AccountId, Engine, Event, OrderError};
+use super::{AccountId, Engine, Event, OrderError, UpdateReason};
 
 /// The rolling window over which a group's matched contracts count, ms (Kalshi: 15 s).
 pub const GROUP_WINDOW_MS: i64 = 15_000;
@@ -212,7 +212,7 @@ impl Engine {
         now_ms: i64,
     ) -> Result<(), OrderError> {
         self.group(root, id, Some(subaccount.unwrap_or(0)))?;
-        self.cancel_group_orders(id, now_ms, "OrderGroupDeleted");
+        self.cancel_group_orders(id, now_ms, UpdateReason::OrderGroupDeleted);
         self.emit_group(id, OrderGroupUpdatesMsgEventType::Deleted, now_ms);
         self.groups.remove(id);
         Ok(())
@@ -307,10 +307,10 @@ impl Engine {
             _ => return,
         }
         self.emit_group(id, OrderGroupUpdatesMsgEventType::Triggered, now_ms);
-        self.cancel_group_orders(id, now_ms, "OrderGroupTriggered");
+        self.cancel_group_orders(id, now_ms, UpdateReason::OrderGroupTriggered);
     }
 
-    fn cancel_group_orders(&mut self, id: &str, now_ms: i64, reason: &'static str) {
+    fn cancel_group_orders(&mut self, id: &str, now_ms: i64, reason: UpdateReason) {
         let keys = self
             .groups
             .get(id)
@@ -437,7 +437,7 @@ mod tests {
         let o = f.e.order_by_id(&second.order_id).unwrap();
         assert_eq!(o.status, OrderStatus::Canceled);
         assert_eq!(o.filled, n(4));
-        assert_eq!(o.last_update_reason, "OrderGroupTriggered");
+        assert_eq!(o.last_update_reason, UpdateReason::OrderGroupTriggered);
         assert_eq!(
             f.e.order_by_id(&first.order_id).unwrap().status,
             OrderStatus::Executed

@@ -9,12 +9,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
+use shared::api::schema::{
+    EventPosition, ExchangeStatus, Fill, GetBalanceResponse, GetFillsResponse, GetOrderResponse,
+    GetOrdersResponse, GetPositionsResponse, MarketPosition, Order, OrderType,
+    SelfTradePreventionType,
+};
 use shared::ids::{Action, BookSide, EventTicker, MarketTicker, OrderId, Side};
 use shared::num::{Count, Dollars};
 use shared::rest::{
-    CreateOrderV2Request, EventPosition, ExchangeStatus, Fill, GetBalanceResponse,
-    GetFillsResponse, GetMarketOrderbookResponse, GetMarketResponse, GetOrderResponse,
-    GetOrdersResponse, GetPositionsResponse, MarketPosition, Order, OrderStatus, OrderbookFp,
+    CreateOrderV2Request, GetMarketOrderbookResponse, OrderStatus, OrderbookFp, SelfTradePrevention,
 };
 
 use super::auth::Caller;
@@ -26,9 +29,12 @@ use shared::api::schema::{
     AmendOrderV2Request, BatchCancelOrdersV2Request, BatchCancelOrdersV2Response,
     BatchCancelOrdersV2ResponseOrdersItem, BatchCreateOrdersV2Response,
     BatchCreateOrdersV2ResponseOrdersItem, DecreaseOrderV2Request, ErrorResponse,
-    GetOrderQueuePositionResponse, GetOrderQueuePositionsResponse, GetSettlementsResponse,
-    GetTradesResponse, Trade,
+    GetMarketResponse, GetOrderQueuePositionResponse, GetOrderQueuePositionsResponse,
+    GetSettlementsResponse, GetTradesResponse, Trade,
 };
+
+/// The exchange index (shard) of everything this exchange holds: one shard, index 0.
+pub(crate) const EXCHANGE_INDEX: i64 = 0;
 
 pub(super) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
 
@@ -85,7 +91,9 @@ pub async fn exchange_status() -> Json<ExchangeStatus> {
     Json(ExchangeStatus {
         exchange_active: true,
         trading_active: true,
+        intra_exchange_transfers_active: Some(true),
         exchange_estimated_resume_time: None,
+        exchange_index_statuses: None,
     })
 }
 
@@ -468,34 +476,43 @@ pub async fn queue_position(
     }))
 }
 
+/// An order as `GetOrder`/`GetOrders` answer it (schema `Order`).
 fn order_json(engine: &Engine, o: &OrderRec) -> Order {
     let outcome = o.outcome();
     Order {
         order_id: o.id.clone(),
-        user_id: engine.account(o.account).map(|a| a.user_id.clone()),
-        client_order_id: Some(o.client_order_id.clone().unwrap_or_default()),
+        user_id: engine
+            .account(o.account)
+            .map(|a| a.user_id.clone())
+            .unwrap_or_default(),
+        client_order_id: o.client_order_id.clone().unwrap_or_default(),
         ticker: o.ticker.clone(),
-        status: o.status,
-        outcome_side: Some(outcome),
-        book_side: Some(o.book_side),
         side: Some(outcome),
         action: Some(Action::Buy),
-        order_type: Some("limit".to_owned()),
-        yes_price_dollars: Some(o.yes_price),
-        no_price_dollars: Some(o.yes_price.complement()),
-        fill_count_fp: Some(o.filled),
-        remaining_count_fp: Some(o.remaining),
-        initial_count_fp: Some(o.initial),
-        taker_fees_dollars: Some(o.taker_fees),
-        maker_fees_dollars: Some(Dollars::ZERO),
+        outcome_side: Some(outcome),
+        book_side: Some(o.book_side),
+        r#type: OrderType::Limit,
+        status: o.status.into(),
+        yes_price_dollars: o.yes_price,
+        no_price_dollars: o.yes_price.complement(),
+        fill_count_fp: o.filled,
+        remaining_count_fp: o.remaining,
+        initial_count_fp: o.initial,
+        taker_fill_cost_dollars: o.taker_fill_cost,
+        maker_fill_cost_dollars: o.maker_fill_cost,
+        taker_fees_dollars: o.taker_fees,
+        maker_fees_dollars: Dollars::ZERO,
+        expiration_time: o.expiration_ms.map(rfc3339_ms),
         created_time: Some(rfc3339_ms(o.created_ms)),
         last_update_time: Some(rfc3339_ms(o.updated_ms)),
+        self_trade_prevention_type: Some(match o.stp {
+            SelfTradePrevention::TakerAtCross => SelfTradePreventionType::TakerAtCross,
+            SelfTradePrevention::Maker => SelfTradePreventionType::Maker,
+        }),
         order_group_id: o.order_group.clone(),
-        subaccount_number: Some(engine.subaccount_number(o.account)),
-        fill_count: None,
-        remaining_count: None,
-        initial_count: None,
-        yes_price: None,
+        cancel_order_on_pause: Some(false),
+        subaccount_number: Some(i64::from(engine.subaccount_number(o.account))),
+        exchange_index: Some(EXCHANGE_INDEX),
     }
 }
 
@@ -628,9 +645,10 @@ pub async fn get_balance(
     let cents = |d: Dollars| d.raw() / Dollars::from_cents(1).raw();
     Ok(Json(GetBalanceResponse {
         balance: cents(available),
-        balance_dollars: Some(available),
+        balance_dollars: available,
         portfolio_value: cents(available + account.reserved + positions),
         updated_ts: account.updated_ms.div_euclid(1000),
+        balance_breakdown: None,
     }))
 }
 
@@ -677,29 +695,29 @@ pub async fn get_positions(
         }
         market_positions.push(MarketPosition {
             ticker: t.clone(),
-            position_fp: Some(pos.net),
-            market_exposure_dollars: Some(pos.cost),
-            realized_pnl_dollars: Some(pos.realized_pnl),
-            fees_paid_dollars: Some(pos.fees),
-            total_traded_dollars: Some(pos.traded),
-            last_updated_ts: Some(rfc3339_ms(pos.updated_ms)),
-            position: None,
+            exchange_index: EXCHANGE_INDEX,
+            total_traded_dollars: pos.traded,
+            position_fp: pos.net,
+            market_exposure_dollars: pos.cost,
+            realized_pnl_dollars: pos.realized_pnl,
+            fees_paid_dollars: pos.fees,
+            last_updated_ts: rfc3339_ms(pos.updated_ms),
         });
         let e = by_event
             .entry(event.clone())
             .or_insert_with(|| EventPosition {
                 event_ticker: event,
-                event_exposure_dollars: Some(Dollars::ZERO),
-                realized_pnl_dollars: Some(Dollars::ZERO),
-                fees_paid_dollars: Some(Dollars::ZERO),
-                total_cost_dollars: Some(Dollars::ZERO),
+                total_cost_dollars: Dollars::ZERO,
+                total_cost_shares_fp: Count::ZERO,
+                event_exposure_dollars: Dollars::ZERO,
+                realized_pnl_dollars: Dollars::ZERO,
+                fees_paid_dollars: Dollars::ZERO,
             });
-        let add =
-            |slot: &mut Option<Dollars>, v: Dollars| *slot = Some(slot.unwrap_or_default() + v);
-        add(&mut e.event_exposure_dollars, pos.cost);
-        add(&mut e.realized_pnl_dollars, pos.realized_pnl);
-        add(&mut e.fees_paid_dollars, pos.fees);
-        add(&mut e.total_cost_dollars, pos.traded);
+        e.event_exposure_dollars += pos.cost;
+        e.realized_pnl_dollars += pos.realized_pnl;
+        e.fees_paid_dollars += pos.fees;
+        e.total_cost_dollars += pos.traded;
+        e.total_cost_shares_fp += pos.volume;
     }
     let cursor = if more {
         market_positions
@@ -710,9 +728,9 @@ pub async fn get_positions(
         String::new()
     };
     Ok(Json(GetPositionsResponse {
+        cursor: Some(cursor),
         market_positions,
         event_positions: by_event.into_values().collect(),
-        cursor,
     }))
 }
 
@@ -790,24 +808,24 @@ pub async fn get_fills(
             let m = &f.msg;
             let ts = m.ts_ms.unwrap_or(0);
             Fill {
-                fill_id: Some(f.fill_id.clone()),
+                fill_id: f.fill_id.clone(),
+                exchange_index: EXCHANGE_INDEX,
                 trade_id: m.trade_id.clone(),
                 order_id: m.order_id.clone(),
-                ticker: Some(m.market_ticker.clone()),
-                market_ticker: Some(m.market_ticker.clone()),
-                outcome_side: m.outcome_side,
-                book_side: m.book_side,
+                ticker: m.market_ticker.clone(),
+                market_ticker: m.market_ticker.clone(),
                 side: m.outcome_side,
                 action: Some(Action::Buy),
-                count_fp: Some(m.count_fp),
-                yes_price_dollars: Some(m.yes_price_dollars),
-                no_price_dollars: Some(m.yes_price_dollars.complement()),
+                outcome_side: m.outcome_side,
+                book_side: m.book_side,
+                count_fp: m.count_fp,
+                yes_price_dollars: m.yes_price_dollars,
+                no_price_dollars: m.yes_price_dollars.complement(),
                 is_taker: m.is_taker,
-                fee_cost: m.fee_cost,
                 created_time: Some(rfc3339_ms(ts)),
+                fee_cost: m.fee_cost.unwrap_or(Dollars::ZERO),
+                subaccount_number: m.subaccount.map(i64::from),
                 ts: Some(ts.div_euclid(1000)),
-                count: None,
-                yes_price_fixed: None,
             }
         })
         .collect();

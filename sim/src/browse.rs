@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::Json;
+use shared::api::schema::GetMarketsResponse;
 use shared::api::schema::{
     BidAskDistribution, EventData, FeeType, GetEventResponse, GetEventsResponse,
     GetMarketCandlesticksResponse, GetSeriesListResponse, GetSeriesResponse, MarketCandlestick,
@@ -14,7 +15,7 @@ use shared::api::schema::{
 };
 use shared::ids::{EventTicker, MarketTicker, SeriesTicker};
 use shared::num::Count;
-use shared::rest::{GetMarketsResponse, StatusFilter};
+use shared::rest::StatusFilter;
 
 use super::engine::candles::{Candle, Ohlc};
 use super::engine::MarketState;
@@ -38,7 +39,7 @@ fn bool_param(p: &HashMap<String, String>, name: &str) -> Result<bool> {
 
 /// A market's `close_time` as Unix seconds (`None` when absent or unreadable).
 fn close_ts(m: &MarketState) -> Option<i64> {
-    let text = m.info.close_time.as_deref()?;
+    let text = Some(m.info.close_time.as_str()).filter(|t| !t.is_empty())?;
     time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .ok()
         .map(time::OffsetDateTime::unix_timestamp)

@@ -1,0 +1,683 @@
+//! The built-in exchange judged by Kalshi's own contracts: every REST answer of every
+//! operation it serves and every WebSocket frame it sends, while orders rest, fill, amend
+//! and cancel, RFQs and quotes flow, order groups trigger and markets settle, is validated
+//! against `shared/spec/kalshi-openapi.yaml` / `kalshi-asyncapi.yaml` (JSON Schema, formats
+//! on); statuses must be ones Kalshi documents for the operation. Exceptions only through
+//! `shared/spec/errata.yaml`, each proven by a real recording (`errata_are_proven`).
+//!
+//! Run: `cargo test -p kalshi-sim --test conformance -- --nocapture` (prints the figures).
+
+mod kit;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use desk_testkit::contract::{contract, fixtures_dir, recorded_frames};
+use serde_json::{json, Value};
+
+use kit::{world, Socket, Trader};
+
+const T50: &str = "KXDESK-26DEC31-T50";
+const T60: &str = "KXDESK-26DEC31-T60";
+const SETTLE: &str = "KXDESK-26DEC31-T40";
+
+fn order(ticker: &str, side: &str, price: &str, count: &str) -> Value {
+    json!({
+        "ticker": ticker, "side": side, "price": price, "count": count,
+        "time_in_force": "good_till_canceled", "self_trade_prevention_type": "taker_at_cross",
+        "client_order_id": uuid(),
+    })
+}
+
+fn uuid() -> String {
+    let b: [u8; 16] = rand_bytes();
+    format!(
+        "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+        u32::from_be_bytes([b[0], b[1], b[2], b[3]]),
+        u16::from_be_bytes([b[4], b[5]]),
+        u16::from_be_bytes([b[6], b[7]]) & 0xfff,
+        u16::from_be_bytes([b[8], b[9]]) & 0xfff,
+        u64::from_be_bytes([0, 0, b[10], b[11], b[12], b[13], b[14], b[15]])
+    )
+}
+
+fn rand_bytes() -> [u8; 16] {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos();
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&(t as u64).to_be_bytes());
+    out[8..].copy_from_slice(&n.wrapping_mul(0x9E37_79B9_7F4A_7C15).to_be_bytes());
+    out
+}
+
+async fn ok(t: &Trader, method: &str, path: &str, body: Option<Value>) -> Value {
+    let (s, b) = t.call(method, path, body).await;
+    assert!((200..300).contains(&s), "{method} {path}: {s} {b}");
+    b
+}
+
+async fn all_channels(t: &Trader, markets: &[&str]) -> Socket {
+    let mut ws = t.socket().await;
+    ws.subscribe(&["orderbook_delta"], Some(markets)).await;
+    ws.subscribe(
+        &[
+            "ticker",
+            "trade",
+            "fill",
+            "market_positions",
+            "user_orders",
+            "order_group_updates",
+            "communications",
+            "market_lifecycle_v2",
+            "multivariate_market_lifecycle",
+        ],
+        None,
+    )
+    .await;
+    ws
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_and_frame_of_a_trading_session_meets_kalshis_contract() {
+    let w = world(&["alice", "bob", "carol"], 0).await;
+    w.sim.set_rfq_participants(false);
+    let (alice, bob, carol) = (&w.traders[0], &w.traders[1], &w.traders[2]);
+    let mut a_ws = all_channels(alice, &[T50, T60, SETTLE]).await;
+    let mut b_ws = all_channels(bob, &[T50, T60, SETTLE]).await;
+    let mut c_ws = carol.socket().await;
+    c_ws.subscribe(&["communications"], None).await;
+
+    // Public market data, signed and unsigned.
+    ok(alice, "GET", "/exchange/status", None).await;
+    ok(alice, "GET", "/markets?limit=5", None).await;
+    ok(
+        alice,
+        "GET",
+        "/markets?status=open&series_ticker=KXDESK&limit=3",
+        None,
+    )
+    .await;
+    let page = ok(alice, "GET", "/markets?limit=2", None).await;
+    let cursor = page["cursor"].as_str().unwrap_or_default().to_owned();
+    ok(
+        alice,
+        "GET",
+        &format!("/markets?limit=2&cursor={cursor}"),
+        None,
+    )
+    .await;
+    ok(alice, "GET", "/markets?status=settled&limit=5", None).await;
+    ok(alice, "GET", "/markets?status=closed&limit=5", None).await;
+    ok(alice, "GET", &format!("/markets/{T50}"), None).await;
+    ok(alice, "GET", &format!("/markets/{T50}/orderbook"), None).await;
+    ok(
+        alice,
+        "GET",
+        &format!("/markets/{T50}/orderbook?depth=2"),
+        None,
+    )
+    .await;
+    ok(alice, "GET", "/series?limit=5", None).await;
+    ok(alice, "GET", "/series/KXDESK", None).await;
+    ok(alice, "GET", "/series/KXDESKFED", None).await;
+    ok(alice, "GET", "/events?limit=5", None).await;
+    ok(
+        alice,
+        "GET",
+        "/events?with_nested_markets=true&limit=2",
+        None,
+    )
+    .await;
+    ok(alice, "GET", "/events/KXDESK-26DEC31", None).await;
+    let now_s = desk_testkit::keys::now_ms() / 1000;
+
+    // Orders: rest, amend, decrease, fill, cancel, batches.
+    ok(alice, "GET", "/portfolio/balance", None).await;
+    let placed = ok(
+        alice,
+        "POST",
+        "/portfolio/events/orders",
+        Some(order(T50, "bid", "0.0300", "5.00")),
+    )
+    .await;
+    let id = placed["order_id"].as_str().expect("order_id").to_owned();
+    a_ws.expect("user_order").await;
+    ok(alice, "GET", &format!("/portfolio/orders/{id}"), None).await;
+    ok(alice, "GET", "/portfolio/orders", None).await;
+    ok(alice, "GET", "/portfolio/orders?status=resting", None).await;
+    ok(
+        alice,
+        "GET",
+        &format!("/portfolio/orders/{id}/queue_position"),
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "GET",
+        &format!("/portfolio/orders/queue_positions?market_tickers={T50}"),
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "POST",
+        &format!("/portfolio/events/orders/{id}/amend"),
+        Some(json!({"ticker": T50, "side": "bid", "price": "0.0400", "count": "6.00"})),
+    )
+    .await;
+    ok(
+        alice,
+        "POST",
+        &format!("/portfolio/events/orders/{id}/decrease"),
+        Some(json!({"reduce_by": "1.00"})),
+    )
+    .await;
+    ok(
+        alice,
+        "DELETE",
+        &format!("/portfolio/events/orders/{id}"),
+        None,
+    )
+    .await;
+
+    // A fill between alice and bob, at a price away from the seeded book.
+    let book = ok(alice, "GET", &format!("/markets/{T60}/orderbook"), None).await;
+    let _ = book;
+    let rest = ok(
+        alice,
+        "POST",
+        "/portfolio/events/orders",
+        Some(order(T60, "bid", "0.9900", "3.00")),
+    )
+    .await;
+    let took = ok(
+        bob,
+        "POST",
+        "/portfolio/events/orders",
+        Some(json!({
+            "ticker": T60, "side": "ask", "price": "0.0100", "count": "2.00",
+            "time_in_force": "immediate_or_cancel", "self_trade_prevention_type": "taker_at_cross",
+        })),
+    )
+    .await;
+    assert!(took["fill_count"] != "0.00", "{took} after {rest}");
+    a_ws.expect("fill").await;
+    a_ws.expect("market_position").await;
+    b_ws.expect("fill").await;
+    ok(alice, "GET", "/portfolio/fills", None).await;
+    ok(
+        alice,
+        "GET",
+        &format!("/portfolio/fills?ticker={T60}&limit=10"),
+        None,
+    )
+    .await;
+    ok(alice, "GET", "/portfolio/positions", None).await;
+    ok(
+        alice,
+        "GET",
+        &format!("/portfolio/positions?ticker={T60}"),
+        None,
+    )
+    .await;
+    ok(
+        bob,
+        "GET",
+        "/portfolio/positions?count_filter=position",
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "GET",
+        &format!("/markets/trades?ticker={T60}&limit=5"),
+        None,
+    )
+    .await;
+    ok(alice, "GET", "/markets/trades?limit=5", None).await;
+    ok(
+        alice,
+        "GET",
+        &format!(
+            "/series/KXDESK/markets/{T60}/candlesticks?start_ts={}&end_ts={}&period_interval=1",
+            now_s - 3600,
+            now_s + 60
+        ),
+        None,
+    )
+    .await;
+    let batch = ok(
+        alice,
+        "POST",
+        "/portfolio/events/orders/batched",
+        Some(json!({"orders": [order(T50, "bid", "0.0200", "1.00"), order(T50, "ask", "0.9800", "1.00")]})),
+    )
+    .await;
+    let ids: Vec<Value> = batch["orders"]
+        .as_array()
+        .expect("orders")
+        .iter()
+        .filter_map(|o| o["order_id"].as_str().map(|id| json!({"order_id": id})))
+        .collect();
+    ok(
+        alice,
+        "DELETE",
+        "/portfolio/events/orders/batched",
+        Some(json!({"orders": ids})),
+    )
+    .await;
+    ok(
+        alice,
+        "POST",
+        "/portfolio/events/orders",
+        Some(order(T50, "bid", "0.0200", "1.00")),
+    )
+    .await;
+    let (s, _) = alice.call("DELETE", "/portfolio/events/orders", None).await;
+    assert!((200..300).contains(&s));
+
+    // Order groups: create, read, re-limit, trigger by a fill, reset, delete.
+    let group = ok(
+        alice,
+        "POST",
+        "/portfolio/order_groups/create",
+        Some(json!({"contracts_limit_fp": "1.00"})),
+    )
+    .await;
+    let gid = group["order_group_id"]
+        .as_str()
+        .expect("group id")
+        .to_owned();
+    ok(alice, "GET", "/portfolio/order_groups", None).await;
+    ok(
+        alice,
+        "GET",
+        &format!("/portfolio/order_groups/{gid}"),
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "PUT",
+        &format!("/portfolio/order_groups/{gid}/limit"),
+        Some(json!({"contracts_limit_fp": "2.00"})),
+    )
+    .await;
+    let mut grouped = order(T60, "bid", "0.9700", "2.00");
+    grouped["order_group_id"] = json!(gid);
+    ok(alice, "POST", "/portfolio/events/orders", Some(grouped)).await;
+    ok(
+        bob,
+        "POST",
+        "/portfolio/events/orders",
+        Some(json!({
+            "ticker": T60, "side": "ask", "price": "0.0100", "count": "2.00",
+            "time_in_force": "immediate_or_cancel", "self_trade_prevention_type": "taker_at_cross",
+        })),
+    )
+    .await;
+    a_ws.expect("order_group_updates").await;
+    ok(
+        alice,
+        "PUT",
+        &format!("/portfolio/order_groups/{gid}/trigger"),
+        Some(json!({})),
+    )
+    .await;
+    ok(
+        alice,
+        "PUT",
+        &format!("/portfolio/order_groups/{gid}/reset"),
+        Some(json!({})),
+    )
+    .await;
+    ok(
+        alice,
+        "DELETE",
+        &format!("/portfolio/order_groups/{gid}"),
+        None,
+    )
+    .await;
+
+    // Subaccounts.
+    let sub = ok(alice, "POST", "/portfolio/subaccounts", Some(json!({}))).await;
+    let number = sub["subaccount_number"]
+        .as_i64()
+        .expect("subaccount_number");
+    ok(
+        alice,
+        "POST",
+        "/portfolio/subaccounts/transfer",
+        Some(json!({"client_transfer_id": uuid(), "from_subaccount": 0, "to_subaccount": number, "amount_cents": 1000})),
+    )
+    .await;
+    ok(alice, "GET", "/portfolio/subaccounts/balances", None).await;
+    ok(alice, "GET", "/portfolio/subaccounts/transfers", None).await;
+
+    // RFQs and quotes: create, quote, accept, confirm (execute), and the deprecated routes.
+    ok(alice, "GET", "/communications/id", None).await;
+    let rfq = ok(
+        alice,
+        "POST",
+        "/communications/rfqs",
+        Some(json!({"market_ticker": T50, "contracts": 10, "rest_remainder": false})),
+    )
+    .await;
+    let rfq_id = rfq["id"].as_str().expect("rfq id").to_owned();
+    c_ws.expect("rfq_created").await;
+    ok(alice, "GET", "/communications/rfqs", None).await;
+    ok(
+        alice,
+        "GET",
+        &format!("/communications/rfqs/{rfq_id}"),
+        None,
+    )
+    .await;
+    let quote = ok(
+        bob,
+        "POST",
+        "/communications/quotes",
+        Some(json!({"rfq_id": rfq_id, "yes_bid": "0.4000", "no_bid": "0.5500", "rest_remainder": false})),
+    )
+    .await;
+    let qid = quote["id"].as_str().expect("quote id").to_owned();
+    a_ws.expect("quote_created").await;
+    ok(
+        bob,
+        "GET",
+        "/communications/quotes?quote_creator_user_id=",
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "GET",
+        &format!("/communications/quotes?rfq_id={rfq_id}"),
+        None,
+    )
+    .await;
+    ok(bob, "GET", &format!("/communications/quotes/{qid}"), None).await;
+    ok(
+        alice,
+        "GET",
+        &format!("/communications/rfqs/{rfq_id}/quotes/{qid}"),
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "PUT",
+        &format!("/communications/rfqs/{rfq_id}/quotes/{qid}/accept"),
+        Some(json!({"accepted_side": "yes"})),
+    )
+    .await;
+    b_ws.expect("quote_accepted").await;
+    ok(
+        bob,
+        "PUT",
+        &format!("/communications/rfqs/{rfq_id}/quotes/{qid}/confirm"),
+        Some(json!({})),
+    )
+    .await;
+    a_ws.expect("quote_executed").await;
+    a_ws.drain(Duration::from_millis(300)).await;
+
+    // A second RFQ through the deprecated quote routes, then withdrawn.
+    let rfq2 = ok(
+        alice,
+        "POST",
+        "/communications/rfqs",
+        Some(json!({"market_ticker": T60, "contracts": 5, "rest_remainder": false})),
+    )
+    .await;
+    let rfq2 = rfq2["id"].as_str().expect("rfq id").to_owned();
+    let q2 = ok(
+        bob,
+        "POST",
+        "/communications/quotes",
+        Some(json!({"rfq_id": rfq2, "yes_bid": "0.3000", "no_bid": "0.6000", "rest_remainder": false})),
+    )
+    .await;
+    let q2 = q2["id"].as_str().expect("quote id").to_owned();
+    ok(
+        alice,
+        "PUT",
+        &format!("/communications/quotes/{q2}/accept"),
+        Some(json!({"accepted_side": "no"})),
+    )
+    .await;
+    ok(
+        bob,
+        "PUT",
+        &format!("/communications/quotes/{q2}/confirm"),
+        Some(json!({})),
+    )
+    .await;
+    let rfq3 = ok(
+        alice,
+        "POST",
+        "/communications/rfqs",
+        Some(json!({"market_ticker": T50, "contracts": 3, "rest_remainder": false})),
+    )
+    .await;
+    let rfq3 = rfq3["id"].as_str().expect("rfq id").to_owned();
+    let q3 = ok(
+        bob,
+        "POST",
+        "/communications/quotes",
+        Some(json!({"rfq_id": rfq3, "yes_bid": "0.2000", "no_bid": "0.7000", "rest_remainder": false})),
+    )
+    .await;
+    let q3 = q3["id"].as_str().expect("quote id").to_owned();
+    ok(bob, "DELETE", &format!("/communications/quotes/{q3}"), None).await;
+    let q4 = ok(
+        bob,
+        "POST",
+        "/communications/quotes",
+        Some(json!({"rfq_id": rfq3, "yes_bid": "0.2100", "no_bid": "0.7000", "rest_remainder": false})),
+    )
+    .await;
+    let q4 = q4["id"].as_str().expect("quote id").to_owned();
+    ok(
+        bob,
+        "DELETE",
+        &format!("/communications/rfqs/{rfq3}/quotes/{q4}"),
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "DELETE",
+        &format!("/communications/rfqs/{rfq3}"),
+        None,
+    )
+    .await;
+    c_ws.expect("rfq_deleted").await;
+
+    // Settlement: a position in SETTLE, then the market settles.
+    ok(
+        alice,
+        "POST",
+        "/portfolio/events/orders",
+        Some(order(SETTLE, "bid", "0.9900", "1.00")),
+    )
+    .await;
+    ok(
+        bob,
+        "POST",
+        "/portfolio/events/orders",
+        Some(json!({
+            "ticker": SETTLE, "side": "ask", "price": "0.0100", "count": "1.00",
+            "time_in_force": "immediate_or_cancel", "self_trade_prevention_type": "taker_at_cross",
+        })),
+    )
+    .await;
+    w.sim
+        .settle_market(&SETTLE.into(), shared::ids::Side::Yes)
+        .expect("settle");
+    ok(alice, "GET", "/portfolio/settlements", None).await;
+    ok(alice, "GET", &format!("/markets/{SETTLE}"), None).await;
+    a_ws.drain(Duration::from_millis(500)).await;
+    b_ws.drain(Duration::from_millis(200)).await;
+    c_ws.drain(Duration::from_millis(100)).await;
+
+    // Socket commands and their replies.
+    let sid = a_ws.seen.iter().find_map(|v| {
+        (v["type"] == "subscribed" && v["msg"]["channel"] == "orderbook_delta")
+            .then(|| v["msg"]["sid"].clone())
+    });
+    let sid = sid.expect("orderbook sid");
+    a_ws.command(
+        "update_subscription",
+        json!({"sids": [sid], "market_tickers": [T60], "action": "get_snapshot"}),
+    )
+    .await;
+    a_ws.expect("orderbook_snapshot").await;
+    a_ws.command("list_subscriptions", json!({})).await;
+    a_ws.drain(Duration::from_millis(200)).await;
+    a_ws.command("unsubscribe", json!({"sids": [sid]})).await;
+    a_ws.expect("unsubscribed").await;
+    a_ws.command("no_such_command", json!({})).await;
+    a_ws.expect("error").await;
+
+    // Errors: unknown and malformed ids, bad bodies.
+    for (method, path, body) in [
+        ("GET", "/markets/NO-SUCH-MARKET".to_owned(), None),
+        ("GET", "/markets/NO-SUCH-MARKET/orderbook".to_owned(), None),
+        ("GET", "/events/NO-SUCH-EVENT".to_owned(), None),
+        ("GET", "/series/NOSUCH".to_owned(), None),
+        ("GET", format!("/portfolio/orders/{}", uuid()), None),
+        ("GET", "/portfolio/orders/not-an-id".to_owned(), None),
+        (
+            "DELETE",
+            format!("/portfolio/events/orders/{}", uuid()),
+            None,
+        ),
+        (
+            "DELETE",
+            "/portfolio/events/orders/not-an-id".to_owned(),
+            None,
+        ),
+        ("GET", format!("/portfolio/order_groups/{}", uuid()), None),
+        ("GET", format!("/communications/rfqs/{}", uuid()), None),
+        ("GET", format!("/communications/quotes/{}", uuid()), None),
+        (
+            "POST",
+            "/portfolio/events/orders".to_owned(),
+            Some(json!({"ticker": T50})),
+        ),
+        (
+            "POST",
+            "/portfolio/events/orders".to_owned(),
+            Some(order("NO-SUCH-MARKET", "bid", "0.5000", "1.00")),
+        ),
+        (
+            "POST",
+            format!("/portfolio/events/orders/{}/amend", uuid()),
+            Some(json!({"ticker": T50, "side": "bid", "price": "0.0400", "count": "6.00"})),
+        ),
+        (
+            "POST",
+            format!("/portfolio/events/orders/{}/decrease", uuid()),
+            Some(json!({"reduce_by": "1.00"})),
+        ),
+        ("POST", "/communications/rfqs".to_owned(), Some(json!({}))),
+        (
+            "POST",
+            "/communications/quotes".to_owned(),
+            Some(json!({"rfq_id": "x"})),
+        ),
+        ("GET", "/markets?limit=abc".to_owned(), None),
+        ("GET", "/portfolio/fills?limit=100000".to_owned(), None),
+    ] {
+        let (s, b) = alice.call(method, &path, body).await;
+        assert!(s >= 400 && s < 500, "{method} {path}: {s} {b}");
+    }
+
+    let record = w.rec.lock().unwrap();
+    let served: BTreeSet<&str> = kalshi_sim::spec::IMPLEMENTED.iter().copied().collect();
+    let validated: BTreeSet<&str> = record
+        .operations
+        .iter()
+        .filter(|(_, statuses)| statuses.iter().any(|s| (200..300).contains(s)))
+        .map(|(id, _)| id.as_str())
+        .collect();
+    let missing: Vec<_> = served.difference(&validated).collect();
+    let known = contract().frame_types();
+    let frames: BTreeSet<&str> = record.frames.keys().map(String::as_str).collect();
+    println!(
+        "conformance: {} of {} operations served; {} validated with a success answer; {} frame types validated: {:?}; {} violations",
+        served.len(),
+        contract().operations().len(),
+        validated.len(),
+        frames.len(),
+        frames,
+        record.violations.len()
+    );
+    for v in &record.violations {
+        println!("  {v}");
+    }
+    assert!(frames.is_subset(&known), "unknown frame types {frames:?}");
+    assert!(
+        missing.is_empty(),
+        "served but never answered successfully: {missing:?}"
+    );
+    assert!(
+        record.violations.is_empty(),
+        "{} contract violations (first: {})",
+        record.violations.len(),
+        record.violations[0]
+    );
+}
+
+/// Every erratum is proven: the recording it names contains the evidence and, where it
+/// names a frame type or operation, that recorded payload breaks the spec exactly where
+/// the erratum says.
+#[test]
+fn errata_are_proven_by_real_recordings() {
+    let errata = contract().errata();
+    for e in &errata.entries {
+        let path = fixtures_dir().join(&e.proof.file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|err| panic!("{}: {}: {err}", e.id, path.display()));
+        assert!(
+            text.contains(&e.proof.contains),
+            "{}: {} does not contain {:?}",
+            e.id,
+            e.proof.file,
+            e.proof.contains
+        );
+        if let Some(ty) = &e.proof.frame_type {
+            let broken = recorded_frames(&text)
+                .iter()
+                .filter_map(|f| serde_json::from_str::<Value>(f).ok())
+                .filter(|f| f["type"] == ty.as_str() && f.to_string().contains(&e.proof.contains))
+                .flat_map(|f| contract().check_frame_strict(&f))
+                .any(|v| errata.excuse(&v).is_some_and(|x| x.id == e.id));
+            assert!(
+                broken,
+                "{}: no recorded {ty} frame breaks the spec there",
+                e.id
+            );
+        }
+        if let Some(op) = &e.proof.operation {
+            let recorded: Value = serde_json::from_str(&text).expect("JSON recording");
+            let op = contract().operation(op).expect("operation");
+            let path = op.path.clone();
+            let broken = contract()
+                .check_response_strict(&op.method, &path, 200, &recorded["response"])
+                .iter()
+                .any(|v| errata.excuse(v).is_some_and(|x| x.id == e.id));
+            assert!(
+                broken,
+                "{}: the recorded body does not break the spec there",
+                e.id
+            );
+        }
+    }
+}
