@@ -576,6 +576,13 @@ def gen_rest(check):
     for oid, name, m, p in op_names:
         ops_src += f"        {json.dumps(oid)} => {name}::STATUSES,\n"
     ops_src += "        _ => return None,\n    })\n}\n\n"
+    ops_src += "/// Whether `operation_id` requires the `KALSHI-ACCESS-*` headers (public market data does\n"
+    ops_src += "/// not); `None` for an unknown id.\n"
+    ops_src += "pub fn is_authenticated(operation_id: &str) -> Option<bool> {\n"
+    ops_src += "    Some(match operation_id {\n"
+    for oid, name, m, p in op_names:
+        ops_src += f"        {json.dumps(oid)} => {name}::AUTHENTICATED,\n"
+    ops_src += "        _ => return None,\n    })\n}\n\n"
     ops_src += "/// Decodes `json` as the success response of `operation_id`; `None` for an unknown id.\n"
     ops_src += "/// Used by the conformance tests and the built-in exchange's self-checks.\n"
     ops_src += "pub fn decode_response(operation_id: &str, json: &serde_json::Value) -> Option<Result<serde_json::Value, serde_json::Error>> {\n"

@@ -212,6 +212,7 @@ async fn run(accepts: usize) -> Value {
             seed: 5,
             starting_balance: Dollars::from_int(100_000),
             max_clock_skew_ms: 30_000,
+            usage_tier: kalshi_sim::UsageTier::BASIC,
         },
         listener,
     )

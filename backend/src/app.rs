@@ -159,6 +159,7 @@ impl Application {
                         seed: config.sim_seed,
                         starting_balance: Dollars::from_int(10_000),
                         max_clock_skew_ms: 30_000,
+                        usage_tier: kalshi_sim::UsageTier::BASIC,
                     },
                     listener,
                 )

@@ -219,6 +219,21 @@ pub struct SimArgs {
     /// 127.0.0.1 (always loopback, whatever `--listen` says).
     #[arg(long)]
     pub fault_admin_port: Option<u16>,
+    /// Every account's API usage tier, which sizes its rate limits (`GetAccountApiLimits`):
+    /// basic (Kalshi's default: 200 read / 100 write tokens a second), advanced, expert,
+    /// premier, paragon, prime or prestige.
+    #[arg(long, default_value = "basic", value_parser = parse_tier)]
+    pub usage_tier: kalshi_sim::UsageTier,
+}
+
+fn parse_tier(s: &str) -> Result<kalshi_sim::UsageTier, String> {
+    kalshi_sim::UsageTier::named(s).ok_or_else(|| {
+        let names: Vec<&str> = kalshi_sim::ratelimit::TIERS
+            .iter()
+            .map(|t| t.name)
+            .collect();
+        format!("unknown usage tier {s:?} (one of {})", names.join(", "))
+    })
 }
 
 fn parse_key_arg(s: &str) -> Result<(String, PathBuf), String> {

@@ -31,14 +31,15 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User(args) => desk_backend::users_cli::run(args).await,
         Command::Sim(args) => {
-            kalshi_sim::run_standalone(
-                args.port,
-                args.listen,
-                args.keys,
-                args.flow,
-                args.seed,
-                args.fault_admin_port,
-            )
+            kalshi_sim::run_standalone(kalshi_sim::Standalone {
+                listen: args.listen,
+                port: args.port,
+                keys: args.keys,
+                flow_per_sec: args.flow,
+                seed: args.seed,
+                fault_admin_port: args.fault_admin_port,
+                usage_tier: args.usage_tier,
+            })
             .await
         }
     }

@@ -19,9 +19,11 @@ use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
 use shared::api::schema::{
     ApplySubaccountTransferRequest, ApplySubaccountTransferResponse, CreateOrderGroupRequest,
-    CreateOrderGroupResponse, CreateSubaccountResponse, EmptyResponse, GetOrderGroupResponse,
-    GetOrderGroupsResponse, GetSubaccountBalancesResponse, GetSubaccountTransfersResponse,
-    OrderGroup, SubaccountBalance, UpdateOrderGroupLimitRequest,
+    CreateOrderGroupResponse, CreateSubaccountResponse, EmptyResponse, GetDepositsResponse,
+    GetOrderGroupResponse, GetOrderGroupsResponse, GetSubaccountBalancesResponse,
+    GetSubaccountNettingResponse, GetSubaccountTransfersResponse, GetWithdrawalsResponse,
+    OrderGroup, SubaccountBalance, SubaccountNettingConfig, UpdateOrderGroupLimitRequest,
+    UpdateSubaccountNettingRequest,
 };
 use shared::api::{ops, Operation};
 use shared::num::Count;
@@ -96,6 +98,64 @@ pub(super) fn routes() -> Router<Sim> {
         .route(&p(ops::GetSubaccountBalances::PATH), get(balances))
         .route(&p(ops::ApplySubaccountTransfer::PATH), post(transfer))
         .route(&p(ops::GetSubaccountTransfers::PATH), get(transfers))
+        .route(
+            &p(ops::GetSubaccountNetting::PATH),
+            get(netting).put(update_netting),
+        )
+        .route(&p(ops::GetDeposits::PATH), get(deposits))
+        .route(&p(ops::GetWithdrawals::PATH), get(withdrawals))
+}
+
+/// `GET /portfolio/subaccounts/netting` (GetSubaccountNetting): the primary's and every
+/// subaccount's setting.
+async fn netting(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+) -> Json<GetSubaccountNettingResponse> {
+    let core = sim.lock();
+    let engine = &core.engine;
+    let netting_configs = engine
+        .family(caller.0)
+        .into_iter()
+        .filter_map(|id| engine.account(id))
+        .map(|a| SubaccountNettingConfig {
+            subaccount_number: i64::from(a.subaccount),
+            enabled: a.netting,
+            exchange_index: 0,
+        })
+        .collect();
+    Json(GetSubaccountNettingResponse { netting_configs })
+}
+
+/// `PUT /portfolio/subaccounts/netting` (UpdateSubaccountNetting) → `200` (no body).
+async fn update_netting(
+    State(sim): State<Sim>,
+    Extension(caller): Extension<Caller>,
+    bytes: Bytes,
+) -> Result<StatusCode> {
+    let req: UpdateSubaccountNettingRequest = serde_json::from_slice(&bytes)
+        .map_err(|e| SimError::BadRequest(format!("invalid netting body: {e}")))?;
+    sim.with_engine(|engine, _| engine.set_netting(caller.0, req.subaccount_number, req.enabled))?;
+    Ok(StatusCode::OK)
+}
+
+/// `GET /portfolio/deposits` (GetDeposits): money moves in by the exchange's configuration
+/// only, so there are none.
+async fn deposits(q: Params) -> Result<Json<GetDepositsResponse>> {
+    let _ = params(q)?;
+    Ok(Json(GetDepositsResponse {
+        deposits: Vec::new(),
+        cursor: None,
+    }))
+}
+
+/// `GET /portfolio/withdrawals` (GetWithdrawals): none.
+async fn withdrawals(q: Params) -> Result<Json<GetWithdrawalsResponse>> {
+    let _ = params(q)?;
+    Ok(Json(GetWithdrawalsResponse {
+        withdrawals: Vec::new(),
+        cursor: None,
+    }))
 }
 
 /// `GET /portfolio/order_groups` (GetOrderGroups): `subaccount` (omitted = all).

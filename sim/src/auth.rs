@@ -100,10 +100,33 @@ pub const SIGNATURE_HEADER: &str = "KALSHI-ACCESS-SIGNATURE";
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Caller(pub AccountId);
 
+/// One registered API key.
+#[derive(Debug)]
+struct KeyEntry {
+    verifier: Verifier,
+    account: AccountId,
+    /// The name given at creation (`CreateApiKey`/`GenerateApiKey`), or the key id for keys
+    /// registered with the exchange's configuration.
+    name: String,
+    /// Kalshi scopes: `read` and `write` (a key without `write` may only read).
+    scopes: Vec<String>,
+}
+
+/// What `GetApiKeys` lists of a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// Key id (`KALSHI-ACCESS-KEY`).
+    pub key_id: String,
+    /// Its name.
+    pub name: String,
+    /// Its scopes.
+    pub scopes: Vec<String>,
+}
+
 /// Registered keys and the signature time window.
 #[derive(Debug)]
 pub struct KeyRing {
-    keys: HashMap<String, (Verifier, AccountId)>,
+    keys: HashMap<String, KeyEntry>,
     max_skew_ms: i64,
 }
 
@@ -116,13 +139,74 @@ impl KeyRing {
         }
     }
 
-    /// Registers `key_id` for `account`.
+    /// Registers `key_id` for `account` with read and write scopes, named after itself.
     pub fn insert(&mut self, key_id: String, key: PublicKey, account: AccountId) {
+        let name = key_id.clone();
+        self.insert_named(
+            key_id,
+            key,
+            account,
+            name,
+            vec!["read".into(), "write".into()],
+        );
+    }
+
+    /// Registers `key_id` for `account` under `name` with `scopes`.
+    pub fn insert_named(
+        &mut self,
+        key_id: String,
+        key: PublicKey,
+        account: AccountId,
+        name: String,
+        scopes: Vec<String>,
+    ) {
         let verifier = match key {
             PublicKey::Rsa(k) => Verifier::Rsa(VerifyingKey::new(k)),
             PublicKey::Ed25519(k) => Verifier::Ed25519(k),
         };
-        self.keys.insert(key_id, (verifier, account));
+        self.keys.insert(
+            key_id,
+            KeyEntry {
+                verifier,
+                account,
+                name,
+                scopes,
+            },
+        );
+    }
+
+    /// The keys of `account`, by key id.
+    pub fn list(&self, account: AccountId) -> Vec<KeyInfo> {
+        let mut out: Vec<KeyInfo> = self
+            .keys
+            .iter()
+            .filter(|(_, e)| e.account == account)
+            .map(|(id, e)| KeyInfo {
+                key_id: id.clone(),
+                name: e.name.clone(),
+                scopes: e.scopes.clone(),
+            })
+            .collect();
+        out.sort_by(|a, b| a.key_id.cmp(&b.key_id));
+        out
+    }
+
+    /// Removes `key_id` if it belongs to `account`; false when it does not exist (for
+    /// that account).
+    pub fn remove(&mut self, account: AccountId, key_id: &str) -> bool {
+        if self.keys.get(key_id).is_some_and(|e| e.account == account) {
+            self.keys.remove(key_id);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Whether `key_id` may write (orders, quotes): scope `write` or `write::trade`.
+    fn may_write(&self, key_id: &str) -> bool {
+        self.keys
+            .get(key_id)
+            .is_some_and(|e| e.scopes.iter().any(|s| s == "write" || s == "write::trade"))
     }
 
     /// Checks a request's headers; returns the account it is signed for.
@@ -149,7 +233,7 @@ impl KeyRing {
             .ok_or(SimError::Unauthorized("missing KALSHI-ACCESS-TIMESTAMP"))?;
         let sig_text = header(SIGNATURE_HEADER)
             .ok_or(SimError::Unauthorized("missing KALSHI-ACCESS-SIGNATURE"))?;
-        let (key, account) = self
+        let entry = self
             .keys
             .get(key_id)
             .ok_or(SimError::Unauthorized("unknown API key"))?;
@@ -165,26 +249,64 @@ impl KeyRing {
             .decode(sig_text)
             .map_err(|_| SimError::Unauthorized("signature is not base64"))?;
         let message = format!("{ts_text}{method}{path}");
-        if !key.verifies(message.as_bytes(), &raw) {
+        if !entry.verifier.verifies(message.as_bytes(), &raw) {
             return Err(SimError::Unauthorized("invalid signature"));
         }
-        Ok(*account)
+        Ok(entry.account)
     }
 }
 
-/// Middleware: authenticates every request, or answers 401 with Kalshi's error body.
+/// Middleware: authenticates a request, bills it to its account's rate-limit buckets, and
+/// answers 401 (Kalshi's error body) for a missing or bad signature, 403 for a write with a
+/// read-only key, 429 when the bucket cannot cover the request's cost.
+///
+/// Public market-data operations (no `security` in the spec) need no key; when a request
+/// to one carries the headers anyway they are verified like any other.
 pub(crate) async fn require_auth(State(sim): State<Sim>, mut req: Request, next: Next) -> Response {
-    let verdict = sim.keys.verify(
-        req.method().as_str(),
-        req.uri().path(),
-        req.headers(),
-        now_ms(),
-    );
-    match verdict {
-        Ok(account) => {
-            req.extensions_mut().insert(Caller(account));
-            next.run(req).await
-        }
-        Err(e) => e.into_response(),
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let operation = crate::spec::operation_of(&method, &path);
+    let public = operation.is_some_and(|id| shared::api::ops::is_authenticated(id) == Some(false));
+    if public && !req.headers().contains_key(KEY_HEADER) {
+        return next.run(req).await;
     }
+    let verdict = sim.keys().verify(&method, &path, req.headers(), now_ms());
+    let account = match verdict {
+        Ok(account) => account,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(id) = operation {
+        let (bucket, _) = crate::ratelimit::cost(id, 1);
+        let key_id = req
+            .headers()
+            .get(KEY_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if bucket == crate::ratelimit::Bucket::Write && !sim.keys().may_write(key_id) {
+            return SimError::Forbidden("this API key has no write scope".to_owned())
+                .into_response();
+        }
+        let items = if crate::ratelimit::billed_per_item(id) {
+            let (parts, body) = req.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+                return SimError::BadRequest("request body too large".to_owned()).into_response();
+            };
+            let items = serde_json::from_slice::<serde_json::Value>(&bytes)
+                .ok()
+                .and_then(|v| v.get("orders").and_then(|o| o.as_array()).map(Vec::len))
+                .unwrap_or(1);
+            req = Request::from_parts(parts, axum::body::Body::from(bytes));
+            items
+        } else {
+            1
+        };
+        if !sim.admit(account, id, items) {
+            return SimError::RateLimited.into_response();
+        }
+    }
+    req.extensions_mut().insert(Caller(account));
+    next.run(req).await
 }
+
+/// The largest request body read for billing (Kalshi's batches hold at most 20 orders).
+const MAX_BODY: usize = 1 << 20;

@@ -27,7 +27,7 @@ use super::Sim;
 /// Most candles one GetMarketCandlesticks call may span.
 pub const MAX_CANDLES: i64 = 5_000;
 
-fn bool_param(p: &HashMap<String, String>, name: &str) -> Result<bool> {
+pub(crate) fn bool_param(p: &HashMap<String, String>, name: &str) -> Result<bool> {
     match p.get(name).map(String::as_str) {
         None | Some("" | "false") => Ok(false),
         Some("true") => Ok(true),
@@ -224,18 +224,14 @@ fn event_status(markets: &[&MarketState]) -> StatusFilter {
     }
 }
 
-fn markets_json(markets: &[&MarketState]) -> Vec<shared::api::schema::Market> {
-    markets
-        .iter()
-        .filter_map(|m| {
-            serde_json::to_value(m.served())
-                .ok()
-                .and_then(|v| serde_json::from_value(v).ok())
-        })
-        .collect()
+pub(crate) fn markets_json(markets: &[&MarketState]) -> Vec<shared::api::schema::Market> {
+    markets.iter().map(|m| m.served()).collect()
 }
 
-fn event_json(e: &EventSeed, nested: Option<Vec<shared::api::schema::Market>>) -> EventData {
+pub(crate) fn event_json(
+    e: &EventSeed,
+    nested: Option<Vec<shared::api::schema::Market>>,
+) -> EventData {
     EventData {
         event_ticker: e.event_ticker.clone(),
         series_ticker: SeriesTicker::from(e.series_ticker.as_str()),
@@ -248,7 +244,10 @@ fn event_json(e: &EventSeed, nested: Option<Vec<shared::api::schema::Market>>) -
     }
 }
 
-fn markets_of<'a>(engine: &'a super::engine::Engine, event: &EventTicker) -> Vec<&'a MarketState> {
+pub(crate) fn markets_of<'a>(
+    engine: &'a super::engine::Engine,
+    event: &EventTicker,
+) -> Vec<&'a MarketState> {
     engine
         .markets()
         .values()
@@ -339,7 +338,7 @@ pub async fn get_event(
     }))
 }
 
-fn required(p: &HashMap<String, String>, name: &str) -> Result<i64> {
+pub(crate) fn required(p: &HashMap<String, String>, name: &str) -> Result<i64> {
     int_param(p, name)?.ok_or_else(|| SimError::BadRequest(format!("{name} is required")))
 }
 
@@ -353,7 +352,7 @@ fn bid_ask(o: Option<&Ohlc>, fallback: &Ohlc) -> BidAskDistribution {
     }
 }
 
-fn candle_json(c: &Candle) -> MarketCandlestick {
+pub(crate) fn candle_json(c: &Candle) -> MarketCandlestick {
     MarketCandlestick {
         end_period_ts: c.end_ts,
         yes_bid: bid_ask(c.yes_bid.as_ref(), &c.price),
@@ -372,6 +371,56 @@ fn candle_json(c: &Candle) -> MarketCandlestick {
     }
 }
 
+/// The candle query every candlestick operation takes: required `start_ts`, `end_ts` (Unix
+/// s; candles whose period ends in between) and `period_interval` (1, 60 or 1440 minutes),
+/// at most [`MAX_CANDLES`] periods; `include_latest_before_start` is accepted and ignored.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CandleRange {
+    start: i64,
+    end: i64,
+    period: i64,
+}
+
+impl CandleRange {
+    /// Reads and checks the query.
+    pub(crate) fn read(p: &HashMap<String, String>) -> Result<CandleRange> {
+        let start = required(p, "start_ts")?;
+        let end = required(p, "end_ts")?;
+        let period = required(p, "period_interval")?;
+        if ![1, 60, 1440].contains(&period) {
+            return Err(SimError::BadRequest(format!(
+                "period_interval must be 1, 60 or 1440, got {period}"
+            )));
+        }
+        if start > end {
+            return Err(SimError::BadRequest(
+                "start_ts must not be after end_ts".to_owned(),
+            ));
+        }
+        if (end - start) / (period * 60) > MAX_CANDLES {
+            return Err(SimError::BadRequest(format!(
+                "the range spans more than {MAX_CANDLES} candles"
+            )));
+        }
+        let _ = bool_param(p, "include_latest_before_start")?;
+        Ok(CandleRange { start, end, period })
+    }
+
+    /// The market's candles in the range (periods without trades left out).
+    pub(crate) fn of(self, m: &MarketState) -> Vec<MarketCandlestick> {
+        m.candles
+            .query(self.period, self.start, self.end)
+            .iter()
+            .map(candle_json)
+            .collect()
+    }
+
+    /// The range's end, Unix seconds.
+    pub(crate) fn end(self) -> i64 {
+        self.end
+    }
+}
+
 /// `GET /series/{series_ticker}/markets/{ticker}/candlesticks` (GetMarketCandlesticks):
 /// required `start_ts`, `end_ts` (Unix s; candles whose period ends in between) and
 /// `period_interval` (1, 60 or 1440 minutes); at most [`MAX_CANDLES`] periods a call.
@@ -383,25 +432,7 @@ pub async fn get_candlesticks(
     q: Params,
 ) -> Result<Json<GetMarketCandlesticksResponse>> {
     let p = params(q)?;
-    let start = required(&p, "start_ts")?;
-    let end = required(&p, "end_ts")?;
-    let period = required(&p, "period_interval")?;
-    if ![1, 60, 1440].contains(&period) {
-        return Err(SimError::BadRequest(format!(
-            "period_interval must be 1, 60 or 1440, got {period}"
-        )));
-    }
-    if start > end {
-        return Err(SimError::BadRequest(
-            "start_ts must not be after end_ts".to_owned(),
-        ));
-    }
-    if (end - start) / (period * 60) > MAX_CANDLES {
-        return Err(SimError::BadRequest(format!(
-            "the range spans more than {MAX_CANDLES} candles"
-        )));
-    }
-    let _ = bool_param(&p, "include_latest_before_start")?;
+    let range = CandleRange::read(&p)?;
     let core = sim.lock();
     let m = core
         .engine
@@ -412,12 +443,7 @@ pub async fn get_candlesticks(
             "market {ticker} is not in series {series}"
         )));
     }
-    let candlesticks = m
-        .candles
-        .query(period, start, end)
-        .iter()
-        .map(candle_json)
-        .collect();
+    let candlesticks = range.of(m);
     Ok(Json(GetMarketCandlesticksResponse {
         ticker: MarketTicker::from(ticker.as_str()),
         candlesticks,

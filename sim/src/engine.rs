@@ -42,6 +42,7 @@ use shared::rest::{
 use shared::ws::{
     FillMsg, MarketPositionMsg, OrderGroupUpdatesMsg, TickerMsg, TradeMsg, UserOrderMsg,
 };
+use shared::ws_msg::{MarketLifecycleV2Msg, MarketLifecycleV2MsgEventType};
 
 use super::markets::MarketSeed;
 use super::wire::rfc3339_ms;
@@ -49,6 +50,7 @@ use super::wire::rfc3339_ms;
 mod block;
 pub mod candles;
 mod groups;
+pub mod pause;
 mod settlement;
 mod subaccounts;
 pub use block::BlockFill;
@@ -82,6 +84,10 @@ pub enum OrderError {
         /// Available balance, dollars.
         available: Dollars,
     },
+    /// 503 `trading_is_paused`: trading is paused (maintenance); cancels and decreases
+    /// still work.
+    #[error("trading is paused")]
+    TradingPaused,
     /// 409 `post_only_cross`: a post-only order would take liquidity.
     #[error("post-only order would cross the book")]
     PostOnlyCross,
@@ -162,6 +168,9 @@ pub struct Account {
     pub settlements: Vec<SettlementRec>,
     /// CreateOrderV2 requests accepted.
     pub orders_received: usize,
+    /// Positions netted across this subaccount's markets (`UpdateSubaccountNetting`); the
+    /// exchange records the setting, its margin arithmetic has no use for it.
+    pub netting: bool,
     /// Last balance change, Unix ms.
     pub updated_ms: i64,
 }
@@ -233,6 +242,8 @@ pub struct OrderRec {
     pub post_only: bool,
     /// The order group it was placed into (`order_group_id`).
     pub order_group: Option<String>,
+    /// Cancelled when trading pauses (`cancel_order_on_pause`).
+    pub cancel_on_pause: bool,
 }
 
 impl OrderRec {
@@ -481,6 +492,9 @@ pub enum Event {
     Trade(TradeRec),
     /// Best prices / last / volume changed.
     Ticker(TickerMsg),
+    /// A market's lifecycle moved (`market_lifecycle_v2`: determined, settled, trading
+    /// deactivated and activated again around a pause).
+    Lifecycle(Box<MarketLifecycleV2Msg>),
     /// A fill of a registered account.
     Fill {
         /// Whose.
@@ -550,6 +564,8 @@ pub struct Engine {
     next_settlement_seq: u64,
     groups: BTreeMap<String, OrderGroupRec>,
     events: Vec<Event>,
+    /// The trading pause in progress, if any.
+    pause: Option<pause::Pause>,
 }
 
 impl Engine {
@@ -588,6 +604,7 @@ impl Engine {
             next_settlement_seq: 1,
             groups: BTreeMap::new(),
             events: Vec::new(),
+            pause: None,
         }
     }
 
@@ -614,6 +631,7 @@ impl Engine {
             orders: Vec::new(),
             settlements: Vec::new(),
             orders_received: 0,
+            netting: false,
             updated_ms: 0,
         });
         id
@@ -636,7 +654,16 @@ impl Engine {
     pub fn account(&self, id: AccountId) -> Option<&Account> {
         self.accounts.get(id as usize)
     }
-    /// An order by engine key.
+    /// The resting orders of `account` (one account, not its subaccounts).
+    pub fn resting_orders(&self, account: AccountId) -> impl Iterator<Item = &OrderRec> + '_ {
+        self.account(account)
+            .map(|a| a.orders.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|k| self.orders.get(k))
+            .filter(|o| o.status == OrderStatus::Resting)
+    }
+    /// The order with engine key `key`.
     pub fn order(&self, key: u64) -> Option<&OrderRec> {
         self.orders.get(&key)
     }
@@ -671,6 +698,7 @@ impl Engine {
         if !market.info.status.is_tradable() {
             return Err(OrderError::MarketClosed(req.ticker.clone()));
         }
+        self.refuse_if_paused()?;
         if !req.price.is_valid_price() {
             return Err(OrderError::Invalid(
                 "price must be strictly between 0 and 1",
@@ -777,6 +805,7 @@ impl Engine {
             last_update_reason: UpdateReason::Placed,
             post_only,
             order_group: order_group.clone(),
+            cancel_on_pause: req.cancel_order_on_pause.unwrap_or(false),
         };
         self.orders.insert(key, order);
         self.by_id.insert(id.clone(), key);
@@ -897,6 +926,7 @@ impl Engine {
         now_ms: i64,
     ) -> Result<AmendOrderV2Response, OrderError> {
         let key = self.resting_key(account, id)?;
+        self.refuse_if_paused()?;
         let o = self
             .orders
             .get(&key)
@@ -1826,6 +1856,23 @@ impl Engine {
                 self.by_id.remove(&o.id);
             }
         }
+    }
+
+    /// Queues a `market_lifecycle_v2` event of `kind` for `ticker`, `fill` setting the fields
+    /// that event carries.
+    fn emit_lifecycle(
+        &mut self,
+        ticker: &MarketTicker,
+        kind: MarketLifecycleV2MsgEventType,
+        fill: impl FnOnce(&mut MarketLifecycleV2Msg),
+    ) {
+        let mut msg = MarketLifecycleV2Msg {
+            event_type: kind,
+            market_ticker: ticker.clone(),
+            ..MarketLifecycleV2Msg::default()
+        };
+        fill(&mut msg);
+        self.events.push(Event::Lifecycle(Box::new(msg)));
     }
 
     fn emit_user_order(&mut self, key: u64) {

@@ -23,6 +23,20 @@ pub enum SimError {
     /// 404 `not_found`: no such route or resource.
     #[error("{0}")]
     NotFound(String),
+    /// 403 `forbidden`: the key may not do this (a read-only key writing).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 409 `conflict`: the resource exists already or cannot change so (a second open RFQ
+    /// on one market).
+    #[error("{0}")]
+    Conflict(String),
+    /// 429 `too_many_requests`: the account's rate-limit bucket cannot cover the request's
+    /// cost (no `Retry-After`, as on Kalshi).
+    #[error("too many requests: the rate-limit bucket of this account is empty")]
+    RateLimited,
+    /// 503 `service_unavailable`: the exchange is not taking this now (trading paused).
+    #[error("{0}")]
+    Unavailable(String),
     /// Order refusals; status per [`OrderError`] variant.
     #[error(transparent)]
     Order(#[from] OrderError),
@@ -37,6 +51,10 @@ impl SimError {
             SimError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "authentication_error"),
             SimError::BadRequest(_) => (StatusCode::BAD_REQUEST, "invalid_parameters"),
             SimError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            SimError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            SimError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            SimError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            SimError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
             SimError::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
             SimError::Order(e) => match e {
                 OrderError::MarketNotFound(_) => (StatusCode::NOT_FOUND, "market_not_found"),
@@ -46,6 +64,7 @@ impl SimError {
                     (StatusCode::BAD_REQUEST, "insufficient_balance")
                 }
                 OrderError::PostOnlyCross => (StatusCode::CONFLICT, "post_only_cross"),
+                OrderError::TradingPaused => (StatusCode::SERVICE_UNAVAILABLE, "trading_is_paused"),
                 OrderError::OrderNotFound => (StatusCode::NOT_FOUND, "not_found"),
                 OrderError::GroupNotFound => (StatusCode::NOT_FOUND, "not_found"),
                 OrderError::GroupTriggered(_) => (StatusCode::BAD_REQUEST, "order_group_triggered"),

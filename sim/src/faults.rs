@@ -162,6 +162,14 @@ pub enum FaultRequest {
         /// The result: `yes` or `no`.
         result: shared::ids::Side,
     },
+    /// Pause trading (maintenance) for `secs` seconds, or until `resume` when absent.
+    Pause {
+        /// Length of the pause, seconds.
+        #[serde(default)]
+        secs: Option<u64>,
+    },
+    /// End a trading pause.
+    Resume,
 }
 
 /// The fault-injection admin API of a standalone exchange (`kalshi-desk sim

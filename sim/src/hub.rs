@@ -349,6 +349,15 @@ impl Hub {
                                 },
                             }
                         }
+                        (Event::Lifecycle(msg), Channel::MarketLifecycleV2)
+                            if sub.wants(&msg.market_ticker) =>
+                        {
+                            OutFrame::MarketLifecycleV2 {
+                                sid,
+                                seq: Some(sub.next_seq()),
+                                msg: (**msg).clone(),
+                            }
+                        }
                         (Event::Fill { account, msg }, Channel::Fill)
                             if *account == conn.account && sub.wants(&msg.market_ticker) =>
                         {
@@ -484,6 +493,7 @@ fn subscribe(
             channels.push(channel);
         }
     }
+    shard_params(params).map_err(|e| (None, e))?;
     let markets = markets_param(params).map_err(|e| (None, e))?;
     if let Some(list) = &markets {
         if list.iter().any(|t| engine.market(t).is_none()) {
@@ -550,6 +560,36 @@ fn subscribe(
         }
     }
     Ok(())
+}
+
+/// `shard_factor` / `shard_key` (a subscriber's slice of a sharded channel): checked as
+/// Kalshi checks them (codes 19–22); the exchange sends every shard's messages anyway.
+fn shard_params(params: &Value) -> Result<(), CmdError> {
+    let int = |name: &str| params.get(name).map(|v| v.as_i64());
+    match (int("shard_factor"), int("shard_key")) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(CmdError(
+            error_code::SHARD_FACTOR_REQUIRED,
+            "shard_factor is required when shard_key is set",
+        )),
+        (Some(None), _) | (_, Some(None)) => Err(CmdError(
+            error_code::INVALID_PARAMETER,
+            "shard_factor and shard_key are integers",
+        )),
+        (Some(Some(f)), _) if f <= 0 => Err(CmdError(
+            error_code::SHARD_FACTOR_ZERO,
+            "shard_factor must be > 0",
+        )),
+        (Some(Some(f)), _) if f > 100 => Err(CmdError(
+            error_code::SHARD_FACTOR_TOO_LARGE,
+            "shard_factor must be <= 100",
+        )),
+        (Some(Some(f)), Some(Some(k))) if k < 0 || k >= f => Err(CmdError(
+            error_code::SHARD_KEY_RANGE,
+            "shard_key must be >= 0 and < shard_factor",
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn send_snapshot(

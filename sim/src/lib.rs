@@ -1,5 +1,6 @@
-//! The built-in simulated exchange: a Kalshi-compatible REST + WebSocket server, the desk's
-//! default upstream (paper trading) and its test bed.
+//! `kalshi-sim`: a simulated Kalshi exchange, the desk's default upstream (paper trading)
+//! and its test bed. Its public face is [`SimExchange`] (start, inspect, inject faults),
+//! [`SimConfig`], [`run_standalone`] for `kalshi-desk sim`, and the key and tier types.
 //!
 //! It speaks Kalshi's Trade API v2 (`kalshi-openapi.yaml` 3.31) and WebSocket API
 //! (`kalshi-asyncapi.yaml`) with Kalshi's API-key authentication (RSA-PSS or Ed25519
@@ -9,18 +10,27 @@
 //!
 //! # Layout
 //! - [`markets`]: the market list (real recorded markets + the synthetic `KXDESK` series).
-//! - [`engine`]: books, orders, matching, accounts, positions; emits [`engine::Event`]s.
+//! - [`engine`]: books, orders, matching, accounts, positions, order groups, subaccounts,
+//!   settlement and trading pauses; emits [`engine::Event`]s.
 //! - [`flow`]: simulated participants: opening books and background flow (seeded RNG).
 //! - [`hub`]: WebSocket subscriptions, per-`sid` sequencing, bounded fan-out.
-//! - [`auth`]: `KALSHI-ACCESS-*` signature verification (middleware).
-//! - `rest`: REST handlers under `/trade-api/v2`; `accounts`: order groups and
-//!   subaccounts (create, balances, transfers); `browse`: finding markets (GetMarkets
-//!   filters, series, events, candlesticks); `ws`: the socket at `/trade-api/ws/v2`.
-//! - [`wire`]: wire shapes `shared` lacks; [`error`]: Kalshi-shaped HTTP errors.
+//! - [`auth`]: `KALSHI-ACCESS-*` signature verification, API-key scopes and the rate
+//!   limiter, as one middleware; [`ratelimit`]: Kalshi's token buckets, tiers and
+//!   endpoint costs.
+//! - `rest`: markets, order book, trades and the order lifecycle under `/trade-api/v2`;
+//!   `accounts`: order groups, subaccounts (balances, transfers, netting), deposits and
+//!   withdrawals; `browse`: finding markets (GetMarkets filters, series, events,
+//!   candlesticks); `market_data`: several markets at once, event metadata, multivariate
+//!   events, fee changes, search helpers; `info`: exchange schedule, account limits and
+//!   costs, resting order value; `keys`: API keys; `reference`: milestones, structured
+//!   targets, live data; `historical`: the historical tier; [`rfq`]: RFQs and quotes;
+//!   `ws`: the socket at `/trade-api/ws/v2`.
+//! - [`spec`]: the spec operations it serves (with the statuses each may answer); every
+//!   other one answers a Kalshi-shaped `501 not_implemented` with its reason in the docs,
+//!   a non-operation path `404`.
+//! - [`wire`]: wire helpers; [`error`]: Kalshi-shaped HTTP errors.
 //! - [`faults`]: fault injection for tests (dropped/stalled sockets, bad `seq`, malformed
-//!   frames, REST 429/5xx bursts, late pings).
-//! - [`spec`]: the spec operations it serves; every other one answers a Kalshi-shaped
-//!   `501 not_implemented` (the full list is in its docs), a non-operation path `404`.
+//!   frames, REST 429/5xx bursts, late pings, settlements, trading pauses).
 //!
 //! Data flow: REST handlers, the flow task and socket commands each take the one
 //! [`Core`] lock briefly (engine + hub + flow), mutate the engine, and publish the
@@ -35,8 +45,14 @@ pub mod engine;
 pub mod error;
 pub mod faults;
 pub mod flow;
+mod historical;
 pub mod hub;
+mod info;
+mod keys;
+mod market_data;
 pub mod markets;
+pub mod ratelimit;
+mod reference;
 mod rest;
 pub mod rfq;
 pub mod spec;
@@ -50,7 +66,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -71,6 +87,8 @@ use self::engine::{AccountId, AccountKind, Engine};
 use self::error::SimError;
 use self::flow::Flow;
 use self::hub::Hub;
+use self::ratelimit::Buckets;
+pub use self::ratelimit::UsageTier;
 
 /// Balance of each registered account in the standalone server.
 pub const STANDALONE_STARTING_BALANCE: Dollars = Dollars::from_int(10_000);
@@ -93,6 +111,9 @@ pub struct SimConfig {
     pub starting_balance: Dollars,
     /// Signature timestamp window, milliseconds (default 30 000).
     pub max_clock_skew_ms: i64,
+    /// The API usage tier of every account: the size of its rate-limit buckets
+    /// ([`UsageTier::BASIC`] is what a new Kalshi account has).
+    pub usage_tier: UsageTier,
 }
 
 /// Unix time now, milliseconds.
@@ -125,7 +146,11 @@ impl Core {
 #[derive(Debug)]
 pub(crate) struct Inner {
     core: Mutex<Core>,
-    pub(crate) keys: KeyRing,
+    keys: RwLock<KeyRing>,
+    /// Rate-limit buckets per account, created full on first use.
+    buckets: Mutex<HashMap<AccountId, Buckets>>,
+    usage_tier: UsageTier,
+    started_ms: i64,
     accounts: HashMap<String, AccountId>,
     flow_per_sec: AtomicU32,
     pub(crate) token: CancellationToken,
@@ -140,6 +165,50 @@ pub(crate) struct Inner {
 pub(crate) type Sim = Arc<Inner>;
 
 impl Inner {
+    /// The registered keys (read).
+    pub(crate) fn keys(&self) -> RwLockReadGuard<'_, KeyRing> {
+        self.keys
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The registered keys (write: `CreateApiKey`, `GenerateApiKey`, `DeleteApiKey`).
+    pub(crate) fn keys_mut(&self) -> RwLockWriteGuard<'_, KeyRing> {
+        self.keys
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// When the exchange started, Unix ms (its historical cutoff).
+    pub(crate) fn started_ms(&self) -> i64 {
+        self.started_ms
+    }
+
+    /// The accounts' usage tier.
+    pub(crate) fn usage_tier(&self) -> UsageTier {
+        self.usage_tier
+    }
+
+    /// Bills `operation_id` (a batch of `items`) to `account`'s buckets; false when they
+    /// cannot cover it (nothing is taken then).
+    pub(crate) fn admit(&self, account: AccountId, operation_id: &str, items: usize) -> bool {
+        let (bucket, tokens) = ratelimit::cost(operation_id, items);
+        let now = std::time::Instant::now();
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        buckets
+            .entry(account)
+            .or_insert_with(|| Buckets::new(self.usage_tier, now))
+            .admit(bucket, tokens, now)
+    }
+
+    /// The trading pause in progress, if any.
+    pub(crate) fn pause(&self) -> Option<engine::pause::Pause> {
+        self.lock().engine.trading_pause()
+    }
+
     /// The core, recovering from a poisoned lock (state stays consistent per operation).
     pub(crate) fn lock(&self) -> MutexGuard<'_, Core> {
         self.core
@@ -200,7 +269,10 @@ impl SimExchange {
                 flow,
                 rfq: rfq_book,
             }),
-            keys,
+            keys: RwLock::new(keys),
+            buckets: Mutex::new(HashMap::new()),
+            usage_tier: config.usage_tier,
+            started_ms: now_ms(),
             accounts,
             flow_per_sec: AtomicU32::new(config.flow_per_sec),
             token: CancellationToken::new(),
@@ -316,6 +388,12 @@ impl SimExchange {
                 self.close_subscriptions(ch, code);
             }
             F::Flow { per_sec } => self.set_flow(per_sec),
+            F::Pause { secs } => {
+                self.pause_trading(secs.map(Duration::from_secs));
+            }
+            F::Resume => {
+                self.resume_trading();
+            }
             F::Settle {
                 market_ticker,
                 result,
@@ -412,6 +490,23 @@ impl SimExchange {
         Ok(settled)
     }
 
+    /// Pauses trading now, for `length` (`None`: until [`SimExchange::resume_trading`]), as
+    /// Kalshi does for its weekly maintenance: new orders, amends, RFQs, quotes and accepts
+    /// are refused, cancels and decreases still work, `cancel_order_on_pause` orders are
+    /// cancelled, the background flow stops, and `GetExchangeStatus`/`GetExchangeSchedule`
+    /// say so. Returns how many orders it cancelled.
+    pub fn pause_trading(&self, length: Option<Duration>) -> usize {
+        let now = now_ms();
+        let ends = length.map(|d| now + i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2));
+        self.inner
+            .with_engine(|engine, now| engine.pause_trading(now, ends))
+    }
+
+    /// Ends a trading pause; false when trading was not paused.
+    pub fn resume_trading(&self) -> bool {
+        self.inner.with_engine(|engine, _| engine.resume_trading())
+    }
+
     /// Stops serving and closes every socket.
     pub fn shutdown(&self) {
         self.inner.token.cancel();
@@ -427,7 +522,23 @@ fn router(sim: Sim) -> Router {
     Router::new()
         .merge(rfq::routes())
         .merge(accounts::routes())
+        .merge(keys::routes())
         .route(&p("/exchange/status"), get(rest::exchange_status))
+        .route(&p("/exchange/schedule"), get(info::exchange_schedule))
+        .route(
+            &p("/exchange/user_data_timestamp"),
+            get(info::user_data_timestamp),
+        )
+        .route(&p("/account/limits"), get(info::account_limits))
+        .route(&p("/account/endpoint_costs"), get(info::endpoint_costs))
+        .route(
+            &p("/account/api_usage_level/volume_progress"),
+            get(info::volume_progress),
+        )
+        .route(
+            &p("/portfolio/summary/total_resting_order_value"),
+            get(info::resting_order_value),
+        )
         .route(&p("/markets"), get(browse::get_markets))
         .route(&p("/series"), get(browse::get_series_list))
         .route(&p("/series/{series_ticker}"), get(browse::get_series))
@@ -438,6 +549,88 @@ fn router(sim: Sim) -> Router {
         .route(&p("/events"), get(browse::get_events))
         .route(&p("/events/{event_ticker}"), get(browse::get_event))
         .route(&p("/markets/trades"), get(rest::get_trades))
+        .route(&p("/markets/orderbooks"), get(market_data::orderbooks))
+        .route(
+            &p("/markets/candlesticks"),
+            get(market_data::batch_candlesticks),
+        )
+        .route(
+            &p("/series/{series_ticker}/events/{ticker}/candlesticks"),
+            get(market_data::event_candlesticks),
+        )
+        .route(
+            &p("/series/{series_ticker}/events/{ticker}/forecast_percentile_history"),
+            get(market_data::forecast_history),
+        )
+        .route(
+            &p("/series/fee_changes"),
+            get(market_data::series_fee_changes),
+        )
+        .route(
+            &p("/events/fee_changes"),
+            get(market_data::event_fee_changes),
+        )
+        .route(
+            &p("/events/multivariate"),
+            get(market_data::multivariate_events),
+        )
+        .route(
+            &p("/events/{event_ticker}/metadata"),
+            get(market_data::event_metadata),
+        )
+        .route(
+            &p("/search/tags_by_categories"),
+            get(market_data::tags_by_categories),
+        )
+        .route(
+            &p("/search/filters_by_sport"),
+            get(market_data::filters_by_sport),
+        )
+        .route(
+            &p("/incentive_programs"),
+            get(market_data::incentive_programs),
+        )
+        .route(
+            &p("/multivariate_event_collections"),
+            get(market_data::multivariate_collections),
+        )
+        .route(&p("/historical/cutoff"), get(historical::cutoff))
+        .route(&p("/historical/markets"), get(historical::markets))
+        .route(&p("/historical/markets/{ticker}"), get(historical::market))
+        .route(
+            &p("/historical/markets/{ticker}/candlesticks"),
+            get(historical::candlesticks),
+        )
+        .route(&p("/historical/trades"), get(historical::trades))
+        .route(&p("/historical/fills"), get(historical::fills))
+        .route(&p("/historical/orders"), get(historical::orders))
+        .route(&p("/historical/positions"), get(historical::positions))
+        .route(&p("/milestones"), get(reference::milestones))
+        .route(
+            &p("/milestones/{milestone_id}"),
+            get(reference::milestone_by_id),
+        )
+        .route(
+            &p("/structured_targets"),
+            get(reference::structured_targets),
+        )
+        .route(
+            &p("/structured_targets/{structured_target_id}"),
+            get(reference::structured_target),
+        )
+        .route(
+            &p("/live_data/milestone/{milestone_id}"),
+            get(reference::live_by_milestone),
+        )
+        .route(
+            &p("/live_data/{type}/milestone/{milestone_id}"),
+            get(reference::live_typed),
+        )
+        .route(&p("/live_data/batch"), get(reference::live_batch))
+        .route(
+            &p("/live_data/events/{event_ticker}"),
+            get(reference::live_event),
+        )
         .route(&p("/markets/{ticker}"), get(rest::get_market))
         .route(&p("/markets/{ticker}/orderbook"), get(rest::get_orderbook))
         .route(
@@ -508,7 +701,14 @@ async fn run_flow(sim: Sim) {
         }
         ticks += 1;
         if ticks.is_multiple_of(20) {
-            sim.with_engine(|engine, now| engine.expire(now));
+            sim.with_engine(|engine, now| {
+                engine.expire(now);
+                engine.resume_if_due(now);
+            });
+        }
+        if sim.pause().is_some() {
+            // The participants wait out a pause like everyone else.
+            continue;
         }
         let per_sec = u64::from(sim.flow_per_sec.load(Ordering::Relaxed));
         if per_sec == 0 {
@@ -549,19 +749,40 @@ fn read_public_key(path: &std::path::Path) -> anyhow::Result<PublicKey> {
     PublicKey::from_pem(&pem).with_context(|| format!("reading {}", path.display()))
 }
 
+/// How `kalshi-desk sim` runs the exchange on its own.
+#[derive(Clone, Debug)]
+pub struct Standalone {
+    /// Address to listen on.
+    pub listen: IpAddr,
+    /// Port (0: any free one).
+    pub port: u16,
+    /// Registered keys: `KEY_ID` → public key PEM file (RSA or Ed25519).
+    pub keys: Vec<(String, PathBuf)>,
+    /// Background participant events per second.
+    pub flow_per_sec: u32,
+    /// RNG seed of the flow.
+    pub seed: u64,
+    /// Serve the fault-injection API on this loopback port.
+    pub fault_admin_port: Option<u16>,
+    /// Every account's API usage tier (rate-limit bucket sizes).
+    pub usage_tier: UsageTier,
+}
+
 /// Standalone server: `kalshi-desk sim --port N --key KEY_ID=path/to/public.pem ...`.
 /// Serves until Ctrl-C. Each key gets [`STANDALONE_STARTING_BALANCE`].
 ///
 /// # Errors
 /// An unreadable key file, a port that cannot be bound, or a failed start.
-pub async fn run_standalone(
-    port: u16,
-    listen: IpAddr,
-    keys: Vec<(String, PathBuf)>,
-    flow_per_sec: u32,
-    seed: u64,
-    fault_admin_port: Option<u16>,
-) -> anyhow::Result<()> {
+pub async fn run_standalone(args: Standalone) -> anyhow::Result<()> {
+    let Standalone {
+        listen,
+        port,
+        keys,
+        flow_per_sec,
+        seed,
+        fault_admin_port,
+        usage_tier,
+    } = args;
     let keys = keys
         .into_iter()
         .map(|(id, path)| Ok((id, read_public_key(&path)?)))
@@ -577,6 +798,7 @@ pub async fn run_standalone(
         seed,
         starting_balance: STANDALONE_STARTING_BALANCE,
         max_clock_skew_ms: DEFAULT_MAX_CLOCK_SKEW_MS,
+        usage_tier,
     };
     let sim = SimExchange::start(config, listener).await?;
     tracing::info!(%local, "simulated Kalshi exchange: REST http://{local}{API_PREFIX}, WebSocket ws://{local}{WS_PATH}");

@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use shared::api::schema::{
-    EventPosition, ExchangeStatus, Fill, GetBalanceResponse, GetFillsResponse, GetOrderResponse,
-    GetOrdersResponse, GetPositionsResponse, MarketPosition, Order, OrderType,
+    self, EventPosition, ExchangeStatus, Fill, GetBalanceResponse, GetFillsResponse,
+    GetOrderResponse, GetOrdersResponse, GetPositionsResponse, MarketPosition, Order, OrderType,
     SelfTradePreventionType,
 };
 use shared::ids::{Action, BookSide, EventTicker, MarketTicker, OrderId, Side};
@@ -86,13 +86,16 @@ fn cursor_u64(p: &HashMap<String, String>) -> Result<Option<u64>> {
     }
 }
 
-/// `GET /exchange/status` (GetExchangeStatus).
-pub async fn exchange_status() -> Json<ExchangeStatus> {
+/// `GET /exchange/status` (GetExchangeStatus): during a trading pause `trading_active` is
+/// false and `exchange_estimated_resume_time` says when it ends (when known); the
+/// exchange itself stays active (cancels still work).
+pub async fn exchange_status(State(sim): State<Sim>) -> Json<ExchangeStatus> {
+    let pause = sim.pause();
     Json(ExchangeStatus {
         exchange_active: true,
-        trading_active: true,
+        trading_active: pause.is_none(),
         intra_exchange_transfers_active: Some(true),
-        exchange_estimated_resume_time: None,
+        exchange_estimated_resume_time: pause.and_then(|p| p.ends_ms).map(rfc3339_ms),
         exchange_index_statuses: None,
     })
 }
@@ -653,8 +656,9 @@ pub async fn get_balance(
 }
 
 /// `GET /portfolio/positions` (GetPositions): `ticker`, `event_ticker`, `subaccount`
-/// (default the primary), `limit`, `cursor` (last ticker returned); every market the
-/// account has traded.
+/// (default the primary), `settlement_status` (`unsettled`, the default: markets not yet
+/// settled; `settled`; `all`; Kalshi API 3.34), `limit`, `cursor` (the last ticker returned,
+/// within the same `settlement_status`); every market the account has traded.
 pub async fn get_positions(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
@@ -665,6 +669,16 @@ pub async fn get_positions(
     let cursor = p.get("cursor").filter(|c| !c.is_empty()).cloned();
     let ticker = p.get("ticker").filter(|t| !t.is_empty()).cloned();
     let events = list(&p, "event_ticker");
+    let settled_wanted: Option<bool> = match p.get("settlement_status").map(String::as_str) {
+        None | Some("" | "unsettled") => Some(false),
+        Some("settled") => Some(true),
+        Some("all") => None,
+        Some(other) => {
+            return Err(SimError::BadRequest(format!(
+                "settlement_status must be unsettled, settled or all, got {other:?}"
+            )))
+        }
+    };
     let core = sim.lock();
     let engine = &core.engine;
     let account = engine
@@ -679,8 +693,12 @@ pub async fn get_positions(
         {
             continue;
         }
-        let event = engine
-            .market(t)
+        let market = engine.market(t);
+        let settled = market.is_some_and(|m| m.info.status == schema::MarketStatus::Finalized);
+        if settled_wanted.is_some_and(|want| want != settled) {
+            continue;
+        }
+        let event = market
             .map(|m| m.info.event_ticker.clone())
             .unwrap_or_default();
         if events
@@ -740,7 +758,8 @@ pub async fn get_positions(
 struct HistoryQuery {
     limit: usize,
     cursor: Option<u64>,
-    ticker: Option<String>,
+    /// `ticker`: one market, or up to 100 comma-separated (Kalshi API 3.34).
+    tickers: Option<Vec<String>>,
     min_ts: Option<i64>,
     max_ts: Option<i64>,
 }
@@ -750,7 +769,15 @@ impl HistoryQuery {
         Ok(HistoryQuery {
             limit: limit(p, 100, 1000)?,
             cursor: cursor_u64(p)?,
-            ticker: p.get("ticker").filter(|t| !t.is_empty()).cloned(),
+            tickers: match list(p, "ticker") {
+                Some(t) if t.len() > 100 => {
+                    return Err(SimError::BadRequest(format!(
+                        "ticker names {} markets; at most 100",
+                        t.len()
+                    )))
+                }
+                other => other,
+            },
             min_ts: int_param(p, "min_ts")?,
             max_ts: int_param(p, "max_ts")?,
         })
@@ -760,7 +787,10 @@ impl HistoryQuery {
     /// or a later one.
     fn admits(&self, seq: u64, ticker: &MarketTicker, ts_ms: i64) -> bool {
         self.cursor.is_none_or(|c| seq < c)
-            && self.ticker.as_deref().is_none_or(|t| t == ticker.as_str())
+            && self
+                .tickers
+                .as_ref()
+                .is_none_or(|t| t.iter().any(|t| t == ticker.as_str()))
             && self.min_ts.is_none_or(|s| ts_ms >= s * 1000)
             && self.max_ts.is_none_or(|s| ts_ms <= s * 1000 + 999)
     }

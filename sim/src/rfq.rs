@@ -325,7 +325,8 @@ impl RfqBook {
             .count()
     }
 
-    /// CreateRFQ.
+    /// CreateRFQ: at most one open RFQ per market per user (a second is `409` unless it
+    /// replaces the first with `replace_existing`).
     ///
     /// # Errors
     /// Unknown/closed market, bad size, or the open-RFQ limit.
@@ -345,6 +346,7 @@ impl RfqBook {
                 req.market_ticker.as_str()
             )));
         }
+        refuse_if_paused(engine)?;
         let contracts = match (req.contracts, req.contracts_fp) {
             (Some(c), Some(fp)) if Count::from_int(c) != fp => {
                 return Err(bad("contracts and contracts_fp disagree"))
@@ -366,6 +368,16 @@ impl RfqBook {
             for id in mine {
                 self.close_rfq(engine, &id, now, "replaced");
             }
+        }
+        if self
+            .rfqs
+            .values()
+            .any(|r| r.open && r.creator == account && r.ticker == req.market_ticker)
+        {
+            return Err(SimError::Conflict(format!(
+                "an RFQ on {} is already open: delete it or send replace_existing",
+                req.market_ticker.as_str()
+            )));
         }
         if self.open_rfqs_of(account) >= MAX_OPEN_RFQS {
             return Err(bad(format!(
@@ -480,6 +492,7 @@ impl RfqBook {
         if !r.open {
             return Err(bad("RFQ is not open"));
         }
+        refuse_if_paused(engine)?;
         if r.creator == account {
             return Err(bad("cannot quote on your own RFQ"));
         }
@@ -606,6 +619,7 @@ impl RfqBook {
         now: i64,
     ) -> Result<()> {
         self.expire(now);
+        refuse_if_paused(engine)?;
         let q = self.visible_quote(account, id, rfq_id)?;
         if q.rfq_creator != account {
             return Err(bad("only the RFQ's creator may accept its quotes"));
@@ -676,6 +690,7 @@ impl RfqBook {
         rfq_id: Option<&str>,
         now: i64,
     ) -> Result<()> {
+        refuse_if_paused(engine)?;
         let q = self.visible_quote(account, id, rfq_id)?;
         if q.creator != account {
             return Err(bad("only the quote's creator may confirm it"));
@@ -928,6 +943,14 @@ impl SimExchange {
     /// Turns the simulated RFQ counterparty on or off.
     pub fn set_rfq_participants(&self, on: bool) {
         self.inner.lock().rfq.participants_on = on;
+    }
+}
+
+/// RFQs, quotes and their acceptance wait out a trading pause like orders.
+fn refuse_if_paused(engine: &Engine) -> Result<()> {
+    match engine.trading_pause() {
+        Some(_) => Err(SimError::Order(crate::engine::OrderError::TradingPaused)),
+        None => Ok(()),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Which of the spec's operations the built-in exchange serves, and a Kalshi-shaped `501`
-//! for every other one.
+//! for every other one, with the reason.
 //!
 //! The operations come from [`shared::api::ops::ALL_OPERATIONS`] (every `operationId` of
 //! `kalshi-openapi.yaml`), so the list stays complete when the spec grows: an operation not
@@ -7,28 +7,59 @@
 //! `501 {"code":"not_implemented","message":"<OperationId> is not implemented by the built-in exchange"}`.
 //! A path that is no Kalshi operation at all stays a `404 not_found`.
 //!
-//! # Implemented
+//! # Implemented (93 operations)
 //!
 //! - `GetExchangeStatus`: `GET /exchange/status`
+//! - `GetSeriesFeeChanges`: `GET /series/fee_changes`
+//! - `GetExchangeSchedule`: `GET /exchange/schedule`
+//! - `GetUserDataTimestamp`: `GET /exchange/user_data_timestamp`
+//! - `GetMarketCandlesticks`: `GET /series/{series_ticker}/markets/{ticker}/candlesticks`
 //! - `GetTrades`: `GET /markets/trades`
 //! - `GetMarketOrderbook`: `GET /markets/{ticker}/orderbook`
+//! - `GetMarketOrderbooks`: `GET /markets/orderbooks`
+//! - `GetSeries`: `GET /series/{series_ticker}`
+//! - `GetSeriesList`: `GET /series`
 //! - `GetMarkets`: `GET /markets`
 //! - `GetMarket`: `GET /markets/{ticker}`
+//! - `BatchGetMarketCandlesticks`: `GET /markets/candlesticks`
+//! - `GetMarketCandlesticksByEvent`: `GET /series/{series_ticker}/events/{ticker}/candlesticks`
+//! - `GetEvents`: `GET /events`
+//! - `GetMultivariateEvents`: `GET /events/multivariate`
+//! - `GetEventFeeChanges`: `GET /events/fee_changes`
+//! - `GetEvent`: `GET /events/{event_ticker}`
+//! - `GetEventMetadata`: `GET /events/{event_ticker}/metadata`
+//! - `GetEventForecastPercentilesHistory`: `GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history`
 //! - `GetOrders`: `GET /portfolio/orders`
 //! - `GetOrder`: `GET /portfolio/orders/{order_id}`
-//! - `CreateOrderV2`: `POST /portfolio/events/orders`
-//! - `CancelOrderV2`: `DELETE /portfolio/events/orders/{order_id}`
 //! - `GetOrderQueuePositions`: `GET /portfolio/orders/queue_positions`
 //! - `GetOrderQueuePosition`: `GET /portfolio/orders/{order_id}/queue_position`
+//! - `CreateOrderV2`: `POST /portfolio/events/orders`
 //! - `CancelAllOrders`: `DELETE /portfolio/events/orders`
 //! - `BatchCreateOrdersV2`: `POST /portfolio/events/orders/batched`
 //! - `BatchCancelOrdersV2`: `DELETE /portfolio/events/orders/batched`
+//! - `CancelOrderV2`: `DELETE /portfolio/events/orders/{order_id}`
 //! - `AmendOrderV2`: `POST /portfolio/events/orders/{order_id}/amend`
 //! - `DecreaseOrderV2`: `POST /portfolio/events/orders/{order_id}/decrease`
+//! - `GetOrderGroups`: `GET /portfolio/order_groups`
+//! - `CreateOrderGroup`: `POST /portfolio/order_groups/create`
+//! - `GetOrderGroup`: `GET /portfolio/order_groups/{order_group_id}`
+//! - `DeleteOrderGroup`: `DELETE /portfolio/order_groups/{order_group_id}`
+//! - `ResetOrderGroup`: `PUT /portfolio/order_groups/{order_group_id}/reset`
+//! - `TriggerOrderGroup`: `PUT /portfolio/order_groups/{order_group_id}/trigger`
+//! - `UpdateOrderGroupLimit`: `PUT /portfolio/order_groups/{order_group_id}/limit`
 //! - `GetBalance`: `GET /portfolio/balance`
+//! - `CreateSubaccount`: `POST /portfolio/subaccounts`
+//! - `ApplySubaccountTransfer`: `POST /portfolio/subaccounts/transfer`
+//! - `GetSubaccountBalances`: `GET /portfolio/subaccounts/balances`
+//! - `GetSubaccountTransfers`: `GET /portfolio/subaccounts/transfers`
+//! - `UpdateSubaccountNetting`: `PUT /portfolio/subaccounts/netting`
+//! - `GetSubaccountNetting`: `GET /portfolio/subaccounts/netting`
 //! - `GetPositions`: `GET /portfolio/positions`
-//! - `GetFills`: `GET /portfolio/fills`
 //! - `GetSettlements`: `GET /portfolio/settlements`
+//! - `GetDeposits`: `GET /portfolio/deposits`
+//! - `GetWithdrawals`: `GET /portfolio/withdrawals`
+//! - `GetPortfolioRestingOrderTotalValue`: `GET /portfolio/summary/total_resting_order_value`
+//! - `GetFills`: `GET /portfolio/fills`
 //! - `GetCommunicationsID`: `GET /communications/id`
 //! - `GetRFQs`: `GET /communications/rfqs`
 //! - `CreateRFQ`: `POST /communications/rfqs`
@@ -44,52 +75,11 @@
 //! - `DeleteQuote`: `DELETE /communications/quotes/{quote_id}`
 //! - `AcceptQuote`: `PUT /communications/quotes/{quote_id}/accept`
 //! - `ConfirmQuote`: `PUT /communications/quotes/{quote_id}/confirm`
-//! - `GetOrderGroups`: `GET /portfolio/order_groups`
-//! - `CreateOrderGroup`: `POST /portfolio/order_groups/create`
-//! - `GetOrderGroup`: `GET /portfolio/order_groups/{order_group_id}`
-//! - `DeleteOrderGroup`: `DELETE /portfolio/order_groups/{order_group_id}`
-//! - `ResetOrderGroup`: `PUT /portfolio/order_groups/{order_group_id}/reset`
-//! - `TriggerOrderGroup`: `PUT /portfolio/order_groups/{order_group_id}/trigger`
-//! - `UpdateOrderGroupLimit`: `PUT /portfolio/order_groups/{order_group_id}/limit`
-//! - `CreateSubaccount`: `POST /portfolio/subaccounts`
-//! - `ApplySubaccountTransfer`: `POST /portfolio/subaccounts/transfer`
-//! - `GetSubaccountBalances`: `GET /portfolio/subaccounts/balances`
-//! - `GetSubaccountTransfers`: `GET /portfolio/subaccounts/transfers`
-//! - `GetMarketCandlesticks`: `GET /series/{series_ticker}/markets/{ticker}/candlesticks`
-//! - `GetSeries`: `GET /series/{series_ticker}`
-//! - `GetSeriesList`: `GET /series`
-//! - `GetEvents`: `GET /events`
-//! - `GetEvent`: `GET /events/{event_ticker}`
-//!
-//! # Answered with 501 (66 operations)
-//!
-//! - `GetSeriesFeeChanges`: `GET /series/fee_changes`
-//! - `GetExchangeSchedule`: `GET /exchange/schedule`
-//! - `GetUserDataTimestamp`: `GET /exchange/user_data_timestamp`
-//! - `GetMarketOrderbooks`: `GET /markets/orderbooks`
-//! - `BatchGetMarketCandlesticks`: `GET /markets/candlesticks`
-//! - `GetMarketCandlesticksByEvent`: `GET /series/{series_ticker}/events/{ticker}/candlesticks`
-//! - `GetMultivariateEvents`: `GET /events/multivariate`
-//! - `GetEventFeeChanges`: `GET /events/fee_changes`
-//! - `GetEventMetadata`: `GET /events/{event_ticker}/metadata`
-//! - `GetEventForecastPercentilesHistory`: `GET /series/{series_ticker}/events/{ticker}/forecast_percentile_history`
-//! - `IntraExchangeInstanceTransfer`: `POST /portfolio/intra_exchange_instance_transfer`
-//! - `GetIntraExchangeInstanceTransfers`: `GET /portfolio/intra_exchange_instance_transfers`
-//! - `GetIntraExchangeInstanceTransfer`: `GET /portfolio/intra_exchange_instance_transfers/{transfer_id}`
-//! - `UpdateSubaccountNetting`: `PUT /portfolio/subaccounts/netting`
-//! - `GetSubaccountNetting`: `GET /portfolio/subaccounts/netting`
-//! - `GetDeposits`: `GET /portfolio/deposits`
-//! - `GetWithdrawals`: `GET /portfolio/withdrawals`
-//! - `GetPortfolioRestingOrderTotalValue`: `GET /portfolio/summary/total_resting_order_value`
-//! - `GetBlockTradeProposals`: `GET /communications/block-trade-proposals`
-//! - `ProposeBlockTrade`: `POST /communications/block-trade-proposals`
-//! - `AcceptBlockTradeProposal`: `POST /communications/block-trade-proposals/{block_trade_proposal_id}/accept`
 //! - `GetApiKeys`: `GET /api_keys`
 //! - `CreateApiKey`: `POST /api_keys`
 //! - `GenerateApiKey`: `POST /api_keys/generate`
 //! - `DeleteApiKey`: `DELETE /api_keys/{api_key}`
 //! - `GetAccountApiLimits`: `GET /account/limits`
-//! - `UpgradeAccountApiUsageLevel`: `POST /account/api_usage_level/upgrade`
 //! - `GetAccountApiUsageLevelVolumeProgress`: `GET /account/api_usage_level/volume_progress`
 //! - `GetAccountEndpointCosts`: `GET /account/endpoint_costs`
 //! - `GetTagsForSeriesCategories`: `GET /search/tags_by_categories`
@@ -97,18 +87,25 @@
 //! - `GetLiveDataByMilestone`: `GET /live_data/milestone/{milestone_id}`
 //! - `GetLiveData`: `GET /live_data/{type}/milestone/{milestone_id}`
 //! - `GetLiveDatas`: `GET /live_data/batch`
-//! - `GetGameStats`: `GET /live_data/milestone/{milestone_id}/game_stats`
 //! - `GetEventLiveData`: `GET /live_data/events/{event_ticker}`
-//! - `GetWeatherIndex`: `GET /live_data/weather/{city}`
-//! - `GetWeatherIndexCalibrations`: `GET /live_data/weather/{city}/calibrations`
 //! - `GetStructuredTargets`: `GET /structured_targets`
 //! - `GetStructuredTarget`: `GET /structured_targets/{structured_target_id}`
 //! - `GetMilestone`: `GET /milestones/{milestone_id}`
 //! - `GetMilestones`: `GET /milestones`
-//! - `GetMultivariateEventCollection`: `GET /multivariate_event_collections/{collection_ticker}`
-//! - `CreateMarketInMultivariateEventCollection`: `POST /multivariate_event_collections/{collection_ticker}`
 //! - `GetMultivariateEventCollections`: `GET /multivariate_event_collections`
 //! - `GetIncentivePrograms`: `GET /incentive_programs`
+//! - `GetHistoricalCutoff`: `GET /historical/cutoff`
+//! - `GetMarketCandlesticksHistorical`: `GET /historical/markets/{ticker}/candlesticks`
+//! - `GetFillsHistorical`: `GET /historical/fills`
+//! - `GetHistoricalOrders`: `GET /historical/orders`
+//! - `GetHistoricalPositions`: `GET /historical/positions`
+//! - `GetTradesHistorical`: `GET /historical/trades`
+//! - `GetHistoricalMarkets`: `GET /historical/markets`
+//! - `GetHistoricalMarket`: `GET /historical/markets/{ticker}`
+//!
+//! # Answered with 501 (24 operations)
+//!
+//! FCM only: a futures commission merchant's subtraders, caps and positions:
 //! - `GetFCMFills`: `GET /fcm/fills`
 //! - `GetFCMOrders`: `GET /fcm/orders`
 //! - `ListFCMSubtraders`: `GET /fcm/subtraders`
@@ -118,17 +115,31 @@
 //! - `DeleteFCMEventContractDailyCap`: `DELETE /fcm/subtraders/event_contract_daily_cap`
 //! - `GetFCMSubtraderBlockedCategories`: `GET /fcm/subtraders/blocked_categories`
 //! - `UpdateFCMSubtraderBlockedCategories`: `PUT /fcm/subtraders/blocked_categories`
+//! - `GetFCMPositions`: `GET /fcm/positions`
+//!
+//! Margin only: balances moved between the event-contract and the margined exchange instances, and margin allocation targets (the exchange has one instance):
+//! - `IntraExchangeInstanceTransfer`: `POST /portfolio/intra_exchange_instance_transfer`
+//! - `GetIntraExchangeInstanceTransfers`: `GET /portfolio/intra_exchange_instance_transfers`
+//! - `GetIntraExchangeInstanceTransfer`: `GET /portfolio/intra_exchange_instance_transfers/{transfer_id}`
 //! - `GetTargetBalanceAllocation`: `GET /portfolio/target_balance_allocation`
 //! - `SetTargetBalanceAllocation`: `POST /portfolio/target_balance_allocation`
-//! - `GetFCMPositions`: `GET /fcm/positions`
-//! - `GetHistoricalCutoff`: `GET /historical/cutoff`
-//! - `GetMarketCandlesticksHistorical`: `GET /historical/markets/{ticker}/candlesticks`
-//! - `GetFillsHistorical`: `GET /historical/fills`
-//! - `GetHistoricalOrders`: `GET /historical/orders`
-//! - `GetHistoricalPositions`: `GET /historical/positions`
-//! - `GetTradesHistorical`: `GET /historical/trades`
-//! - `GetHistoricalMarkets`: `GET /historical/markets`
-//! - `GetHistoricalMarket`: `GET /historical/markets/{ticker}`
+//!
+//! Block trades, proposed off-book between named counterparties that Kalshi arranges (the exchange has no counterparty directory):
+//! - `GetBlockTradeProposals`: `GET /communications/block-trade-proposals`
+//! - `ProposeBlockTrade`: `POST /communications/block-trade-proposals`
+//! - `AcceptBlockTradeProposal`: `POST /communications/block-trade-proposals/{block_trade_proposal_id}/accept`
+//!
+//! Usage levels, earned on Kalshi by volume (the exchange's tier is its configuration, `usage_tier`):
+//! - `UpgradeAccountApiUsageLevel`: `POST /account/api_usage_level/upgrade`
+//!
+//! Multivariate collections: the exchange's combo markets are recorded ones, with no collection to build new combos from (the list answers empty):
+//! - `GetMultivariateEventCollection`: `GET /multivariate_event_collections/{collection_ticker}`
+//! - `CreateMarketInMultivariateEventCollection`: `POST /multivariate_event_collections/{collection_ticker}`
+//!
+//! Sports and weather-station feeds the exchange does not have:
+//! - `GetGameStats`: `GET /live_data/milestone/{milestone_id}/game_stats`
+//! - `GetWeatherIndex`: `GET /live_data/weather/{city}`
+//! - `GetWeatherIndexCalibrations`: `GET /live_data/weather/{city}/calibrations`
 
 use axum::routing::{on, MethodFilter};
 use axum::Router;
@@ -192,6 +203,48 @@ pub const IMPLEMENTED: &[&str] = &[
     "GetEvents",
     "GetEvent",
     "GetMarketCandlesticks",
+    "GetExchangeSchedule",
+    "GetUserDataTimestamp",
+    "GetAccountApiLimits",
+    "GetAccountEndpointCosts",
+    "GetAccountApiUsageLevelVolumeProgress",
+    "GetPortfolioRestingOrderTotalValue",
+    "GetApiKeys",
+    "CreateApiKey",
+    "GenerateApiKey",
+    "DeleteApiKey",
+    "GetMarketOrderbooks",
+    "BatchGetMarketCandlesticks",
+    "GetMarketCandlesticksByEvent",
+    "GetEventForecastPercentilesHistory",
+    "GetSeriesFeeChanges",
+    "GetEventFeeChanges",
+    "GetMultivariateEvents",
+    "GetEventMetadata",
+    "GetTagsForSeriesCategories",
+    "GetFiltersForSports",
+    "GetMilestones",
+    "GetMilestone",
+    "GetStructuredTargets",
+    "GetStructuredTarget",
+    "GetLiveDataByMilestone",
+    "GetLiveData",
+    "GetLiveDatas",
+    "GetEventLiveData",
+    "GetSubaccountNetting",
+    "UpdateSubaccountNetting",
+    "GetDeposits",
+    "GetWithdrawals",
+    "GetIncentivePrograms",
+    "GetMultivariateEventCollections",
+    "GetHistoricalCutoff",
+    "GetHistoricalMarkets",
+    "GetHistoricalMarket",
+    "GetMarketCandlesticksHistorical",
+    "GetTradesHistorical",
+    "GetFillsHistorical",
+    "GetHistoricalOrders",
+    "GetHistoricalPositions",
 ];
 
 /// `(operationId, method, path template)` of every spec operation the exchange does not serve.
@@ -236,14 +289,15 @@ pub fn operation_of(method: &str, path: &str) -> Option<&'static str> {
 /// the spec documents for `operation_id`: an unknown resource is `404` where the operation
 /// documents 404, else `400` (e.g. `GetSeries`, `CreateOrderV2` with an unknown market); a
 /// malformed id is `400` where documented, else `404` (`CancelOrderV2`); a conflict or a
-/// refusal Kalshi does not document for the operation is its `400`. Statuses every
-/// operation may answer (401, 429, 5xx) and documented ones pass unchanged.
+/// refusal Kalshi does not document for the operation is its `400` (a `503` for trading
+/// paused included, where only order placement and amends document it). Statuses every
+/// operation may answer (401, 429, 500) and documented ones pass unchanged.
 pub fn documented_status(operation_id: &str, status: u16) -> u16 {
     let Some(documented) = documented_statuses(operation_id) else {
         return status;
     };
-    if documented.contains(&status) || !(400..500).contains(&status) || matches!(status, 401 | 429)
-    {
+    let refusal = (400..500).contains(&status) || status == 503;
+    if documented.contains(&status) || !refusal || matches!(status, 401 | 429) {
         return status;
     }
     [400, 404]

@@ -41,9 +41,17 @@ pub async fn upgrade(
     }))
 }
 
+/// Sends one frame, stamped with `sending_ts_ms` (Unix ms as it leaves; Kalshi API 3.34)
+/// after its own fields.
 async fn send(socket: &mut WebSocket, frame: &OutFrame) -> bool {
     match serde_json::to_string(frame) {
-        Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
+        Ok(mut text) => {
+            if text.ends_with('}') {
+                text.pop();
+                text.push_str(&format!(",\"sending_ts_ms\":{}}}", now_ms()));
+            }
+            socket.send(Message::Text(text.into())).await.is_ok()
+        }
         Err(e) => {
             tracing::warn!(error = %e, "unserializable frame dropped");
             true

@@ -33,6 +33,17 @@ impl TestKey {
         TestKey::Rsa(Box::new(key))
     }
 
+    /// Reads a PKCS#8 private key PEM of either kind (as `GenerateApiKey` returns one).
+    pub fn from_private_pem(pem: &str) -> Option<TestKey> {
+        use rsa::pkcs8::DecodePrivateKey as _;
+        if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_pem(pem) {
+            return Some(TestKey::Ed25519(k));
+        }
+        rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+            .ok()
+            .map(|k| TestKey::Rsa(Box::new(k)))
+    }
+
     /// The private key as PKCS#8 PEM (what a user stores in a key file).
     ///
     /// # Panics

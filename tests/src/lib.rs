@@ -834,6 +834,7 @@ where
             seed: 11,
             starting_balance: kalshi_sim::STANDALONE_STARTING_BALANCE,
             max_clock_skew_ms: kalshi_sim::DEFAULT_MAX_CLOCK_SKEW_MS,
+            usage_tier: kalshi_sim::UsageTier::BASIC,
         },
         listener,
     )
@@ -940,6 +941,7 @@ where
             seed: 13,
             starting_balance: kalshi_sim::STANDALONE_STARTING_BALANCE,
             max_clock_skew_ms: kalshi_sim::DEFAULT_MAX_CLOCK_SKEW_MS,
+            usage_tier: kalshi_sim::UsageTier::BASIC,
         },
         listener,
     )

@@ -21,6 +21,7 @@ pub async fn sim_and_client() -> (SimExchange, KalshiClient) {
             seed: 3,
             starting_balance: Dollars::from_int(500),
             max_clock_skew_ms: 30_000,
+            usage_tier: kalshi_sim::UsageTier::BASIC,
         },
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
     )

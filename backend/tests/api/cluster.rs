@@ -76,6 +76,7 @@ impl Cluster {
                 seed: 5,
                 starting_balance: Dollars::from_int(10_000),
                 max_clock_skew_ms: 30_000,
+                usage_tier: kalshi_sim::UsageTier::BASIC,
             },
             listener,
         )

@@ -132,6 +132,7 @@ async fn the_exchange_refuses_a_wrong_ed25519_signature() {
             seed: 1,
             starting_balance: Dollars::from_int(100),
             max_clock_skew_ms: 30_000,
+            usage_tier: kalshi_sim::UsageTier::BASIC,
         },
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
     )

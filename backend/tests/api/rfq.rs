@@ -67,6 +67,7 @@ async fn two_desks() -> TwoDesks {
             seed: 3,
             starting_balance: Dollars::from_int(10_000),
             max_clock_skew_ms: 30_000,
+            usage_tier: kalshi_sim::UsageTier::BASIC,
         },
         listener,
     )
@@ -316,12 +317,13 @@ async fn status_update(
     }
 }
 
-async fn rfq_and_quote(desks: &TwoDesks) -> (String, String) {
+/// An RFQ on `market` (one open RFQ per market and user, as on Kalshi) and a quote on it.
+async fn rfq_and_quote(desks: &TwoDesks, market: &str) -> (String, String) {
     let (s, body) = api(
         &desks.requester,
         "POST",
         "/rfqs",
-        Some(json!({"market_ticker": "KXDESK-26DEC31-T50", "contracts": "10.00"})),
+        Some(json!({"market_ticker": market, "contracts": "10.00"})),
     )
     .await;
     assert_eq!(s, 201, "{body}");
@@ -349,7 +351,7 @@ async fn expired_and_deleted_quotes_reach_both_desks_sessions_as_status_updates(
 
     // Accepted and never confirmed: Kalshi's channel says nothing, the desks' quote watch
     // reads the cancellation and tells every session why.
-    let (rfq, quote) = rfq_and_quote(&desks).await;
+    let (rfq, quote) = rfq_and_quote(&desks, "KXDESK-26DEC31-T50").await;
     let (s, body) = api(
         &desks.requester,
         "POST",
@@ -381,7 +383,7 @@ async fn expired_and_deleted_quotes_reach_both_desks_sessions_as_status_updates(
     );
 
     // Deleted by the maker: the requester's session hears it too.
-    let (_, quote) = rfq_and_quote(&desks).await;
+    let (_, quote) = rfq_and_quote(&desks, "KXDESK-26DEC31-T60").await;
     let (s, body) = api(&desks.maker, "DELETE", &format!("/quotes/{quote}"), None).await;
     assert_eq!(s, 204, "{body}");
     let (status, reason) = status_update(&mut requester, &quote).await;

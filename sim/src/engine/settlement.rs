@@ -16,6 +16,7 @@
 use shared::api::schema::{MarketResult, MarketStatus, Settlement, SettlementMarketResult};
 use shared::ids::{MarketTicker, Side};
 use shared::num::{Count, Dollars};
+use shared::ws_msg::MarketLifecycleV2MsgEventType;
 
 use super::{AccountKind, Engine, Event, OrderError, UpdateReason};
 use crate::wire::rfc3339_ms;
@@ -142,6 +143,23 @@ impl Engine {
             m.info.updated_time = rfc3339_ms(now_ms);
             m.open_interest = Count::ZERO;
         }
+        // Kalshi announces the outcome, then the payout.
+        let value = match result {
+            Side::Yes => "1.0000",
+            Side::No => "0.0000",
+        };
+        let now_s = now_ms.div_euclid(1000);
+        self.emit_lifecycle(ticker, MarketLifecycleV2MsgEventType::Determined, |m| {
+            m.determination_ts = Some(now_s);
+            m.result = Some(match result {
+                Side::Yes => "yes".to_owned(),
+                Side::No => "no".to_owned(),
+            });
+            m.settlement_value = Some(value.to_owned());
+        });
+        self.emit_lifecycle(ticker, MarketLifecycleV2MsgEventType::Settled, |m| {
+            m.settled_ts = Some(now_s);
+        });
         self.emit_ticker_if_changed(ticker, now_ms);
         Ok(recorded)
     }

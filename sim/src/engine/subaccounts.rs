@@ -67,6 +67,23 @@ impl Engine {
         }
     }
 
+    /// Sets netting of subaccount `number` of the user `root` (UpdateSubaccountNetting).
+    ///
+    /// # Errors
+    /// [`OrderError::NoSuchSubaccount`] for a number the user has not created.
+    pub fn set_netting(
+        &mut self,
+        root: AccountId,
+        number: i64,
+        enabled: bool,
+    ) -> Result<(), OrderError> {
+        let account = self.resolve_subaccount(root, Some(number))?;
+        if let Some(a) = self.accounts.get_mut(account as usize) {
+            a.netting = enabled;
+        }
+        Ok(())
+    }
+
     /// Every account of the user `root`: the primary first, then subaccounts 1, 2, …
     pub fn family(&self, root: AccountId) -> Vec<AccountId> {
         let root = self.root(root);
@@ -118,6 +135,7 @@ impl Engine {
             orders: Vec::new(),
             settlements: Vec::new(),
             orders_received: 0,
+            netting: false,
             updated_ms: now_ms,
         });
         if let Some(a) = self.accounts.get_mut(root as usize) {

@@ -29,6 +29,7 @@ async fn spawn3() -> SimExchange {
         seed: 7,
         starting_balance: Dollars::from_int(1_000),
         max_clock_skew_ms: 30_000,
+        usage_tier: crate::UsageTier::BASIC,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = SimExchange::start(config, listener).await.unwrap();
@@ -73,7 +74,11 @@ async fn new_rfq(sim: &SimExchange, who: &Who, contracts: i64) -> String {
         who,
         "POST",
         &format!("{P}/rfqs"),
-        Some(json!({"market_ticker": T50, "contracts": contracts, "rest_remainder": false})),
+        // One open RFQ per market and user: a new one replaces an earlier one.
+        Some(
+            json!({"market_ticker": T50, "contracts": contracts, "rest_remainder": false,
+                    "replace_existing": true}),
+        ),
     )
     .await;
     assert_eq!(s, 201, "{b}");
@@ -210,7 +215,7 @@ async fn rfq_quote_accept_confirm_executes_with_fills_on_both_sides_and_kalshi_v
 }
 
 #[tokio::test]
-async fn rfq_refusals_quote_above_a_dollar_the_101st_rfq_late_confirm_and_replacement() {
+async fn rfq_refusals_quote_above_a_dollar_a_second_rfq_on_a_market_late_confirm_and_replacement() {
     let sim = spawn3().await;
     let rfq = new_rfq(&sim, &super::alice(), 5).await;
     // yes + no above $1.
@@ -279,10 +284,7 @@ async fn rfq_refusals_quote_above_a_dollar_the_101st_rfq_late_confirm_and_replac
     assert_eq!(q["quote"]["status"], "cancelled");
     assert!(sim.fills_for("alice").is_empty());
 
-    // 100 open RFQs, then the 101st is refused; deleting one makes room.
-    for _ in 1..100 {
-        new_rfq(&sim, &super::alice(), 1).await;
-    }
+    // One open RFQ per market: a second on T50 is a 409; deleting the first makes room.
     let (s, body) = call(
         &sim,
         &super::alice(),
@@ -291,8 +293,11 @@ async fn rfq_refusals_quote_above_a_dollar_the_101st_rfq_late_confirm_and_replac
         Some(json!({"market_ticker": T50, "contracts": 1, "rest_remainder": false})),
     )
     .await;
-    assert_eq!(s, 400, "{body}");
-    assert!(body["message"].as_str().unwrap().contains("100"), "{body}");
+    assert_eq!(s, 409, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("already open"),
+        "{body}"
+    );
     let (s, _) = call(
         &sim,
         &super::alice(),
@@ -320,7 +325,7 @@ async fn rfq_refusals_quote_above_a_dollar_the_101st_rfq_late_confirm_and_replac
         None,
     )
     .await;
-    assert_eq!(mine["rfqs"].as_array().unwrap().len(), 100);
+    assert_eq!(mine["rfqs"].as_array().unwrap().len(), 1);
     sim.shutdown();
 }
 

@@ -25,6 +25,8 @@ pub struct Record {
     pub operations: BTreeMap<String, BTreeSet<u16>>,
     /// Frame `type` → frames received (each validated).
     pub frames: BTreeMap<String, usize>,
+    /// Answers that carried a `Retry-After` header (Kalshi sends none).
+    pub retry_after: usize,
 }
 
 /// The shared record.
@@ -53,8 +55,8 @@ pub struct World {
 }
 
 /// Starts an exchange with one Ed25519 key per name (RSA for the first, so both
-/// verifications run), each account funded with $1,000.
-pub async fn world(names: &[&str], flow_per_sec: u32) -> World {
+/// verifications run), each account funded with $1,000 and on API usage tier `tier`.
+pub async fn world(names: &[&str], flow_per_sec: u32, tier: &str) -> World {
     let keys: Vec<(String, Arc<TestKey>)> = names
         .iter()
         .enumerate()
@@ -79,6 +81,7 @@ pub async fn world(names: &[&str], flow_per_sec: u32) -> World {
         seed: 11,
         starting_balance: Dollars::from_int(1_000),
         max_clock_skew_ms: 30_000,
+        usage_tier: kalshi_sim::UsageTier::named(tier).expect("a usage tier"),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -105,6 +108,23 @@ impl Trader {
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         self.send(method, path, body.map(|b| b.to_string()), true)
             .await
+    }
+
+    /// The same user signing with another of its keys.
+    pub fn with_key(&self, key_id: &str, key: TestKey) -> Trader {
+        Trader {
+            key_id: key_id.to_owned(),
+            key: Arc::new(key),
+            ..self.clone()
+        }
+    }
+
+    /// The same user signing with a private key the exchange generated (PKCS#8 PEM).
+    pub fn with_private_pem(&self, key_id: &str, pem: &str) -> Trader {
+        self.with_key(
+            key_id,
+            TestKey::from_private_pem(pem).expect("a private key PEM"),
+        )
     }
 
     /// A call without the `KALSHI-ACCESS-*` headers (public market data).
@@ -137,6 +157,7 @@ impl Trader {
         }
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
+        let retry_after = resp.headers().contains_key("retry-after");
         let text = resp.text().await.expect("body");
         let value = if text.is_empty() {
             Value::Null
@@ -154,6 +175,7 @@ impl Trader {
             contract().check_response(method, path, status, &value)
         };
         let mut r = record(&self.rec);
+        r.retry_after += usize::from(retry_after);
         if let Some(op) = contract().find_operation(method, path) {
             r.operations
                 .entry(op.id.clone())
@@ -230,6 +252,10 @@ impl Socket {
                 continue;
             };
             let value: Value = serde_json::from_str(&text).expect("frame is JSON");
+            assert!(
+                value["sending_ts_ms"].is_i64(),
+                "every frame carries sending_ts_ms (Kalshi API 3.34): {value}"
+            );
             let found = contract().check_frame(&value);
             let mut r = record(&self.rec);
             *r.frames

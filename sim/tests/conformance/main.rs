@@ -83,7 +83,8 @@ async fn all_channels(t: &Trader, markets: &[&str]) -> Socket {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_answer_and_frame_of_a_trading_session_meets_kalshis_contract() {
-    let w = world(&["alice", "bob", "carol"], 0).await;
+    // The session's pace is a script's, not a person's: a tier with room for it.
+    let w = world(&["alice", "bob", "carol"], 0, "prestige").await;
     w.sim.set_rfq_participants(false);
     let (alice, bob, carol) = (&w.traders[0], &w.traders[1], &w.traders[2]);
     let mut a_ws = all_channels(alice, &[T50, T60, SETTLE]).await;
@@ -522,6 +523,52 @@ async fn every_answer_and_frame_of_a_trading_session_meets_kalshis_contract() {
         .expect("settle");
     ok(alice, "GET", "/portfolio/settlements", None).await;
     ok(alice, "GET", &format!("/markets/{SETTLE}"), None).await;
+    // Kalshi API 3.34: positions by settlement status, fills of several markets.
+    let held = |v: &Value| -> Vec<String> {
+        v["market_positions"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p["ticker"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let unsettled = ok(alice, "GET", "/portfolio/positions", None).await;
+    let settled = ok(
+        alice,
+        "GET",
+        "/portfolio/positions?settlement_status=settled",
+        None,
+    )
+    .await;
+    let all = ok(
+        alice,
+        "GET",
+        "/portfolio/positions?settlement_status=all",
+        None,
+    )
+    .await;
+    assert!(
+        !held(&unsettled).contains(&SETTLE.to_owned()),
+        "{unsettled}"
+    );
+    assert_eq!(held(&settled), vec![SETTLE.to_owned()], "{settled}");
+    assert_eq!(held(&all).len(), held(&unsettled).len() + 1, "{all}");
+    let both = ok(
+        alice,
+        "GET",
+        &format!("/portfolio/fills?ticker={T60},{SETTLE}"),
+        None,
+    )
+    .await;
+    let markets: std::collections::BTreeSet<&str> = both["fills"]
+        .as_array()
+        .expect("fills")
+        .iter()
+        .filter_map(|f| f["ticker"].as_str())
+        .collect();
+    assert_eq!(markets, [SETTLE, T60].into_iter().collect(), "{both}");
     a_ws.drain(Duration::from_millis(500)).await;
     b_ws.drain(Duration::from_millis(200)).await;
     c_ws.drain(Duration::from_millis(100)).await;
@@ -544,6 +591,397 @@ async fn every_answer_and_frame_of_a_trading_session_meets_kalshis_contract() {
     a_ws.expect("unsubscribed").await;
     a_ws.command("no_such_command", json!({})).await;
     a_ws.expect("error").await;
+    // Malformed commands: each answered with its documented error code.
+    for (cmd, params, code) in [
+        ("subscribe", json!(null), 2),
+        ("subscribe", json!({}), 3),
+        ("unsubscribe", json!({}), 4),
+        ("unsubscribe", json!({"sids": [9999]}), 7),
+        ("subscribe", json!({"channels": ["no_such_channel"]}), 8),
+        ("subscribe", json!({"channels": ["orderbook_delta"]}), 14),
+        (
+            "update_subscription",
+            json!({"sids": [1, 2], "action": "add_markets", "market_tickers": [T50]}),
+            12,
+        ),
+        (
+            "update_subscription",
+            json!({"sids": [1], "market_tickers": [T50]}),
+            15,
+        ),
+        (
+            "update_subscription",
+            json!({"sids": [1], "action": "dance", "market_tickers": [T50]}),
+            13,
+        ),
+        (
+            "subscribe",
+            json!({"channels": ["communications"], "shard_factor": 0}),
+            19,
+        ),
+        (
+            "subscribe",
+            json!({"channels": ["communications"], "shard_key": 1}),
+            20,
+        ),
+        (
+            "subscribe",
+            json!({"channels": ["communications"], "shard_factor": 2, "shard_key": 2}),
+            21,
+        ),
+        (
+            "subscribe",
+            json!({"channels": ["communications"], "shard_factor": 101}),
+            22,
+        ),
+    ] {
+        let id = a_ws.command(cmd, params.clone()).await;
+        let e = a_ws
+            .expect_where(|v| v["type"] == "error" && v["id"] == id)
+            .await;
+        assert_eq!(e["msg"]["code"], code, "{cmd} {params}: {e}");
+    }
+
+    // Exchange and account information.
+    ok(alice, "GET", "/exchange/schedule", None).await;
+    ok(alice, "GET", "/exchange/user_data_timestamp", None).await;
+    let limits = ok(alice, "GET", "/account/limits", None).await;
+    assert_eq!(limits["usage_tier"], "prestige");
+    ok(alice, "GET", "/account/endpoint_costs", None).await;
+    ok(
+        alice,
+        "GET",
+        "/account/api_usage_level/volume_progress",
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "POST",
+        "/portfolio/events/orders",
+        Some(order(T50, "bid", "0.0200", "3.00")),
+    )
+    .await;
+    let value = ok(
+        alice,
+        "GET",
+        "/portfolio/summary/total_resting_order_value",
+        None,
+    )
+    .await;
+    assert_eq!(
+        value["total_resting_order_value"], 6,
+        "3 × $0.02 in cents: {value}"
+    );
+
+    // Market data of several markets, events' extras, search helpers.
+    ok(
+        alice,
+        "GET",
+        &format!("/markets/orderbooks?tickers={T50},{T60}"),
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "GET",
+        &format!("/markets/orderbooks?tickers={T50}&tickers={T60}"),
+        None,
+    )
+    .await;
+    let range = format!(
+        "start_ts={}&end_ts={}&period_interval=1",
+        now_s - 3600,
+        now_s + 60
+    );
+    ok(
+        alice,
+        "GET",
+        &format!("/markets/candlesticks?market_tickers={T50},{T60}&{range}"),
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "GET",
+        &format!("/series/KXDESK/events/KXDESK-26DEC31/candlesticks?{range}"),
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "GET",
+        &format!("/series/KXDESK/events/KXDESK-26DEC31/forecast_percentile_history?percentiles=5000&{range}"),
+        None,
+    )
+    .await;
+    ok(alice, "GET", "/events/KXDESK-26DEC31/metadata", None).await;
+    ok(
+        alice,
+        "GET",
+        "/events/multivariate?limit=2&with_nested_markets=true",
+        None,
+    )
+    .await;
+    ok(alice, "GET", "/series/fee_changes", None).await;
+    ok(alice, "GET", "/events/fee_changes", None).await;
+    ok(alice, "GET", "/search/tags_by_categories", None).await;
+    ok(alice, "GET", "/search/filters_by_sport", None).await;
+    let milestones = ok(alice, "GET", "/milestones?limit=10", None).await;
+    let milestone = milestones["milestones"][0]["id"]
+        .as_str()
+        .expect("a milestone")
+        .to_owned();
+    ok(alice, "GET", &format!("/milestones/{milestone}"), None).await;
+    let targets = ok(alice, "GET", "/structured_targets", None).await;
+    let target = targets["structured_targets"][0]["id"]
+        .as_str()
+        .expect("a target")
+        .to_owned();
+    ok(alice, "GET", &format!("/structured_targets/{target}"), None).await;
+    ok(
+        alice,
+        "GET",
+        &format!("/live_data/milestone/{milestone}"),
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "GET",
+        &format!("/live_data/weather/milestone/{milestone}"),
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "GET",
+        &format!("/live_data/batch?milestone_ids={milestone}"),
+        None,
+    )
+    .await;
+    ok(alice, "GET", "/live_data/events/KXDESKRAIN-27JAN", None).await;
+
+    // Portfolio extras, programs, collections.
+    ok(alice, "GET", "/portfolio/subaccounts/netting", None).await;
+    ok(
+        alice,
+        "PUT",
+        "/portfolio/subaccounts/netting",
+        Some(json!({"subaccount_number": number, "enabled": true})),
+    )
+    .await;
+    let netting = ok(alice, "GET", "/portfolio/subaccounts/netting", None).await;
+    assert!(
+        netting["netting_configs"]
+            .as_array()
+            .expect("configs")
+            .iter()
+            .any(|c| c["subaccount_number"] == number && c["enabled"] == true),
+        "{netting}"
+    );
+    ok(alice, "GET", "/portfolio/deposits", None).await;
+    ok(alice, "GET", "/portfolio/withdrawals", None).await;
+    ok(alice, "GET", "/incentive_programs", None).await;
+    ok(alice, "GET", "/multivariate_event_collections", None).await;
+
+    // The historical tier: markets settled before the exchange started.
+    ok(alice, "GET", "/historical/cutoff", None).await;
+    let old = ok(alice, "GET", "/historical/markets", None).await;
+    let old_ticker = old["markets"][0]["ticker"]
+        .as_str()
+        .expect("a historical market")
+        .to_owned();
+    ok(
+        alice,
+        "GET",
+        &format!("/historical/markets/{old_ticker}"),
+        None,
+    )
+    .await;
+    ok(
+        alice,
+        "GET",
+        &format!("/historical/markets/{old_ticker}/candlesticks?{range}"),
+        None,
+    )
+    .await;
+    ok(alice, "GET", "/historical/trades", None).await;
+    ok(alice, "GET", "/historical/fills", None).await;
+    ok(alice, "GET", "/historical/orders", None).await;
+    ok(alice, "GET", "/historical/positions", None).await;
+
+    // Public market data needs no key, as on Kalshi.
+    for path in [
+        "/exchange/status",
+        "/markets?limit=2",
+        "/series/KXDESK",
+        "/events/KXDESK-26DEC31",
+    ] {
+        let (s, b) = carol.public("GET", path).await;
+        assert_eq!(s, 200, "{path}: {b}");
+    }
+    let (s, _) = carol.public("GET", "/portfolio/balance").await;
+    assert_eq!(s, 401, "private data needs a key");
+
+    // API keys: create one with a public key, sign with it, generate one, delete both.
+    let fresh = desk_testkit::keys::TestKey::ed25519();
+    let created = ok(
+        carol,
+        "POST",
+        "/api_keys",
+        Some(json!({"name": "second", "public_key": fresh.public_pem()})),
+    )
+    .await;
+    let fresh_id = created["api_key_id"]
+        .as_str()
+        .expect("api_key_id")
+        .to_owned();
+    let second = carol.with_key(&fresh_id, fresh);
+    ok(&second, "GET", "/portfolio/balance", None).await;
+    let listed = ok(carol, "GET", "/api_keys", None).await;
+    assert_eq!(
+        listed["api_keys"].as_array().map(Vec::len),
+        Some(2),
+        "{listed}"
+    );
+    let generated = ok(
+        carol,
+        "POST",
+        "/api_keys/generate",
+        Some(json!({"name": "generated", "key_type": "ed25519", "scopes": ["read"]})),
+    )
+    .await;
+    let generated_id = generated["api_key_id"]
+        .as_str()
+        .expect("api_key_id")
+        .to_owned();
+    let read_only = carol.with_private_pem(
+        &generated_id,
+        generated["private_key"].as_str().expect("private_key"),
+    );
+    ok(&read_only, "GET", "/portfolio/balance", None).await;
+    let (s, b) = read_only
+        .call(
+            "POST",
+            "/portfolio/events/orders",
+            Some(order(T50, "bid", "0.0200", "1.00")),
+        )
+        .await;
+    assert_eq!(s, 403, "a read-only key may not trade: {b}");
+    ok(carol, "DELETE", &format!("/api_keys/{generated_id}"), None).await;
+    ok(carol, "DELETE", &format!("/api_keys/{fresh_id}"), None).await;
+    let (s, _) = second.call("GET", "/portfolio/balance", None).await;
+    assert_eq!(s, 401, "a deleted key stops at once");
+
+    // One open RFQ per market: a second is Kalshi's 409.
+    let open = ok(
+        alice,
+        "POST",
+        "/communications/rfqs",
+        Some(json!({"market_ticker": T60, "contracts": 2, "rest_remainder": false})),
+    )
+    .await;
+    let (s, b) = alice
+        .call(
+            "POST",
+            "/communications/rfqs",
+            Some(json!({"market_ticker": T60, "contracts": 2, "rest_remainder": false})),
+        )
+        .await;
+    assert_eq!(s, 409, "{b}");
+    ok(
+        alice,
+        "DELETE",
+        &format!(
+            "/communications/rfqs/{}",
+            open["id"].as_str().unwrap_or_default()
+        ),
+        None,
+    )
+    .await;
+
+    // A trading pause: status and schedule say so, orders and amends wait, cancels work,
+    // cancel_order_on_pause orders go.
+    let resting = ok(
+        alice,
+        "POST",
+        "/portfolio/events/orders",
+        Some(order(T50, "bid", "0.0200", "1.00")),
+    )
+    .await;
+    let mut cop = order(T50, "bid", "0.0200", "1.00");
+    cop["cancel_order_on_pause"] = json!(true);
+    let cop = ok(alice, "POST", "/portfolio/events/orders", Some(cop)).await;
+    assert_eq!(w.sim.pause_trading(Some(Duration::from_secs(600))), 1);
+    let status = ok(alice, "GET", "/exchange/status", None).await;
+    assert_eq!(status["trading_active"], false, "{status}");
+    assert!(
+        status["exchange_estimated_resume_time"].is_string(),
+        "{status}"
+    );
+    let schedule = ok(alice, "GET", "/exchange/schedule", None).await;
+    assert!(!schedule["schedule"]["maintenance_windows"]
+        .as_array()
+        .expect("windows")
+        .is_empty());
+    let (s, b) = alice
+        .call(
+            "POST",
+            "/portfolio/events/orders",
+            Some(order(T50, "bid", "0.0200", "1.00")),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (503, Some("trading_is_paused")),
+        "{b}"
+    );
+    let (s, b) = alice
+        .call(
+            "POST",
+            &format!(
+                "/portfolio/events/orders/{}/amend",
+                resting["order_id"].as_str().unwrap_or_default()
+            ),
+            Some(json!({"ticker": T50, "side": "bid", "price": "0.0300", "count": "1.00"})),
+        )
+        .await;
+    assert_eq!(s, 503, "{b}");
+    let (s, b) = alice
+        .call(
+            "POST",
+            "/communications/rfqs",
+            Some(json!({"market_ticker": T50, "contracts": 1, "rest_remainder": false})),
+        )
+        .await;
+    assert_eq!(s, 400, "CreateRFQ documents no 503: {b}");
+    let halted = a_ws
+        .expect_where(|v| {
+            v["type"] == "user_order"
+                && v["msg"]["order_id"] == cop["order_id"]
+                && v["msg"]["status"] == "canceled"
+        })
+        .await;
+    assert_eq!(
+        halted["msg"]["last_update_reason"], "HaltCancel",
+        "{halted}"
+    );
+    ok(
+        alice,
+        "DELETE",
+        &format!(
+            "/portfolio/events/orders/{}",
+            resting["order_id"].as_str().unwrap_or_default()
+        ),
+        None,
+    )
+    .await;
+    assert!(w.sim.resume_trading());
+    assert_eq!(
+        ok(alice, "GET", "/exchange/status", None).await["trading_active"],
+        true
+    );
 
     // Errors: unknown and malformed ids, bad bodies.
     for (method, path, body) in [
@@ -623,6 +1061,30 @@ async fn every_answer_and_frame_of_a_trading_session_meets_kalshis_contract() {
         println!("  {v}");
     }
     assert!(frames.is_subset(&known), "unknown frame types {frames:?}");
+    // Every frame type the exchange sends was seen (and validated).
+    let sent: BTreeSet<&str> = [
+        "subscribed",
+        "unsubscribed",
+        "ok",
+        "error",
+        "orderbook_snapshot",
+        "orderbook_delta",
+        "ticker",
+        "trade",
+        "fill",
+        "market_position",
+        "user_order",
+        "order_group_updates",
+        "market_lifecycle_v2",
+        "rfq_created",
+        "rfq_deleted",
+        "quote_created",
+        "quote_accepted",
+        "quote_executed",
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(frames, sent, "frame types seen");
     assert!(
         missing.is_empty(),
         "served but never answered successfully: {missing:?}"
@@ -680,4 +1142,67 @@ fn errata_are_proven_by_real_recordings() {
             );
         }
     }
+}
+
+/// Rate limits as Kalshi applies them, on the Basic tier: 200 read tokens a second (20
+/// reads at the default cost of 10), cheaper single-order reads, writes in their own bucket,
+/// batches billed per item and admitted whole; a refusal is `429` with Kalshi's error body
+/// and no `Retry-After`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_kalshis_token_buckets() {
+    let w = world(&["alice", "bob"], 0, "basic").await;
+    let (alice, bob) = (&w.traders[0], &w.traders[1]);
+    let limits = ok(alice, "GET", "/account/limits", None).await;
+    assert_eq!(limits["usage_tier"], "basic");
+    assert_eq!(limits["read"]["refill_rate"], 200);
+    assert_eq!(limits["write"]["bucket_capacity"], 100);
+    let costs = ok(alice, "GET", "/account/endpoint_costs", None).await;
+    assert_eq!(costs["default_cost"], 10);
+
+    // 60 reads at once overrun the read bucket (two reads already spent 20 of its 200
+    // tokens; it refills 200 a second, a few reads' worth while the burst is served).
+    let burst = futures_util::future::join_all(
+        (0..60).map(|_| alice.call("GET", "/portfolio/balance", None)),
+    )
+    .await;
+    let served = burst.iter().filter(|(s, _)| *s == 200).count();
+    let refused: Vec<&Value> = burst
+        .iter()
+        .filter(|(s, _)| *s == 429)
+        .map(|(_, b)| b)
+        .collect();
+    assert_eq!(served + refused.len(), 60);
+    assert!((18..=40).contains(&served), "{served} of 60 reads served");
+    assert_eq!(refused[0]["code"], "too_many_requests", "{}", refused[0]);
+    // Writes have a bucket of their own: a batch of 10 orders (100 tokens) fits whole...
+    let batch = |n: usize| json!({"orders": (0..n).map(|_| order(T50, "bid", "0.0100", "1.00")).collect::<Vec<_>>()});
+    ok(
+        bob,
+        "POST",
+        "/portfolio/events/orders/batched",
+        Some(batch(10)),
+    )
+    .await;
+    // ...and a batch of 5 right after it is refused whole (it needs 50 tokens; the bucket
+    // refills 100 a second).
+    let (s, _) = bob
+        .call("POST", "/portfolio/events/orders/batched", Some(batch(5)))
+        .await;
+    assert_eq!(s, 429, "a batch is admitted whole or not at all");
+    // 250 ms later at least 25 write tokens are back: ten single cancels (2 tokens each) fit.
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let orders = ok(bob, "GET", "/portfolio/orders?status=resting", None).await;
+    for o in orders["orders"].as_array().expect("orders").iter().take(10) {
+        let id = o["order_id"].as_str().expect("order_id");
+        ok(
+            bob,
+            "DELETE",
+            &format!("/portfolio/events/orders/{id}"),
+            None,
+        )
+        .await;
+    }
+    let record = w.rec.lock().unwrap();
+    assert!(record.violations.is_empty(), "{:?}", record.violations);
+    assert_eq!(record.retry_after, 0, "no Retry-After, as on Kalshi");
 }
