@@ -73,6 +73,17 @@ SCHEMA_TYPE_OVERRIDES = {
     "PriceRange": "crate::rest::PriceRange",
 }
 
+# What Kalshi API 3.34 added to operations of the 3.31 spec in shared/spec/ (the fidelity
+# issue lists them; no newer machine-readable spec is available). Query parameters are
+# OpenAPI parameter objects, merged into the operation's own.
+SPEC_ADDITIONS = {
+    "GetPositions": {"query": [{
+        "name": "settlement_status", "in": "query", "required": False,
+        "description": "Settlement status of the markets to return: unsettled (the default), settled or all (Kalshi API 3.34).",
+        "schema": {"type": "string", "enum": ["unsettled", "settled", "all"]},
+    }]},
+}
+
 # Hand-written response types with a `cursor: String` field.
 OVERRIDE_CURSOR = {"crate::rest::GetMarketsResponse", "crate::rest::GetOrdersResponse",
                    "crate::rest::GetPositionsResponse", "crate::rest::GetFillsResponse"}
@@ -425,6 +436,7 @@ def gen_rest(check):
                 if "$ref" in p:
                     p = params[p["$ref"].split("/")[-1]]
                 plist.append(p)
+            plist += SPEC_ADDITIONS.get(oid, {}).get("query", [])
             path_ps = [p for p in plist if p["in"] == "path"]
             query_ps = [p for p in plist if p["in"] == "query"]
             summary = op.get("summary", oid)

@@ -182,14 +182,7 @@ impl Application {
             .with_audit(store.clone());
         {
             let kalshi = kalshi.clone();
-            tokio::spawn(async move {
-                match kalshi.account_limits().await {
-                    Ok(limits) => kalshi.budget().set_limits(&limits),
-                    Err(err) => {
-                        tracing::info!(error = %err, "no account limits; using Basic-tier defaults")
-                    }
-                }
-            });
+            tokio::spawn(async move { kalshi.load_budget().await });
         }
         let upstream_config = UpstreamConfig {
             ws_url,
@@ -228,6 +221,11 @@ impl Application {
                 (task, None)
             }
         };
+        tokio::spawn(crate::exchange_watch::run(
+            hub.clone(),
+            kalshi.clone(),
+            shutdown.clone(),
+        ));
         let rfq_rules = crate::rfq_rules::RfqRules::new(hub.clone(), kalshi.clone());
         tokio::spawn(rfq_rules.clone().run(shutdown.clone()));
         let bootstrap = policy.bootstrap.clone();

@@ -232,8 +232,16 @@ impl KalshiClient {
     ) -> Result<T, KalshiError> {
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(2));
         let mut attempt = 0;
+        // Batches are billed per order.
+        let items = if shared::api::limits::billed_per_item(operation) {
+            body.and_then(|b| serde_json::to_value(b).ok())
+                .and_then(|v| v.get("orders").and_then(|o| o.as_array()).map(Vec::len))
+                .unwrap_or(1)
+        } else {
+            1
+        };
         loop {
-            self.budget.acquire(write).await;
+            self.budget.acquire(operation, items).await;
             match self.call_once(operation, method.clone(), path, body).await {
                 Err(KalshiError::Status { status, .. })
                     if attempt < MAX_RETRIES && retryable(status, write) =>
@@ -451,6 +459,31 @@ impl KalshiClient {
     /// GetAccountApiLimits: `GET /account/limits`.
     pub async fn account_limits(&self) -> Result<AccountLimits, KalshiError> {
         self.get("GetAccountApiLimits", "/account/limits").await
+    }
+
+    /// GetAccountEndpointCosts: `GET /account/endpoint_costs`.
+    pub async fn endpoint_costs(
+        &self,
+    ) -> Result<shared::api::schema::GetAccountEndpointCostsResponse, KalshiError> {
+        self.get("GetAccountEndpointCosts", "/account/endpoint_costs")
+            .await
+    }
+
+    /// Reads the account's rate limits and endpoint costs into the budget (once, at
+    /// start-up); an operation Kalshi does not answer leaves the spec's Basic-tier defaults.
+    pub async fn load_budget(&self) {
+        match self.account_limits().await {
+            Ok(limits) => self.budget.set_limits(&limits),
+            Err(err) => {
+                tracing::info!(error = %err, "no account limits; using Basic-tier defaults");
+            }
+        }
+        match self.endpoint_costs().await {
+            Ok(costs) => self.budget.set_costs(&costs),
+            Err(err) => {
+                tracing::info!(error = %err, "no endpoint costs; using the spec's");
+            }
+        }
     }
 
     /// GetBalance: `GET /portfolio/balance`.

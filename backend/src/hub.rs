@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use shared::book::{BookLevels, OrderBook};
 use shared::ids::{MarketTicker, Side};
 use shared::num::{Count, Dollars};
-use shared::protocol::{Environment, ServerMsg, UpstreamState};
+use shared::protocol::{Environment, ExchangeView, ServerMsg, UpstreamState};
 use shared::ws::FillMsg;
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -69,6 +69,8 @@ pub struct Hub {
     events: broadcast::Sender<HubEvent>,
     upstream_tx: mpsc::Sender<UpstreamCommand>,
     state: Arc<watch::Sender<UpstreamState>>,
+    /// The exchange's trading state, once read ([`crate::exchange_watch`]).
+    exchange: Arc<watch::Sender<Option<ExchangeView>>>,
     environment: Environment,
     metrics: Arc<Metrics>,
     /// A lossless copy of every published change, for the cluster leader's forwarder
@@ -104,11 +106,13 @@ impl Hub {
         let (events, _) = broadcast::channel(FANOUT_CAPACITY);
         let (upstream_tx, upstream_rx) = mpsc::channel(1024);
         let (state, _) = watch::channel(UpstreamState::Connecting);
+        let (exchange, _) = watch::channel(None);
         let hub = Hub {
             inner: Arc::default(),
             events,
             upstream_tx,
             state: Arc::new(state),
+            exchange: Arc::new(exchange),
             environment,
             metrics: Metrics::new(),
             tap: None,
@@ -176,6 +180,26 @@ impl Hub {
         });
         if self.state.send_replace(state) != state {
             self.publish(None, 0, ServerMsg::Upstream { state });
+        }
+    }
+
+    /// The exchange's trading state, once known.
+    pub fn exchange(&self) -> Option<ExchangeView> {
+        self.exchange.borrow().clone()
+    }
+
+    /// Records the exchange's trading state and tells every session when it changed.
+    pub fn set_exchange(&self, view: ExchangeView) {
+        let changed = self.exchange.send_if_modified(|current| {
+            if current.as_ref() == Some(&view) {
+                false
+            } else {
+                *current = Some(view.clone());
+                true
+            }
+        });
+        if changed {
+            self.publish(None, 0, ServerMsg::Exchange(view));
         }
     }
 

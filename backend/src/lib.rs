@@ -14,6 +14,8 @@
 //! - [`upstream`]: the one Kalshi socket: subscriptions, `seq` checks, reconnects.
 //! - [`cluster`]: several replicas behind one upstream socket: a NATS KV lease elects
 //!   the leader, which publishes normalized events that every replica serves from.
+//! - [`exchange_watch`]: whether Kalshi is trading, read every few seconds and shown on
+//!   every screen (a trading pause).
 //! - [`hub`]: live books, the fill ledger and the fan-out every browser session reads.
 //! - [`ratelimit`]: Kalshi's read/write token buckets, mirrored so the desk never earns a 429.
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.
@@ -34,6 +36,7 @@ pub mod backoff;
 pub mod client;
 pub mod cluster;
 pub mod config;
+pub mod exchange_watch;
 pub mod http;
 pub mod hub;
 pub mod metrics;

@@ -1,12 +1,19 @@
-//! The desk's Kalshi rate-limit budget: a read and a write token bucket, like Kalshi's own
-//! (`GetAccountApiLimits`: `refill_rate` tokens a second up to `bucket_capacity`), and a
-//! back-off window after a 429. Every REST call takes a token first and waits when the
-//! bucket is empty, so the desk slows itself instead of earning 429s.
+//! The desk's Kalshi rate-limit budget, kept in Kalshi's own tokens: a read and a write
+//! token bucket (`GetAccountApiLimits`: `refill_rate` tokens a second up to
+//! `bucket_capacity`), each call costing what Kalshi bills for it (10 tokens by default,
+//! the account's `GetAccountEndpointCosts` for the rest, batches per item; bucket and
+//! default costs from [`shared::api::limits`]), and a back-off window after a 429. Every
+//! REST call takes its tokens first and waits while the bucket cannot cover them, so the
+//! desk slows itself instead of earning 429s.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
+use shared::api::limits::{self, Bucket};
+use shared::api::schema::GetAccountEndpointCostsResponse;
 
 /// Micro-tokens per token (integer arithmetic, no floats).
 const MICRO: u64 = 1_000_000;
@@ -42,14 +49,16 @@ impl TokenBucket {
             .min(self.capacity_micro);
     }
 
-    /// Takes one token, or says how long until one is there.
-    pub fn try_take(&mut self, now: Instant) -> Result<(), Duration> {
+    /// Takes `tokens` (at most the capacity: a bigger request waits for a full bucket), or
+    /// says how long until they are there.
+    pub fn try_take(&mut self, tokens: u64, now: Instant) -> Result<(), Duration> {
         self.refill(now);
-        if self.tokens_micro >= MICRO {
-            self.tokens_micro -= MICRO;
+        let need = tokens.saturating_mul(MICRO).min(self.capacity_micro);
+        if self.tokens_micro >= need {
+            self.tokens_micro -= need;
             return Ok(());
         }
-        let missing = MICRO - self.tokens_micro;
+        let missing = need - self.tokens_micro;
         Err(Duration::from_micros(missing.div_ceil(self.rate)))
     }
 
@@ -65,10 +74,11 @@ impl TokenBucket {
     }
 }
 
-/// Kalshi's Basic tier (used until `/account/limits` answers): 20 reads, 10 writes a second.
-pub const BASIC_READ: u32 = 20;
-/// See [`BASIC_READ`].
-pub const BASIC_WRITE: u32 = 10;
+/// Kalshi's Basic tier (used until `/account/limits` answers): 200 read tokens a second
+/// (20 reads at the default cost), one second of capacity.
+pub const BASIC_READ: u32 = 200;
+/// Basic's write bucket: 100 tokens a second (10 orders), one second of capacity.
+pub const BASIC_WRITE: u32 = 100;
 
 /// `BucketLimit` of `GetAccountApiLimits`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -79,8 +89,8 @@ pub struct BucketLimit {
     pub bucket_capacity: u32,
 }
 
-/// The part of `GetAccountApiLimitsResponse` the desk uses:
-/// `{"usage_tier":"basic","read":{"refill_rate":20,"bucket_capacity":20},"write":{…},"grants":[]}`.
+/// The part of `GetAccountApiLimitsResponse` the desk uses (tokens):
+/// `{"usage_tier":"basic","read":{"refill_rate":200,"bucket_capacity":200},"write":{…},"grants":[]}`.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct AccountLimits {
     /// Tier name.
@@ -100,6 +110,10 @@ struct State {
     read: TokenBucket,
     write: TokenBucket,
     backoff_until: Option<Instant>,
+    /// Operations whose cost differs from `default_cost` (the spec's until the account's
+    /// `GetAccountEndpointCosts` answers), tokens per request or batch item.
+    costs: HashMap<&'static str, u32>,
+    default_cost: u32,
 }
 
 /// The read and write budget of one API key.
@@ -117,6 +131,8 @@ impl Default for RateBudget {
                 read: TokenBucket::new(BASIC_READ, BASIC_READ, now),
                 write: TokenBucket::new(BASIC_WRITE, BASIC_WRITE, now),
                 backoff_until: None,
+                costs: limits::ENDPOINT_COSTS.iter().copied().collect(),
+                default_cost: limits::DEFAULT_COST,
             }),
         }
     }
@@ -138,8 +154,38 @@ impl RateBudget {
         s.write = TokenBucket::new(limits.write.refill_rate, limits.write.bucket_capacity, now);
     }
 
-    /// Waits for a token of the right bucket and for any 429 back-off to end.
-    pub async fn acquire(&self, write: bool) {
+    /// Uses the account's own endpoint costs (`GetAccountEndpointCosts`): its default, and
+    /// every listed endpoint's, by the operation it names (unknown endpoints are ignored).
+    pub fn set_costs(&self, costs: &GetAccountEndpointCostsResponse) {
+        let mut table: HashMap<&'static str, u32> = HashMap::new();
+        for c in &costs.endpoint_costs {
+            if let (Some(op), Ok(cost)) = (
+                limits::operation_of_endpoint(&c.method, &c.path),
+                u32::try_from(c.cost),
+            ) {
+                table.insert(op, cost);
+            }
+        }
+        let mut s = self.lock();
+        s.costs = table;
+        s.default_cost = u32::try_from(costs.default_cost).unwrap_or(limits::DEFAULT_COST);
+    }
+
+    /// What a request of `operation_id` carrying `items` (batch orders) costs, and from
+    /// which bucket.
+    pub fn cost(&self, operation_id: &str, items: usize) -> (Bucket, u64) {
+        let s = self.lock();
+        let unit = s.costs.get(operation_id).copied().unwrap_or(s.default_cost);
+        (
+            limits::bucket(operation_id),
+            limits::billed(operation_id, unit, items),
+        )
+    }
+
+    /// Waits until the bucket of `operation_id` covers its cost (`items` batch orders) and
+    /// any 429 back-off has ended, then takes the tokens.
+    pub async fn acquire(&self, operation_id: &str, items: usize) {
+        let (bucket, tokens) = self.cost(operation_id, items);
         loop {
             let wait = {
                 let now = Instant::now();
@@ -147,8 +193,11 @@ impl RateBudget {
                 match s.backoff_until.filter(|t| *t > now) {
                     Some(t) => t - now,
                     None => {
-                        let bucket = if write { &mut s.write } else { &mut s.read };
-                        match bucket.try_take(now) {
+                        let bucket = match bucket {
+                            Bucket::Read => &mut s.read,
+                            Bucket::Write => &mut s.write,
+                        };
+                        match bucket.try_take(tokens, now) {
                             Ok(()) => return,
                             Err(wait) => wait,
                         }
@@ -192,18 +241,24 @@ mod tests {
     fn bucket_spends_its_capacity_then_refills_at_its_rate() {
         let t0 = Instant::now();
         let ms = |n: u64| t0 + Duration::from_millis(n);
-        let mut b = TokenBucket::new(10, 2, t0);
-        // (time ms, expected outcome)
-        let table: [(u64, Result<(), Duration>); 6] = [
-            (0, Ok(())),
-            (0, Ok(())),
-            (0, Err(Duration::from_millis(100))),
-            (50, Err(Duration::from_millis(50))),
-            (100, Ok(())),
-            (1_000, Ok(())),
+        let mut b = TokenBucket::new(100, 20, t0);
+        // (time ms, tokens, expected outcome)
+        let table: [(u64, u64, Result<(), Duration>); 7] = [
+            (0, 10, Ok(())),
+            (0, 10, Ok(())),
+            (0, 10, Err(Duration::from_millis(100))),
+            (50, 10, Err(Duration::from_millis(50))),
+            (100, 10, Ok(())),
+            (1_000, 2, Ok(())),
+            // More than the capacity waits for a full bucket, then takes it all.
+            (1_000, 50, Ok(())),
         ];
-        for (at, want) in table {
-            assert_eq!(b.try_take(ms(at)), want, "at {at} ms");
+        for (at, tokens, want) in table {
+            assert_eq!(
+                b.try_take(tokens, ms(at)),
+                want,
+                "at {at} ms, {tokens} tokens"
+            );
         }
         assert_eq!(b.available(ms(10_000)), 2, "never above capacity");
     }
@@ -215,7 +270,7 @@ mod tests {
         budget.back_off(Duration::from_secs(5));
         assert!(budget.view().backoff_ms > 0);
         let limits: AccountLimits = serde_json::from_str(
-            r#"{"usage_tier":"expert","read":{"refill_rate":100,"bucket_capacity":100},"write":{"refill_rate":50,"bucket_capacity":100},"grants":[]}"#,
+            r#"{"usage_tier":"expert","read":{"refill_rate":1000,"bucket_capacity":1000},"write":{"refill_rate":500,"bucket_capacity":1000},"grants":[]}"#,
         )
         .unwrap();
         budget.set_limits(&limits);
@@ -227,7 +282,27 @@ mod tests {
                 v.write_rate,
                 v.write_remaining
             ),
-            ("expert", 100, 50, 100)
+            ("expert", 1000, 500, 1000)
+        );
+    }
+
+    #[test]
+    fn costs_come_from_the_spec_then_from_the_account() {
+        let budget = RateBudget::default();
+        assert_eq!(budget.cost("GetMarkets", 1), (Bucket::Read, 10));
+        assert_eq!(budget.cost("CancelOrderV2", 1), (Bucket::Write, 2));
+        assert_eq!(budget.cost("BatchCreateOrdersV2", 4), (Bucket::Write, 40));
+        let costs: GetAccountEndpointCostsResponse = serde_json::from_str(
+            r#"{"default_cost":12,"endpoint_costs":[{"method":"GET","path":"/trade-api/v2/portfolio/orders/{order_id}","cost":1}]}"#,
+        )
+        .unwrap();
+        budget.set_costs(&costs);
+        assert_eq!(budget.cost("GetOrder", 1), (Bucket::Read, 1));
+        assert_eq!(budget.cost("GetMarkets", 1), (Bucket::Read, 12));
+        assert_eq!(
+            budget.cost("CancelOrderV2", 1),
+            (Bucket::Write, 12),
+            "no longer listed"
         );
     }
 }

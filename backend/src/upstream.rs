@@ -21,7 +21,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use shared::book::BookLevels;
 use shared::ids::{MarketTicker, Seq, Sid, Side, TradeId};
-use shared::protocol::{OrderView, ServerMsg, UpstreamState};
+use shared::protocol::{LifecycleView, OrderView, ServerMsg, UpstreamState};
 use shared::rfq::RfqEvent;
 use shared::ws::{
     self, Channel, Command, CommandBody, Incoming, ServerFrame, SubscribeParams, UnsubscribeParams,
@@ -310,6 +310,8 @@ impl<'a> Connection<'a> {
                 Channel::MarketPositions,
                 Channel::Communications,
                 Channel::OrderGroupUpdates,
+                Channel::MarketLifecycleV2,
+                Channel::MultivariateMarketLifecycle,
             ],
             ..SubscribeParams::default()
         }));
@@ -636,7 +638,16 @@ impl<'a> Connection<'a> {
             ServerFrame::QuoteExecuted { msg, .. } => {
                 self.publish_rfq(RfqEvent::QuoteExecuted(msg))
             }
-            // Acks, and channels the desk does not subscribe to (lifecycle, RFQ, indices, …).
+            ServerFrame::MarketLifecycleV2 { msg, .. } => self
+                .hub
+                .publish_account(ServerMsg::Lifecycle(LifecycleView::from(&msg))),
+            ServerFrame::MultivariateMarketLifecycle { msg, .. } => self
+                .hub
+                .publish_account(ServerMsg::Lifecycle(LifecycleView::from(&msg))),
+            ServerFrame::EventLifecycle { msg, .. } => self
+                .hub
+                .publish_account(ServerMsg::Lifecycle(LifecycleView::from(&msg))),
+            // Acks, and channels the desk does not subscribe to (indices, fee updates, …).
             _ => {}
         }
         Ok(())

@@ -12,8 +12,8 @@ use shared::book::{BookLevels, OrderBook};
 use shared::groups::OrderGroupView;
 use shared::ids::{Action, MarketTicker, Side, TradeId};
 use shared::num::{Count, Dollars};
-use shared::protocol::{Environment, OrderView, PositionView, UpstreamState};
-use shared::rest::{Fill, OrderStatus};
+use shared::protocol::{Environment, LifecycleView, OrderView, PositionView, UpstreamState};
+use shared::rest::OrderStatus;
 use shared::ws::{
     FillMsg, MarketPositionMsg, OrderGroupUpdatesMsg, OrderGroupUpdatesMsgEventType, TickerMsg,
     TradeMsg,
@@ -72,7 +72,7 @@ impl ConnState {
     }
 }
 
-/// One row of the recent-fills table, from REST `Fill` or a socket `fill`.
+/// One row of the recent-fills table, from the desk's `/api/fills` or a socket `fill`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FillRow {
     /// Dedupe key.
@@ -102,12 +102,9 @@ fn leg_price(side: Option<Side>, yes: Dollars) -> Dollars {
 }
 
 impl FillRow {
-    /// From the REST shape.
-    pub fn from_rest(f: &Fill) -> Self {
-        let side = f
-            .outcome_side
-            .or(f.book_side.map(shared::ids::BookSide::outcome))
-            .or(f.side);
+    /// From the desk's `/api/fills` row (read by the backend, with the desk user whose
+    /// order filled).
+    pub fn from_view(f: &shared::protocol::FillView) -> Self {
         let time = match (&f.created_time, f.ts) {
             (Some(t), _) => crate::format::rfc3339_time(t),
             (None, Some(ts)) => crate::format::clock_ms(ts.saturating_mul(1000)),
@@ -115,21 +112,13 @@ impl FillRow {
         };
         FillRow {
             trade_id: f.trade_id.clone(),
-            market_ticker: f.market().cloned(),
-            side,
-            price: f.yes_price().map(|p| leg_price(side, p)),
-            count: f.contracts(),
+            market_ticker: f.market_ticker.clone(),
+            side: f.side,
+            price: f.yes_price.map(|p| leg_price(f.side, p)),
+            count: f.count,
             is_taker: f.is_taker,
             time,
-            owner: None,
-        }
-    }
-
-    /// From the desk's `/api/fills` row (with the desk user whose order filled).
-    pub fn from_view(f: &shared::protocol::FillView) -> Self {
-        FillRow {
             owner: f.owner.clone(),
-            ..FillRow::from_rest(&f.fill)
         }
     }
 
@@ -207,6 +196,8 @@ pub struct DeskState {
     pub environment: RwSignal<Option<Environment>>,
     /// Exchange trading active (from `/api/status`).
     pub trading_active: RwSignal<Option<bool>>,
+    /// When a trading pause should end (RFC 3339), when Kalshi says.
+    pub resumes_at: RwSignal<Option<String>>,
     /// Browser socket state.
     pub socket: RwSignal<SocketState>,
     /// Backend's upstream state (from `hello`/`upstream`).
@@ -217,6 +208,9 @@ pub struct DeskState {
     pub book: RwSignal<LiveBook>,
     /// Latest ticker fields per market (merged across frames).
     pub tickers: RwSignal<HashMap<MarketTicker, TickerMsg>>,
+    /// The latest lifecycle event of each market the desk heard about (`lifecycle`
+    /// frames: determined, settled, deactivated around a pause, …).
+    pub lifecycle: RwSignal<HashMap<MarketTicker, LifecycleView>>,
     /// Books of every watched market (the open one and those with positions), kept from
     /// `book` and `level` frames, for their mids.
     books: StoredValue<HashMap<MarketTicker, OrderBook>>,
@@ -266,10 +260,12 @@ impl DeskState {
         DeskState {
             environment: RwSignal::new(None),
             trading_active: RwSignal::new(None),
+            resumes_at: RwSignal::new(None),
             socket: RwSignal::new(SocketState::Connecting),
             upstream: RwSignal::new(None),
             selected: RwSignal::new(None),
             book: RwSignal::new(LiveBook::default()),
+            lifecycle: RwSignal::new(HashMap::new()),
             tickers: RwSignal::new(HashMap::new()),
             books: StoredValue::new(HashMap::new()),
             marks: RwSignal::new(HashMap::new()),

@@ -300,6 +300,20 @@ fn dispatch(state: DeskState, msg: ServerMsg) {
             state.upstream.set(Some(upstream));
         }
         ServerMsg::Upstream { state: upstream } => state.upstream.set(Some(upstream)),
+        ServerMsg::Lifecycle(event) => {
+            if let Some(market) = event.market_ticker.clone() {
+                if state.selected.get_untracked().as_ref() == Some(&market) {
+                    state.toast("info", format!("{market}: {}", lifecycle_text(&event)));
+                }
+                state.lifecycle.update(|m| {
+                    m.insert(market, event);
+                });
+            }
+        }
+        ServerMsg::Exchange(view) => {
+            state.trading_active.set(Some(view.trading_active));
+            state.resumes_at.set(view.resumes_at);
+        }
         ServerMsg::Book {
             market_ticker,
             levels,
@@ -338,5 +352,15 @@ mod tests {
         assert_eq!(got, [500, 1000, 2000, 4000, 5000, 5000]);
         b.reset();
         assert_eq!(b.next_delay(), Duration::from_millis(500));
+    }
+}
+
+/// A lifecycle event in a few words: `settled`, `determined: yes`, `trading paused`.
+pub fn lifecycle_text(event: &shared::protocol::LifecycleView) -> String {
+    match (event.event_type.as_str(), &event.result) {
+        ("deactivated", _) => "trading paused".to_owned(),
+        ("activated", _) => "trading resumed".to_owned(),
+        (kind, Some(result)) => format!("{} — {result}", kind.replace('_', " ")),
+        (kind, None) => kind.replace('_', " "),
     }
 }

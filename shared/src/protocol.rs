@@ -49,6 +49,38 @@ pub enum UpstreamState {
     Down,
 }
 
+/// One lifecycle event, as the desk shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LifecycleView {
+    /// The market it is about (absent for an event's own lifecycle).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market_ticker: Option<MarketTicker>,
+    /// The event it is about, when Kalshi names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_ticker: Option<crate::ids::EventTicker>,
+    /// `created`, `activated`, `deactivated`, `close_date_updated`, `determined`,
+    /// `settled`, `price_level_structure_updated`, or `event_created` for an event.
+    pub event_type: String,
+    /// The outcome (`yes`, `no`, …) of a determined market.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    /// When it happened, Unix seconds (the event's own timestamp when it has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts: Option<i64>,
+}
+
+/// The exchange's state as the desk last read it (Kalshi's `ExchangeStatus`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeView {
+    /// False while Kalshi takes no state changes at all (maintenance).
+    pub exchange_active: bool,
+    /// False while trading is paused: new orders, amends and RFQs wait; cancels work.
+    pub trading_active: bool,
+    /// When trading should resume (RFC 3339), when Kalshi says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resumes_at: Option<String>,
+}
+
 /// `GET /api/status`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeskStatus {
@@ -146,6 +178,14 @@ pub enum ServerMsg {
         /// Echoed.
         nonce: u64,
     },
+    /// Whether the exchange is trading (`GetExchangeStatus`): sent after `hello` once known,
+    /// then on every change, e.g.
+    /// `{"type":"exchange","exchange_active":true,"trading_active":false,"resumes_at":"2026-12-03T10:00:00Z"}`.
+    Exchange(ExchangeView),
+    /// A market or event moved in its lifecycle (Kalshi's `market_lifecycle_v2`,
+    /// `multivariate_market_lifecycle` and `event_lifecycle` frames), e.g.
+    /// `{"type":"lifecycle","market_ticker":"KXATPGTOTAL-26MAY19BLALLA-17","event_type":"settled","ts":1779278091}`.
+    Lifecycle(LifecycleView),
     /// An RFQ desk event (`communications` channel, or the backend's quoting rules).
     Rfq(crate::rfq::RfqEvent),
     /// One of the account's order groups was created, triggered, reset, deleted or got a
@@ -327,15 +367,66 @@ pub struct OrderView {
     pub owner: Option<String>,
 }
 
-/// `GET /api/fills` row: a Kalshi fill and the desk user whose order it filled.
+/// `GET /api/fills` row: a Kalshi fill, read by the backend whatever its era (current
+/// `_fp`/`_dollars` fields, or the transitional integer count and `yes_price_fixed`), and
+/// the desk user whose order it filled:
+///
+/// `{"trade_id":"…","order_id":"…","market_ticker":"KXDESK-26DEC31-T50","side":"yes",
+/// "yes_price":"0.6000","count":"32.00","is_taker":true,"fee":"0.4500",
+/// "created_time":"2026-01-10T16:11:11.109554Z","owner":"alice"}`
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FillView {
-    /// The fill as Kalshi reports it.
-    #[serde(flatten)]
-    pub fill: crate::rest::Fill,
+    /// Trade id (the dedupe key shared with `fill` frames).
+    pub trade_id: crate::ids::TradeId,
+    /// The order it filled.
+    pub order_id: OrderId,
+    /// Market.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market_ticker: Option<MarketTicker>,
+    /// The outcome it positioned for (`outcome_side`, else the legacy `side`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<Side>,
+    /// YES price, dollars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub yes_price: Option<Dollars>,
+    /// Contracts.
+    pub count: Count,
+    /// Took liquidity.
+    pub is_taker: bool,
+    /// Fee, dollars (when Kalshi reports it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<Dollars>,
+    /// Executed (RFC 3339), when Kalshi gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_time: Option<String>,
+    /// Executed, Unix seconds (legacy fills carry only this).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts: Option<i64>,
     /// Who placed the order (`None`: placed outside the desk).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+}
+
+impl FillView {
+    /// The row of `fill`, placed by `owner`.
+    pub fn new(fill: &crate::rest::Fill, owner: Option<String>) -> FillView {
+        FillView {
+            trade_id: fill.trade_id.clone(),
+            order_id: fill.order_id.clone(),
+            market_ticker: fill.market().cloned(),
+            side: fill
+                .outcome_side
+                .or(fill.book_side.map(crate::ids::BookSide::outcome))
+                .or(fill.side),
+            yes_price: fill.yes_price(),
+            count: fill.contracts(),
+            is_taker: fill.is_taker,
+            fee: fill.fee_cost,
+            created_time: fill.created_time.clone(),
+            ts: fill.ts,
+            owner,
+        }
+    }
 }
 
 /// `POST /api/orders` answer.
@@ -848,9 +939,10 @@ mod ticket_tests {
 }
 
 /// The Kalshi rate-limit budget the desk has left for its one API key (`GET /api/limits`),
-/// e.g. `{"tier":"basic (default)","read_remaining":18,"read_rate":20,"write_remaining":10,
-/// "write_rate":10,"backoff_ms":0}`. Token counts are requests; `backoff_ms` is the 429
-/// back-off still running (0 when none).
+/// e.g. `{"tier":"basic (default)","read_remaining":180,"read_rate":200,"write_remaining":100,
+/// "write_rate":100,"backoff_ms":0}`. Counts are Kalshi's tokens (a request costs 10 by
+/// default, `GetAccountEndpointCosts` lists the others); `backoff_ms` is the 429 back-off
+/// still running (0 when none).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BudgetView {
     /// Tier the limits come from (`basic (default)` until `/account/limits` says).
@@ -865,4 +957,56 @@ pub struct BudgetView {
     pub write_rate: u32,
     /// Milliseconds of 429 back-off left.
     pub backoff_ms: u64,
+}
+
+/// The wire name of a generated enum value (`"settled"`), or `"unknown"`.
+fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => "unknown".to_owned(),
+    }
+}
+
+impl From<&crate::ws_msg::MarketLifecycleV2Msg> for LifecycleView {
+    fn from(m: &crate::ws_msg::MarketLifecycleV2Msg) -> LifecycleView {
+        LifecycleView {
+            market_ticker: Some(m.market_ticker.clone()),
+            event_ticker: m
+                .additional_metadata
+                .as_ref()
+                .map(|a| a.event_ticker.clone())
+                .filter(|e| !e.as_str().is_empty()),
+            event_type: wire_name(&m.event_type),
+            result: m.result.clone().filter(|r| !r.is_empty()),
+            ts: m.settled_ts.or(m.determination_ts).or(m.open_ts),
+        }
+    }
+}
+
+impl From<&crate::ws_msg::MultivariateMarketLifecycleMsg> for LifecycleView {
+    fn from(m: &crate::ws_msg::MultivariateMarketLifecycleMsg) -> LifecycleView {
+        LifecycleView {
+            market_ticker: Some(m.market_ticker.clone()),
+            event_ticker: m
+                .additional_metadata
+                .as_ref()
+                .map(|a| a.event_ticker.clone())
+                .filter(|e| !e.as_str().is_empty()),
+            event_type: wire_name(&m.event_type),
+            result: m.result.clone().filter(|r| !r.is_empty()),
+            ts: m.settled_ts.or(m.determination_ts).or(m.open_ts),
+        }
+    }
+}
+
+impl From<&crate::ws_msg::EventLifecycleMsg> for LifecycleView {
+    fn from(m: &crate::ws_msg::EventLifecycleMsg) -> LifecycleView {
+        LifecycleView {
+            market_ticker: None,
+            event_ticker: Some(m.event_ticker.clone()),
+            event_type: "event_created".to_owned(),
+            result: None,
+            ts: m.strike_date,
+        }
+    }
 }

@@ -4,9 +4,8 @@
 //! single-order reads, batches billed per item and admitted whole). A request the bucket
 //! cannot cover is refused with `429` and Kalshi's error body, and no `Retry-After`.
 //!
-//! Which bucket: writes are the order and quote mutations (create, amend, decrease, cancel,
-//! their batches, quotes, RFQ accept/confirm, the usage-level upgrade); every other request
-//! is a read. Public market data without a key is not billed (it has no account).
+//! Which bucket and what cost: [`shared::api::limits`], the table the desk's budget uses
+//! too. Public market data without a key is not billed (it has no account).
 //!
 //! The tiers' sizes beyond Basic are the exchange's own (Kalshi publishes only that higher
 //! tiers are larger, and that their write buckets hold two seconds of budget).
@@ -15,46 +14,8 @@ use std::time::Instant;
 
 use shared::api::schema::{BucketLimit, EndpointTokenCost, GetAccountApiLimitsResponse};
 
-/// Tokens a request costs unless [`ENDPOINT_COSTS`] lists it.
-pub const DEFAULT_COST: u32 = 10;
-
-/// The operations whose cost differs from [`DEFAULT_COST`]: `(operationId, tokens)`; for
-/// the two batches the cost is per item (spec descriptions, `kalshi-openapi.yaml` 3.31).
-pub const ENDPOINT_COSTS: &[(&str, u32)] = &[
-    ("GetOrder", 2),
-    ("CancelOrderV2", 2),
-    ("CancelAllOrders", 2),
-    ("BatchCreateOrdersV2", 10),
-    ("BatchCancelOrdersV2", 2),
-    ("GetRFQQuote", 2),
-    ("DeleteRFQQuote", 2),
-    ("CreateQuote", 2),
-    ("GetQuote", 2),
-    ("DeleteQuote", 2),
-    ("UpgradeAccountApiUsageLevel", 30),
-];
-
-/// Operations billed to the write bucket.
-const WRITES: &[&str] = &[
-    "CreateOrderV2",
-    "AmendOrderV2",
-    "DecreaseOrderV2",
-    "CancelOrderV2",
-    "CancelAllOrders",
-    "BatchCreateOrdersV2",
-    "BatchCancelOrdersV2",
-    "CreateQuote",
-    "DeleteQuote",
-    "DeleteRFQQuote",
-    "AcceptQuote",
-    "AcceptRFQQuote",
-    "ConfirmQuote",
-    "ConfirmRFQQuote",
-    "UpgradeAccountApiUsageLevel",
-];
-
-/// Operations billed per item of their `orders` array.
-const PER_ITEM: &[&str] = &["BatchCreateOrdersV2", "BatchCancelOrdersV2"];
+use shared::api::limits::ENDPOINT_COSTS;
+pub use shared::api::limits::{billed_per_item, cost, Bucket, DEFAULT_COST};
 
 /// An API usage tier: its name and bucket sizes in tokens (refill per second, capacity).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,39 +108,6 @@ pub fn endpoint_costs() -> Vec<EndpointTokenCost> {
             })
         })
         .collect()
-}
-
-/// Which bucket a request draws on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Bucket {
-    /// Reads.
-    Read,
-    /// Order and quote mutations.
-    Write,
-}
-
-/// What `operation_id` costs, for a batch of `items` (ignored unless billed per item).
-pub fn cost(operation_id: &str, items: usize) -> (Bucket, u64) {
-    let bucket = if WRITES.contains(&operation_id) {
-        Bucket::Write
-    } else {
-        Bucket::Read
-    };
-    let each = ENDPOINT_COSTS
-        .iter()
-        .find(|(id, _)| *id == operation_id)
-        .map_or(DEFAULT_COST, |&(_, c)| c);
-    let n = if PER_ITEM.contains(&operation_id) {
-        u64::try_from(items.max(1)).unwrap_or(u64::MAX)
-    } else {
-        1
-    };
-    (bucket, u64::from(each).saturating_mul(n))
-}
-
-/// Whether `operation_id` is billed per item of its body's `orders`.
-pub fn billed_per_item(operation_id: &str) -> bool {
-    PER_ITEM.contains(&operation_id)
 }
 
 /// Millitokens per token (integer refill arithmetic).

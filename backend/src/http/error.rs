@@ -77,13 +77,7 @@ impl Error {
             Error::Conflict(_) => StatusCode::CONFLICT,
             Error::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             Error::Kalshi(KalshiError::Audit { .. }) => StatusCode::SERVICE_UNAVAILABLE,
-            Error::Kalshi(KalshiError::Status { status, .. })
-                if status.is_client_error()
-                    && *status != StatusCode::UNAUTHORIZED
-                    && *status != StatusCode::FORBIDDEN =>
-            {
-                *status
-            }
+            Error::Kalshi(KalshiError::Status { status, .. }) if passes_through(*status) => *status,
             Error::Kalshi(KalshiError::Unattributed { .. }) => StatusCode::INTERNAL_SERVER_ERROR,
             Error::Kalshi(_) => StatusCode::BAD_GATEWAY,
             Error::Store(_) | Error::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -97,6 +91,16 @@ impl Error {
             message: message.into(),
         }
     }
+}
+
+/// Kalshi's refusals the browser sees as they are, with Kalshi's code and message: the
+/// client errors (the request itself was refused), except 401/403 (those are about the
+/// desk's key, not the trader), and `503` (trading paused: retry later).
+fn passes_through(status: StatusCode) -> bool {
+    (status.is_client_error()
+        && status != StatusCode::UNAUTHORIZED
+        && status != StatusCode::FORBIDDEN)
+        || status == StatusCode::SERVICE_UNAVAILABLE
 }
 
 impl IntoResponse for Error {
@@ -142,10 +146,7 @@ impl IntoResponse for Error {
                 rej.body_text(),
             ),
             Error::Kalshi(KalshiError::Status { status, body }) => {
-                if status.is_client_error()
-                    && *status != StatusCode::UNAUTHORIZED
-                    && *status != StatusCode::FORBIDDEN
-                {
+                if passes_through(*status) {
                     let code = if body.code.is_empty() {
                         "exchange_rejected".to_owned()
                     } else {

@@ -32,11 +32,14 @@ pub(super) fn router() -> Router<AppState> {
 
 /// `GET /api/status` → [`DeskStatus`].
 async fn status(State(hub): State<Hub>, State(kalshi): State<KalshiClient>) -> Json<DeskStatus> {
-    let trading_active = kalshi
-        .exchange_status()
-        .await
-        .map(|s| s.trading_active && s.exchange_active)
-        .unwrap_or(false);
+    let trading_active = match hub.exchange() {
+        Some(view) => view.trading_active,
+        None => kalshi
+            .exchange_status()
+            .await
+            .map(|s| s.trading_active && s.exchange_active)
+            .unwrap_or(false),
+    };
     Json(DeskStatus {
         environment: hub.environment(),
         upstream: hub.upstream_state(),

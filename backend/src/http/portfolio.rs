@@ -10,6 +10,7 @@ use shared::api::ops::{
     GetBalance, GetBalanceQuery, GetFills, GetFillsQuery, GetPositions, GetPositionsQuery,
     GetSettlements, GetSettlementsQuery,
 };
+use shared::api::schema::GetPositionsQuerySettlementStatus;
 use shared::api::NoPath;
 use shared::num::Dollars;
 use shared::protocol::{FillView, FillsPage, PortfolioView, PositionView, SettlementsPage};
@@ -82,7 +83,8 @@ impl PageParams {
 }
 
 /// `GET /api/portfolio[?subaccount=N]` → balance, portfolio value and non-zero positions
-/// of that subaccount (default the primary).
+/// of that subaccount (default the primary), and realized P&L and fees over every market it
+/// traded, settled ones included (`GetPositions` with `settlement_status=all`).
 async fn portfolio(
     State(kalshi): State<KalshiClient>,
     q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
@@ -92,9 +94,11 @@ async fn portfolio(
         subaccount,
         ..Default::default()
     };
+    // Settled markets too: their realized P&L and fees belong in the totals.
     let positions_query = GetPositionsQuery {
         limit: Some(200),
         subaccount,
+        settlement_status: Some(GetPositionsQuerySettlementStatus::All),
         ..Default::default()
     };
     let (balance, pages) = tokio::try_join!(
@@ -160,7 +164,7 @@ async fn fills(
                 .iter()
                 .find(|(_, id, _)| id.as_deref() == Some(fill.order_id.as_str()))
                 .map(|(_, _, u)| u.clone());
-            FillView { fill, owner }
+            FillView::new(&fill, owner)
         })
         .collect();
     Ok(Json(FillsPage {

@@ -140,6 +140,11 @@ where
     if send(&mut sink, &hello).await.is_err() {
         return;
     }
+    if let Some(view) = hub.exchange() {
+        if send(&mut sink, &ServerMsg::Exchange(view)).await.is_err() {
+            return;
+        }
+    }
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,

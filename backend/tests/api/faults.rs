@@ -278,3 +278,84 @@ async fn the_loopback_fault_admin_api_injects_faults_and_refuses_bad_ones() {
         "only loopback"
     );
 }
+
+/// A desk that watches nothing keeps its socket while Kalshi's pings arrive: no reconnect
+/// and no REST re-read of the account every receive timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_socket_that_gets_pings_is_kept() {
+    let app = spawn_app_with(|c| c.upstream_receive_timeout_ms = 1_000).await;
+    app.sim.set_heartbeat(Duration::from_millis(200));
+    wait_until("upstream live", Duration::from_secs(10), || async {
+        app.hub.upstream_state() == UpstreamState::Live
+    })
+    .await;
+    let reads = rest_reads(&app);
+    // Four receive timeouts with no market watched and no data frame.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(app.connects(), 1, "no reconnect while pings arrive");
+    assert_eq!(
+        rest_reads(&app) - reads,
+        0,
+        "no account re-read over REST (GetOrders/GetFills/GetPositions)"
+    );
+    // A socket with nothing watched and no pings either is replaced.
+    app.sim.set_heartbeat(Duration::from_secs(3_600));
+    app.wait_connects(2).await;
+}
+
+/// Reconciliation reads the desk made (one per reconnect: orders, fills, positions).
+fn rest_reads(app: &crate::helpers::TestApp) -> u64 {
+    ["GetOrders", "GetFills", "GetPositions"]
+        .iter()
+        .map(|op| {
+            app.hub
+                .metrics()
+                .rest_latency
+                .with_label_values(&[op, "200"])
+                .get_sample_count()
+        })
+        .sum()
+}
+
+/// A trading pause reaches every session as `exchange` frames (paused with its resume
+/// time, then trading again), and an order during it is refused in Kalshi's words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trading_pause_is_shown_and_orders_wait_for_it() {
+    let app = spawn_app().await;
+    let mut browser = app.browser().await;
+    app.sim.pause_trading(Some(Duration::from_secs(600)));
+    let paused = browser
+        .until(
+            "paused",
+            |m| matches!(m, ServerMsg::Exchange(v) if !v.trading_active),
+        )
+        .await;
+    let ServerMsg::Exchange(view) = paused else {
+        unreachable!("matched above")
+    };
+    assert!(view.resumes_at.is_some(), "{view:?}");
+    let market = app.first_market();
+    let (status, body) = app
+        .post(
+            "/api/orders",
+            &serde_json::json!({"market_ticker": market, "action": "buy", "side": "yes",
+                                "price": "0.02", "count": "1"}),
+        )
+        .await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("paused"), "{body}");
+    // A new session learns the state at once.
+    let mut late = app.browser().await;
+    late.until(
+        "paused on hello",
+        |m| matches!(m, ServerMsg::Exchange(v) if !v.trading_active),
+    )
+    .await;
+    assert!(app.sim.resume_trading());
+    browser
+        .until(
+            "trading again",
+            |m| matches!(m, ServerMsg::Exchange(v) if v.trading_active),
+        )
+        .await;
+}

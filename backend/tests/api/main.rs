@@ -11,6 +11,7 @@ mod keys;
 mod markets;
 mod orders;
 mod portfolio;
+mod replay;
 mod rfq;
 mod secrets;
 mod signer;

@@ -113,7 +113,7 @@ async fn fills_and_settlements_page_back_with_cursors() {
         .fills
         .iter()
         .chain(&second.fills)
-        .map(|f| f.fill.trade_id.clone())
+        .map(|f| f.trade_id.clone())
         .collect();
     ids.sort();
     ids.dedup();

@@ -92,6 +92,13 @@ fn MarketHeader(
         })
     };
     let status = move || market.with(|m| m.as_ref().map(|m| status_text(m.status)).unwrap_or("…"));
+    // The latest lifecycle event Kalshi announced for this market, if any since the page
+    // opened (the REST status above is from when the market was loaded).
+    let lifecycle = move || {
+        let open = desk.selected.get()?;
+        desk.lifecycle
+            .with(|l| l.get(&open).map(crate::ws::lifecycle_text))
+    };
     let tradable = move || market.with(|m| m.as_ref().is_some_and(|m| m.status.is_tradable()));
     let grid = move || {
         market.with(|m| {
@@ -108,6 +115,9 @@ fn MarketHeader(
                 <span class="mh-ticker" data-testid="market-ticker">{ticker}</span>
                 <span class="mh-status" class:tradable=tradable data-testid="market-status">{status}</span>
                 <span class="mh-grid muted" data-testid="market-grid" title="Price level structure">{grid}</span>
+                {move || lifecycle().map(|text| view! {
+                    <span class="mh-lifecycle" data-testid="market-lifecycle" title="Latest lifecycle event from Kalshi">{text}</span>
+                })}
                 <span class="spacer"></span>
                 <Shortcuts market=market/>
             </div>

@@ -72,6 +72,12 @@ fn RateBudget() -> impl IntoView {
     }
 }
 
+/// `2026-12-03T10:00:00Z` → `2026-12-03 10:00 UTC` (the desk shows Kalshi's time as given).
+fn resume_time(rfc3339: &str) -> String {
+    let minutes: String = rfc3339.replace('T', " ").chars().take(16).collect();
+    format!("{minutes} UTC")
+}
+
 /// Environment banner, connection badge, exchange state.
 #[component]
 pub fn TopBar() -> impl IntoView {
@@ -128,7 +134,11 @@ pub fn TopBar() -> impl IntoView {
                 <span class="env-note">{env_note}</span>
             </div>
             <Show when=halted>
-                <div class="halted" data-testid="trading-halted">"TRADING PAUSED"</div>
+                <div class="halted" data-testid="trading-halted"
+                    title="Kalshi has paused trading: new orders, amends and RFQs wait; cancels work">
+                    "TRADING PAUSED"
+                    {move || desk.resumes_at.get().map(|t| format!(" — resumes {}", resume_time(&t)))}
+                </div>
             </Show>
             <div class="spacer"></div>
             <RateBudget/>

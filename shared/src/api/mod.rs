@@ -19,6 +19,7 @@
 //!   query / body", [`Empty`] for bodiless answers, and the query-string encoder.
 //! - [`schema`] (generated): every component schema as a Rust type.
 //! - [`ops`] (generated): one marker type per operation, plus [`ops::ALL_OPERATIONS`].
+//! - [`limits`]: each operation's rate-limit bucket and cost in tokens.
 //!
 //! `schema.rs` and `ops.rs` are written by `scripts/gen_wire.py`; re-run it after updating
 //! the spec. Operations the desk already models by hand (markets, order book, orders V2,
@@ -29,6 +30,7 @@ use std::fmt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
+pub mod limits;
 pub mod ops;
 pub mod schema;
 

@@ -2085,10 +2085,10 @@ impl Operation for GetSubaccountNetting {
 /// Example (every parameter, values from the spec), and the query string it makes:
 ///
 /// ```json
-/// {"cursor":"string","limit":0,"count_filter":"string","ticker":"string","event_ticker":"string","subaccount":0,"exchange_index":0}
+/// {"cursor":"string","limit":0,"count_filter":"string","ticker":"string","event_ticker":"string","subaccount":0,"exchange_index":0,"settlement_status":"unsettled"}
 /// ```
 ///
-/// `?cursor=string&limit=0&count_filter=string&ticker=string&event_ticker=string&subaccount=0&exchange_index=0`
+/// `?cursor=string&limit=0&count_filter=string&ticker=string&event_ticker=string&subaccount=0&exchange_index=0&settlement_status=unsettled`
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct GetPositionsQuery {
     /// The Cursor represents a pointer to the next page of records in the pagination. Use the value returned from the previous response to get the next page.
@@ -2112,6 +2112,9 @@ pub struct GetPositionsQuery {
     /// Filter results by exchange shard. Omit to return results from all exchange shards.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exchange_index: Option<i64>,
+    /// Settlement status of the markets to return: unsettled (the default), settled or all (Kalshi API 3.34).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settlement_status: Option<GetPositionsQuerySettlementStatus>,
 }
 
 /// `GetPositions`: `GET /portfolio/positions` — Get Positions.

@@ -4964,6 +4964,26 @@ pub enum GetEventsQueryStatus {
     Unknown,
 }
 
+/// `GetPositionsQuerySettlementStatus`.
+///
+/// Values: `unsettled`, `settled`, `all`; anything newer decodes as `Unknown`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum GetPositionsQuerySettlementStatus {
+    /// `unsettled`
+    #[serde(rename = "unsettled")]
+    Unsettled,
+    /// `settled`
+    #[serde(rename = "settled")]
+    Settled,
+    /// `all`
+    #[serde(rename = "all")]
+    All,
+    /// A value this build does not know.
+    #[default]
+    #[serde(other)]
+    Unknown,
+}
+
 /// `GetMultivariateEventCollectionsQueryStatus`.
 ///
 /// Values: `unopened`, `open`, `closed`; anything newer decodes as `Unknown`.
