@@ -671,6 +671,21 @@ impl Engine {
     pub fn order_by_id(&self, id: &OrderId) -> Option<&OrderRec> {
         self.by_id.get(id).and_then(|k| self.orders.get(k))
     }
+    /// Every account, order, book, order group and the pause, written out in a fixed
+    /// order, so two equal states read the same (tests: a refused request changes nothing).
+    pub fn digest(&self) -> String {
+        let mut orders: Vec<&OrderRec> = self.orders.values().collect();
+        orders.sort_by_key(|o| o.key);
+        let books: Vec<_> = self
+            .markets
+            .values()
+            .map(|m| (&m.info.ticker, m.info.status, m.book.levels()))
+            .collect();
+        format!(
+            "{:?}|{orders:?}|{books:?}|{:?}|{:?}",
+            self.accounts, self.groups, self.pause
+        )
+    }
     /// Aggregate book levels of one market.
     pub fn levels(&self, ticker: &MarketTicker) -> Option<BookLevels> {
         self.markets.get(ticker).map(|m| m.book.levels())

@@ -507,6 +507,14 @@ impl SimExchange {
         self.inner.with_engine(|engine, _| engine.resume_trading())
     }
 
+    /// A digest of the exchange's whole state (accounts, orders, books, order groups, RFQs
+    /// and quotes, the pause), equal for equal states: tests check that a refused request
+    /// changed nothing.
+    pub fn digest(&self) -> String {
+        let core = self.inner.lock();
+        format!("{}|{}", core.engine.digest(), core.rfq.digest())
+    }
+
     /// Stops serving and closes every socket.
     pub fn shutdown(&self) {
         self.inner.token.cancel();

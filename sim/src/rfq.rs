@@ -231,6 +231,11 @@ impl RfqBook {
         std::mem::take(&mut self.events)
     }
 
+    /// Every RFQ and quote, written out in a fixed order (see `Engine::digest`).
+    pub fn digest(&self) -> String {
+        format!("{:?}|{:?}", self.rfqs, self.quotes)
+    }
+
     /// The confirmation window of a market, ms.
     pub fn window_ms(&self, engine: &Engine, ticker: &MarketTicker) -> i64 {
         let fast_series = engine

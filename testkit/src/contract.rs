@@ -142,6 +142,8 @@ pub struct Operation {
     pub statuses: BTreeMap<u16, bool>,
     /// True when the spec lists a security requirement (the `KALSHI-ACCESS-*` headers).
     pub authenticated: bool,
+    /// True when the operation declares query parameters.
+    pub has_query: bool,
 }
 
 impl Operation {
@@ -221,7 +223,15 @@ impl Contract {
                         ))
                     })
                     .collect();
+                let has_query = op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .chain(item["parameters"].as_array().into_iter().flatten())
+                    .map(|p| resolve(&openapi, p))
+                    .any(|p| p["in"] == "query");
                 operations.push(Operation {
+                    has_query,
                     id: op["operationId"].as_str().unwrap_or_default().to_owned(),
                     method: method.to_uppercase(),
                     path: path.clone(),
@@ -363,8 +373,12 @@ impl Contract {
         let mut out = Vec::new();
         // 429 is how Kalshi answers any request its rate limiter refuses: the spec's
         // `RateLimitError` response ("The default cost is 10 tokens per request") applies to
-        // every operation, though only a few reference it.
-        if status != 429 && !op.statuses.contains_key(&status) {
+        // every operation, though only a few reference it. And a query that breaks the
+        // operation's own parameter schema is a `400` (`BadRequestError`, "invalid input")
+        // even where the operation lists no 400 (e.g. GetBalance's `subaccount`): there is
+        // no other answer to give.
+        let undocumented_but_general = status == 429 || (status == 400 && op.has_query);
+        if !undocumented_but_general && !op.statuses.contains_key(&status) {
             out.push(Violation {
                 subject: format!("{} status", op.id),
                 instance_path: String::new(),

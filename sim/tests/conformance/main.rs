@@ -7,6 +7,7 @@
 //!
 //! Run: `cargo test -p kalshi-sim --test conformance -- --nocapture` (prints the figures).
 
+mod fuzz;
 mod kit;
 
 use std::collections::BTreeSet;
