@@ -173,6 +173,14 @@ desk_ensure_browser() {
         return 1
 }
 
+# PyYAML, for `scripts/gen_wire.py` (the generated wire model's check in the test command).
+desk_ensure_pyyaml() {
+    python3 -c 'import yaml' 2>/dev/null && return 0
+    desk_say "installing PyYAML (python3 -m pip install --user pyyaml)"
+    python3 -m pip install --user --quiet pyyaml 2>/dev/null || desk_apt_install python3-yaml || return 1
+    python3 -c 'import yaml' 2>/dev/null || desk_fail "PyYAML still missing after installing it"
+}
+
 # desk_setup [--browser]: everything, in order. Returns non-zero on the first failure.
 desk_setup() {
     local browser=""

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# README command 2: install tools and Chromium if needed, build the frontend, run every test
+# README command 2: install tools and Chromium if needed, check formatting and the generated
+# wire model, build the frontend, run every test
 # (unit, backend integration, and the browser end-to-end tests in tests/). Starts a
 # PostgreSQL on 127.0.0.1:5432 when none answers (the store tests run on it and SQLite), and
 # installs nats-server when missing (the cluster tests start private servers with it).
@@ -40,6 +41,14 @@ step() {
     fi
 }
 
+# The source is formatted and the generated wire model matches the spec files (a hand edit
+# of shared/src/api/*.rs or shared/src/ws_msg.rs fails here).
+run_checks() {
+    cargo fmt --all -- --check || return 1
+    desk_ensure_pyyaml || return 1
+    python3 scripts/gen_wire.py --check
+}
+
 run_tests() {
     mkdir -p target
     rm -rf tests/artifacts # screenshots and logs from earlier runs
@@ -49,6 +58,7 @@ run_tests() {
 step "tools: Rust wasm32 target, trunk, wasm-bindgen, wasm-opt, Chromium" desk_setup --browser
 step "database: PostgreSQL on 127.0.0.1:5432 (store tests)" desk_postgres
 step "NATS: nats-server binary (cluster tests)" desk_nats
+step "checks: cargo fmt --check, scripts/gen_wire.py --check" run_checks
 step "frontend: trunk build --release --offline" trunk build --release --offline
 step "tests: cargo test --workspace" run_tests "$@"
 

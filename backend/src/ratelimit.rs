@@ -243,7 +243,7 @@ mod tests {
         let ms = |n: u64| t0 + Duration::from_millis(n);
         let mut b = TokenBucket::new(100, 20, t0);
         // (time ms, tokens, expected outcome)
-        let table: [(u64, u64, Result<(), Duration>); 7] = [
+        let table: [(u64, u64, Result<(), Duration>); 8] = [
             (0, 10, Ok(())),
             (0, 10, Ok(())),
             (0, 10, Err(Duration::from_millis(100))),
@@ -251,7 +251,8 @@ mod tests {
             (100, 10, Ok(())),
             (1_000, 2, Ok(())),
             // More than the capacity waits for a full bucket, then takes it all.
-            (1_000, 50, Ok(())),
+            (1_000, 50, Err(Duration::from_millis(20))),
+            (2_000, 50, Ok(())),
         ];
         for (at, tokens, want) in table {
             assert_eq!(
@@ -260,7 +261,7 @@ mod tests {
                 "at {at} ms, {tokens} tokens"
             );
         }
-        assert_eq!(b.available(ms(10_000)), 2, "never above capacity");
+        assert_eq!(b.available(ms(10_000)), 20, "never above capacity");
     }
 
     #[tokio::test]

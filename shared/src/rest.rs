@@ -15,19 +15,9 @@ pub const API_PREFIX: &str = "/trade-api/v2";
 /// The WebSocket path (signed like a `GET`).
 pub const WS_PATH: &str = "/trade-api/ws/v2";
 
-/// `GET /exchange/status` (GetExchangeStatus) → schema `ExchangeStatus`.
-///
-/// `{"exchange_active":true,"trading_active":true}`
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ExchangeStatus {
-    /// False during maintenance.
-    pub exchange_active: bool,
-    /// True while trading is permitted.
-    pub trading_active: bool,
-    /// Estimated end of maintenance (RFC 3339).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exchange_estimated_resume_time: Option<String>,
-}
+/// Bodies the current spec models exactly, used as generated (`shared::api::schema`):
+/// `GetExchangeStatus`, and the `CreateOrderV2` and `CancelOrderV2` answers.
+pub use crate::api::schema::{CancelOrderV2Response, CreateOrderV2Response, ExchangeStatus};
 
 /// One price band of a market's price level structure (`PriceRange`):
 /// `{"start":"0.0000","end":"1.0000","step":"0.0100"}`.
@@ -519,42 +509,6 @@ pub struct CreateOrderV2Request {
     /// Order group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub order_group_id: Option<String>,
-}
-
-/// CreateOrderV2 201 body: `{"order_id":"…","fill_count":"0.00","remaining_count":"10.00","ts_ms":…}`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CreateOrderV2Response {
-    /// New order's id.
-    pub order_id: OrderId,
-    /// Echoed client order id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_order_id: Option<String>,
-    /// Filled at placement.
-    pub fill_count: Count,
-    /// Resting after placement (0 for IOC).
-    pub remaining_count: Count,
-    /// VWAP of the immediate fills.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub average_fill_price: Option<Dollars>,
-    /// Average fee per contract.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub average_fee_paid: Option<Dollars>,
-    /// Engine time, ms.
-    pub ts_ms: i64,
-}
-
-/// `DELETE /portfolio/events/orders/{order_id}` (CancelOrderV2) 200 body.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CancelOrderV2Response {
-    /// The order.
-    pub order_id: OrderId,
-    /// Its client order id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_order_id: Option<String>,
-    /// Contracts cancelled.
-    pub reduced_by: Count,
-    /// Engine time, ms.
-    pub ts_ms: i64,
 }
 
 /// Order status (schema `OrderStatus`).

@@ -16,9 +16,7 @@ use shared::api::schema::{
 };
 use shared::ids::{Action, BookSide, EventTicker, MarketTicker, OrderId, Side};
 use shared::num::{Count, Dollars};
-use shared::rest::{
-    CreateOrderV2Request, GetMarketOrderbookResponse, OrderStatus, OrderbookFp, SelfTradePrevention,
-};
+use shared::rest::{CreateOrderV2Request, OrderStatus, SelfTradePrevention};
 
 use super::auth::Caller;
 use super::engine::{AccountId, Engine, OrderRec};
@@ -29,8 +27,9 @@ use shared::api::schema::{
     AmendOrderV2Request, BatchCancelOrdersV2Request, BatchCancelOrdersV2Response,
     BatchCancelOrdersV2ResponseOrdersItem, BatchCreateOrdersV2Response,
     BatchCreateOrdersV2ResponseOrdersItem, DecreaseOrderV2Request, ErrorResponse,
-    GetMarketResponse, GetOrderQueuePositionResponse, GetOrderQueuePositionsResponse,
-    GetSettlementsResponse, GetTradesResponse, Trade,
+    GetMarketOrderbookResponse, GetMarketResponse, GetOrderQueuePositionResponse,
+    GetOrderQueuePositionsResponse, GetSettlementsResponse, GetTradesResponse, OrderbookCountFp,
+    Trade,
 };
 
 /// The exchange index (shard) of everything this exchange holds: one shard, index 0.
@@ -140,11 +139,10 @@ pub async fn get_orderbook(
         v.into_iter().skip(skip).collect::<Vec<_>>()
     };
     Ok(Json(GetMarketOrderbookResponse {
-        orderbook_fp: Some(OrderbookFp {
+        orderbook_fp: OrderbookCountFp {
             yes_dollars: best(levels.yes),
             no_dollars: best(levels.no),
-        }),
-        orderbook: None,
+        },
     }))
 }
 

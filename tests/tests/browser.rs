@@ -355,3 +355,36 @@ async fn cancel_selected_then_cancel_all() -> anyhow::Result<()> {
     })
     .await
 }
+
+/// Kalshi pauses trading (its weekly maintenance): every screen says so with the resume
+/// time, the open market's header shows the lifecycle event, and both clear when trading
+/// resumes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_trading_pause_shows_on_the_screen_until_trading_resumes() -> anyhow::Result<()> {
+    desk_e2e::run_in_browser_with_sim("trading_pause", async |browser, sim| {
+        open_first_market(browser).await?;
+        sim.pause_trading(Some(Duration::from_secs(600)));
+        // The desk reads the exchange's status every 5 s.
+        let banner = browser
+            .wait_text(&testid("trading-halted"), "TRADING PAUSED", ORDER_TIMEOUT)
+            .await?;
+        ensure!(banner.contains("resumes"), "no resume time: {banner:?}");
+        browser
+            .wait_text(&testid("market-lifecycle"), "trading paused", ORDER_TIMEOUT)
+            .await?;
+        browser.screenshot("paused").await?;
+        ensure!(sim.resume_trading(), "trading was paused");
+        browser
+            .wait_gone(&testid("trading-halted"), ORDER_TIMEOUT)
+            .await?;
+        browser
+            .wait_text(
+                &testid("market-lifecycle"),
+                "trading resumed",
+                ORDER_TIMEOUT,
+            )
+            .await?;
+        Ok(())
+    })
+    .await
+}

@@ -31,7 +31,7 @@ impl Operation for GetExchangeStatus {
     type Path = NoPath;
     type Query = NoQuery;
     type Body = NoBody;
-    type Response = crate::rest::ExchangeStatus;
+    type Response = schema::ExchangeStatus;
 }
 
 /// Query parameters of `GetSeriesFeeChanges` (`GET /series/fee_changes`); arrays repeat the key.
@@ -1207,7 +1207,7 @@ impl Operation for CreateOrderV2 {
     type Path = NoPath;
     type Query = NoQuery;
     type Body = crate::rest::CreateOrderV2Request;
-    type Response = crate::rest::CreateOrderV2Response;
+    type Response = schema::CreateOrderV2Response;
 }
 
 /// Query parameters of `CancelAllOrders` (`DELETE /portfolio/events/orders`); arrays repeat the key.
@@ -1341,7 +1341,7 @@ impl Operation for CancelOrderV2 {
     type Path = CancelOrderV2Path;
     type Query = CancelOrderV2Query;
     type Body = NoBody;
-    type Response = crate::rest::CancelOrderV2Response;
+    type Response = schema::CancelOrderV2Response;
 }
 
 /// Path parameters of `AmendOrderV2` (`POST /portfolio/events/orders/{order_id}/amend`).
