@@ -65,6 +65,9 @@ pub const FAST_CONFIRM_WINDOW_MS: i64 = 3_000;
 pub const WINDOW_EXPIRED: &str = "confirmation window expired";
 /// How often the RFQ task wakes.
 const TICK: Duration = Duration::from_millis(100);
+/// The execution timer a confirm starts, ms (the RFQ task runs it out, so a quote executes
+/// within one tick after it).
+const EXECUTION_DELAY_MS: i64 = 200;
 
 /// Something `communications` subscribers may need to hear about.
 #[derive(Clone, Debug, PartialEq)]
@@ -143,6 +146,8 @@ struct QuoteRec {
     accepted_ms: Option<i64>,
     deadline_ms: Option<i64>,
     confirmed_ms: Option<i64>,
+    /// When a confirmed quote's execution timer ends.
+    executes_ms: Option<i64>,
     executed_ms: Option<i64>,
     cancelled_ms: Option<i64>,
     cancellation_reason: Option<String>,
@@ -171,6 +176,9 @@ pub struct RfqBook {
     /// Whether the RFQ task cancels accepted quotes as soon as their window passes
     /// (otherwise only when they are next touched).
     sweep_expired: bool,
+    /// How long a confirmed quote waits before it executes ("confirming a quote … will
+    /// start a timer for order execution"), ms.
+    execution_delay_ms: i64,
 }
 
 fn bad(msg: impl Into<String>) -> SimError {
@@ -223,6 +231,7 @@ impl RfqBook {
             window_ms: CONFIRM_WINDOW_MS,
             fast_window_ms: FAST_CONFIRM_WINDOW_MS,
             sweep_expired: true,
+            execution_delay_ms: EXECUTION_DELAY_MS,
         }
     }
 
@@ -448,7 +457,12 @@ impl RfqBook {
             deleted_ts: rfc3339_ms(now),
         };
         for q in self.quotes.values_mut() {
-            if q.rfq_id == id && matches!(q.status, QuoteStatus::Open | QuoteStatus::Accepted) {
+            if q.rfq_id == id
+                && matches!(
+                    q.status,
+                    QuoteStatus::Open | QuoteStatus::Accepted | QuoteStatus::Confirmed
+                )
+            {
                 cancel(q, now, "rfq closed");
             }
         }
@@ -542,6 +556,7 @@ impl RfqBook {
             accepted_ms: None,
             deadline_ms: None,
             confirmed_ms: None,
+            executes_ms: None,
             executed_ms: None,
             cancelled_ms: None,
             cancellation_reason: None,
@@ -713,6 +728,43 @@ impl RfqBook {
                 q.status
             )));
         }
+        let delay = self.execution_delay_ms;
+        let q = self
+            .quotes
+            .get_mut(id)
+            .ok_or_else(|| not_found("quote", id))?;
+        q.status = QuoteStatus::Confirmed;
+        q.confirmed_ms = Some(now);
+        q.executes_ms = Some(now + delay);
+        q.updated_ms = now;
+        if delay == 0 {
+            self.execute(engine, id, now);
+        }
+        Ok(())
+    }
+
+    /// Executes every confirmed quote whose execution timer has run out.
+    pub fn execute_due(&mut self, engine: &mut Engine, now: i64) {
+        let due: Vec<String> = self
+            .quotes
+            .values()
+            .filter(|q| {
+                q.status == QuoteStatus::Confirmed && q.executes_ms.is_some_and(|t| t <= now)
+            })
+            .map(|q| q.id.clone())
+            .collect();
+        for id in due {
+            self.execute(engine, &id, now);
+        }
+    }
+
+    /// Executes confirmed quote `id`: the block trade between the RFQ's creator and the
+    /// quoter, `quote_executed` to both, the RFQ closed (`rfq_deleted`). A trade the
+    /// engine refuses (a balance gone meanwhile) cancels the quote instead.
+    fn execute(&mut self, engine: &mut Engine, id: &str, now: i64) {
+        let Some(q) = self.quotes.get(id) else {
+            return;
+        };
         let side = q.accepted_side.unwrap_or(Side::Yes);
         let yes_price = match side {
             Side::Yes => q.no_bid.complement(),
@@ -729,19 +781,18 @@ impl RfqBook {
             contracts,
             now,
         );
-        let q = self
-            .quotes
-            .get_mut(id)
-            .ok_or_else(|| not_found("quote", id))?;
+        let Some(q) = self.quotes.get_mut(id) else {
+            return;
+        };
         let (taker, maker) = match result {
             Ok(fills) => fills,
             Err(e) => {
+                tracing::debug!(quote = id, error = %e, "quote execution refused");
                 cancel(q, now, "execution failed");
-                return Err(SimError::Order(e));
+                return;
             }
         };
         q.status = QuoteStatus::Executed;
-        q.confirmed_ms = Some(now);
         q.executed_ms = Some(now);
         q.updated_ms = now;
         q.rfq_creator_order_id = Some(taker.order_id.0.clone());
@@ -764,7 +815,6 @@ impl RfqBook {
             });
         }
         self.close_rfq(engine, &q.rfq_id, now, "executed");
-        Ok(())
     }
 
     /// Cancels accepted quotes whose confirmation window has passed.
@@ -913,6 +963,7 @@ pub(crate) async fn run(sim: Sim) {
             _ = tick.tick() => {}
         }
         with_rfq(&sim, |book, engine, now| {
+            book.execute_due(engine, now);
             if book.sweep_expired {
                 book.expire(now);
             }
@@ -926,6 +977,12 @@ impl SimExchange {
     /// high-volatility markets.
     pub fn set_fast_confirm_series(&self, series: &str) {
         self.inner.lock().rfq.fast_series.insert(series.to_owned());
+    }
+
+    /// The execution timer a confirm starts (default 200 ms; zero executes at once).
+    pub fn set_execution_delay(&self, delay: Duration) {
+        self.inner.lock().rfq.execution_delay_ms =
+            i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
     }
 
     /// Confirmation windows: `ordinary` for most markets, `fast` for high-volatility
