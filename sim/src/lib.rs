@@ -40,6 +40,7 @@
 
 mod accounts;
 pub mod auth;
+mod blocks;
 mod browse;
 pub mod engine;
 pub mod error;
@@ -130,6 +131,7 @@ pub(crate) struct Core {
     pub(crate) hub: Hub,
     flow: Flow,
     pub(crate) rfq: rfq::RfqBook,
+    pub(crate) blocks: blocks::BlockBook,
 }
 
 impl Core {
@@ -268,6 +270,7 @@ impl SimExchange {
                 hub: Hub::default(),
                 flow,
                 rfq: rfq_book,
+                blocks: blocks::BlockBook::default(),
             }),
             keys: RwLock::new(keys),
             buckets: Mutex::new(HashMap::new()),
@@ -512,7 +515,12 @@ impl SimExchange {
     /// changed nothing.
     pub fn digest(&self) -> String {
         let core = self.inner.lock();
-        format!("{}|{}", core.engine.digest(), core.rfq.digest())
+        format!(
+            "{}|{}|{}",
+            core.engine.digest(),
+            core.rfq.digest(),
+            core.blocks.digest()
+        )
     }
 
     /// Stops serving and closes every socket.
@@ -531,6 +539,7 @@ fn router(sim: Sim) -> Router {
         .merge(rfq::routes())
         .merge(accounts::routes())
         .merge(keys::routes())
+        .merge(blocks::routes())
         .route(&p("/exchange/status"), get(rest::exchange_status))
         .route(&p("/exchange/schedule"), get(info::exchange_schedule))
         .route(

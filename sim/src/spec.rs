@@ -7,7 +7,7 @@
 //! `501 {"code":"not_implemented","message":"<OperationId> is not implemented by the built-in exchange"}`.
 //! A path that is no Kalshi operation at all stays a `404 not_found`.
 //!
-//! # Implemented (93 operations)
+//! # Implemented (96 operations)
 //!
 //! - `GetExchangeStatus`: `GET /exchange/status`
 //! - `GetSeriesFeeChanges`: `GET /series/fee_changes`
@@ -61,6 +61,9 @@
 //! - `GetPortfolioRestingOrderTotalValue`: `GET /portfolio/summary/total_resting_order_value`
 //! - `GetFills`: `GET /portfolio/fills`
 //! - `GetCommunicationsID`: `GET /communications/id`
+//! - `GetBlockTradeProposals`: `GET /communications/block-trade-proposals`
+//! - `ProposeBlockTrade`: `POST /communications/block-trade-proposals`
+//! - `AcceptBlockTradeProposal`: `POST /communications/block-trade-proposals/{block_trade_proposal_id}/accept`
 //! - `GetRFQs`: `GET /communications/rfqs`
 //! - `CreateRFQ`: `POST /communications/rfqs`
 //! - `GetRFQ`: `GET /communications/rfqs/{rfq_id}`
@@ -103,7 +106,7 @@
 //! - `GetHistoricalMarkets`: `GET /historical/markets`
 //! - `GetHistoricalMarket`: `GET /historical/markets/{ticker}`
 //!
-//! # Answered with 501 (24 operations)
+//! # Answered with 501 (21 operations)
 //!
 //! FCM only: a futures commission merchant's subtraders, caps and positions:
 //! - `GetFCMFills`: `GET /fcm/fills`
@@ -123,11 +126,6 @@
 //! - `GetIntraExchangeInstanceTransfer`: `GET /portfolio/intra_exchange_instance_transfers/{transfer_id}`
 //! - `GetTargetBalanceAllocation`: `GET /portfolio/target_balance_allocation`
 //! - `SetTargetBalanceAllocation`: `POST /portfolio/target_balance_allocation`
-//!
-//! Block trades, proposed off-book between named counterparties that Kalshi arranges (the exchange has no counterparty directory):
-//! - `GetBlockTradeProposals`: `GET /communications/block-trade-proposals`
-//! - `ProposeBlockTrade`: `POST /communications/block-trade-proposals`
-//! - `AcceptBlockTradeProposal`: `POST /communications/block-trade-proposals/{block_trade_proposal_id}/accept`
 //!
 //! Usage levels, earned on Kalshi by volume (the exchange's tier is its configuration, `usage_tier`):
 //! - `UpgradeAccountApiUsageLevel`: `POST /account/api_usage_level/upgrade`
@@ -245,6 +243,9 @@ pub const IMPLEMENTED: &[&str] = &[
     "GetFillsHistorical",
     "GetHistoricalOrders",
     "GetHistoricalPositions",
+    "GetBlockTradeProposals",
+    "ProposeBlockTrade",
+    "AcceptBlockTradeProposal",
 ];
 
 /// `(operationId, method, path template)` of every spec operation the exchange does not serve.

@@ -34,6 +34,16 @@ impl Engine {
             .map_or(account, |a| a.root)
     }
 
+    /// The primary account of the registered user with Kalshi user id `user_id`.
+    pub fn account_of_user(&self, user_id: &str) -> Option<AccountId> {
+        self.accounts
+            .iter()
+            .position(|a| {
+                a.user_id == user_id && a.kind == AccountKind::Registered && a.subaccount == 0
+            })
+            .and_then(|i| AccountId::try_from(i).ok())
+    }
+
     /// The subaccount number of `account` (0 = primary).
     pub fn subaccount_number(&self, account: AccountId) -> u32 {
         self.accounts

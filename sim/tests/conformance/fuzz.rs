@@ -70,6 +70,10 @@ fn base_body(operation: &str) -> Value {
         "AcceptRFQQuote" | "AcceptQuote" => json!({"accepted_side": "yes"}),
         "CreateApiKey" => json!({"name": "k", "public_key": "-----BEGIN PUBLIC KEY-----"}),
         "GenerateApiKey" => json!({"name": "k", "key_type": "rsa"}),
+        "ProposeBlockTrade" => json!({"buyer_user_id": "x", "seller_user_id": "y",
+                                      "market_ticker": T50, "price_centi_cents": 5000,
+                                      "centicount": 100, "maker_side": "yes",
+                                      "expiration_ts": "2030-01-01T00:00:00Z"}),
         _ => json!({}),
     }
 }

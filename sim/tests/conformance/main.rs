@@ -30,6 +30,17 @@ fn order(ticker: &str, side: &str, price: &str, count: &str) -> Value {
     })
 }
 
+/// RFC 3339 of Unix seconds.
+fn rfc3339_s(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 fn uuid() -> String {
     let b: [u8; 16] = rand_bytes();
     format!(
@@ -500,6 +511,53 @@ async fn every_answer_and_frame_of_a_trading_session_meets_kalshis_contract() {
     )
     .await;
     c_ws.expect("rfq_deleted").await;
+
+    // A block trade: alice proposes to buy 2 of T50 from bob at $0.50; bob accepts.
+    let user_of = |orders: &Value| orders["orders"][0]["user_id"].as_str().map(str::to_owned);
+    let alice_id =
+        user_of(&ok(alice, "GET", "/portfolio/orders", None).await).expect("alice's user id");
+    let bob_id = user_of(&ok(bob, "GET", "/portfolio/orders", None).await).expect("bob's user id");
+    let expires = desk_testkit::keys::now_ms() / 1000 + 600;
+    let proposal = ok(
+        alice,
+        "POST",
+        "/communications/block-trade-proposals",
+        Some(
+            json!({"buyer_user_id": alice_id, "seller_user_id": bob_id, "market_ticker": T50,
+                    "price_centi_cents": 5000, "centicount": 200, "maker_side": "yes",
+                    "expiration_ts": rfc3339_s(expires)}),
+        ),
+    )
+    .await;
+    let proposal = proposal["block_trade_proposal_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let seen = ok(bob, "GET", "/communications/block-trade-proposals", None).await;
+    assert_eq!(
+        seen["block_trade_proposals"][0]["buyer_user_id"], "",
+        "the other party is blanked: {seen}"
+    );
+    ok(
+        bob,
+        "POST",
+        &format!("/communications/block-trade-proposals/{proposal}/accept"),
+        Some(json!({})),
+    )
+    .await;
+    let done = ok(
+        alice,
+        "GET",
+        "/communications/block-trade-proposals?status=executed",
+        None,
+    )
+    .await;
+    assert_eq!(
+        done["block_trade_proposals"][0]["status"], "executed",
+        "{done}"
+    );
+    a_ws.expect_where(|v| v["type"] == "fill" && v["msg"]["market_ticker"] == T50)
+        .await;
 
     // Settlement: a position in SETTLE, then the market settles.
     ok(
