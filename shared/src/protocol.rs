@@ -967,37 +967,30 @@ fn wire_name<T: Serialize>(value: &T) -> String {
     }
 }
 
-impl From<&crate::ws_msg::MarketLifecycleV2Msg> for LifecycleView {
-    fn from(m: &crate::ws_msg::MarketLifecycleV2Msg) -> LifecycleView {
-        LifecycleView {
-            market_ticker: Some(m.market_ticker.clone()),
-            event_ticker: m
-                .additional_metadata
-                .as_ref()
-                .map(|a| a.event_ticker.clone())
-                .filter(|e| !e.as_str().is_empty()),
-            event_type: wire_name(&m.event_type),
-            result: m.result.clone().filter(|r| !r.is_empty()),
-            ts: m.settled_ts.or(m.determination_ts).or(m.open_ts),
+/// The fields both market lifecycle messages share (`market_lifecycle_v2`,
+/// `multivariate_market_lifecycle`).
+macro_rules! market_lifecycle_view {
+    ($msg:ty) => {
+        impl From<&$msg> for LifecycleView {
+            fn from(m: &$msg) -> LifecycleView {
+                LifecycleView {
+                    market_ticker: Some(m.market_ticker.clone()),
+                    event_ticker: m
+                        .additional_metadata
+                        .as_ref()
+                        .map(|a| a.event_ticker.clone())
+                        .filter(|e| !e.as_str().is_empty()),
+                    event_type: wire_name(&m.event_type),
+                    result: m.result.clone().filter(|r| !r.is_empty()),
+                    ts: m.settled_ts.or(m.determination_ts).or(m.open_ts),
+                }
+            }
         }
-    }
+    };
 }
 
-impl From<&crate::ws_msg::MultivariateMarketLifecycleMsg> for LifecycleView {
-    fn from(m: &crate::ws_msg::MultivariateMarketLifecycleMsg) -> LifecycleView {
-        LifecycleView {
-            market_ticker: Some(m.market_ticker.clone()),
-            event_ticker: m
-                .additional_metadata
-                .as_ref()
-                .map(|a| a.event_ticker.clone())
-                .filter(|e| !e.as_str().is_empty()),
-            event_type: wire_name(&m.event_type),
-            result: m.result.clone().filter(|r| !r.is_empty()),
-            ts: m.settled_ts.or(m.determination_ts).or(m.open_ts),
-        }
-    }
-}
+market_lifecycle_view!(crate::ws_msg::MarketLifecycleV2Msg);
+market_lifecycle_view!(crate::ws_msg::MultivariateMarketLifecycleMsg);
 
 impl From<&crate::ws_msg::EventLifecycleMsg> for LifecycleView {
     fn from(m: &crate::ws_msg::EventLifecycleMsg) -> LifecycleView {

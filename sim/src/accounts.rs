@@ -9,11 +9,8 @@
 //! `subaccount` queries follow the spec: on `GetOrderGroups`/`GetOrderGroup` an omitted
 //! one means every subaccount of the caller, on the group writes it means the primary (0).
 
-use std::collections::HashMap;
-
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Extension, Json, Router};
@@ -32,22 +29,7 @@ use super::auth::Caller;
 use super::error::{Result, SimError};
 use super::Sim;
 
-type Params = std::result::Result<Query<HashMap<String, String>>, QueryRejection>;
-
-fn params(q: Params) -> Result<HashMap<String, String>> {
-    q.map(|Query(m)| m)
-        .map_err(|e| SimError::BadRequest(format!("malformed query string: {e}")))
-}
-
-fn int_param(p: &HashMap<String, String>, name: &str) -> Result<Option<i64>> {
-    match p.get(name).map(String::as_str) {
-        None | Some("") => Ok(None),
-        Some(text) => text
-            .parse()
-            .map(Some)
-            .map_err(|_| SimError::BadRequest(format!("{name} must be an integer, got {text:?}"))),
-    }
-}
+use super::rest::{int_param, params, Params};
 
 fn body<T: serde::de::DeserializeOwned + Default>(bytes: &Bytes, what: &str) -> Result<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {

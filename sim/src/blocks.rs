@@ -8,10 +8,10 @@
 //! Statuses: `pending`, `executed`, `expired`, `failed` (the engine refused the trade, e.g.
 //! a balance gone meanwhile). A party sees the other's user id blanked, as the spec says.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -272,8 +272,7 @@ pub(crate) fn routes() -> Router<Sim> {
         .route(&p("/{block_trade_proposal_id}/accept"), post(accept))
 }
 
-type Params =
-    std::result::Result<Query<HashMap<String, String>>, axum::extract::rejection::QueryRejection>;
+use super::rest::Params;
 
 /// `GET …/block-trade-proposals` (GetBlockTradeProposals): the caller's (as buyer or seller),
 /// newest first; `market_ticker`, `status`, `limit` (1–100), `cursor` (the last id).

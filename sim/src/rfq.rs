@@ -31,8 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, put};
@@ -1019,12 +1018,7 @@ fn refuse_if_paused(engine: &Engine) -> Result<()> {
 // ---------------------------------------------------------------------------------------
 // REST handlers.
 
-type Params = std::result::Result<Query<HashMap<String, String>>, QueryRejection>;
-
-fn params(q: Params) -> Result<HashMap<String, String>> {
-    q.map(|Query(m)| m)
-        .map_err(|e| bad(format!("malformed query string: {e}")))
-}
+use super::rest::{params, Params};
 
 fn limit(p: &HashMap<String, String>) -> Result<usize> {
     match p.get("limit").map(String::as_str) {

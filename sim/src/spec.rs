@@ -142,7 +142,7 @@
 use axum::routing::{on, MethodFilter};
 use axum::Router;
 use shared::api::ops::{documented_statuses, ALL_OPERATIONS};
-use shared::api::Method;
+use shared::api::{match_template, Method};
 use shared::rest::API_PREFIX;
 
 use super::error::SimError;
@@ -259,29 +259,10 @@ pub fn not_implemented() -> impl Iterator<Item = &'static (&'static str, Method,
 /// the most specific template wins (`/markets/trades` over `/markets/{ticker}`).
 pub fn operation_of(method: &str, path: &str) -> Option<&'static str> {
     let path = path.strip_prefix(API_PREFIX)?;
-    let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
     ALL_OPERATIONS
         .iter()
         .filter(|(_, m, _)| m.as_str() == method)
-        .filter_map(|&(id, _, template)| {
-            let template: Vec<&str> = template.trim_matches('/').split('/').collect();
-            if template.len() != actual.len() {
-                return None;
-            }
-            let mut literal = 0;
-            for (t, a) in template.iter().zip(&actual) {
-                if t.starts_with('{') {
-                    if a.is_empty() {
-                        return None;
-                    }
-                } else if t == a {
-                    literal += 1;
-                } else {
-                    return None;
-                }
-            }
-            Some((literal, id))
-        })
+        .filter_map(|&(id, _, template)| Some((match_template(template, path)?, id)))
         .max_by_key(|(literal, _)| *literal)
         .map(|(_, id)| id)
 }

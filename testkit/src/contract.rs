@@ -150,24 +150,7 @@ impl Operation {
     /// Whether `path` (no query, relative to `/trade-api/v2`) matches the template; returns
     /// the number of literal segments (more = more specific) when it does.
     fn matches(&self, path: &str) -> Option<usize> {
-        let template: Vec<&str> = self.path.trim_matches('/').split('/').collect();
-        let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
-        if template.len() != actual.len() {
-            return None;
-        }
-        let mut literal = 0;
-        for (t, a) in template.iter().zip(&actual) {
-            if t.starts_with('{') {
-                if a.is_empty() {
-                    return None;
-                }
-            } else if t == a {
-                literal += 1;
-            } else {
-                return None;
-            }
-        }
-        Some(literal)
+        shared::api::match_template(&self.path, path)
     }
 }
 

@@ -168,6 +168,36 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// Whether `path` (no query) fits the path `template` (`/markets/{ticker}`): the number of
+/// literal segments it matched (more = a more specific template), or `None`.
+///
+/// ```
+/// use shared::api::match_template;
+/// assert_eq!(match_template("/markets/{ticker}", "/markets/trades"), Some(1));
+/// assert_eq!(match_template("/markets/trades", "/markets/trades"), Some(2));
+/// assert_eq!(match_template("/markets/{ticker}", "/markets"), None);
+/// ```
+pub fn match_template(template: &str, path: &str) -> Option<usize> {
+    let template: Vec<&str> = template.trim_matches('/').split('/').collect();
+    let actual: Vec<&str> = path.trim_matches('/').split('/').collect();
+    if template.len() != actual.len() {
+        return None;
+    }
+    let mut literal = 0;
+    for (t, a) in template.iter().zip(&actual) {
+        if t.starts_with('{') {
+            if a.is_empty() {
+                return None;
+            }
+        } else if t == a {
+            literal += 1;
+        } else {
+            return None;
+        }
+    }
+    Some(literal)
+}
+
 /// Percent-encodes a path segment or query value (RFC 3986 unreserved characters kept).
 pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
