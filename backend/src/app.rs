@@ -236,6 +236,7 @@ impl Application {
             shutdown: shutdown.clone(),
             store: store.clone(),
             auth: policy,
+            gate: crate::limits::Gate::default(),
         };
         if !config.dist.join("index.html").exists() {
             tracing::warn!(dist = %config.dist.display(), "no built frontend found; run the README's run command (it builds dist/)");

@@ -17,6 +17,8 @@
 //! - [`exchange_watch`]: whether Kalshi is trading, read every few seconds and shown on
 //!   every screen (a trading pause).
 //! - [`hub`]: live books, the fill ledger and the fan-out every browser session reads.
+//! - [`limits`]: every per-user limit on orders, amends, quotes and accepts, on the worst
+//!   case, one market at a time.
 //! - [`ratelimit`]: Kalshi's read/write token buckets, mirrored so the desk never earns a 429.
 //! - [`metrics`]: the Prometheus registry behind `/metrics`.
 //! - [`http`]: `/api/*`, `/ws` sessions and the static frontend; `http::auth` checks the
@@ -39,6 +41,7 @@ pub mod config;
 pub mod exchange_watch;
 pub mod http;
 pub mod hub;
+pub mod limits;
 pub mod metrics;
 pub mod ratelimit;
 pub mod rfq_rules;

@@ -83,6 +83,10 @@ pub struct UserLimits {
     /// Series the user may trade (the ticker's part before the first `-`); empty = all.
     #[serde(default)]
     pub allowed_series: Vec<String>,
+    /// Subaccounts the user may trade (0 = primary); empty = all. The position limit
+    /// counts the positions and resting orders of these subaccounts together.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_subaccounts: Vec<u32>,
 }
 
 impl UserLimits {
@@ -91,6 +95,7 @@ impl UserLimits {
         self.max_order_notional.is_none()
             && self.max_position.is_none()
             && self.allowed_series.is_empty()
+            && self.allowed_subaccounts.is_empty()
     }
 }
 

@@ -202,9 +202,20 @@ impl Dollars {
     pub const fn complement(self) -> Self {
         Self(Self::ONE.0 - self.0)
     }
-    /// `self × count`, exact (micro-dollars × hundredths / 100, rounded toward zero).
+    /// `self × count`, exact (micro-dollars × hundredths / 100, rounded toward zero);
+    /// saturates where [`Dollars::checked_times`] would overflow.
     pub fn times(self, count: Count) -> Dollars {
-        Dollars(((i128::from(self.0) * i128::from(count.raw())) / 100) as i64)
+        self.checked_times(count)
+            .unwrap_or(if (self.0 < 0) == (count.raw() < 0) {
+                Dollars(i64::MAX)
+            } else {
+                Dollars(i64::MIN)
+            })
+    }
+    /// `self × count`, or `None` when the product does not fit.
+    pub fn checked_times(self, count: Count) -> Option<Dollars> {
+        let product = i128::from(self.0) * i128::from(count.raw()) / 100;
+        i64::try_from(product).ok().map(Dollars)
     }
     /// True when `0 < self < 1`, the range of a binary contract's price.
     pub const fn is_valid_price(self) -> bool {

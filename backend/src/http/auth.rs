@@ -527,6 +527,12 @@ fn check_limits(l: &UserLimits) -> Result<()> {
             "limits cannot be negative",
         ));
     }
+    if l.allowed_subaccounts.iter().any(|n| *n > 63) {
+        return Err(Error::bad_request(
+            "invalid_limits",
+            "a subaccount is 0 (primary) to 63",
+        ));
+    }
     if l.allowed_series.iter().any(|s| {
         s.is_empty() || s.len() > 64 || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
     }) {

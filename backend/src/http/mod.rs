@@ -42,6 +42,8 @@ pub struct AppState {
     pub store: crate::store::Store,
     /// Session, cookie and origin policy.
     pub auth: auth::AuthPolicy,
+    /// Per-market turns for the limit check and send of orders ([`crate::limits`]).
+    pub gate: crate::limits::Gate,
 }
 
 /// `GET /metrics`: Prometheus text format.

@@ -14,7 +14,6 @@ use shared::api::ops::{
     DecreaseOrderV2Path, DecreaseOrderV2Query, GetOrder, GetOrderPath, GetOrderQueuePositions,
     GetOrderQueuePositionsQuery, GetOrders, GetOrdersQuery,
 };
-use shared::api::ops::{GetPositions, GetPositionsQuery};
 use shared::api::schema::{
     AmendOrderV2Request, BatchCancelOrdersV2Request, BatchCancelOrdersV2RequestOrdersItem,
     DecreaseOrderV2Request,
@@ -33,6 +32,7 @@ use super::auth::CurrentUser;
 use super::markets::checked_ticker;
 use super::{AppState, Error, Result};
 use crate::client::KalshiClient;
+use crate::limits;
 use crate::store::Store;
 
 pub(super) fn router() -> Router<AppState> {
@@ -153,12 +153,6 @@ pub(crate) async fn fill_owners(store: &Store, orders: &mut [OrderView]) -> Resu
     Ok(())
 }
 
-/// The series of a market ticker: its part before the first `-` (`KXDESK-25DEC-B4` →
-/// `KXDESK`).
-pub(crate) fn series_of(ticker: &MarketTicker) -> &str {
-    ticker.as_str().split('-').next().unwrap_or("")
-}
-
 /// The signed change in YES position (contracts) an order makes if it fills entirely:
 /// buying YES or selling NO adds, selling YES or buying NO subtracts.
 fn position_delta(action: Action, side: Side, count: Count) -> i64 {
@@ -166,91 +160,6 @@ fn position_delta(action: Action, side: Side, count: Count) -> i64 {
         (Action::Buy, Side::Yes) | (Action::Sell, Side::No) => count.raw(),
         (Action::Sell, Side::Yes) | (Action::Buy, Side::No) => -count.raw(),
     }
-}
-
-/// Refuses (403 `over_limit`, recorded in the audit log) what breaks the user's limits:
-/// the series, price × count over the max notional, or the position after a full fill
-/// over the max position. Checked before anything is sent; the position read is a signed
-/// GET (GetPositions of the order's subaccount).
-pub(super) async fn check_limits(
-    store: &Store,
-    kalshi: &KalshiClient,
-    user: &CurrentUser,
-    order: LimitCheck<'_>,
-) -> Result<()> {
-    let limits = &user.user.limits;
-    let refuse = |message: String| async move {
-        store
-            .audit_refused(&user.user.username, order.operation, 403, &message)
-            .await?;
-        tracing::info!(user = %user.user.username, %message, "order refused by the user's limits");
-        Err(Error::forbidden("over_limit", message))
-    };
-    let series = series_of(order.ticker);
-    if !limits.allowed_series.is_empty() && !limits.allowed_series.iter().any(|s| s == series) {
-        return refuse(format!(
-            "{} may not trade series {series} (allowed: {})",
-            user.user.username,
-            limits.allowed_series.join(", ")
-        ))
-        .await;
-    }
-    if let Some(max) = limits.max_order_notional {
-        let notional = order.price.times(order.count);
-        if notional > max {
-            return refuse(format!(
-                "order notional ${notional} is over {}'s limit of ${max}",
-                user.user.username
-            ))
-            .await;
-        }
-    }
-    if let Some(max) = limits.max_position {
-        let positions = kalshi
-            .send::<GetPositions>(
-                &shared::api::NoPath,
-                &GetPositionsQuery {
-                    ticker: Some(order.ticker.clone()),
-                    subaccount: order.subaccount,
-                    limit: Some(10),
-                    ..Default::default()
-                },
-                None,
-            )
-            .await?;
-        let now = positions
-            .market_positions
-            .iter()
-            .filter(|p| &p.ticker == order.ticker)
-            .map(|p| p.net().raw())
-            .sum::<i64>();
-        for delta in order.deltas {
-            let after = now + delta;
-            if after.abs() > max.raw() && after.abs() > now.abs() {
-                return refuse(format!(
-                    "the position in {} would be {} contracts, over {}'s limit of {max}",
-                    order.ticker,
-                    Count::from_raw(after),
-                    user.user.username
-                ))
-                .await;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// What [`check_limits`] looks at: a fill of `count` contracts at `price` (the leg's own
-/// price, dollars) moving the position in `ticker` by one of `deltas` (hundredths of a
-/// contract, YES positive; a quote can fill either way, so it names both).
-#[derive(Clone, Copy)]
-pub(super) struct LimitCheck<'a> {
-    pub(super) operation: &'a str,
-    pub(super) ticker: &'a MarketTicker,
-    pub(super) price: Dollars,
-    pub(super) count: Count,
-    pub(super) deltas: &'a [i64],
-    pub(super) subaccount: Option<i64>,
 }
 
 /// `POST /api/orders` with an [`OrderTicket`] → 201 [`PlacedOrder`].
@@ -283,23 +192,27 @@ fn check_tick(market: &Market, price: Dollars) -> Result<()> {
 async fn place(
     Acting(kalshi): Acting,
     State(store): State<Store>,
+    State(gate): State<limits::Gate>,
     user: CurrentUser,
     ticket: std::result::Result<Json<OrderTicket>, JsonRejection>,
 ) -> Result<(StatusCode, Json<PlacedOrder>)> {
     let Json(ticket) = ticket?;
     let ticker = checked_ticker(ticket.market_ticker.0.clone())?;
+    // One order at a time in this market, from the limit check to Kalshi's answer.
+    let _turn = gate.market(&ticker).await;
     if ticket.count.raw() > 0 {
-        check_limits(
+        limits::check(
             &store,
             &kalshi,
             &user,
-            LimitCheck {
+            limits::Check {
                 operation: "POST /api/orders",
                 ticker: &ticker,
                 price: ticket.price,
                 count: ticket.count,
                 deltas: &[position_delta(ticket.action, ticket.side, ticket.count)],
                 subaccount: ticket.subaccount.map(i64::from),
+                replaces: None,
             },
         )
         .await?;
@@ -433,6 +346,7 @@ async fn resting_order(kalshi: &KalshiClient, order_id: &OrderId) -> Result<Orde
 async fn amend(
     Acting(kalshi): Acting,
     State(store): State<Store>,
+    State(gate): State<limits::Gate>,
     user: CurrentUser,
     Path(order_id): Path<String>,
     body: std::result::Result<Json<AmendTicket>, JsonRejection>,
@@ -446,6 +360,9 @@ async fn amend(
         ));
     }
     check_price_range(ticket.price)?;
+    let first = resting_order(&kalshi, &order_id).await?;
+    let _turn = gate.market(&first.ticker).await;
+    // Read again inside the market's turn: it may have filled or changed meanwhile.
     let order = resting_order(&kalshi, &order_id).await?;
     let outcome = order.outcome();
     let yes_price = match outcome {
@@ -454,24 +371,24 @@ async fn amend(
     };
     let market = kalshi.market(&order.ticker).await?.market;
     check_tick(&market, yes_price)?;
-    // The amended order must fit the limits as a whole; its position effect is the
-    // contracts it adds beyond what already rests.
-    let added = ticket.remaining.raw() - order.remaining().raw();
-    let yes_added = match outcome {
-        Side::Yes => added,
-        Side::No => -added,
+    // The amended order must fit the limits as a whole: its new remaining replaces what it
+    // had resting in the worst case.
+    let yes_remaining = match outcome {
+        Side::Yes => ticket.remaining.raw(),
+        Side::No => -ticket.remaining.raw(),
     };
-    check_limits(
+    limits::check(
         &store,
         &kalshi,
         &user,
-        LimitCheck {
+        limits::Check {
             operation: "POST /api/orders/{order_id}/amend",
             ticker: &order.ticker,
             price: ticket.price,
             count: order.filled() + ticket.remaining,
-            deltas: &[if added > 0 { yes_added } else { 0 }],
+            deltas: &[yes_remaining],
             subaccount: order.subaccount_number.map(i64::from),
+            replaces: Some(&order_id),
         },
     )
     .await?;

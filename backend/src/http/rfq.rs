@@ -25,8 +25,8 @@ use shared::ids::Side;
 
 use super::auth::{Acting, CurrentUser};
 use super::markets::checked_ticker;
-use super::orders::{check_limits, LimitCheck};
 use super::{AppState, Error, Result};
+use crate::limits;
 use crate::rfq_rules::RfqRules;
 
 pub(super) fn router() -> Router<AppState> {
@@ -223,6 +223,7 @@ async fn delete_rfq(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<St
 async fn create_quote(
     Acting(kalshi): Acting,
     State(store): State<crate::store::Store>,
+    State(gate): State<limits::Gate>,
     user: CurrentUser,
     body: std::result::Result<Json<NewQuote>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>)> {
@@ -238,9 +239,23 @@ async fn create_quote(
     }
     // The maker's limits hold for either side the requester may accept: accepted YES, the
     // maker buys NO at its NO bid; accepted NO, it buys YES at its YES bid.
-    if !user.user.limits.is_unlimited() {
-        check_quote_limits(&store, &kalshi, &user, &rfq_id, new.yes_bid, new.no_bid).await?;
-    }
+    // Held until Kalshi answers: the market's turn (see `crate::limits`).
+    let _turn = if user.user.limits.is_unlimited() {
+        None
+    } else {
+        Some(
+            check_quote_limits(
+                &store,
+                &kalshi,
+                &gate,
+                &user,
+                &rfq_id,
+                new.yes_bid,
+                new.no_bid,
+            )
+            .await?,
+        )
+    };
     let req = CreateQuoteRequest {
         rfq_id,
         yes_bid: new.yes_bid,
@@ -260,11 +275,12 @@ async fn create_quote(
 async fn check_quote_limits(
     store: &crate::store::Store,
     kalshi: &crate::client::KalshiClient,
+    gate: &limits::Gate,
     user: &CurrentUser,
     rfq_id: &str,
     yes_bid: Dollars,
     no_bid: Dollars,
-) -> Result<()> {
+) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>> {
     let rfq = kalshi
         .send::<GetRFQ>(
             &GetRFQPath {
@@ -283,23 +299,25 @@ async fn check_quote_limits(
         .map(|(_, delta)| delta)
         .collect();
     if deltas.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    check_limits(
+    let turn = gate.market(&rfq.market_ticker).await;
+    limits::check(
         store,
         kalshi,
         user,
-        LimitCheck {
+        limits::Check {
             operation: "POST /api/quotes",
             ticker: &rfq.market_ticker,
             price: yes_bid.max(no_bid),
             count,
             deltas: &deltas,
             subaccount: None,
+            replaces: None,
         },
     )
     .await?;
-    Ok(())
+    Ok(Some(turn))
 }
 
 async fn delete_quote(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<StatusCode> {
@@ -314,6 +332,7 @@ async fn delete_quote(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<
 async fn accept(
     Acting(kalshi): Acting,
     State(store): State<crate::store::Store>,
+    State(gate): State<limits::Gate>,
     user: CurrentUser,
     Path(id): Path<String>,
     body: std::result::Result<Json<AcceptQuote>, JsonRejection>,
@@ -323,9 +342,11 @@ async fn accept(
         rfq_id: checked_id(&a.rfq_id, "RFQ")?,
         quote_id: checked_id(&id, "quote")?,
     };
-    if !user.user.limits.is_unlimited() {
-        check_accept_limits(&store, &kalshi, &user, &path.quote_id, a.side).await?;
-    }
+    let _turn = if user.user.limits.is_unlimited() {
+        None
+    } else {
+        Some(check_accept_limits(&store, &kalshi, &gate, &user, &path.quote_id, a.side).await?)
+    };
     tracing::info!(operation = "AcceptRFQQuote", quote = %path.quote_id, side = ?a.side, "accepting quote");
     kalshi
         .send::<AcceptRFQQuote>(
@@ -345,10 +366,11 @@ async fn accept(
 async fn check_accept_limits(
     store: &crate::store::Store,
     kalshi: &crate::client::KalshiClient,
+    gate: &limits::Gate,
     user: &CurrentUser,
     quote_id: &str,
     side: Side,
-) -> Result<()> {
+) -> Result<tokio::sync::OwnedMutexGuard<()>> {
     let quote = kalshi
         .send::<GetQuote>(
             &GetQuotePath {
@@ -364,20 +386,23 @@ async fn check_accept_limits(
         Side::Yes => (quote.no_bid_dollars.complement(), count.raw()),
         Side::No => (quote.yes_bid_dollars.complement(), -count.raw()),
     };
-    check_limits(
+    let turn = gate.market(&quote.market_ticker).await;
+    limits::check(
         store,
         kalshi,
         user,
-        LimitCheck {
+        limits::Check {
             operation: "POST /api/quotes/accept",
             ticker: &quote.market_ticker,
             price,
             count,
             deltas: &[delta],
             subaccount: None,
+            replaces: None,
         },
     )
-    .await
+    .await?;
+    Ok(turn)
 }
 
 /// `POST /api/quotes/{id}/confirm` (ConfirmRFQQuote) with `{rfq_id}`.

@@ -67,16 +67,30 @@ impl<'s> MigrationSource<'s> for Embedded {
     }
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "team",
-    include_str!("../../migrations/sqlite/0001_team.sql"),
-)];
-const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "team",
-    include_str!("../../migrations/postgres/0001_team.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "team",
+        include_str!("../../migrations/sqlite/0001_team.sql"),
+    ),
+    (
+        2,
+        "allowed_subaccounts",
+        include_str!("../../migrations/sqlite/0002_allowed_subaccounts.sql"),
+    ),
+];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "team",
+        include_str!("../../migrations/postgres/0001_team.sql"),
+    ),
+    (
+        2,
+        "allowed_subaccounts",
+        include_str!("../../migrations/postgres/0002_allowed_subaccounts.sql"),
+    ),
+];
 
 /// The database: SQLite or PostgreSQL. Cheap to clone (pools are shared).
 #[derive(Clone, Debug)]
@@ -108,7 +122,7 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 /// Users table columns every user query reads.
 const USER_COLUMNS: &str = "u.id, u.username, u.role, u.disabled, u.max_order_notional, \
-                            u.max_position, u.allowed_series, u.created_ms";
+                            u.max_position, u.allowed_series, u.allowed_subaccounts, u.created_ms";
 
 /// A stored session: its user and CSRF token.
 #[derive(Clone, Debug)]
@@ -130,6 +144,7 @@ macro_rules! read_user {
         let notional: Option<String> = row.try_get("max_order_notional")?;
         let position: Option<String> = row.try_get("max_position")?;
         let series: String = row.try_get("allowed_series")?;
+        let subaccounts: String = row.try_get("allowed_subaccounts")?;
         UserView {
             id: row.try_get("id")?,
             username: row.try_get("username")?,
@@ -148,6 +163,11 @@ macro_rules! read_user {
                     .filter(|s| !s.is_empty())
                     .map(str::to_owned)
                     .collect(),
+                allowed_subaccounts: subaccounts
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(|n| n.parse().map_err(|_| StoreError::Corrupt(n.to_owned())))
+                    .collect::<std::result::Result<Vec<u32>, StoreError>>()?,
             },
             created_ms: row.try_get("created_ms")?,
         }
@@ -171,11 +191,18 @@ macro_rules! read_audit {
     }};
 }
 
-fn limits_columns(limits: &UserLimits) -> (Option<String>, Option<String>, String) {
+/// The limit columns: max notional, max position, allowed series, allowed subaccounts.
+fn limits_columns(limits: &UserLimits) -> (Option<String>, Option<String>, String, String) {
     (
         limits.max_order_notional.map(|d| d.to_string()),
         limits.max_position.map(|c| c.to_string()),
         limits.allowed_series.join(","),
+        limits
+            .allowed_subaccounts
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(","),
     )
 }
 
@@ -272,12 +299,12 @@ impl Store {
         role: Role,
         limits: &UserLimits,
     ) -> Result<UserView> {
-        let (notional, position, series) = limits_columns(limits);
+        let (notional, position, series, subaccounts) = limits_columns(limits);
         let created = now_ms();
         let inserted = on_pool!(self, pool => sqlx::query(
             "INSERT INTO users (username, password_hash, role, disabled, max_order_notional, \
-             max_position, allowed_series, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             RETURNING id",
+             max_position, allowed_series, allowed_subaccounts, created_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(username)
         .bind(password_hash)
@@ -286,6 +313,7 @@ impl Store {
         .bind(notional)
         .bind(position)
         .bind(series)
+        .bind(subaccounts)
         .bind(created)
         .fetch_one(pool)
         .await
@@ -361,11 +389,12 @@ impl Store {
             }
         }
         if let Some(limits) = &patch.limits {
-            let (notional, position, series) = limits_columns(limits);
+            let (notional, position, series, subaccounts) = limits_columns(limits);
             on_pool!(self, pool => sqlx::query(
-                "UPDATE users SET max_order_notional = $1, max_position = $2, allowed_series = $3 \
-                 WHERE id = $4")
-                .bind(notional).bind(position).bind(series).bind(id).execute(pool).await.map(|_| ())?);
+                "UPDATE users SET max_order_notional = $1, max_position = $2, allowed_series = $3, \
+                 allowed_subaccounts = $4 WHERE id = $5")
+                .bind(notional).bind(position).bind(series).bind(subaccounts).bind(id)
+                .execute(pool).await.map(|_| ())?);
         }
         self.user(id).await
     }

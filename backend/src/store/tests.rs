@@ -28,6 +28,7 @@ async fn users_round_trip_with_limits_and_unique_names() {
             max_order_notional: Some(Dollars::from_str("12.34").unwrap()),
             max_position: Some(Count::from_str("50").unwrap()),
             allowed_series: vec!["KXDESK".into(), "KXDESKFED".into()],
+            allowed_subaccounts: vec![0, 2],
         };
         let alice = store
             .create_user("alice", "hash-a", Role::Trader, &limits)

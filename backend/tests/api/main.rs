@@ -8,6 +8,7 @@ mod faults;
 mod groups;
 mod helpers;
 mod keys;
+mod limits;
 mod markets;
 mod orders;
 mod portfolio;

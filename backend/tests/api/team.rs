@@ -360,6 +360,7 @@ async fn trader_over_a_limit_is_refused_before_the_exchange(db: Db) {
                 max_order_notional: Some(Dollars::from_int(5)),
                 max_position: Some(Count::from_int(10)),
                 allowed_series: vec!["KXDESK".into()],
+                ..UserLimits::default()
             },
         )
         .await;
@@ -738,3 +739,114 @@ async fn rfq_maker_over_a_limit_cannot_quote_or_accept(db: Db) {
     assert!(hers.iter().all(|e| e.outcome == "refused"), "{hers:?}");
 }
 on_both!(rfq_limits, rfq_maker_over_a_limit_cannot_quote_or_accept);
+
+/// Contracts resting on the exchange for the desk's account in `market`, over every
+/// subaccount (the exchange's own view, not the desk's).
+async fn resting_contracts(app: &TestApp, market: &str) -> i64 {
+    let mut total = 0;
+    for sub in 0..2u32 {
+        let (status, body) = app
+            .session
+            .send(Method::GET, &format!("/api/orders?subaccount={sub}"), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let orders: Vec<OrderView> = serde_json::from_str(&body).unwrap_or_default();
+        total += orders
+            .iter()
+            .filter(|o| o.market_ticker.as_str() == market)
+            .map(|o| o.remaining.raw())
+            .sum::<i64>();
+    }
+    total / 100
+}
+
+/// The position limit holds on the worst case: resting orders count, every subaccount
+/// counts, concurrent orders cannot both pass, amends are checked, and a user trades only
+/// the subaccounts their limits allow.
+async fn the_position_limit_holds_on_the_worst_case(db: Db) {
+    let app = spawn_app_on(db, |c| c.sim_flow = 0).await;
+    // A funded subaccount 1.
+    let (status, body) = app
+        .session
+        .send(Method::POST, "/api/subaccounts", None)
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = app
+        .session
+        .send(
+            Method::POST,
+            "/api/subaccounts/transfer",
+            Some(json!({"from": 0, "to": 1, "amount": "100.00"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ten = || UserLimits {
+        max_position: Some(Count::from_int(10)),
+        ..UserLimits::default()
+    };
+    let trader = app.user("tess", Role::Trader, ten()).await;
+
+    // A resting 10-lot fits; a second one does not.
+    let (status, body) = trader
+        .send(Method::POST, "/api/orders", Some(ticket(MARKET, 1, 10)))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = trader
+        .send(Method::POST, "/api/orders", Some(ticket(MARKET, 1, 10)))
+        .await;
+    assert_eq!(status, 403, "a second resting 10-lot: {body}");
+    assert!(body.contains("resting"), "{body}");
+    // Nor the same 10-lot in another subaccount: the limit spans them.
+    let mut in_one = ticket(MARKET, 1, 10);
+    in_one["subaccount"] = json!(1);
+    let (status, body) = trader
+        .send(Method::POST, "/api/orders", Some(in_one.clone()))
+        .await;
+    assert_eq!(status, 403, "the same 10-lot in subaccount 1: {body}");
+    assert_eq!(resting_contracts(&app, MARKET).await, 10);
+
+    // Eight concurrent 4-lots in another market: at most two (8 contracts) get through.
+    let other = "KXDESK-26DEC31-T60";
+    let rita = app.user("tara", Role::Trader, ten()).await;
+    let sends = (0..8).map(|_| rita.send(Method::POST, "/api/orders", Some(ticket(other, 1, 4))));
+    let answers = futures_util::future::join_all(sends).await;
+    let placed = answers.iter().filter(|(s, _)| *s == 201).count();
+    assert!(
+        answers.iter().all(|(s, _)| *s == 201 || *s == 403),
+        "{answers:?}"
+    );
+    assert_eq!(placed, 2, "{answers:?}");
+    assert_eq!(resting_contracts(&app, other).await, 8);
+
+    // An amend that would take a 4-lot to 8 (12 in all) is refused; to 6 (10) is fine.
+    let (_, body) = rita.send(Method::GET, "/api/orders", None).await;
+    let orders: Vec<OrderView> = serde_json::from_str(&body).unwrap();
+    let order = orders
+        .iter()
+        .find(|o| o.market_ticker.as_str() == other)
+        .expect("a resting 4-lot");
+    let amend = |count: i64| json!({"price": "0.01", "remaining": Count::from_int(count)});
+    let path = format!("/api/orders/{}/amend", order.order_id);
+    let (status, body) = rita.send(Method::POST, &path, Some(amend(8))).await;
+    assert_eq!(status, 403, "amend to 12 in all: {body}");
+    let (status, body) = rita.send(Method::POST, &path, Some(amend(6))).await;
+    assert_eq!(status, 200, "amend to 10 in all: {body}");
+
+    // A trader limited to the primary may not trade subaccount 1.
+    let primary_only = app
+        .user(
+            "pat",
+            Role::Trader,
+            UserLimits {
+                allowed_subaccounts: vec![0],
+                ..UserLimits::default()
+            },
+        )
+        .await;
+    let (status, body) = primary_only
+        .send(Method::POST, "/api/orders", Some(in_one))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("subaccount 1"), "{body}");
+}
+on_both!(worst_case, the_position_limit_holds_on_the_worst_case);

@@ -42,6 +42,7 @@ fn parse_limits(notional: &str, position: &str, series: &str) -> Result<UserLimi
             .map(|s| s.trim().to_uppercase())
             .filter(|s| !s.is_empty())
             .collect(),
+        allowed_subaccounts: Vec::new(),
     })
 }
 

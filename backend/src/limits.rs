@@ -1,0 +1,319 @@
+//! Every per-user limit the desk enforces on orders, amends, RFQ quotes and quote accepts,
+//! in one place, on the worst case.
+//!
+//! - **Subaccounts**: a user with `allowed_subaccounts` trades only those; others are
+//!   refused.
+//! - **Series**: a ticker's series (its part before the first `-`) must be allowed.
+//! - **Notional**: price × contracts of one order, checked arithmetic (an overflow refuses).
+//! - **Position** (worst case): for the order's market, the account's net position across
+//!   every subaccount the user may trade, plus every resting order there that adds to the
+//!   order's direction, plus the order itself, must stay within `max_position` — unless the
+//!   order moves the worst case toward zero. An amend counts its new remaining instead of its
+//!   old one.
+//!
+//! **Concurrency.** [`Gate::market`] serializes the check *and the send* of every order,
+//! amend, quote and accept in one market on this desk: a second order cannot be checked
+//! until the first has been answered by Kalshi (and so rests, or filled, where the next
+//! check reads it). Orders in different markets do not wait for each other. In cluster mode
+//! each replica has its own gate: two replicas can each let one order through at the same
+//! instant (documented in the README).
+//!
+//! A refusal is `403 over_limit` with the reason, recorded in the audit log before the
+//! answer.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use shared::api::ops::{
+    GetOrders, GetOrdersQuery, GetPositions, GetPositionsQuery, GetSubaccountBalances,
+};
+use shared::api::{NoPath, NoQuery};
+use shared::ids::{MarketTicker, OrderId, Side};
+use shared::num::{Count, Dollars};
+use shared::rest::OrderStatus;
+use tokio::sync::OwnedMutexGuard;
+
+use crate::client::KalshiClient;
+use crate::http::auth::CurrentUser;
+use crate::http::{Error, Result};
+use crate::store::Store;
+
+/// Per-market locks: one order at a time from check to Kalshi's answer.
+#[derive(Clone, Debug, Default)]
+pub struct Gate {
+    markets: Arc<Mutex<HashMap<MarketTicker, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl Gate {
+    /// Waits for, and holds, the market's turn. Keep the guard until Kalshi has answered
+    /// the order the check was for.
+    pub async fn market(&self, ticker: &MarketTicker) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut map = self
+                .markets
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.entry(ticker.clone()).or_default().clone()
+        };
+        lock.lock_owned().await
+    }
+}
+
+/// What one check looks at: a fill of `count` contracts at `price` (the leg's own price,
+/// dollars) moving the YES position in `ticker` by one of `deltas` (hundredths of a
+/// contract, YES positive; a quote can fill either way, so it names both).
+#[derive(Clone, Copy, Debug)]
+pub struct Check<'a> {
+    /// The desk route, for the audit record of a refusal.
+    pub operation: &'a str,
+    /// Market.
+    pub ticker: &'a MarketTicker,
+    /// The leg's price, dollars.
+    pub price: Dollars,
+    /// Contracts of the order (for its notional).
+    pub count: Count,
+    /// Position changes a full fill can make (hundredths, YES positive).
+    pub deltas: &'a [i64],
+    /// The subaccount it trades in (`None`: the primary).
+    pub subaccount: Option<i64>,
+    /// An amend: the order it replaces (its resting contracts are not counted twice).
+    pub replaces: Option<&'a OrderId>,
+}
+
+/// The account's exposure in one market over the subaccounts a user may trade: net YES
+/// position, and what resting orders would add on each side (hundredths of a contract).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Exposure {
+    /// Net position (YES positive).
+    pub position: i64,
+    /// Resting orders that buy YES (or sell NO).
+    pub yes_resting: i64,
+    /// Resting orders that buy NO (or sell YES).
+    pub no_resting: i64,
+}
+
+impl Exposure {
+    /// The most YES-long the account could become if every YES-adding order filled.
+    fn worst_long(self) -> Option<i64> {
+        self.position.checked_add(self.yes_resting)
+    }
+    /// The most NO-long (as a negative YES position) it could become.
+    fn worst_short(self) -> Option<i64> {
+        self.position.checked_sub(self.no_resting)
+    }
+
+    /// Whether adding `delta` (YES positive) keeps the worst case within `max`, or at least
+    /// moves it toward zero. `None`: the arithmetic overflowed (refuse).
+    pub fn admits(self, delta: i64, max: i64) -> Option<bool> {
+        if delta >= 0 {
+            let before = self.worst_long()?;
+            let after = before.checked_add(delta)?;
+            Some(after <= max || after.abs() <= before.abs())
+        } else {
+            let before = self.worst_short()?;
+            let after = before.checked_add(delta)?;
+            Some(after >= -max || after.abs() <= before.abs())
+        }
+    }
+}
+
+/// The subaccounts `user` may trade (`None`: every one).
+fn allowed(user: &CurrentUser) -> Option<&[u32]> {
+    let list = &user.user.limits.allowed_subaccounts;
+    (!list.is_empty()).then_some(list.as_slice())
+}
+
+/// Reads the exposure in `ticker` over `subaccounts` (every subaccount of the account when
+/// `None`), leaving out the resting contracts of `replaces`.
+pub async fn exposure(
+    kalshi: &KalshiClient,
+    ticker: &MarketTicker,
+    subaccounts: Option<&[u32]>,
+    replaces: Option<&OrderId>,
+) -> Result<Exposure> {
+    let numbers: Vec<i64> = match subaccounts {
+        Some(list) => list.iter().map(|n| i64::from(*n)).collect(),
+        None => kalshi
+            .send::<GetSubaccountBalances>(&NoPath, &NoQuery {}, None)
+            .await
+            .map(|b| {
+                b.subaccount_balances
+                    .iter()
+                    .map(|s| s.subaccount_number)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+    };
+    let numbers = if numbers.is_empty() { vec![0] } else { numbers };
+    let mut out = Exposure::default();
+    for n in &numbers {
+        let page = kalshi
+            .send::<GetPositions>(
+                &NoPath,
+                &GetPositionsQuery {
+                    ticker: Some(ticker.clone()),
+                    subaccount: Some(*n),
+                    limit: Some(10),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await?;
+        for p in page.market_positions.iter().filter(|p| &p.ticker == ticker) {
+            out.position = out
+                .position
+                .checked_add(p.net().raw())
+                .ok_or_else(overflow)?;
+        }
+    }
+    for n in &numbers {
+        // Per subaccount: whether an omitted `subaccount` means "all" or "the primary"
+        // differs between Kalshi's operations, so never rely on it.
+        let orders = kalshi
+            .send::<GetOrders>(
+                &NoPath,
+                &GetOrdersQuery {
+                    ticker: Some(ticker.clone()),
+                    status: Some("resting".to_owned()),
+                    limit: Some(1000),
+                    subaccount: Some(*n),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await?;
+        for o in &orders.orders {
+            let mine = i64::from(o.subaccount_number.unwrap_or(0)) == *n;
+            if !mine || o.status != OrderStatus::Resting || Some(&o.order_id) == replaces {
+                continue;
+            }
+            let slot = match o.outcome() {
+                Side::Yes => &mut out.yes_resting,
+                Side::No => &mut out.no_resting,
+            };
+            *slot = slot.checked_add(o.remaining().raw()).ok_or_else(overflow)?;
+        }
+    }
+    Ok(out)
+}
+
+fn overflow() -> Error {
+    Error::forbidden(
+        "over_limit",
+        "the exposure does not fit the desk's arithmetic",
+    )
+}
+
+/// Refuses (403 `over_limit`, recorded in the audit log) what breaks `user`'s limits; see
+/// the module docs. Hold [`Gate::market`] from before this check until Kalshi answers.
+///
+/// # Errors
+/// `403 over_limit` with the reason; Kalshi's errors of the reads it makes.
+pub async fn check(
+    store: &Store,
+    kalshi: &KalshiClient,
+    user: &CurrentUser,
+    order: Check<'_>,
+) -> Result<()> {
+    let limits = &user.user.limits;
+    let name = &user.user.username;
+    let refuse = |message: String| async move {
+        store
+            .audit_refused(name, order.operation, 403, &message)
+            .await?;
+        tracing::info!(user = %name, %message, "refused by the user's limits");
+        Err(Error::forbidden("over_limit", message))
+    };
+    let subaccount = u32::try_from(order.subaccount.unwrap_or(0)).unwrap_or(u32::MAX);
+    if let Some(list) = allowed(user) {
+        if !list.contains(&subaccount) {
+            return refuse(format!(
+                "{name} may not trade subaccount {subaccount} (allowed: {list:?})"
+            ))
+            .await;
+        }
+    }
+    let series = series_of(order.ticker);
+    if !limits.allowed_series.is_empty() && !limits.allowed_series.iter().any(|s| s == series) {
+        return refuse(format!(
+            "{name} may not trade series {series} (allowed: {})",
+            limits.allowed_series.join(", ")
+        ))
+        .await;
+    }
+    if let Some(max) = limits.max_order_notional {
+        match order.price.checked_times(order.count) {
+            Some(notional) if notional <= max => {}
+            Some(notional) => {
+                return refuse(format!(
+                    "order notional ${notional} is over {name}'s limit of ${max}"
+                ))
+                .await
+            }
+            None => return refuse("the order's notional does not fit".to_owned()).await,
+        }
+    }
+    if let Some(max) = limits.max_position {
+        let exposure = exposure(kalshi, order.ticker, allowed(user), order.replaces).await?;
+        for &delta in order.deltas {
+            match exposure.admits(delta, max.raw()) {
+                Some(true) => {}
+                Some(false) => {
+                    let worst = if delta >= 0 {
+                        exposure.position + exposure.yes_resting + delta
+                    } else {
+                        exposure.position - exposure.no_resting + delta
+                    };
+                    return refuse(format!(
+                        "the position in {} could reach {} contracts (position {}, resting {} YES / {} NO, this order {}), over {name}'s limit of {max}",
+                        order.ticker,
+                        Count::from_raw(worst),
+                        Count::from_raw(exposure.position),
+                        Count::from_raw(exposure.yes_resting),
+                        Count::from_raw(exposure.no_resting),
+                        Count::from_raw(delta),
+                    ))
+                    .await;
+                }
+                None => return refuse("the exposure does not fit".to_owned()).await,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A ticker's series: its part before the first `-`.
+pub fn series_of(ticker: &MarketTicker) -> &str {
+    ticker.as_str().split('-').next().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_case_counts_resting_orders_and_lets_reductions_through() {
+        let e = |position, yes_resting, no_resting| Exposure {
+            position,
+            yes_resting,
+            no_resting,
+        };
+        // (exposure, delta, max, admitted) in hundredths of a contract; max 10 contracts.
+        let table = [
+            (e(0, 0, 0), 1_000, 1_000, true),
+            (e(0, 1_000, 0), 1_000, 1_000, false), // a second resting 10-lot
+            (e(500, 400, 0), 200, 1_000, false),
+            (e(0, 1_000, 0), -1_000, 1_000, true), // the other way has room
+            (e(-2_000, 0, 0), 500, 1_000, true),   // over the limit, reducing
+            (e(-2_000, 0, 0), -100, 1_000, false), // over the limit, adding
+            (e(i64::MAX, 1, 0), 1, 1_000, false),
+        ];
+        for (exposure, delta, max, want) in table {
+            assert_eq!(
+                exposure.admits(delta, max).unwrap_or(false),
+                want,
+                "{exposure:?} {delta}"
+            );
+        }
+    }
+}
