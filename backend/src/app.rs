@@ -226,7 +226,22 @@ impl Application {
             kalshi.clone(),
             shutdown.clone(),
         ));
-        let rfq_rules = crate::rfq_rules::RfqRules::new(hub.clone(), kalshi.clone());
+        match store.halts().await {
+            Ok(halts) => hub.set_halts(halts),
+            Err(err) => tracing::warn!(error = %err, "could not read the halts at start"),
+        }
+        tokio::spawn(crate::halts::watch(
+            hub.clone(),
+            store.clone(),
+            shutdown.clone(),
+        ));
+        let gate = crate::limits::Gate::default();
+        let rfq_rules = crate::rfq_rules::RfqRules::new(
+            hub.clone(),
+            kalshi.clone(),
+            store.clone(),
+            gate.clone(),
+        );
         tokio::spawn(rfq_rules.clone().run(shutdown.clone()));
         let bootstrap = policy.bootstrap.clone();
         let state = AppState {
@@ -236,7 +251,7 @@ impl Application {
             shutdown: shutdown.clone(),
             store: store.clone(),
             auth: policy,
-            gate: crate::limits::Gate::default(),
+            gate,
         };
         if !config.dist.join("index.html").exists() {
             tracing::warn!(dist = %config.dist.display(), "no built frontend found; run the README's run command (it builds dist/)");

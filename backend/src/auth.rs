@@ -27,7 +27,7 @@ use crate::store::{Store, StoreError};
 pub enum Actor {
     /// A logged-in user (their username).
     User(String),
-    /// An automatic RFQ rule (its name); recorded as `rule:<name>`.
+    /// An automatic RFQ rule: `<rule id>@<owner>`; recorded as `rule:<id>@<owner>`.
     Rule(String),
 }
 

@@ -143,10 +143,13 @@ impl KalshiClient {
         self.actor.as_ref()
     }
 
-    /// Writes the audit record of a write about to be sent; `None` without an audit store.
+    /// Writes the audit record of a write about to be sent (method, the exact path and
+    /// query, the body); `None` without an audit store.
     async fn audit_begin<B: Serialize>(
         &self,
         operation: &'static str,
+        method: &Method,
+        path: &str,
         body: Option<&B>,
     ) -> Result<Option<(Store, i64)>, KalshiError> {
         let Some(store) = &self.audit else {
@@ -163,8 +166,15 @@ impl KalshiClient {
             .and_then(|v| v.as_str())
             .map(str::to_owned);
         let text = value.map(|v| v.to_string()).unwrap_or_default();
+        let full_path = format!("{}{}", self.base_path, path);
+        let target = crate::store::AuditTarget {
+            method: method.as_str(),
+            path: &full_path,
+            body: &text,
+            client_order_id: client_order_id.as_deref(),
+        };
         let id = store
-            .audit_begin(&actor.label(), operation, &text, client_order_id.as_deref())
+            .audit_begin(&actor.label(), operation, &target)
             .await
             .map_err(|source| KalshiError::Audit { operation, source })?;
         Ok(Some((store.clone(), id)))
@@ -194,7 +204,7 @@ impl KalshiClient {
     ) -> Result<T, KalshiError> {
         let write = method != Method::GET;
         let record = if write {
-            self.audit_begin(operation, body).await?
+            self.audit_begin(operation, &method, path, body).await?
         } else {
             None
         };
@@ -212,8 +222,9 @@ impl KalshiClient {
                 Err(err) => ("error", None, Some(err.to_string())),
             };
             let status = status.or(result.is_ok().then_some(200));
+            let actor = self.actor.as_ref().map(Actor::label).unwrap_or_default();
             if let Err(err) = store
-                .audit_finish(id, outcome, status, error.as_deref())
+                .audit_outcome(id, &actor, operation, outcome, status, error.as_deref())
                 .await
             {
                 tracing::error!(operation, audit_id = id, error = %err, "could not complete the audit record");

@@ -30,6 +30,27 @@ pub enum Command {
     Sim(SimArgs),
     /// Manage the desk's users (e.g. the first admin) directly in its database.
     User(UserArgs),
+    /// Check the desk's audit log.
+    Audit(AuditArgs),
+}
+
+/// `kalshi-desk audit …`.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// The desk's database (the same URL `serve` uses).
+    #[arg(long, env = "DESK_DB_URL", default_value = "sqlite://desk.db", value_parser = parse_secret)]
+    pub db_url: SecretString,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AuditCommand,
+}
+
+/// Audit log commands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the audit log's hash chain; report the first record that does not fit
+    /// (exit status 1) or how many records it checked.
+    Verify,
 }
 
 /// `kalshi-desk user …`.

@@ -71,6 +71,8 @@ pub struct Hub {
     state: Arc<watch::Sender<UpstreamState>>,
     /// The exchange's trading state, once read ([`crate::exchange_watch`]).
     exchange: Arc<watch::Sender<Option<ExchangeView>>>,
+    /// The kill switches in force ([`crate::halts`]).
+    halts: Arc<watch::Sender<Vec<shared::auth::Halt>>>,
     environment: Environment,
     metrics: Arc<Metrics>,
     /// A lossless copy of every published change, for the cluster leader's forwarder
@@ -107,12 +109,14 @@ impl Hub {
         let (upstream_tx, upstream_rx) = mpsc::channel(1024);
         let (state, _) = watch::channel(UpstreamState::Connecting);
         let (exchange, _) = watch::channel(None);
+        let (halts, _) = watch::channel(Vec::new());
         let hub = Hub {
             inner: Arc::default(),
             events,
             upstream_tx,
             state: Arc::new(state),
             exchange: Arc::new(exchange),
+            halts: Arc::new(halts),
             environment,
             metrics: Metrics::new(),
             tap: None,
@@ -200,6 +204,34 @@ impl Hub {
         });
         if changed {
             self.publish(None, 0, ServerMsg::Exchange(view));
+        }
+    }
+
+    /// The kill switches in force, as last read from the store.
+    pub fn halts(&self) -> Vec<shared::auth::Halt> {
+        self.halts.borrow().clone()
+    }
+
+    /// Whether `username` is stopped by a halt (the desk's or their own).
+    pub fn is_halted(&self, username: &str) -> bool {
+        self.halts
+            .borrow()
+            .iter()
+            .any(|h| h.user.as_deref().is_none_or(|u| u == username))
+    }
+
+    /// Records the halts in force and tells every session when they changed.
+    pub fn set_halts(&self, halts: Vec<shared::auth::Halt>) {
+        let changed = self.halts.send_if_modified(|current| {
+            if *current == halts {
+                false
+            } else {
+                current.clone_from(&halts);
+                true
+            }
+        });
+        if changed {
+            self.publish(None, 0, ServerMsg::Halts { halts });
         }
     }
 

@@ -8,7 +8,7 @@
 //! - [`client`]: the signed Kalshi REST client; every write is audited (actor, body) in
 //!   the [`store`] before it is signed and sent.
 //! - [`store`]: the desk's database (SQLite or PostgreSQL): users, sessions, order owners,
-//!   the audit log.
+//!   halts, the append-only hash-chained audit log (`kalshi-desk audit verify`).
 //! - [`auth`]: passwords (argon2), session tokens, the bootstrap token, login rate limits,
 //!   [`auth::Actor`]; [`users_cli`]: `kalshi-desk user add|list`.
 //! - [`upstream`]: the one Kalshi socket: subscriptions, `seq` checks, reconnects.
@@ -16,6 +16,8 @@
 //!   the leader, which publishes normalized events that every replica serves from.
 //! - [`exchange_watch`]: whether Kalshi is trading, read every few seconds and shown on
 //!   every screen (a trading pause).
+//! - [`halts`]: the kill switch (the desk's or one user's): stored, enforced on every
+//!   check, shown on every screen, resting orders swept.
 //! - [`hub`]: live books, the fill ledger and the fan-out every browser session reads.
 //! - [`limits`]: every per-user limit on orders, amends, quotes and accepts, on the worst
 //!   case, one market at a time.
@@ -39,6 +41,7 @@ pub mod client;
 pub mod cluster;
 pub mod config;
 pub mod exchange_watch;
+pub mod halts;
 pub mod http;
 pub mod hub;
 pub mod limits;

@@ -18,8 +18,10 @@
 //! each replica has its own gate: two replicas can each let one order through at the same
 //! instant (documented in the README).
 //!
-//! A refusal is `403 over_limit` with the reason, recorded in the audit log before the
-//! answer.
+//! - **Halts**: nothing new while the desk or the user is halted ([`crate::halts`]).
+//!
+//! A refusal is `403 over_limit` (or `403 halted`) with the reason, recorded in the audit
+//! log before the answer.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,13 +30,13 @@ use shared::api::ops::{
     GetOrders, GetOrdersQuery, GetPositions, GetPositionsQuery, GetSubaccountBalances,
 };
 use shared::api::{NoPath, NoQuery};
+use shared::auth::UserView;
 use shared::ids::{MarketTicker, OrderId, Side};
 use shared::num::{Count, Dollars};
 use shared::rest::OrderStatus;
 use tokio::sync::OwnedMutexGuard;
 
 use crate::client::KalshiClient;
-use crate::http::auth::CurrentUser;
 use crate::http::{Error, Result};
 use crate::store::Store;
 
@@ -56,6 +58,21 @@ impl Gate {
             map.entry(ticker.clone()).or_default().clone()
         };
         lock.lock_owned().await
+    }
+
+    /// Waits until every market's current turn is over: an order checked before this call
+    /// has been answered by Kalshi when it returns (a halt uses it before its sweep).
+    pub async fn drain(&self) {
+        let locks: Vec<_> = self
+            .markets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .cloned()
+            .collect();
+        for lock in locks {
+            drop(lock.lock().await);
+        }
     }
 }
 
@@ -118,8 +135,8 @@ impl Exposure {
 }
 
 /// The subaccounts `user` may trade (`None`: every one).
-fn allowed(user: &CurrentUser) -> Option<&[u32]> {
-    let list = &user.user.limits.allowed_subaccounts;
+fn allowed(user: &UserView) -> Option<&[u32]> {
+    let list = &user.limits.allowed_subaccounts;
     (!list.is_empty()).then_some(list.as_slice())
 }
 
@@ -212,11 +229,12 @@ fn overflow() -> Error {
 pub async fn check(
     store: &Store,
     kalshi: &KalshiClient,
-    user: &CurrentUser,
+    user: &UserView,
     order: Check<'_>,
 ) -> Result<()> {
-    let limits = &user.user.limits;
-    let name = &user.user.username;
+    let limits = &user.limits;
+    let name = &user.username;
+    ensure_not_halted(store, user, order.operation).await?;
     let refuse = |message: String| async move {
         store
             .audit_refused(name, order.operation, 403, &message)
@@ -280,6 +298,24 @@ pub async fn check(
         }
     }
     Ok(())
+}
+
+/// Refuses (403 `halted`, audited) while the desk or `user` is halted ([`crate::halts`]),
+/// reading the store so a halt taken on another replica holds at once.
+///
+/// # Errors
+/// 403 `halted`; the store's.
+pub async fn ensure_not_halted(store: &Store, user: &UserView, operation: &str) -> Result<()> {
+    let name = &user.username;
+    let Some(halt) = store.halt_for(name).await? else {
+        return Ok(());
+    };
+    let message = match &halt.user {
+        None => format!("the desk is halted ({}: {})", halt.actor, halt.reason),
+        Some(u) => format!("{u} is halted ({}: {})", halt.actor, halt.reason),
+    };
+    store.audit_refused(name, operation, 403, &message).await?;
+    Err(Error::forbidden("halted", message))
 }
 
 /// A ticker's series: its part before the first `-`.

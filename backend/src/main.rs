@@ -30,6 +30,7 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::User(args) => desk_backend::users_cli::run(args).await,
+        Command::Audit(args) => desk_backend::users_cli::audit(args).await,
         Command::Sim(args) => {
             kalshi_sim::run_standalone(kalshi_sim::Standalone {
                 listen: args.listen,

@@ -6,7 +6,13 @@
 //! covering the market, and quotes `mid ± spread` (size cap permitting). On a
 //! `quote_accepted` of one of our quotes it asks the first rule with an auto-confirm part
 //! and confirms at once when the trade keeps the market's position, the trade's notional
-//! and today's money at risk inside the rule's limits. Every action (or refusal) is logged
+//! and today's money at risk inside the rule's limits.
+//!
+//! Each rule acts for its owner: before a quote or a confirm the owner must exist, be
+//! enabled, hold the RFQ role and not be halted (nor the desk), and the action must fit the
+//! owner's own limits ([`crate::limits::check`], in the market's turn at the gate orders
+//! use) as well as the rule's. A confirm re-reads the quote (`GetQuote`) and acts on what the
+//! exchange holds. The audit actor is `rule:<id>@<owner>`. Every action (or refusal) is logged
 //! with the rule that took it and published live; a confirm's entry carries the time from
 //! the `quote_accepted` frame reaching the backend to the confirm request being sent (and
 //! to the exchange's answer). If the task falls behind the fan-out it reads our accepted
@@ -17,11 +23,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use shared::api::ops::{
-    ConfirmRFQQuote, ConfirmRFQQuotePath, CreateQuote, GetCommunicationsID, GetQuotes,
-    GetQuotesQuery,
+    ConfirmRFQQuote, ConfirmRFQQuotePath, CreateQuote, GetCommunicationsID, GetQuote, GetQuotePath,
+    GetQuotes, GetQuotesQuery,
 };
 use shared::api::schema::{CreateQuoteRequest, EmptyResponse, Quote, QuoteStatus, UserFilter};
 use shared::api::{NoPath, NoQuery};
+use shared::auth::UserView;
 use shared::ids::{MarketTicker, Side};
 use shared::num::{Count, Dollars};
 use shared::protocol::ServerMsg;
@@ -32,6 +39,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::client::KalshiClient;
 use crate::hub::Hub;
+use crate::limits::Gate;
+use crate::store::Store;
 
 /// Log entries kept.
 const LOG_KEPT: usize = 500;
@@ -59,6 +68,8 @@ pub struct RfqRules {
     state: Arc<Mutex<State>>,
     hub: Hub,
     kalshi: KalshiClient,
+    store: Store,
+    gate: Gate,
 }
 
 fn now_ms() -> i64 {
@@ -82,12 +93,44 @@ pub fn mid(yes: &[(Dollars, Count)], no: &[(Dollars, Count)]) -> Option<Dollars>
 }
 
 impl RfqRules {
-    /// No rules yet.
-    pub fn new(hub: Hub, kalshi: KalshiClient) -> RfqRules {
+    /// No rules yet. Rules check their owners in `store` and take the market's turn at
+    /// `gate` (the one orders use) around each quote and confirm.
+    pub fn new(hub: Hub, kalshi: KalshiClient, store: Store, gate: Gate) -> RfqRules {
         RfqRules {
             state: Arc::new(Mutex::new(State::default())),
             hub,
             kalshi,
+            store,
+            gate,
+        }
+    }
+
+    /// The rule's owner, when they may act now: a user that exists, is enabled, has the
+    /// RFQ role and is not halted (nor the desk). `Err`: why the rule stands still.
+    async fn owner(&self, owner: Option<&str>) -> Result<UserView, String> {
+        let Some(name) = owner else {
+            return Err("the rule has no owner".to_owned());
+        };
+        let user = match self.store.user_with_hash(name).await {
+            Ok(Some((u, _))) if u.disabled => {
+                return Err(format!("owner {name} is disabled: the rule is off"))
+            }
+            Ok(Some((u, _))) if !u.role.permissions().rfq => {
+                return Err(format!(
+                    "owner {name} no longer has the RFQ role: the rule is off"
+                ))
+            }
+            Ok(Some((u, _))) => u,
+            Ok(None) => return Err(format!("owner {name} no longer exists: the rule is off")),
+            Err(e) => return Err(format!("owner {name} unknown: {e}")),
+        };
+        match self.store.halt_for(name).await {
+            Ok(None) => Ok(user),
+            Ok(Some(h)) => Err(format!(
+                "halted ({}: {}): the rule stands still",
+                h.actor, h.reason
+            )),
+            Err(e) => Err(format!("halts unknown: {e}")),
         }
     }
 
@@ -251,17 +294,24 @@ impl RfqRules {
     }
 
     async fn on_rfq(&self, m: RfqCreatedMsg) {
-        let Some((rule_id, quote)) = self
+        let Some((rule_id, quote, owner)) = self
             .lock()
             .rules
             .quoting(&m.market_ticker)
-            .map(|(r, q)| (r.id, q.clone()))
+            .map(|(r, q)| (r.id, q.clone(), r.owner.clone()))
         else {
             return;
         };
         let t = &m.market_ticker;
         let skip =
             |detail: String| Self::entry(rule_id, RuleAction::QuoteSkipped, t, &m.id, None, detail);
+        let owner = match self.owner(owner.as_deref()).await {
+            Ok(u) => u,
+            Err(why) => {
+                self.record(skip(why));
+                return;
+            }
+        };
         let Some(contracts) = m.contracts_fp else {
             self.record(skip("RFQ by target cost only; not quoted".into()));
             return;
@@ -304,6 +354,33 @@ impl RfqRules {
             )));
             return;
         }
+        // The owner's own limits, on the worst case (a quote fills one way or the other).
+        let deltas: Vec<i64> = [(yes_bid, contracts.raw()), (no_bid, -contracts.raw())]
+            .into_iter()
+            .filter(|(bid, _)| !bid.is_zero())
+            .map(|(_, delta)| delta)
+            .collect();
+        let _turn = self.gate.market(t).await;
+        let operation = format!("rule {rule_id}: CreateQuote");
+        if let Err(e) = crate::limits::check(
+            &self.store,
+            &self.kalshi,
+            &owner,
+            crate::limits::Check {
+                operation: &operation,
+                ticker: t,
+                price: yes_bid.max(no_bid),
+                count: contracts,
+                deltas: &deltas,
+                subaccount: None,
+                replaces: None,
+            },
+        )
+        .await
+        {
+            self.record(skip(format!("owner {}'s limits: {e}", owner.username)));
+            return;
+        }
         let req = CreateQuoteRequest {
             rfq_id: m.id.clone(),
             yes_bid,
@@ -312,7 +389,10 @@ impl RfqRules {
         };
         match self
             .kalshi
-            .acting_as(crate::auth::Actor::Rule(rule_id.to_string()))
+            .acting_as(crate::auth::Actor::Rule(format!(
+                "{rule_id}@{}",
+                owner.username
+            )))
             .send::<CreateQuote>(&NoPath, &NoQuery {}, Some(&req))
             .await
         {
@@ -336,11 +416,11 @@ impl RfqRules {
     }
 
     async fn on_accepted(&self, m: QuoteAcceptedMsg, at: Instant) {
-        let Some((rule_id, limits)) = self
+        let Some((rule_id, limits, owner)) = self
             .lock()
             .rules
             .confirming(&m.market_ticker)
-            .map(|(r, c)| (r.id, c.clone()))
+            .map(|(r, c)| (r.id, c.clone(), r.owner.clone()))
         else {
             return;
         };
@@ -355,6 +435,37 @@ impl RfqRules {
                 detail,
             )
         };
+        // What the exchange holds now, not what the frame said.
+        let quote_path = GetQuotePath {
+            quote_id: m.quote_id.clone(),
+        };
+        let m = match self
+            .kalshi
+            .send::<GetQuote>(&quote_path, &NoQuery {}, None)
+            .await
+        {
+            Ok(r) => match accepted_msg(&r.quote) {
+                Some(fresh) if fresh.market_ticker == m.market_ticker => fresh,
+                _ => {
+                    self.record(decline(format!(
+                        "the exchange has the quote {:?}, not accepted",
+                        r.quote.status
+                    )));
+                    return;
+                }
+            },
+            Err(e) => {
+                self.record(decline(format!("quote unreadable: {e}")));
+                return;
+            }
+        };
+        let owner = match self.owner(owner.as_deref()).await {
+            Ok(u) => u,
+            Err(why) => {
+                self.record(decline(why));
+                return;
+            }
+        };
         let Some(accepted) = m.accepted_side else {
             self.record(decline("accepted side missing".into()));
             return;
@@ -368,7 +479,35 @@ impl RfqRules {
             .contracts_accepted_fp
             .or(m.yes_contracts_offered_fp)
             .unwrap_or(Count::ZERO);
-        let notional = our_price.times(contracts);
+        let Some(notional) = our_price.checked_times(contracts) else {
+            self.record(decline("notional does not fit".into()));
+            return;
+        };
+        let _turn = self.gate.market(t).await;
+        let operation = format!("rule {rule_id}: ConfirmRFQQuote");
+        let delta = match our_side {
+            Side::Yes => contracts.raw(),
+            Side::No => -contracts.raw(),
+        };
+        if let Err(e) = crate::limits::check(
+            &self.store,
+            &self.kalshi,
+            &owner,
+            crate::limits::Check {
+                operation: &operation,
+                ticker: t,
+                price: our_price,
+                count: contracts,
+                deltas: &[delta],
+                subaccount: None,
+                replaces: None,
+            },
+        )
+        .await
+        {
+            self.record(decline(format!("owner {}'s limits: {e}", owner.username)));
+            return;
+        }
         if notional > limits.max_notional {
             self.record(decline(format!(
                 "notional {notional} above limit {}",
@@ -426,7 +565,10 @@ impl RfqRules {
         let reaction_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         let result = self
             .kalshi
-            .acting_as(crate::auth::Actor::Rule(rule_id.to_string()))
+            .acting_as(crate::auth::Actor::Rule(format!(
+                "{rule_id}@{}",
+                owner.username
+            )))
             .send::<ConfirmRFQQuote>(&path, &NoQuery {}, Some(&EmptyResponse::default()))
             .await;
         let answered = at.elapsed();
@@ -520,7 +662,8 @@ mod tests {
         let signer =
             crate::signer::Signer::from_key("k", ed25519_dalek::SigningKey::from_bytes(&[7; 32]));
         let kalshi = KalshiClient::new("http://127.0.0.1:9/trade-api/v2", signer).unwrap();
-        let rules = RfqRules::new(hub, kalshi);
+        let store = Store::connect("sqlite::memory:").await.unwrap();
+        let rules = RfqRules::new(hub, kalshi, store, Gate::default());
         assert!(rules.first_time("a"));
         assert!(rules.first_time("b"));
         assert!(

@@ -1,5 +1,6 @@
 //! `kalshi-desk user add|list`: manage users straight in the desk's database (the way to
-//! create the first admin without the bootstrap token, or in scripts).
+//! create the first admin without the bootstrap token, or in scripts); `kalshi-desk audit
+//! verify`: check the audit log's hash chain.
 
 use std::io::BufRead as _;
 
@@ -7,7 +8,7 @@ use anyhow::Context as _;
 use secrecy::{ExposeSecret as _, SecretString};
 use shared::auth::UserLimits;
 
-use crate::config::{UserArgs, UserCommand};
+use crate::config::{AuditArgs, AuditCommand, UserArgs, UserCommand};
 use crate::store::Store;
 
 /// Environment variable the password is read from before stdin.
@@ -39,6 +40,39 @@ pub async fn run(args: UserArgs) -> anyhow::Result<()> {
     }
     store.close().await;
     Ok(())
+}
+
+/// Runs one `audit` subcommand. `verify` prints what it checked, or the first break.
+///
+/// # Errors
+/// The database cannot be opened or read; the chain is broken (the message names the
+/// first record that does not fit).
+pub async fn audit(args: AuditArgs) -> anyhow::Result<()> {
+    let store = Store::connect(args.db_url.expose_secret())
+        .await
+        .context("opening the desk database")?;
+    let verdict = match args.command {
+        AuditCommand::Verify => store
+            .audit_verify()
+            .await
+            .context("reading the audit log")?,
+    };
+    store.close().await;
+    match verdict.first_break {
+        None => {
+            println!(
+                "audit chain intact: {} records verified ({} from before the chain)",
+                verdict.records, verdict.legacy
+            );
+            Ok(())
+        }
+        Some(b) => anyhow::bail!(
+            "audit chain broken at record {}: {} ({} records verified before it)",
+            b.id,
+            b.reason,
+            verdict.records
+        ),
+    }
 }
 
 /// The password from [`PASSWORD_ENV`], else the first line of stdin.

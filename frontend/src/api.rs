@@ -177,6 +177,20 @@ pub async fn update_user(id: i64, patch: &UserPatch) -> Result<UserView> {
     .await
 }
 
+/// `POST /api/admin/halt` (`rearm` false) or `/api/admin/rearm`: the desk's kill switch
+/// (`user` absent) or one user's. The answer is not needed: every screen hears the change
+/// on its socket.
+pub async fn set_halt(user: Option<String>, reason: String, rearm: bool) -> Result<()> {
+    let path = if rearm {
+        "/api/admin/rearm"
+    } else {
+        "/api/admin/halt"
+    };
+    let body = shared::auth::HaltRequest { user, reason };
+    let resp = write(Method::POST, path).json(&body)?.send().await?;
+    decode::<serde_json::Value>(resp).await.map(|_| ())
+}
+
 /// The query string of an audit filter (no `?`).
 pub fn audit_query(q: &AuditQuery) -> String {
     let mut parts = Vec::new();

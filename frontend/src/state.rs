@@ -196,6 +196,8 @@ pub struct DeskState {
     pub environment: RwSignal<Option<Environment>>,
     /// Exchange trading active (from `/api/status`).
     pub trading_active: RwSignal<Option<bool>>,
+    /// The desk's kill switches in force (`halts` frames).
+    pub halts: RwSignal<Vec<shared::auth::Halt>>,
     /// When a trading pause should end (RFC 3339), when Kalshi says.
     pub resumes_at: RwSignal<Option<String>>,
     /// Browser socket state.
@@ -260,6 +262,7 @@ impl DeskState {
         DeskState {
             environment: RwSignal::new(None),
             trading_active: RwSignal::new(None),
+            halts: RwSignal::new(Vec::new()),
             resumes_at: RwSignal::new(None),
             socket: RwSignal::new(SocketState::Connecting),
             upstream: RwSignal::new(None),

@@ -310,6 +310,7 @@ fn dispatch(state: DeskState, msg: ServerMsg) {
                 });
             }
         }
+        ServerMsg::Halts { halts } => state.halts.set(halts),
         ServerMsg::Exchange(view) => {
             state.trading_active.set(Some(view.trading_active));
             state.resumes_at.set(view.resumes_at);

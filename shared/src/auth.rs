@@ -48,6 +48,7 @@ impl Role {
             trade: admin || self == Role::Trader,
             rfq: admin || self == Role::RfqMaker,
             admin,
+            others_orders: admin,
         }
     }
 }
@@ -59,15 +60,18 @@ impl std::fmt::Display for Role {
 }
 
 /// The write permissions of a role (reading is everyone's).
-/// `{"trade":true,"rfq":false,"admin":false}`.
+/// `{"trade":true,"rfq":false,"admin":false,"others_orders":false}`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Permissions {
     /// Orders (place, amend, decrease, cancel) and order groups.
     pub trade: bool,
     /// The RFQ desk: RFQs, quotes, accept, confirm, quoting rules.
     pub rfq: bool,
-    /// Users, limits, subaccounts (create, transfer), the audit log.
+    /// Users, limits, subaccounts (create, transfer), the audit log, halts.
     pub admin: bool,
+    /// Amend, decrease and cancel other users' orders (without it, only one's own).
+    #[serde(default)]
+    pub others_orders: bool,
 }
 
 /// Per-user trading limits, checked before anything is signed. `None` / empty = no limit.
@@ -224,6 +228,15 @@ pub struct AuditEntry {
     pub operation: String,
     /// The request body sent, as JSON text (empty when none).
     pub body: String,
+    /// HTTP method sent (absent for a refusal or a desk action).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The exact path and query sent (order, quote, group and RFQ ids included).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// SHA-256 (hex) of `body`; absent on records from before the hash chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_sha256: Option<String>,
     /// The order's client order id, when the body has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_order_id: Option<String>,
@@ -235,6 +248,34 @@ pub struct AuditEntry {
     /// The error, when it failed or was refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// A kill switch in force: the whole desk's (`user` absent) or one user's. While it holds,
+/// new orders, amends that add, quotes and accepts are refused and the RFQ rules stop.
+/// `POST /api/admin/halt` / `POST /api/admin/rearm`; sent to every session as
+/// `ServerMsg::Halts`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Halt {
+    /// The halted user; absent: the whole desk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The admin who halted.
+    pub actor: String,
+    /// Why (free text, up to 200 characters).
+    pub reason: String,
+    /// Since when, Unix milliseconds.
+    pub since_ms: i64,
+}
+
+/// `POST /api/admin/halt` and `POST /api/admin/rearm` body.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HaltRequest {
+    /// One user; absent: the whole desk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Why (halt only; up to 200 characters).
+    #[serde(default)]
+    pub reason: String,
 }
 
 /// `GET /api/audit?user=&operation=&from_ms=&to_ms=&limit=` filters (all optional; times
@@ -273,7 +314,15 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()), Some(role));
             let json = serde_json::to_string(&role).unwrap();
             assert_eq!(json, format!("\"{}\"", role.as_str()));
-            assert_eq!(role.permissions(), Permissions { trade, rfq, admin });
+            assert_eq!(
+                role.permissions(),
+                Permissions {
+                    trade,
+                    rfq,
+                    admin,
+                    others_orders: admin
+                }
+            );
         }
         assert_eq!(Role::parse("root"), None);
     }

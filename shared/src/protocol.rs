@@ -182,6 +182,13 @@ pub enum ServerMsg {
     /// then on every change, e.g.
     /// `{"type":"exchange","exchange_active":true,"trading_active":false,"resumes_at":"2026-12-03T10:00:00Z"}`.
     Exchange(ExchangeView),
+    /// The kill switches in force (the desk's and each halted user's): sent after `hello`
+    /// and on every change (within a second of an admin's halt or re-arm, on every
+    /// replica), e.g. `{"type":"halts","halts":[{"actor":"ada","reason":"news","since_ms":1}]}`.
+    Halts {
+        /// Every halt in force; empty: none.
+        halts: Vec<crate::auth::Halt>,
+    },
     /// A market or event moved in its lifecycle (Kalshi's `market_lifecycle_v2`,
     /// `multivariate_market_lifecycle` and `event_lifecycle` frames), e.g.
     /// `{"type":"lifecycle","market_ticker":"KXATPGTOTAL-26MAY19BLALLA-17","event_type":"settled","ts":1779278091}`.

@@ -161,6 +161,11 @@ pub struct Rule {
     pub auto_confirm: Option<AutoConfirm>,
     /// Off = ignored.
     pub enabled: bool,
+    /// The desk user it acts for (set by the desk: whoever created it, or the user an admin
+    /// names). Its quotes and confirms must fit the owner's limits as well as its own; a
+    /// disabled, halted or removed owner stops it. Absent only on a rule not yet saved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 impl Rule {
@@ -256,6 +261,7 @@ mod tests {
     fn scope_matches_market_series_or_everything() {
         let t = MarketTicker::from("KXDESK-26DEC31-T50");
         let rule = |scope: &str| Rule {
+            owner: None,
             id: 1,
             scope: scope.into(),
             auto_quote: None,

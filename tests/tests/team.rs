@@ -136,3 +136,57 @@ async fn admin_sees_attribution_and_audit_and_a_viewer_sees_a_read_only_desk() -
     })
     .await
 }
+
+/// The kill switch seen on two tabs: an admin halts the desk from the users pane and both
+/// tabs show the red HALTED state within a second; re-arming clears it on both.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_kill_switch_shows_halted_on_every_tab_and_rearms() -> anyhow::Result<()> {
+    run_in_browser("kill_switch", async |browser| {
+        let client = browser.client();
+        let url = client.current_url().await?.to_string();
+        let first = client.window().await?;
+        let second = client.new_window(true).await?.handle;
+        client.switch_to_window(second.clone()).await?;
+        browser.goto(&url).await?;
+        browser
+            .wait_for_css(&sel("conn-status", &[("data-state", "live")]), UI_TIMEOUT)
+            .await
+            .context("the second tab is live")?;
+        client.switch_to_window(first.clone()).await?;
+        browser
+            .wait_for_css(&sel("conn-status", &[("data-state", "live")]), UI_TIMEOUT)
+            .await?;
+        browser.click("admin-toggle").await?;
+        browser.fill("halt-reason", "news spike").await?;
+        browser.click("desk-halt").await?;
+        let clicked = std::time::Instant::now();
+        let banner = browser
+            .wait_text(&testid("desk-halted"), "DESK HALTED", UI_TIMEOUT)
+            .await?;
+        anyhow::ensure!(banner.contains("news spike"), "{banner:?}");
+        client.switch_to_window(second.clone()).await?;
+        browser
+            .wait_text(&testid("desk-halted"), "DESK HALTED", UI_TIMEOUT)
+            .await
+            .context("the other tab shows the halt")?;
+        let seen = clicked.elapsed();
+        anyhow::ensure!(
+            seen < Duration::from_secs(1),
+            "both tabs showed HALTED only {seen:?} after the click"
+        );
+        browser.screenshot("halted").await?;
+        client.switch_to_window(first).await?;
+        browser.click("desk-rearm").await?;
+        browser
+            .wait_gone(&testid("desk-halted"), UI_TIMEOUT)
+            .await
+            .context("re-armed")?;
+        client.switch_to_window(second).await?;
+        browser
+            .wait_gone(&testid("desk-halted"), UI_TIMEOUT)
+            .await
+            .context("re-armed on the other tab")?;
+        Ok(())
+    })
+    .await
+}

@@ -135,7 +135,7 @@ pub fn required(method: &Method, path: &str) -> Need {
     let read = *method == Method::GET || *method == Method::HEAD;
     match (first, read) {
         ("session", true) | ("login" | "bootstrap", false) => Need::Public,
-        ("users" | "audit" | "audit.csv", _) => Need::Admin,
+        ("users" | "audit" | "audit.csv" | "admin", _) => Need::Admin,
         (_, true) => Need::Session,
         ("logout", false) => Need::Session,
         ("orders" | "order_groups", false) => Need::Trade,
@@ -451,20 +451,25 @@ async fn create_user(
 ) -> Result<(StatusCode, Json<UserView>)> {
     let Json(new) = body?;
     check_limits(&new.limits)?;
-    let user = domain::add_user(
+    let record =
+        serde_json::json!({"username": new.username, "role": new.role, "limits": new.limits});
+    let user = super::audit::audited(
         &store,
-        &new.username,
-        SecretString::from(new.password),
-        new.role,
-        &new.limits,
-    )
-    .await
-    .map_err(auth_error)?;
-    record_admin(
-        &store,
-        &admin,
+        &admin.user.username,
         "CreateUser",
-        &serde_json::json!({"username": user.username, "role": user.role}),
+        ("POST", "/api/users"),
+        &record,
+        async {
+            domain::add_user(
+                &store,
+                &new.username,
+                SecretString::from(new.password.clone()),
+                new.role,
+                &new.limits,
+            )
+            .await
+            .map_err(auth_error)
+        },
     )
     .await?;
     Ok((StatusCode::CREATED, Json(user)))
@@ -490,32 +495,21 @@ async fn update_user(
             "an admin cannot disable or demote themselves",
         ));
     }
-    record_admin(
+    super::audit::audited(
         &store,
-        &admin,
+        &admin.user.username,
         "UpdateUser",
+        ("PATCH", &format!("/api/users/{id}")),
         &serde_json::json!({"id": id, "patch": patch}),
+        async {
+            store
+                .update_user(id, &patch)
+                .await?
+                .ok_or_else(|| Error::NotFound("no such user".to_owned()))
+        },
     )
-    .await?;
-    store
-        .update_user(id, &patch)
-        .await?
-        .map(Json)
-        .ok_or_else(|| Error::NotFound("no such user".to_owned()))
-}
-
-/// Admin changes go to the audit log too (they change who may sign what).
-async fn record_admin(
-    store: &Store,
-    admin: &CurrentUser,
-    operation: &str,
-    body: &serde_json::Value,
-) -> Result<()> {
-    let id = store
-        .audit_begin(&admin.user.username, operation, &body.to_string(), None)
-        .await?;
-    store.audit_finish(id, "ok", Some(200), None).await?;
-    Ok(())
+    .await
+    .map(Json)
 }
 
 fn check_limits(l: &UserLimits) -> Result<()> {

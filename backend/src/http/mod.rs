@@ -2,6 +2,7 @@
 //! (Prometheus) and the built frontend. Every `/api` route and `/ws` needs a session
 //! ([`auth`]: cookie, CSRF header on writes, Origin, role), except the login routes. An allowlist of routes, each mapped to specific Kalshi calls — never a proxy.
 
+mod admin;
 mod audit;
 pub mod auth;
 mod error;
@@ -22,7 +23,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use error::{Error, Result};
-pub(crate) use orders::view as order_view;
+pub(crate) use orders::{cancel_order, view as order_view};
 
 use crate::client::KalshiClient;
 use crate::hub::Hub;
@@ -78,6 +79,7 @@ pub fn router(state: AppState, dist: &Path) -> Router {
         .merge(rfq::router())
         .merge(auth::router())
         .merge(audit::router())
+        .merge(admin::router())
         .fallback(|| async { Error::NotFound("no such API route".to_owned()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

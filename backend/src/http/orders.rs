@@ -19,7 +19,7 @@ use shared::api::schema::{
     DecreaseOrderV2Request,
 };
 use shared::api::NoQuery;
-use shared::ids::{Action, BookSide, MarketTicker, OrderId, Side};
+use shared::ids::{Action, BookSide, OrderId, Side};
 use shared::num::{Count, Dollars};
 use shared::protocol::{
     AmendTicket, CancelFailure, CancelOrders, CancelledOrders, DecreaseTicket, OrderTicket,
@@ -204,7 +204,7 @@ async fn place(
         limits::check(
             &store,
             &kalshi,
-            &user,
+            &user.user,
             limits::Check {
                 operation: "POST /api/orders",
                 ticker: &ticker,
@@ -295,18 +295,43 @@ fn checked_order_id(raw: String) -> Result<OrderId> {
 }
 
 /// `DELETE /api/orders/{order_id}[?subaccount=N]` (CancelOrderV2; the order's subaccount,
-/// default the primary) → `{}`.
+/// default the primary) → `{}`. Only one's own orders unless the role allows others'.
 async fn cancel(
     Acting(kalshi): Acting,
+    State(store): State<Store>,
+    user: CurrentUser,
     Path(order_id): Path<String>,
     q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>> {
     let order_id = checked_order_id(order_id)?;
     let subaccount = SubaccountParam::read(q)?;
+    ensure_own(
+        &store,
+        &user,
+        "DELETE /api/orders/{order_id}",
+        &order_id,
+        None,
+    )
+    .await?;
+    cancel_order(&kalshi, &order_id, subaccount).await?;
+    Ok(Json(serde_json::json!({})))
+}
+
+/// CancelOrderV2 of one order in `subaccount` (`None`: the primary).
+///
+/// # Errors
+/// Kalshi's.
+pub(crate) async fn cancel_order(
+    kalshi: &KalshiClient,
+    order_id: &OrderId,
+    subaccount: Option<i64>,
+) -> Result<()> {
     tracing::info!(operation = "CancelOrderV2", %order_id, "cancelling order");
     kalshi
         .send::<CancelOrderV2>(
-            &CancelOrderV2Path { order_id },
+            &CancelOrderV2Path {
+                order_id: order_id.clone(),
+            },
             &CancelOrderV2Query {
                 subaccount,
                 ..Default::default()
@@ -314,7 +339,40 @@ async fn cancel(
             None,
         )
         .await?;
-    Ok(Json(serde_json::json!({})))
+    Ok(())
+}
+
+/// Refuses (403 `not_your_order`, audited) when `user` may not touch others' orders and the
+/// desk does not record `order_id` (or `client_order_id`) as theirs. An order the desk did
+/// not place has no owner, so only a role with `others_orders` may touch it.
+///
+/// # Errors
+/// 403 `not_your_order`; the store's.
+pub(crate) async fn ensure_own(
+    store: &Store,
+    user: &CurrentUser,
+    operation: &str,
+    order_id: &OrderId,
+    client_order_id: Option<&str>,
+) -> Result<()> {
+    if user.user.role.permissions().others_orders {
+        return Ok(());
+    }
+    let coids: Vec<String> = client_order_id.iter().map(|c| (*c).to_owned()).collect();
+    let owners = store
+        .order_owners(&coids, &[order_id.as_str().to_owned()])
+        .await?;
+    if owners.iter().any(|(_, _, u)| *u == user.user.username) {
+        return Ok(());
+    }
+    let message = format!(
+        "order {order_id} is not {}'s; only an admin may change others' orders",
+        user.user.username
+    );
+    store
+        .audit_refused(&user.user.username, operation, 403, &message)
+        .await?;
+    Err(Error::forbidden("not_your_order", message))
 }
 
 /// The caller's order, which must still be resting.
@@ -364,6 +422,14 @@ async fn amend(
     let _turn = gate.market(&first.ticker).await;
     // Read again inside the market's turn: it may have filled or changed meanwhile.
     let order = resting_order(&kalshi, &order_id).await?;
+    ensure_own(
+        &store,
+        &user,
+        "POST /api/orders/{order_id}/amend",
+        &order_id,
+        order.client_order_id.as_deref(),
+    )
+    .await?;
     let outcome = order.outcome();
     let yes_price = match outcome {
         Side::Yes => ticket.price,
@@ -380,7 +446,7 @@ async fn amend(
     limits::check(
         &store,
         &kalshi,
-        &user,
+        &user.user,
         limits::Check {
             operation: "POST /api/orders/{order_id}/amend",
             ticker: &order.ticker,
@@ -440,6 +506,8 @@ async fn amend(
 /// `{"remaining":…}` (DecreaseOrderV2; keeps the order's place in the queue).
 async fn decrease(
     Acting(kalshi): Acting,
+    State(store): State<Store>,
+    user: CurrentUser,
     Path(order_id): Path<String>,
     q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
     body: std::result::Result<Json<DecreaseTicket>, JsonRejection>,
@@ -469,6 +537,14 @@ async fn decrease(
             ))
         }
     }
+    ensure_own(
+        &store,
+        &user,
+        "POST /api/orders/{order_id}/decrease",
+        &order_id,
+        None,
+    )
+    .await?;
     let request = DecreaseOrderV2Request {
         reduce_by: ticket.reduce_by,
         reduce_to: ticket.reduce_to,
@@ -532,6 +608,8 @@ async fn batch_cancel(
 /// (BatchCancelOrdersV2).
 async fn cancel_batch(
     Acting(kalshi): Acting,
+    State(store): State<Store>,
+    user: CurrentUser,
     body: std::result::Result<Json<CancelOrders>, JsonRejection>,
 ) -> Result<Json<CancelledOrders>> {
     let Json(CancelOrders {
@@ -557,6 +635,9 @@ async fn cancel_batch(
         .into_iter()
         .map(|id| checked_order_id(id.0))
         .collect::<Result<Vec<_>>>()?;
+    for id in &ids {
+        ensure_own(&store, &user, "POST /api/orders/cancel", id, None).await?;
+    }
     Ok(Json(
         batch_cancel(&kalshi, ids, subaccount.map(i64::from)).await?,
     ))
@@ -574,6 +655,8 @@ struct CancelAllParams {
 /// market's resting orders (GetOrders, then BatchCancelOrdersV2 per subaccount).
 async fn cancel_all(
     Acting(kalshi): Acting,
+    State(store): State<Store>,
+    user: CurrentUser,
     params: std::result::Result<Query<CancelAllParams>, QueryRejection>,
 ) -> Result<Json<CancelledOrders>> {
     let Query(params) = params.map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
@@ -590,7 +673,24 @@ async fn cancel_all(
         ));
     }
     let subaccount = params.subaccount.map(i64::from);
-    let Some(raw) = params.market_ticker.filter(|t| !t.is_empty()) else {
+    let market = params
+        .market_ticker
+        .filter(|t| !t.is_empty())
+        .map(checked_ticker)
+        .transpose()?;
+    if !user.user.role.permissions().others_orders {
+        // Only the caller's own resting orders, one by one.
+        let out = crate::halts::cancel_owned(
+            &kalshi,
+            &store,
+            &user.user.username,
+            market.as_ref(),
+            subaccount,
+        )
+        .await?;
+        return Ok(Json(out));
+    }
+    let Some(ticker) = market else {
         tracing::info!(operation = "CancelAllOrders", "cancelling every order");
         kalshi
             .send::<CancelAllOrders>(
@@ -601,7 +701,6 @@ async fn cancel_all(
             .await?;
         return Ok(Json(CancelledOrders::default()));
     };
-    let ticker: MarketTicker = checked_ticker(raw)?;
     let pages = kalshi
         .send_all_pages::<GetOrders>(
             &shared::api::NoPath,

@@ -17,7 +17,7 @@ use shared::api::schema::{
 use shared::api::{NoPath, NoQuery};
 use shared::num::Dollars;
 use shared::rfq::{
-    AcceptQuote, BookTop, ConfirmQuote, Created, NewQuote, NewRfq, RfqDeskView, RuleLogEntry,
+    AcceptQuote, BookTop, ConfirmQuote, Created, NewQuote, NewRfq, RfqDeskView, Rule, RuleLogEntry,
     RuleSet,
 };
 
@@ -28,6 +28,7 @@ use super::markets::checked_ticker;
 use super::{AppState, Error, Result};
 use crate::limits;
 use crate::rfq_rules::RfqRules;
+use crate::store::Store;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -121,12 +122,19 @@ async fn get_rules(State(rules): State<RfqRules>) -> Json<RuleSet> {
 }
 
 /// `PUT /api/rfq/rules`: replaces the rule set (validated: non-negative limits, spreads
-/// under $1, unique ids).
+/// under $1, unique ids) and answers it with owners.
+///
+/// Owners: a new rule is owned by whoever saves it (an admin may name another user with
+/// the RFQ role); a saved rule keeps its owner. Only its owner or an admin may change or
+/// remove a rule (403 `not_your_rule`, audited). Every accepted change is audited as
+/// `SetRfqRules` with the whole rule set.
 async fn put_rules(
     State(rules): State<RfqRules>,
+    State(store): State<Store>,
+    user: CurrentUser,
     body: std::result::Result<Json<RuleSet>, JsonRejection>,
 ) -> Result<Json<RuleSet>> {
-    let Json(set) = body?;
+    let Json(mut set) = body?;
     let mut ids = std::collections::BTreeSet::new();
     for r in &set.rules {
         if !ids.insert(r.id) {
@@ -161,8 +169,73 @@ async fn put_rules(
             }
         }
     }
-    rules.set_rules(set.clone());
-    Ok(Json(set))
+    let me = user.user.username.clone();
+    let admin = user.user.role.permissions().admin;
+    let current = rules.rules();
+    let refuse = |message: String| {
+        let store = store.clone();
+        let me = me.clone();
+        async move {
+            store
+                .audit_refused(&me, "PUT /api/rfq/rules", 403, &message)
+                .await?;
+            Err::<Json<RuleSet>, Error>(Error::forbidden("not_your_rule", message))
+        }
+    };
+    for old in &current.rules {
+        let owner = old.owner.as_deref().unwrap_or(me.as_str());
+        if admin || owner == me {
+            continue;
+        }
+        let unchanged = set.rules.iter().find(|r| r.id == old.id).is_some_and(|r| {
+            Rule {
+                owner: old.owner.clone(),
+                ..r.clone()
+            } == *old
+        });
+        if !unchanged {
+            return refuse(format!(
+                "rule {} belongs to {owner}; only its owner or an admin may change or remove it",
+                old.id
+            ))
+            .await;
+        }
+    }
+    for r in &mut set.rules {
+        let saved = current.rules.iter().find(|c| c.id == r.id);
+        let owner = match (saved.and_then(|c| c.owner.clone()), r.owner.take()) {
+            (_, Some(named)) if admin => named,
+            (Some(kept), _) => kept,
+            (None, _) => me.clone(),
+        };
+        let may_quote = store
+            .user_with_hash(&owner)
+            .await?
+            .is_some_and(|(u, _)| u.role.permissions().rfq);
+        if !may_quote {
+            return Err(Error::bad_request(
+                "bad_rule",
+                format!(
+                    "rule {}: owner {owner} is not a user with the RFQ role",
+                    r.id
+                ),
+            ));
+        }
+        r.owner = Some(owner);
+    }
+    super::audit::audited(
+        &store,
+        &me,
+        "SetRfqRules",
+        ("PUT", "/api/rfq/rules"),
+        &serde_json::to_value(&set).unwrap_or_default(),
+        async {
+            rules.set_rules(set.clone());
+            Ok(set)
+        },
+    )
+    .await
+    .map(Json)
 }
 
 /// `GET /api/rfq/book/{ticker}`: best bid, implied ask and mid (GetMarketOrderbook).
@@ -305,7 +378,7 @@ async fn check_quote_limits(
     limits::check(
         store,
         kalshi,
-        user,
+        &user.user,
         limits::Check {
             operation: "POST /api/quotes",
             ticker: &rfq.market_ticker,
@@ -390,7 +463,7 @@ async fn check_accept_limits(
     limits::check(
         store,
         kalshi,
-        user,
+        &user.user,
         limits::Check {
             operation: "POST /api/quotes/accept",
             ticker: &quote.market_ticker,
@@ -408,10 +481,13 @@ async fn check_accept_limits(
 /// `POST /api/quotes/{id}/confirm` (ConfirmRFQQuote) with `{rfq_id}`.
 async fn confirm(
     Acting(kalshi): Acting,
+    State(store): State<Store>,
+    user: CurrentUser,
     Path(id): Path<String>,
     body: std::result::Result<Json<ConfirmQuote>, JsonRejection>,
 ) -> Result<StatusCode> {
     let Json(c) = body?;
+    limits::ensure_not_halted(&store, &user.user, "POST /api/quotes/{id}/confirm").await?;
     let path = ConfirmRFQQuotePath {
         rfq_id: checked_id(&c.rfq_id, "RFQ")?,
         quote_id: checked_id(&id, "quote")?,

@@ -145,6 +145,10 @@ where
             return;
         }
     }
+    let halts = ServerMsg::Halts { halts: hub.halts() };
+    if send(&mut sink, &halts).await.is_err() {
+        return;
+    }
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
@@ -334,6 +338,8 @@ mod tests {
                 ..
             }
         ));
+        let halts: ServerMsg = serde_json::from_str(&out_rx.next().await.unwrap()).unwrap();
+        assert_eq!(halts, ServerMsg::Halts { halts: Vec::new() });
         for bad in [
             "not json",
             "{\"op\":\"launch\"}",

@@ -13,7 +13,7 @@ use std::str::FromStr as _;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
-use shared::auth::{AuditEntry, AuditQuery, Role, UserLimits, UserPatch, UserView};
+use shared::auth::{Role, UserLimits, UserPatch, UserView};
 use shared::num::{Count, Dollars};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -78,6 +78,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "allowed_subaccounts",
         include_str!("../../migrations/sqlite/0002_allowed_subaccounts.sql"),
     ),
+    (
+        3,
+        "audit_chain_and_halts",
+        include_str!("../../migrations/sqlite/0003_audit_chain_and_halts.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -89,6 +94,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "allowed_subaccounts",
         include_str!("../../migrations/postgres/0002_allowed_subaccounts.sql"),
+    ),
+    (
+        3,
+        "audit_chain_and_halts",
+        include_str!("../../migrations/postgres/0003_audit_chain_and_halts.sql"),
     ),
 ];
 
@@ -170,23 +180,6 @@ macro_rules! read_user {
                     .collect::<std::result::Result<Vec<u32>, StoreError>>()?,
             },
             created_ms: row.try_get("created_ms")?,
-        }
-    }};
-}
-
-macro_rules! read_audit {
-    ($row:expr) => {{
-        let row = $row;
-        AuditEntry {
-            id: row.try_get("id")?,
-            ts_ms: row.try_get("ts_ms")?,
-            actor: row.try_get("actor")?,
-            operation: row.try_get("operation")?,
-            body: row.try_get("body")?,
-            client_order_id: row.try_get("client_order_id")?,
-            outcome: row.try_get("outcome")?,
-            status: row.try_get("status")?,
-            error: row.try_get("error")?,
         }
     }};
 }
@@ -514,134 +507,13 @@ impl Store {
         }
         Ok(out)
     }
-
-    // ---- audit ----
-
-    /// Records a write about to be sent (outcome `pending`); returns its id for
-    /// [`Store::audit_finish`].
-    pub async fn audit_begin(
-        &self,
-        actor: &str,
-        operation: &str,
-        body: &str,
-        client_order_id: Option<&str>,
-    ) -> Result<i64> {
-        self.audit_insert(
-            actor,
-            operation,
-            body,
-            client_order_id,
-            "pending",
-            None,
-            None,
-        )
-        .await
-    }
-
-    /// Records a refused attempt (never sent): outcome `refused`, the desk's status.
-    pub async fn audit_refused(
-        &self,
-        actor: &str,
-        operation: &str,
-        status: u16,
-        reason: &str,
-    ) -> Result<i64> {
-        self.audit_insert(
-            actor,
-            operation,
-            "",
-            None,
-            "refused",
-            Some(i64::from(status)),
-            Some(reason),
-        )
-        .await
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn audit_insert(
-        &self,
-        actor: &str,
-        operation: &str,
-        body: &str,
-        client_order_id: Option<&str>,
-        outcome: &str,
-        status: Option<i64>,
-        error: Option<&str>,
-    ) -> Result<i64> {
-        on_pool!(self, pool => {
-            let row = sqlx::query(
-                "INSERT INTO audit (ts_ms, actor, operation, body, client_order_id, outcome, status, error) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
-                .bind(now_ms()).bind(actor).bind(operation).bind(body).bind(client_order_id)
-                .bind(outcome).bind(status).bind(error)
-                .fetch_one(pool).await?;
-            Ok(row.try_get::<i64, _>("id")?)
-        })
-    }
-
-    /// Completes audit record `id`: `ok` or `error`, the HTTP status (if any answer came)
-    /// and the error text.
-    pub async fn audit_finish(
-        &self,
-        id: i64,
-        outcome: &str,
-        status: Option<u16>,
-        error: Option<&str>,
-    ) -> Result<()> {
-        on_pool!(self, pool => sqlx::query(
-            "UPDATE audit SET outcome = $1, status = $2, error = $3, completed_ms = $4 WHERE id = $5")
-            .bind(outcome).bind(status.map(i64::from)).bind(error).bind(now_ms()).bind(id)
-            .execute(pool).await.map(|_| ())?);
-        Ok(())
-    }
-
-    /// Audit records matching `q`, newest first.
-    pub async fn audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
-        let mut clauses = Vec::new();
-        let mut n = 0;
-        let mut mark = || {
-            n += 1;
-            format!("${n}")
-        };
-        if q.user.is_some() {
-            clauses.push(format!("actor = {}", mark()));
-        }
-        if q.operation.is_some() {
-            clauses.push(format!("operation = {}", mark()));
-        }
-        if q.from_ms.is_some() {
-            clauses.push(format!("ts_ms >= {}", mark()));
-        }
-        if q.to_ms.is_some() {
-            clauses.push(format!("ts_ms <= {}", mark()));
-        }
-        let limit_mark = mark();
-        let filter = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
-        let sql = format!(
-            "SELECT id, ts_ms, actor, operation, body, client_order_id, outcome, status, error \
-             FROM audit {filter} ORDER BY id DESC LIMIT {limit_mark}"
-        );
-        let limit = q.limit.unwrap_or(500).clamp(1, 10_000);
-        on_pool!(self, pool => {
-            let mut query = sqlx::query(&sql);
-            if let Some(u) = &q.user { query = query.bind(u); }
-            if let Some(o) = &q.operation { query = query.bind(o); }
-            if let Some(f) = q.from_ms { query = query.bind(f); }
-            if let Some(t) = q.to_ms { query = query.bind(t); }
-            let rows = query.bind(limit).fetch_all(pool).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in &rows {
-                out.push(read_audit!(row));
-            }
-            Ok(out)
-        })
-    }
 }
+
+mod audit;
+mod halts;
+
+pub use audit::{AuditBreak, AuditTarget, AuditVerdict, GENESIS_HASH};
+pub use halts::Halt;
 
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 
 use super::test_support::PgSchema;
 use super::*;
+use shared::auth::AuditQuery;
 
 /// Runs `body` on a fresh SQLite file store and on a fresh PostgreSQL schema.
 async fn on_both<F, Fut>(body: F)
@@ -126,16 +127,28 @@ async fn sessions_follow_their_user_and_end_when_disabled() {
 async fn audit_records_filter_and_owners_map() {
     on_both(|store| async move {
         let a = store
-            .audit_begin("alice", "CreateOrderV2", "{\"x\":1}", Some("coid-1"))
-            .await
-            .unwrap();
-        store.audit_finish(a, "ok", Some(201), None).await.unwrap();
-        let b = store
-            .audit_begin("rule:mm", "CreateQuote", "{}", None)
+            .audit_begin(
+                "alice",
+                "CreateOrderV2",
+                &AuditTarget {
+                    method: "POST",
+                    path: "/trade-api/v2/portfolio/events/orders",
+                    body: "{\"x\":1}",
+                    client_order_id: Some("coid-1"),
+                },
+            )
             .await
             .unwrap();
         store
-            .audit_finish(b, "error", Some(400), Some("bad"))
+            .audit_outcome(a, "alice", "CreateOrderV2", "ok", Some(201), None)
+            .await
+            .unwrap();
+        let b = store
+            .audit_begin("rule:mm", "CreateQuote", &AuditTarget::default())
+            .await
+            .unwrap();
+        store
+            .audit_outcome(b, "rule:mm", "CreateQuote", "error", Some(400), Some("bad"))
             .await
             .unwrap();
         store
@@ -147,6 +160,15 @@ async fn audit_records_filter_and_owners_map() {
         assert_eq!(all[0].outcome, "refused");
         assert_eq!(all[2].client_order_id.as_deref(), Some("coid-1"));
         assert_eq!(all[2].status, Some(201));
+        assert_eq!(all[2].method.as_deref(), Some("POST"));
+        assert_eq!(
+            all[2].path.as_deref(),
+            Some("/trade-api/v2/portfolio/events/orders")
+        );
+        assert_eq!(
+            all[2].body_sha256.as_deref(),
+            Some("5041bf1f713df204784353e82f6a4a535931cb64f1f4b4a5aeaffcb720918b22")
+        );
         let alice = store
             .audit(&AuditQuery {
                 user: Some("alice".into()),
@@ -232,4 +254,209 @@ async fn migrations_are_idempotent_on_both() {
     Store::connect(&schema.url).await.unwrap().close().await;
     let again = Store::connect(&schema.url).await.unwrap();
     assert_eq!(again.user_count().await.unwrap(), 0);
+}
+
+/// Writes a few records: requests with outcomes and a refusal (7 chained records).
+async fn some_records(store: &Store) {
+    for n in 0..3 {
+        let body = format!("{{\"n\":{n}}}");
+        let id = store
+            .audit_begin(
+                "alice",
+                "CreateOrderV2",
+                &AuditTarget {
+                    method: "POST",
+                    path: "/trade-api/v2/portfolio/events/orders",
+                    body: &body,
+                    client_order_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .audit_outcome(id, "alice", "CreateOrderV2", "ok", Some(201), None)
+            .await
+            .unwrap();
+    }
+    store
+        .audit_refused("bob", "POST /api/orders", 403, "over_limit")
+        .await
+        .unwrap();
+}
+
+/// The database's own guard against edits, lifted the way someone with the database's
+/// password could.
+async fn drop_guards(store: &Store) {
+    match store {
+        Store::Sqlite(pool) => {
+            for t in ["audit_no_update", "audit_no_delete"] {
+                sqlx::query(&format!("DROP TRIGGER {t}"))
+                    .execute(pool)
+                    .await
+                    .unwrap();
+            }
+        }
+        Store::Postgres(pool) => {
+            sqlx::query("DROP TRIGGER audit_append_only ON audit")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn exec(store: &Store, sql: &str) -> std::result::Result<(), sqlx::Error> {
+    on_pool!(store, pool => sqlx::query(sql).execute(pool).await.map(|_| ()))
+}
+
+#[tokio::test]
+async fn the_audit_chain_verifies_and_the_database_refuses_edits() {
+    on_both(|store| async move {
+        some_records(&store).await;
+        let verdict = store.audit_verify().await.unwrap();
+        assert_eq!(verdict.records, 7, "{}", store.kind());
+        assert_eq!(verdict.first_break, None);
+        let update = exec(&store, "UPDATE audit SET actor = 'mallory'").await;
+        assert!(update.is_err(), "{}: an update went through", store.kind());
+        let delete = exec(&store, "DELETE FROM audit").await;
+        assert!(delete.is_err(), "{}: a delete went through", store.kind());
+        assert_eq!(store.audit_verify().await.unwrap().first_break, None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_first_edited_or_removed_record() {
+    on_both(|store| async move {
+        some_records(&store).await;
+        drop_guards(&store).await;
+        let ids: Vec<i64> = on_pool!(&store, pool => {
+            sqlx::query("SELECT id FROM audit ORDER BY id").fetch_all(pool).await.unwrap()
+                .iter().map(|r| r.try_get::<i64, _>("id").unwrap()).collect()
+        });
+        // A changed body.
+        exec(
+            &store,
+            &format!(
+                "UPDATE audit SET body = '{{\"n\":9}}' WHERE id = {}",
+                ids[2]
+            ),
+        )
+        .await
+        .unwrap();
+        let verdict = store.audit_verify().await.unwrap();
+        let broken = verdict.first_break.expect("a break");
+        assert_eq!(broken.id, ids[2], "{}", store.kind());
+        assert!(broken.reason.contains("body"), "{}", broken.reason);
+        exec(
+            &store,
+            &format!(
+                "UPDATE audit SET body = '{{\"n\":1}}' WHERE id = {}",
+                ids[2]
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(store.audit_verify().await.unwrap().first_break, None);
+        // A changed outcome.
+        exec(
+            &store,
+            &format!("UPDATE audit SET status = 500 WHERE id = {}", ids[3]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            store.audit_verify().await.unwrap().first_break.unwrap().id,
+            ids[3]
+        );
+        exec(
+            &store,
+            &format!("UPDATE audit SET status = 201 WHERE id = {}", ids[3]),
+        )
+        .await
+        .unwrap();
+        // A record removed from the middle: the next one no longer fits.
+        exec(&store, &format!("DELETE FROM audit WHERE id = {}", ids[4]))
+            .await
+            .unwrap();
+        let broken = store.audit_verify().await.unwrap().first_break.unwrap();
+        assert_eq!(broken.id, ids[5], "{}", store.kind());
+        assert!(broken.reason.contains("prev_hash"), "{}", broken.reason);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn audit_verify_sees_a_removed_tail() {
+    on_both(|store| async move {
+        some_records(&store).await;
+        drop_guards(&store).await;
+        exec(
+            &store,
+            "DELETE FROM audit WHERE id = (SELECT MAX(id) FROM audit)",
+        )
+        .await
+        .unwrap();
+        let verdict = store.audit_verify().await.unwrap();
+        assert_eq!(verdict.records, 6, "{}", store.kind());
+        assert!(
+            verdict.first_break.unwrap().reason.contains("removed"),
+            "{}",
+            store.kind()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_writers_extend_one_chain() {
+    on_both(|store| async move {
+        let writers = (0..8).map(|w| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for n in 0..10 {
+                    store
+                        .audit_refused(&format!("u{w}"), "POST /api/orders", 403, &n.to_string())
+                        .await
+                        .unwrap();
+                }
+            })
+        });
+        for w in writers {
+            w.await.unwrap();
+        }
+        let verdict = store.audit_verify().await.unwrap();
+        assert_eq!(verdict.records, 80, "{}", store.kind());
+        assert_eq!(verdict.first_break, None, "{}", store.kind());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn halts_are_stored_per_scope() {
+    on_both(|store| async move {
+        assert!(store.halts().await.unwrap().is_empty());
+        assert!(store
+            .halt(Some("bob"), "admin", "fat finger")
+            .await
+            .unwrap());
+        assert!(!store.halt(Some("bob"), "admin", "again").await.unwrap());
+        assert_eq!(store.halt_for("alice").await.unwrap(), None);
+        assert_eq!(
+            store.halt_for("bob").await.unwrap().unwrap().reason,
+            "fat finger"
+        );
+        assert!(store.halt(None, "admin", "news").await.unwrap());
+        let all = store.halts().await.unwrap();
+        assert_eq!(all.len(), 2, "{}", store.kind());
+        assert_eq!(all[0].user, None, "the desk's first");
+        assert_eq!(
+            store.halt_for("alice").await.unwrap().unwrap().reason,
+            "news"
+        );
+        assert!(store.rearm(None).await.unwrap());
+        assert!(!store.rearm(None).await.unwrap());
+        assert_eq!(store.halt_for("alice").await.unwrap(), None);
+    })
+    .await;
 }

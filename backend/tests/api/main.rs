@@ -14,6 +14,7 @@ mod orders;
 mod portfolio;
 mod replay;
 mod rfq;
+mod risk;
 mod secrets;
 mod signer;
 mod soak;

@@ -21,6 +21,8 @@ pub struct TwoDesks {
     pub sim: SimExchange,
     pub requester: Session,
     pub maker: Session,
+    /// The maker desk's database (to add users).
+    pub maker_store: desk_backend::store::Store,
     stops: Vec<CancellationToken>,
     _keys: tempfile::TempDir,
 }
@@ -76,6 +78,7 @@ async fn two_desks() -> TwoDesks {
     sim.set_rfq_participants(false);
     let mut ports = Vec::new();
     let mut stops = Vec::new();
+    let mut stores = Vec::new();
     for (id, path) in [("requester", &req_path), ("maker", &mm_path)] {
         let mut config = Config::for_tests(PathBuf::from("/nonexistent-dist"));
         config.api_key_id = Some(id.into());
@@ -95,6 +98,7 @@ async fn two_desks() -> TwoDesks {
         })
         .await;
         ports.push(user_session(&store, port, "admin", Role::Admin, UserLimits::default()).await);
+        stores.push(store);
     }
     let maker = ports.pop().unwrap();
     let requester = ports.pop().unwrap();
@@ -102,6 +106,7 @@ async fn two_desks() -> TwoDesks {
         sim,
         requester,
         maker,
+        maker_store: stores.pop().unwrap(),
         stops,
         _keys: dir,
     }
@@ -215,9 +220,9 @@ async fn maker_rules_auto_quote_and_auto_confirm_inside_a_3_second_window_and_bo
         "confirm sent {reaction} ms after quote_accepted"
     );
     assert_eq!(confirmed.rule_id, 7);
-    // The rule's writes are in the maker's audit log as `rule:7`, the accept in the
-    // requester's as the person who clicked.
-    let (s, audit) = api(&desks.maker, "GET", "/audit?user=rule:7", None).await;
+    // The rule's writes are in the maker's audit log as `rule:7@admin` (the rule and its
+    // owner), the accept in the requester's as the person who clicked.
+    let (s, audit) = api(&desks.maker, "GET", "/audit?user=rule:7@admin", None).await;
     assert_eq!(s, 200, "{audit}");
     let ops: Vec<&str> = audit
         .as_array()
@@ -389,4 +394,98 @@ async fn expired_and_deleted_quotes_reach_both_desks_sessions_as_status_updates(
     let (status, reason) = status_update(&mut requester, &quote).await;
     assert_eq!(status, QuoteStatus::Cancelled);
     assert_eq!(reason.as_deref(), Some("deleted"));
+}
+
+/// Rules act for their owner: the owner's limits hold as well as the rule's, a rule is
+/// changed only by its owner or an admin, every change is audited with the whole set, and
+/// a disabled owner stops the rule.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_act_within_their_owners_limits_and_only_owners_change_them() {
+    let desks = two_desks().await;
+    let port = desks.maker.port;
+    let small = UserLimits {
+        max_position: Some(Count::from_int(5)),
+        ..UserLimits::default()
+    };
+    let mia = user_session(&desks.maker_store, port, "mia", Role::RfqMaker, small).await;
+    let max = user_session(
+        &desks.maker_store,
+        port,
+        "max",
+        Role::RfqMaker,
+        UserLimits::default(),
+    )
+    .await;
+    let (s, saved) = api(&mia, "PUT", "/rfq/rules", Some(rules("100.0000"))).await;
+    assert_eq!(s, 200, "{saved}");
+    assert_eq!(saved["rules"][0]["owner"], "mia");
+    // Someone else's rule: neither changed nor removed by another rfq-maker.
+    let mut changed = saved.clone();
+    changed["rules"][0]["scope"] = json!("*");
+    let (s, body) = api(&max, "PUT", "/rfq/rules", Some(changed)).await;
+    assert_eq!(s, 403, "{body}");
+    let (s, _) = api(&max, "PUT", "/rfq/rules", Some(json!({"rules": []}))).await;
+    assert_eq!(s, 403);
+    // An RFQ for 10 contracts: the rule's cap is 50, mia's position limit is 5.
+    let (_, body) = api(
+        &desks.requester,
+        "POST",
+        "/rfqs",
+        Some(json!({"market_ticker": "KXDESK-26DEC31-T50", "contracts": "10.00"})),
+    )
+    .await;
+    assert!(body["id"].is_string(), "{body}");
+    let skipped = log_entry(&desks.maker, RuleAction::QuoteSkipped).await;
+    assert!(
+        skipped.detail.contains("mia") && skipped.detail.contains("limit"),
+        "{}",
+        skipped.detail
+    );
+    // The audit names the rule and its owner; the change is recorded with the whole set.
+    let (_, audit) = api(&desks.maker, "GET", "/audit?operation=SetRfqRules", None).await;
+    let audit: Vec<shared::auth::AuditEntry> = serde_json::from_value(audit).unwrap();
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].actor, "mia");
+    assert!(
+        audit[0].body.contains("\"scope\":\"KXDESK\""),
+        "{}",
+        audit[0].body
+    );
+    let (_, refused) = api(&desks.maker, "GET", "/audit?user=mia", None).await;
+    let refused: Vec<shared::auth::AuditEntry> = serde_json::from_value(refused).unwrap();
+    assert!(
+        refused
+            .iter()
+            .any(|r| r.outcome == "refused" && r.operation.starts_with("rule 7")),
+        "{refused:?}"
+    );
+    // Disabling mia stops her rule.
+    let mia_id = mia.session.user.as_ref().unwrap().id;
+    let (s, _) = api(
+        &desks.maker,
+        "PATCH",
+        &format!("/users/{mia_id}"),
+        Some(json!({"disabled": true})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (_, body) = api(
+        &desks.requester,
+        "POST",
+        "/rfqs",
+        Some(json!({"market_ticker": "KXDESK-26DEC31-T60", "contracts": "1.00"})),
+    )
+    .await;
+    assert!(body["id"].is_string(), "{body}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, log) = api(&desks.maker, "GET", "/rfq/log", None).await;
+        let log: Vec<RuleLogEntry> = serde_json::from_value(log).unwrap();
+        if log.iter().any(|e| e.detail.contains("disabled")) {
+            assert!(!log.iter().any(|e| e.action == RuleAction::Quoted));
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{log:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

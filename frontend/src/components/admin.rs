@@ -110,9 +110,35 @@ pub fn UsersPane() -> impl IntoView {
             reload();
         });
     };
+    let desk = crate::state::use_desk();
+    let reason = RwSignal::new(String::new());
+    let halt = move |user: Option<String>, rearm: bool| {
+        error.set(None);
+        let why = reason.get_untracked();
+        spawn_local(async move {
+            if let Err(e) = api::set_halt(user, why, rearm).await {
+                error.set(Some(e.to_string()));
+            }
+        });
+    };
+    let desk_halted = move || desk.halts.with(|hs| hs.iter().any(|h| h.user.is_none()));
+    let user_halted = move |name: &str| {
+        desk.halts
+            .with(|hs| hs.iter().any(|h| h.user.as_deref() == Some(name)))
+    };
     view! {
         <section class="pane admin-pane" data-testid="users-pane">
             <div class="pane-head"><span class="pane-title">"Users"</span></div>
+            <div class="kill-switch" data-testid="kill-switch">
+                <input placeholder="reason" data-testid="halt-reason" prop:value=move || reason.get() on:input=move |ev| reason.set(event_target_value(&ev))/>
+                {move || if desk_halted() {
+                    view! { <button class="btn btn-small" data-testid="desk-rearm" on:click=move |_| halt(None, true)>"Re-arm desk"</button> }.into_any()
+                } else {
+                    view! { <button class="btn btn-danger btn-small" data-testid="desk-halt"
+                        title="Cancels every resting order in every subaccount, stops the RFQ rules, refuses new orders, quotes and accepts"
+                        on:click=move |_| halt(None, false)>"HALT DESK"</button> }.into_any()
+                }}
+            </div>
             <form data-testid="user-add" on:submit=add>
                 <input placeholder="username" data-testid="user-new-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
                 <input type="password" placeholder="password" data-testid="user-new-password" prop:value=move || password.get() on:input=move |ev| password.set(event_target_value(&ev))/>
@@ -157,6 +183,17 @@ pub fn UsersPane() -> impl IntoView {
                                     </td>
                                     <td class="muted">{limits}</td>
                                     <td>
+                                        {
+                                            let name = user.username.clone();
+                                            move || {
+                                                let name = name.clone();
+                                                if user_halted(&name) {
+                                                    view! { <button class="btn btn-small" data-testid="user-rearm" on:click=move |_| halt(Some(name.clone()), true)>"Re-arm"</button> }.into_any()
+                                                } else {
+                                                    view! { <button class="btn btn-danger btn-small" data-testid="user-halt" on:click=move |_| halt(Some(name.clone()), false)>"Halt"</button> }.into_any()
+                                                }
+                                            }
+                                        }
                                         <button class="btn btn-ghost btn-small" data-testid="user-toggle"
                                             on:click=move |_| patch(id, UserPatch { disabled: Some(!disabled), ..UserPatch::default() })>
                                             {if disabled { "Enable" } else { "Disable" }}

@@ -444,10 +444,21 @@ fn parse_or<T: std::str::FromStr>(text: &str, what: &str) -> Result<T, String> {
         .map_err(|_| format!("{what} is not a number"))
 }
 
-/// One-rule editor (the first rule) and the live log of what rules did.
+/// Editor of the user's own rule (others' rules are kept as they are) and the live log of
+/// what rules did.
 #[component]
 fn RulesEditor() -> impl IntoView {
     let s = use_rfq();
+    let me = StoredValue::new(crate::auth::use_auth().username());
+    // The user's own rule: the one they own, else (a desk without owners yet) the first.
+    let mine = move |set: &RuleSet| -> Option<Rule> {
+        let me = me.get_value();
+        set.rules
+            .iter()
+            .find(|r| r.owner.is_some() && r.owner == me)
+            .or_else(|| set.rules.first().filter(|r| r.owner.is_none()))
+            .cloned()
+    };
     let scope = RwSignal::new("KXDESK".to_owned());
     let spread = RwSignal::new("0.02".to_owned());
     let max_contracts = RwSignal::new("100".to_owned());
@@ -457,9 +468,9 @@ fn RulesEditor() -> impl IntoView {
     let quote_on = RwSignal::new(false);
     let confirm_on = RwSignal::new(false);
     let error = RwSignal::new(String::new());
-    // Load the first rule into the form when the rules arrive.
+    // Load the user's rule into the form when the rules arrive.
     Effect::new(move |_| {
-        if let Some(r) = s.rules.get().rules.first() {
+        if let Some(r) = mine(&s.rules.get()) {
             scope.set(r.scope.clone());
             quote_on.set(r.enabled && r.auto_quote.is_some());
             confirm_on.set(r.enabled && r.auto_confirm.is_some());
@@ -494,15 +505,29 @@ fn RulesEditor() -> impl IntoView {
                 })
             })
             .transpose()?;
-        Ok(RuleSet {
-            rules: vec![Rule {
-                id: 1,
-                scope: scope.get_untracked().trim().to_owned(),
-                auto_quote,
-                auto_confirm,
-                enabled: true,
-            }],
-        })
+        let mut set = s.rules.get_untracked();
+        let id = mine(&set).map_or_else(
+            || set.rules.iter().map(|r| r.id).max().unwrap_or(0) + 1,
+            |r| r.id,
+        );
+        let rule = Rule {
+            owner: None,
+            id,
+            scope: scope.get_untracked().trim().to_owned(),
+            auto_quote,
+            auto_confirm,
+            enabled: true,
+        };
+        match set.rules.iter_mut().find(|r| r.id == id) {
+            Some(slot) => {
+                *slot = Rule {
+                    owner: slot.owner.clone(),
+                    ..rule
+                }
+            }
+            None => set.rules.push(rule),
+        }
+        Ok(set)
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

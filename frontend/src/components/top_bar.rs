@@ -96,6 +96,7 @@ pub fn TopBar() -> impl IntoView {
         Some(Environment::Prod) => "LIVE — real money",
         None => "connecting to desk…",
     };
+    let auth = crate::auth::use_auth();
     let conn = Memo::new(move |_| desk.conn_state());
     let conn_text = move || match conn.get() {
         ConnState::Live => "LIVE",
@@ -103,7 +104,18 @@ pub fn TopBar() -> impl IntoView {
         ConnState::Down => "DOWN — retrying",
     };
     let halted = move || desk.trading_active.get() == Some(false);
-    let auth = crate::auth::use_auth();
+    // The kill switch that stops this user: the desk's, else their own.
+    let stopped = move || {
+        let me = auth.username();
+        desk.halts.with(|hs| {
+            hs.iter()
+                .find(|h| h.user.is_none() || h.user == me)
+                .map(|h| match &h.user {
+                    None => format!("DESK HALTED by {}: {}", h.actor, h.reason),
+                    Some(u) => format!("{u} HALTED by {}: {}", h.actor, h.reason),
+                })
+        })
+    };
     let admin_open = use_context::<crate::pages::desk::AdminOpen>()
         .expect("the desk page provides AdminOpen before its top bar");
     let user = move || auth.username().unwrap_or_default();
@@ -140,6 +152,12 @@ pub fn TopBar() -> impl IntoView {
                     {move || desk.resumes_at.get().map(|t| format!(" — resumes {}", resume_time(&t)))}
                 </div>
             </Show>
+            {move || stopped().map(|text| view! {
+                <div class="desk-halted" data-testid="desk-halted" role="alert"
+                    title="New orders, amends, quotes and accepts are refused; cancels work">
+                    {text}
+                </div>
+            })}
             <div class="spacer"></div>
             <RateBudget/>
             <div class="conn-status" data-testid="conn-status" data-state=move || conn.get().as_str()>
