@@ -17,10 +17,8 @@
 
 use std::time::Duration;
 
-use shared::api::ops::{
-    CancelAllOrders, CancelAllOrdersQuery, GetOrders, GetOrdersQuery, GetSubaccountBalances,
-};
-use shared::api::{NoPath, NoQuery};
+use shared::api::ops::{CancelAllOrders, CancelAllOrdersQuery, GetOrders, GetOrdersQuery};
+use shared::api::NoPath;
 use shared::ids::MarketTicker;
 use shared::protocol::{CancelFailure, CancelledOrders};
 use shared::rest::OrderStatus;
@@ -115,19 +113,7 @@ pub async fn cancel_owned(
 pub async fn resting_everywhere(
     kalshi: &KalshiClient,
 ) -> crate::http::Result<Vec<(shared::rest::Order, i64)>> {
-    let mut numbers: Vec<i64> = kalshi
-        .send::<GetSubaccountBalances>(&NoPath, &NoQuery {}, None)
-        .await
-        .map(|b| {
-            b.subaccount_balances
-                .iter()
-                .map(|s| s.subaccount_number)
-                .collect()
-        })
-        .unwrap_or_default();
-    if !numbers.contains(&0) {
-        numbers.insert(0, 0);
-    }
+    let numbers = crate::limits::subaccount_numbers(kalshi).await;
     let mut out = Vec::new();
     for n in numbers {
         let pages = kalshi

@@ -140,6 +140,25 @@ fn allowed(user: &UserView) -> Option<&[u32]> {
     (!list.is_empty()).then_some(list.as_slice())
 }
 
+/// The account's subaccount numbers (`GetSubaccountBalances`), the primary (0) always
+/// among them; only the primary when the read fails.
+pub async fn subaccount_numbers(kalshi: &KalshiClient) -> Vec<i64> {
+    let mut numbers: Vec<i64> = kalshi
+        .send::<GetSubaccountBalances>(&NoPath, &NoQuery {}, None)
+        .await
+        .map(|b| {
+            b.subaccount_balances
+                .iter()
+                .map(|s| s.subaccount_number)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !numbers.contains(&0) {
+        numbers.insert(0, 0);
+    }
+    numbers
+}
+
 /// Reads the exposure in `ticker` over `subaccounts` (every subaccount of the account when
 /// `None`), leaving out the resting contracts of `replaces`.
 pub async fn exposure(
@@ -149,19 +168,9 @@ pub async fn exposure(
     replaces: Option<&OrderId>,
 ) -> Result<Exposure> {
     let numbers: Vec<i64> = match subaccounts {
-        Some(list) => list.iter().map(|n| i64::from(*n)).collect(),
-        None => kalshi
-            .send::<GetSubaccountBalances>(&NoPath, &NoQuery {}, None)
-            .await
-            .map(|b| {
-                b.subaccount_balances
-                    .iter()
-                    .map(|s| s.subaccount_number)
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default(),
+        Some(list) if !list.is_empty() => list.iter().map(|n| i64::from(*n)).collect(),
+        _ => subaccount_numbers(kalshi).await,
     };
-    let numbers = if numbers.is_empty() { vec![0] } else { numbers };
     let mut out = Exposure::default();
     for n in &numbers {
         let page = kalshi

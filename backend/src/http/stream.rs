@@ -240,6 +240,11 @@ async fn deliver<S: Sink<String> + Unpin>(
                     send(sink, &msg).await?;
                 }
             }
+            // Desk-wide state it may have skipped: the kill switches and Kalshi's trading state.
+            send(sink, &ServerMsg::Halts { halts: hub.halts() }).await?;
+            if let Some(view) = hub.exchange() {
+                send(sink, &ServerMsg::Exchange(view)).await?;
+            }
             let now = hub.upstream_state();
             if now != *state {
                 *state = now;

@@ -41,6 +41,23 @@ pub enum Db {
     Postgres,
 }
 
+/// `name::sqlite` and `name::postgres`, each running `body(Db)`.
+macro_rules! on_both {
+    ($name:ident, $body:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$body(crate::helpers::Db::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$body(crate::helpers::Db::Postgres).await;
+            }
+        }
+    };
+}
+pub(crate) use on_both;
+
 /// The password every test user gets.
 pub const PASSWORD: &str = "correct-horse-battery";
 

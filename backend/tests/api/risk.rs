@@ -15,22 +15,7 @@ use shared::ids::{Action, MarketTicker, Side};
 use shared::num::{Count, Dollars};
 use shared::protocol::{OrderTicket, OrderView, ServerMsg};
 
-use crate::helpers::{dist_dir, spawn_app_on, wait_until, Db, Session, TestApp};
-
-macro_rules! on_both {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$body(crate::helpers::Db::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$body(crate::helpers::Db::Postgres).await;
-            }
-        }
-    };
-}
+use crate::helpers::{dist_dir, on_both, spawn_app_on, wait_until, Db, Session, TestApp};
 
 const MARKET: &str = "KXDESK-26DEC31-T50";
 
@@ -82,6 +67,23 @@ async fn audit(app: &TestApp, query: &str) -> Vec<AuditEntry> {
     serde_json::from_str(&body).unwrap()
 }
 
+/// A desk without flow whose database outlives it (SQLite in a file, kept with the
+/// returned directory; or the PostgreSQL schema), and the database's URL.
+async fn on_a_database_file(db: Db) -> (TestApp, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = format!("sqlite://{}", dir.path().join("desk.db").display());
+    let mut db_url = String::new();
+    let app = spawn_app_on(db, |c| {
+        c.sim_flow = 0;
+        if db == Db::Sqlite {
+            c.team.db_url = secrecy::SecretString::from(file.clone());
+        }
+        db_url = c.team.db_url.expose_secret().to_owned();
+    })
+    .await;
+    (app, db_url, dir)
+}
+
 /// A funded subaccount 1.
 async fn subaccount_one(app: &TestApp) {
     let (status, body) = app
@@ -104,17 +106,7 @@ async fn subaccount_one(app: &TestApp) {
 /// every session told within a second, audited; it holds across a restart on the same
 /// database, and re-arming is a second audited action.
 async fn the_desk_halt_sweeps_refuses_and_survives_a_restart(db: Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = format!("sqlite://{}", dir.path().join("desk.db").display());
-    let mut db_url = String::new();
-    let app = spawn_app_on(db, |c| {
-        c.sim_flow = 0;
-        if db == Db::Sqlite {
-            c.team.db_url = secrecy::SecretString::from(file.clone());
-        }
-        db_url = c.team.db_url.expose_secret().to_owned();
-    })
-    .await;
+    let (app, db_url, _dir) = on_a_database_file(db).await;
     subaccount_one(&app).await;
     let tess = app.user("tess", Role::Trader, UserLimits::default()).await;
     assert_eq!(place(&tess, ticket(1, 3, None)).await.0, 201);
@@ -313,17 +305,7 @@ on_both!(own_orders, traders_change_only_their_own_orders);
 /// its outcome as a second chained record; admin actions with their real outcome; the
 /// chain verifies, through the store and through `kalshi-desk audit verify`.
 async fn the_audit_log_names_targets_and_proves_itself(db: Db) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = format!("sqlite://{}", dir.path().join("desk.db").display());
-    let mut db_url = String::new();
-    let app = spawn_app_on(db, |c| {
-        c.sim_flow = 0;
-        if db == Db::Sqlite {
-            c.team.db_url = secrecy::SecretString::from(file.clone());
-        }
-        db_url = c.team.db_url.expose_secret().to_owned();
-    })
-    .await;
+    let (app, db_url, _dir) = on_a_database_file(db).await;
     subaccount_one(&app).await;
     let (_, placed) = place(&app.session, ticket(1, 2, Some(1))).await;
     let id = placed["order_id"].as_str().unwrap().to_owned();

@@ -13,7 +13,7 @@ use shared::num::{Count, Dollars};
 use shared::protocol::{ClientMsg, OrderTicket, OrderView, ServerMsg};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
-use crate::helpers::{spawn_app_on, Browser, Db, Session, TestApp, PASSWORD};
+use crate::helpers::{on_both, spawn_app_on, Browser, Db, Session, TestApp, PASSWORD};
 
 /// Waits until the desk closes `socket` (a close frame, the end of the stream or an error),
 /// at most two session re-checks.
@@ -34,22 +34,6 @@ async fn assert_socket_closes(socket: &mut Browser, why: &str) {
         closed.is_ok(),
         "the socket stayed open {limit:?} after {why}"
     );
-}
-
-/// `name_sqlite` and `name_postgres`, each running `body(Db)`.
-macro_rules! on_both {
-    ($name:ident, $body:ident) => {
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$body(crate::helpers::Db::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$body(crate::helpers::Db::Postgres).await;
-            }
-        }
-    };
 }
 
 const MARKET: &str = "KXDESK-26DEC31-T50";
