@@ -207,11 +207,21 @@ pub const LOGIN_BURST: u32 = 10;
 /// Seconds per extra login attempt after the burst.
 pub const LOGIN_REFILL_SECS: u64 = 6;
 
+/// Most client IPs, and most usernames, the login limiter tracks at once.
+pub const LOGIN_TRACKED: usize = 100_000;
+
 /// Login rate limits (GCRA via `governor`), keyed by client IP and by username.
+///
+/// The IP is checked first: an IP out of attempts spends no username's attempts (so one
+/// client spraying names cannot lock others out). State is bounded: past `cap` keys the
+/// entries that are back to a full burst are dropped, and while it is still full of active
+/// keys, attempts from new IPs or for new usernames are refused (fail closed) until entries
+/// age out.
 #[derive(Clone)]
 pub struct LoginLimiter {
     by_ip: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     by_user: Arc<DefaultKeyedRateLimiter<String>>,
+    cap: usize,
 }
 
 impl std::fmt::Debug for LoginLimiter {
@@ -222,6 +232,13 @@ impl std::fmt::Debug for LoginLimiter {
 
 impl Default for LoginLimiter {
     fn default() -> Self {
+        LoginLimiter::with_cap(LOGIN_TRACKED)
+    }
+}
+
+impl LoginLimiter {
+    /// A limiter that tracks at most `cap` IPs and `cap` usernames.
+    pub fn with_cap(cap: usize) -> Self {
         let burst = NonZeroU32::new(LOGIN_BURST).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(std::time::Duration::from_secs(LOGIN_REFILL_SECS))
             .unwrap_or_else(|| Quota::per_minute(NonZeroU32::MIN))
@@ -229,17 +246,35 @@ impl Default for LoginLimiter {
         LoginLimiter {
             by_ip: Arc::new(RateLimiter::keyed(quota)),
             by_user: Arc::new(RateLimiter::keyed(quota)),
+            cap,
         }
+    }
+
+    /// Spends one attempt for `ip`, then (only if the IP had one) one for `username`;
+    /// false when either is out, or the limiter is full of active keys.
+    pub fn allow(&self, ip: IpAddr, username: &str) -> bool {
+        if !room(&self.by_ip, self.cap) || self.by_ip.check_key(&ip).is_err() {
+            return false;
+        }
+        room(&self.by_user, self.cap) && self.by_user.check_key(&username.to_owned()).is_ok()
+    }
+
+    /// Keys tracked now: `(IPs, usernames)`.
+    pub fn tracked(&self) -> (usize, usize) {
+        (self.by_ip.len(), self.by_user.len())
     }
 }
 
-impl LoginLimiter {
-    /// Spends one attempt for `ip` and one for `username`; false when either is out.
-    pub fn allow(&self, ip: IpAddr, username: &str) -> bool {
-        let ip_ok = self.by_ip.check_key(&ip).is_ok();
-        let user_ok = self.by_user.check_key(&username.to_owned()).is_ok();
-        ip_ok && user_ok
+/// Whether `limiter` may take one more key: under `cap`, or under it again once the keys
+/// back to a full burst are dropped. (A key it already has is let through by the caller's
+/// check either way when it is under the cap.)
+fn room<K: std::hash::Hash + Eq + Clone>(limiter: &DefaultKeyedRateLimiter<K>, cap: usize) -> bool {
+    if limiter.len() < cap {
+        return true;
     }
+    limiter.retain_recent();
+    limiter.shrink_to_fit();
+    limiter.len() < cap
 }
 
 #[cfg(test)]
@@ -289,5 +324,37 @@ mod tests {
         );
         assert!(limiter.allow(IpAddr::from([10, 0, 0, 3]), "z"));
         assert_eq!(Actor::Rule("mm".into()).label(), "rule:mm");
+    }
+
+    #[test]
+    fn an_ip_out_of_attempts_spends_nobody_elses_and_state_is_bounded() {
+        let limiter = LoginLimiter::default();
+        let sprayer = IpAddr::from([10, 0, 0, 9]);
+        for _ in 0..LOGIN_BURST {
+            assert!(limiter.allow(sprayer, "guess"));
+        }
+        for _ in 0..3 * LOGIN_BURST {
+            assert!(!limiter.allow(sprayer, "victim"));
+        }
+        assert!(
+            limiter.allow(IpAddr::from([10, 0, 0, 10]), "victim"),
+            "the victim's own attempts are untouched"
+        );
+
+        let small = LoginLimiter::with_cap(4);
+        for n in 0..4u8 {
+            assert!(small.allow(IpAddr::from([10, 1, 0, n]), &format!("u{n}")));
+        }
+        for n in 4..50u8 {
+            assert!(
+                !small.allow(IpAddr::from([10, 1, 0, n]), &format!("u{n}")),
+                "full of active keys: new ones are refused"
+            );
+        }
+        let (ips, users) = small.tracked();
+        assert!(
+            ips <= 4 && users <= 4,
+            "{ips} IPs, {users} usernames tracked"
+        );
     }
 }
