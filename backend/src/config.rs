@@ -305,6 +305,35 @@ pub enum ConfigError {
     /// prod/demo asked for without a key.
     #[error("KALSHI_ENV={0:?} needs KALSHI_API_KEY_ID and KALSHI_PRIVATE_KEY_PATH")]
     KeyRequired(KalshiEnv),
+    /// A URL override that points at another environment than `KALSHI_ENV` says (say,
+    /// `KALSHI_ENV=sim` with a Kalshi host): the label on every screen would lie.
+    #[error("KALSHI_ENV={env:?} but {url} is Kalshi's {host_env:?} host: the label must match where orders go")]
+    EnvMismatch {
+        /// What `KALSHI_ENV` says.
+        env: KalshiEnv,
+        /// The override.
+        url: String,
+        /// Whose host it is.
+        host_env: Environment,
+    },
+}
+
+/// Whose host `url` is: Kalshi's production (`kalshi.com`), its demo (`kalshi.co`), or
+/// neither (`None`: the built-in exchange, a proxy, …).
+pub fn kalshi_host(url: &str) -> Option<Environment> {
+    let parsed = reqwest::Url::parse(url).ok()?;
+    let host = parsed
+        .host_str()?
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let under = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
+    if under("kalshi.com") {
+        Some(Environment::Prod)
+    } else if under("kalshi.co") {
+        Some(Environment::Demo)
+    } else {
+        None
+    }
 }
 
 impl Config {
@@ -318,6 +347,23 @@ impl Config {
             (None, None) => None,
             _ => return Err(ConfigError::HalfAKey),
         };
+        let env = self.kalshi_env.unwrap_or(KalshiEnv::Sim);
+        let wanted = match env {
+            KalshiEnv::Prod => Some(Environment::Prod),
+            KalshiEnv::Demo => Some(Environment::Demo),
+            KalshiEnv::Sim => None,
+        };
+        for url in [&self.rest_url, &self.ws_url].into_iter().flatten() {
+            if let Some(host_env) = kalshi_host(url) {
+                if Some(host_env) != wanted {
+                    return Err(ConfigError::EnvMismatch {
+                        env,
+                        url: url.clone(),
+                        host_env,
+                    });
+                }
+            }
+        }
         match (self.kalshi_env, key) {
             (None | Some(KalshiEnv::Sim), None) => Ok(Upstream::Sim { key: None }),
             (Some(KalshiEnv::Sim), Some(key)) => Ok(Upstream::Sim { key: Some(key) }),
@@ -413,5 +459,56 @@ mod tests {
             c.upstream(),
             Err(ConfigError::KeyRequired(KalshiEnv::Prod))
         ));
+    }
+
+    #[test]
+    fn the_environment_label_matches_where_orders_go() {
+        let mut c = base();
+        c.api_key_id = Some("k".into());
+        c.private_key_path = Some("key.pem".into());
+        for (env, url, ok) in [
+            (
+                KalshiEnv::Sim,
+                "https://external-api.kalshi.com/trade-api/v2",
+                false,
+            ),
+            (
+                KalshiEnv::Sim,
+                "wss://api.elections.KALSHI.com./trade-api/ws/v2",
+                false,
+            ),
+            (
+                KalshiEnv::Sim,
+                "https://demo-api.kalshi.co/trade-api/v2",
+                false,
+            ),
+            (KalshiEnv::Sim, "http://127.0.0.1:8090/trade-api/v2", true),
+            (KalshiEnv::Sim, "http://notkalshi.com/trade-api/v2", true),
+            (
+                KalshiEnv::Demo,
+                "https://external-api.kalshi.com/trade-api/v2",
+                false,
+            ),
+            (
+                KalshiEnv::Prod,
+                "https://external-api.demo.kalshi.co/trade-api/v2",
+                false,
+            ),
+            (KalshiEnv::Prod, "https://proxy.internal/trade-api/v2", true),
+            (
+                KalshiEnv::Demo,
+                "https://external-api.demo.kalshi.co/trade-api/v2",
+                true,
+            ),
+        ] {
+            c.kalshi_env = Some(env);
+            c.rest_url = Some(url.to_owned());
+            let got = c.upstream();
+            assert_eq!(
+                !matches!(got, Err(ConfigError::EnvMismatch { .. })),
+                ok,
+                "{env:?} {url}: {got:?}"
+            );
+        }
     }
 }
