@@ -311,6 +311,8 @@ fn dispatch(state: DeskState, msg: ServerMsg) {
             }
         }
         ServerMsg::Halts { halts } => state.halts.set(halts),
+        // Skipped account events: read orders, positions, fills and RFQs again.
+        ServerMsg::AccountReload => state.account_reload.update(|n| *n += 1),
         ServerMsg::Exchange(view) => {
             state.trading_active.set(Some(view.trading_active));
             state.resumes_at.set(view.resumes_at);

@@ -182,6 +182,11 @@ pub enum ServerMsg {
     /// then on every change, e.g.
     /// `{"type":"exchange","exchange_active":true,"trading_active":false,"resumes_at":"2026-12-03T10:00:00Z"}`.
     Exchange(ExchangeView),
+    /// The session fell behind the fan-out and may have skipped account events (orders,
+    /// fills, positions, RFQs): the browser reads its account again over REST (it ends with
+    /// the account the exchange has, never a filled order shown as resting). Sent after the
+    /// fresh book snapshots, e.g. `{"type":"account_reload"}`.
+    AccountReload,
     /// The kill switches in force (the desk's and each halted user's): sent after `hello`
     /// and on every change (within a second of an admin's halt or re-arm, on every
     /// replica), e.g. `{"type":"halts","halts":[{"actor":"ada","reason":"news","since_ms":1}]}`.

@@ -3,7 +3,9 @@
 //! A session is one `select!` over the browser's frames, the hub's fan-out and a
 //! cancellation token ([`run_session`]); it is generic over `Sink`/`Stream` so tests drive
 //! it with channels. A session that falls behind the fan-out (`Lagged`) is sent fresh
-//! snapshots of everything it watches instead of a growing queue.
+//! snapshots of everything it watches instead of a growing queue, the desk-wide state
+//! (halts, the exchange's trading state) and `account_reload`, so the browser reads the
+//! account events it skipped (orders, fills, positions, RFQs) from the exchange again.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -240,8 +242,10 @@ async fn deliver<S: Sink<String> + Unpin>(
                     send(sink, &msg).await?;
                 }
             }
-            // Desk-wide state it may have skipped: the kill switches and Kalshi's trading state.
+            // Desk-wide state it may have skipped: the kill switches and Kalshi's trading
+            // state; and its account, which the browser reads again.
             send(sink, &ServerMsg::Halts { halts: hub.halts() }).await?;
+            send(sink, &ServerMsg::AccountReload).await?;
             if let Some(view) = hub.exchange() {
                 send(sink, &ServerMsg::Exchange(view)).await?;
             }
@@ -326,6 +330,46 @@ mod tests {
     use super::*;
     use futures_channel::mpsc as fmpsc;
     use shared::protocol::Environment;
+
+    #[tokio::test]
+    async fn a_session_that_falls_behind_is_told_to_read_its_account_again() {
+        let (hub, _upstream_rx) = Hub::new(Environment::Sim);
+        let (out_tx, mut out_rx) = fmpsc::channel::<String>(8);
+        let (_in_tx, in_rx) = fmpsc::channel::<SessionInput>(8);
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));
+        // Hello and halts, then the browser stops reading while account events pour in.
+        for _ in 0..2 {
+            out_rx.next().await.unwrap();
+        }
+        for nonce in 0..(crate::hub::FANOUT_CAPACITY as u64 + 100) {
+            hub.publish_account(ServerMsg::Pong { nonce });
+        }
+        let mut seen = Vec::new();
+        let reload = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let msg: ServerMsg = serde_json::from_str(&out_rx.next().await.unwrap()).unwrap();
+                if msg == ServerMsg::AccountReload {
+                    return;
+                }
+                seen.push(msg);
+            }
+        })
+        .await;
+        assert!(
+            reload.is_ok(),
+            "no account_reload after {} frames",
+            seen.len()
+        );
+        assert!(
+            seen.len() < crate::hub::FANOUT_CAPACITY,
+            "the skipped events were not replayed one by one"
+        );
+        // The session may be waiting on a full socket: closing it ends the session.
+        drop(out_rx);
+        cancel.cancel();
+        task.await.unwrap();
+    }
 
     #[tokio::test]
     async fn bad_frames_get_an_error_and_the_session_lives() {

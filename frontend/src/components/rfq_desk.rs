@@ -62,7 +62,12 @@ fn use_desk_toast(text: String) {
 #[component]
 pub fn RfqDesk() -> impl IntoView {
     let s = use_rfq();
-    let seed = LocalResource::new(api::rfq_desk);
+    let desk = use_desk();
+    // Read again whenever the account is (after a reconnect, or a session that fell behind).
+    let seed = LocalResource::new(move || {
+        desk.account_reload.track();
+        api::rfq_desk()
+    });
     Effect::new(move |_| {
         if let Some(Ok(view)) = seed.get() {
             s.seed(view);
