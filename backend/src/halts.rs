@@ -81,18 +81,31 @@ pub async fn cancel_owned(
     market: Option<&MarketTicker>,
     subaccount: Option<i64>,
 ) -> crate::http::Result<CancelledOrders> {
+    let resting: Vec<_> = resting_everywhere(kalshi)
+        .await?
+        .into_iter()
+        .filter(|(o, n)| {
+            subaccount.is_none_or(|s| s == *n) && market.is_none_or(|m| *m == o.ticker)
+        })
+        .collect();
+    // One read of the owners for every order found.
+    let coids: Vec<String> = resting
+        .iter()
+        .filter_map(|(o, _)| o.client_order_id.clone())
+        .collect();
+    let ids: Vec<String> = resting
+        .iter()
+        .map(|(o, _)| o.order_id.as_str().to_owned())
+        .collect();
+    let owners = store.order_owners(&coids, &ids).await?;
     let mut out = CancelledOrders::default();
-    for (order, number) in resting_everywhere(kalshi).await? {
-        if subaccount.is_some_and(|n| n != number) || market.is_some_and(|m| *m != order.ticker) {
-            continue;
-        }
-        let owners = store
-            .order_owners(
-                &order.client_order_id.iter().cloned().collect::<Vec<_>>(),
-                &[order.order_id.as_str().to_owned()],
-            )
-            .await?;
-        if !owners.iter().any(|(_, _, owner)| owner == user) {
+    for (order, number) in resting {
+        let theirs = owners.iter().any(|(coid, id, owner)| {
+            owner == user
+                && (Some(coid) == order.client_order_id.as_ref()
+                    || id.as_deref() == Some(order.order_id.as_str()))
+        });
+        if !theirs {
             continue;
         }
         match crate::http::cancel_order(kalshi, &order.order_id, Some(number)).await {

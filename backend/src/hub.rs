@@ -212,14 +212,6 @@ impl Hub {
         self.halts.borrow().clone()
     }
 
-    /// Whether `username` is stopped by a halt (the desk's or their own).
-    pub fn is_halted(&self, username: &str) -> bool {
-        self.halts
-            .borrow()
-            .iter()
-            .any(|h| h.user.as_deref().is_none_or(|u| u == username))
-    }
-
     /// Records the halts in force and tells every session when they changed.
     pub fn set_halts(&self, halts: Vec<shared::auth::Halt>) {
         let changed = self.halts.send_if_modified(|current| {

@@ -97,6 +97,17 @@ pub struct Check<'a> {
     pub replaces: Option<&'a OrderId>,
 }
 
+/// The position changes a quote can make if accepted in full (hundredths, YES positive):
+/// accepted YES, the maker buys NO at its NO bid (down); accepted NO, it buys YES at its
+/// YES bid (up). A zero bid cannot be accepted.
+pub fn quote_deltas(yes_bid: Dollars, no_bid: Dollars, count: Count) -> Vec<i64> {
+    [(no_bid, -count.raw()), (yes_bid, count.raw())]
+        .into_iter()
+        .filter(|(bid, _)| !bid.is_zero())
+        .map(|(_, delta)| delta)
+        .collect()
+}
+
 /// The account's exposure in one market over the subaccounts a user may trade: net YES
 /// position, and what resting orders would add on each side (hundredths of a contract).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

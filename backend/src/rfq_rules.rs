@@ -355,11 +355,7 @@ impl RfqRules {
             return;
         }
         // The owner's own limits, on the worst case (a quote fills one way or the other).
-        let deltas: Vec<i64> = [(yes_bid, contracts.raw()), (no_bid, -contracts.raw())]
-            .into_iter()
-            .filter(|(bid, _)| !bid.is_zero())
-            .map(|(_, delta)| delta)
-            .collect();
+        let deltas = crate::limits::quote_deltas(yes_bid, no_bid, contracts);
         let _turn = self.gate.market(t).await;
         let operation = format!("rule {rule_id}: CreateQuote");
         if let Err(e) = crate::limits::check(

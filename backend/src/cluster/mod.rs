@@ -1,4 +1,4 @@
-//! Several desk replicas behind one upstream socket, fanned out through NATS (issue #7).
+//! Several desk replicas behind one upstream socket, fanned out through NATS.
 //!
 //! Single-process mode (no `DESK_NATS_URL`) does not use this module at all. With NATS:
 //!

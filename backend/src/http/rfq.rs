@@ -365,12 +365,7 @@ async fn check_quote_limits(
         .await?
         .rfq;
     let count = rfq.contracts_fp;
-    // Accepted YES, the maker buys NO (position down); accepted NO, it buys YES (up).
-    let deltas: Vec<i64> = [(no_bid, -count.raw()), (yes_bid, count.raw())]
-        .into_iter()
-        .filter(|(bid, _)| !bid.is_zero())
-        .map(|(_, delta)| delta)
-        .collect();
+    let deltas = limits::quote_deltas(yes_bid, no_bid, count);
     if deltas.is_empty() {
         return Ok(None);
     }

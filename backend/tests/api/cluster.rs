@@ -1,4 +1,4 @@
-//! Several replicas behind one upstream socket (issue #7), for real: a private
+//! Several replicas behind one upstream socket, for real: a private
 //! `nats-server -js` per test, replicas in runtimes of their own on one PostgreSQL schema,
 //! one built-in exchange. Replicas are killed abruptly (their runtime dropped: no lease
 //! released) and NATS is killed with SIGKILL and started again.
