@@ -53,6 +53,9 @@ pub enum AuthError {
     /// Hashing failed (never expected).
     #[error("password hashing failed")]
     Hash,
+    /// Every password thread is busy and the queue is full ([`HashPool`]): try again.
+    #[error("too many logins at once; try again")]
+    Busy,
     /// The store failed or refused (e.g. the username is taken).
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -83,28 +86,113 @@ pub fn hash_password(password: &SecretString) -> Result<String, AuthError> {
         .map_err(|_| AuthError::Hash)
 }
 
-/// [`hash_password`] on the blocking pool.
-///
-/// # Errors
-/// As [`hash_password`].
-pub async fn hash_password_async(password: SecretString) -> Result<String, AuthError> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|_| AuthError::Hash)?
+/// Threads of their own for password hashing (argon2 is slow on purpose), so a burst of
+/// logins can never take the cores or the blocking pool that order signing runs on:
+/// `threads` workers (one per two cores, at least one) and at most `queue` hashes waiting;
+/// beyond that a hash is refused at once ([`AuthError::Busy`], a login answers 429).
+#[derive(Clone, Debug)]
+pub struct HashPool {
+    jobs: std::sync::mpsc::SyncSender<Box<dyn FnOnce() + Send>>,
 }
 
-/// Whether `password` matches the PHC `hash` (on the blocking pool). A malformed hash is
-/// a mismatch.
-pub async fn verify_password(password: SecretString, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| {
-            Argon2::default()
-                .verify_password(password.expose_secret().as_bytes(), &parsed)
-                .is_ok()
+impl HashPool {
+    /// Starts `threads` workers named `argon2-N` with a queue of `queue` jobs.
+    pub fn new(threads: usize, queue: usize) -> HashPool {
+        let (jobs, rx) = std::sync::mpsc::sync_channel::<Box<dyn FnOnce() + Send>>(queue);
+        let rx = std::sync::Arc::new(std::sync::Mutex::new(rx));
+        for n in 0..threads.max(1) {
+            let rx = rx.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || loop {
+                    let job = {
+                        let rx = rx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                        rx.recv()
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a password hashing thread");
+            }
+        }
+        HashPool { jobs }
+    }
+
+    /// The desk's pool: one worker per two cores (at least one), 32 waiting.
+    pub fn global() -> &'static HashPool {
+        static POOL: std::sync::OnceLock<HashPool> = std::sync::OnceLock::new();
+        POOL.get_or_init(|| {
+            let cores = std::thread::available_parallelism().map_or(1, usize::from);
+            HashPool::new((cores / 2).max(1), 32)
         })
-    })
-    .await
-    .unwrap_or(false)
+    }
+
+    /// Runs `work` on the pool and waits for its answer.
+    ///
+    /// # Errors
+    /// [`AuthError::Busy`] when the queue is full; [`AuthError::Hash`] when the worker died.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, AuthError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: Box<dyn FnOnce() + Send> = Box::new(move || {
+            let _ = tx.send(work());
+        });
+        match self.jobs.try_send(job) {
+            Ok(()) => rx.await.map_err(|_| AuthError::Hash),
+            Err(std::sync::mpsc::TrySendError::Full(_)) => Err(AuthError::Busy),
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => Err(AuthError::Hash),
+        }
+    }
+}
+
+/// [`hash_password`] on the [`HashPool`].
+///
+/// # Errors
+/// As [`hash_password`]; [`AuthError::Busy`].
+pub async fn hash_password_async(password: SecretString) -> Result<String, AuthError> {
+    HashPool::global()
+        .run(move || hash_password(&password))
+        .await?
+}
+
+/// Whether `password` matches the PHC `hash` (on the [`HashPool`]). A malformed hash is
+/// a mismatch.
+///
+/// # Errors
+/// [`AuthError::Busy`] when the pool's queue is full.
+pub async fn verify_password(password: SecretString, hash: String) -> Result<bool, AuthError> {
+    HashPool::global()
+        .run(move || {
+            PasswordHash::new(&hash).is_ok_and(|parsed| {
+                Argon2::default()
+                    .verify_password(password.expose_secret().as_bytes(), &parsed)
+                    .is_ok()
+            })
+        })
+        .await
+}
+
+/// Verifies `password` against [`decoy_hash`] (made on the pool, the first time): what a
+/// login for an unknown username costs, so it takes as long as a real one. Always false.
+///
+/// # Errors
+/// [`AuthError::Busy`] when the pool's queue is full.
+pub async fn verify_decoy(password: SecretString) -> Result<bool, AuthError> {
+    HashPool::global()
+        .run(move || {
+            if let Ok(parsed) = PasswordHash::new(decoy_hash()) {
+                // Spent for its time only: the decoy's password is random.
+                let _ =
+                    Argon2::default().verify_password(password.expose_secret().as_bytes(), &parsed);
+            }
+            false
+        })
+        .await
 }
 
 /// A PHC hash of a random password, verified against when the username does not exist so
@@ -285,9 +373,20 @@ mod tests {
     async fn passwords_hash_and_verify() {
         let hash = hash_password(&SecretString::from("correct horse")).unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password(SecretString::from("correct horse"), hash.clone()).await);
-        assert!(!verify_password(SecretString::from("wrong horse"), hash).await);
-        assert!(!verify_password(SecretString::from("x"), "not a hash".into()).await);
+        assert!(
+            verify_password(SecretString::from("correct horse"), hash.clone())
+                .await
+                .unwrap()
+        );
+        assert!(!verify_password(SecretString::from("wrong horse"), hash)
+            .await
+            .unwrap());
+        assert!(
+            !verify_password(SecretString::from("x"), "not a hash".into())
+                .await
+                .unwrap()
+        );
+        assert!(!verify_decoy(SecretString::from("x")).await.unwrap());
     }
 
     #[test]
@@ -356,5 +455,40 @@ mod tests {
             ips <= 4 && users <= 4,
             "{ips} IPs, {users} usernames tracked"
         );
+    }
+
+    #[tokio::test]
+    async fn hashing_runs_on_its_own_bounded_threads_and_refuses_past_the_queue() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let pool = HashPool::new(1, 2);
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..8).map(|_| {
+            let (running, most) = (running.clone(), most.clone());
+            pool.run(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                running.fetch_sub(1, Ordering::SeqCst);
+                std::thread::current().name().map(str::to_owned)
+            })
+        });
+        let answers = futures_util::future::join_all(jobs).await;
+        let done: Vec<_> = answers.iter().filter_map(|a| a.as_ref().ok()).collect();
+        let busy = answers
+            .iter()
+            .filter(|a| matches!(a, Err(AuthError::Busy)))
+            .count();
+        // One running and two waiting at most; the rest refused at once, none lost.
+        assert!((2..=3).contains(&done.len()), "{answers:?}");
+        assert_eq!(done.len() + busy, 8, "{answers:?}");
+        assert_eq!(most.load(Ordering::SeqCst), 1, "one thread");
+        assert!(
+            done.iter().all(|n| n.as_deref() == Some("argon2-0")),
+            "{done:?}"
+        );
+        // Free again once the queue drains.
+        assert_eq!(pool.run(|| 7).await.unwrap(), 7);
     }
 }

@@ -46,6 +46,7 @@ pub mod http;
 pub mod hub;
 pub mod limits;
 pub mod metrics;
+pub mod pnl;
 pub mod ratelimit;
 pub mod rfq_rules;
 pub mod rfq_watch;

@@ -18,6 +18,10 @@
 //! each replica has its own gate: two replicas can each let one order through at the same
 //! instant (documented in the README).
 //!
+//! - **Daily loss** (the user's `max_daily_loss`, and the desk's): once the day's P&L
+//!   ([`crate::pnl`]) is at or below minus the limit, only orders that reduce a position in
+//!   the worst case ([`Exposure::reduces`]) go through, for the user (or, for the desk's
+//!   limit, for everyone).
 //! - **Halts**: nothing new while the desk or the user is halted ([`crate::halts`]).
 //!
 //! A refusal is `403 over_limit` (or `403 halted`) with the reason, recorded in the audit
@@ -128,6 +132,23 @@ impl Exposure {
     /// The most NO-long (as a negative YES position) it could become.
     fn worst_short(self) -> Option<i64> {
         self.position.checked_sub(self.no_resting)
+    }
+
+    /// Whether `delta` (YES positive) only reduces the position, in the worst case: it
+    /// moves toward zero and, with every resting order on its side filled too, does not
+    /// cross it. What a user (or the desk) at its daily loss limit may still do.
+    pub fn reduces(self, delta: i64) -> bool {
+        match delta.cmp(&0) {
+            std::cmp::Ordering::Equal => true,
+            std::cmp::Ordering::Greater => self
+                .worst_long()
+                .and_then(|w| w.checked_add(delta))
+                .is_some_and(|after| self.position < 0 && after <= 0),
+            std::cmp::Ordering::Less => self
+                .worst_short()
+                .and_then(|w| w.checked_add(delta))
+                .is_some_and(|after| self.position > 0 && after >= 0),
+        }
     }
 
     /// Whether adding `delta` (YES positive) keeps the worst case within `max`, or at least
@@ -291,8 +312,10 @@ pub async fn check(
             None => return refuse("the order's notional does not fit".to_owned()).await,
         }
     }
+    let mut read: Option<Exposure> = None;
     if let Some(max) = limits.max_position {
         let exposure = exposure(kalshi, order.ticker, allowed(user), order.replaces).await?;
+        read = Some(exposure);
         for &delta in order.deltas {
             match exposure.admits(delta, max.raw()) {
                 Some(true) => {}
@@ -317,7 +340,64 @@ pub async fn check(
             }
         }
     }
+    if let Some(why) = loss_limit_reached(store, kalshi, user).await? {
+        let exposure = match read {
+            Some(e) => e,
+            None => exposure(kalshi, order.ticker, allowed(user), order.replaces).await?,
+        };
+        if !order.deltas.iter().all(|&d| exposure.reduces(d)) {
+            return refuse(format!(
+                "{why}: only orders that reduce a position (in {}: position {}, resting {} YES / {} NO)",
+                order.ticker,
+                Count::from_raw(exposure.position),
+                Count::from_raw(exposure.yes_resting),
+                Count::from_raw(exposure.no_resting),
+            ))
+            .await;
+        }
+    }
     Ok(())
+}
+
+/// Why `user` (or the whole desk) may only reduce now: the day's P&L is at or below minus
+/// their daily loss limit ([`crate::pnl`]). `None` when neither limit is set or reached.
+///
+/// # Errors
+/// Kalshi's and the store's; 403 `over_limit` when the P&L does not fit.
+pub async fn loss_limit_reached(
+    store: &Store,
+    kalshi: &KalshiClient,
+    user: &UserView,
+) -> Result<Option<String>> {
+    let desk_max = crate::pnl::desk_limits(store).await?.max_daily_loss;
+    let user_max = user.limits.max_daily_loss;
+    if desk_max.is_none() && user_max.is_none() {
+        return Ok(None);
+    }
+    let today = crate::pnl::Today::read(kalshi).await?;
+    let reached = |pnl: Dollars, max: Dollars| {
+        Dollars::ZERO
+            .checked_sub(max)
+            .is_none_or(|floor| pnl <= floor)
+    };
+    if let Some(max) = user_max {
+        let pnl = today.user(store, &user.username).await?;
+        if reached(pnl, max) {
+            return Ok(Some(format!(
+                "{}'s P&L today is ${pnl}, at the daily loss limit of ${max}",
+                user.username
+            )));
+        }
+    }
+    if let Some(max) = desk_max {
+        let pnl = today.desk(store, kalshi).await?;
+        if reached(pnl, max) {
+            return Ok(Some(format!(
+                "the desk's P&L today is ${pnl}, at its daily loss limit of ${max}"
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// Refuses (403 `halted`, audited) while the desk or `user` is halted ([`crate::halts`]),
@@ -370,6 +450,30 @@ mod tests {
                 want,
                 "{exposure:?} {delta}"
             );
+        }
+    }
+
+    #[test]
+    fn at_the_loss_limit_only_a_reduction_that_does_not_cross_zero_passes() {
+        let e = |position, yes_resting, no_resting| Exposure {
+            position,
+            yes_resting,
+            no_resting,
+        };
+        let table = [
+            (e(500, 0, 0), -500, true),    // flat
+            (e(500, 0, 0), -200, true),    // smaller
+            (e(500, 0, 0), -600, false),   // crosses to short
+            (e(500, 0, 400), -200, false), // with the resting sells, crosses
+            (e(500, 0, 0), 100, false),    // adds
+            (e(0, 0, 0), 100, false),      // opens
+            (e(0, 0, 0), -100, false),
+            (e(-500, 0, 0), 500, true),
+            (e(-500, 300, 0), 300, false),
+            (e(-500, 0, 0), 0, true),
+        ];
+        for (exposure, delta, want) in table {
+            assert_eq!(exposure.reduces(delta), want, "{exposure:?} {delta}");
         }
     }
 }

@@ -177,6 +177,25 @@ pub async fn update_user(id: i64, patch: &UserPatch) -> Result<UserView> {
     .await
 }
 
+/// `GET /api/pnl/today`: the caller's day P&L and limits (the desk's too for an admin).
+pub async fn pnl_today() -> Result<shared::auth::DayPnl> {
+    get("/api/pnl/today").await
+}
+
+/// `GET /api/desk/limits`.
+pub async fn desk_limits() -> Result<shared::auth::DeskLimits> {
+    get("/api/desk/limits").await
+}
+
+/// `PUT /api/admin/desk-limits` (admin).
+pub async fn set_desk_limits(limits: &shared::auth::DeskLimits) -> Result<()> {
+    let resp = write(Method::PUT, "/api/admin/desk-limits")
+        .json(limits)?
+        .send()
+        .await?;
+    decode::<serde_json::Value>(resp).await.map(|_| ())
+}
+
 /// `POST /api/admin/halt` (`rearm` false) or `/api/admin/rearm`: the desk's kill switch
 /// (`user` absent) or one user's. The answer is not needed: every screen hears the change
 /// on its socket.

@@ -91,6 +91,46 @@ pub struct UserLimits {
     /// counts the positions and resting orders of these subaccounts together.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allowed_subaccounts: Vec<u32>,
+    /// Largest loss in one trading day (Eastern), dollars: at `−max_daily_loss` the user
+    /// may only reduce positions. See [`DayPnl`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_daily_loss: Option<Dollars>,
+}
+
+/// The desk's own limits (`GET /api/desk/limits`, `PUT /api/admin/desk-limits`):
+/// `{"max_daily_loss":"500.00"}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeskLimits {
+    /// Largest loss of the whole account in one trading day (Eastern), dollars: at
+    /// `−max_daily_loss` every user may only reduce positions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_daily_loss: Option<Dollars>,
+}
+
+/// Profit and loss since the start of the trading day (midnight US Eastern), realized plus
+/// unrealized at the mid (`GET /api/pnl/today`). Dollars, negative for a loss.
+///
+/// - The user's: each fill today of an order they placed through the desk, marked at the
+///   market's YES mid now (its settlement value once settled), less fees.
+/// - The desk's: every fill of the account today marked the same way, plus each position
+///   carried into the day marked from its first mark of the day to now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayPnl {
+    /// The trading day, `YYYY-MM-DD` (Eastern).
+    pub day: String,
+    /// Its start, Unix ms.
+    pub since_ms: i64,
+    /// The user's P&L, dollars.
+    pub user: Dollars,
+    /// The user's limit, dollars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_limit: Option<Dollars>,
+    /// The desk's P&L, dollars (admins only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<Dollars>,
+    /// The desk's limit, dollars.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk_limit: Option<Dollars>,
 }
 
 impl UserLimits {
@@ -100,6 +140,7 @@ impl UserLimits {
             && self.max_position.is_none()
             && self.allowed_series.is_empty()
             && self.allowed_subaccounts.is_empty()
+            && self.max_daily_loss.is_none()
     }
 }
 

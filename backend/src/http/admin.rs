@@ -1,10 +1,11 @@
-//! `/api/admin/*` (admin only) and `/api/halts`: the kill switch ([`crate::halts`]).
+//! `/api/admin/*` (admin only), `/api/halts`, `/api/desk/limits` and `/api/pnl/today`: the
+//! kill switch ([`crate::halts`]) and the daily loss limits ([`crate::pnl`]).
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use shared::auth::{Halt, HaltRequest};
+use shared::auth::{DayPnl, DeskLimits, Halt, HaltRequest};
 use shared::protocol::CancelledOrders;
 
 use super::auth::{Acting, CurrentUser};
@@ -18,6 +19,59 @@ pub(super) fn router() -> Router<AppState> {
         .route("/halts", get(list))
         .route("/admin/halt", post(halt))
         .route("/admin/rearm", post(rearm))
+        .route("/desk/limits", get(desk_limits))
+        .route("/admin/desk-limits", put(set_desk_limits))
+        .route("/pnl/today", get(pnl_today))
+}
+
+/// `GET /api/desk/limits` (any session) → the desk's [`DeskLimits`].
+async fn desk_limits(State(store): State<Store>) -> Result<Json<DeskLimits>> {
+    Ok(Json(crate::pnl::desk_limits(&store).await?))
+}
+
+/// `PUT /api/admin/desk-limits` with [`DeskLimits`] → the limits now stored (every replica
+/// reads them at its next check). Audited as `SetDeskLimits`; 400 `invalid_limit` for a
+/// negative loss limit.
+async fn set_desk_limits(
+    State(store): State<Store>,
+    admin: CurrentUser,
+    body: std::result::Result<Json<DeskLimits>, JsonRejection>,
+) -> Result<Json<DeskLimits>> {
+    let Json(limits) = body?;
+    super::audit::audited(
+        &store,
+        &admin.user.username,
+        "SetDeskLimits",
+        ("PUT", "/api/admin/desk-limits"),
+        &serde_json::json!(limits),
+        async {
+            if limits.max_daily_loss.is_some_and(|d| d.is_negative()) {
+                return Err(Error::bad_request(
+                    "invalid_limit",
+                    "a daily loss limit is a positive number of dollars",
+                ));
+            }
+            store
+                .put_setting(crate::pnl::DESK_LIMITS, &limits, &admin.user.username)
+                .await?;
+            tracing::warn!(admin = %admin.user.username, ?limits, "desk limits set");
+            Ok(limits.clone())
+        },
+    )
+    .await
+    .map(Json)
+}
+
+/// `GET /api/pnl/today` (any session) → the caller's [`DayPnl`] (the desk's too for an
+/// admin).
+async fn pnl_today(
+    State(store): State<Store>,
+    Acting(kalshi): Acting,
+    user: CurrentUser,
+) -> Result<Json<DayPnl>> {
+    Ok(Json(
+        crate::pnl::day_pnl(&store, &kalshi, &user.user).await?,
+    ))
 }
 
 /// `POST /api/admin/halt` answer: the halts now in force and what the sweep cancelled.

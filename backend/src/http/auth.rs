@@ -362,11 +362,13 @@ async fn login(
     let password = SecretString::from(req.password);
     let (user, ok) = match found {
         Some((user, hash)) => {
-            let ok = domain::verify_password(password, hash).await;
+            let ok = domain::verify_password(password, hash)
+                .await
+                .map_err(auth_error)?;
             (Some(user), ok)
         }
         None => {
-            domain::verify_password(password, domain::decoy_hash().to_owned()).await;
+            domain::verify_decoy(password).await.map_err(auth_error)?;
             (None, false)
         }
     };
@@ -434,6 +436,7 @@ fn auth_error(err: domain::AuthError) -> Error {
         domain::AuthError::Store(crate::store::StoreError::Conflict(m)) => Error::Conflict(m),
         domain::AuthError::Store(e) => Error::Store(e),
         domain::AuthError::Hash => Error::Unexpected(anyhow::anyhow!("password hashing failed")),
+        domain::AuthError::Busy => Error::TooManyAttempts,
     }
 }
 

@@ -313,22 +313,16 @@ async fn create_quote(
     // The maker's limits hold for either side the requester may accept: accepted YES, the
     // maker buys NO at its NO bid; accepted NO, it buys YES at its YES bid.
     // Held until Kalshi answers: the market's turn (see `crate::limits`).
-    let _turn = if user.user.limits.is_unlimited() {
-        None
-    } else {
-        Some(
-            check_quote_limits(
-                &store,
-                &kalshi,
-                &gate,
-                &user,
-                &rfq_id,
-                new.yes_bid,
-                new.no_bid,
-            )
-            .await?,
-        )
-    };
+    let _turn = check_quote_limits(
+        &store,
+        &kalshi,
+        &gate,
+        &user,
+        &rfq_id,
+        new.yes_bid,
+        new.no_bid,
+    )
+    .await?;
     let req = CreateQuoteRequest {
         rfq_id,
         yes_bid: new.yes_bid,
@@ -367,6 +361,7 @@ async fn check_quote_limits(
     let count = rfq.contracts_fp;
     let deltas = limits::quote_deltas(yes_bid, no_bid, count);
     if deltas.is_empty() {
+        limits::ensure_not_halted(store, &user.user, "POST /api/quotes").await?;
         return Ok(None);
     }
     let turn = gate.market(&rfq.market_ticker).await;
@@ -410,11 +405,7 @@ async fn accept(
         rfq_id: checked_id(&a.rfq_id, "RFQ")?,
         quote_id: checked_id(&id, "quote")?,
     };
-    let _turn = if user.user.limits.is_unlimited() {
-        None
-    } else {
-        Some(check_accept_limits(&store, &kalshi, &gate, &user, &path.quote_id, a.side).await?)
-    };
+    let _turn = check_accept_limits(&store, &kalshi, &gate, &user, &path.quote_id, a.side).await?;
     tracing::info!(operation = "AcceptRFQQuote", quote = %path.quote_id, side = ?a.side, "accepting quote");
     kalshi
         .send::<AcceptRFQQuote>(

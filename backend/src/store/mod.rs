@@ -83,6 +83,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_chain_and_halts",
         include_str!("../../migrations/sqlite/0003_audit_chain_and_halts.sql"),
     ),
+    (
+        4,
+        "loss limits and desk settings",
+        include_str!("../../migrations/sqlite/0004_loss_limits_and_desk_settings.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -99,6 +104,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         3,
         "audit_chain_and_halts",
         include_str!("../../migrations/postgres/0003_audit_chain_and_halts.sql"),
+    ),
+    (
+        4,
+        "loss limits and desk settings",
+        include_str!("../../migrations/postgres/0004_loss_limits_and_desk_settings.sql"),
     ),
 ];
 
@@ -132,7 +142,8 @@ fn is_unique_violation(err: &sqlx::Error) -> bool {
 
 /// Users table columns every user query reads.
 const USER_COLUMNS: &str = "u.id, u.username, u.role, u.disabled, u.max_order_notional, \
-                            u.max_position, u.allowed_series, u.allowed_subaccounts, u.created_ms";
+                            u.max_position, u.allowed_series, u.allowed_subaccounts, u.max_daily_loss, \
+                            u.created_ms";
 
 /// A stored session: its user and CSRF token.
 #[derive(Clone, Debug)]
@@ -155,6 +166,7 @@ macro_rules! read_user {
         let position: Option<String> = row.try_get("max_position")?;
         let series: String = row.try_get("allowed_series")?;
         let subaccounts: String = row.try_get("allowed_subaccounts")?;
+        let loss: Option<String> = row.try_get("max_daily_loss")?;
         UserView {
             id: row.try_get("id")?,
             username: row.try_get("username")?,
@@ -178,14 +190,26 @@ macro_rules! read_user {
                     .filter(|s| !s.is_empty())
                     .map(|n| n.parse().map_err(|_| StoreError::Corrupt(n.to_owned())))
                     .collect::<std::result::Result<Vec<u32>, StoreError>>()?,
+                max_daily_loss: loss
+                    .map(|n| Dollars::from_str(&n).map_err(|_| StoreError::Corrupt(n)))
+                    .transpose()?,
             },
             created_ms: row.try_get("created_ms")?,
         }
     }};
 }
 
-/// The limit columns: max notional, max position, allowed series, allowed subaccounts.
-fn limits_columns(limits: &UserLimits) -> (Option<String>, Option<String>, String, String) {
+/// The limit columns: max notional, max position, allowed series, allowed subaccounts,
+/// max daily loss.
+fn limits_columns(
+    limits: &UserLimits,
+) -> (
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+) {
     (
         limits.max_order_notional.map(|d| d.to_string()),
         limits.max_position.map(|c| c.to_string()),
@@ -196,6 +220,7 @@ fn limits_columns(limits: &UserLimits) -> (Option<String>, Option<String>, Strin
             .map(u32::to_string)
             .collect::<Vec<_>>()
             .join(","),
+        limits.max_daily_loss.map(|d| d.to_string()),
     )
 }
 
@@ -292,12 +317,12 @@ impl Store {
         role: Role,
         limits: &UserLimits,
     ) -> Result<UserView> {
-        let (notional, position, series, subaccounts) = limits_columns(limits);
+        let (notional, position, series, subaccounts, loss) = limits_columns(limits);
         let created = now_ms();
         let inserted = on_pool!(self, pool => sqlx::query(
             "INSERT INTO users (username, password_hash, role, disabled, max_order_notional, \
-             max_position, allowed_series, allowed_subaccounts, created_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+             max_position, allowed_series, allowed_subaccounts, max_daily_loss, created_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(username)
         .bind(password_hash)
@@ -307,6 +332,7 @@ impl Store {
         .bind(position)
         .bind(series)
         .bind(subaccounts)
+        .bind(loss)
         .bind(created)
         .fetch_one(pool)
         .await
@@ -382,11 +408,11 @@ impl Store {
             }
         }
         if let Some(limits) = &patch.limits {
-            let (notional, position, series, subaccounts) = limits_columns(limits);
+            let (notional, position, series, subaccounts, loss) = limits_columns(limits);
             on_pool!(self, pool => sqlx::query(
                 "UPDATE users SET max_order_notional = $1, max_position = $2, allowed_series = $3, \
-                 allowed_subaccounts = $4 WHERE id = $5")
-                .bind(notional).bind(position).bind(series).bind(subaccounts).bind(id)
+                 allowed_subaccounts = $4, max_daily_loss = $5 WHERE id = $6")
+                .bind(notional).bind(position).bind(series).bind(subaccounts).bind(loss).bind(id)
                 .execute(pool).await.map(|_| ())?);
         }
         self.user(id).await
@@ -511,6 +537,7 @@ impl Store {
 
 mod audit;
 mod halts;
+mod settings;
 
 pub use audit::{AuditBreak, AuditTarget, AuditVerdict, GENESIS_HASH};
 pub use halts::Halt;

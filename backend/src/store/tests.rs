@@ -30,6 +30,7 @@ async fn users_round_trip_with_limits_and_unique_names() {
             max_position: Some(Count::from_str("50").unwrap()),
             allowed_series: vec!["KXDESK".into(), "KXDESKFED".into()],
             allowed_subaccounts: vec![0, 2],
+            max_daily_loss: Some(Dollars::from_str("250.00").unwrap()),
         };
         let alice = store
             .create_user("alice", "hash-a", Role::Trader, &limits)
@@ -457,6 +458,49 @@ async fn halts_are_stored_per_scope() {
         assert!(store.rearm(None).await.unwrap());
         assert!(!store.rearm(None).await.unwrap());
         assert_eq!(store.halt_for("alice").await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn settings_replace_and_the_first_day_mark_wins() {
+    on_both(|store| async move {
+        let limits = shared::auth::DeskLimits {
+            max_daily_loss: Some(Dollars::from_str("500").unwrap()),
+        };
+        assert_eq!(
+            store
+                .setting::<shared::auth::DeskLimits>("limits")
+                .await
+                .unwrap(),
+            None
+        );
+        store.put_setting("limits", &limits, "admin").await.unwrap();
+        store
+            .put_setting("limits", &shared::auth::DeskLimits::default(), "admin")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.setting("limits").await.unwrap(),
+            Some(shared::auth::DeskLimits::default()),
+            "replaced"
+        );
+        let t = shared::ids::MarketTicker::from("KXT-1");
+        let first = Dollars::from_cents(40);
+        assert_eq!(
+            store.day_mark("2026-12-04", &t, first).await.unwrap(),
+            first
+        );
+        let later = Dollars::from_cents(45);
+        assert_eq!(
+            store.day_mark("2026-12-04", &t, later).await.unwrap(),
+            first,
+            "the first writer wins"
+        );
+        assert_eq!(
+            store.day_mark("2026-12-05", &t, later).await.unwrap(),
+            later
+        );
     })
     .await;
 }

@@ -10,10 +10,10 @@ use reqwest::Method;
 use secrecy::ExposeSecret as _;
 use serde_json::{json, Value};
 use sha2::Digest as _;
-use shared::auth::{AuditEntry, Halt, Role, UserLimits};
+use shared::auth::{AuditEntry, DayPnl, Halt, Role, UserLimits};
 use shared::ids::{Action, MarketTicker, Side};
 use shared::num::{Count, Dollars};
-use shared::protocol::{OrderTicket, OrderView, ServerMsg};
+use shared::protocol::{FillsPage, OrderTicket, OrderView, ServerMsg};
 
 use crate::helpers::{dist_dir, on_both, spawn_app_on, wait_until, Db, Session, TestApp};
 
@@ -371,3 +371,185 @@ async fn the_audit_log_names_targets_and_proves_itself(db: Db) {
     assert!(text.contains("audit chain intact"), "{text}");
 }
 on_both!(audit_chain, the_audit_log_names_targets_and_proves_itself);
+
+/// A ticket of `who` taking `count` contracts at the best price on `side` of `market`:
+/// buying YES at the YES ask (1 − best NO bid), or selling YES at the best YES bid.
+fn take(app: &TestApp, market: &str, action: Action, count: i64) -> Value {
+    let book = app.sim.book(&market.into()).unwrap();
+    let price = match action {
+        Action::Buy => book.no.last().unwrap().0.complement(),
+        Action::Sell => book.yes.last().unwrap().0,
+    };
+    serde_json::to_value(OrderTicket::limit(
+        market.into(),
+        action,
+        Side::Yes,
+        price,
+        Count::from_int(count),
+    ))
+    .unwrap()
+}
+
+/// A resting order for `count` YES that cannot fill: a sell at 99¢ or a buy at 1¢.
+fn resting_order(market: &str, action: Action, count: i64) -> Value {
+    let cents = if action == Action::Sell { 99 } else { 1 };
+    serde_json::to_value(OrderTicket {
+        post_only: true,
+        ..OrderTicket::limit(
+            market.into(),
+            action,
+            Side::Yes,
+            Dollars::from_cents(cents),
+            Count::from_int(count),
+        )
+    })
+    .unwrap()
+}
+
+fn rest_sell(market: &str, count: i64) -> Value {
+    resting_order(market, Action::Sell, count)
+}
+
+fn rest_buy(market: &str, count: i64) -> Value {
+    resting_order(market, Action::Buy, count)
+}
+
+async fn day_pnl(who: &Session) -> DayPnl {
+    let (status, body) = who.send(Method::GET, "/api/pnl/today", None).await;
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+/// The daily loss limits, the user's and the desk's: the day's P&L (fills today at the
+/// mid, settlements at their value, less fees) is exact; at the limit the user (or, for the
+/// desk's limit, everyone) may only reduce a position, never add or cross zero; the desk's
+/// limit is an audited admin setting read by every check.
+async fn at_the_daily_loss_limit_only_reductions_pass(db: Db) {
+    const LIVE: &str = "KXDESK-26DEC31-T60";
+    let app = spawn_app_on(db, |c| c.sim_flow = 0).await;
+    let tess = app
+        .user(
+            "tess",
+            Role::Trader,
+            UserLimits {
+                max_daily_loss: Some(Dollars::from_int(1)),
+                ..UserLimits::default()
+            },
+        )
+        .await;
+    // Tess holds 2 YES in a live market, and 10 YES in a market that then settles NO.
+    assert_eq!(place(&tess, take(&app, LIVE, Action::Buy, 2)).await.0, 201);
+    let (status, order) = place(&tess, take(&app, MARKET, Action::Buy, 10)).await;
+    assert_eq!(status, 201, "{order}");
+    assert_eq!(day_pnl(&tess).await.user_limit, Some(Dollars::from_int(1)));
+    app.sim.settle_market(&MARKET.into(), Side::No).unwrap();
+
+    // Her P&L: the settled 10 at $0, the live 2 at the mid, less every fee.
+    let (status, body) = tess.send(Method::GET, "/api/fills", None).await;
+    assert_eq!(status, 200, "{body}");
+    let fills: FillsPage = serde_json::from_str(&body).unwrap();
+    let book = app.sim.book(&LIVE.into()).unwrap();
+    let mid = Dollars::from_raw(
+        (book.yes.last().unwrap().0.raw() + book.no.last().unwrap().0.complement().raw()) / 2,
+    );
+    let mut want = Dollars::ZERO;
+    for f in &fills.fills {
+        let mark = if f.market_ticker.as_ref().map(MarketTicker::as_str) == Some(LIVE) {
+            mid
+        } else {
+            Dollars::ZERO
+        };
+        want = want + (mark - f.yes_price.unwrap()).times(f.count) - f.fee.unwrap_or_default();
+    }
+    let pnl = day_pnl(&tess).await;
+    assert_eq!(pnl.user, want, "{fills:?}");
+    assert!(pnl.user < Dollars::from_int(-1), "{pnl:?}");
+    assert!(pnl.desk.is_none(), "a trader does not see the desk's P&L");
+
+    // At her limit: adding is refused, in any market; reducing passes, crossing zero not.
+    let (status, body) = place(&tess, take(&app, LIVE, Action::Buy, 1)).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("over_limit")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("daily loss limit"),
+        "{body}"
+    );
+    let (status, body) = place(&tess, rest_buy("KXDESK-26DEC31-T70", 1)).await;
+    assert_eq!(status, 403, "another market: {body}");
+    let (status, body) = place(&tess, rest_sell(LIVE, 3)).await;
+    assert_eq!(status, 403, "selling 3 of 2 crosses zero: {body}");
+    assert_eq!(place(&tess, rest_sell(LIVE, 1)).await.0, 201, "a reduction");
+    let (status, body) = place(&tess, rest_sell(LIVE, 2)).await;
+    assert_eq!(
+        status, 403,
+        "with the resting sell, 2 more cross zero: {body}"
+    );
+    assert_eq!(
+        place(&tess, rest_sell(LIVE, 1)).await.0,
+        201,
+        "down to flat"
+    );
+
+    // The desk's limit: anyone (the admin too) may only reduce once the account is at it.
+    assert_eq!(place(&app.session, rest_buy(LIVE, 1)).await.0, 201);
+    let una = app.user("una", Role::Trader, UserLimits::default()).await;
+    let (status, body) = una
+        .send(
+            Method::PUT,
+            "/api/admin/desk-limits",
+            Some(json!({"max_daily_loss": "1.00"})),
+        )
+        .await;
+    assert_eq!(status, 403, "admins only: {body}");
+    let (status, body) = app
+        .session
+        .send(
+            Method::PUT,
+            "/api/admin/desk-limits",
+            Some(json!({"max_daily_loss": "-1.00"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = app
+        .session
+        .send(
+            Method::PUT,
+            "/api/admin/desk-limits",
+            Some(json!({"max_daily_loss": "1.00"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let desk = day_pnl(&app.session).await;
+    assert_eq!(desk.desk_limit, Some(Dollars::from_int(1)));
+    assert!(desk.desk.unwrap() <= Dollars::from_int(-1), "{desk:?}");
+    for who in [&una, &app.session] {
+        let (status, body) = place(who, rest_buy(LIVE, 1)).await;
+        assert_eq!(status, 403, "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("the desk's P&L"),
+            "{body}"
+        );
+    }
+    let entries = audit(&app, "operation=SetDeskLimits").await;
+    assert_eq!(
+        entries.iter().filter(|e| e.status == Some(200)).count(),
+        1,
+        "{entries:?}"
+    );
+    // Lifted, the desk trades again.
+    let (status, body) = app
+        .session
+        .send(Method::PUT, "/api/admin/desk-limits", Some(json!({})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(place(&una, rest_buy(LIVE, 1)).await.0, 201);
+    app.shutdown.cancel();
+}
+
+on_both!(loss_limits, at_the_daily_loss_limit_only_reductions_pass);

@@ -3,7 +3,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::auth::{AuditEntry, AuditQuery, NewUser, Role, UserLimits, UserPatch, UserView};
+use shared::auth::{
+    AuditEntry, AuditQuery, DeskLimits, NewUser, Role, UserLimits, UserPatch, UserView,
+};
+use shared::num::Dollars;
 
 use crate::api;
 
@@ -14,11 +17,29 @@ fn role_options() -> impl IntoView {
         .collect_view()
 }
 
+/// Parses a dollar field: empty = no limit.
+fn parse_dollars(what: &str, text: &str) -> Result<Option<Dollars>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<Dollars>() {
+        Ok(d) if !d.is_negative() => Ok(Some(d)),
+        _ => Err(format!("{what} {text:?} is not dollars")),
+    }
+}
+
 /// Parses the limit fields of the add form: empty = no limit.
-fn parse_limits(notional: &str, position: &str, series: &str) -> Result<UserLimits, String> {
+fn parse_limits(
+    notional: &str,
+    position: &str,
+    series: &str,
+    loss: &str,
+) -> Result<UserLimits, String> {
     let notional = notional.trim();
     let position = position.trim();
     Ok(UserLimits {
+        max_daily_loss: parse_dollars("max daily loss", loss)?,
         max_order_notional: if notional.is_empty() {
             None
         } else {
@@ -65,7 +86,8 @@ pub fn UsersPane() -> impl IntoView {
         RwSignal::new(String::new()),
         RwSignal::new("viewer".to_owned()),
     );
-    let (notional, position, series) = (
+    let (notional, position, series, loss) = (
+        RwSignal::new(String::new()),
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
         RwSignal::new(String::new()),
@@ -77,6 +99,7 @@ pub fn UsersPane() -> impl IntoView {
             &notional.get_untracked(),
             &position.get_untracked(),
             &series.get_untracked(),
+            &loss.get_untracked(),
         ) {
             Ok(l) => l,
             Err(e) => {
@@ -121,6 +144,49 @@ pub fn UsersPane() -> impl IntoView {
             }
         });
     };
+    // The desk's daily loss limit and today's P&L (read on open and after a change).
+    let desk_loss = RwSignal::new(String::new());
+    let day = RwSignal::new(None::<shared::auth::DayPnl>);
+    let read_day = move || {
+        spawn_local(async move {
+            if let Ok(l) = api::desk_limits().await {
+                desk_loss.set(l.max_daily_loss.map(|d| d.to_string()).unwrap_or_default());
+            }
+            match api::pnl_today().await {
+                Ok(p) => day.set(Some(p)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    read_day();
+    let set_desk_loss = move |_| {
+        error.set(None);
+        let limits = match parse_dollars("desk max daily loss", &desk_loss.get_untracked()) {
+            Ok(max_daily_loss) => DeskLimits { max_daily_loss },
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
+        spawn_local(async move {
+            match api::set_desk_limits(&limits).await {
+                Ok(()) => read_day(),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let desk_pnl = move || {
+        day.with(|d| match d {
+            Some(d) => {
+                let pnl = d.desk.map_or_else(|| "—".to_owned(), |p| format!("${p}"));
+                match d.desk_limit {
+                    Some(l) => format!("Desk P&L today {pnl} (limit −${l})"),
+                    None => format!("Desk P&L today {pnl}"),
+                }
+            }
+            None => String::new(),
+        })
+    };
     let desk_halted = move || desk.halts.with(|hs| hs.iter().any(|h| h.user.is_none()));
     let user_halted = move |name: &str| {
         desk.halts
@@ -138,6 +204,9 @@ pub fn UsersPane() -> impl IntoView {
                         title="Cancels every resting order in every subaccount, stops the RFQ rules, refuses new orders, quotes and accepts"
                         on:click=move |_| halt(None, false)>"HALT DESK"</button> }.into_any()
                 }}
+                <input placeholder="desk max daily loss $" data-testid="desk-loss" prop:value=move || desk_loss.get() on:input=move |ev| desk_loss.set(event_target_value(&ev))/>
+                <button class="btn btn-small" data-testid="desk-loss-set" on:click=set_desk_loss>"Set"</button>
+                <span class="muted" data-testid="desk-pnl">{desk_pnl}</span>
             </div>
             <form data-testid="user-add" on:submit=add>
                 <input placeholder="username" data-testid="user-new-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/>
@@ -146,6 +215,7 @@ pub fn UsersPane() -> impl IntoView {
                 <input placeholder="max notional $" data-testid="user-new-notional" prop:value=move || notional.get() on:input=move |ev| notional.set(event_target_value(&ev))/>
                 <input placeholder="max position" data-testid="user-new-position" prop:value=move || position.get() on:input=move |ev| position.set(event_target_value(&ev))/>
                 <input placeholder="series (comma)" data-testid="user-new-series" prop:value=move || series.get() on:input=move |ev| series.set(event_target_value(&ev))/>
+                <input placeholder="max daily loss $" data-testid="user-new-loss" prop:value=move || loss.get() on:input=move |ev| loss.set(event_target_value(&ev))/>
                 <button class="btn btn-small" type="submit" data-testid="user-add-submit">"Add user"</button>
             </form>
             <Show when=move || error.get().is_some()>
@@ -163,6 +233,7 @@ pub fn UsersPane() -> impl IntoView {
                                 if let Some(n) = l.max_order_notional { parts.push(format!("≤ ${n}/order")); }
                                 if let Some(p) = l.max_position { parts.push(format!("≤ {p} pos")); }
                                 if !l.allowed_series.is_empty() { parts.push(l.allowed_series.join(",")); }
+                                if let Some(d) = l.max_daily_loss { parts.push(format!("≤ ${d} loss/day")); }
                                 if parts.is_empty() { "—".to_owned() } else { parts.join(" · ") }
                             };
                             let disabled = user.disabled;
@@ -294,11 +365,13 @@ mod tests {
 
     #[test]
     fn limit_fields_parse_exactly() {
-        let l = parse_limits("12.50", "100", " kxdesk, KXDESKFED ,").unwrap();
+        let l = parse_limits("12.50", "100", " kxdesk, KXDESKFED ,", "250").unwrap();
+        assert_eq!(l.max_daily_loss, Some("250".parse().unwrap()));
         assert_eq!(l.max_order_notional, Some("12.50".parse().unwrap()));
         assert_eq!(l.max_position, Some("100".parse().unwrap()));
         assert_eq!(l.allowed_series, ["KXDESK", "KXDESKFED"]);
-        assert_eq!(parse_limits("", "", "").unwrap(), UserLimits::default());
-        assert!(parse_limits("abc", "", "").is_err());
+        assert_eq!(parse_limits("", "", "", "").unwrap(), UserLimits::default());
+        assert!(parse_limits("abc", "", "", "").is_err());
+        assert!(parse_limits("", "", "", "-5").is_err());
     }
 }

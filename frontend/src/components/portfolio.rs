@@ -9,6 +9,8 @@
 //!
 //! REST reloads after fills, positions going flat (closed or settled) and reconnects.
 
+use std::collections::VecDeque;
+
 use leptos::prelude::*;
 use shared::api::schema::{Settlement, SettlementMarketResult};
 use shared::num::Dollars;
@@ -27,6 +29,20 @@ pub fn Portfolio() -> impl IntoView {
         desk.account_reload.track();
         api::portfolio(desk.subaccount.get())
     });
+    // Today's P&L against the user's daily loss limit: read again after each fill.
+    let today = LocalResource::new(move || {
+        desk.account_reload.track();
+        desk.fills.with(VecDeque::len);
+        api::pnl_today()
+    });
+    let today_text = move || match today.get() {
+        Some(Ok(d)) => match d.user_limit {
+            Some(l) => format!("{} (limit −{l})", d.user),
+            None => d.user.to_string(),
+        },
+        _ => "—".to_owned(),
+    };
+    let today_negative = move || matches!(today.get(), Some(Ok(d)) if d.user.is_negative());
     let totals = RwSignal::new(None::<PortfolioView>);
     Effect::new(move |_| {
         if let Some(Ok(p)) = loaded.get() {
@@ -87,6 +103,8 @@ pub fn Portfolio() -> impl IntoView {
                 </span>
                 <span class="k">"Fees $"</span>
                 <span class="v money" data-testid="fees-total">{field(|t| t.fees_paid)}</span>
+                <span class="k" title="Since midnight US Eastern: your fills today at the mid, less fees">"Today $"</span>
+                <span class="v money" data-testid="day-pnl" class:neg=today_negative>{today_text}</span>
             </div>
             <LoadStatus resource=loaded what="portfolio"/>
             <table class="grid" data-testid="positions">
