@@ -27,6 +27,8 @@ use kalshi_sim::{SimConfig, SimExchange};
 /// A built, bound desk, ready to run.
 pub struct Application {
     listener: TcpListener,
+    /// `/metrics` on its own address (`DESK_METRICS_LISTEN`).
+    metrics_listener: Option<TcpListener>,
     router: axum::Router,
     port: u16,
     sim: Option<SimExchange>,
@@ -47,6 +49,32 @@ impl std::fmt::Debug for Application {
 }
 
 /// Generates the throwaway RSA key the desk uses on the built-in exchange.
+/// Asks the exchange whether a market exists (`GetMarket`): 404 is no, any other failure
+/// is "could not tell".
+fn market_check(kalshi: KalshiClient) -> crate::hub::MarketCheck {
+    Arc::new(move |ticker| {
+        let kalshi = kalshi.clone();
+        Box::pin(async move {
+            let path = shared::api::ops::GetMarketPath { ticker };
+            match kalshi
+                .send::<shared::api::ops::GetMarket>(&path, &shared::api::NoQuery {}, None)
+                .await
+            {
+                Ok(_) => Some(true),
+                Err(crate::client::KalshiError::Status { status, .. })
+                    if status == reqwest::StatusCode::NOT_FOUND =>
+                {
+                    Some(false)
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "could not check that a market exists");
+                    None
+                }
+            }
+        })
+    })
+}
+
 fn throwaway_key() -> anyhow::Result<PrivateKey> {
     rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048)
         .map(PrivateKey::Rsa)
@@ -180,6 +208,8 @@ impl Application {
         let kalshi = KalshiClient::new(&rest_url, signer.clone())?
             .with_observability(hub.metrics().clone(), Arc::default())
             .with_audit(store.clone());
+        hub.set_max_markets(config.max_markets);
+        hub.set_market_check(market_check(kalshi.clone()));
         {
             let kalshi = kalshi.clone();
             tokio::spawn(async move { kalshi.load_budget().await });
@@ -242,7 +272,7 @@ impl Application {
             store.clone(),
             gate.clone(),
         );
-        tokio::spawn(rfq_rules.clone().run(shutdown.clone()));
+        tokio::spawn(rfq_rules.clone().run(shutdown.clone(), is_leader.clone()));
         let bootstrap = policy.bootstrap.clone();
         let state = AppState {
             hub: hub.clone(),
@@ -252,17 +282,27 @@ impl Application {
             store: store.clone(),
             auth: policy,
             gate,
+            sockets: http::stream::SocketSlots::new(config.max_sockets_per_session),
         };
         if !config.dist.join("index.html").exists() {
             tracing::warn!(dist = %config.dist.display(), "no built frontend found; run the README's run command (it builds dist/)");
         }
-        let router = http::router(state, &config.dist);
+        let router = http::router(state, &config.dist, config.metrics_listen.is_some());
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding the metrics address {addr}"))?,
+            ),
+            None => None,
+        };
         let listener = TcpListener::bind(SocketAddr::new(config.listen, config.port))
             .await
             .with_context(|| format!("binding {}:{}", config.listen, config.port))?;
         let port = listener.local_addr()?.port();
         Ok(Application {
             listener,
+            metrics_listener,
             router,
             port,
             sim,
@@ -289,6 +329,13 @@ impl Application {
     /// The desk's HTTP port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where `/metrics` is served when it has its own address.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     /// The built-in exchange's port, when running on it.
@@ -338,6 +385,18 @@ impl Application {
                 _ = tokio::signal::ctrl_c() => { shutdown.cancel(); }
             }
         };
+        if let Some(listener) = self.metrics_listener {
+            let router = http::metrics_router(self.hub.clone());
+            let stop = self.shutdown.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "serving /metrics failed");
+                }
+            });
+        }
         axum::serve(
             crate::http::low_latency(self.listener),
             self.router

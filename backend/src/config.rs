@@ -167,6 +167,21 @@ pub struct Config {
         default_value_t = 30_000
     )]
     pub upstream_receive_timeout_ms: u64,
+    /// Most distinct markets the desk watches at once over every session (each is one
+    /// upstream order book subscription); a session asking for one more is refused.
+    #[arg(long, env = "DESK_MAX_MARKETS", default_value_t = crate::hub::MAX_MARKETS)]
+    pub max_markets: usize,
+    /// Most sockets (tabs) one login session may hold open.
+    #[arg(
+        long,
+        env = "DESK_MAX_SOCKETS_PER_SESSION",
+        default_value_t = crate::http::stream::MAX_SOCKETS_PER_SESSION
+    )]
+    pub max_sockets_per_session: usize,
+    /// Serve `/metrics` on this loopback address (e.g. `127.0.0.1:9464`) instead of the
+    /// desk's port, which then answers it 404. A non-loopback address is refused.
+    #[arg(long, env = "DESK_METRICS_LISTEN")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Users, sessions, audit log.
     #[command(flatten)]
     pub team: TeamConfig,
@@ -316,6 +331,9 @@ pub enum ConfigError {
         /// Whose host it is.
         host_env: Environment,
     },
+    /// `DESK_METRICS_LISTEN` on an address other machines can reach.
+    #[error("DESK_METRICS_LISTEN={0} is not a loopback address")]
+    MetricsNotLoopback(std::net::SocketAddr),
 }
 
 /// Whose host `url` is: Kalshi's production (`kalshi.com`), its demo (`kalshi.co`), or
@@ -353,6 +371,9 @@ impl Config {
             KalshiEnv::Demo => Some(Environment::Demo),
             KalshiEnv::Sim => None,
         };
+        if let Some(addr) = self.metrics_listen.filter(|a| !a.ip().is_loopback()) {
+            return Err(ConfigError::MetricsNotLoopback(addr));
+        }
         for url in [&self.rest_url, &self.ws_url].into_iter().flatten() {
             if let Some(host_env) = kalshi_host(url) {
                 if Some(host_env) != wanted {
@@ -411,6 +432,9 @@ impl Config {
             sim_flow: 20,
             sim_seed: 42,
             upstream_receive_timeout_ms: 30_000,
+            max_markets: crate::hub::MAX_MARKETS,
+            max_sockets_per_session: crate::http::stream::MAX_SOCKETS_PER_SESSION,
+            metrics_listen: None,
             team: TeamConfig {
                 db_url: SecretString::from("sqlite::memory:"),
                 cookie_secure: false,
@@ -510,5 +534,19 @@ mod tests {
                 "{env:?} {url}: {got:?}"
             );
         }
+    }
+
+    #[test]
+    fn metrics_listen_only_on_loopback() {
+        let mut c = Config::for_tests(PathBuf::from("dist"));
+        c.metrics_listen = Some("0.0.0.0:9464".parse().unwrap());
+        assert!(matches!(
+            c.upstream(),
+            Err(ConfigError::MetricsNotLoopback(_))
+        ));
+        c.metrics_listen = Some("127.0.0.1:9464".parse().unwrap());
+        assert!(c.upstream().is_ok());
+        c.metrics_listen = Some("[::1]:9464".parse().unwrap());
+        assert!(c.upstream().is_ok());
     }
 }

@@ -6,8 +6,12 @@
 //! counts stamped with a per-market version, so a session that takes a snapshot and then
 //! replays queued events can drop every event the snapshot already contains.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
 
 use shared::book::{BookLevels, OrderBook};
 use shared::ids::{MarketTicker, Side};
@@ -60,6 +64,50 @@ struct Inner {
     books: HashMap<MarketTicker, BookState>,
     watchers: HashMap<MarketTicker, usize>,
     fills: VecDeque<FillMsg>,
+    /// Markets the exchange said exist.
+    known: HashSet<MarketTicker>,
+    /// Markets it said do not, and when (asked again after [`UNKNOWN_FOR`]).
+    unknown: HashMap<MarketTicker, Instant>,
+}
+
+/// Whether a market exists, asked of the exchange (`GetMarket`): `Some(true)`,
+/// `Some(false)` (404), or `None` when it could not tell.
+pub type MarketCheck = Arc<dyn Fn(MarketTicker) -> BoxFuture<'static, Option<bool>> + Send + Sync>;
+
+/// Most distinct markets the desk watches at once, unless configured.
+pub const MAX_MARKETS: usize = 2_000;
+/// How long a market the exchange did not know stays refused without asking again.
+const UNKNOWN_FOR: Duration = Duration::from_secs(30);
+/// Most markets remembered either way (the memory is cleared when full).
+const REMEMBERED: usize = 100_000;
+
+/// What the desk lets sessions watch: markets that exist, at most `max` at once.
+struct WatchPolicy {
+    max: AtomicUsize,
+    check: OnceLock<MarketCheck>,
+}
+
+impl std::fmt::Debug for WatchPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchPolicy")
+            .field("max", &self.max)
+            .field("check", &self.check.get().is_some())
+            .finish()
+    }
+}
+
+/// Why [`Hub::watch`] refused a market.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WatchRefused {
+    /// The exchange has no such market.
+    #[error("the exchange has no market {0}")]
+    Unknown(MarketTicker),
+    /// The exchange could not be asked.
+    #[error("could not check that {0} exists; try again")]
+    Unchecked(MarketTicker),
+    /// The desk already watches its most markets.
+    #[error("the desk watches its most markets ({0}); close some first")]
+    TooMany(usize),
 }
 
 /// Shared live state. Cheap to clone.
@@ -75,6 +123,8 @@ pub struct Hub {
     halts: Arc<watch::Sender<Vec<shared::auth::Halt>>>,
     environment: Environment,
     metrics: Arc<Metrics>,
+    /// Which markets sessions may watch.
+    policy: Arc<WatchPolicy>,
     /// A lossless copy of every published change, for the cluster leader's forwarder
     /// (`None` outside cluster mode; see [`Hub::new_source`]).
     tap: Option<mpsc::UnboundedSender<HubEvent>>,
@@ -119,9 +169,25 @@ impl Hub {
             halts: Arc::new(halts),
             environment,
             metrics: Metrics::new(),
+            policy: Arc::new(WatchPolicy {
+                max: AtomicUsize::new(MAX_MARKETS),
+                check: OnceLock::new(),
+            }),
             tap: None,
         };
         (hub, upstream_rx)
+    }
+
+    /// Sets the most distinct markets the desk watches at once (over every session).
+    pub fn set_max_markets(&self, max: usize) {
+        self.policy.max.store(max, Ordering::Relaxed);
+    }
+
+    /// Sets how a market not yet watched is checked to exist before the upstream
+    /// subscribes it (once; later calls are ignored). Without one, every well-formed
+    /// ticker is watched.
+    pub fn set_market_check(&self, check: MarketCheck) {
+        let _ = self.policy.check.set(check);
     }
 
     /// A hub whose every published change is also sent, losslessly and in order, to the
@@ -269,10 +335,51 @@ impl Hub {
         self.lock().fills.iter().cloned().collect()
     }
 
-    /// A session starts watching `market`; the first watcher makes the upstream subscribe.
-    pub async fn watch(&self, market: &MarketTicker) {
+    /// A session starts watching `market`; the first one makes the upstream subscribe. A
+    /// market nobody watches yet must exist (asked of the exchange once, see
+    /// [`Hub::set_market_check`]) and fit the desk's most markets ([`Hub::set_max_markets`]).
+    ///
+    /// # Errors
+    /// [`WatchRefused`]; nothing changed then.
+    pub async fn watch(&self, market: &MarketTicker) -> Result<(), WatchRefused> {
+        let ask = {
+            let inner = self.lock();
+            let fresh_refusal = inner
+                .unknown
+                .get(market)
+                .is_some_and(|at| at.elapsed() < UNKNOWN_FOR);
+            if fresh_refusal {
+                return Err(WatchRefused::Unknown(market.clone()));
+            }
+            !inner.watchers.contains_key(market) && !inner.known.contains(market)
+        };
+        if let (true, Some(check)) = (ask, self.policy.check.get()) {
+            let exists = check(market.clone()).await;
+            let mut inner = self.lock();
+            match exists {
+                Some(true) => {
+                    if inner.known.len() >= REMEMBERED {
+                        inner.known.clear();
+                    }
+                    inner.unknown.remove(market);
+                    inner.known.insert(market.clone());
+                }
+                Some(false) => {
+                    if inner.unknown.len() >= REMEMBERED {
+                        inner.unknown.clear();
+                    }
+                    inner.unknown.insert(market.clone(), Instant::now());
+                    return Err(WatchRefused::Unknown(market.clone()));
+                }
+                None => return Err(WatchRefused::Unchecked(market.clone())),
+            }
+        }
         let first = {
             let mut inner = self.lock();
+            let max = self.policy.max.load(Ordering::Relaxed);
+            if !inner.watchers.contains_key(market) && inner.watchers.len() >= max {
+                return Err(WatchRefused::TooMany(max));
+            }
             let n = inner.watchers.entry(market.clone()).or_insert(0);
             *n += 1;
             *n == 1
@@ -283,6 +390,7 @@ impl Hub {
                 .send(UpstreamCommand::Watch(market.clone()))
                 .await;
         }
+        Ok(())
     }
 
     /// A session stops watching `market`; the last one makes the upstream unsubscribe.

@@ -29,6 +29,8 @@ pub struct Metrics {
     pub frames_out: IntCounter,
     /// Open browser sessions.
     pub sessions: IntGauge,
+    /// Running session watchers (one per upgraded socket).
+    pub session_watchers: IntGauge,
     /// Fan-out events waiting for a session when it reads one (queue depth).
     pub session_queue_depth: Histogram,
     /// Sessions that fell behind and were sent fresh snapshots instead.
@@ -127,6 +129,10 @@ impl Metrics {
             frames_in: counter("desk_upstream_frames_in_total", "Upstream frames received"),
             frames_out: counter("desk_browser_frames_out_total", "Frames sent to browsers"),
             sessions: gauge("desk_browser_sessions", "Open browser sessions"),
+            session_watchers: gauge(
+                "desk_session_watchers",
+                "Running session watchers (one per upgraded socket)",
+            ),
             session_queue_depth,
             conflations: counter(
                 "desk_conflations_total",

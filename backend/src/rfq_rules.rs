@@ -35,6 +35,7 @@ use shared::protocol::ServerMsg;
 use shared::rfq::{RfqEvent, RuleAction, RuleLogEntry, RuleSet};
 use shared::ws_msg::{QuoteAcceptedMsg, RfqCreatedMsg};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::client::KalshiClient;
@@ -58,6 +59,12 @@ struct State {
     /// both on the channel and in a catch-up read is confirmed once.
     handled: VecDeque<String>,
 }
+
+/// The setting the rule set is stored under.
+const RULES_SETTING: &str = "rfq_rules";
+
+/// How often the stored rules are read again (a change made through another replica).
+pub const RULES_REREAD: Duration = Duration::from_secs(1);
 
 /// Accepted quote ids remembered for de-duplication.
 const HANDLED_KEPT: usize = 1_000;
@@ -145,6 +152,27 @@ impl RfqRules {
         self.lock().rules.clone()
     }
 
+    /// Stores `rules` (set by `actor`) and applies them: they survive a restart and every
+    /// replica sharing the database picks them up within [`RULES_REREAD`].
+    ///
+    /// # Errors
+    /// The store's; nothing changed then.
+    pub async fn save(&self, rules: RuleSet, actor: &str) -> Result<(), crate::store::StoreError> {
+        self.store.put_setting(RULES_SETTING, &rules, actor).await?;
+        self.set_rules(rules);
+        Ok(())
+    }
+
+    /// Reads the stored rules and applies them when they differ from the ones in force
+    /// (a store error keeps those, and is logged).
+    pub async fn reload(&self) {
+        match self.store.setting::<RuleSet>(RULES_SETTING).await {
+            Ok(Some(stored)) if stored != self.rules() => self.set_rules(stored),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not read the stored RFQ rules"),
+        }
+    }
+
     /// Replaces the rules and tells every session.
     pub fn set_rules(&self, rules: RuleSet) {
         self.lock().rules = rules.clone();
@@ -175,9 +203,13 @@ impl RfqRules {
             .publish_account(ServerMsg::Rfq(RfqEvent::Rule(entry)));
     }
 
-    /// Applies the rules to the hub's stream until `cancel` fires.
-    pub async fn run(self, cancel: CancellationToken) {
+    /// Applies the rules to the hub's stream until `cancel` fires. In cluster mode
+    /// (`leader` given) only the replica holding the upstream acts, so an RFQ is quoted
+    /// once; every replica keeps its rules in step with the store.
+    pub async fn run(self, cancel: CancellationToken, leader: Option<watch::Receiver<bool>>) {
+        self.reload().await;
         let mut rx = self.hub.subscribe();
+        let mut reread = tokio::time::interval(RULES_REREAD);
         while self.communications_id().is_none() {
             match self
                 .kalshi
@@ -197,8 +229,15 @@ impl RfqRules {
         loop {
             let event = tokio::select! {
                 () = cancel.cancelled() => return,
+                _ = reread.tick() => {
+                    self.reload().await;
+                    continue;
+                }
                 e = rx.recv() => e,
             };
+            if leader.as_ref().is_some_and(|l| !*l.borrow()) {
+                continue;
+            }
             let event = match event {
                 Ok(e) => e,
                 Err(RecvError::Lagged(n)) => {

@@ -206,7 +206,10 @@ async fn answer(
         Instant::now(),
     );
     for m in &added {
-        source.watch(m).await;
+        // Each replica checked the market and its own cap; the source adds only its cap.
+        if let Err(refused) = source.watch(m).await {
+            tracing::warn!(replica = %req.replica, %refused, "leader: watch refused");
+        }
     }
     for m in &dropped {
         source.unwatch(m).await;

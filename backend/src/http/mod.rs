@@ -45,16 +45,25 @@ pub struct AppState {
     pub auth: auth::AuthPolicy,
     /// Per-market turns for the limit check and send of orders ([`crate::limits`]).
     pub gate: crate::limits::Gate,
+    /// Sockets open per login session ([`stream::SocketSlots`]).
+    pub sockets: stream::SocketSlots,
 }
 
 /// `GET /metrics`: Prometheus text format.
-async fn metrics(
+pub async fn metrics(
     axum::extract::State(hub): axum::extract::State<Hub>,
 ) -> impl axum::response::IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         hub.metrics().render(),
     )
+}
+
+/// `/metrics` alone, for its own (loopback) address.
+pub fn metrics_router(hub: Hub) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(metrics))
+        .with_state(hub)
 }
 
 /// `GET /api/limits`: the Kalshi rate-limit budget left (read and write tokens, back-off).
@@ -69,7 +78,10 @@ async fn limits(
 pub use kalshi_sim::low_latency;
 
 /// The whole router: API, socket and static frontend from `dist`.
-pub fn router(state: AppState, dist: &Path) -> Router {
+///
+/// `/metrics` is served here unless `metrics_elsewhere` (then [`metrics_router`] serves it
+/// on its own address and this one answers 404).
+pub fn router(state: AppState, dist: &Path, metrics_elsewhere: bool) -> Router {
     let api = Router::new()
         .merge(markets::router())
         .merge(orders::router())
@@ -93,11 +105,18 @@ pub fn router(state: AppState, dist: &Path) -> Router {
     };
     // Unknown paths that are not files get the app (client-side routes).
     let files = ServeDir::new(dist).fallback(axum::routing::get(index_handler.clone()));
-    Router::new()
-        .nest("/api", api)
-        .merge(stream::router())
-        .route("/metrics", axum::routing::get(metrics))
-        .route("/", axum::routing::get(index_handler.clone()))
+    let mut app = Router::new().nest("/api", api).merge(stream::router());
+    app = if metrics_elsewhere {
+        app.route(
+            "/metrics",
+            axum::routing::get(|| async {
+                Error::NotFound("metrics are served elsewhere".to_owned())
+            }),
+        )
+    } else {
+        app.route("/metrics", axum::routing::get(metrics))
+    };
+    app.route("/", axum::routing::get(index_handler.clone()))
         .route("/index.html", axum::routing::get(index_handler))
         .route(index.loader_path(), axum::routing::get(move || async move { loader.loader_response() }))
         .fallback_service(files)

@@ -230,7 +230,7 @@ async fn put_rules(
         ("PUT", "/api/rfq/rules"),
         &serde_json::to_value(&set).unwrap_or_default(),
         async {
-            rules.set_rules(set.clone());
+            rules.save(set.clone(), &user.user.username).await?;
             Ok(set)
         },
     )

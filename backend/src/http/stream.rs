@@ -8,6 +8,7 @@
 //! account events it skipped (orders, fills, positions, RFQs) from the exchange again.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -33,15 +34,82 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))
 }
 
+/// How many sockets each login session holds open (keyed by the hash of its token):
+/// at most `max` per session, so one stolen or runaway cookie cannot open thousands.
+#[derive(Clone, Debug)]
+pub struct SocketSlots {
+    open: Arc<Mutex<HashMap<String, usize>>>,
+    max: usize,
+}
+
+/// Most sockets one login session may hold open, unless configured.
+pub const MAX_SOCKETS_PER_SESSION: usize = 16;
+
+impl Default for SocketSlots {
+    fn default() -> Self {
+        SocketSlots::new(MAX_SOCKETS_PER_SESSION)
+    }
+}
+
+impl SocketSlots {
+    /// At most `max` sockets per session.
+    pub fn new(max: usize) -> SocketSlots {
+        SocketSlots {
+            open: Arc::default(),
+            max,
+        }
+    }
+
+    /// A slot for one more socket of the session `key`, `None` at its most. The slot is
+    /// given back when the returned guard drops.
+    fn take(&self, key: String) -> Option<SocketSlot> {
+        let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = open.entry(key.clone()).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(SocketSlot {
+            slots: self.clone(),
+            key,
+        })
+    }
+}
+
+/// One socket's place in [`SocketSlots`].
+struct SocketSlot {
+    slots: SocketSlots,
+    key: String,
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .slots
+            .open
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = open.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
 /// `GET /ws`: 403 `bad_origin` when the browser's `Origin` is neither this host nor an
-/// allowed origin (cross-site WebSocket hijacking), 401 without a valid session; then the
-/// session runs until either side ends.
+/// allowed origin (cross-site WebSocket hijacking), 401 without a valid session, 403
+/// `too_many_sockets` when the session already holds its most sockets; then the session
+/// runs until either side ends. The session watcher starts only once the socket is
+/// upgraded, and ends with it.
 async fn upgrade(
     ws: WebSocketUpgrade,
     State(hub): State<Hub>,
     State(cancel): State<CancellationToken>,
     State(store): State<crate::store::Store>,
     State(policy): State<super::auth::AuthPolicy>,
+    State(slots): State<SocketSlots>,
     headers: axum::http::HeaderMap,
 ) -> Response {
     use axum::response::IntoResponse as _;
@@ -55,14 +123,33 @@ async fn upgrade(
         Ok(None) => return super::Error::Unauthorized("log in first".to_owned()).into_response(),
         Err(err) => return err.into_response(),
     }
-    // The socket lives only as long as its session: logout, a disabled user or an expired
-    // session ends it within one re-check.
-    let session_over = cancel.child_token();
-    tokio::spawn(watch_session(store, policy, headers, session_over.clone()));
+    let key = super::auth::cookie_token(&headers)
+        .map(|t| crate::auth::token_hash(&t))
+        .unwrap_or_default();
+    let Some(slot) = slots.take(key) else {
+        tracing::warn!("socket refused: its session holds its most sockets");
+        return super::Error::forbidden(
+            "too_many_sockets",
+            format!("a session holds at most {} sockets", slots.max),
+        )
+        .into_response();
+    };
     ws.max_message_size(MAX_FRAME)
         .on_upgrade(move |socket| async move {
+            // The socket lives only as long as its session: logout, a disabled user or an
+            // expired session ends it within one re-check.
+            let session_over = cancel.child_token();
+            let watcher = tokio::spawn(watch_session(
+                store,
+                policy,
+                headers,
+                session_over.clone(),
+                hub.metrics().clone(),
+            ));
             serve_socket(socket, hub, session_over.clone()).await;
             session_over.cancel();
+            let _ = watcher.await;
+            drop(slot);
         })
 }
 
@@ -77,7 +164,10 @@ async fn watch_session(
     policy: super::auth::AuthPolicy,
     headers: axum::http::HeaderMap,
     over: CancellationToken,
+    metrics: Arc<crate::metrics::Metrics>,
 ) {
+    metrics.session_watchers.inc();
+    let _count = scopeguard(move || metrics.session_watchers.dec());
     let mut tick = tokio::time::interval(SESSION_RECHECK);
     tick.tick().await;
     loop {
@@ -94,6 +184,19 @@ async fn watch_session(
             },
         }
     }
+}
+
+/// Runs `f` when dropped.
+fn scopeguard(f: impl FnOnce()) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
 }
 
 /// Serves one upgraded browser socket: [`run_session`] over its text frames until either
@@ -297,8 +400,15 @@ async fn on_client_frame(
                     format!("at most {MAX_WATCHED} markets per session"),
                 )];
             }
+            if let Err(refused) = hub.watch(&market_ticker).await {
+                let code = match refused {
+                    crate::hub::WatchRefused::Unknown(_) => "unknown_market",
+                    crate::hub::WatchRefused::Unchecked(_) => "market_check_failed",
+                    crate::hub::WatchRefused::TooMany(_) => "desk_market_limit",
+                };
+                return vec![error(code, refused.to_string())];
+            }
             watched.insert(market_ticker.clone(), 0);
-            hub.watch(&market_ticker).await;
             snapshot(hub, watched, market_ticker).into_iter().collect()
         }
         ClientMsg::Unwatch { market_ticker } => {

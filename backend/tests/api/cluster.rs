@@ -452,3 +452,94 @@ async fn cluster_mode_refuses_a_private_store_or_a_private_exchange() {
         .expect_err("a built-in exchange per replica");
     assert!(format!("{err:#}").contains("upstream"), "{err:#}");
 }
+
+/// The kill switch and the RFQ rules live in the shared database: a halt taken through one
+/// replica is refused on the other and shown on its screens, re-arming through the other
+/// lifts it on both, and rules saved through one replica are the other's within seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_halt_and_the_rfq_rules_hold_on_every_replica() {
+    let cluster = Cluster::start().await;
+    let market = cluster.market();
+    let r1 = cluster.replica("r1").await;
+    leader_within(&r1, Duration::from_secs(10)).await;
+    let r2 = cluster.replica("r2").await;
+    live(&r1).await;
+    live(&r2).await;
+    let admin = user_session(
+        &r1.store,
+        r1.port,
+        "admin",
+        Role::Admin,
+        UserLimits::default(),
+    )
+    .await;
+    let admin2 = on(&admin, &r2);
+    let order = serde_json::to_value(OrderTicket {
+        post_only: true,
+        ..OrderTicket::limit(
+            market.clone(),
+            Action::Buy,
+            Side::Yes,
+            Dollars::from_cents(1),
+            Count::from_int(1),
+        )
+    })
+    .unwrap();
+    let mut screen2 = admin2.browser().await;
+
+    let (status, body) = admin
+        .send(
+            reqwest::Method::POST,
+            "/api/admin/halt",
+            Some(serde_json::json!({"reason": "drill"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    screen2
+        .until(
+            "the halt on the other replica's screen",
+            |m| matches!(m, ServerMsg::Halts { halts } if halts.iter().any(|h| h.user.is_none())),
+        )
+        .await;
+    let (status, body) = admin2
+        .send(reqwest::Method::POST, "/api/orders", Some(order.clone()))
+        .await;
+    assert_eq!(status, 403, "the other replica refuses: {body}");
+    assert!(body.contains("halted"), "{body}");
+
+    let (status, body) = admin2
+        .send(
+            reqwest::Method::POST,
+            "/api/admin/rearm",
+            Some(serde_json::json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = admin
+        .send(reqwest::Method::POST, "/api/orders", Some(order))
+        .await;
+    assert_eq!(status, 201, "re-armed through the other replica: {body}");
+
+    let rules = serde_json::json!({"rules": [{
+        "id": 3, "scope": "KXDESK", "enabled": true,
+        "auto_quote": {"spread": "0.0200", "max_contracts": "10.00"}
+    }]});
+    let (status, body) = admin
+        .send(reqwest::Method::PUT, "/api/rfq/rules", Some(rules))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    wait_until(
+        "the rules on the other replica",
+        Duration::from_secs(5),
+        || {
+            let admin2 = admin2.clone();
+            async move {
+                let (_, body) = admin2
+                    .send(reqwest::Method::GET, "/api/rfq/rules", None)
+                    .await;
+                body.contains("\"id\":3") && body.contains("\"owner\":\"admin\"")
+            }
+        },
+    )
+    .await;
+}

@@ -21,6 +21,8 @@ use tokio_util::sync::CancellationToken;
 /// A running desk on its built-in exchange, with a logged-in admin.
 pub struct TestApp {
     pub port: u16,
+    /// Where `/metrics` is served when it has its own address.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     pub sim: SimExchange,
     pub hub: Hub,
     pub shutdown: CancellationToken,
@@ -133,6 +135,11 @@ impl Session {
 
     /// A `/ws` client with this session's cookie (and the desk's own Origin).
     pub async fn browser(&self) -> Browser {
+        self.try_browser().await.expect("ws connects")
+    }
+
+    /// As [`Session::browser`], or the HTTP status the upgrade was refused with.
+    pub async fn try_browser(&self) -> Result<Browser, u16> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
         let mut req = format!("ws://127.0.0.1:{}/ws", self.port)
             .into_client_request()
@@ -143,9 +150,13 @@ impl Session {
             "origin",
             format!("http://127.0.0.1:{}", self.port).parse().unwrap(),
         );
-        let (ws, _) = tokio_tungstenite::connect_async(req)
-            .await
-            .expect("ws connects");
+        let ws = match tokio_tungstenite::connect_async(req).await {
+            Ok((ws, _)) => ws,
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                return Err(resp.status().as_u16())
+            }
+            Err(e) => panic!("ws connect: {e}"),
+        };
         let mut b = Browser {
             ws,
             books: Default::default(),
@@ -155,7 +166,7 @@ impl Session {
             ServerMsg::Hello { .. } => {}
             other => panic!("first frame must be hello, got {other:?}"),
         }
-        b
+        Ok(b)
     }
 }
 
@@ -212,6 +223,7 @@ pub async fn spawn_app_on(db: Db, change: impl FnOnce(&mut Config)) -> TestApp {
     change(&mut config);
     let app = Application::build(config).await.expect("desk builds");
     let port = app.port();
+    let metrics_addr = app.metrics_addr();
     let store = app.store();
     let sim = app.sim().expect("runs on the built-in exchange");
     let hub = app.hub();
@@ -220,6 +232,7 @@ pub async fn spawn_app_on(db: Db, change: impl FnOnce(&mut Config)) -> TestApp {
     let session = user_session(&store, port, "admin", Role::Admin, UserLimits::default()).await;
     let test = TestApp {
         port,
+        metrics_addr,
         sim,
         hub,
         shutdown,

@@ -6,6 +6,7 @@ mod client;
 mod cluster;
 mod faults;
 mod groups;
+mod hardening;
 mod helpers;
 mod keys;
 mod limits;

@@ -104,7 +104,7 @@ async fn subaccount_one(app: &TestApp) {
 
 /// One desk halt: every resting order in every subaccount cancelled, new orders refused,
 /// every session told within a second, audited; it holds across a restart on the same
-/// database, and re-arming is a second audited action.
+/// database (as do the RFQ rules), and re-arming is a second audited action.
 async fn the_desk_halt_sweeps_refuses_and_survives_a_restart(db: Db) {
     let (app, db_url, _dir) = on_a_database_file(db).await;
     subaccount_one(&app).await;
@@ -152,7 +152,19 @@ async fn the_desk_halt_sweeps_refuses_and_survives_a_restart(db: Db) {
     assert_eq!(record[0].outcome, "ok");
     assert_eq!(record[0].path.as_deref(), Some("/api/admin/halt"));
 
-    // A restart on the same database: still halted.
+    // The RFQ rules are stored with it.
+    let rules = json!({"rules": [{
+        "id": 4, "scope": "KXDESK", "enabled": true,
+        "auto_quote": {"spread": "0.0300", "max_contracts": "5.00"}
+    }]});
+    let (status, body) = app
+        .session
+        .send(Method::PUT, "/api/rfq/rules", Some(rules))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let saved: Value = serde_json::from_str(&body).unwrap();
+
+    // A restart on the same database: still halted, the same rules.
     app.shutdown.cancel();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let mut config = Config::for_tests(dist_dir());
@@ -177,6 +189,13 @@ async fn the_desk_halt_sweeps_refuses_and_survives_a_restart(db: Db) {
         .unwrap();
     let (status, _) = place(&tess, ticket(1, 1, None)).await;
     assert_eq!(status, 403, "halted after the restart");
+    let (status, body) = admin.send(Method::GET, "/api/rfq/rules", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap(),
+        saved,
+        "the rules after the restart"
+    );
     let (status, body) = tess.send(Method::GET, "/api/halts", None).await;
     assert_eq!(status, 200);
     let halts: Vec<Halt> = serde_json::from_str(&body).unwrap();
