@@ -135,6 +135,16 @@ offline and needs the CLI to match the crate exactly)" || return 1
     desk_check_version wasm-bindgen "wasm-bindgen $version"
 }
 
+# cargo-deny at the pinned version (the test command's dependency policy check).
+DESK_CARGO_DENY_VERSION="0.20.2"
+desk_ensure_cargo_deny() {
+    if cargo deny --version 2>/dev/null | grep -qx "cargo-deny $DESK_CARGO_DENY_VERSION"; then
+        return 0
+    fi
+    desk_say "installing cargo-deny $DESK_CARGO_DENY_VERSION (first time takes minutes)"
+    (cd "$DESK_ROOT" && cargo install cargo-deny --version "$DESK_CARGO_DENY_VERSION" --locked) || return 1
+}
+
 desk_ensure_wasm_opt() {
     local bin="$DESK_ROOT/.tools/node_modules/.bin"
     case ":$PATH:" in

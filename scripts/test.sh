@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# README command 2: install tools and Chromium if needed, check formatting and the generated
-# wire model, build the frontend, run every test
+# README command 2: install tools and Chromium if needed, check formatting, the generated
+# wire model and the dependency policy (cargo deny), build the frontend, run every test
 # (unit, backend integration, and the browser end-to-end tests in tests/). Starts a
 # PostgreSQL on 127.0.0.1:5432 when none answers (the store tests run on it and SQLite), and
 # installs nats-server when missing (the cluster tests start private servers with it).
@@ -49,6 +49,18 @@ run_checks() {
     python3 scripts/gen_wire.py --check
 }
 
+# The dependency policy (deny.toml). Advisories need the RustSec database from GitHub:
+# checked when it can be fetched, else skipped with a note.
+run_deny() {
+    desk_ensure_cargo_deny || return 1
+    cargo deny --all-features check licenses bans sources || return 1
+    if cargo deny fetch db >/dev/null 2>&1; then
+        cargo deny --all-features check advisories
+    else
+        desk_say "cargo deny: the RustSec advisory database cannot be fetched here; advisories not checked"
+    fi
+}
+
 run_tests() {
     mkdir -p target
     rm -rf tests/artifacts # screenshots and logs from earlier runs
@@ -59,6 +71,7 @@ step "tools: Rust wasm32 target, trunk, wasm-bindgen, wasm-opt, Chromium" desk_s
 step "database: PostgreSQL on 127.0.0.1:5432 (store tests)" desk_postgres
 step "NATS: nats-server binary (cluster tests)" desk_nats
 step "checks: cargo fmt --check, scripts/gen_wire.py --check" run_checks
+step "dependencies: cargo deny (licenses, duplicate versions, sources, advisories)" run_deny
 step "frontend: trunk build --release --offline" trunk build --release --offline
 step "tests: cargo test --workspace" run_tests "$@"
 
