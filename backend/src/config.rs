@@ -251,7 +251,7 @@ pub struct SimArgs {
     /// RNG seed.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
-    /// Serve the fault-injection API (`POST /faults`, see the README) on this port of
+    /// Serve the fault-injection API (`POST /faults`, see `docs/built-in-exchange.md`) on this port of
     /// 127.0.0.1 (always loopback, whatever `--listen` says).
     #[arg(long)]
     pub fault_admin_port: Option<u16>,

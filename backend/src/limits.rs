@@ -16,7 +16,7 @@
 //! until the first has been answered by Kalshi (and so rests, or filled, where the next
 //! check reads it). Orders in different markets do not wait for each other. In cluster mode
 //! each replica has its own gate: two replicas can each let one order through at the same
-//! instant (documented in the README).
+//! instant (documented in `docs/team.md`).
 //!
 //! - **Daily loss** (the user's `max_daily_loss`, and the desk's): once the day's P&L
 //!   ([`crate::pnl`]) is at or below minus the limit, only orders that reduce a position in
