@@ -9,8 +9,6 @@
 //!
 //! REST reloads after fills, positions going flat (closed or settled) and reconnects.
 
-use std::collections::VecDeque;
-
 use leptos::prelude::*;
 use shared::api::schema::{Settlement, SettlementMarketResult};
 use shared::num::Dollars;
@@ -32,7 +30,7 @@ pub fn Portfolio() -> impl IntoView {
     // Today's P&L against the user's daily loss limit: read again after each fill.
     let today = LocalResource::new(move || {
         desk.account_reload.track();
-        desk.fills.with(VecDeque::len);
+        desk.fills.track();
         api::pnl_today()
     });
     let today_text = move || match today.get() {
