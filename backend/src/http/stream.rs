@@ -139,6 +139,8 @@ async fn upgrade(
             // The socket lives only as long as its session: logout, a disabled user or an
             // expired session ends it within one re-check.
             let session_over = cancel.child_token();
+            // Counted before the socket says hello; the watcher uncounts itself on exit.
+            hub.metrics().session_watchers.inc();
             let watcher = tokio::spawn(watch_session(
                 store,
                 policy,
@@ -158,7 +160,8 @@ pub const SESSION_RECHECK: Duration = Duration::from_secs(5);
 
 /// Re-reads the socket's session (its cookie in `headers`) every [`SESSION_RECHECK`] and
 /// cancels `over` once the session is gone (logged out, user disabled, expired); returns
-/// when `over` is cancelled. A store error keeps the socket and is logged.
+/// when `over` is cancelled. A store error keeps the socket and is logged. Takes one off
+/// `session_watchers` (which the caller counted) when it returns.
 async fn watch_session(
     store: crate::store::Store,
     policy: super::auth::AuthPolicy,
@@ -166,7 +169,6 @@ async fn watch_session(
     over: CancellationToken,
     metrics: Arc<crate::metrics::Metrics>,
 ) {
-    metrics.session_watchers.inc();
     let _count = scopeguard(move || metrics.session_watchers.dec());
     let mut tick = tokio::time::interval(SESSION_RECHECK);
     tick.tick().await;
