@@ -548,9 +548,12 @@ impl Browser {
         .await
     }
 
-    /// Picks the `<option value=...>` of the `<select>` with this `data-testid`.
+    /// Picks the `<option value=...>` of the `<select>` with this `data-testid`, once that
+    /// option is there (options loaded from the desk arrive after the select).
     pub async fn select(&self, id: &str, value: &str) -> anyhow::Result<()> {
         let select = self.wait_for(id).await?;
+        let option = format!("{} option[value={value:?}]", testid(id));
+        self.wait_for_css(&option, DEFAULT_TIMEOUT).await?;
         select
             .select_by_value(value)
             .await

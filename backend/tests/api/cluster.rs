@@ -205,10 +205,8 @@ fn on(session: &Session, r: &Replica) -> Session {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_replicas_show_identical_books_while_the_exchange_trades() {
-    let cluster = Cluster::start().await;
-    let market = cluster.market();
+/// Replica `r1`, leading, and `r2` following, both live, and the admin's session on `r1`.
+async fn two_live_replicas(cluster: &Cluster) -> (Replica, Replica, Session) {
     let r1 = cluster.replica("r1").await;
     leader_within(&r1, Duration::from_secs(10)).await;
     let r2 = cluster.replica("r2").await;
@@ -223,6 +221,14 @@ async fn two_replicas_show_identical_books_while_the_exchange_trades() {
         UserLimits::default(),
     )
     .await;
+    (r1, r2, admin)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_show_identical_books_while_the_exchange_trades() {
+    let cluster = Cluster::start().await;
+    let market = cluster.market();
+    let (r1, r2, admin) = two_live_replicas(&cluster).await;
     let mut b1 = watching(&admin, &market).await;
     let mut b2 = watching(&on(&admin, &r2), &market).await;
 
@@ -460,19 +466,7 @@ async fn cluster_mode_refuses_a_private_store_or_a_private_exchange() {
 async fn a_halt_and_the_rfq_rules_hold_on_every_replica() {
     let cluster = Cluster::start().await;
     let market = cluster.market();
-    let r1 = cluster.replica("r1").await;
-    leader_within(&r1, Duration::from_secs(10)).await;
-    let r2 = cluster.replica("r2").await;
-    live(&r1).await;
-    live(&r2).await;
-    let admin = user_session(
-        &r1.store,
-        r1.port,
-        "admin",
-        Role::Admin,
-        UserLimits::default(),
-    )
-    .await;
+    let (r1, r2, admin) = two_live_replicas(&cluster).await;
     let admin2 = on(&admin, &r2);
     let order = serde_json::to_value(OrderTicket {
         post_only: true,
