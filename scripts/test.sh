@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # README command 2: install tools and Chromium if needed, check formatting, the generated
-# wire model and the dependency policy (cargo deny), build the frontend, run every test
+# wire model, clippy (native and wasm32) and the dependency policy (cargo deny), build the
+# frontend, run every test
 # (unit, backend integration, and the browser end-to-end tests in tests/). Starts a
 # PostgreSQL on 127.0.0.1:5432 when none answers (the store tests run on it and SQLite), and
 # installs nats-server when missing (the cluster tests start private servers with it).
@@ -49,6 +50,13 @@ run_checks() {
     python3 scripts/gen_wire.py --check
 }
 
+# Clippy with warnings as errors: the whole workspace with its tests and benches (native),
+# and the crates that run in the browser (wasm32).
+run_clippy() {
+    cargo clippy --workspace --all-targets -- -D warnings || return 1
+    cargo clippy -p desk-frontend -p desk-shared --target wasm32-unknown-unknown -- -D warnings
+}
+
 # The dependency policy (deny.toml). Advisories need the RustSec database from GitHub:
 # checked when it can be fetched, else skipped with a note.
 run_deny() {
@@ -71,6 +79,7 @@ step "tools: Rust wasm32 target, trunk, wasm-bindgen, wasm-opt, Chromium" desk_s
 step "database: PostgreSQL on 127.0.0.1:5432 (store tests)" desk_postgres
 step "NATS: nats-server binary (cluster tests)" desk_nats
 step "checks: cargo fmt --check, scripts/gen_wire.py --check" run_checks
+step "lints: cargo clippy -D warnings (native and wasm32)" run_clippy
 step "dependencies: cargo deny (licenses, duplicate versions, sources, advisories)" run_deny
 step "frontend: trunk build --release --offline" trunk build --release --offline
 step "tests: cargo test --workspace" run_tests "$@"

@@ -344,6 +344,16 @@ fn dispatch(state: DeskState, msg: ServerMsg) {
     }
 }
 
+/// A lifecycle event in a few words: `settled`, `determined: yes`, `trading paused`.
+pub fn lifecycle_text(event: &shared::protocol::LifecycleView) -> String {
+    match (event.event_type.as_str(), &event.result) {
+        ("deactivated", _) => "trading paused".to_owned(),
+        ("activated", _) => "trading resumed".to_owned(),
+        (kind, Some(result)) => format!("{} — {result}", kind.replace('_', " ")),
+        (kind, None) => kind.replace('_', " "),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,15 +365,5 @@ mod tests {
         assert_eq!(got, [500, 1000, 2000, 4000, 5000, 5000]);
         b.reset();
         assert_eq!(b.next_delay(), Duration::from_millis(500));
-    }
-}
-
-/// A lifecycle event in a few words: `settled`, `determined: yes`, `trading paused`.
-pub fn lifecycle_text(event: &shared::protocol::LifecycleView) -> String {
-    match (event.event_type.as_str(), &event.result) {
-        ("deactivated", _) => "trading paused".to_owned(),
-        ("activated", _) => "trading resumed".to_owned(),
-        (kind, Some(result)) => format!("{} — {result}", kind.replace('_', " ")),
-        (kind, None) => kind.replace('_', " "),
     }
 }

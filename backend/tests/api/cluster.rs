@@ -466,7 +466,7 @@ async fn cluster_mode_refuses_a_private_store_or_a_private_exchange() {
 async fn a_halt_and_the_rfq_rules_hold_on_every_replica() {
     let cluster = Cluster::start().await;
     let market = cluster.market();
-    let (r1, r2, admin) = two_live_replicas(&cluster).await;
+    let (_r1, r2, admin) = two_live_replicas(&cluster).await;
     let admin2 = on(&admin, &r2);
     let order = serde_json::to_value(OrderTicket {
         post_only: true,

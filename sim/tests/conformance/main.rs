@@ -1093,7 +1093,7 @@ async fn every_answer_and_frame_of_a_trading_session_meets_kalshis_contract() {
         ("GET", "/portfolio/fills?limit=100000".to_owned(), None),
     ] {
         let (s, b) = alice.call(method, &path, body).await;
-        assert!(s >= 400 && s < 500, "{method} {path}: {s} {b}");
+        assert!((400..500).contains(&s), "{method} {path}: {s} {b}");
     }
 
     let record = w.rec.lock().unwrap();
