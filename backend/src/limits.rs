@@ -204,26 +204,8 @@ pub async fn exposure(
         _ => subaccount_numbers(kalshi).await,
     };
     let mut out = Exposure::default();
-    for n in &numbers {
-        let page = kalshi
-            .send::<GetPositions>(
-                &NoPath,
-                &GetPositionsQuery {
-                    ticker: Some(ticker.clone()),
-                    subaccount: Some(*n),
-                    limit: Some(10),
-                    ..Default::default()
-                },
-                None,
-            )
-            .await?;
-        for p in page.market_positions.iter().filter(|p| &p.ticker == ticker) {
-            out.position = out
-                .position
-                .checked_add(p.net().raw())
-                .ok_or_else(overflow)?;
-        }
-    }
+    // Resting orders first, positions second: an order that fills between the two reads
+    // is then counted twice (too cautious), never not at all.
     for n in &numbers {
         // Per subaccount: whether an omitted `subaccount` means "all" or "the primary"
         // differs between Kalshi's operations, so never rely on it.
@@ -250,6 +232,26 @@ pub async fn exposure(
                 Side::No => &mut out.no_resting,
             };
             *slot = slot.checked_add(o.remaining().raw()).ok_or_else(overflow)?;
+        }
+    }
+    for n in &numbers {
+        let page = kalshi
+            .send::<GetPositions>(
+                &NoPath,
+                &GetPositionsQuery {
+                    ticker: Some(ticker.clone()),
+                    subaccount: Some(*n),
+                    limit: Some(10),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await?;
+        for p in page.market_positions.iter().filter(|p| &p.ticker == ticker) {
+            out.position = out
+                .position
+                .checked_add(p.net().raw())
+                .ok_or_else(overflow)?;
         }
     }
     Ok(out)

@@ -393,6 +393,13 @@ async fn click_to_trade_and_keyboard_shortcuts() -> anyhow::Result<()> {
 
         // Ticks follow the tapered grid: $0.001 below $0.10, $0.01 above.
         open_market(browser, &base, "KXDESKFED-26DEC16-T4.00").await?;
+        // Until the market's details arrive the ticket steps by Kalshi's default cent.
+        browser
+            .wait_until("the market's price grid", WAIT, async || {
+                let grid = browser.text_of("market-grid").await?;
+                Ok((!grid.is_empty()).then_some(()))
+            })
+            .await?;
         browser.fill("ticket-price", "0.10").await?;
         for (key, want) in [
             (Key::Down, "0.0990"),
