@@ -167,14 +167,18 @@ pub async fn hash_password_async(password: SecretString) -> Result<String, AuthE
 /// [`AuthError::Busy`] when the pool's queue is full.
 pub async fn verify_password(password: SecretString, hash: String) -> Result<bool, AuthError> {
     HashPool::global()
-        .run(move || {
-            PasswordHash::new(&hash).is_ok_and(|parsed| {
-                Argon2::default()
-                    .verify_password(password.expose_secret().as_bytes(), &parsed)
-                    .is_ok()
-            })
-        })
+        .run(move || matches(&password, &hash))
         .await
+}
+
+/// Whether `password` matches the PHC `hash` (slow: run it on the pool); a malformed hash
+/// is a mismatch.
+fn matches(password: &SecretString, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.expose_secret().as_bytes(), &parsed)
+            .is_ok()
+    })
 }
 
 /// Verifies `password` against [`decoy_hash`] (made on the pool, the first time): what a
@@ -185,11 +189,8 @@ pub async fn verify_password(password: SecretString, hash: String) -> Result<boo
 pub async fn verify_decoy(password: SecretString) -> Result<bool, AuthError> {
     HashPool::global()
         .run(move || {
-            if let Ok(parsed) = PasswordHash::new(decoy_hash()) {
-                // Spent for its time only: the decoy's password is random.
-                let _ =
-                    Argon2::default().verify_password(password.expose_secret().as_bytes(), &parsed);
-            }
+            // Spent for its time only: the decoy's password is random.
+            let _ = matches(&password, decoy_hash());
             false
         })
         .await

@@ -109,14 +109,18 @@ pub fn fills_pnl<'a>(
     Some(total)
 }
 
-/// Every fill of the account since `since_ms` (Unix ms), every subaccount.
+/// Every fill of the account since `since_ms` (Unix ms), in each of `subaccounts`.
 ///
 /// # Errors
 /// Kalshi's, of `GetFills`.
-pub async fn fills_since(kalshi: &KalshiClient, since_ms: i64) -> Result<Vec<Fill>> {
+pub async fn fills_since(
+    kalshi: &KalshiClient,
+    subaccounts: &[i64],
+    since_ms: i64,
+) -> Result<Vec<Fill>> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
-    for n in crate::limits::subaccount_numbers(kalshi).await {
+    for &n in subaccounts {
         let mut cursor = None;
         loop {
             let page = kalshi
@@ -184,10 +188,13 @@ pub async fn marks(
     Ok(out)
 }
 
-/// The account's net YES position per market now, every subaccount (hundredths).
-async fn positions(kalshi: &KalshiClient) -> Result<HashMap<MarketTicker, i64>> {
+/// The account's net YES position per market now, over `subaccounts` (hundredths).
+async fn positions(
+    kalshi: &KalshiClient,
+    subaccounts: &[i64],
+) -> Result<HashMap<MarketTicker, i64>> {
     let mut out: HashMap<MarketTicker, i64> = HashMap::new();
-    for n in crate::limits::subaccount_numbers(kalshi).await {
+    for &n in subaccounts {
         let mut cursor = None;
         loop {
             let page = kalshi
@@ -228,6 +235,8 @@ pub struct Today {
     pub day: String,
     /// Its start, Unix ms.
     pub since_ms: i64,
+    /// The account's subaccount numbers, read once for the fills and the positions.
+    subaccounts: Vec<i64>,
     fills: Vec<Fill>,
     marks: HashMap<MarketTicker, Dollars>,
 }
@@ -239,11 +248,13 @@ impl Today {
     /// Kalshi's.
     pub async fn read(kalshi: &KalshiClient) -> Result<Today> {
         let (day, since_ms) = trading_day(crate::signer::now_ms());
-        let fills = fills_since(kalshi, since_ms).await?;
+        let subaccounts = crate::limits::subaccount_numbers(kalshi).await;
+        let fills = fills_since(kalshi, &subaccounts, since_ms).await?;
         let marks = marks(kalshi, fills.iter().filter_map(|f| f.market().cloned())).await?;
         Ok(Today {
             day,
             since_ms,
+            subaccounts,
             fills,
             marks,
         })
@@ -280,7 +291,7 @@ impl Today {
     /// Kalshi's and the store's; 403 `over_limit` on overflow.
     pub async fn desk(&self, store: &Store, kalshi: &KalshiClient) -> Result<Dollars> {
         let mut total = fills_pnl(&self.fills, &self.marks).ok_or_else(overflow)?;
-        let mut carried = positions(kalshi).await?;
+        let mut carried = positions(kalshi, &self.subaccounts).await?;
         for fill in &self.fills {
             if let Some(t) = fill.market() {
                 let slot = carried.entry(t.clone()).or_default();
