@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# NATS for the cluster tests (backend/tests/api/cluster.rs, tests/tests/cluster.rs): makes
+# NATS for the cluster tests (backend/tests/api/cluster.rs, tests/browser/cluster.rs): makes
 # sure a `nats-server` binary exists (Debian's package `nats-server` on a fresh machine) and
 # exports its path as NATS_SERVER. The tests start private servers of their own (JetStream,
 # free port, temporary store) so they can kill and restart them; a NATS already running on

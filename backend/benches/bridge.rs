@@ -36,8 +36,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use desk_backend::http::stream::{run_session, SessionInput};
-use desk_backend::hub::{Hub, FANOUT_CAPACITY};
-use desk_backend::signer::Signer;
+use desk_backend::kalshi::signer::Signer;
+use desk_backend::live::hub::{Hub, FANOUT_CAPACITY};
 use futures_channel::mpsc as fmpsc;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
@@ -165,12 +165,9 @@ async fn join_consumers(consumers: Vec<tokio::task::JoinHandle<Seen>>) -> Vec<Se
     seen
 }
 
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i] as f64 / 1_000.0
+/// Nearest-rank percentile of `sorted` microseconds, in milliseconds.
+fn percentile_ms(sorted: &[u64], pct: usize) -> f64 {
+    desk_testkit::bench::percentile(sorted, pct) as f64 / 1_000.0
 }
 
 fn summarize(seen: Vec<Seen>, frames: usize, elapsed: Duration) -> RunResult {
@@ -179,8 +176,8 @@ fn summarize(seen: Vec<Seen>, frames: usize, elapsed: Duration) -> RunResult {
     all.sort_unstable();
     RunResult {
         frames_per_sec: frames as f64 / elapsed.as_secs_f64(),
-        p50_us: percentile(&all, 0.50),
-        p99_us: percentile(&all, 0.99),
+        p50_us: percentile_ms(&all, 50),
+        p99_us: percentile_ms(&all, 99),
         conflations,
     }
 }
@@ -570,29 +567,8 @@ fn bench_books() -> serde_json::Value {
     })
 }
 
-fn openssl_rsa2048_sign_per_sec() -> Option<f64> {
-    let out = std::process::Command::new("openssl")
-        .args(["speed", "-seconds", "3", "rsa2048"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    // "rsa 2048 bits 0.000712s 0.000021s   1404.5  47619.0"
-    let line = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("rsa 2048"))?;
-    let cols: Vec<&str> = line.split_whitespace().collect();
-    cols.get(5)?.parse().ok()
-}
-
 fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
+    desk_testkit::bench::rss_mib().unwrap_or(f64::NAN)
 }
 
 async fn bench_memory() -> serde_json::Value {
@@ -745,7 +721,7 @@ fn main() {
         let n = 100;
         let t = Instant::now();
         for i in 0..n {
-            let text = desk_backend::signer::signing_text(
+            let text = desk_backend::kalshi::signer::signing_text(
                 i,
                 "POST",
                 "/trade-api/v2/portfolio/events/orders",
@@ -767,7 +743,7 @@ fn main() {
         ));
     }
     let desk_signer = n as f64 / t.elapsed().as_secs_f64();
-    let openssl = openssl_rsa2048_sign_per_sec();
+    let openssl = desk_testkit::bench::openssl_rsa2048_sign_per_sec();
     eprintln!("signing: desk signer {desk_signer:.0}/s, rsa crate {rsa_crate:.0}/s, openssl speed {openssl:?}/s");
     let results = json!({
         "machine": machine,
@@ -783,13 +759,5 @@ fn main() {
                     "ratio_rsa_crate_over_openssl": openssl.map(|o| rsa_crate / o)},
         "memory": memory,
     });
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-results");
-    let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join("bridge.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&results).unwrap_or_default(),
-    )
-    .expect("write results");
-    eprintln!("wrote {}", path.display());
+    desk_testkit::bench::write_results("bridge", &results);
 }

@@ -29,12 +29,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use desk_backend::client::KalshiClient;
-use desk_backend::cluster::test_support::NatsServer;
-use desk_backend::cluster::{self, ClusterConfig};
-use desk_backend::hub::Hub;
-use desk_backend::signer::Signer;
-use desk_backend::upstream::{self, UpstreamConfig};
+use desk_backend::kalshi::client::KalshiClient;
+use desk_backend::kalshi::signer::Signer;
+use desk_backend::kalshi::upstream::{self, UpstreamConfig};
+use desk_backend::live::cluster::{self, ClusterConfig};
+use desk_backend::live::hub::Hub;
+use desk_testkit::services::NatsServer;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use shared::protocol::Environment;
@@ -260,12 +260,9 @@ struct Outcome {
     sessions_resnapshotted: usize,
 }
 
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i] as f64 / 1e6
+/// Nearest-rank percentile of `sorted` nanoseconds, in milliseconds.
+fn percentile_ms(sorted: &[u64], pct: usize) -> f64 {
+    desk_testkit::bench::percentile(sorted, pct) as f64 / 1e6
 }
 
 fn key() -> Signer {
@@ -330,8 +327,8 @@ async fn measure(
     all.sort_unstable();
     Outcome {
         frames_per_sec: frames as f64 / ((last - start_ns) as f64 / 1e9),
-        p50_ms: percentile(&all, 0.50),
-        p99_ms: percentile(&all, 0.99),
+        p50_ms: percentile_ms(&all, 50),
+        p99_ms: percentile_ms(&all, 99),
         sessions_complete: complete,
         sessions_resnapshotted: resnapshotted,
     }
@@ -444,19 +441,11 @@ fn main() {
         }
     });
     let out = json!({
-        "machine": {"cpus": std::thread::available_parallelism().map_or(0, |n| n.get())},
-        "nats_server": std::process::Command::new(desk_backend::cluster::test_support::nats_server_binary().unwrap_or_default())
+        "machine": desk_testkit::bench::machine(),
+        "nats_server": std::process::Command::new(desk_testkit::services::nats_server_binary().unwrap_or_default())
             .arg("--version").output().ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned()),
         "runs": results,
     });
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-results");
-    let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join("cluster.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&out).unwrap_or_default(),
-    )
-    .expect("write results");
-    eprintln!("wrote {}", path.display());
+    desk_testkit::bench::write_results("cluster", &out);
     rt.shutdown_timeout(Duration::from_secs(2));
 }

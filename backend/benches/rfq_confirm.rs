@@ -2,7 +2,7 @@
 //! `bench-results/rfq_confirm.json`.
 //!
 //! One built-in exchange with two users: the maker runs a real desk (its upstream socket,
-//! hub and [`desk_backend::rfq_rules`] with one rule that auto-quotes and auto-confirms
+//! hub and [`desk_backend::rfq::rules`] with one rule that auto-quotes and auto-confirms
 //! `KXDESK`, a 3 s-window series here); the requester talks to the exchange directly with a
 //! signed client. Each round: the requester creates an RFQ, waits for the rule's quote,
 //! accepts it (YES and NO in turn, so the maker's position stays flat), and the bench reads
@@ -15,13 +15,14 @@
 //!
 //! `DESK_RFQ_BENCH_ACCEPTS` sets the number of rounds (default 50).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use desk_backend::client::KalshiClient;
-use desk_backend::ratelimit::{AccountLimits, BucketLimit};
-use desk_backend::signer::{load_private_key, Signer};
+use desk_backend::kalshi::client::KalshiClient;
+use desk_backend::kalshi::ratelimit::{AccountLimits, BucketLimit};
+use desk_backend::kalshi::signer::{load_private_key, Signer};
 use desk_backend::{Application, Config};
+use desk_testkit::{eventually, eventually_every, TestKey};
 use kalshi_sim::{SimConfig, SimExchange};
 use serde_json::{json, Value};
 use shared::api::ops::{AcceptRFQQuote, AcceptRFQQuotePath, CreateRFQ, GetQuotes, GetQuotesQuery};
@@ -33,65 +34,6 @@ use shared::protocol::UpstreamState;
 use shared::rfq::{RuleAction, RuleLogEntry};
 
 const MARKET: &str = "KXDESK-26DEC31-T50";
-
-fn openssl_key(path: &Path) {
-    let status = std::process::Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-        ])
-        .arg(path)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("the openssl CLI");
-    assert!(status.success(), "openssl genpkey failed");
-}
-
-/// Waits (polling every `every`) for `probe` to yield, at most `limit`.
-async fn poll<T, F, Fut>(what: &str, every: Duration, limit: Duration, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(every).await;
-    }
-}
-
-/// Nearest-rank percentile of sorted `v`.
-fn pct(v: &[u64], p: usize) -> u64 {
-    if v.is_empty() {
-        return 0;
-    }
-    let rank = (v.len() * p).div_ceil(100).max(1);
-    v[rank - 1]
-}
-
-fn summary(mut v: Vec<u64>) -> Value {
-    v.sort_unstable();
-    let mean = if v.is_empty() {
-        0
-    } else {
-        v.iter().sum::<u64>() / v.len() as u64
-    };
-    json!({
-        "n": v.len(),
-        "p50_us": pct(&v, 50),
-        "p90_us": pct(&v, 90),
-        "p99_us": pct(&v, 99),
-        "max_us": v.last().copied().unwrap_or(0),
-        "mean_us": mean,
-    })
-}
 
 /// One pass of `accepts` rounds; with `pace`, a round starts at most every `pace`.
 async fn pass(
@@ -115,7 +57,7 @@ async fn pass(
             .await
             .expect("CreateRFQ")
             .id;
-        let quote = poll(
+        let quote = eventually_every(
             "the rule's quote",
             Duration::from_millis(2),
             Duration::from_secs(10),
@@ -150,7 +92,7 @@ async fn pass(
             )
             .await
             .expect("AcceptRFQQuote");
-        let entry: RuleLogEntry = poll(
+        let entry: RuleLogEntry = eventually_every(
             "the rule's confirm",
             Duration::from_millis(2),
             Duration::from_secs(10),
@@ -183,21 +125,16 @@ async fn pass(
         "accepts": accepts,
         "confirmed": reaction.len(),
         "not_confirmed": not_confirmed,
-        "quote_accepted_to_confirm_sent": summary(reaction),
-        "quote_accepted_to_confirm_answered": summary(answered),
+        "quote_accepted_to_confirm_sent": desk_testkit::bench::summary(reaction, "us"),
+        "quote_accepted_to_confirm_answered": desk_testkit::bench::summary(answered, "us"),
     })
 }
 
 async fn run(accepts: usize) -> Value {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (req_pem, mm_pem): (PathBuf, PathBuf) = (
-        dir.path().join("requester.pem"),
-        dir.path().join("maker.pem"),
-    );
-    openssl_key(&req_pem);
-    openssl_key(&mm_pem);
-    let requester_key = load_private_key(&req_pem).expect("requester key");
-    let maker_key = load_private_key(&mm_pem).expect("maker key");
+    let (requester_key, maker_key) = (TestKey::rsa(), TestKey::rsa());
+    let req_pem = requester_key.write(dir.path(), "requester.pem");
+    let mm_pem = maker_key.write(dir.path(), "maker.pem");
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -205,8 +142,8 @@ async fn run(accepts: usize) -> Value {
     let sim = SimExchange::start(
         SimConfig {
             keys: vec![
-                ("requester".into(), requester_key.public_key()),
-                ("maker".into(), maker_key.public_key()),
+                ("requester".into(), requester_key.sim_public_key()),
+                ("maker".into(), maker_key.sim_public_key()),
             ],
             flow_per_sec: 0,
             seed: 5,
@@ -230,15 +167,10 @@ async fn run(accepts: usize) -> Value {
     let app = Application::build(config).await.expect("maker desk builds");
     let (port, hub, stop) = (app.port(), app.hub(), app.shutdown_token());
     tokio::spawn(app.run_until_stopped());
-    poll(
-        "the maker's upstream",
-        Duration::from_millis(50),
-        Duration::from_secs(20),
-        || {
-            let hub = hub.clone();
-            async move { (hub.upstream_state() == UpstreamState::Live).then_some(()) }
-        },
-    )
+    eventually("the maker's upstream", Duration::from_secs(20), || {
+        let hub = hub.clone();
+        async move { (hub.upstream_state() == UpstreamState::Live).then_some(()) }
+    })
     .await;
 
     let http = reqwest::Client::new();
@@ -259,8 +191,14 @@ async fn run(accepts: usize) -> Value {
         resp.status()
     );
 
-    let requester =
-        KalshiClient::new(&rest, Signer::from_key("requester", requester_key)).expect("client");
+    let requester = KalshiClient::new(
+        &rest,
+        Signer::from_key(
+            "requester",
+            load_private_key(&req_pem).expect("the requester's key"),
+        ),
+    )
+    .expect("client");
     let fast = BucketLimit {
         refill_rate: 1000,
         bucket_capacity: 1000,
@@ -308,10 +246,7 @@ fn main() {
     let result = rt.block_on(run(accepts));
     let results = json!({
         "what": "quote_accepted (as the maker's backend receives it) → auto-confirm sent / answered, built-in exchange on loopback",
-        "machine": {
-            "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
-            "os": std::env::consts::OS,
-        },
+        "machine": desk_testkit::bench::machine(),
         "seconds": started.elapsed().as_secs(),
         "result": result,
     });
@@ -319,13 +254,5 @@ fn main() {
         "{}",
         serde_json::to_string_pretty(&results).unwrap_or_default()
     );
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench-results");
-    let _ = std::fs::create_dir_all(&dir);
-    let path = dir.join("rfq_confirm.json");
-    std::fs::write(
-        &path,
-        serde_json::to_string_pretty(&results).unwrap_or_default(),
-    )
-    .expect("write results");
-    eprintln!("wrote {}", path.display());
+    desk_testkit::bench::write_results("rfq_confirm", &results);
 }

@@ -13,19 +13,20 @@ use tokio_util::sync::CancellationToken;
 
 use secrecy::ExposeSecret as _;
 
-use crate::auth::{Bootstrap, LoginLimiter};
-use crate::client::KalshiClient;
 use crate::config::{Config, Upstream};
 use crate::http::auth::AuthPolicy;
 use crate::http::{self, AppState};
-use crate::hub::Hub;
-use crate::signer::{PrivateKey, Signer};
-use crate::store::Store;
-use crate::upstream::{self, UpstreamConfig};
+use crate::kalshi::client::KalshiClient;
+use crate::kalshi::signer::{PrivateKey, Signer};
+use crate::kalshi::upstream::{self, UpstreamConfig};
+use crate::live::hub::Hub;
+use crate::team::auth::{Bootstrap, LoginLimiter};
+use crate::team::store::Store;
 use kalshi_sim::{SimConfig, SimExchange};
 
 /// A built, bound desk, ready to run.
 pub struct Application {
+    login_link: Option<String>,
     listener: TcpListener,
     /// `/metrics` on its own address (`DESK_METRICS_LISTEN`).
     metrics_listener: Option<TcpListener>,
@@ -51,7 +52,7 @@ impl std::fmt::Debug for Application {
 /// Generates the throwaway RSA key the desk uses on the built-in exchange.
 /// Asks the exchange whether a market exists (`GetMarket`): 404 is no, any other failure
 /// is "could not tell".
-fn market_check(kalshi: KalshiClient) -> crate::hub::MarketCheck {
+fn market_check(kalshi: KalshiClient) -> crate::live::hub::MarketCheck {
     Arc::new(move |ticker| {
         let kalshi = kalshi.clone();
         Box::pin(async move {
@@ -61,7 +62,7 @@ fn market_check(kalshi: KalshiClient) -> crate::hub::MarketCheck {
                 .await
             {
                 Ok(_) => Some(true),
-                Err(crate::client::KalshiError::Status { status, .. })
+                Err(crate::kalshi::client::KalshiError::Status { status, .. })
                     if status == reqwest::StatusCode::NOT_FOUND =>
                 {
                     Some(false)
@@ -103,19 +104,16 @@ impl Application {
             bootstrap: Bootstrap::default(),
             limiter: LoginLimiter::default(),
         };
-        if store
+        let bootstrap_token = if store
             .user_count()
             .await
             .context("reading the users table")?
             == 0
         {
-            let token = policy.bootstrap.arm();
-            // Printed, not logged through tracing: it is for the person starting the desk.
-            println!(
-                "No users yet. Create the first admin on the login page with this one-time \
-                 bootstrap token: {token}\n(or run: kalshi-desk user add --username NAME --role admin)"
-            );
-        }
+            Some(policy.bootstrap.arm())
+        } else {
+            None
+        };
         let cluster = config.cluster.resolve();
         if cluster.is_some() {
             anyhow::ensure!(
@@ -149,7 +147,8 @@ impl Application {
             Upstream::Sim {
                 key: Some((key_id, path)),
             } if config.rest_url.is_some() && config.ws_url.is_some() => {
-                let key = crate::signer::load_private_key(&path).context("loading the API key")?;
+                let key = crate::kalshi::signer::load_private_key(&path)
+                    .context("loading the API key")?;
                 let rest_url = config.rest_url.clone().unwrap_or_default();
                 let ws_url = config.ws_url.clone().unwrap_or_default();
                 tracing::warn!(%rest_url, "trading on an EXTERNAL simulated exchange (paper trading, not Kalshi)");
@@ -168,7 +167,8 @@ impl Application {
                 let (key_id, key) = match key {
                     Some((key_id, path)) => (
                         key_id,
-                        crate::signer::load_private_key(&path).context("loading the API key")?,
+                        crate::kalshi::signer::load_private_key(&path)
+                            .context("loading the API key")?,
                     ),
                     None => (
                         format!("desk-{}", uuid::Uuid::new_v4()),
@@ -225,7 +225,7 @@ impl Application {
             // A replica: the elected leader runs the upstream (and the RFQ quote watch);
             // every replica's hub is fed from NATS.
             Some(cluster) => {
-                let handle = crate::cluster::start(
+                let handle = crate::live::cluster::start(
                     cluster,
                     hub.clone(),
                     commands,
@@ -243,7 +243,7 @@ impl Application {
                     commands,
                     shutdown.clone(),
                 ));
-                tokio::spawn(crate::rfq_watch::run(
+                tokio::spawn(crate::rfq::watch::run(
                     hub.clone(),
                     kalshi.clone(),
                     shutdown.clone(),
@@ -251,7 +251,7 @@ impl Application {
                 (task, None)
             }
         };
-        tokio::spawn(crate::exchange_watch::run(
+        tokio::spawn(crate::live::exchange_watch::run(
             hub.clone(),
             kalshi.clone(),
             shutdown.clone(),
@@ -260,13 +260,13 @@ impl Application {
             Ok(halts) => hub.set_halts(halts),
             Err(err) => tracing::warn!(error = %err, "could not read the halts at start"),
         }
-        tokio::spawn(crate::halts::watch(
+        tokio::spawn(crate::team::halts::watch(
             hub.clone(),
             store.clone(),
             shutdown.clone(),
         ));
-        let gate = crate::limits::Gate::default();
-        let rfq_rules = crate::rfq_rules::RfqRules::new(
+        let gate = crate::team::limits::Gate::default();
+        let rfq_rules = crate::rfq::rules::RfqRules::new(
             hub.clone(),
             kalshi.clone(),
             store.clone(),
@@ -300,7 +300,9 @@ impl Application {
             .await
             .with_context(|| format!("binding {}:{}", config.listen, config.port))?;
         let port = listener.local_addr()?.port();
+        let login_link = bootstrap_token.map(|token| login_link(config.listen, port, &token));
         Ok(Application {
+            login_link,
             listener,
             metrics_listener,
             router,
@@ -324,6 +326,13 @@ impl Application {
     /// Cluster mode: a receiver of this replica's leadership changes.
     pub fn watch_leadership(&self) -> Option<tokio::sync::watch::Receiver<bool>> {
         self.is_leader.clone()
+    }
+
+    /// The first-run login link, `http://HOST:PORT/?token=…`, while the desk has no users:
+    /// it opens the login page with the one-time bootstrap token filled in. For the person
+    /// starting the desk (printed, never logged).
+    pub fn login_link(&self) -> Option<&str> {
+        self.login_link.as_deref()
     }
 
     /// The desk's HTTP port.
@@ -411,5 +420,35 @@ impl Application {
             sim.shutdown();
         }
         Ok(())
+    }
+}
+
+/// The first-run login link: `http://HOST:PORT/?token=TOKEN`, with a loopback host when the
+/// desk listens on every address (the person starting it is on this machine).
+fn login_link(listen: std::net::IpAddr, port: u16, token: &str) -> String {
+    let host = if listen.is_unspecified() {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    } else {
+        listen
+    };
+    let addr = SocketAddr::new(host, port);
+    format!("http://{addr}/?token={token}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::login_link;
+
+    #[test]
+    fn the_login_link_names_a_reachable_host() {
+        let any4 = std::net::IpAddr::from([0, 0, 0, 0]);
+        assert_eq!(
+            login_link(any4, 8080, "t0k"),
+            "http://127.0.0.1:8080/?token=t0k"
+        );
+        let v6: std::net::IpAddr = "::1".parse().unwrap();
+        assert_eq!(login_link(v6, 80, "t"), "http://[::1]:80/?token=t");
+        let lan = std::net::IpAddr::from([10, 0, 0, 5]);
+        assert_eq!(login_link(lan, 8080, "t"), "http://10.0.0.5:8080/?token=t");
     }
 }

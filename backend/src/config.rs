@@ -169,7 +169,7 @@ pub struct Config {
     pub upstream_receive_timeout_ms: u64,
     /// Most distinct markets the desk watches at once over every session (each is one
     /// upstream order book subscription); a session asking for one more is refused.
-    #[arg(long, env = "DESK_MAX_MARKETS", default_value_t = crate::hub::MAX_MARKETS)]
+    #[arg(long, env = "DESK_MAX_MARKETS", default_value_t = crate::live::hub::MAX_MARKETS)]
     pub max_markets: usize,
     /// Most sockets (tabs) one login session may hold open.
     #[arg(
@@ -191,7 +191,7 @@ pub struct Config {
 }
 
 /// Cluster mode: several desk replicas share one Kalshi socket through NATS
-/// ([`crate::cluster`]). Without `--nats-url` the desk is a single process (the default).
+/// ([`crate::live::cluster`]). Without `--nats-url` the desk is a single process (the default).
 #[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
     /// NATS server with JetStream, e.g. `nats://127.0.0.1:4222`; setting it turns cluster
@@ -213,13 +213,13 @@ pub struct ClusterArgs {
 
 impl ClusterArgs {
     /// The cluster configuration, when cluster mode is on.
-    pub fn resolve(&self) -> Option<crate::cluster::ClusterConfig> {
+    pub fn resolve(&self) -> Option<crate::live::cluster::ClusterConfig> {
         use secrecy::ExposeSecret as _;
         let nats_url = self
             .nats_url
             .clone()
             .filter(|u| !u.expose_secret().trim().is_empty())?;
-        Some(crate::cluster::ClusterConfig {
+        Some(crate::live::cluster::ClusterConfig {
             nats_url,
             name: self.name.clone(),
             replica_id: self.replica_id.clone().unwrap_or_else(|| {
@@ -432,7 +432,7 @@ impl Config {
             sim_flow: 20,
             sim_seed: 42,
             upstream_receive_timeout_ms: 30_000,
-            max_markets: crate::hub::MAX_MARKETS,
+            max_markets: crate::live::hub::MAX_MARKETS,
             max_sockets_per_session: crate::http::stream::MAX_SOCKETS_PER_SESSION,
             metrics_listen: None,
             team: TeamConfig {

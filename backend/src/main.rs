@@ -27,10 +27,17 @@ async fn main() -> anyhow::Result<()> {
                 "Kalshi Desk is running{banner}: http://127.0.0.1:{}/",
                 app.port()
             );
+            if let Some(link) = app.login_link() {
+                // Printed, not logged: the token is for the person starting the desk.
+                println!(
+                    "No users yet. Open this link to create the first admin (the token works \
+                     once):\n\n    {link}\n\n(or run: kalshi-desk user add --username NAME --role admin)"
+                );
+            }
             app.run_until_stopped().await
         }
-        Command::User(args) => desk_backend::users_cli::run(args).await,
-        Command::Audit(args) => desk_backend::users_cli::audit(args).await,
+        Command::User(args) => desk_backend::team::users_cli::run(args).await,
+        Command::Audit(args) => desk_backend::team::users_cli::audit(args).await,
         Command::Sim(args) => {
             kalshi_sim::run_standalone(kalshi_sim::Standalone {
                 listen: args.listen,

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use leptos::logging::warn;
 use leptos::prelude::*;
+use shared::backoff::Backoff;
 use shared::ids::MarketTicker;
 use shared::protocol::{ClientMsg, ServerMsg};
 use wasm_bindgen::closure::Closure;
@@ -20,37 +21,6 @@ use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
 use crate::state::{DeskState, SocketState};
-
-/// Exponential reconnect delay: `min`, doubling, capped at `max`; `reset` after a success.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Backoff {
-    min: Duration,
-    max: Duration,
-    next: Duration,
-}
-
-impl Backoff {
-    /// A backoff from `min` doubling to `max`.
-    pub fn new(min: Duration, max: Duration) -> Self {
-        Backoff {
-            min,
-            max,
-            next: min,
-        }
-    }
-
-    /// The delay to wait now; the following one doubles.
-    pub fn next_delay(&mut self) -> Duration {
-        let now = self.next;
-        self.next = (self.next * 2).min(self.max);
-        now
-    }
-
-    /// Back to the shortest delay.
-    pub fn reset(&mut self) {
-        self.next = self.min;
-    }
-}
 
 /// Failed attempts in a row before the badge says "down" instead of "connecting".
 const FAILURES_BEFORE_DOWN: u32 = 2;
@@ -97,7 +67,11 @@ pub fn start(state: DeskState) -> DeskSocket {
     let socket = DeskSocket(Rc::new(RefCell::new(Inner {
         state,
         conn: None,
-        backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(5)),
+        backoff: Backoff::new(
+            Duration::from_millis(500),
+            Duration::from_secs(5),
+            js_sys::Math::random().to_bits(),
+        ),
         failures: 0,
         connected_before: false,
         watched: BTreeSet::new(),
@@ -351,19 +325,5 @@ pub fn lifecycle_text(event: &shared::protocol::LifecycleView) -> String {
         ("activated", _) => "trading resumed".to_owned(),
         (kind, Some(result)) => format!("{} — {result}", kind.replace('_', " ")),
         (kind, None) => kind.replace('_', " "),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_to_cap_and_resets() {
-        let mut b = Backoff::new(Duration::from_millis(500), Duration::from_secs(5));
-        let got: Vec<u128> = (0..6).map(|_| b.next_delay().as_millis()).collect();
-        assert_eq!(got, [500, 1000, 2000, 4000, 5000, 5000]);
-        b.reset();
-        assert_eq!(b.next_delay(), Duration::from_millis(500));
     }
 }

@@ -49,6 +49,11 @@ string_id!(
 );
 
 impl MarketTicker {
+    /// The series ticker: the part before the first `-` (`KXDESK-26DEC31-T50` → `KXDESK`).
+    pub fn series(&self) -> &str {
+        self.0.split('-').next().unwrap_or_default()
+    }
+
     /// True when the ticker has Kalshi's shape: `^[A-Z0-9._-]+$`, at most 128 bytes.
     pub fn is_well_formed(&self) -> bool {
         !self.0.is_empty()
@@ -56,6 +61,13 @@ impl MarketTicker {
             && self.0.bytes().all(|b| {
                 b.is_ascii_uppercase() || b.is_ascii_digit() || matches!(b, b'-' | b'.' | b'_')
             })
+    }
+}
+
+impl EventTicker {
+    /// The series ticker: the part before the first `-` (`KXDESKFED-26DEC16` → `KXDESKFED`).
+    pub fn series(&self) -> &str {
+        self.0.split('-').next().unwrap_or_default()
     }
 }
 

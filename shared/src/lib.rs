@@ -12,12 +12,14 @@
 //! - [`rfq`]: the RFQ desk's browser types: live RFQ/quote events, quoting rules, rule log.
 //! - [`groups`]: the browser types of order groups and subaccounts (balances, transfers).
 //! - [`auth`]: the team desk: users, roles, limits, sessions and the audit log.
+//! - [`backoff`]: jittered reconnect delays, for the backend and the browser alike.
 //!
 //! Data flows Kalshi (or the built-in exchange) → `rest`/`ws` types → backend → `protocol`
 //! types → browser. Everything here builds for native and `wasm32-unknown-unknown`.
 
 pub mod api;
 pub mod auth;
+pub mod backoff;
 pub mod book;
 pub mod groups;
 pub mod ids;

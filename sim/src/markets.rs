@@ -50,15 +50,6 @@ fn usable_tick(tick: Dollars) -> Dollars {
     }
 }
 
-fn series_of(event: &EventTicker) -> String {
-    event
-        .as_str()
-        .split('-')
-        .next()
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// Every market the simulator lists, ordered by ticker (non-tradable ones included: the
 /// flow only trades the open ones).
 ///
@@ -73,7 +64,7 @@ pub fn seed_markets() -> Result<Vec<MarketSeed>, serde_json::Error> {
             normalize_recorded(&mut market);
             let tick = usable_tick(market.grid().tick_at(Dollars::from_cents(50)));
             MarketSeed {
-                series: series_of(&market.event_ticker),
+                series: market.event_ticker.series().to_owned(),
                 tick,
                 fair: None,
                 market,
@@ -392,7 +383,7 @@ fn synthetic_markets() -> Vec<MarketSeed> {
                 exchange_index: Some(0),
             };
             out.push(MarketSeed {
-                series: series_of(&event),
+                series: event.series().to_owned(),
                 tick: grid.flow_tick(),
                 fair: Some(Dollars::from_cents(fair_cents)),
                 market,

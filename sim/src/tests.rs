@@ -1,15 +1,12 @@
 //! Socket-level tests of the simulated exchange: real sockets on 127.0.0.1 port 0, real
-//! 2048-bit RSA keys made once per test binary with the `openssl` CLI, and a tiny local
-//! Kalshi signer (the product signer lives elsewhere on purpose).
+//! 2048-bit RSA keys made once per test binary, signed by the test kit's Kalshi signer (the
+//! desk's own signer is not used on purpose).
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use base64::Engine as _;
+use desk_testkit::TestKey;
 use futures_util::{SinkExt, StreamExt};
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::signature::{RandomizedSigner, SignatureEncoding};
-use rsa::RsaPrivateKey;
 use serde_json::{json, Value};
 use shared::book::{BookLevels, OrderBook};
 use shared::ids::{MarketTicker, Sid, Side};
@@ -31,46 +28,19 @@ const T50: &str = "KXDESK-26DEC31-T50";
 const T60: &str = "KXDESK-26DEC31-T60";
 
 /// Three keys: alice and bob are registered, the third is a stranger.
-fn keys() -> &'static [RsaPrivateKey] {
-    static KEYS: OnceLock<Vec<RsaPrivateKey>> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("tempdir");
-        (0..3)
-            .map(|i| {
-                let path = dir.path().join(format!("k{i}.pem"));
-                let status = std::process::Command::new("openssl")
-                    .args([
-                        "genpkey",
-                        "-algorithm",
-                        "RSA",
-                        "-pkeyopt",
-                        "rsa_keygen_bits:2048",
-                        "-out",
-                    ])
-                    .arg(&path)
-                    .stderr(std::process::Stdio::null())
-                    .status()
-                    .expect("openssl CLI");
-                assert!(status.success(), "openssl genpkey failed");
-                RsaPrivateKey::from_pkcs8_pem(&std::fs::read_to_string(&path).unwrap()).unwrap()
-            })
-            .collect()
-    })
+fn keys() -> &'static [TestKey] {
+    static KEYS: OnceLock<Vec<TestKey>> = OnceLock::new();
+    KEYS.get_or_init(|| (0..3).map(|_| TestKey::rsa()).collect())
 }
 
 /// Kalshi signing: base64(RSA-PSS-SHA256, salt 32) over `ts + METHOD + path`.
-fn sign(key: &RsaPrivateKey, ts: i64, method: &str, path: &str) -> String {
-    let signer = rsa::pss::BlindedSigningKey::<sha2::Sha256>::new(key.clone());
-    let sig = signer.sign_with_rng(
-        &mut rand::thread_rng(),
-        format!("{ts}{method}{path}").as_bytes(),
-    );
-    base64::engine::general_purpose::STANDARD.encode(sig.to_bytes())
+fn sign(key: &TestKey, ts: i64, method: &str, path: &str) -> String {
+    key.sign(ts, method, path)
 }
 
 struct Who {
     key_id: &'static str,
-    key: &'static RsaPrivateKey,
+    key: &'static TestKey,
 }
 fn alice() -> Who {
     Who {
@@ -89,8 +59,14 @@ async fn spawn_sim(flow_per_sec: u32, seed: u64) -> SimExchange {
     let ks = keys();
     let config = SimConfig {
         keys: vec![
-            ("alice".into(), ks[0].to_public_key().into()),
-            ("bob".into(), ks[1].to_public_key().into()),
+            (
+                "alice".into(),
+                crate::PublicKey::from_pem(&ks[0].public_pem()).unwrap(),
+            ),
+            (
+                "bob".into(),
+                crate::PublicKey::from_pem(&ks[1].public_pem()).unwrap(),
+            ),
         ],
         flow_per_sec,
         seed,

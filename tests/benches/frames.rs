@@ -16,26 +16,11 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context as _};
-use desk_e2e::{dist_dir, sel, workspace_dir, Browser, ChromeDriver, DEFAULT_TIMEOUT};
+use desk_testkit::bench::{env_u64, percentile, write_results};
+use desk_testkit::e2e::{dist_dir, sel, Browser, ChromeDriver, DEFAULT_TIMEOUT};
 
 /// The market the benchmark watches ($0.01 grid, fair 55c).
 const MARKET: &str = "KXDESK-26DEC31-T50";
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// Nearest-rank percentile of sorted values (`pct` of 100).
-fn percentile(sorted: &[u64], pct: usize) -> u64 {
-    if sorted.is_empty() {
-        return 0;
-    }
-    let rank = (sorted.len() * pct).div_ceil(100).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
 
 /// The served `.wasm` in `dist/`: (bytes, gzip -9 bytes).
 fn wasm_size() -> anyhow::Result<(u64, u64)> {
@@ -67,7 +52,7 @@ async fn run(
 ) -> anyhow::Result<serde_json::Value> {
     let flow = env_u64("DESK_BENCH_FLOW", 1_000);
     let secs = env_u64("DESK_BENCH_SECS", 30);
-    browser.log_in(app_url, desk_e2e::E2E_USER).await?;
+    browser.log_in(app_url, desk_testkit::e2e::E2E_USER).await?;
     browser.goto(&format!("{app_url}#{MARKET}")).await?;
     browser
         .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), DEFAULT_TIMEOUT)
@@ -135,6 +120,7 @@ async fn run(
         "wasm_bytes": wasm,
         "wasm_gzip_bytes": wasm_gzip,
         "target": {"p95_us": 16_000, "wasm_gzip_bytes": 300 * 1024},
+        "machine": desk_testkit::bench::machine(),
     }))
 }
 
@@ -143,7 +129,12 @@ async fn main() -> anyhow::Result<()> {
     let mut config = desk_backend::Config::for_tests(dist_dir()?);
     config.sim_flow = 0;
     let app = desk_backend::Application::build(config).await?;
-    desk_e2e::add_user(&app.store(), desk_e2e::E2E_USER, shared::auth::Role::Admin).await?;
+    desk_testkit::e2e::add_user(
+        &app.store(),
+        desk_testkit::e2e::E2E_USER,
+        shared::auth::Role::Admin,
+    )
+    .await?;
     let sim = app.sim().context("runs on the built-in exchange")?;
     let url = format!("http://127.0.0.1:{}/", app.port());
     let stop = app.shutdown_token();
@@ -156,11 +147,7 @@ async fn main() -> anyhow::Result<()> {
     stop.cancel();
     let report = result?;
     closed?;
-    let dir = workspace_dir().join("bench-results");
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("frames.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n")?;
     println!("{}", serde_json::to_string_pretty(&report)?);
-    println!("wrote {}", path.display());
+    write_results("frames", &report);
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `/api/admin/*` (admin only), `/api/halts`, `/api/desk/limits` and `/api/pnl/today`: the
-//! kill switch ([`crate::halts`]) and the daily loss limits ([`crate::pnl`]).
+//! kill switch ([`crate::team::halts`]) and the daily loss limits ([`crate::team::pnl`]).
 
-use axum::extract::rejection::JsonRejection;
+use super::error::Body;
 use axum::extract::State;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -10,9 +10,9 @@ use shared::protocol::CancelledOrders;
 
 use super::auth::{Acting, CurrentUser};
 use super::{AppState, Error, Result};
-use crate::hub::Hub;
-use crate::limits::Gate;
-use crate::store::Store;
+use crate::live::hub::Hub;
+use crate::team::limits::Gate;
+use crate::team::store::Store;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -26,7 +26,7 @@ pub(super) fn router() -> Router<AppState> {
 
 /// `GET /api/desk/limits` (any session) → the desk's [`DeskLimits`].
 async fn desk_limits(State(store): State<Store>) -> Result<Json<DeskLimits>> {
-    Ok(Json(crate::pnl::desk_limits(&store).await?))
+    Ok(Json(crate::team::pnl::desk_limits(&store).await?))
 }
 
 /// `PUT /api/admin/desk-limits` with [`DeskLimits`] → the limits now stored (every replica
@@ -35,9 +35,8 @@ async fn desk_limits(State(store): State<Store>) -> Result<Json<DeskLimits>> {
 async fn set_desk_limits(
     State(store): State<Store>,
     admin: CurrentUser,
-    body: std::result::Result<Json<DeskLimits>, JsonRejection>,
+    Body(limits): Body<DeskLimits>,
 ) -> Result<Json<DeskLimits>> {
-    let Json(limits) = body?;
     super::audit::audited(
         &store,
         &admin.user.username,
@@ -52,7 +51,7 @@ async fn set_desk_limits(
                 ));
             }
             store
-                .put_setting(crate::pnl::DESK_LIMITS, &limits, &admin.user.username)
+                .put_setting(crate::team::pnl::DESK_LIMITS, &limits, &admin.user.username)
                 .await?;
             tracing::warn!(admin = %admin.user.username, ?limits, "desk limits set");
             Ok(limits.clone())
@@ -70,7 +69,7 @@ async fn pnl_today(
     user: CurrentUser,
 ) -> Result<Json<DayPnl>> {
     Ok(Json(
-        crate::pnl::day_pnl(&store, &kalshi, &user.user).await?,
+        crate::team::pnl::day_pnl(&store, &kalshi, &user.user).await?,
     ))
 }
 
@@ -113,9 +112,8 @@ async fn halt(
     State(gate): State<Gate>,
     Acting(kalshi): Acting,
     admin: CurrentUser,
-    body: std::result::Result<Json<HaltRequest>, JsonRejection>,
+    Body(req): Body<HaltRequest>,
 ) -> Result<Json<Halted>> {
-    let Json(req) = body?;
     let operation = if req.user.is_some() {
         "HaltUser"
     } else {
@@ -142,7 +140,7 @@ async fn halt(
             hub.set_halts(halts.clone());
             tracing::warn!(admin = %admin.user.username, user = ?req.user, %reason, "halt");
             gate.drain().await;
-            let swept = crate::halts::sweep(&kalshi, &store, req.user.as_deref()).await?;
+            let swept = crate::team::halts::sweep(&kalshi, &store, req.user.as_deref()).await?;
             Ok(Halted { halts, swept })
         },
     )
@@ -157,9 +155,8 @@ async fn rearm(
     State(store): State<Store>,
     State(hub): State<Hub>,
     admin: CurrentUser,
-    body: std::result::Result<Json<HaltRequest>, JsonRejection>,
+    Body(req): Body<HaltRequest>,
 ) -> Result<Json<Vec<Halt>>> {
-    let Json(req) = body?;
     let operation = if req.user.is_some() {
         "RearmUser"
     } else {

@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use shared::auth::{AuditEntry, AuditQuery};
 
 use super::{AppState, Error, Result};
-use crate::store::{AuditTarget, Store};
+use crate::team::store::{AuditTarget, Store};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()

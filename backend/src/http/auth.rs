@@ -10,10 +10,10 @@
 //! Cookie: `desk_session=<token>; HttpOnly; SameSite=Strict; Path=/` (+ `Secure` when
 //! configured). The store keeps only the token's SHA-256.
 
+use super::error::Body;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Extension, FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -28,9 +28,9 @@ use shared::auth::{
 };
 
 use super::{AppState, Error, Result};
-use crate::auth::{self as domain, Actor, Bootstrap, LoginLimiter};
-use crate::client::KalshiClient;
-use crate::store::{now_ms, Store};
+use crate::kalshi::client::KalshiClient;
+use crate::team::auth::{self as domain, Actor, Bootstrap, LoginLimiter};
+use crate::team::store::{now_ms, Store};
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "desk_session";
@@ -350,9 +350,8 @@ fn client_ip(peer: Peer) -> IpAddr {
 async fn login(
     State(state): State<AppState>,
     ip: Peer,
-    body: std::result::Result<Json<LoginRequest>, JsonRejection>,
+    Body(req): Body<LoginRequest>,
 ) -> Result<Response> {
-    let Json(req) = body?;
     let ip = client_ip(ip);
     if !state.auth.limiter.allow(ip, &req.username) {
         tracing::warn!(%ip, user = %req.username, "login rate limited");
@@ -396,9 +395,8 @@ async fn logout(State(state): State<AppState>, user: CurrentUser) -> Result<Resp
 async fn bootstrap(
     State(state): State<AppState>,
     ip: Peer,
-    body: std::result::Result<Json<BootstrapRequest>, JsonRejection>,
+    Body(req): Body<BootstrapRequest>,
 ) -> Result<Response> {
-    let Json(req) = body?;
     if !state.auth.limiter.allow(client_ip(ip), "(bootstrap)") {
         return Err(Error::TooManyAttempts);
     }
@@ -433,7 +431,7 @@ fn auth_error(err: domain::AuthError) -> Error {
         domain::AuthError::BadUsername | domain::AuthError::WeakPassword => {
             Error::bad_request("invalid_user", err.to_string())
         }
-        domain::AuthError::Store(crate::store::StoreError::Conflict(m)) => Error::Conflict(m),
+        domain::AuthError::Store(crate::team::store::StoreError::Conflict(m)) => Error::Conflict(m),
         domain::AuthError::Store(e) => Error::Store(e),
         domain::AuthError::Hash => Error::Unexpected(anyhow::anyhow!("password hashing failed")),
         domain::AuthError::Busy => Error::TooManyAttempts,
@@ -450,9 +448,8 @@ async fn list_users(State(store): State<Store>) -> Result<Json<Vec<UserView>>> {
 async fn create_user(
     State(store): State<Store>,
     admin: CurrentUser,
-    body: std::result::Result<Json<NewUser>, JsonRejection>,
+    Body(new): Body<NewUser>,
 ) -> Result<(StatusCode, Json<UserView>)> {
-    let Json(new) = body?;
     check_limits(&new.limits)?;
     let record =
         serde_json::json!({"username": new.username, "role": new.role, "limits": new.limits});
@@ -484,9 +481,8 @@ async fn update_user(
     State(store): State<Store>,
     admin: CurrentUser,
     Path(id): Path<i64>,
-    body: std::result::Result<Json<UserPatch>, JsonRejection>,
+    Body(patch): Body<UserPatch>,
 ) -> Result<Json<UserView>> {
-    let Json(patch) = body?;
     if let Some(l) = &patch.limits {
         check_limits(l)?;
     }

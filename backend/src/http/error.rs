@@ -2,12 +2,32 @@
 //! fitting status; internal details are logged, never sent.
 
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use shared::protocol::ApiErrorBody;
 
-use crate::client::KalshiError;
+use crate::kalshi::client::KalshiError;
+
+/// A JSON request body, the one body extractor of the browser API: a body that is not the
+/// expected JSON is refused with the API's error body (`{"code","message"}`, 400 or 415),
+/// never axum's plain-text rejection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Body<T>(pub T);
+
+impl<T, S> FromRequest<S> for Body<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        let Json(value) = Json::<T>::from_request(req, state).await?;
+        Ok(Body(value))
+    }
+}
 
 /// Result of an API handler.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -46,7 +66,7 @@ pub enum Error {
     TooManyAttempts,
     /// 500: the desk's database failed; details go to the log only.
     #[error(transparent)]
-    Store(#[from] crate::store::StoreError),
+    Store(#[from] crate::team::store::StoreError),
     /// 400: the JSON body did not parse.
     #[error(transparent)]
     Json(#[from] JsonRejection),

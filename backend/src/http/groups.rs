@@ -5,7 +5,8 @@
 //!
 //! Group routes take `?subaccount=N` (the group's subaccount; default the primary).
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use super::error::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
@@ -32,7 +33,7 @@ use shared::num::{Count, Dollars};
 use super::auth::Acting;
 use super::orders::SubaccountParam;
 use super::{AppState, Error, Result};
-use crate::client::KalshiClient;
+use crate::kalshi::client::KalshiClient;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -110,9 +111,8 @@ async fn list_groups(Acting(kalshi): Acting, q: Q) -> Result<Json<Vec<OrderGroup
 /// (CreateOrderGroup).
 async fn create_group(
     Acting(kalshi): Acting,
-    body: std::result::Result<Json<NewOrderGroup>, JsonRejection>,
+    Body(new): Body<NewOrderGroup>,
 ) -> Result<(StatusCode, Json<OrderGroupView>)> {
-    let Json(new) = body?;
     let limit = checked_limit(new.contracts_limit)?;
     if new
         .subaccount
@@ -221,11 +221,10 @@ async fn update_limit(
     Acting(kalshi): Acting,
     Path(id): Path<String>,
     q: Q,
-    body: std::result::Result<Json<GroupLimit>, JsonRejection>,
+    Body(GroupLimit { contracts_limit }): Body<GroupLimit>,
 ) -> Result<Json<EmptyResponse>> {
     let order_group_id = checked_group_id(id)?;
     let subaccount = SubaccountParam::read(q)?;
-    let Json(GroupLimit { contracts_limit }) = body?;
     let limit = checked_limit(contracts_limit)?;
     tracing::info!(operation = "UpdateOrderGroupLimit", %order_group_id, "changing order group limit");
     kalshi
@@ -290,9 +289,8 @@ async fn create_subaccount(
 /// (ApplySubaccountTransfer with a fresh `client_transfer_id`, then GetSubaccountBalances).
 async fn transfer(
     Acting(kalshi): Acting,
-    body: std::result::Result<Json<TransferTicket>, JsonRejection>,
+    Body(ticket): Body<TransferTicket>,
 ) -> Result<Json<Vec<SubaccountBalanceView>>> {
-    let Json(ticket) = body?;
     let amount_cents = ticket
         .cents()
         .map_err(|m| Error::bad_request("invalid_transfer", m))?;

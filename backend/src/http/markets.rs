@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use shared::api::ops;
 use shared::api::schema::GetEventsQueryStatus;
-use shared::ids::{EventTicker, MarketTicker, SeriesTicker};
+use shared::ids::{MarketTicker, SeriesTicker};
 use shared::protocol::{
     CandlePeriod, CandleView, CandlesView, DeskStatus, EventView, EventsPage, MarketSearch,
     MarketsPage, SeriesList, SeriesView, CANDLES_SHOWN,
@@ -17,8 +17,8 @@ use shared::protocol::{
 use shared::rest::{Market, StatusFilter};
 
 use super::{AppState, Error, Result};
-use crate::client::KalshiClient;
-use crate::hub::Hub;
+use crate::kalshi::client::KalshiClient;
+use crate::live::hub::Hub;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -184,7 +184,7 @@ impl Search {
 
     fn keeps(&self, m: &Market, series: Option<&HashSet<String>>) -> bool {
         let status_ok = self.local_status.is_none_or(|s| s.matches(m.status));
-        let series_ok = series.is_none_or(|set| set.contains(series_of(&m.event_ticker)));
+        let series_ok = series.is_none_or(|set| set.contains(m.event_ticker.series()));
         let text_ok = self.words.is_empty() || {
             let hay = format!(
                 "{} {} {} {} {}",
@@ -199,11 +199,6 @@ impl Search {
         };
         status_ok && series_ok && text_ok
     }
-}
-
-/// A Kalshi event ticker starts with its series ticker (`KXDESKFED-26DEC16` → `KXDESKFED`).
-fn series_of(event: &EventTicker) -> &str {
-    event.as_str().split('-').next().unwrap_or_default()
 }
 
 /// `GET /api/markets?`[`MarketSearch`] → [`MarketsPage`] (GetMarkets).

@@ -25,8 +25,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub use error::{Error, Result};
 pub(crate) use orders::{cancel_order, view as order_view};
 
-use crate::client::KalshiClient;
-use crate::hub::Hub;
+use crate::kalshi::client::KalshiClient;
+use crate::live::hub::Hub;
 
 /// Everything handlers share. Cheap to clone.
 #[derive(Clone, FromRef)]
@@ -36,15 +36,15 @@ pub struct AppState {
     /// Signed Kalshi REST client.
     pub kalshi: KalshiClient,
     /// The market maker's RFQ quoting/confirmation rules and their log.
-    pub rfq_rules: crate::rfq_rules::RfqRules,
+    pub rfq_rules: crate::rfq::rules::RfqRules,
     /// Fires on shutdown; sessions end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
     /// The desk's database: users, sessions, order owners, audit log.
-    pub store: crate::store::Store,
+    pub store: crate::team::store::Store,
     /// Session, cookie and origin policy.
     pub auth: auth::AuthPolicy,
-    /// Per-market turns for the limit check and send of orders ([`crate::limits`]).
-    pub gate: crate::limits::Gate,
+    /// Per-market turns for the limit check and send of orders ([`crate::team::limits`]).
+    pub gate: crate::team::limits::Gate,
     /// Sockets open per login session ([`stream::SocketSlots`]).
     pub sockets: stream::SocketSlots,
 }
@@ -69,7 +69,7 @@ pub fn metrics_router(hub: Hub) -> Router {
 /// `GET /api/limits`: the Kalshi rate-limit budget left (read and write tokens, back-off).
 async fn limits(
     axum::extract::State(kalshi): axum::extract::State<KalshiClient>,
-) -> axum::Json<crate::ratelimit::BudgetView> {
+) -> axum::Json<crate::kalshi::ratelimit::BudgetView> {
     axum::Json(kalshi.budget().view())
 }
 

@@ -3,7 +3,8 @@
 //! cancel all (CancelAllOrders, or a batch of one market's resting orders) and queue
 //! positions (GetOrderQueuePositions). Every body is validated before anything is signed.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use super::error::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
@@ -31,9 +32,9 @@ use super::auth::Acting;
 use super::auth::CurrentUser;
 use super::markets::checked_ticker;
 use super::{AppState, Error, Result};
-use crate::client::KalshiClient;
-use crate::limits;
-use crate::store::Store;
+use crate::kalshi::client::KalshiClient;
+use crate::team::limits;
+use crate::team::store::Store;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -194,9 +195,8 @@ async fn place(
     State(store): State<Store>,
     State(gate): State<limits::Gate>,
     user: CurrentUser,
-    ticket: std::result::Result<Json<OrderTicket>, JsonRejection>,
+    Body(ticket): Body<OrderTicket>,
 ) -> Result<(StatusCode, Json<PlacedOrder>)> {
-    let Json(ticket) = ticket?;
     let ticker = checked_ticker(ticket.market_ticker.0.clone())?;
     // One order at a time in this market, from the limit check to Kalshi's answer.
     let _turn = gate.market(&ticker).await;
@@ -218,7 +218,7 @@ async fn place(
         .await?;
     }
     ticket
-        .check_options(crate::signer::now_ms().div_euclid(1000))
+        .check_options(crate::kalshi::signer::now_ms().div_euclid(1000))
         .map_err(|m| Error::bad_request("invalid_options", m))?;
     if ticket.count.raw() <= 0 {
         return Err(Error::bad_request(
@@ -260,7 +260,7 @@ async fn place(
         .record_order_owner(&client_order_id, &user.user.username, request.ticker.as_str())
         .await
         .map_err(|e| match e {
-            crate::store::StoreError::Db(ref db) if matches!(db, sqlx::Error::Database(d) if d.is_unique_violation()) => {
+            crate::team::store::StoreError::Db(ref db) if matches!(db, sqlx::Error::Database(d) if d.is_unique_violation()) => {
                 Error::bad_request("duplicate_client_order_id", "that client order id was used before")
             }
             other => Error::Store(other),
@@ -407,10 +407,9 @@ async fn amend(
     State(gate): State<limits::Gate>,
     user: CurrentUser,
     Path(order_id): Path<String>,
-    body: std::result::Result<Json<AmendTicket>, JsonRejection>,
+    Body(ticket): Body<AmendTicket>,
 ) -> Result<Json<OrderView>> {
     let order_id = checked_order_id(order_id)?;
-    let Json(ticket) = body?;
     if ticket.remaining.raw() <= 0 {
         return Err(Error::bad_request(
             "invalid_count",
@@ -510,11 +509,10 @@ async fn decrease(
     user: CurrentUser,
     Path(order_id): Path<String>,
     q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
-    body: std::result::Result<Json<DecreaseTicket>, JsonRejection>,
+    Body(ticket): Body<DecreaseTicket>,
 ) -> Result<Json<serde_json::Value>> {
     let order_id = checked_order_id(order_id)?;
     let subaccount = SubaccountParam::read(q)?;
-    let Json(ticket) = body?;
     match (ticket.reduce_by, ticket.reduce_to) {
         (Some(by), None) if by.raw() > 0 => {}
         (Some(_), None) => {
@@ -610,12 +608,11 @@ async fn cancel_batch(
     Acting(kalshi): Acting,
     State(store): State<Store>,
     user: CurrentUser,
-    body: std::result::Result<Json<CancelOrders>, JsonRejection>,
-) -> Result<Json<CancelledOrders>> {
-    let Json(CancelOrders {
+    Body(CancelOrders {
         order_ids,
         subaccount,
-    }) = body?;
+    }): Body<CancelOrders>,
+) -> Result<Json<CancelledOrders>> {
     if subaccount.is_some_and(|n| n > shared::protocol::MAX_SUBACCOUNT) {
         return Err(Error::bad_request(
             "invalid_subaccount",
@@ -680,7 +677,7 @@ async fn cancel_all(
         .transpose()?;
     if !user.user.role.permissions().others_orders {
         // Only the caller's own resting orders, one by one.
-        let out = crate::halts::cancel_owned(
+        let out = crate::team::halts::cancel_owned(
             &kalshi,
             &store,
             &user.user.username,

@@ -17,7 +17,7 @@ use shared::protocol::{FillView, FillsPage, PortfolioView, PositionView, Settlem
 
 use super::orders::SubaccountParam;
 use super::{AppState, Error, Result};
-use crate::client::KalshiClient;
+use crate::kalshi::client::KalshiClient;
 
 /// Positions pages read for one portfolio view (200 markets a page).
 const MAX_POSITION_PAGES: usize = 10;
@@ -134,7 +134,7 @@ async fn portfolio(
 /// subaccount when omitted), and the cursor of the next page.
 async fn fills(
     State(kalshi): State<KalshiClient>,
-    State(store): State<crate::store::Store>,
+    State(store): State<crate::team::store::Store>,
     q: std::result::Result<Query<PageParams>, QueryRejection>,
 ) -> Result<Json<FillsPage>> {
     let wanted = PageParams::read(q)?;

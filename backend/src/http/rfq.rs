@@ -1,7 +1,7 @@
 //! `/api/rfq*`, `/api/rfqs*`, `/api/quotes*`: the RFQ desk. Each route maps to specific
 //! Kalshi communications operations (never a proxy); ids are checked before signing.
 
-use axum::extract::rejection::JsonRejection;
+use super::error::Body;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
@@ -26,9 +26,9 @@ use shared::ids::Side;
 use super::auth::{Acting, CurrentUser};
 use super::markets::checked_ticker;
 use super::{AppState, Error, Result};
-use crate::limits;
-use crate::rfq_rules::RfqRules;
-use crate::store::Store;
+use crate::rfq::rules::RfqRules;
+use crate::team::limits;
+use crate::team::store::Store;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -132,9 +132,8 @@ async fn put_rules(
     State(rules): State<RfqRules>,
     State(store): State<Store>,
     user: CurrentUser,
-    body: std::result::Result<Json<RuleSet>, JsonRejection>,
+    Body(mut set): Body<RuleSet>,
 ) -> Result<Json<RuleSet>> {
-    let Json(mut set) = body?;
     let mut ids = std::collections::BTreeSet::new();
     for r in &set.rules {
         if !ids.insert(r.id) {
@@ -249,7 +248,7 @@ async fn book_top(Acting(kalshi): Acting, Path(ticker): Path<String>) -> Result<
     Ok(Json(BookTop {
         yes_bid: yes.last().map(|(p, _)| *p),
         yes_ask: no.last().map(|(p, _)| p.complement()),
-        mid: crate::rfq_rules::mid(&yes, &no),
+        mid: crate::rfq::rules::mid(&yes, &no),
         market_ticker: ticker,
     }))
 }
@@ -261,9 +260,8 @@ async fn log(State(rules): State<RfqRules>) -> Json<Vec<RuleLogEntry>> {
 /// `POST /api/rfqs` (CreateRFQ) → 201 `{id}`.
 async fn create_rfq(
     Acting(kalshi): Acting,
-    body: std::result::Result<Json<NewRfq>, JsonRejection>,
+    Body(new): Body<NewRfq>,
 ) -> Result<(StatusCode, Json<Created>)> {
-    let Json(new) = body?;
     let ticker = checked_ticker(new.market_ticker.0.clone())?;
     if new.contracts.raw() <= 0 {
         return Err(Error::bad_request(
@@ -295,12 +293,11 @@ async fn delete_rfq(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<St
 /// most $1 (the exchange checks too).
 async fn create_quote(
     Acting(kalshi): Acting,
-    State(store): State<crate::store::Store>,
+    State(store): State<crate::team::store::Store>,
     State(gate): State<limits::Gate>,
     user: CurrentUser,
-    body: std::result::Result<Json<NewQuote>, JsonRejection>,
+    Body(new): Body<NewQuote>,
 ) -> Result<(StatusCode, Json<Created>)> {
-    let Json(new) = body?;
     let rfq_id = checked_id(&new.rfq_id, "RFQ")?;
     for p in [new.yes_bid, new.no_bid] {
         if p.is_negative() || p >= Dollars::ONE {
@@ -312,7 +309,7 @@ async fn create_quote(
     }
     // The maker's limits hold for either side the requester may accept: accepted YES, the
     // maker buys NO at its NO bid; accepted NO, it buys YES at its YES bid.
-    // Held until Kalshi answers: the market's turn (see `crate::limits`).
+    // Held until Kalshi answers: the market's turn (see `crate::team::limits`).
     let _turn = check_quote_limits(
         &store,
         &kalshi,
@@ -340,8 +337,8 @@ async fn create_quote(
 /// accepted YES, the maker buys NO at `no_bid`; accepted NO, it buys YES at `yes_bid`
 /// (the RFQ's market and size come from GetRFQ). 403 `over_limit` when either breaks them.
 async fn check_quote_limits(
-    store: &crate::store::Store,
-    kalshi: &crate::client::KalshiClient,
+    store: &crate::team::store::Store,
+    kalshi: &crate::kalshi::client::KalshiClient,
     gate: &limits::Gate,
     user: &CurrentUser,
     rfq_id: &str,
@@ -394,13 +391,12 @@ async fn delete_quote(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<
 /// `POST /api/quotes/{id}/accept` (AcceptRFQQuote) with `{rfq_id, side}`.
 async fn accept(
     Acting(kalshi): Acting,
-    State(store): State<crate::store::Store>,
+    State(store): State<crate::team::store::Store>,
     State(gate): State<limits::Gate>,
     user: CurrentUser,
     Path(id): Path<String>,
-    body: std::result::Result<Json<AcceptQuote>, JsonRejection>,
+    Body(a): Body<AcceptQuote>,
 ) -> Result<StatusCode> {
-    let Json(a) = body?;
     let path = AcceptRFQQuotePath {
         rfq_id: checked_id(&a.rfq_id, "RFQ")?,
         quote_id: checked_id(&id, "quote")?,
@@ -423,8 +419,8 @@ async fn accept(
 /// 1 − the NO bid, accepting NO buys NO at 1 − the YES bid, the RFQ's size (from GetQuote).
 /// 403 `over_limit` when that breaks them.
 async fn check_accept_limits(
-    store: &crate::store::Store,
-    kalshi: &crate::client::KalshiClient,
+    store: &crate::team::store::Store,
+    kalshi: &crate::kalshi::client::KalshiClient,
     gate: &limits::Gate,
     user: &CurrentUser,
     quote_id: &str,
@@ -470,9 +466,8 @@ async fn confirm(
     State(store): State<Store>,
     user: CurrentUser,
     Path(id): Path<String>,
-    body: std::result::Result<Json<ConfirmQuote>, JsonRejection>,
+    Body(c): Body<ConfirmQuote>,
 ) -> Result<StatusCode> {
-    let Json(c) = body?;
     limits::ensure_not_halted(&store, &user.user, "POST /api/quotes/{id}/confirm").await?;
     let path = ConfirmRFQQuotePath {
         rfq_id: checked_id(&c.rfq_id, "RFQ")?,

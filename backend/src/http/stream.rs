@@ -23,7 +23,7 @@ use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio_util::sync::CancellationToken;
 
 use super::AppState;
-use crate::hub::{Hub, HubEvent};
+use crate::live::hub::{Hub, HubEvent};
 
 /// Most markets one session may watch at once.
 pub const MAX_WATCHED: usize = 256;
@@ -107,7 +107,7 @@ async fn upgrade(
     ws: WebSocketUpgrade,
     State(hub): State<Hub>,
     State(cancel): State<CancellationToken>,
-    State(store): State<crate::store::Store>,
+    State(store): State<crate::team::store::Store>,
     State(policy): State<super::auth::AuthPolicy>,
     State(slots): State<SocketSlots>,
     headers: axum::http::HeaderMap,
@@ -124,7 +124,7 @@ async fn upgrade(
         Err(err) => return err.into_response(),
     }
     let key = super::auth::cookie_token(&headers)
-        .map(|t| crate::auth::token_hash(&t))
+        .map(|t| crate::team::auth::token_hash(&t))
         .unwrap_or_default();
     let Some(slot) = slots.take(key) else {
         tracing::warn!("socket refused: its session holds its most sockets");
@@ -163,7 +163,7 @@ pub const SESSION_RECHECK: Duration = Duration::from_secs(5);
 /// when `over` is cancelled. A store error keeps the socket and is logged. Takes one off
 /// `session_watchers` (which the caller counted) when it returns.
 async fn watch_session(
-    store: crate::store::Store,
+    store: crate::team::store::Store,
     policy: super::auth::AuthPolicy,
     headers: axum::http::HeaderMap,
     over: CancellationToken,
@@ -404,9 +404,9 @@ async fn on_client_frame(
             }
             if let Err(refused) = hub.watch(&market_ticker).await {
                 let code = match refused {
-                    crate::hub::WatchRefused::Unknown(_) => "unknown_market",
-                    crate::hub::WatchRefused::Unchecked(_) => "market_check_failed",
-                    crate::hub::WatchRefused::TooMany(_) => "desk_market_limit",
+                    crate::live::hub::WatchRefused::Unknown(_) => "unknown_market",
+                    crate::live::hub::WatchRefused::Unchecked(_) => "market_check_failed",
+                    crate::live::hub::WatchRefused::TooMany(_) => "desk_market_limit",
                 };
                 return vec![error(code, refused.to_string())];
             }
@@ -454,7 +454,7 @@ mod tests {
         for _ in 0..2 {
             out_rx.next().await.unwrap();
         }
-        for nonce in 0..(crate::hub::FANOUT_CAPACITY as u64 + 100) {
+        for nonce in 0..(crate::live::hub::FANOUT_CAPACITY as u64 + 100) {
             hub.publish_account(ServerMsg::Pong { nonce });
         }
         let mut seen = Vec::new();
@@ -474,7 +474,7 @@ mod tests {
             seen.len()
         );
         assert!(
-            seen.len() < crate::hub::FANOUT_CAPACITY,
+            seen.len() < crate::live::hub::FANOUT_CAPACITY,
             "the skipped events were not replayed one by one"
         );
         // The session may be waiting on a full socket: closing it ends the session.
@@ -537,17 +537,17 @@ mod tests {
             .unwrap();
         assert_eq!(
             upstream_rx.recv().await,
-            Some(crate::hub::UpstreamCommand::Watch(MarketTicker::from(
-                "KXA-1"
-            )))
+            Some(crate::live::hub::UpstreamCommand::Watch(
+                MarketTicker::from("KXA-1")
+            ))
         );
         in_tx.send(SessionInput::Closed).await.unwrap();
         task.await.unwrap();
         assert_eq!(
             upstream_rx.recv().await,
-            Some(crate::hub::UpstreamCommand::Unwatch(MarketTicker::from(
-                "KXA-1"
-            )))
+            Some(crate::live::hub::UpstreamCommand::Unwatch(
+                MarketTicker::from("KXA-1")
+            ))
         );
     }
 }

@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
-use desk_backend::client::KalshiClient;
-use desk_backend::signer::{PrivateKey, Signer};
+use desk_backend::kalshi::client::KalshiClient;
+use desk_backend::kalshi::signer::{PrivateKey, Signer};
 use kalshi_sim::{SimConfig, SimExchange};
 use shared::api::{ops, NoPath, NoQuery};
 use shared::ids::{BookSide, MarketTicker};

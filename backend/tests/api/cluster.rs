@@ -3,14 +3,14 @@
 //! one built-in exchange. Replicas are killed abruptly (their runtime dropped: no lease
 //! released) and NATS is killed with SIGKILL and started again.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use desk_backend::cluster::test_support::{NatsServer, Replica};
-use desk_backend::store::test_support::PgSchema;
 use desk_backend::Config;
+use desk_testkit::desk::Replica;
+use desk_testkit::services::{NatsServer, PgSchema};
+use desk_testkit::TestKey;
 use kalshi_sim::{SimConfig, SimExchange};
-use rsa::pkcs8::DecodePrivateKey;
 use shared::auth::{Role, UserLimits};
 use shared::ids::{Action, MarketTicker, Side, TradeId};
 use shared::num::{Count, Dollars};
@@ -37,24 +37,6 @@ impl Drop for Cluster {
     }
 }
 
-fn openssl_key(path: &Path) -> rsa::RsaPrivateKey {
-    let status = std::process::Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-        ])
-        .arg(path)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl CLI");
-    assert!(status.success(), "openssl genpkey failed");
-    rsa::RsaPrivateKey::from_pkcs8_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 impl Cluster {
     async fn start() -> Cluster {
         // `RUST_LOG=desk_backend=debug` shows the replicas' logs.
@@ -66,12 +48,12 @@ impl Cluster {
             NatsServer::start().expect("a private nats-server (bash scripts/test.sh installs it)");
         let schema = PgSchema::create().await;
         let dir = tempfile::tempdir().unwrap();
-        let key_path = dir.path().join("desk.pem");
-        let key = openssl_key(&key_path);
+        let key = TestKey::rsa();
+        let key_path = key.write(dir.path(), "desk.pem");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let sim = SimExchange::start(
             SimConfig {
-                keys: vec![(KEY_ID.into(), key.to_public_key().into())],
+                keys: vec![(KEY_ID.into(), key.sim_public_key())],
                 flow_per_sec: 0,
                 seed: 5,
                 starting_balance: Dollars::from_int(10_000),

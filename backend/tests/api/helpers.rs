@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use desk_backend::hub::Hub;
-use desk_backend::store::test_support::PgSchema;
-use desk_backend::store::Store;
+use desk_backend::live::hub::Hub;
+use desk_backend::team::store::Store;
 use desk_backend::{Application, Config};
+use desk_testkit::services::PgSchema;
 use futures_util::{SinkExt, StreamExt};
 use kalshi_sim::SimExchange;
 use shared::auth::{Role, SessionView, UserLimits};
@@ -178,7 +178,7 @@ pub async fn user_session(
     role: Role,
     limits: UserLimits,
 ) -> Session {
-    desk_backend::auth::add_user(
+    desk_backend::team::auth::add_user(
         store,
         username,
         secrecy::SecretString::from(PASSWORD),
@@ -374,21 +374,8 @@ impl Browser {
     }
 }
 
-/// Polls `f` every 50 ms until it is true; panics naming `what` after `limit`.
-pub async fn wait_until<F, Fut>(what: &str, limit: Duration, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = tokio::time::Instant::now() + limit;
-    while !f().await {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
+/// Waits until `f` answers true; panics naming `what` after `limit`.
+pub use desk_testkit::eventually_true as wait_until;
 
 impl TestApp {
     /// A browser watching `market`, past its first book.

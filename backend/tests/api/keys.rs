@@ -2,11 +2,11 @@
 //! RSA key file (`KALSHI_ENV=sim`) registers it with the built-in exchange, goes live and
 //! trades through `/api/orders`; the exchange refuses a wrong Ed25519 signature.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 use desk_backend::config::KalshiEnv;
-use desk_backend::signer::{PublicKey, Signer};
+use desk_backend::kalshi::signer::{PublicKey, Signer};
+use desk_testkit::TestKey;
 use kalshi_sim::{SimConfig, SimExchange};
 use shared::ids::{Action, MarketTicker, OrderId, Side};
 use shared::num::{Count, Dollars};
@@ -14,21 +14,6 @@ use shared::protocol::{OrderTicket, OrderView, PlacedOrder};
 use shared::rest::TimeInForce;
 
 use crate::helpers::spawn_app_with;
-
-/// `openssl genpkey` with `args`, into `dir/name`.
-fn genpkey(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
-    let path = dir.join(name);
-    let status = Command::new("openssl")
-        .arg("genpkey")
-        .args(args)
-        .arg("-out")
-        .arg(&path)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("the openssl command runs");
-    assert!(status.success(), "openssl genpkey {args:?}");
-    path
-}
 
 /// The desk on the built-in exchange with the key file at `key`, placing and cancelling
 /// one resting order through the browser API.
@@ -101,27 +86,23 @@ async fn place_and_cancel_with_key(key_id: &str, key: PathBuf) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_trades_with_an_ed25519_key() {
     let dir = tempfile::tempdir().unwrap();
-    let key = genpkey(dir.path(), "ed.pem", &["-algorithm", "ed25519"]);
+    let key = TestKey::ed25519().write(dir.path(), "ed.pem");
     place_and_cancel_with_key("desk-ed25519", key).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_desk_trades_with_an_rsa_key() {
     let dir = tempfile::tempdir().unwrap();
-    let key = genpkey(
-        dir.path(),
-        "rsa.pem",
-        &["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
-    );
+    let key = TestKey::rsa().write(dir.path(), "rsa.pem");
     place_and_cancel_with_key("desk-rsa", key).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_exchange_refuses_a_wrong_ed25519_signature() {
     let dir = tempfile::tempdir().unwrap();
-    let registered = genpkey(dir.path(), "a.pem", &["-algorithm", "ed25519"]);
-    let other = genpkey(dir.path(), "b.pem", &["-algorithm", "ed25519"]);
-    let public = desk_backend::signer::load_private_key(&registered)
+    let registered = TestKey::ed25519().write(dir.path(), "a.pem");
+    let other = TestKey::ed25519().write(dir.path(), "b.pem");
+    let public = desk_backend::kalshi::signer::load_private_key(&registered)
         .unwrap()
         .public_key();
     assert!(matches!(public, PublicKey::Ed25519(_)));

@@ -5,6 +5,7 @@ mod bridge;
 mod client;
 mod cluster;
 mod faults;
+mod first_start;
 mod groups;
 mod hardening;
 mod helpers;

@@ -58,7 +58,7 @@ fn low_bid(app: &TestApp, market: &str, below: &str, count: i64) -> OrderTicket 
 async fn ticket_options_are_checked_before_signing_and_reach_the_exchange() {
     let app = spawn_app_with(|c| c.sim_flow = 0).await;
     let key = app.sim.key_ids()[0].clone();
-    let now_s = desk_backend::signer::now_ms() / 1000;
+    let now_s = desk_backend::kalshi::signer::now_ms() / 1000;
     let base = low_bid(&app, T50, "0.05", 2);
     for (ticket, message) in [
         (

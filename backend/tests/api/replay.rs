@@ -221,7 +221,7 @@ async fn scripted_kalshi(script: Arc<Script>) -> u16 {
 
 struct ReplayDesk {
     port: u16,
-    hub: desk_backend::hub::Hub,
+    hub: desk_backend::live::hub::Hub,
     shutdown: tokio_util::sync::CancellationToken,
     session: crate::helpers::Session,
     _dir: tempfile::TempDir,

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use desk_backend::{Application, Config};
+use desk_testkit::{eventually, TestKey};
 use kalshi_sim::{SimConfig, SimExchange};
-use rsa::pkcs8::DecodePrivateKey;
 use serde_json::{json, Value};
 use shared::num::{Count, Dollars};
 use shared::protocol::UpstreamState;
@@ -22,7 +22,7 @@ pub struct TwoDesks {
     pub requester: Session,
     pub maker: Session,
     /// The maker desk's database (to add users).
-    pub maker_store: desk_backend::store::Store,
+    pub maker_store: desk_backend::team::store::Store,
     stops: Vec<CancellationToken>,
     _keys: tempfile::TempDir,
 }
@@ -36,34 +36,19 @@ impl Drop for TwoDesks {
     }
 }
 
-fn openssl_key(path: &std::path::Path) -> rsa::RsaPrivateKey {
-    let status = std::process::Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-        ])
-        .arg(path)
-        .stderr(std::process::Stdio::null())
-        .status()
-        .expect("openssl CLI");
-    assert!(status.success(), "openssl genpkey failed");
-    rsa::RsaPrivateKey::from_pkcs8_pem(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 async fn two_desks() -> TwoDesks {
     let dir = tempfile::tempdir().unwrap();
-    let (req_path, mm_path) = (dir.path().join("req.pem"), dir.path().join("mm.pem"));
-    let (req_key, mm_key) = (openssl_key(&req_path), openssl_key(&mm_path));
+    let (req_key, mm_key) = (TestKey::rsa(), TestKey::rsa());
+    let (req_path, mm_path) = (
+        req_key.write(dir.path(), "req.pem"),
+        mm_key.write(dir.path(), "mm.pem"),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = SimExchange::start(
         SimConfig {
             keys: vec![
-                ("requester".into(), req_key.to_public_key().into()),
-                ("maker".into(), mm_key.to_public_key().into()),
+                ("requester".into(), req_key.sim_public_key()),
+                ("maker".into(), mm_key.sim_public_key()),
             ],
             flow_per_sec: 0,
             seed: 3,
@@ -138,37 +123,28 @@ fn rules(max_notional: &str) -> Value {
 
 /// Waits for the maker's automatic quote on `rfq` as the requester sees it.
 async fn maker_quote(desks: &TwoDesks, rfq: &str) -> Value {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    eventually("an automatic quote", Duration::from_secs(10), || async {
         let (_, view) = api(&desks.requester, "GET", "/rfq", None).await;
-        if let Some(q) = view["quotes"].as_array().and_then(|qs| {
+        view["quotes"].as_array().and_then(|qs| {
             qs.iter()
                 .find(|q| q["rfq_id"] == rfq && q["status"] == "open")
-        }) {
-            return q.clone();
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no automatic quote within 10 s: {view}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+                .cloned()
+        })
+    })
+    .await
 }
 
 async fn log_entry(port: &Session, action: RuleAction) -> RuleLogEntry {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, log) = api(port, "GET", "/rfq/log", None).await;
-        let log: Vec<RuleLogEntry> = serde_json::from_value(log).unwrap();
-        if let Some(e) = log.into_iter().find(|e| e.action == action) {
-            return e;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no {action:?} in the rules log"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(
+        &format!("{action:?} in the rules log"),
+        Duration::from_secs(10),
+        || async {
+            let (_, log) = api(port, "GET", "/rfq/log", None).await;
+            let log: Vec<RuleLogEntry> = serde_json::from_value(log).unwrap();
+            log.into_iter().find(|e| e.action == action)
+        },
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

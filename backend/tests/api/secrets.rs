@@ -43,30 +43,12 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
         "dist/ is missing: build the frontend first (the README's test command does)"
     );
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key.pem");
-    let status = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-        ])
-        .arg(&key)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let pkcs8 = std::fs::read_to_string(&key).unwrap();
-    let pkcs1 = String::from_utf8(
-        Command::new("openssl")
-            .args(["rsa", "-traditional", "-in"])
-            .arg(&key)
-            .output()
-            .unwrap()
-            .stdout,
-    )
-    .unwrap();
+    let test_key = desk_testkit::TestKey::rsa();
+    let key = test_key.write(dir.path(), "key.pem");
+    let pkcs8 = test_key.private_pem();
+    let pkcs1 = test_key
+        .private_pem_pkcs1()
+        .expect("an RSA key has a PKCS#1 form");
     let mut fingerprints = key_fingerprints(&[pkcs8, pkcs1]);
 
     // The first admin, through the CLI (password from the environment).
@@ -87,7 +69,9 @@ async fn no_page_api_answer_socket_frame_dist_file_or_log_line_contains_the_priv
         + &String::from_utf8_lossy(&added.stderr);
     assert!(cli_out.contains("added user boss"), "{cli_out}");
     let hash = {
-        let store = desk_backend::store::Store::connect(&db_url).await.unwrap();
+        let store = desk_backend::team::store::Store::connect(&db_url)
+            .await
+            .unwrap();
         let (_, hash) = store.user_with_hash("boss").await.unwrap().unwrap();
         store.close().await;
         hash

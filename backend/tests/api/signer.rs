@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use desk_backend::signer::{signing_text, Signer};
+use desk_backend::kalshi::signer::{signing_text, Signer};
 
 fn openssl(args: &[&str]) -> std::process::Output {
     let out = Command::new("openssl")
@@ -167,7 +167,7 @@ fn ed25519_signatures_verify_with_openssl() {
 
 #[test]
 fn the_key_kind_is_told_from_the_pem_and_errors_never_echo_it() {
-    use desk_backend::signer::{parse_private_key, PrivateKey, PublicKey};
+    use desk_backend::kalshi::signer::{parse_private_key, PrivateKey, PublicKey};
     use secrecy::SecretString;
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name).to_string_lossy().into_owned();

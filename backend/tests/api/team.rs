@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use desk_backend::store::Store;
+use desk_backend::team::store::Store;
 use desk_backend::{Application, Config};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -591,7 +591,7 @@ async fn the_bootstrap_token_creates_the_first_admin_once(db: Db) {
     let _schema = match db {
         Db::Sqlite => None,
         Db::Postgres => {
-            let s = desk_backend::store::test_support::PgSchema::create().await;
+            let s = desk_testkit::services::PgSchema::create().await;
             config.team.db_url = secrecy::SecretString::from(s.url.clone());
             Some(s)
         }

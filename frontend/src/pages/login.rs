@@ -6,6 +6,36 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::auth::use_auth;
 
+/// The value of `token` in a query string such as `?token=abc&x=1` (percent-decoded by the
+/// caller's decoder), if any.
+pub fn token_in_query(search: &str) -> Option<&str> {
+    search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("token="))
+        .filter(|t| !t.is_empty())
+}
+
+/// Takes the first-run token out of the address bar (the login link printed at start is
+/// `http://…/?token=…`): returns it and replaces the URL with one without the query, so the
+/// token stays out of history and bookmarks.
+fn take_token_from_url() -> Option<String> {
+    let window = web_sys::window()?;
+    let location = window.location();
+    let search = location.search().ok()?;
+    let token = token_in_query(&search)?;
+    let token = js_sys::decode_uri_component(token).ok().map(String::from)?;
+    let clean = format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.hash().unwrap_or_default()
+    );
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&clean));
+    }
+    Some(token)
+}
+
 /// Username + password form; with `bootstrap_needed`, also the one-time token field and
 /// "create the first admin".
 #[component]
@@ -17,7 +47,7 @@ pub fn LoginPage() -> impl IntoView {
     };
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let token = RwSignal::new(String::new());
+    let token = RwSignal::new(take_token_from_url().unwrap_or_default());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -52,7 +82,7 @@ pub fn LoginPage() -> impl IntoView {
                 <h1>"Kalshi Desk"</h1>
                 <Show when=bootstrap>
                     <p class="hint" data-testid="bootstrap-hint">
-                        "No users yet: paste the one-time bootstrap token from the desk's log to create the first admin."
+                        "No users yet: the login link the desk printed at start fills in its one-time token; choose the first admin's name and password."
                     </p>
                     <label>"Bootstrap token"
                         <input type="text" autocomplete="off" data-testid="bootstrap-token"
@@ -78,5 +108,19 @@ pub fn LoginPage() -> impl IntoView {
                 </Show>
             </form>
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::token_in_query;
+
+    #[test]
+    fn the_token_is_read_from_the_login_link_query() {
+        assert_eq!(token_in_query("?token=abc-_9"), Some("abc-_9"));
+        assert_eq!(token_in_query("?x=1&token=t"), Some("t"));
+        assert_eq!(token_in_query("?token="), None);
+        assert_eq!(token_in_query(""), None);
+        assert_eq!(token_in_query("?tokens=x"), None);
     }
 }

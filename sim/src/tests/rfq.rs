@@ -21,9 +21,18 @@ async fn spawn3() -> SimExchange {
     let ks = keys();
     let config = SimConfig {
         keys: vec![
-            ("alice".into(), ks[0].to_public_key().into()),
-            ("bob".into(), ks[1].to_public_key().into()),
-            ("carol".into(), ks[2].to_public_key().into()),
+            (
+                "alice".into(),
+                crate::PublicKey::from_pem(&ks[0].public_pem()).unwrap(),
+            ),
+            (
+                "bob".into(),
+                crate::PublicKey::from_pem(&ks[1].public_pem()).unwrap(),
+            ),
+            (
+                "carol".into(),
+                crate::PublicKey::from_pem(&ks[2].public_pem()).unwrap(),
+            ),
         ],
         flow_per_sec: 0,
         seed: 7,

@@ -73,7 +73,7 @@ pub async fn world(names: &[&str], flow_per_sec: u32, tier: &str) -> World {
         keys: keys
             .iter()
             .map(|(n, k)| {
-                let public = kalshi_sim::PublicKey::from_pem(&k.public_pem()).expect("public key");
+                let public = k.sim_public_key();
                 (n.clone(), public)
             })
             .collect(),

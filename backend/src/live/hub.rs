@@ -1,0 +1,550 @@
+//! The hub: the backend's live state shared by the upstream task and browser sessions.
+//!
+//! The upstream task writes books, tickers, trades and account events into the hub; the
+//! hub publishes each change once on a bounded broadcast channel; every browser session
+//! filters that stream for the markets it watches. Book changes travel as absolute level
+//! counts stamped with a per-market version, so a session that takes a snapshot and then
+//! replays queued events can drop every event the snapshot already contains.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use futures_util::future::BoxFuture;
+
+use shared::book::{BookLevels, OrderBook};
+use shared::ids::{MarketTicker, Side};
+use shared::num::{Count, Dollars};
+use shared::protocol::{Environment, ExchangeView, ServerMsg, UpstreamState};
+use shared::ws::FillMsg;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::metrics::Metrics;
+
+/// Fills the hub remembers (the desk's fill ledger, newest kept).
+pub const FILL_LEDGER: usize = 10_000;
+
+/// Capacity of the fan-out channel; a session further behind than this is conflated
+/// (sent fresh snapshots) instead of growing a queue.
+pub const FANOUT_CAPACITY: usize = 4096;
+
+/// One published change.
+#[derive(Clone, Debug)]
+pub struct HubEvent {
+    /// The market it concerns (`None`: account-wide or desk-wide).
+    pub market: Option<MarketTicker>,
+    /// The book version after the change (0 for non-book events).
+    pub version: u64,
+    /// What to send to the browser.
+    pub msg: Arc<ServerMsg>,
+    /// `msg` as JSON, serialized once for every session.
+    pub text: Arc<str>,
+}
+
+/// A request from sessions to the upstream task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpstreamCommand {
+    /// The first session started watching this market.
+    Watch(MarketTicker),
+    /// The last session stopped watching this market.
+    Unwatch(MarketTicker),
+}
+
+#[derive(Debug, Default)]
+struct BookState {
+    book: OrderBook,
+    version: u64,
+    stale: bool,
+    has_snapshot: bool,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    books: HashMap<MarketTicker, BookState>,
+    watchers: HashMap<MarketTicker, usize>,
+    fills: VecDeque<FillMsg>,
+    /// Markets the exchange said exist.
+    known: HashSet<MarketTicker>,
+    /// Markets it said do not, and when (asked again after [`UNKNOWN_FOR`]).
+    unknown: HashMap<MarketTicker, Instant>,
+}
+
+/// Whether a market exists, asked of the exchange (`GetMarket`): `Some(true)`,
+/// `Some(false)` (404), or `None` when it could not tell.
+pub type MarketCheck = Arc<dyn Fn(MarketTicker) -> BoxFuture<'static, Option<bool>> + Send + Sync>;
+
+/// Most distinct markets the desk watches at once, unless configured.
+pub const MAX_MARKETS: usize = 2_000;
+/// How long a market the exchange did not know stays refused without asking again.
+const UNKNOWN_FOR: Duration = Duration::from_secs(30);
+/// Most markets remembered either way (the memory is cleared when full).
+const REMEMBERED: usize = 100_000;
+
+/// What the desk lets sessions watch: markets that exist, at most `max` at once.
+struct WatchPolicy {
+    max: AtomicUsize,
+    check: OnceLock<MarketCheck>,
+}
+
+impl std::fmt::Debug for WatchPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchPolicy")
+            .field("max", &self.max)
+            .field("check", &self.check.get().is_some())
+            .finish()
+    }
+}
+
+/// Why [`Hub::watch`] refused a market.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WatchRefused {
+    /// The exchange has no such market.
+    #[error("the exchange has no market {0}")]
+    Unknown(MarketTicker),
+    /// The exchange could not be asked.
+    #[error("could not check that {0} exists; try again")]
+    Unchecked(MarketTicker),
+    /// The desk already watches its most markets.
+    #[error("the desk watches its most markets ({0}); close some first")]
+    TooMany(usize),
+}
+
+/// Shared live state. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Hub {
+    inner: Arc<Mutex<Inner>>,
+    events: broadcast::Sender<HubEvent>,
+    upstream_tx: mpsc::Sender<UpstreamCommand>,
+    state: Arc<watch::Sender<UpstreamState>>,
+    /// The exchange's trading state, once read ([`crate::live::exchange_watch`]).
+    exchange: Arc<watch::Sender<Option<ExchangeView>>>,
+    /// The kill switches in force ([`crate::team::halts`]).
+    halts: Arc<watch::Sender<Vec<shared::auth::Halt>>>,
+    environment: Environment,
+    metrics: Arc<Metrics>,
+    /// Which markets sessions may watch.
+    policy: Arc<WatchPolicy>,
+    /// A lossless copy of every published change, for the cluster leader's forwarder
+    /// (`None` outside cluster mode; see [`Hub::new_source`]).
+    tap: Option<mpsc::UnboundedSender<HubEvent>>,
+}
+
+/// What [`Hub::apply_delta`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeltaOutcome {
+    /// Applied and published.
+    Applied,
+    /// Not applied: nobody watches the market, or its book awaits a snapshot.
+    Ignored,
+    /// Refused: it would make a level negative. The book must be resynced.
+    Diverged,
+}
+
+/// A consistent copy of one book.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BookSnapshot {
+    /// Levels.
+    pub levels: BookLevels,
+    /// Version the copy reflects.
+    pub version: u64,
+    /// Waiting for a fresh upstream snapshot.
+    pub stale: bool,
+}
+
+impl Hub {
+    /// A hub and the receiver the upstream task reads its commands from.
+    pub fn new(environment: Environment) -> (Hub, mpsc::Receiver<UpstreamCommand>) {
+        let (events, _) = broadcast::channel(FANOUT_CAPACITY);
+        let (upstream_tx, upstream_rx) = mpsc::channel(1024);
+        let (state, _) = watch::channel(UpstreamState::Connecting);
+        let (exchange, _) = watch::channel(None);
+        let (halts, _) = watch::channel(Vec::new());
+        let hub = Hub {
+            inner: Arc::default(),
+            events,
+            upstream_tx,
+            state: Arc::new(state),
+            exchange: Arc::new(exchange),
+            halts: Arc::new(halts),
+            environment,
+            metrics: Metrics::new(),
+            policy: Arc::new(WatchPolicy {
+                max: AtomicUsize::new(MAX_MARKETS),
+                check: OnceLock::new(),
+            }),
+            tap: None,
+        };
+        (hub, upstream_rx)
+    }
+
+    /// Sets the most distinct markets the desk watches at once (over every session).
+    pub fn set_max_markets(&self, max: usize) {
+        self.policy.max.store(max, Ordering::Relaxed);
+    }
+
+    /// Sets how a market not yet watched is checked to exist before the upstream
+    /// subscribes it (once; later calls are ignored). Without one, every well-formed
+    /// ticker is watched.
+    pub fn set_market_check(&self, check: MarketCheck) {
+        let _ = self.policy.check.set(check);
+    }
+
+    /// A hub whose every published change is also sent, losslessly and in order, to the
+    /// returned tap: the cluster leader's source of normalized upstream events
+    /// ([`crate::live::cluster`]). The broadcast fan-out works as in [`Hub::new`].
+    pub fn new_source(
+        environment: Environment,
+        metrics: Arc<Metrics>,
+    ) -> (
+        Hub,
+        mpsc::Receiver<UpstreamCommand>,
+        mpsc::UnboundedReceiver<HubEvent>,
+    ) {
+        let (mut hub, commands) = Hub::new(environment);
+        let (tap_tx, tap_rx) = mpsc::unbounded_channel();
+        hub.tap = Some(tap_tx);
+        hub.metrics = metrics;
+        (hub, commands, tap_rx)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a book half-written (every update
+        // is a single map operation), so a poisoned lock is still usable.
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The desk's metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// Which Kalshi the desk is on.
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// A receiver of every published change from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<HubEvent> {
+        self.events.subscribe()
+    }
+
+    /// Upstream socket state now.
+    pub fn upstream_state(&self) -> UpstreamState {
+        *self.state.borrow()
+    }
+
+    /// A receiver of upstream state changes.
+    pub fn watch_upstream_state(&self) -> watch::Receiver<UpstreamState> {
+        self.state.subscribe()
+    }
+
+    /// Sets the upstream state and tells every session.
+    pub fn set_upstream_state(&self, state: UpstreamState) {
+        self.metrics.upstream_state.set(match state {
+            UpstreamState::Live => 2,
+            UpstreamState::Connecting => 1,
+            _ => 0,
+        });
+        if self.state.send_replace(state) != state {
+            self.publish(None, 0, ServerMsg::Upstream { state });
+        }
+    }
+
+    /// The exchange's trading state, once known.
+    pub fn exchange(&self) -> Option<ExchangeView> {
+        self.exchange.borrow().clone()
+    }
+
+    /// Records the exchange's trading state and tells every session when it changed.
+    pub fn set_exchange(&self, view: ExchangeView) {
+        let changed = self.exchange.send_if_modified(|current| {
+            if current.as_ref() == Some(&view) {
+                false
+            } else {
+                *current = Some(view.clone());
+                true
+            }
+        });
+        if changed {
+            self.publish(None, 0, ServerMsg::Exchange(view));
+        }
+    }
+
+    /// The kill switches in force, as last read from the store.
+    pub fn halts(&self) -> Vec<shared::auth::Halt> {
+        self.halts.borrow().clone()
+    }
+
+    /// Records the halts in force and tells every session when they changed.
+    pub fn set_halts(&self, halts: Vec<shared::auth::Halt>) {
+        let changed = self.halts.send_if_modified(|current| {
+            if *current == halts {
+                false
+            } else {
+                current.clone_from(&halts);
+                true
+            }
+        });
+        if changed {
+            self.publish(None, 0, ServerMsg::Halts { halts });
+        }
+    }
+
+    fn publish(&self, market: Option<MarketTicker>, version: u64, msg: ServerMsg) {
+        // No receivers is fine: nobody is watching.
+        let text: Arc<str> = serde_json::to_string(&msg).unwrap_or_default().into();
+        let event = HubEvent {
+            market,
+            version,
+            msg: Arc::new(msg),
+            text,
+        };
+        if let Some(tap) = &self.tap {
+            let _ = tap.send(event.clone());
+        }
+        let _ = self.events.send(event);
+    }
+
+    /// Publishes a market-scoped, non-book message (ticker, trade).
+    pub fn publish_market(&self, market: MarketTicker, msg: ServerMsg) {
+        self.publish(Some(market), 0, msg);
+    }
+
+    /// Publishes an account-wide message (order, fill, position).
+    pub fn publish_account(&self, msg: ServerMsg) {
+        self.publish(None, 0, msg);
+    }
+
+    /// Records a (de-duplicated) fill in the ledger and publishes it.
+    pub fn publish_fill(&self, fill: FillMsg) {
+        {
+            let mut inner = self.lock();
+            if inner.fills.len() == FILL_LEDGER {
+                inner.fills.pop_front();
+            }
+            inner.fills.push_back(fill.clone());
+        }
+        self.publish(None, 0, ServerMsg::Fill(fill));
+    }
+
+    /// The fills the desk has reported since it started, oldest first.
+    pub fn fills(&self) -> Vec<FillMsg> {
+        self.lock().fills.iter().cloned().collect()
+    }
+
+    /// A session starts watching `market`; the first one makes the upstream subscribe. A
+    /// market nobody watches yet must exist (asked of the exchange once, see
+    /// [`Hub::set_market_check`]) and fit the desk's most markets ([`Hub::set_max_markets`]).
+    ///
+    /// # Errors
+    /// [`WatchRefused`]; nothing changed then.
+    pub async fn watch(&self, market: &MarketTicker) -> Result<(), WatchRefused> {
+        let ask = {
+            let inner = self.lock();
+            let fresh_refusal = inner
+                .unknown
+                .get(market)
+                .is_some_and(|at| at.elapsed() < UNKNOWN_FOR);
+            if fresh_refusal {
+                return Err(WatchRefused::Unknown(market.clone()));
+            }
+            !inner.watchers.contains_key(market) && !inner.known.contains(market)
+        };
+        if let (true, Some(check)) = (ask, self.policy.check.get()) {
+            let exists = check(market.clone()).await;
+            let mut inner = self.lock();
+            match exists {
+                Some(true) => {
+                    if inner.known.len() >= REMEMBERED {
+                        inner.known.clear();
+                    }
+                    inner.unknown.remove(market);
+                    inner.known.insert(market.clone());
+                }
+                Some(false) => {
+                    if inner.unknown.len() >= REMEMBERED {
+                        inner.unknown.clear();
+                    }
+                    inner.unknown.insert(market.clone(), Instant::now());
+                    return Err(WatchRefused::Unknown(market.clone()));
+                }
+                None => return Err(WatchRefused::Unchecked(market.clone())),
+            }
+        }
+        let first = {
+            let mut inner = self.lock();
+            let max = self.policy.max.load(Ordering::Relaxed);
+            if !inner.watchers.contains_key(market) && inner.watchers.len() >= max {
+                return Err(WatchRefused::TooMany(max));
+            }
+            let n = inner.watchers.entry(market.clone()).or_insert(0);
+            *n += 1;
+            *n == 1
+        };
+        if first {
+            let _ = self
+                .upstream_tx
+                .send(UpstreamCommand::Watch(market.clone()))
+                .await;
+        }
+        Ok(())
+    }
+
+    /// A session stops watching `market`; the last one makes the upstream unsubscribe.
+    pub async fn unwatch(&self, market: &MarketTicker) {
+        let last = {
+            let mut inner = self.lock();
+            match inner.watchers.get_mut(market) {
+                Some(n) if *n > 1 => {
+                    *n -= 1;
+                    false
+                }
+                Some(_) => {
+                    inner.watchers.remove(market);
+                    inner.books.remove(market);
+                    true
+                }
+                None => false,
+            }
+        };
+        if last {
+            let _ = self
+                .upstream_tx
+                .send(UpstreamCommand::Unwatch(market.clone()))
+                .await;
+        }
+    }
+
+    /// Markets with at least one watcher (replayed after an upstream reconnect).
+    pub fn watched_markets(&self) -> Vec<MarketTicker> {
+        let mut v: Vec<_> = self.lock().watchers.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Number of sessions watching `market`.
+    pub fn watcher_count(&self, market: &MarketTicker) -> usize {
+        self.lock().watchers.get(market).copied().unwrap_or(0)
+    }
+
+    /// A consistent copy of one book, if the upstream has sent its snapshot.
+    pub fn book(&self, market: &MarketTicker) -> Option<BookSnapshot> {
+        let inner = self.lock();
+        let st = inner.books.get(market).filter(|b| b.has_snapshot)?;
+        Some(BookSnapshot {
+            levels: st.book.levels(),
+            version: st.version,
+            stale: st.stale,
+        })
+    }
+
+    /// Replaces a book with an upstream snapshot and publishes it.
+    pub fn apply_snapshot(&self, market: &MarketTicker, levels: BookLevels) {
+        let mut inner = self.lock();
+        if !inner.watchers.contains_key(market) {
+            return; // a snapshot racing an unwatch
+        }
+        let st = inner.books.entry(market.clone()).or_default();
+        st.book = OrderBook::from_levels(&levels);
+        st.version += 1;
+        st.stale = false;
+        st.has_snapshot = true;
+        let (version, levels) = (st.version, st.book.levels());
+        self.publish(
+            Some(market.clone()),
+            version,
+            ServerMsg::Book {
+                market_ticker: market.clone(),
+                levels,
+                stale: false,
+            },
+        );
+    }
+
+    /// Applies one delta and publishes the level's new count.
+    pub fn apply_delta(
+        &self,
+        market: &MarketTicker,
+        side: Side,
+        price: Dollars,
+        delta: Count,
+    ) -> DeltaOutcome {
+        let mut inner = self.lock();
+        let Some(st) = inner.books.get_mut(market) else {
+            return DeltaOutcome::Ignored;
+        };
+        if !st.has_snapshot || st.stale {
+            return DeltaOutcome::Ignored;
+        }
+        match st.book.apply_delta(side, price, delta) {
+            Ok(count) => {
+                st.version += 1;
+                let version = st.version;
+                self.publish(
+                    Some(market.clone()),
+                    version,
+                    ServerMsg::Level {
+                        market_ticker: market.clone(),
+                        side,
+                        price,
+                        count,
+                    },
+                );
+                DeltaOutcome::Applied
+            }
+            Err(err) => {
+                tracing::warn!(%market, %err, "delta does not fit the book");
+                DeltaOutcome::Diverged
+            }
+        }
+    }
+
+    /// Sets one level to an absolute count (a cluster replica applying the leader's
+    /// normalized `Level` event) and publishes it; ignored without a snapshot.
+    pub fn set_level(&self, market: &MarketTicker, side: Side, price: Dollars, count: Count) {
+        let mut inner = self.lock();
+        let Some(st) = inner.books.get_mut(market) else {
+            return;
+        };
+        if !st.has_snapshot {
+            return;
+        }
+        st.book.set_level(side, price, count);
+        st.version += 1;
+        let version = st.version;
+        self.publish(
+            Some(market.clone()),
+            version,
+            ServerMsg::Level {
+                market_ticker: market.clone(),
+                side,
+                price,
+                count,
+            },
+        );
+    }
+
+    /// Marks books stale (sequence gap) until their next snapshot, and tells sessions.
+    pub fn mark_stale(&self, markets: &[MarketTicker]) {
+        let mut inner = self.lock();
+        for m in markets {
+            if let Some(st) = inner.books.get_mut(m) {
+                if !st.stale {
+                    st.stale = true;
+                    st.version += 1;
+                    let version = st.version;
+                    self.publish(
+                        Some(m.clone()),
+                        version,
+                        ServerMsg::Stale {
+                            market_ticker: m.clone(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+}

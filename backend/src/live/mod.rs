@@ -1,0 +1,10 @@
+//! Live data: what the desk knows now and fans out to every browser session.
+//!
+//! - [`hub`]: live books, the fill ledger and the fan-out every session reads.
+//! - [`cluster`]: several replicas behind one upstream socket (a NATS KV lease elects the
+//!   leader, which publishes normalized events every replica serves from).
+//! - [`exchange_watch`]: whether Kalshi is trading (a trading pause), read every few seconds.
+
+pub mod cluster;
+pub mod exchange_watch;
+pub mod hub;

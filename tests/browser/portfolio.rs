@@ -1,0 +1,109 @@
+//! The live portfolio in a real browser against the built-in exchange: a fill shows live as
+//! a position with its average price, mark (the live mid) and unrealized P&L; when the
+//! exchange settles the market the position goes flat, the balance and realized P&L
+//! change and the settlement appears in the history pane; older fills page in.
+//!
+//! Needs `dist/` (built by `bash scripts/test.sh`), `chromedriver` and `chromium`.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use desk_testkit::e2e::{run_in_browser_with_sim, sel, Price};
+use shared::ids::{MarketTicker, Side};
+
+/// How long a fill, a position or a settlement may take to show up.
+const UI_TIMEOUT: Duration = Duration::from_secs(15);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn position_marks_live_then_settles_into_history() -> anyhow::Result<()> {
+    run_in_browser_with_sim("portfolio_settlement", async |browser, sim| {
+        let market = browser.open_first_market().await?;
+        let balance_before = browser
+            .wait_until("a balance", UI_TIMEOUT, async || {
+                Ok(Price::parse(&browser.text_of("balance").await?).ok())
+            })
+            .await?;
+
+        // Take 2 YES through the ask: a fill and a position, marked at the live mid.
+        let through = Price::from_ten_thousandths((market.ask.ten_thousandths() + 500).min(9_900));
+        browser.buy_yes(through, "2").await?;
+        let row_css = sel(
+            "position-row",
+            &[
+                ("data-market", market.ticker.as_str()),
+                ("data-position", "2.00"),
+            ],
+        );
+        browser
+            .wait_for_css(&row_css, UI_TIMEOUT)
+            .await
+            .context("the position never showed up")?;
+        browser
+            .wait_for_css(
+                &sel("fill-row", &[("data-market", market.ticker.as_str())]),
+                UI_TIMEOUT,
+            )
+            .await
+            .context("the fill never showed up live")?;
+        let mark = browser
+            .wait_until("a mark for the position", UI_TIMEOUT, async || {
+                Ok(Price::parse(&browser.text_of("position-mark").await?).ok())
+            })
+            .await?;
+        assert!(
+            mark > Price::from_ten_thousandths(0) && mark < Price::from_ten_thousandths(10_000),
+            "the mark is a price: {mark}"
+        );
+        let avg = Price::parse(&browser.text_of("position-avg").await?)?;
+        assert!(avg <= through, "paid at most the limit: {avg} vs {through}");
+        let unrealized = browser.text_of("position-unrealized").await?;
+        Price::parse(unrealized.trim().trim_start_matches('-'))
+            .with_context(|| format!("unrealized P&L is a dollar amount: {unrealized:?}"))?;
+        let balance_after_fill = browser
+            .wait_until("the balance to pay for the fill", UI_TIMEOUT, async || {
+                let now = Price::parse(&browser.text_of("balance").await?).ok();
+                Ok(now.filter(|b| *b != balance_before))
+            })
+            .await?;
+        browser.screenshot("1-position-marked").await?;
+
+        // The exchange settles the market YES: 2 contracts pay $2.
+        let ticker = MarketTicker::from(market.ticker.as_str());
+        let settled = sim
+            .settle_market(&ticker, Side::Yes)
+            .map_err(|e| anyhow::anyhow!("settling {ticker}: {e}"))?;
+        anyhow::ensure!(settled == 1, "one account held the market, not {settled}");
+        browser
+            .wait_gone(&row_css, UI_TIMEOUT)
+            .await
+            .context("the settled position did not go flat live")?;
+        browser.click("tab-settlements").await?;
+        let settlement_css = sel(
+            "settlement-row",
+            &[
+                ("data-market", market.ticker.as_str()),
+                ("data-result", "YES"),
+                ("data-revenue", "2.0000"),
+            ],
+        );
+        browser
+            .wait_for_css(&settlement_css, UI_TIMEOUT)
+            .await
+            .context("the settlement never showed up")?;
+        let paid_out = Price::from_ten_thousandths(balance_after_fill.ten_thousandths() + 20_000);
+        browser
+            .wait_until(
+                "the balance to grow by the $2 payout",
+                UI_TIMEOUT,
+                async || {
+                    let now = Price::parse(&browser.text_of("balance").await?).ok();
+                    Ok(now.filter(|b| *b == paid_out))
+                },
+            )
+            .await?;
+        eprintln!("balance {balance_before} → {balance_after_fill} (fill) → {paid_out} (settled)");
+        browser.screenshot("2-settled").await?;
+        Ok(())
+    })
+    .await
+}
