@@ -33,9 +33,10 @@ fn keys() -> &'static [TestKey] {
     KEYS.get_or_init(|| (0..3).map(|_| TestKey::rsa()).collect())
 }
 
-/// Kalshi signing: base64(RSA-PSS-SHA256, salt 32) over `ts + METHOD + path`.
-fn sign(key: &TestKey, ts: i64, method: &str, path: &str) -> String {
-    key.sign(ts, method, path)
+/// `key`'s public half as the exchange holds it. (The test kit's `sim_public_key` names the
+/// copy of this crate the kit links, not the one under test.)
+fn public(key: &TestKey) -> crate::PublicKey {
+    crate::PublicKey::from_pem(&key.public_pem()).expect("SPKI PEM")
 }
 
 struct Who {
@@ -59,14 +60,8 @@ async fn spawn_sim(flow_per_sec: u32, seed: u64) -> SimExchange {
     let ks = keys();
     let config = SimConfig {
         keys: vec![
-            (
-                "alice".into(),
-                crate::PublicKey::from_pem(&ks[0].public_pem()).unwrap(),
-            ),
-            (
-                "bob".into(),
-                crate::PublicKey::from_pem(&ks[1].public_pem()).unwrap(),
-            ),
+            ("alice".into(), public(&ks[0])),
+            ("bob".into(), public(&ks[1])),
         ],
         flow_per_sec,
         seed,
@@ -88,7 +83,7 @@ async fn call(
 ) -> (u16, Value) {
     let ts = now_ms();
     let signed_path = path.split('?').next().unwrap_or(path);
-    let sig = sign(who.key, ts, method, signed_path);
+    let sig = who.key.sign(ts, method, signed_path);
     raw_call(
         sim,
         method,
@@ -151,9 +146,7 @@ async fn connect(sim: &SimExchange, who: &Who) -> Ws {
     h.insert("KALSHI-ACCESS-TIMESTAMP", ts.to_string().parse().unwrap());
     h.insert(
         "KALSHI-ACCESS-SIGNATURE",
-        sign(who.key, ts, "GET", "/trade-api/ws/v2")
-            .parse()
-            .unwrap(),
+        who.key.sign(ts, "GET", "/trade-api/ws/v2").parse().unwrap(),
     );
     tokio_tungstenite::connect_async(req).await.unwrap().0
 }
@@ -203,7 +196,7 @@ async fn auth_accepts_valid_signatures_and_refuses_the_rest_with_kalshi_errors()
 
     let ts = now_ms();
     let path = "/trade-api/v2/portfolio/balance";
-    let good = sign(&keys()[0], ts, "GET", path);
+    let good = keys()[0].sign(ts, "GET", path);
     let cases: Vec<(&str, Vec<(&str, String)>)> = vec![
         ("no headers", vec![]),
         (
@@ -213,7 +206,7 @@ async fn auth_accepts_valid_signatures_and_refuses_the_rest_with_kalshi_errors()
                 ("KALSHI-ACCESS-TIMESTAMP", ts.to_string()),
                 (
                     "KALSHI-ACCESS-SIGNATURE",
-                    sign(&keys()[0], ts, "GET", "/trade-api/v2/markets"),
+                    keys()[0].sign(ts, "GET", "/trade-api/v2/markets"),
                 ),
             ],
         ),
@@ -222,7 +215,7 @@ async fn auth_accepts_valid_signatures_and_refuses_the_rest_with_kalshi_errors()
             vec![
                 ("KALSHI-ACCESS-KEY", "alice".into()),
                 ("KALSHI-ACCESS-TIMESTAMP", ts.to_string()),
-                ("KALSHI-ACCESS-SIGNATURE", sign(&keys()[2], ts, "GET", path)),
+                ("KALSHI-ACCESS-SIGNATURE", keys()[2].sign(ts, "GET", path)),
             ],
         ),
         (
@@ -230,7 +223,7 @@ async fn auth_accepts_valid_signatures_and_refuses_the_rest_with_kalshi_errors()
             vec![
                 ("KALSHI-ACCESS-KEY", "mallory".into()),
                 ("KALSHI-ACCESS-TIMESTAMP", ts.to_string()),
-                ("KALSHI-ACCESS-SIGNATURE", sign(&keys()[2], ts, "GET", path)),
+                ("KALSHI-ACCESS-SIGNATURE", keys()[2].sign(ts, "GET", path)),
             ],
         ),
         (
@@ -240,7 +233,7 @@ async fn auth_accepts_valid_signatures_and_refuses_the_rest_with_kalshi_errors()
                 ("KALSHI-ACCESS-TIMESTAMP", (ts - 60_000).to_string()),
                 (
                     "KALSHI-ACCESS-SIGNATURE",
-                    sign(&keys()[0], ts - 60_000, "GET", path),
+                    keys()[0].sign(ts - 60_000, "GET", path),
                 ),
             ],
         ),

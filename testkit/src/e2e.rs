@@ -801,13 +801,12 @@ where
 {
     let _slot = ONE_BROWSER_AT_A_TIME.lock().await;
     let keys = tempfile::tempdir().context("key dir")?;
-    let names = ["requester.pem", "maker.pem"];
-    let paths = names.map(|n| keys.path().join(n));
-    let public = names.map(|n| {
+    let made = ["requester.pem", "maker.pem"].map(|n| {
         let key = TestKey::rsa();
-        key.write(keys.path(), n);
-        key.sim_public_key()
+        (key.write(keys.path(), n), key.sim_public_key())
     });
+    let paths = made.clone().map(|(path, _)| path);
+    let public = made.map(|(_, public)| public);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let sim = kalshi_sim::SimExchange::start(
         kalshi_sim::SimConfig {

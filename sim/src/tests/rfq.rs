@@ -8,7 +8,7 @@ use shared::ids::Side;
 use shared::num::{Count, Dollars};
 
 use super::super::{SimConfig, SimExchange};
-use super::{call, connect, d, keys, next_within, send, Who, Ws, T50};
+use super::{call, connect, d, keys, next_within, public, send, Who, Ws, T50};
 
 fn carol() -> Who {
     Who {
@@ -21,18 +21,9 @@ async fn spawn3() -> SimExchange {
     let ks = keys();
     let config = SimConfig {
         keys: vec![
-            (
-                "alice".into(),
-                crate::PublicKey::from_pem(&ks[0].public_pem()).unwrap(),
-            ),
-            (
-                "bob".into(),
-                crate::PublicKey::from_pem(&ks[1].public_pem()).unwrap(),
-            ),
-            (
-                "carol".into(),
-                crate::PublicKey::from_pem(&ks[2].public_pem()).unwrap(),
-            ),
+            ("alice".into(), public(&ks[0])),
+            ("bob".into(), public(&ks[1])),
+            ("carol".into(), public(&ks[2])),
         ],
         flow_per_sec: 0,
         seed: 7,
