@@ -264,10 +264,7 @@ pub struct SimArgs {
 
 fn parse_tier(s: &str) -> Result<kalshi_sim::UsageTier, String> {
     kalshi_sim::UsageTier::named(s).ok_or_else(|| {
-        let names: Vec<&str> = kalshi_sim::ratelimit::TIERS
-            .iter()
-            .map(|t| t.name)
-            .collect();
+        let names: Vec<&str> = kalshi_sim::UsageTier::ALL.iter().map(|t| t.name).collect();
         format!("unknown usage tier {s:?} (one of {})", names.join(", "))
     })
 }

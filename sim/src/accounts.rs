@@ -29,7 +29,7 @@ use super::auth::Caller;
 use super::error::{Result, SimError};
 use super::Sim;
 
-use super::rest::{int_param, params, Params};
+use super::rest::{number_cursor, page_limit, KalshiQuery};
 
 fn body<T: serde::de::DeserializeOwned + Default>(bytes: &Bytes, what: &str) -> Result<T> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -123,8 +123,9 @@ async fn update_netting(
 
 /// `GET /portfolio/deposits` (GetDeposits): money moves in by the exchange's configuration
 /// only, so there are none.
-async fn deposits(q: Params) -> Result<Json<GetDepositsResponse>> {
-    let _ = params(q)?;
+async fn deposits(
+    KalshiQuery(_): KalshiQuery<ops::GetDepositsQuery>,
+) -> Result<Json<GetDepositsResponse>> {
     Ok(Json(GetDepositsResponse {
         deposits: Vec::new(),
         cursor: None,
@@ -132,8 +133,9 @@ async fn deposits(q: Params) -> Result<Json<GetDepositsResponse>> {
 }
 
 /// `GET /portfolio/withdrawals` (GetWithdrawals): none.
-async fn withdrawals(q: Params) -> Result<Json<GetWithdrawalsResponse>> {
-    let _ = params(q)?;
+async fn withdrawals(
+    KalshiQuery(_): KalshiQuery<ops::GetWithdrawalsQuery>,
+) -> Result<Json<GetWithdrawalsResponse>> {
     Ok(Json(GetWithdrawalsResponse {
         withdrawals: Vec::new(),
         cursor: None,
@@ -144,13 +146,12 @@ async fn withdrawals(q: Params) -> Result<Json<GetWithdrawalsResponse>> {
 async fn list_groups(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetOrderGroupsQuery>,
 ) -> Result<Json<GetOrderGroupsResponse>> {
-    let p = params(q)?;
     let core = sim.lock();
     let groups = core
         .engine
-        .groups_of(caller.0, int_param(&p, "subaccount")?)?
+        .groups_of(caller.0, q.subaccount)?
         .into_iter()
         .map(|g| OrderGroup {
             id: g.id.clone(),
@@ -189,13 +190,10 @@ async fn get_group(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetOrderGroupQuery>,
 ) -> Result<Json<GetOrderGroupResponse>> {
-    let p = params(q)?;
     let core = sim.lock();
-    let g = core
-        .engine
-        .group(caller.0, &id, int_param(&p, "subaccount")?)?;
+    let g = core.engine.group(caller.0, &id, q.subaccount)?;
     Ok(Json(GetOrderGroupResponse {
         is_auto_cancel_enabled: !g.triggered,
         contracts_limit_fp: Some(g.limit),
@@ -214,9 +212,9 @@ async fn delete_group(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::DeleteOrderGroupQuery>,
 ) -> Result<Json<EmptyResponse>> {
-    let sub = int_param(&params(q)?, "subaccount")?;
+    let sub = q.subaccount;
     sim.with_engine(|engine, now| engine.delete_group(caller.0, &id, sub, now))?;
     Ok(Json(EmptyResponse {}))
 }
@@ -226,9 +224,9 @@ async fn reset_group(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::ResetOrderGroupQuery>,
 ) -> Result<Json<EmptyResponse>> {
-    let sub = int_param(&params(q)?, "subaccount")?;
+    let sub = q.subaccount;
     sim.with_engine(|engine, now| engine.reset_group(caller.0, &id, sub, now))?;
     Ok(Json(EmptyResponse {}))
 }
@@ -238,9 +236,9 @@ async fn trigger_group(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::TriggerOrderGroupQuery>,
 ) -> Result<Json<EmptyResponse>> {
-    let sub = int_param(&params(q)?, "subaccount")?;
+    let sub = q.subaccount;
     sim.with_engine(|engine, now| engine.trigger_group(caller.0, &id, sub, now))?;
     Ok(Json(EmptyResponse {}))
 }
@@ -250,10 +248,10 @@ async fn update_limit(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::UpdateOrderGroupLimitQuery>,
     bytes: Bytes,
 ) -> Result<Json<EmptyResponse>> {
-    let sub = int_param(&params(q)?, "subaccount")?;
+    let sub = q.subaccount;
     let req: UpdateOrderGroupLimitRequest = body(&bytes, "UpdateOrderGroupLimit")?;
     let limit = limit_of(req.contracts_limit, req.contracts_limit_fp)?;
     sim.with_engine(|engine, now| engine.set_group_limit(caller.0, &id, sub, limit, now))?;
@@ -329,24 +327,10 @@ async fn transfer(
 async fn transfers(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetSubaccountTransfersQuery>,
 ) -> Result<Json<GetSubaccountTransfersResponse>> {
-    let p = params(q)?;
-    let limit = match int_param(&p, "limit")? {
-        None => 100,
-        Some(n) if (1..=1000).contains(&n) => usize::try_from(n).unwrap_or(100),
-        Some(n) => {
-            return Err(SimError::BadRequest(format!(
-                "limit must be between 1 and 1000, got {n}"
-            )))
-        }
-    };
-    let skip = match p.get("cursor").filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(c) => c
-            .parse::<usize>()
-            .map_err(|_| SimError::BadRequest(format!("invalid cursor {c:?}")))?,
-    };
+    let limit = page_limit(q.limit, 100, 1000)?;
+    let skip: usize = number_cursor(q.cursor.as_deref())?.unwrap_or(0);
     let core = sim.lock();
     let root = core.engine.root(caller.0);
     let all = core

@@ -272,20 +272,17 @@ pub(crate) fn routes() -> Router<Sim> {
         .route(&p("/{block_trade_proposal_id}/accept"), post(accept))
 }
 
-use super::rest::Params;
+use super::rest::{page_limit, KalshiQuery};
 
 /// `GET …/block-trade-proposals` (GetBlockTradeProposals): the caller's (as buyer or seller),
 /// newest first; `market_ticker`, `status`, `limit` (1–100), `cursor` (the last id).
 async fn list(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<shared::api::ops::GetBlockTradeProposalsQuery>,
 ) -> Result<Json<GetBlockTradeProposalsResponse>> {
-    let p = super::rest::params(q)?;
-    let limit = super::rest::limit(&p, 100, 100)?;
-    let market = p.get("market_ticker").filter(|m| !m.is_empty());
-    let status = p.get("status").filter(|s| !s.is_empty());
-    let cursor = p.get("cursor").filter(|c| !c.is_empty());
+    let limit = page_limit(q.limit, 100, 100)?;
+    let (market, status, cursor) = (q.market_ticker, q.status, q.cursor);
     let now = now_ms();
     let mut core = sim.lock();
     let core = &mut *core;
@@ -296,12 +293,16 @@ async fn list(
         .proposals
         .values()
         .filter(|x| core.engine.root(x.buyer) == root || core.engine.root(x.seller) == root)
-        .filter(|x| market.is_none_or(|m| m.as_str() == x.ticker.as_str()))
-        .filter(|x| status.is_none_or(|s| s.as_str() == x.status))
+        .filter(|x| {
+            market
+                .as_ref()
+                .is_none_or(|m| m.as_str() == x.ticker.as_str())
+        })
+        .filter(|x| status.as_deref().is_none_or(|s| s == x.status))
         .collect();
     mine.sort_by(|a, b| (b.created_ms, &b.id).cmp(&(a.created_ms, &a.id)));
     if let Some(c) = cursor {
-        if let Some(i) = mine.iter().position(|x| &x.id == c) {
+        if let Some(i) = mine.iter().position(|x| x.id == c) {
             mine.drain(..=i);
         }
     }

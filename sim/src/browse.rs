@@ -3,15 +3,17 @@
 //! own trades, [`super::engine::candles`]). Shapes and parameters per `kalshi-openapi.yaml`
 //! 3.31; malformed parameters are a Kalshi-shaped 400, unknown tickers a 404.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::Json;
-use shared::api::schema::GetMarketsResponse;
+use serde::Deserialize;
+use shared::api::ops;
 use shared::api::schema::{
     BidAskDistribution, EventData, FeeType, GetEventResponse, GetEventsResponse,
     GetMarketCandlesticksResponse, GetSeriesListResponse, GetSeriesResponse, MarketCandlestick,
     PriceDistribution, Series,
+};
+use shared::api::schema::{
+    GetEventsQueryStatus, GetMarketsQueryMveFilter, GetMarketsQueryStatus, GetMarketsResponse,
 };
 use shared::ids::{EventTicker, MarketTicker, SeriesTicker};
 use shared::num::Count;
@@ -21,21 +23,11 @@ use super::engine::candles::{Candle, Ohlc};
 use super::engine::MarketState;
 use super::error::{Result, SimError};
 use super::markets::{EventSeed, SeriesSeed};
-use super::rest::{int_param, limit, list, params, Params};
+use super::rest::{comma_list, page_limit, KalshiQuery};
 use super::Sim;
 
 /// Most candles one GetMarketCandlesticks call may span.
 pub const MAX_CANDLES: i64 = 5_000;
-
-pub(crate) fn bool_param(p: &HashMap<String, String>, name: &str) -> Result<bool> {
-    match p.get(name).map(String::as_str) {
-        None | Some("" | "false") => Ok(false),
-        Some("true") => Ok(true),
-        Some(other) => Err(SimError::BadRequest(format!(
-            "{name} must be true or false, got {other:?}"
-        ))),
-    }
-}
 
 /// A market's `close_time` as Unix seconds (`None` when absent or unreadable).
 fn close_ts(m: &MarketState) -> Option<i64> {
@@ -45,23 +37,10 @@ fn close_ts(m: &MarketState) -> Option<i64> {
         .map(time::OffsetDateTime::unix_timestamp)
 }
 
-fn status_filter(
-    p: &HashMap<String, String>,
-    allowed: &[StatusFilter],
-) -> Result<Option<StatusFilter>> {
-    match p.get("status").map(String::as_str) {
-        None | Some("") => Ok(None),
-        Some(text) => StatusFilter::parse(text)
-            .filter(|s| allowed.contains(s))
-            .map(Some)
-            .ok_or_else(|| {
-                let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
-                SimError::BadRequest(format!(
-                    "status must be one of {}, got {text:?}",
-                    names.join(", ")
-                ))
-            }),
-    }
+/// The 400 for a `status` outside `allowed`.
+fn bad_status(allowed: &[StatusFilter]) -> SimError {
+    let names: Vec<&str> = allowed.iter().map(|s| s.as_str()).collect();
+    SimError::BadRequest(format!("status must be one of {}", names.join(", ")))
 }
 
 /// `GET /markets` (GetMarkets): `limit` (1–1000, default 100), `cursor`, `status` (one of
@@ -69,12 +48,21 @@ fn status_filter(
 /// `tickers`, `min_close_ts`/`max_close_ts` (only with `status=closed` or no status, as
 /// Kalshi documents), `mve_filter` (`only`/`exclude`); ordered by ticker, cursor = the
 /// last ticker returned.
-pub async fn get_markets(State(sim): State<Sim>, q: Params) -> Result<Json<GetMarketsResponse>> {
-    let p = params(q)?;
-    let limit = limit(&p, 100, 1000)?;
-    let status = status_filter(&p, &StatusFilter::ALL)?;
-    let min_close = int_param(&p, "min_close_ts")?;
-    let max_close = int_param(&p, "max_close_ts")?;
+pub async fn get_markets(
+    State(sim): State<Sim>,
+    KalshiQuery(q): KalshiQuery<ops::GetMarketsQuery>,
+) -> Result<Json<GetMarketsResponse>> {
+    let limit = page_limit(q.limit, 100, 1000)?;
+    let status = match q.status {
+        None => None,
+        Some(GetMarketsQueryStatus::Unopened) => Some(StatusFilter::Unopened),
+        Some(GetMarketsQueryStatus::Open) => Some(StatusFilter::Open),
+        Some(GetMarketsQueryStatus::Paused) => Some(StatusFilter::Paused),
+        Some(GetMarketsQueryStatus::Closed) => Some(StatusFilter::Closed),
+        Some(GetMarketsQueryStatus::Settled) => Some(StatusFilter::Settled),
+        Some(GetMarketsQueryStatus::Unknown) => return Err(bad_status(&StatusFilter::ALL)),
+    };
+    let (min_close, max_close) = (q.min_close_ts, q.max_close_ts);
     if (min_close.is_some() || max_close.is_some())
         && status.is_some_and(|s| s != StatusFilter::Closed)
     {
@@ -82,20 +70,20 @@ pub async fn get_markets(State(sim): State<Sim>, q: Params) -> Result<Json<GetMa
             "min_close_ts and max_close_ts combine only with status=closed or no status".to_owned(),
         ));
     }
-    let mve = match p.get("mve_filter").map(String::as_str) {
-        None | Some("") => None,
-        Some("only") => Some(true),
-        Some("exclude") => Some(false),
-        Some(other) => {
-            return Err(SimError::BadRequest(format!(
-                "mve_filter must be only or exclude, got {other:?}"
-            )))
+    let mve = match q.mve_filter {
+        None => None,
+        Some(GetMarketsQueryMveFilter::Only) => Some(true),
+        Some(GetMarketsQueryMveFilter::Exclude) => Some(false),
+        Some(GetMarketsQueryMveFilter::Unknown) => {
+            return Err(SimError::BadRequest(
+                "mve_filter must be only or exclude".to_owned(),
+            ))
         }
     };
-    let events = list(&p, "event_ticker");
-    let series = p.get("series_ticker").filter(|s| !s.is_empty()).cloned();
-    let tickers = list(&p, "tickers");
-    let cursor = p.get("cursor").filter(|c| !c.is_empty()).cloned();
+    let events = comma_list(q.event_ticker.as_ref().map(EventTicker::as_str));
+    let series = q.series_ticker;
+    let tickers = comma_list(q.tickers.as_deref());
+    let cursor = q.cursor;
     let core = sim.lock();
     let mut page = Vec::new();
     let mut more = false;
@@ -108,7 +96,7 @@ pub async fn get_markets(State(sim): State<Sim>, q: Params) -> Result<Json<GetMa
             && events
                 .as_ref()
                 .is_none_or(|e| e.iter().any(|e| e == m.info.event_ticker.as_str()))
-            && series.as_ref().is_none_or(|s| *s == m.series)
+            && series.as_ref().is_none_or(|s| s.as_str() == m.series)
             && tickers
                 .as_ref()
                 .is_none_or(|t| t.iter().any(|t| t == ticker.as_str()))
@@ -171,17 +159,16 @@ fn series_volume(sim: &Sim, ticker: &str) -> Count {
 /// (comma-separated; any), `include_volume`; ordered by ticker. Not paginated (as the spec).
 pub async fn get_series_list(
     State(sim): State<Sim>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetSeriesListQuery>,
 ) -> Result<Json<GetSeriesListResponse>> {
-    let p = params(q)?;
-    let category = p.get("category").filter(|c| !c.is_empty());
-    let tags = list(&p, "tags");
-    let volume = bool_param(&p, "include_volume")?;
+    let category = q.category;
+    let tags = comma_list(q.tags.as_deref());
+    let volume = q.include_volume.unwrap_or(false);
     let mut series: Vec<Series> = sim
         .catalog
         .series
         .iter()
-        .filter(|s| category.is_none_or(|c| *c == s.category))
+        .filter(|s| category.as_ref().is_none_or(|c| *c == s.category))
         .filter(|s| {
             tags.as_ref()
                 .is_none_or(|t| t.iter().any(|t| s.tags.contains(t)))
@@ -196,10 +183,9 @@ pub async fn get_series_list(
 pub async fn get_series(
     State(sim): State<Sim>,
     Path(ticker): Path<String>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetSeriesQuery>,
 ) -> Result<Json<GetSeriesResponse>> {
-    let p = params(q)?;
-    let volume = bool_param(&p, "include_volume")?;
+    let volume = q.include_volume.unwrap_or(false);
     let s = sim
         .catalog
         .series(&ticker)
@@ -259,23 +245,31 @@ pub(crate) fn markets_of<'a>(
 /// ticker), `with_nested_markets`, `status` (`unopened`, `open`, `closed`, `settled`),
 /// `series_ticker`, `tickers`, `min_close_ts` (some market closes later). Multivariate
 /// events are left out, as on Kalshi.
-pub async fn get_events(State(sim): State<Sim>, q: Params) -> Result<Json<GetEventsResponse>> {
-    let p = params(q)?;
-    let limit = limit(&p, 200, 200)?;
-    let nested = bool_param(&p, "with_nested_markets")?;
-    let status = status_filter(
-        &p,
-        &[
-            StatusFilter::Unopened,
-            StatusFilter::Open,
-            StatusFilter::Closed,
-            StatusFilter::Settled,
-        ],
-    )?;
-    let series = p.get("series_ticker").filter(|s| !s.is_empty()).cloned();
-    let tickers = list(&p, "tickers");
-    let min_close = int_param(&p, "min_close_ts")?;
-    let cursor = p.get("cursor").filter(|c| !c.is_empty()).cloned();
+pub async fn get_events(
+    State(sim): State<Sim>,
+    KalshiQuery(q): KalshiQuery<ops::GetEventsQuery>,
+) -> Result<Json<GetEventsResponse>> {
+    let limit = page_limit(q.limit, 200, 200)?;
+    let nested = q.with_nested_markets.unwrap_or(false);
+    let status = match q.status {
+        None => None,
+        Some(GetEventsQueryStatus::Unopened) => Some(StatusFilter::Unopened),
+        Some(GetEventsQueryStatus::Open) => Some(StatusFilter::Open),
+        Some(GetEventsQueryStatus::Closed) => Some(StatusFilter::Closed),
+        Some(GetEventsQueryStatus::Settled) => Some(StatusFilter::Settled),
+        Some(GetEventsQueryStatus::Unknown) => {
+            return Err(bad_status(&[
+                StatusFilter::Unopened,
+                StatusFilter::Open,
+                StatusFilter::Closed,
+                StatusFilter::Settled,
+            ]))
+        }
+    };
+    let series = q.series_ticker;
+    let tickers = comma_list(q.tickers.as_deref());
+    let min_close = q.min_close_ts;
+    let cursor = q.cursor;
     let core = sim.lock();
     let mut events = Vec::new();
     let mut more = false;
@@ -287,7 +281,9 @@ pub async fn get_events(State(sim): State<Sim>, q: Params) -> Result<Json<GetEve
             continue;
         }
         let markets = markets_of(&core.engine, &e.event_ticker);
-        let keep = series.as_ref().is_none_or(|s| *s == e.series_ticker)
+        let keep = series
+            .as_ref()
+            .is_none_or(|s| s.as_str() == e.series_ticker)
             && tickers
                 .as_ref()
                 .is_none_or(|t| t.iter().any(|t| t == e.event_ticker.as_str()))
@@ -322,10 +318,9 @@ pub async fn get_events(State(sim): State<Sim>, q: Params) -> Result<Json<GetEve
 pub async fn get_event(
     State(sim): State<Sim>,
     Path(ticker): Path<String>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetEventQuery>,
 ) -> Result<Json<GetEventResponse>> {
-    let p = params(q)?;
-    let nested = bool_param(&p, "with_nested_markets")?;
+    let nested = q.with_nested_markets.unwrap_or(false);
     let e = sim
         .catalog
         .event(&ticker)
@@ -338,8 +333,9 @@ pub async fn get_event(
     }))
 }
 
-pub(crate) fn required(p: &HashMap<String, String>, name: &str) -> Result<i64> {
-    int_param(p, name)?.ok_or_else(|| SimError::BadRequest(format!("{name} is required")))
+/// `name`'s value, or the 400 saying it is required.
+pub(crate) fn required<T>(value: Option<T>, name: &str) -> Result<T> {
+    value.ok_or_else(|| SimError::BadRequest(format!("{name} is required")))
 }
 
 fn bid_ask(o: Option<&Ohlc>, fallback: &Ohlc) -> BidAskDistribution {
@@ -371,6 +367,17 @@ pub(crate) fn candle_json(c: &Candle) -> MarketCandlestick {
     }
 }
 
+/// The range parameters every candlestick operation requires (`start_ts`, `end_ts`,
+/// `period_interval`), read as options. The generated `*CandlesticksQuery` structs declare
+/// them `i64` with `#[serde(default)]`, so a missing one would read as 0; Kalshi answers it
+/// with a 400, so the handlers read these beside the generated struct.
+#[derive(Clone, Copy, Debug, Deserialize)]
+pub(crate) struct CandleParams {
+    start_ts: Option<i64>,
+    end_ts: Option<i64>,
+    period_interval: Option<i64>,
+}
+
 /// The candle query every candlestick operation takes: required `start_ts`, `end_ts` (Unix
 /// s; candles whose period ends in between) and `period_interval` (1, 60 or 1440 minutes),
 /// at most [`MAX_CANDLES`] periods; `include_latest_before_start` is accepted and ignored.
@@ -383,10 +390,10 @@ pub(crate) struct CandleRange {
 
 impl CandleRange {
     /// Reads and checks the query.
-    pub(crate) fn read(p: &HashMap<String, String>) -> Result<CandleRange> {
-        let start = required(p, "start_ts")?;
-        let end = required(p, "end_ts")?;
-        let period = required(p, "period_interval")?;
+    pub(crate) fn read(p: CandleParams) -> Result<CandleRange> {
+        let start = required(p.start_ts, "start_ts")?;
+        let end = required(p.end_ts, "end_ts")?;
+        let period = required(p.period_interval, "period_interval")?;
         if ![1, 60, 1440].contains(&period) {
             return Err(SimError::BadRequest(format!(
                 "period_interval must be 1, 60 or 1440, got {period}"
@@ -397,12 +404,11 @@ impl CandleRange {
                 "start_ts must not be after end_ts".to_owned(),
             ));
         }
-        if (end - start) / (period * 60) > MAX_CANDLES {
+        if end.saturating_sub(start) / (period * 60) > MAX_CANDLES {
             return Err(SimError::BadRequest(format!(
                 "the range spans more than {MAX_CANDLES} candles"
             )));
         }
-        let _ = bool_param(p, "include_latest_before_start")?;
         Ok(CandleRange { start, end, period })
     }
 
@@ -429,10 +435,11 @@ impl CandleRange {
 pub async fn get_candlesticks(
     State(sim): State<Sim>,
     Path((series, ticker)): Path<(String, String)>,
-    q: Params,
+    // Read for a malformed `include_latest_before_start` (a 400); the range is below.
+    KalshiQuery(_): KalshiQuery<ops::GetMarketCandlesticksQuery>,
+    KalshiQuery(range): KalshiQuery<CandleParams>,
 ) -> Result<Json<GetMarketCandlesticksResponse>> {
-    let p = params(q)?;
-    let range = CandleRange::read(&p)?;
+    let range = CandleRange::read(range)?;
     let core = sim.lock();
     let m = core
         .engine

@@ -34,9 +34,6 @@ pub enum SimError {
     /// cost (no `Retry-After`, as on Kalshi).
     #[error("too many requests: the rate-limit bucket of this account is empty")]
     RateLimited,
-    /// 503 `service_unavailable`: the exchange is not taking this now (trading paused).
-    #[error("{0}")]
-    Unavailable(String),
     /// Order refusals; status per [`OrderError`] variant.
     #[error(transparent)]
     Order(#[from] OrderError),
@@ -54,7 +51,6 @@ impl SimError {
             SimError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             SimError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             SimError::RateLimited => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
-            SimError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable"),
             SimError::NotImplemented(_) => (StatusCode::NOT_IMPLEMENTED, "not_implemented"),
             SimError::Order(e) => match e {
                 OrderError::MarketNotFound(_) => (StatusCode::NOT_FOUND, "market_not_found"),

@@ -7,6 +7,7 @@
 
 use axum::extract::{Path, State};
 use axum::Json;
+use shared::api::ops;
 use shared::api::schema::{
     GetFillsResponse, GetHistoricalCutoffResponse, GetMarketCandlesticksHistoricalResponse,
     GetMarketResponse, GetMarketsResponse, GetOrdersResponse, GetPositionsResponse,
@@ -14,9 +15,9 @@ use shared::api::schema::{
 };
 use shared::ids::MarketTicker;
 
-use super::browse::CandleRange;
+use super::browse::{CandleParams, CandleRange};
 use super::error::{Result, SimError};
-use super::rest::{limit, list, params, Params};
+use super::rest::{comma_list, page_limit, KalshiQuery};
 use super::wire::rfc3339_ms;
 use super::Sim;
 
@@ -54,22 +55,24 @@ pub async fn cutoff(State(sim): State<Sim>) -> Json<GetHistoricalCutoffResponse>
 
 /// `GET /historical/markets` (GetHistoricalMarkets): `limit` (1–1000), `cursor` (the last
 /// ticker), `tickers`, `event_ticker`, `series_ticker`.
-pub async fn markets(State(sim): State<Sim>, q: Params) -> Result<Json<GetMarketsResponse>> {
-    let p = params(q)?;
-    let limit = limit(&p, 100, 1000)?;
-    let tickers = list(&p, "tickers");
-    let event = p.get("event_ticker").filter(|e| !e.is_empty());
-    let series = p.get("series_ticker").filter(|s| !s.is_empty());
-    let cursor = p.get("cursor").filter(|c| !c.is_empty());
+pub async fn markets(
+    State(sim): State<Sim>,
+    KalshiQuery(q): KalshiQuery<ops::GetHistoricalMarketsQuery>,
+) -> Result<Json<GetMarketsResponse>> {
+    let limit = page_limit(q.limit, 100, 1000)?;
+    let tickers = comma_list(q.tickers.as_deref());
+    let (event, series, cursor) = (q.event_ticker, q.series_ticker, q.cursor);
     let mut markets: Vec<Market> = historical(&sim)
         .into_iter()
         .filter(|m| {
-            cursor.is_none_or(|c| m.ticker.as_str() > c.as_str())
+            cursor.as_deref().is_none_or(|c| m.ticker.as_str() > c)
                 && tickers
                     .as_ref()
                     .is_none_or(|t| t.iter().any(|t| t == m.ticker.as_str()))
-                && event.is_none_or(|e| e == m.event_ticker.as_str())
-                && series.is_none_or(|s| m.event_ticker.as_str().split('-').next() == Some(s))
+                && event.as_ref().is_none_or(|e| *e == m.event_ticker)
+                && series
+                    .as_ref()
+                    .is_none_or(|s| m.event_ticker.as_str().split('-').next() == Some(s.as_str()))
         })
         .collect();
     let more = markets.len() > limit;
@@ -98,10 +101,10 @@ pub async fn market(
 pub async fn candlesticks(
     State(sim): State<Sim>,
     Path(ticker): Path<String>,
-    q: Params,
+    // `GetMarketCandlesticksHistoricalQuery` holds only the range, read as `CandleParams`.
+    KalshiQuery(range): KalshiQuery<CandleParams>,
 ) -> Result<Json<GetMarketCandlesticksHistoricalResponse>> {
-    let p = params(q)?;
-    let _ = CandleRange::read(&p)?;
+    let _ = CandleRange::read(range)?;
     if !historical(&sim).iter().any(|m| m.ticker.as_str() == ticker) {
         return Err(SimError::NotFound(format!("no historical market {ticker}")));
     }
@@ -112,9 +115,10 @@ pub async fn candlesticks(
 }
 
 /// `GET /historical/trades` (GetTradesHistorical): none before the cutoff.
-pub async fn trades(q: Params) -> Result<Json<GetTradesResponse>> {
-    let p = params(q)?;
-    let _ = limit(&p, 100, 1000)?;
+pub async fn trades(
+    KalshiQuery(q): KalshiQuery<ops::GetTradesHistoricalQuery>,
+) -> Result<Json<GetTradesResponse>> {
+    let _ = page_limit(q.limit, 100, 1000)?;
     Ok(Json(GetTradesResponse {
         trades: Vec::new(),
         cursor: String::new(),
@@ -122,9 +126,10 @@ pub async fn trades(q: Params) -> Result<Json<GetTradesResponse>> {
 }
 
 /// `GET /historical/fills` (GetFillsHistorical): none before the cutoff.
-pub async fn fills(q: Params) -> Result<Json<GetFillsResponse>> {
-    let p = params(q)?;
-    let _ = limit(&p, 100, 1000)?;
+pub async fn fills(
+    KalshiQuery(q): KalshiQuery<ops::GetFillsHistoricalQuery>,
+) -> Result<Json<GetFillsResponse>> {
+    let _ = page_limit(q.limit, 100, 1000)?;
     Ok(Json(GetFillsResponse {
         fills: Vec::new(),
         cursor: String::new(),
@@ -132,9 +137,10 @@ pub async fn fills(q: Params) -> Result<Json<GetFillsResponse>> {
 }
 
 /// `GET /historical/orders` (GetHistoricalOrders): none before the cutoff.
-pub async fn orders(q: Params) -> Result<Json<GetOrdersResponse>> {
-    let p = params(q)?;
-    let _ = limit(&p, 100, 1000)?;
+pub async fn orders(
+    KalshiQuery(q): KalshiQuery<ops::GetHistoricalOrdersQuery>,
+) -> Result<Json<GetOrdersResponse>> {
+    let _ = page_limit(q.limit, 100, 1000)?;
     Ok(Json(GetOrdersResponse {
         orders: Vec::new(),
         cursor: String::new(),
@@ -142,9 +148,10 @@ pub async fn orders(q: Params) -> Result<Json<GetOrdersResponse>> {
 }
 
 /// `GET /historical/positions` (GetHistoricalPositions): none before the cutoff.
-pub async fn positions(q: Params) -> Result<Json<GetPositionsResponse>> {
-    let p = params(q)?;
-    let _ = limit(&p, 100, 1000)?;
+pub async fn positions(
+    KalshiQuery(q): KalshiQuery<ops::GetHistoricalPositionsQuery>,
+) -> Result<Json<GetPositionsResponse>> {
+    let _ = page_limit(q.limit, 100, 1000)?;
     Ok(Json(GetPositionsResponse {
         cursor: Some(String::new()),
         market_positions: Vec::new(),

@@ -201,14 +201,10 @@ impl Hub {
         self.conns.remove(&id);
     }
 
-    /// Number of live connections.
+    /// Number of live connections (tests).
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.conns.len()
-    }
-
-    /// True when no connection is live.
-    pub fn is_empty(&self) -> bool {
-        self.conns.is_empty()
     }
 
     /// Drops every connection (shutdown).

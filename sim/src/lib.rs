@@ -1,6 +1,9 @@
 //! `kalshi-sim`: a simulated Kalshi exchange, the desk's default upstream (paper trading)
 //! and its test bed. Its public face is [`SimExchange`] (start, inspect, inject faults),
-//! [`SimConfig`], [`run_standalone`] for `kalshi-desk sim`, and the key and tier types.
+//! [`SimConfig`], [`run_standalone`] for `kalshi-desk sim`, [`faults`] (the fault-injection
+//! requests and their admin listener), the key and tier types ([`PublicKey`],
+//! [`UsageTier`]) and [`IMPLEMENTED_OPERATIONS`]; every other module is private, and the
+//! unit tests sit beside the code they test.
 //!
 //! It speaks Kalshi's Trade API v2 (`kalshi-openapi.yaml` 3.31) and WebSocket API
 //! (`kalshi-asyncapi.yaml`) with Kalshi's API-key authentication (RSA-PSS or Ed25519
@@ -10,20 +13,25 @@
 //!
 //! # Layout
 //! - [`markets`]: the market list (real recorded markets + the synthetic `KXDESK` series).
-//! - [`engine`]: books, orders, matching, accounts, positions, order groups, subaccounts,
-//!   settlement and trading pauses; emits [`engine::Event`]s.
+//! - [`engine`]: the exchange state and its operations, a file each: the order lifecycle
+//!   (`orders`), matching (`matching`), positions (`positions`), order groups,
+//!   subaccounts, block trades, settlement, trading pauses, candlesticks; emits
+//!   [`engine::Event`]s.
 //! - [`flow`]: simulated participants: opening books and background flow (seeded RNG).
 //! - [`hub`]: WebSocket subscriptions, per-`sid` sequencing, bounded fan-out.
 //! - [`auth`]: `KALSHI-ACCESS-*` signature verification, API-key scopes and the rate
 //!   limiter, as one middleware; [`ratelimit`]: Kalshi's token buckets, tiers and
 //!   endpoint costs.
-//! - `rest`: markets, order book, trades and the order lifecycle under `/trade-api/v2`;
+//! - `rest`: markets, order book, trades and the order lifecycle under `/trade-api/v2`,
+//!   and every handler's query reader (`rest::query`: the generated query structs of
+//!   `shared::api::ops` through one extractor, Kalshi's 400 on a malformed value);
 //!   `accounts`: order groups, subaccounts (balances, transfers, netting), deposits and
 //!   withdrawals; `browse`: finding markets (GetMarkets filters, series, events,
 //!   candlesticks); `market_data`: several markets at once, event metadata, multivariate
 //!   events, fee changes, search helpers; `info`: exchange schedule, account limits and
 //!   costs, resting order value; `keys`: API keys; `reference`: milestones, structured
-//!   targets, live data; `historical`: the historical tier; [`rfq`]: RFQs and quotes;
+//!   targets, live data; `historical`: the historical tier; [`rfq`]: RFQs and quotes (the
+//!   book, the simulated counterparty and the HTTP routes in files of their own);
 //!   `ws`: the socket at `/trade-api/ws/v2`.
 //! - [`spec`]: the spec operations it serves (with the statuses each may answer); every
 //!   other one answers a Kalshi-shaped `501 not_implemented` with its reason in the docs,
@@ -39,25 +47,25 @@
 //! lock, and a slow socket can only overflow (and lose) its own connection.
 
 mod accounts;
-pub mod auth;
+mod auth;
 mod blocks;
 mod browse;
-pub mod engine;
-pub mod error;
+mod engine;
+mod error;
 pub mod faults;
-pub mod flow;
+mod flow;
 mod historical;
-pub mod hub;
+mod hub;
 mod info;
 mod keys;
 mod market_data;
-pub mod markets;
-pub mod ratelimit;
+mod markets;
+mod ratelimit;
 mod reference;
 mod rest;
-pub mod rfq;
-pub mod spec;
-pub mod wire;
+mod rfq;
+mod spec;
+mod wire;
 mod ws;
 
 #[cfg(test)]
@@ -90,6 +98,7 @@ use self::flow::Flow;
 use self::hub::Hub;
 use self::ratelimit::Buckets;
 pub use self::ratelimit::UsageTier;
+pub use self::spec::IMPLEMENTED as IMPLEMENTED_OPERATIONS;
 
 /// Balance of each registered account in the standalone server.
 pub const STANDALONE_STARTING_BALANCE: Dollars = Dollars::from_int(10_000);

@@ -5,10 +5,12 @@
 //! `GetEventFeeChanges`: the exchange never changes fees, so none) and the search helpers
 //! (`GetTagsForSeriesCategories`, `GetFiltersForSports`). All public, per the spec.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
+use serde::Deserialize;
+use shared::api::ops;
 use shared::api::schema::{
     BatchGetMarketCandlesticksResponse, GetEventCandlesticksResponse, GetEventFeeChangesResponse,
     GetEventForecastPercentilesHistoryResponse, GetEventMetadataResponse,
@@ -19,30 +21,17 @@ use shared::api::schema::{
 };
 use shared::ids::MarketTicker;
 
-use super::browse::{bool_param, event_json, markets_json, markets_of, CandleRange};
+use super::browse::{event_json, markets_json, markets_of, CandleParams, CandleRange};
 use super::error::{Result, SimError};
-use super::rest::{limit, params, Params};
+use super::rest::{page_limit, split_commas, KalshiQuery};
 use super::Sim;
 
 /// Most markets one batch call may name (Kalshi: 100).
 const MAX_BATCH: usize = 100;
 
-/// Every value of the query parameter `name`, whether repeated (`a=1&a=2`) or
-/// comma-separated (`a=1,2`), blanks dropped.
-fn values(pairs: &[(String, String)], name: &str) -> Vec<String> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .flat_map(|(_, v)| v.split(','))
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The `name` list: 1..=[`MAX_BATCH`] tickers.
-fn tickers(pairs: &[(String, String)], name: &str) -> Result<Vec<MarketTicker>> {
-    let list = values(pairs, name);
+/// The `name` list (each value repeated or comma-separated): 1..=[`MAX_BATCH`] tickers.
+fn tickers(values: &[String], name: &str) -> Result<Vec<MarketTicker>> {
+    let list = split_commas(values.iter().map(String::as_str));
     if list.is_empty() {
         return Err(SimError::BadRequest(format!("{name} is required")));
     }
@@ -55,21 +44,13 @@ fn tickers(pairs: &[(String, String)], name: &str) -> Result<Vec<MarketTicker>> 
     Ok(list.into_iter().map(MarketTicker::from).collect())
 }
 
-type Pairs =
-    std::result::Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>;
-
-fn pairs(q: Pairs) -> Result<Vec<(String, String)>> {
-    q.map(|Query(p)| p)
-        .map_err(|e| SimError::BadRequest(format!("malformed query string: {e}")))
-}
-
 /// `GET /markets/orderbooks` (GetMarketOrderbooks): `tickers` (repeated or
 /// comma-separated, at most 100); every level of each book, ascending.
 pub async fn orderbooks(
     State(sim): State<Sim>,
-    q: Pairs,
+    KalshiQuery(q): KalshiQuery<ops::GetMarketOrderbooksQuery>,
 ) -> Result<Json<GetMarketOrderbooksResponse>> {
-    let tickers = tickers(&pairs(q)?, "tickers")?;
+    let tickers = tickers(&q.tickers, "tickers")?;
     let core = sim.lock();
     let orderbooks = tickers
         .into_iter()
@@ -90,16 +71,27 @@ pub async fn orderbooks(
     Ok(Json(GetMarketOrderbooksResponse { orderbooks }))
 }
 
-/// `GET /markets/candlesticks` (BatchGetMarketCandlesticks): `market_tickers` (at most 100)
-/// and the candle range of GetMarketCandlesticks.
+/// `market_tickers` of BatchGetMarketCandlesticks, repeated or comma-separated. The spec (and
+/// so the generated `BatchGetMarketCandlesticksQuery`) has one comma-separated string; the
+/// exchange has always taken the key repeated too, so it reads a list here.
+#[derive(Debug, Deserialize)]
+pub(crate) struct MarketTickers {
+    #[serde(default)]
+    market_tickers: Vec<String>,
+    include_latest_before_start: Option<bool>,
+}
+
+/// `GET /markets/candlesticks` (BatchGetMarketCandlesticks): `market_tickers` (at most 100,
+/// repeated or comma-separated) and the candle range of GetMarketCandlesticks.
 pub async fn batch_candlesticks(
     State(sim): State<Sim>,
-    q: Pairs,
+    KalshiQuery(q): KalshiQuery<MarketTickers>,
+    KalshiQuery(range): KalshiQuery<CandleParams>,
 ) -> Result<Json<BatchGetMarketCandlesticksResponse>> {
-    let pairs = pairs(q)?;
-    let tickers = tickers(&pairs, "market_tickers")?;
-    let p: HashMap<String, String> = pairs.into_iter().collect();
-    let range = CandleRange::read(&p)?;
+    let tickers = tickers(&q.market_tickers, "market_tickers")?;
+    // Accepted (a malformed one is a 400) and ignored, as by GetMarketCandlesticks.
+    let _ = q.include_latest_before_start;
+    let range = CandleRange::read(range)?;
     let core = sim.lock();
     let markets = tickers
         .into_iter()
@@ -122,10 +114,10 @@ pub async fn batch_candlesticks(
 pub async fn event_candlesticks(
     State(sim): State<Sim>,
     Path((series, event)): Path<(String, String)>,
-    q: Params,
+    // `GetMarketCandlesticksByEventQuery` holds only the range, read as `CandleParams`.
+    KalshiQuery(range): KalshiQuery<CandleParams>,
 ) -> Result<Json<GetEventCandlesticksResponse>> {
-    let p = params(q)?;
-    let range = CandleRange::read(&p)?;
+    let range = CandleRange::read(range)?;
     let e = sim
         .catalog
         .event(&event)
@@ -179,11 +171,11 @@ pub async fn event_metadata(
 pub async fn forecast_history(
     State(sim): State<Sim>,
     Path((series, event)): Path<(String, String)>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetEventForecastPercentilesHistoryQuery>,
+    KalshiQuery(range): KalshiQuery<CandleParams>,
 ) -> Result<Json<GetEventForecastPercentilesHistoryResponse>> {
-    let p = params(q)?;
-    let _ = CandleRange::read(&p)?;
-    if p.get("percentiles").is_none_or(String::is_empty) {
+    let _ = CandleRange::read(range)?;
+    if q.percentiles.is_empty() {
         return Err(SimError::BadRequest("percentiles is required".to_owned()));
     }
     sim.catalog
@@ -203,20 +195,21 @@ pub async fn forecast_history(
 /// `with_nested_markets`.
 pub async fn multivariate_events(
     State(sim): State<Sim>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetMultivariateEventsQuery>,
 ) -> Result<Json<GetMultivariateEventsResponse>> {
-    let p = params(q)?;
-    let limit = limit(&p, 100, 200)?;
-    let nested = bool_param(&p, "with_nested_markets")?;
-    let series = p.get("series_ticker").filter(|s| !s.is_empty());
-    let collection = p.get("collection_ticker").filter(|s| !s.is_empty());
-    let cursor = p.get("cursor").filter(|c| !c.is_empty());
+    let limit = page_limit(q.limit, 100, 200)?;
+    let nested = q.with_nested_markets.unwrap_or(false);
+    let (series, collection, cursor) = (q.series_ticker, q.collection_ticker, q.cursor);
     let core = sim.lock();
     let mut events = Vec::new();
     let mut more = false;
     for e in sim.catalog.events.iter().filter(|e| e.multivariate) {
-        if cursor.is_some_and(|c| e.event_ticker.as_str() <= c.as_str())
-            || series.is_some_and(|s| *s != e.series_ticker)
+        if cursor
+            .as_deref()
+            .is_some_and(|c| e.event_ticker.as_str() <= c)
+            || series
+                .as_ref()
+                .is_some_and(|s| s.as_str() != e.series_ticker)
             || collection.is_some()
         {
             continue;
@@ -240,18 +233,20 @@ pub async fn multivariate_events(
 }
 
 /// `GET /series/fee_changes` (GetSeriesFeeChanges): none.
-pub async fn series_fee_changes(q: Params) -> Result<Json<GetSeriesFeeChangesResponse>> {
-    let p = params(q)?;
-    let _ = bool_param(&p, "show_historical")?;
+pub async fn series_fee_changes(
+    // Read for a malformed `show_historical` (a 400); with no fee changes nothing is filtered.
+    KalshiQuery(_): KalshiQuery<ops::GetSeriesFeeChangesQuery>,
+) -> Result<Json<GetSeriesFeeChangesResponse>> {
     Ok(Json(GetSeriesFeeChangesResponse {
         series_fee_change_arr: Vec::new(),
     }))
 }
 
 /// `GET /events/fee_changes` (GetEventFeeChanges): none.
-pub async fn event_fee_changes(q: Params) -> Result<Json<GetEventFeeChangesResponse>> {
-    let p = params(q)?;
-    let _ = limit(&p, 100, 1000)?;
+pub async fn event_fee_changes(
+    KalshiQuery(q): KalshiQuery<ops::GetEventFeeChangesQuery>,
+) -> Result<Json<GetEventFeeChangesResponse>> {
+    let _ = page_limit(q.limit, 100, 1000)?;
     Ok(Json(GetEventFeeChangesResponse {
         event_fee_changes: Vec::new(),
         cursor: String::new(),
@@ -259,9 +254,10 @@ pub async fn event_fee_changes(q: Params) -> Result<Json<GetEventFeeChangesRespo
 }
 
 /// `GET /incentive_programs` (GetIncentivePrograms): the exchange runs none.
-pub async fn incentive_programs(q: Params) -> Result<Json<GetIncentiveProgramsResponse>> {
-    let p = params(q)?;
-    let _ = limit(&p, 100, 10_000)?;
+pub async fn incentive_programs(
+    KalshiQuery(q): KalshiQuery<ops::GetIncentiveProgramsQuery>,
+) -> Result<Json<GetIncentiveProgramsResponse>> {
+    let _ = page_limit(q.limit, 100, 10_000)?;
     Ok(Json(GetIncentiveProgramsResponse {
         incentive_programs: Vec::new(),
         next_cursor: None,
@@ -271,10 +267,9 @@ pub async fn incentive_programs(q: Params) -> Result<Json<GetIncentiveProgramsRe
 /// `GET /multivariate_event_collections` (GetMultivariateEventCollections): the exchange's
 /// combo markets are recorded ones; it offers no collection to build new combos from.
 pub async fn multivariate_collections(
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetMultivariateEventCollectionsQuery>,
 ) -> Result<Json<GetMultivariateEventCollectionsResponse>> {
-    let p = params(q)?;
-    let _ = limit(&p, 100, 200)?;
+    let _ = page_limit(q.limit, 100, 200)?;
     Ok(Json(GetMultivariateEventCollectionsResponse {
         multivariate_contracts: Vec::new(),
         cursor: None,

@@ -69,6 +69,9 @@ pub const TIERS: &[UsageTier] = &[
 ];
 
 impl UsageTier {
+    /// Every tier, Basic first.
+    pub const ALL: &'static [UsageTier] = TIERS;
+
     /// Kalshi's Basic tier.
     pub const BASIC: UsageTier = TIERS[0];
 

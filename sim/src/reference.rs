@@ -5,17 +5,20 @@
 //! milestone, Central Park's station as a structured target, and the month's rainfall so
 //! far as live data.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
+use serde::Deserialize;
 use serde_json::json;
+use shared::api::ops;
 use shared::api::schema::{
     EventLiveData, GetEventLiveDataResponse, GetLiveDataResponse, GetLiveDatasResponse,
     GetMilestoneResponse, GetMilestonesResponse, GetStructuredTargetResponse,
     GetStructuredTargetsResponse, LiveData, Milestone, StructuredTarget,
 };
 
+use super::browse::required;
 use super::error::{Result, SimError};
-use super::rest::{limit, params, Params};
+use super::rest::{page_limit, split_commas, KalshiQuery};
 use super::Sim;
 
 /// The one milestone's id.
@@ -63,20 +66,27 @@ fn live_data() -> LiveData {
     }
 }
 
+/// GetMilestones' required `limit`, read as an option: the generated `GetMilestonesQuery`
+/// declares it `i64` with `#[serde(default)]`, so a missing one would read as 0, and Kalshi
+/// answers it with a 400.
+#[derive(Debug, Deserialize)]
+pub(crate) struct MilestonesLimit {
+    limit: Option<i64>,
+}
+
 /// `GET /milestones` (GetMilestones): required `limit`; filters `category`, `type`,
 /// `related_event_ticker`, `cursor`.
-pub async fn milestones(q: Params) -> Result<Json<GetMilestonesResponse>> {
-    let p = params(q)?;
-    if p.get("limit").is_none_or(String::is_empty) {
-        return Err(SimError::BadRequest("limit is required".to_owned()));
-    }
-    let _ = limit(&p, 100, 500)?;
+pub async fn milestones(
+    KalshiQuery(q): KalshiQuery<ops::GetMilestonesQuery>,
+    KalshiQuery(MilestonesLimit { limit }): KalshiQuery<MilestonesLimit>,
+) -> Result<Json<GetMilestonesResponse>> {
+    let _ = page_limit(Some(required(limit, "limit")?), 100, 500)?;
     let m = milestone();
-    let keep = |name: &str, value: &str| p.get(name).is_none_or(|v| v.is_empty() || v == value);
-    let matches = keep("category", &m.category)
-        && keep("type", &m.r#type)
-        && keep("related_event_ticker", EVENT)
-        && p.get("cursor").is_none_or(String::is_empty);
+    let keep = |filter: Option<&str>, value: &str| filter.is_none_or(|v| v == value);
+    let matches = keep(q.category.as_deref(), &m.category)
+        && keep(q.r#type.as_deref(), &m.r#type)
+        && keep(q.related_event_ticker.as_deref(), EVENT)
+        && q.cursor.is_none();
     Ok(Json(GetMilestonesResponse {
         milestones: if matches { vec![m] } else { Vec::new() },
         cursor: None,
@@ -95,23 +105,13 @@ pub async fn milestone_by_id(Path(id): Path<String>) -> Result<Json<GetMilestone
 
 /// `GET /structured_targets` (GetStructuredTargets): filters `ids`, `type`.
 pub async fn structured_targets(
-    q: std::result::Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+    KalshiQuery(q): KalshiQuery<ops::GetStructuredTargetsQuery>,
 ) -> Result<Json<GetStructuredTargetsResponse>> {
-    let Query(pairs) =
-        q.map_err(|e| SimError::BadRequest(format!("malformed query string: {e}")))?;
     let t = target();
-    let ids: Vec<&str> = pairs
-        .iter()
-        .filter(|(k, _)| k == "ids")
-        .flat_map(|(_, v)| v.split(','))
-        .filter(|v| !v.is_empty())
-        .collect();
-    let ty = pairs
-        .iter()
-        .find(|(k, _)| k == "type")
-        .map(|(_, v)| v.as_str());
-    let keep = (ids.is_empty() || ids.contains(&TARGET_ID))
-        && ty.is_none_or(|v| v.is_empty() || Some(v) == t.r#type.as_deref());
+    let ids = split_commas(q.ids.iter().flatten().map(String::as_str));
+    let keep = (ids.is_empty() || ids.iter().any(|id| id == TARGET_ID))
+        && q.r#type
+            .is_none_or(|v| Some(v.as_str()) == t.r#type.as_deref());
     Ok(Json(GetStructuredTargetsResponse {
         structured_targets: Some(if keep { vec![t] } else { Vec::new() }),
         cursor: None,
@@ -161,20 +161,13 @@ pub async fn live_typed(
 /// `GET /live_data/batch` (GetLiveDatas): required `milestone_ids` (repeated or
 /// comma-separated); unknown ids are left out.
 pub async fn live_batch(
-    q: std::result::Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+    KalshiQuery(q): KalshiQuery<ops::GetLiveDatasQuery>,
 ) -> Result<Json<GetLiveDatasResponse>> {
-    let Query(pairs) =
-        q.map_err(|e| SimError::BadRequest(format!("malformed query string: {e}")))?;
-    let ids: Vec<&str> = pairs
-        .iter()
-        .filter(|(k, _)| k == "milestone_ids")
-        .flat_map(|(_, v)| v.split(','))
-        .filter(|v| !v.is_empty())
-        .collect();
+    let ids = split_commas(q.milestone_ids.iter().map(String::as_str));
     Ok(Json(GetLiveDatasResponse {
         live_datas: ids
             .iter()
-            .filter(|id| **id == MILESTONE_ID)
+            .filter(|id| *id == MILESTONE_ID)
             .map(|_| live_data())
             .collect(),
     }))

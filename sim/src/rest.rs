@@ -1,14 +1,19 @@
-//! REST handlers under `/trade-api/v2` (OpenAPI 3.31 shapes). Queries are read leniently
-//! (unknown parameters ignored) but malformed values are a 400 with a clear message.
+//! REST handlers under `/trade-api/v2` (OpenAPI 3.31 shapes). Queries are read into the
+//! generated query structs by [`KalshiQuery`] ([`query`]): leniently (unknown parameters
+//! ignored) but malformed values are a 400 with a clear message.
 
-use std::collections::{BTreeMap, HashMap};
+pub(crate) mod query;
+
+pub(crate) use query::{comma_list, number_cursor, page_limit, split_commas, KalshiQuery};
+
+use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
+use shared::api::ops;
 use shared::api::schema::{
     self, EventPosition, ExchangeStatus, Fill, GetBalanceResponse, GetFillsResponse,
     GetOrderResponse, GetOrdersResponse, GetPositionsResponse, MarketPosition, Order, OrderType,
@@ -34,56 +39,6 @@ use shared::api::schema::{
 
 /// The exchange index (shard) of everything this exchange holds: one shard, index 0.
 pub(crate) const EXCHANGE_INDEX: i64 = 0;
-
-pub(super) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
-
-pub(super) fn params(q: Params) -> Result<HashMap<String, String>> {
-    q.map(|Query(m)| m)
-        .map_err(|e| SimError::BadRequest(format!("malformed query string: {e}")))
-}
-
-/// `limit`: default `default`, 1..=`max`.
-pub(super) fn limit(p: &HashMap<String, String>, default: usize, max: usize) -> Result<usize> {
-    match p.get("limit").map(String::as_str) {
-        None | Some("") => Ok(default),
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(SimError::BadRequest(format!(
-                "limit must be an integer between 1 and {max}, got {text:?}"
-            ))),
-        },
-    }
-}
-
-/// A comma-separated list parameter.
-pub(super) fn list(p: &HashMap<String, String>, name: &str) -> Option<Vec<String>> {
-    p.get(name).filter(|v| !v.is_empty()).map(|v| {
-        v.split(',')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect()
-    })
-}
-
-pub(super) fn int_param(p: &HashMap<String, String>, name: &str) -> Result<Option<i64>> {
-    match p.get(name).map(String::as_str) {
-        None | Some("") => Ok(None),
-        Some(text) => text
-            .parse()
-            .map(Some)
-            .map_err(|_| SimError::BadRequest(format!("{name} must be an integer, got {text:?}"))),
-    }
-}
-
-fn cursor_u64(p: &HashMap<String, String>) -> Result<Option<u64>> {
-    match p.get("cursor").map(String::as_str) {
-        None | Some("") => Ok(None),
-        Some(text) => text
-            .parse()
-            .map(Some)
-            .map_err(|_| SimError::BadRequest(format!("invalid cursor {text:?}"))),
-    }
-}
 
 /// `GET /exchange/status` (GetExchangeStatus): during a trading pause `trading_active` is
 /// false and `exchange_estimated_resume_time` says when it ends (when known); the
@@ -117,10 +72,9 @@ pub async fn get_market(
 pub async fn get_orderbook(
     State(sim): State<Sim>,
     Path(ticker): Path<String>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetMarketOrderbookQuery>,
 ) -> Result<Json<GetMarketOrderbookResponse>> {
-    let p = params(q)?;
-    let depth = match int_param(&p, "depth")? {
+    let depth = match q.depth {
         None | Some(0) => usize::MAX,
         Some(d) if (1..=100).contains(&d) => usize::try_from(d).unwrap_or(usize::MAX),
         Some(d) => {
@@ -148,16 +102,13 @@ pub async fn get_orderbook(
 
 /// `GET /markets/trades` (GetTrades): `ticker`, `min_ts`/`max_ts` (Unix s), `limit`,
 /// `cursor`; newest first.
-pub async fn get_trades(State(sim): State<Sim>, q: Params) -> Result<Json<GetTradesResponse>> {
-    let p = params(q)?;
-    let limit = limit(&p, 100, 1000)?;
-    let cursor = cursor_u64(&p)?;
-    let min_ts = int_param(&p, "min_ts")?;
-    let max_ts = int_param(&p, "max_ts")?;
-    let ticker = p
-        .get("ticker")
-        .filter(|t| !t.is_empty())
-        .map(|t| MarketTicker::from(t.as_str()));
+pub async fn get_trades(
+    State(sim): State<Sim>,
+    KalshiQuery(q): KalshiQuery<ops::GetTradesQuery>,
+) -> Result<Json<GetTradesResponse>> {
+    let limit = page_limit(q.limit, 100, 1000)?;
+    let cursor: Option<u64> = number_cursor(q.cursor.as_deref())?;
+    let (min_ts, max_ts, ticker) = (q.min_ts, q.max_ts, q.ticker);
     let core = sim.lock();
     let mut all: Vec<&super::engine::TradeRec> = core
         .engine
@@ -220,11 +171,10 @@ pub async fn cancel_order(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
     Path(order_id): Path<String>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::CancelOrderV2Query>,
 ) -> Result<impl IntoResponse> {
-    let p = params(q)?;
     let out = sim.with_engine(|engine, now| {
-        let account = target(engine, caller.0, &p)?;
+        let account = target(engine, caller.0, q.subaccount)?;
         engine
             .cancel(account, &OrderId(order_id), now)
             .map_err(SimError::from)
@@ -245,9 +195,9 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, what: &str) -> Result
 pub(super) fn target(
     engine: &Engine,
     caller: AccountId,
-    p: &HashMap<String, String>,
+    subaccount: Option<i64>,
 ) -> Result<AccountId> {
-    Ok(engine.resolve_subaccount(caller, int_param(p, "subaccount")?)?)
+    Ok(engine.resolve_subaccount(caller, subaccount)?)
 }
 
 /// The accounts a `subaccount` query names: that one, or all of the caller's when omitted
@@ -255,9 +205,9 @@ pub(super) fn target(
 pub(super) fn scope(
     engine: &Engine,
     caller: AccountId,
-    p: &HashMap<String, String>,
+    subaccount: Option<i64>,
 ) -> Result<Vec<AccountId>> {
-    match int_param(p, "subaccount")? {
+    match subaccount {
         None => Ok(engine.family(caller)),
         Some(n) => Ok(vec![engine.resolve_subaccount(caller, Some(n))?]),
     }
@@ -278,11 +228,10 @@ fn item_error(e: SimError) -> ErrorResponse {
 pub async fn cancel_all_orders(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::CancelAllOrdersQuery>,
 ) -> Result<StatusCode> {
-    let p = params(q)?;
     sim.with_engine(|engine, now| {
-        for account in scope(engine, caller.0, &p)? {
+        for account in scope(engine, caller.0, q.subaccount)? {
             engine.cancel_all(account, now);
         }
         Ok::<_, SimError>(())
@@ -402,13 +351,12 @@ pub async fn amend_order(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
     Path(order_id): Path<String>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::AmendOrderV2Query>,
     body: Bytes,
 ) -> Result<impl IntoResponse> {
-    let p = params(q)?;
     let req: AmendOrderV2Request = json_body(&body, "AmendOrderV2")?;
     let out = sim.with_engine(|engine, now| {
-        let account = target(engine, caller.0, &p)?;
+        let account = target(engine, caller.0, q.subaccount)?;
         engine
             .amend(account, &OrderId(order_id), &req, now)
             .map_err(SimError::from)
@@ -421,13 +369,12 @@ pub async fn decrease_order(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
     Path(order_id): Path<String>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::DecreaseOrderV2Query>,
     body: Bytes,
 ) -> Result<impl IntoResponse> {
-    let p = params(q)?;
     let req: DecreaseOrderV2Request = json_body(&body, "DecreaseOrderV2")?;
     let out = sim.with_engine(|engine, now| {
-        let account = target(engine, caller.0, &p)?;
+        let account = target(engine, caller.0, q.subaccount)?;
         engine
             .decrease(account, &OrderId(order_id), &req, now)
             .map_err(SimError::from)
@@ -440,20 +387,17 @@ pub async fn decrease_order(
 pub async fn queue_positions(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetOrderQueuePositionsQuery>,
 ) -> Result<Json<GetOrderQueuePositionsResponse>> {
-    let p = params(q)?;
-    let tickers = list(&p, "market_tickers");
-    let event = p.get("event_ticker").filter(|e| !e.is_empty()).cloned();
+    let tickers = comma_list(q.market_tickers.as_deref());
+    let event = q.event_ticker;
     let core = sim.lock();
-    let account = target(&core.engine, caller.0, &p)?;
+    let account = target(&core.engine, caller.0, q.subaccount)?;
     let queue_positions = core.engine.queue_positions(account, |m| {
         tickers
             .as_ref()
             .is_none_or(|t| t.iter().any(|t| t == m.info.ticker.as_str()))
-            && event
-                .as_deref()
-                .is_none_or(|e| e == m.info.event_ticker.as_str())
+            && event.as_ref().is_none_or(|e| *e == m.info.event_ticker)
     });
     Ok(Json(GetOrderQueuePositionsResponse { queue_positions }))
 }
@@ -522,13 +466,12 @@ fn order_json(engine: &Engine, o: &OrderRec) -> Order {
 pub async fn get_orders(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetOrdersQuery>,
 ) -> Result<Json<GetOrdersResponse>> {
-    let p = params(q)?;
-    let limit = limit(&p, 100, 1000)?;
-    let cursor = cursor_u64(&p)?;
-    let status = match p.get("status").map(String::as_str) {
-        None | Some("") => None,
+    let limit = page_limit(q.limit, 100, 1000)?;
+    let cursor: Option<u64> = number_cursor(q.cursor.as_deref())?;
+    let status = match q.status.as_deref() {
+        None => None,
         Some("resting") => Some(OrderStatus::Resting),
         Some("canceled") => Some(OrderStatus::Canceled),
         Some("executed") => Some(OrderStatus::Executed),
@@ -538,13 +481,11 @@ pub async fn get_orders(
             )))
         }
     };
-    let ticker = p.get("ticker").filter(|t| !t.is_empty()).cloned();
-    let event = p.get("event_ticker").filter(|t| !t.is_empty()).cloned();
-    let min_ts = int_param(&p, "min_ts")?;
-    let max_ts = int_param(&p, "max_ts")?;
+    let (ticker, event) = (q.ticker, q.event_ticker);
+    let (min_ts, max_ts) = (q.min_ts, q.max_ts);
     let core = sim.lock();
     let engine = &core.engine;
-    let mut keys: Vec<u64> = scope(engine, caller.0, &p)?
+    let mut keys: Vec<u64> = scope(engine, caller.0, q.subaccount)?
         .into_iter()
         .filter_map(|a| engine.account(a))
         .flat_map(|a| a.orders.iter().copied())
@@ -560,11 +501,11 @@ pub async fn get_orders(
             continue;
         };
         if status.is_some_and(|s| s != o.status)
-            || ticker.as_deref().is_some_and(|t| t != o.ticker.as_str())
-            || event.as_deref().is_some_and(|e| {
+            || ticker.as_ref().is_some_and(|t| *t != o.ticker)
+            || event.as_ref().is_some_and(|e| {
                 engine
                     .market(&o.ticker)
-                    .is_none_or(|m| m.info.event_ticker.as_str() != e)
+                    .is_none_or(|m| m.info.event_ticker != *e)
             })
             || min_ts.is_some_and(|s| o.created_ms < s * 1000)
             || max_ts.is_some_and(|s| o.created_ms > s * 1000 + 999)
@@ -629,13 +570,12 @@ fn position_value(engine: &Engine, ticker: &MarketTicker, net: Count) -> Dollars
 pub async fn get_balance(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetBalanceQuery>,
 ) -> Result<Json<GetBalanceResponse>> {
-    let p = params(q)?;
     let core = sim.lock();
     let engine = &core.engine;
     let account = engine
-        .account(target(engine, caller.0, &p)?)
+        .account(target(engine, caller.0, q.subaccount)?)
         .ok_or(SimError::Unauthorized("unknown account"))?;
     let available = account.available();
     let positions: Dollars = account
@@ -660,34 +600,33 @@ pub async fn get_balance(
 pub async fn get_positions(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetPositionsQuery>,
 ) -> Result<Json<GetPositionsResponse>> {
-    let p = params(q)?;
-    let limit = limit(&p, 100, 1000)?;
-    let cursor = p.get("cursor").filter(|c| !c.is_empty()).cloned();
-    let ticker = p.get("ticker").filter(|t| !t.is_empty()).cloned();
-    let events = list(&p, "event_ticker");
-    let settled_wanted: Option<bool> = match p.get("settlement_status").map(String::as_str) {
-        None | Some("" | "unsettled") => Some(false),
-        Some("settled") => Some(true),
-        Some("all") => None,
-        Some(other) => {
-            return Err(SimError::BadRequest(format!(
-                "settlement_status must be unsettled, settled or all, got {other:?}"
-            )))
+    use schema::GetPositionsQuerySettlementStatus as Settlement;
+    let limit = page_limit(q.limit, 100, 1000)?;
+    let (cursor, ticker) = (q.cursor, q.ticker);
+    let events = comma_list(q.event_ticker.as_ref().map(EventTicker::as_str));
+    let settled_wanted: Option<bool> = match q.settlement_status {
+        None | Some(Settlement::Unsettled) => Some(false),
+        Some(Settlement::Settled) => Some(true),
+        Some(Settlement::All) => None,
+        Some(Settlement::Unknown) => {
+            return Err(SimError::BadRequest(
+                "settlement_status must be unsettled, settled or all".to_owned(),
+            ))
         }
     };
     let core = sim.lock();
     let engine = &core.engine;
     let account = engine
-        .account(target(engine, caller.0, &p)?)
+        .account(target(engine, caller.0, q.subaccount)?)
         .ok_or(SimError::Unauthorized("unknown account"))?;
     let mut market_positions = Vec::new();
     let mut by_event: BTreeMap<EventTicker, EventPosition> = BTreeMap::new();
     let mut more = false;
     for (t, pos) in &account.positions {
         if cursor.as_deref().is_some_and(|c| t.as_str() <= c)
-            || ticker.as_deref().is_some_and(|x| x != t.as_str())
+            || ticker.as_ref().is_some_and(|x| x != t)
         {
             continue;
         }
@@ -763,11 +702,18 @@ struct HistoryQuery {
 }
 
 impl HistoryQuery {
-    fn read(p: &HashMap<String, String>) -> Result<HistoryQuery> {
+    /// Checks the parameters: `ticker` is the raw (comma-separated) list.
+    fn new(
+        limit: Option<i64>,
+        cursor: Option<&str>,
+        ticker: Option<&MarketTicker>,
+        min_ts: Option<i64>,
+        max_ts: Option<i64>,
+    ) -> Result<HistoryQuery> {
         Ok(HistoryQuery {
-            limit: limit(p, 100, 1000)?,
-            cursor: cursor_u64(p)?,
-            tickers: match list(p, "ticker") {
+            limit: page_limit(limit, 100, 1000)?,
+            cursor: number_cursor(cursor)?,
+            tickers: match comma_list(ticker.map(MarketTicker::as_str)) {
                 Some(t) if t.len() > 100 => {
                     return Err(SimError::BadRequest(format!(
                         "ticker names {} markets; at most 100",
@@ -776,8 +722,8 @@ impl HistoryQuery {
                 }
                 other => other,
             },
-            min_ts: int_param(p, "min_ts")?,
-            max_ts: int_param(p, "max_ts")?,
+            min_ts,
+            max_ts,
         })
     }
 
@@ -812,21 +758,26 @@ impl HistoryQuery {
 pub async fn get_fills(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetFillsQuery>,
 ) -> Result<Json<GetFillsResponse>> {
-    let p = params(q)?;
-    let query = HistoryQuery::read(&p)?;
-    let order_id = p.get("order_id").filter(|t| !t.is_empty()).cloned();
+    let query = HistoryQuery::new(
+        q.limit,
+        q.cursor.as_deref(),
+        q.ticker.as_ref(),
+        q.min_ts,
+        q.max_ts,
+    )?;
+    let order_id = q.order_id;
     let core = sim.lock();
     let engine = &core.engine;
-    let all: Vec<&super::engine::FillRec> = scope(engine, caller.0, &p)?
+    let all: Vec<&super::engine::FillRec> = scope(engine, caller.0, q.subaccount)?
         .into_iter()
         .filter_map(|a| engine.account(a))
         .flat_map(|a| a.fills.iter())
         .filter(|f| {
             let m = &f.msg;
             query.admits(f.seq, &m.market_ticker, m.ts_ms.unwrap_or(0))
-                && order_id.as_deref().is_none_or(|o| o == m.order_id.as_str())
+                && order_id.as_ref().is_none_or(|o| *o == m.order_id)
         })
         .collect();
     let (page, cursor) = query.page(all, |f| f.seq);
@@ -866,22 +817,27 @@ pub async fn get_fills(
 pub async fn get_settlements(
     State(sim): State<Sim>,
     Extension(caller): Extension<Caller>,
-    q: Params,
+    KalshiQuery(q): KalshiQuery<ops::GetSettlementsQuery>,
 ) -> Result<Json<GetSettlementsResponse>> {
-    let p = params(q)?;
-    let query = HistoryQuery::read(&p)?;
-    let event = p.get("event_ticker").filter(|t| !t.is_empty()).cloned();
+    let query = HistoryQuery::new(
+        q.limit,
+        q.cursor.as_deref(),
+        q.ticker.as_ref(),
+        q.min_ts,
+        q.max_ts,
+    )?;
+    let event = q.event_ticker;
     let core = sim.lock();
     let engine = &core.engine;
-    let all: Vec<&super::engine::SettlementRec> = scope(engine, caller.0, &p)?
+    let all: Vec<&super::engine::SettlementRec> = scope(engine, caller.0, q.subaccount)?
         .into_iter()
         .filter_map(|a| engine.account(a))
         .flat_map(|a| a.settlements.iter())
         .filter(|s| {
             query.admits(s.seq, &s.settlement.ticker, s.settled_ms)
                 && event
-                    .as_deref()
-                    .is_none_or(|e| e == s.settlement.event_ticker.as_str())
+                    .as_ref()
+                    .is_none_or(|e| *e == s.settlement.event_ticker)
         })
         .collect();
     let (page, cursor) = query.page(all, |s| s.seq);

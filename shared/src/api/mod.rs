@@ -16,7 +16,8 @@
 //!
 //! # Layout
 //! - this module: the [`Operation`] and [`Paginated`] traits, the unit types for "no path /
-//!   query / body", [`Empty`] for bodiless answers, and the query-string encoder.
+//!   query / body", [`Empty`] for bodiless answers, and the query-string encoder and decoder
+//!   ([`encode_query`], [`decode_query`], with which the built-in exchange reads queries).
 //! - [`schema`] (generated): every component schema as a Rust type.
 //! - [`ops`] (generated): one marker type per operation, plus [`ops::ALL_OPERATIONS`].
 //! - [`limits`]: each operation's rate-limit bucket and cost in tokens.
@@ -211,6 +212,33 @@ pub fn percent_encode(s: &str) -> String {
     out
 }
 
+/// Decodes a query string (no leading `?`) into a query struct, the inverse of
+/// [`encode_query`]: a repeated key fills a `Vec` field, an empty value (`limit=`) reads as
+/// absent, unknown keys are ignored.
+///
+/// ```
+/// use shared::api::{decode_query, ops::GetTradesQuery};
+/// let q: GetTradesQuery = decode_query("limit=5&cursor=&junk=1").unwrap();
+/// assert_eq!((q.limit, q.cursor), (Some(5), None));
+/// let e = decode_query::<GetTradesQuery>("limit=ten").unwrap_err();
+/// assert_eq!(e, "limit: invalid digit found in string");
+/// ```
+///
+/// # Errors
+/// A malformed value, or a required parameter missing: the message names the parameter.
+pub fn decode_query<Q: DeserializeOwned>(raw: &str) -> Result<Q, String> {
+    let present: Vec<&str> = raw
+        .split('&')
+        .filter(|pair| {
+            pair.split_once('=')
+                .is_some_and(|(_, value)| !value.is_empty())
+        })
+        .collect();
+    let joined = present.join("&");
+    let form = serde_html_form::Deserializer::from_bytes(joined.as_bytes());
+    serde_path_to_error::deserialize(form).map_err(|e| e.to_string())
+}
+
 /// Encodes a flat query struct: `null`s skipped, arrays repeat the key, in field order.
 pub fn encode_query<Q: Serialize>(query: &Q) -> String {
     let Ok(serde_json::Value::Object(map)) = serde_json::to_value(query) else {
@@ -239,4 +267,88 @@ pub fn encode_query<Q: Serialize>(query: &Q) -> String {
         }
     }
     parts.join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ops::{
+        GetEventForecastPercentilesHistoryQuery, GetMarketOrderbooksQuery, GetMarketsQuery,
+        GetQuotesQuery, GetStructuredTargetsQuery, GetTradesQuery,
+    };
+    use super::schema::{GetMarketsQueryMveFilter, GetMarketsQueryStatus, UserFilter};
+    use super::{decode_query, encode_query};
+
+    fn round_trip<Q>(query: &Q)
+    where
+        Q: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let text = encode_query(query);
+        let back: Q = decode_query(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        assert_eq!(&back, query, "{text}");
+    }
+
+    #[test]
+    fn decode_query_inverts_encode_query() {
+        round_trip(&GetMarketsQuery {
+            limit: Some(250),
+            cursor: Some("KXDESK-26DEC31-T50".into()),
+            event_ticker: Some("KXDESK-26DEC31".into()),
+            min_close_ts: Some(-5),
+            status: Some(GetMarketsQueryStatus::Closed),
+            tickers: Some("A-1,B 2&c=3".into()),
+            mve_filter: Some(GetMarketsQueryMveFilter::Exclude),
+            ..Default::default()
+        });
+        round_trip(&GetMarketOrderbooksQuery {
+            tickers: vec!["KXA-1".into(), "KXB-2".into()],
+        });
+        round_trip(&GetEventForecastPercentilesHistoryQuery {
+            percentiles: vec![10, 50, 90],
+            start_ts: 1_700_000_000,
+            end_ts: 1_700_086_400,
+            period_interval: 60,
+        });
+        round_trip(&GetStructuredTargetsQuery {
+            ids: Some(vec!["x".into(), "y".into()]),
+            r#type: Some("weather_station".into()),
+            page_size: Some(3),
+            ..Default::default()
+        });
+        round_trip(&GetQuotesQuery {
+            user_filter: Some(UserFilter::SelfV),
+            min_ts: Some(0),
+            ..Default::default()
+        });
+        round_trip(&GetTradesQuery::default());
+    }
+
+    #[test]
+    fn decode_query_reads_leniently_and_names_a_bad_parameter() {
+        let q: GetTradesQuery = decode_query("limit=&ticker=T&junk=1&min_ts=7").unwrap();
+        assert_eq!(
+            q,
+            GetTradesQuery {
+                ticker: Some("T".into()),
+                min_ts: Some(7),
+                ..Default::default()
+            }
+        );
+        let q: GetMarketOrderbooksQuery = decode_query("tickers=A&tickers=&tickers=B").unwrap();
+        assert_eq!(q.tickers, ["A", "B"]);
+        for (raw, message) in [
+            ("limit=abc", "limit: invalid digit found in string"),
+            ("min_ts=1.5", "min_ts: invalid digit found in string"),
+            (
+                "is_block_trade=yes",
+                r#"is_block_trade: invalid value: string "yes", expected "true", "on" or "false""#,
+            ),
+            ("limit=1&limit=2", "limit: unsupported value"),
+        ] {
+            assert_eq!(
+                decode_query::<GetTradesQuery>(raw).unwrap_err(),
+                message,
+                "{raw}"
+            );
+        }
+    }
 }

@@ -180,7 +180,7 @@ fn query() -> impl Strategy<Value = String> {
 fn request() -> impl Strategy<Value = (String, String, Option<Value>)> {
     let served: Vec<(&'static str, &'static str, &'static str)> = ALL_OPERATIONS
         .iter()
-        .filter(|(id, _, _)| kalshi_sim::spec::IMPLEMENTED.contains(id))
+        .filter(|(id, _, _)| kalshi_sim::IMPLEMENTED_OPERATIONS.contains(id))
         .map(|&(id, m, p)| (id, m.as_str(), p))
         .collect();
     prop::sample::select(served).prop_flat_map(|(id, method, template)| {
@@ -250,7 +250,7 @@ fn generated_bad_input_never_gets_a_5xx_and_a_refusal_changes_nothing() {
     // Bodies that are not JSON at all, to every write.
     let writes: Vec<(&'static str, &'static str)> = ALL_OPERATIONS
         .iter()
-        .filter(|(id, m, _)| kalshi_sim::spec::IMPLEMENTED.contains(id) && m.as_str() != "GET")
+        .filter(|(id, m, _)| kalshi_sim::IMPLEMENTED_OPERATIONS.contains(id) && m.as_str() != "GET")
         .map(|&(_, m, p)| (m.as_str(), p))
         .collect();
     let raw = (prop::sample::select(writes), "\\PC{0,40}");

@@ -1097,7 +1097,7 @@ async fn every_answer_and_frame_of_a_trading_session_meets_kalshis_contract() {
     }
 
     let record = w.rec.lock().unwrap();
-    let served: BTreeSet<&str> = kalshi_sim::spec::IMPLEMENTED.iter().copied().collect();
+    let served: BTreeSet<&str> = kalshi_sim::IMPLEMENTED_OPERATIONS.iter().copied().collect();
     let validated: BTreeSet<&str> = record
         .operations
         .iter()
