@@ -10,6 +10,10 @@ use shared::num::Dollars;
 use shared::protocol::Environment;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long a stop waits for socket sessions and side tasks to end.
+pub const STOP_GRACE: Duration = Duration::from_secs(10);
 
 use secrecy::ExposeSecret as _;
 
@@ -37,7 +41,9 @@ pub struct Application {
     store: Store,
     bootstrap: Bootstrap,
     shutdown: CancellationToken,
-    upstream_task: tokio::task::JoinHandle<()>,
+    /// Every socket session and side task (the upstream, watchers, rules): a stop closes
+    /// it and waits, at most [`STOP_GRACE`].
+    tasks: TaskTracker,
     is_leader: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
@@ -90,6 +96,7 @@ impl Application {
     /// Bad configuration, an unreadable key, or a port that cannot be bound.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
         let store = Store::connect(config.team.db_url.expose_secret())
             .await
             .context("opening the desk database (DESK_DB_URL)")?;
@@ -212,7 +219,7 @@ impl Application {
         hub.set_market_check(market_check(kalshi.clone()));
         {
             let kalshi = kalshi.clone();
-            tokio::spawn(async move { kalshi.load_budget().await });
+            tasks.spawn(async move { kalshi.load_budget().await });
         }
         let upstream_config = UpstreamConfig {
             ws_url,
@@ -221,7 +228,7 @@ impl Application {
             kalshi: Some(kalshi.clone()),
             takeover: None,
         };
-        let (upstream_task, is_leader) = match cluster {
+        let is_leader = match cluster {
             // A replica: the elected leader runs the upstream (and the RFQ quote watch);
             // every replica's hub is fed from NATS.
             Some(cluster) => {
@@ -234,24 +241,28 @@ impl Application {
                     shutdown.clone(),
                 )
                 .await?;
-                (handle.task, Some(handle.is_leader))
+                let replica = handle.task;
+                tasks.spawn(async move {
+                    let _ = replica.await;
+                });
+                Some(handle.is_leader)
             }
             None => {
-                let task = tokio::spawn(upstream::run(
+                tasks.spawn(upstream::run(
                     upstream_config,
                     hub.clone(),
                     commands,
                     shutdown.clone(),
                 ));
-                tokio::spawn(crate::rfq::watch::run(
+                tasks.spawn(crate::rfq::watch::run(
                     hub.clone(),
                     kalshi.clone(),
                     shutdown.clone(),
                 ));
-                (task, None)
+                None
             }
         };
-        tokio::spawn(crate::live::exchange_watch::run(
+        tasks.spawn(crate::live::exchange_watch::run(
             hub.clone(),
             kalshi.clone(),
             shutdown.clone(),
@@ -260,7 +271,7 @@ impl Application {
             Ok(halts) => hub.set_halts(halts),
             Err(err) => tracing::warn!(error = %err, "could not read the halts at start"),
         }
-        tokio::spawn(crate::team::halts::watch(
+        tasks.spawn(crate::team::halts::watch(
             hub.clone(),
             store.clone(),
             shutdown.clone(),
@@ -272,13 +283,14 @@ impl Application {
             store.clone(),
             gate.clone(),
         );
-        tokio::spawn(rfq_rules.clone().run(shutdown.clone(), is_leader.clone()));
+        tasks.spawn(rfq_rules.clone().run(shutdown.clone(), is_leader.clone()));
         let bootstrap = policy.bootstrap.clone();
         let state = AppState {
             hub: hub.clone(),
             rfq_rules: rfq_rules.clone(),
             kalshi,
             shutdown: shutdown.clone(),
+            tasks: tasks.clone(),
             store: store.clone(),
             auth: policy,
             gate,
@@ -312,7 +324,7 @@ impl Application {
             store,
             bootstrap,
             shutdown,
-            upstream_task,
+            tasks,
             is_leader,
         })
     }
@@ -382,7 +394,15 @@ impl Application {
         self.shutdown.clone()
     }
 
-    /// Serves until the shutdown token fires or Ctrl-C.
+    /// The socket sessions and side tasks the desk runs. Once [`Self::run_until_stopped`]
+    /// has returned it is closed and, unless a task outlived [`STOP_GRACE`], empty.
+    pub fn tasks(&self) -> TaskTracker {
+        self.tasks.clone()
+    }
+
+    /// Serves until the shutdown token fires or Ctrl-C, then stops: every socket session
+    /// ends (its browser gets a close frame), the side tasks end, and this returns once
+    /// they all have (at most [`STOP_GRACE`] later; a task still running then is logged).
     ///
     /// # Errors
     /// If the server fails.
@@ -397,7 +417,7 @@ impl Application {
         if let Some(listener) = self.metrics_listener {
             let router = http::metrics_router(self.hub.clone());
             let stop = self.shutdown.clone();
-            tokio::spawn(async move {
+            self.tasks.spawn(async move {
                 let served = axum::serve(listener, router)
                     .with_graceful_shutdown(async move { stop.cancelled().await })
                     .await;
@@ -415,7 +435,16 @@ impl Application {
         .await
         .context("serving HTTP")?;
         self.shutdown.cancel();
-        let _ = self.upstream_task.await;
+        self.tasks.close();
+        if tokio::time::timeout(STOP_GRACE, self.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                running = self.tasks.len(),
+                "tasks still running after the stop's grace period"
+            );
+        }
         if let Some(sim) = &self.sim {
             sim.shutdown();
         }

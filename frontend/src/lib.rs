@@ -4,9 +4,10 @@
 //! - [`api`]: typed client for `/api` (status, markets, orders, portfolio, fills); non-2xx
 //!   answers become [`api::ApiError`] carrying the server's readable message.
 //! - [`ws`]: the `/ws` socket: reconnect with backoff, `watch` the open market, dispatch
-//!   every `ServerMsg` into [`state::DeskState`] from the message callback.
-//! - [`state`]: the live client state (a `Copy` bundle of signals, provided as context) and
-//!   the rules for applying frames (book version, order upsert, fill dedupe).
+//!   every `ServerMsg` into the [`state`] contexts from the message callback.
+//! - [`state`]: the live client state as small `Copy` contexts (connection, market data
+//!   with the book as a keyed store, account, ticket, toasts), and the rules for applying
+//!   frames as plain functions (book version, order upsert, fill dedupe) with unit tests.
 //! - [`format`]: money/time display helpers (exact, no floats for money).
 //! - [`auth`]: the session (user, role, permissions, CSRF token) as context; components
 //!   hide what the user may not do.
@@ -14,7 +15,7 @@
 //!   ticket, account panes, and the admin's users and audit panes.
 //! - [`components`]: the pieces those pages are made of.
 //!
-//! Data flows: REST loads (`LocalResource`s) and socket frames → `DeskState` signals →
+//! Data flows: REST loads (`LocalResource`s) and socket frames → context signals →
 //! components. The ticket posts through `api`; the backend's `order`/`fill`/`position`
 //! frames then update the account panes live.
 
@@ -28,10 +29,8 @@ pub mod pages;
 pub mod state;
 pub mod ws;
 
-use state::DeskState;
-
 /// The whole application: reads the session; shows the login page until someone is
-/// logged in, then provides [`DeskState`], starts the socket and renders the desk.
+/// logged in, then provides the [`state`] contexts, starts the socket and renders the desk.
 #[component]
 pub fn App() -> impl IntoView {
     let auth = auth::Auth(RwSignal::new(None));
@@ -58,10 +57,9 @@ pub fn App() -> impl IntoView {
 /// The desk for a logged-in user: state, socket, page.
 #[component]
 fn LoggedIn() -> impl IntoView {
-    let state = DeskState::new();
-    provide_context(state);
+    let desk = state::Desk::provide();
     components::rfq::RfqState::install();
-    let _socket = ws::start(state);
+    let _socket = ws::start(desk);
     view! { <pages::desk::DeskPage/> }
 }
 

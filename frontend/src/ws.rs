@@ -1,6 +1,6 @@
 //! The browser ⇄ backend socket on `/ws`: connect, reconnect with backoff, watch the open
 //! market and every market with an open position (their books mark positions at the mid),
-//! and dispatch every [`ServerMsg`] into [`DeskState`] from the socket's own message
+//! and dispatch every [`ServerMsg`] into the [`crate::state`] contexts from the socket's own message
 //! callback, one frame at a time (no frame is skipped between renders).
 //!
 //! After every (re)connect the socket re-sends `watch` for those markets; the backend
@@ -20,7 +20,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
-use crate::state::{DeskState, SocketState};
+use crate::state::{Desk, SocketState};
 
 /// Failed attempts in a row before the badge says "down" instead of "connecting".
 const FAILURES_BEFORE_DOWN: u32 = 2;
@@ -48,7 +48,7 @@ impl Drop for Conn {
 }
 
 struct Inner {
-    state: DeskState,
+    desk: Desk,
     conn: Option<Conn>,
     backoff: Backoff,
     failures: u32,
@@ -62,10 +62,11 @@ struct Inner {
 #[derive(Clone)]
 pub struct DeskSocket(Rc<RefCell<Inner>>);
 
-/// Starts the socket and keeps it open for the page's lifetime; follows `state.selected`.
-pub fn start(state: DeskState) -> DeskSocket {
+/// Starts the socket and keeps it open for the page's lifetime; follows the open market
+/// and the held positions.
+pub fn start(desk: Desk) -> DeskSocket {
     let socket = DeskSocket(Rc::new(RefCell::new(Inner {
-        state,
+        desk,
         conn: None,
         backoff: Backoff::new(
             Duration::from_millis(500),
@@ -80,7 +81,7 @@ pub fn start(state: DeskState) -> DeskSocket {
     socket.connect();
 
     let follow = socket.clone();
-    Effect::new(move |_| follow.follow(wanted_markets(state, true)));
+    Effect::new(move |_| follow.follow(wanted_markets(desk, true)));
 
     let pinger = socket.clone();
     set_interval(move || pinger.ping(), PING_EVERY);
@@ -99,9 +100,9 @@ fn socket_url() -> Option<String> {
 
 impl DeskSocket {
     fn connect(&self) {
-        let state = self.0.borrow().state;
+        let desk = self.0.borrow().desk;
         self.0.borrow_mut().conn = None;
-        state
+        desk.connection
             .socket
             .set(if self.0.borrow().failures >= FAILURES_BEFORE_DOWN {
                 SocketState::Failed
@@ -126,7 +127,7 @@ impl DeskSocket {
         let on_message: Handler<MessageEvent> =
             Closure::new(move |ev: MessageEvent| match ev.data().as_string() {
                 Some(text) => match serde_json::from_str::<ServerMsg>(&text) {
-                    Ok(msg) => dispatch(state, msg),
+                    Ok(msg) => dispatch(desk, msg),
                     Err(e) => warn!("unreadable socket frame ({e}): {text}"),
                 },
                 None => warn!("ignoring a binary socket frame"),
@@ -145,33 +146,33 @@ impl DeskSocket {
     }
 
     fn opened(&self) {
-        let (state, reconnected, selected) = {
+        let (desk, reconnected, selected) = {
             let mut inner = self.0.borrow_mut();
             inner.backoff.reset();
             inner.failures = 0;
             inner.watched.clear();
             let reconnected = inner.connected_before;
             inner.connected_before = true;
-            (inner.state, reconnected, wanted_markets(inner.state, false))
+            (inner.desk, reconnected, wanted_markets(inner.desk, false))
         };
-        state.socket.set(SocketState::Open);
+        desk.connection.socket.set(SocketState::Open);
         // The server forgot our subscriptions with the old socket: watch again (fresh books).
         self.follow(selected);
         if reconnected {
             // Orders, fills and positions may have changed while we were away.
-            state.account_reload.update(|n| *n += 1);
+            desk.account.reload();
         }
     }
 
     fn closed(&self) {
-        let state = {
+        let desk = {
             let mut inner = self.0.borrow_mut();
             inner.failures = inner.failures.saturating_add(1);
             inner.watched.clear();
-            inner.state
+            inner.desk
         };
-        state.upstream.set(None);
-        state
+        desk.connection.upstream.set(None);
+        desk.connection
             .socket
             .set(if self.0.borrow().failures >= FAILURES_BEFORE_DOWN {
                 SocketState::Failed
@@ -222,11 +223,11 @@ impl DeskSocket {
                 self.0.borrow_mut().watched.insert(new.clone());
             }
         }
-        let (state, watched) = {
+        let (desk, watched) = {
             let inner = self.0.borrow();
-            (inner.state, inner.watched.clone())
+            (inner.desk, inner.watched.clone())
         };
-        state.keep_books(&watched);
+        desk.market.keep_books(&watched);
     }
 
     fn ping(&self) {
@@ -240,12 +241,12 @@ impl DeskSocket {
 }
 
 /// The open market and every market with an open position (`track`: inside an effect).
-fn wanted_markets(state: DeskState, track: bool) -> BTreeSet<MarketTicker> {
+fn wanted_markets(desk: Desk, track: bool) -> BTreeSet<MarketTicker> {
     let mut wanted = BTreeSet::new();
     let selected = if track {
-        state.selected.get()
+        desk.market.selected.get()
     } else {
-        state.selected.get_untracked()
+        desk.market.selected.get_untracked()
     };
     wanted.extend(selected);
     let add = |positions: &Vec<shared::protocol::PositionView>| {
@@ -255,66 +256,71 @@ fn wanted_markets(state: DeskState, track: bool) -> BTreeSet<MarketTicker> {
             .collect::<Vec<_>>()
     };
     let held = if track {
-        state.positions.with(add)
+        desk.account.positions.with(add)
     } else {
-        state.positions.with_untracked(add)
+        desk.account.positions.with_untracked(add)
     };
     wanted.extend(held);
     wanted
 }
 
-/// Applies one server frame to the desk state.
-fn dispatch(state: DeskState, msg: ServerMsg) {
+/// Applies one server frame to the desk's contexts.
+fn dispatch(desk: Desk, msg: ServerMsg) {
+    let Desk {
+        connection,
+        market,
+        account,
+        toasts,
+        ..
+    } = desk;
     match msg {
         ServerMsg::Hello {
             environment,
             upstream,
         } => {
-            state.environment.set(Some(environment));
-            state.upstream.set(Some(upstream));
+            connection.environment.set(Some(environment));
+            connection.upstream.set(Some(upstream));
         }
-        ServerMsg::Upstream { state: upstream } => state.upstream.set(Some(upstream)),
+        ServerMsg::Upstream { state: upstream } => connection.upstream.set(Some(upstream)),
         ServerMsg::Lifecycle(event) => {
-            if let Some(market) = event.market_ticker.clone() {
-                if state.selected.get_untracked().as_ref() == Some(&market) {
-                    state.toast("info", format!("{market}: {}", lifecycle_text(&event)));
+            if let Some(ticker) = event.market_ticker.clone() {
+                if market.selected.get_untracked().as_ref() == Some(&ticker) {
+                    toasts.toast("info", format!("{ticker}: {}", lifecycle_text(&event)));
                 }
-                state.lifecycle.update(|m| {
-                    m.insert(market, event);
-                });
+                market.apply_lifecycle(ticker, event);
             }
         }
-        ServerMsg::Halts { halts } => state.halts.set(halts),
+        ServerMsg::Halts { halts } => connection.halts.set(halts),
         // Skipped account events: read orders, positions, fills and RFQs again.
-        ServerMsg::AccountReload => state.account_reload.update(|n| *n += 1),
+        ServerMsg::AccountReload => account.reload(),
         ServerMsg::Exchange(view) => {
-            state.trading_active.set(Some(view.trading_active));
-            state.resumes_at.set(view.resumes_at);
+            connection.trading_active.set(Some(view.trading_active));
+            connection.resumes_at.set(view.resumes_at);
         }
         ServerMsg::Book {
             market_ticker,
             levels,
             stale,
-        } => state.apply_snapshot(&market_ticker, &levels, stale),
+        } => market.apply_snapshot(&market_ticker, &levels, stale),
         ServerMsg::Level {
             market_ticker,
             side,
             price,
             count,
-        } => state.apply_level(&market_ticker, side, price, count),
-        ServerMsg::Stale { market_ticker } => state.mark_stale(&market_ticker),
-        ServerMsg::Ticker(t) => state.apply_ticker(t),
-        ServerMsg::Trade(t) => state.apply_trade(t),
-        ServerMsg::Order(o) => state.apply_order(o),
-        ServerMsg::Fill(f) => state.apply_fill(&f),
-        ServerMsg::Position(p) => state.apply_position(&p),
+        } => market.apply_level(&market_ticker, side, price, count),
+        ServerMsg::Stale { market_ticker } => market.mark_stale(&market_ticker),
+        ServerMsg::Ticker(t) => market.apply_ticker(t),
+        ServerMsg::Trade(t) => market.apply_trade(t),
+        ServerMsg::Order(o) => account.apply_order(o),
+        ServerMsg::Fill(f) => account.apply_fill(&f, toasts),
+        ServerMsg::Position(p) => account.apply_position(p),
         ServerMsg::Error { code, message } => {
             warn!("socket error {code}: {message}");
-            state.toast("reject", message);
+            toasts.toast("reject", message);
         }
         ServerMsg::Pong { .. } => {}
         ServerMsg::Rfq(event) => crate::components::rfq::apply(event),
-        ServerMsg::OrderGroup(m) => state.apply_order_group(&m),
+        ServerMsg::OrderGroup(m) => account.apply_order_group(&m, toasts),
     }
 }
 

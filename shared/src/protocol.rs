@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::book::BookLevels;
+use crate::ids::BookSide;
 use crate::ids::{Action, MarketTicker, OrderId, Side};
 use crate::num::{Count, Dollars};
 use crate::rest::{Market, OrderStatus, SelfTradePrevention, TimeInForce};
@@ -162,10 +163,17 @@ pub enum ServerMsg {
     Trade(TradeMsg),
     /// One of the account's orders changed.
     Order(OrderView),
-    /// One of the account's fills.
-    Fill(FillMsg),
-    /// One of the account's positions changed.
-    Position(MarketPositionMsg),
+    /// One of the account's fills, as the desk's own [`FillView`] (the same row
+    /// `GET /api/fills` lists; the backend reads Kalshi's `fill` frame once, whatever its
+    /// era, and the socket carries no owner), e.g.
+    /// `{"type":"fill","trade_id":"…","order_id":"…","market_ticker":"KXDESK-26DEC31-T50",
+    /// "side":"no","yes_price":"0.3000","count":"2.00","is_taker":true,"ts_ms":1780000000000}`.
+    Fill(FillView),
+    /// One of the account's positions changed, as the desk's own [`PositionView`] (the row
+    /// `GET /api/portfolio` lists, with its subaccount; a flat position has `position` 0),
+    /// e.g. `{"type":"position","market_ticker":"KXDESK-26DEC31-T50","position":"-3.00",
+    /// "exposure":"2.1000","realized_pnl":"0.0000","fees_paid":"0.0400","subaccount":0}`.
+    Position(PositionView),
     /// A browser frame was refused; the session goes on.
     Error {
         /// Stable code (`bad_frame`, `unknown_market`, …).
@@ -379,9 +387,11 @@ pub struct OrderView {
     pub owner: Option<String>,
 }
 
-/// `GET /api/fills` row: a Kalshi fill, read by the backend whatever its era (current
-/// `_fp`/`_dollars` fields, or the transitional integer count and `yes_price_fixed`), and
-/// the desk user whose order it filled:
+/// A fill as the desk shows it: a `GET /api/fills` row and the socket's `fill` frame
+/// ([`ServerMsg::Fill`]). The backend reads Kalshi's fill once, whatever its era (current
+/// `_fp`/`_dollars` fields, or the transitional integer count and `yes_price_fixed`; the
+/// outcome from `outcome_side`, `book_side` or the legacy `side`; the time from `ts_ms` or
+/// the legacy seconds `ts`), so the browser has one shape to read:
 ///
 /// `{"trade_id":"…","order_id":"…","market_ticker":"KXDESK-26DEC31-T50","side":"yes",
 /// "yes_price":"0.6000","count":"32.00","is_taker":true,"fee":"0.4500",
@@ -395,7 +405,8 @@ pub struct FillView {
     /// Market.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub market_ticker: Option<MarketTicker>,
-    /// The outcome it positioned for (`outcome_side`, else the legacy `side`).
+    /// The outcome it positioned for (`outcome_side`, else `book_side`'s outcome, else the
+    /// legacy `side`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub side: Option<Side>,
     /// YES price, dollars.
@@ -411,10 +422,11 @@ pub struct FillView {
     /// Executed (RFC 3339), when Kalshi gives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_time: Option<String>,
-    /// Executed, Unix seconds (legacy fills carry only this).
+    /// Executed, Unix milliseconds (from `ts_ms`, else the legacy seconds `ts`), when Kalshi
+    /// gives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ts: Option<i64>,
-    /// Who placed the order (`None`: placed outside the desk).
+    pub ts_ms: Option<i64>,
+    /// Who placed the order (`None`: placed outside the desk, or a socket frame).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
 }
@@ -426,19 +438,43 @@ impl FillView {
             trade_id: fill.trade_id.clone(),
             order_id: fill.order_id.clone(),
             market_ticker: fill.market().cloned(),
-            side: fill
-                .outcome_side
-                .or(fill.book_side.map(crate::ids::BookSide::outcome))
-                .or(fill.side),
+            side: fill_outcome(fill.outcome_side, fill.book_side, fill.side),
             yes_price: fill.yes_price(),
             count: fill.contracts(),
             is_taker: fill.is_taker,
             fee: fill.fee_cost,
             created_time: fill.created_time.clone(),
-            ts: fill.ts,
+            ts_ms: fill.ts.map(|s| s.saturating_mul(1000)),
             owner,
         }
     }
+
+    /// The row of a socket `fill` frame (no owner: the frame does not say).
+    pub fn from_msg(fill: &FillMsg) -> FillView {
+        FillView {
+            trade_id: fill.trade_id.clone(),
+            order_id: fill.order_id.clone(),
+            market_ticker: Some(fill.market_ticker.clone()),
+            side: fill_outcome(fill.outcome_side, fill.book_side, fill.side),
+            yes_price: Some(fill.yes_price_dollars),
+            count: fill.count_fp,
+            is_taker: fill.is_taker,
+            fee: fill.fee_cost,
+            created_time: None,
+            ts_ms: fill.ts_ms.or(fill.ts.map(|s| s.saturating_mul(1000))),
+            owner: None,
+        }
+    }
+}
+
+/// The outcome a fill positioned for, whatever its era: `outcome_side`, else `book_side`'s
+/// outcome, else the legacy `side`.
+fn fill_outcome(
+    outcome_side: Option<Side>,
+    book_side: Option<BookSide>,
+    legacy: Option<Side>,
+) -> Option<Side> {
+    outcome_side.or(book_side.map(BookSide::outcome)).or(legacy)
 }
 
 /// `POST /api/orders` answer.
@@ -551,7 +587,12 @@ pub struct PortfolioView {
     pub fees_paid: Dollars,
 }
 
-/// One position row.
+/// A position as the desk shows it: a `GET /api/portfolio` row and the socket's `position`
+/// frame ([`ServerMsg::Position`]), read by the backend from Kalshi's `GetPositions` row or
+/// `market_position` frame:
+///
+/// `{"market_ticker":"KXDESK-26DEC31-T50","position":"10.00","exposure":"4.5000",
+/// "realized_pnl":"0.0000","fees_paid":"0.0700","subaccount":0}`
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PositionView {
     /// Market.
@@ -565,9 +606,46 @@ pub struct PositionView {
     /// Fees paid in this market, dollars.
     #[serde(default)]
     pub fees_paid: Dollars,
+    /// Its subaccount (0 = primary).
+    #[serde(default)]
+    pub subaccount: u32,
 }
 
 impl PositionView {
+    /// The row of a `GetPositions` entry of `subaccount`.
+    pub fn from_rest(p: &crate::rest::MarketPosition, subaccount: u32) -> PositionView {
+        PositionView {
+            market_ticker: p.ticker.clone(),
+            position: p.net(),
+            exposure: p.market_exposure_dollars.unwrap_or_default(),
+            realized_pnl: p.realized_pnl_dollars.unwrap_or_default(),
+            fees_paid: p.fees_paid_dollars.unwrap_or_default(),
+            subaccount,
+        }
+    }
+
+    /// The row of a `market_position` frame. A money field the frame omits keeps its value
+    /// in `previous` (the last row of that market and subaccount), else reads zero.
+    pub fn from_msg(p: &MarketPositionMsg, previous: Option<&PositionView>) -> PositionView {
+        PositionView {
+            market_ticker: p.market_ticker.clone(),
+            position: p.position_fp,
+            exposure: p
+                .position_cost_dollars
+                .or(previous.map(|o| o.exposure))
+                .unwrap_or_default(),
+            realized_pnl: p
+                .realized_pnl_dollars
+                .or(previous.map(|o| o.realized_pnl))
+                .unwrap_or_default(),
+            fees_paid: p
+                .fees_paid_dollars
+                .or(previous.map(|o| o.fees_paid))
+                .unwrap_or_default(),
+            subaccount: p.subaccount.unwrap_or(0),
+        }
+    }
+
     /// Unrealized P&L at YES price `mark` (e.g. the book's mid), dollars: what the
     /// contracts held are worth at that price (YES at `mark`, NO at `1 − mark`) less their
     /// cost basis.
@@ -621,6 +699,7 @@ mod position_tests {
             exposure: cost.parse().unwrap(),
             realized_pnl: Dollars::ZERO,
             fees_paid: Dollars::ZERO,
+            subaccount: 0,
         }
     }
 
@@ -1013,5 +1092,68 @@ impl From<&crate::ws_msg::EventLifecycleMsg> for LifecycleView {
             result: None,
             ts: m.strike_date,
         }
+    }
+}
+
+#[cfg(test)]
+mod socket_row_tests {
+    use super::*;
+
+    fn json<T: serde::de::DeserializeOwned>(text: &str) -> T {
+        serde_json::from_str(text).expect("test fixture")
+    }
+
+    #[test]
+    fn socket_fills_read_every_era_into_one_row() {
+        // Current: outcome_side and ts_ms.
+        let current: FillMsg = json(
+            r#"{"trade_id":"t1","order_id":"o1","market_ticker":"KXT-1","is_taker":true,
+                "yes_price_dollars":"0.3000","count_fp":"2.00","outcome_side":"no",
+                "side":"yes","ts":1700000000,"ts_ms":1700000000123}"#,
+        );
+        let row = FillView::from_msg(&current);
+        assert_eq!(
+            row.side,
+            Some(Side::No),
+            "outcome_side wins over the legacy side"
+        );
+        assert_eq!(row.ts_ms, Some(1_700_000_000_123));
+        assert_eq!(row.market_ticker, Some(MarketTicker::from("KXT-1")));
+        assert_eq!(row.owner, None);
+        // Legacy: only the deprecated side and seconds.
+        let legacy: FillMsg = json(
+            r#"{"trade_id":"t2","order_id":"o1","market_ticker":"KXT-1","is_taker":false,
+                "yes_price_dollars":"0.3000","count_fp":"1.00","side":"yes","ts":1700000000}"#,
+        );
+        let row = FillView::from_msg(&legacy);
+        assert_eq!(row.side, Some(Side::Yes));
+        assert_eq!(row.ts_ms, Some(1_700_000_000_000));
+        // The frame's JSON is the REST row's.
+        let text = serde_json::to_string(&ServerMsg::Fill(row.clone())).expect("encodes");
+        assert!(
+            text.starts_with(r#"{"type":"fill","trade_id":"t2""#),
+            "{text}"
+        );
+        assert_eq!(json::<ServerMsg>(&text), ServerMsg::Fill(row));
+    }
+
+    #[test]
+    fn socket_positions_keep_omitted_money_fields() {
+        let full: MarketPositionMsg = json(
+            r#"{"market_ticker":"KXT-1","position_fp":"5.00","position_cost_dollars":"2.00",
+                "realized_pnl_dollars":"0.50","fees_paid_dollars":"0.10","subaccount":2}"#,
+        );
+        let first = PositionView::from_msg(&full, None);
+        assert_eq!(first.subaccount, 2);
+        assert_eq!(first.exposure, "2".parse::<Dollars>().expect("price"));
+        let bare: MarketPositionMsg = json(r#"{"market_ticker":"KXT-1","position_fp":"-3.00"}"#);
+        let next = PositionView::from_msg(&bare, Some(&first));
+        assert_eq!(next.position, "-3".parse::<Count>().expect("count"));
+        assert_eq!(
+            (next.exposure, next.fees_paid),
+            (first.exposure, first.fees_paid)
+        );
+        assert_eq!(next.subaccount, 0, "no subaccount: the primary");
+        assert_eq!(PositionView::from_msg(&bare, None).exposure, Dollars::ZERO);
     }
 }

@@ -1,15 +1,15 @@
 //! `/api/audit` (JSON) and `/api/audit.csv` (admin only, see `auth::required`): the audit
 //! log filtered by user, operation and time range.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::auth::{AuditEntry, AuditQuery};
 
-use super::{AppState, Error, Result};
+use super::error::Params;
+use super::{AppState, Result};
 use crate::team::store::{AuditTarget, Store};
 
 pub(super) fn router() -> Router<AppState> {
@@ -18,8 +18,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/audit.csv", get(csv))
 }
 
-fn read(q: std::result::Result<Query<AuditQuery>, QueryRejection>) -> Result<AuditQuery> {
-    let Query(mut q) = q.map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
+fn read(q: Params<AuditQuery>) -> Result<AuditQuery> {
+    let Params(mut q) = q;
     q.user = q.user.filter(|s| !s.is_empty());
     q.operation = q.operation.filter(|s| !s.is_empty());
     Ok(q)
@@ -75,19 +75,13 @@ pub(super) async fn audited<T>(
 }
 
 /// `GET /api/audit?user=&operation=&from_ms=&to_ms=&limit=` → [`AuditEntry`]s, newest first.
-async fn json(
-    State(store): State<Store>,
-    q: std::result::Result<Query<AuditQuery>, QueryRejection>,
-) -> Result<Json<Vec<AuditEntry>>> {
+async fn json(State(store): State<Store>, q: Params<AuditQuery>) -> Result<Json<Vec<AuditEntry>>> {
     Ok(Json(store.audit(&read(q)?).await?))
 }
 
 /// `GET /api/audit.csv?…` (same filters) → `text/csv` with a header row:
 /// `id,ts_ms,actor,operation,client_order_id,outcome,status,error,body`.
-async fn csv(
-    State(store): State<Store>,
-    q: std::result::Result<Query<AuditQuery>, QueryRejection>,
-) -> Result<impl IntoResponse> {
+async fn csv(State(store): State<Store>, q: Params<AuditQuery>) -> Result<impl IntoResponse> {
     let rows = store.audit(&read(q)?).await?;
     Ok((
         [

@@ -2,7 +2,8 @@
 //! fitting status; internal details are logged, never sent.
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -26,6 +27,27 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
         let Json(value) = Json::<T>::from_request(req, state).await?;
         Ok(Body(value))
+    }
+}
+
+/// A query string read into `T`, the one query extractor of the browser API: a query that
+/// does not read as `T` is refused with the API's error body (400 `bad_query`), never
+/// axum's plain-text rejection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Params<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Params<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let Query(value) = Query::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
+        Ok(Params(value))
     }
 }
 

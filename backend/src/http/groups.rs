@@ -5,9 +5,8 @@
 //!
 //! Group routes take `?subaccount=N` (the group's subaccount; default the primary).
 
-use super::error::Body;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query};
+use super::error::{Body, Params};
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -53,7 +52,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/subaccounts/transfers", get(transfers))
 }
 
-type Q = std::result::Result<Query<SubaccountParam>, QueryRejection>;
+type Q = Params<SubaccountParam>;
 
 /// An order group id from the browser: 1–64 of `A-Z a-z 0-9 - _`.
 fn checked_group_id(raw: String) -> Result<String> {

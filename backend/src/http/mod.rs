@@ -39,6 +39,8 @@ pub struct AppState {
     pub rfq_rules: crate::rfq::rules::RfqRules,
     /// Fires on shutdown; sessions end with it.
     pub shutdown: tokio_util::sync::CancellationToken,
+    /// Every socket session and side task the desk runs: a stop waits for them.
+    pub tasks: tokio_util::task::TaskTracker,
     /// The desk's database: users, sessions, order owners, audit log.
     pub store: crate::team::store::Store,
     /// Session, cookie and origin policy.

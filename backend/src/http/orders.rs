@@ -3,9 +3,8 @@
 //! cancel all (CancelAllOrders, or a batch of one market's resting orders) and queue
 //! positions (GetOrderQueuePositions). Every body is validated before anything is signed.
 
-use super::error::Body;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use super::error::{Body, Params};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -79,10 +78,8 @@ pub(super) struct SubaccountParam {
 
 impl SubaccountParam {
     /// Reads and range-checks the query: 400 `bad_query` / `invalid_subaccount`.
-    pub(super) fn read(
-        q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
-    ) -> Result<Option<i64>> {
-        let Query(p) = q.map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
+    pub(super) fn read(q: Params<SubaccountParam>) -> Result<Option<i64>> {
+        let Params(p) = q;
         Self::check(p.subaccount)
     }
 
@@ -107,7 +104,7 @@ impl SubaccountParam {
 async fn list(
     Acting(kalshi): Acting,
     State(store): State<Store>,
-    q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
+    q: Params<SubaccountParam>,
 ) -> Result<Json<Vec<OrderView>>> {
     let subaccount = SubaccountParam::read(q)?;
     let pages = kalshi
@@ -301,7 +298,7 @@ async fn cancel(
     State(store): State<Store>,
     user: CurrentUser,
     Path(order_id): Path<String>,
-    q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
+    q: Params<SubaccountParam>,
 ) -> Result<Json<serde_json::Value>> {
     let order_id = checked_order_id(order_id)?;
     let subaccount = SubaccountParam::read(q)?;
@@ -508,7 +505,7 @@ async fn decrease(
     State(store): State<Store>,
     user: CurrentUser,
     Path(order_id): Path<String>,
-    q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
+    q: Params<SubaccountParam>,
     Body(ticket): Body<DecreaseTicket>,
 ) -> Result<Json<serde_json::Value>> {
     let order_id = checked_order_id(order_id)?;
@@ -654,9 +651,9 @@ async fn cancel_all(
     Acting(kalshi): Acting,
     State(store): State<Store>,
     user: CurrentUser,
-    params: std::result::Result<Query<CancelAllParams>, QueryRejection>,
+    params: Params<CancelAllParams>,
 ) -> Result<Json<CancelledOrders>> {
-    let Query(params) = params.map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
+    let Params(params) = params;
     if params
         .subaccount
         .is_some_and(|n| n > shared::protocol::MAX_SUBACCOUNT)
@@ -736,7 +733,7 @@ async fn cancel_all(
 /// order of that subaccount (default the primary) (GetOrderQueuePositions).
 async fn queue_positions(
     Acting(kalshi): Acting,
-    q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
+    q: Params<SubaccountParam>,
 ) -> Result<Json<Vec<QueuePositionView>>> {
     let subaccount = SubaccountParam::read(q)?;
     let answer = kalshi

@@ -2,8 +2,7 @@
 //! `/api/settlements` (GetSettlements), each for one subaccount with `?subaccount=N`;
 //! fills and settlements page with Kalshi's cursors (`?cursor=`).
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use shared::api::ops::{
@@ -15,6 +14,7 @@ use shared::api::NoPath;
 use shared::num::Dollars;
 use shared::protocol::{FillView, FillsPage, PortfolioView, PositionView, SettlementsPage};
 
+use super::error::Params;
 use super::orders::SubaccountParam;
 use super::{AppState, Error, Result};
 use crate::kalshi::client::KalshiClient;
@@ -54,8 +54,8 @@ impl PageParams {
     /// Reads and checks the query: 400 `bad_query`, `invalid_subaccount`, `bad_limit`
     /// (not 1–200) or `bad_cursor` (a cursor is what an earlier page returned: at most 256
     /// URL-safe characters).
-    fn read(q: std::result::Result<Query<PageParams>, QueryRejection>) -> Result<PageQuery> {
-        let Query(p) = q.map_err(|e| Error::bad_request("bad_query", e.body_text()))?;
+    fn read(q: Params<PageParams>) -> Result<PageQuery> {
+        let Params(p) = q;
         let subaccount = SubaccountParam::check(p.subaccount)?;
         let cursor = p.cursor.filter(|c| !c.is_empty());
         if let Some(c) = &cursor {
@@ -87,9 +87,11 @@ impl PageParams {
 /// traded, settled ones included (`GetPositions` with `settlement_status=all`).
 async fn portfolio(
     State(kalshi): State<KalshiClient>,
-    q: std::result::Result<Query<SubaccountParam>, QueryRejection>,
+    q: Params<SubaccountParam>,
 ) -> Result<Json<PortfolioView>> {
     let subaccount = SubaccountParam::read(q)?;
+    // `read` checked it is at most `MAX_SUBACCOUNT`.
+    let row_subaccount = subaccount.and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
     let balance_query = GetBalanceQuery {
         subaccount,
         ..Default::default()
@@ -112,13 +114,7 @@ async fn portfolio(
         realized_pnl += p.realized_pnl_dollars.unwrap_or_default();
         fees_paid += p.fees_paid_dollars.unwrap_or_default();
         if !p.net().is_zero() {
-            positions.push(PositionView {
-                market_ticker: p.ticker.clone(),
-                position: p.net(),
-                exposure: p.market_exposure_dollars.unwrap_or_default(),
-                realized_pnl: p.realized_pnl_dollars.unwrap_or_default(),
-                fees_paid: p.fees_paid_dollars.unwrap_or_default(),
-            });
+            positions.push(PositionView::from_rest(p, row_subaccount));
         }
     }
     Ok(Json(PortfolioView {
@@ -135,7 +131,7 @@ async fn portfolio(
 async fn fills(
     State(kalshi): State<KalshiClient>,
     State(store): State<crate::team::store::Store>,
-    q: std::result::Result<Query<PageParams>, QueryRejection>,
+    q: Params<PageParams>,
 ) -> Result<Json<FillsPage>> {
     let wanted = PageParams::read(q)?;
     let page = kalshi
@@ -177,7 +173,7 @@ async fn fills(
 /// first (of every subaccount when omitted), and the cursor of the next page.
 async fn settlements(
     State(kalshi): State<KalshiClient>,
-    q: std::result::Result<Query<PageParams>, QueryRejection>,
+    q: Params<PageParams>,
 ) -> Result<Json<SettlementsPage>> {
     let wanted = PageParams::read(q)?;
     let page = kalshi

@@ -105,14 +105,19 @@ impl Drop for SocketSlot {
 /// upgraded, and ends with it.
 async fn upgrade(
     ws: WebSocketUpgrade,
-    State(hub): State<Hub>,
-    State(cancel): State<CancellationToken>,
-    State(store): State<crate::team::store::Store>,
-    State(policy): State<super::auth::AuthPolicy>,
-    State(slots): State<SocketSlots>,
+    State(app): State<super::AppState>,
     headers: axum::http::HeaderMap,
 ) -> Response {
     use axum::response::IntoResponse as _;
+    let super::AppState {
+        hub,
+        shutdown: cancel,
+        store,
+        auth: policy,
+        sockets: slots,
+        tasks,
+        ..
+    } = app;
     if !super::auth::origin_ok(&headers, &policy) {
         tracing::warn!(origin = ?headers.get(axum::http::header::ORIGIN), "socket from a foreign origin refused");
         return super::Error::forbidden("bad_origin", "cross-origin socket refused")
@@ -134,14 +139,15 @@ async fn upgrade(
         )
         .into_response();
     };
-    ws.max_message_size(MAX_FRAME)
-        .on_upgrade(move |socket| async move {
+    ws.max_message_size(MAX_FRAME).on_upgrade(move |socket| {
+        let session = tasks.clone();
+        tasks.track_future(async move {
             // The socket lives only as long as its session: logout, a disabled user or an
             // expired session ends it within one re-check.
             let session_over = cancel.child_token();
             // Counted before the socket says hello; the watcher uncounts itself on exit.
             hub.metrics().session_watchers.inc();
-            let watcher = tokio::spawn(watch_session(
+            let watcher = session.spawn(watch_session(
                 store,
                 policy,
                 headers,
@@ -153,6 +159,7 @@ async fn upgrade(
             let _ = watcher.await;
             drop(slot);
         })
+    })
 }
 
 /// How often an open socket's session is checked again.
@@ -202,11 +209,14 @@ fn scopeguard(f: impl FnOnce()) -> impl Drop {
 }
 
 /// Serves one upgraded browser socket: [`run_session`] over its text frames until either
-/// side ends. Public for the bridge benchmark, which serves real sockets through it.
+/// side ends. When `cancel` ended it (the desk stops, the login session is over) the
+/// browser gets a close frame, 1001 "going away", rather than a dropped connection.
+/// Public for the bridge benchmark, which serves real sockets through it.
 pub async fn serve_socket(socket: WebSocket, hub: Hub, cancel: CancellationToken) {
     let (sink, stream) = socket.split();
-    let sink =
-        sink.with(|text: String| async move { Ok::<_, axum::Error>(Message::Text(text.into())) });
+    let mut sink = Box::pin(
+        sink.with(|text: String| async move { Ok::<_, axum::Error>(Message::Text(text.into())) }),
+    );
     let stream = stream.filter_map(|m| async move {
         match m {
             Ok(Message::Text(t)) => Some(SessionInput::Text(t.to_string())),
@@ -215,7 +225,15 @@ pub async fn serve_socket(socket: WebSocket, hub: Hub, cancel: CancellationToken
             Ok(_) => None,
         }
     });
-    run_session(hub, Box::pin(sink), Box::pin(stream), cancel).await;
+    run_session(hub, sink.as_mut(), Box::pin(stream), cancel.clone()).await;
+    if cancel.is_cancelled() {
+        let close = Message::Close(Some(axum::extract::ws::CloseFrame {
+            code: axum::extract::ws::close_code::AWAY,
+            reason: "going away".into(),
+        }));
+        // Best effort: the browser may already be gone.
+        let _ = sink.as_mut().get_pin_mut().send(close).await;
+    }
 }
 
 /// What a session reads from its browser.

@@ -21,7 +21,9 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use shared::book::BookLevels;
 use shared::ids::{MarketTicker, Seq, Sid, Side, TradeId};
-use shared::protocol::{LifecycleView, OrderView, ServerMsg, UpstreamState};
+use shared::protocol::{
+    FillView, LifecycleView, OrderView, PositionView, ServerMsg, UpstreamState,
+};
 use shared::rfq::RfqEvent;
 use shared::ws::{
     self, Channel, Command, CommandBody, Incoming, ServerFrame, SubscribeParams, UnsubscribeParams,
@@ -112,6 +114,7 @@ pub async fn run(
         rand::random(),
     );
     let mut fills_seen = FillDedupe::new(10_000);
+    let mut positions = PositionRows::default();
     let takeover_since = config.takeover.as_ref().map(|t| {
         for id in &t.known_fills {
             fills_seen.first_time(id);
@@ -121,7 +124,7 @@ pub async fn run(
     let mut connected_before = false;
     loop {
         hub.set_upstream_state(UpstreamState::Connecting);
-        let mut conn = Connection::new(&hub, &mut fills_seen, takeover_since);
+        let mut conn = Connection::new(&hub, &mut fills_seen, &mut positions, takeover_since);
         let result = tokio::select! {
             () = cancel.cancelled() => return,
             r = conn.run(&config, &mut commands, &mut backoff, &mut connected_before) => r,
@@ -226,6 +229,7 @@ impl FillDedupe {
 struct Connection<'a> {
     hub: &'a Hub,
     fills_seen: &'a mut FillDedupe,
+    positions: &'a mut PositionRows,
     next_id: u64,
     /// Market-channel sids once subscribed.
     market_sids: HashMap<Channel, Sid>,
@@ -246,10 +250,16 @@ struct Connection<'a> {
 }
 
 impl<'a> Connection<'a> {
-    fn new(hub: &'a Hub, fills_seen: &'a mut FillDedupe, takeover_since: Option<i64>) -> Self {
+    fn new(
+        hub: &'a Hub,
+        fills_seen: &'a mut FillDedupe,
+        positions: &'a mut PositionRows,
+        takeover_since: Option<i64>,
+    ) -> Self {
         Connection {
             hub,
             fills_seen,
+            positions,
             next_id: 1,
             market_sids: HashMap::new(),
             account_sids: HashMap::new(),
@@ -376,7 +386,7 @@ impl<'a> Connection<'a> {
                         if std::mem::take(&mut self.fill_channel_confirmed) {
                             if let Some(kalshi) = &config.kalshi {
                                 let publish_since = if *connected_before { Some(i64::MIN) } else { self.takeover_since };
-                                reconcile_account(kalshi, self.hub, self.fills_seen, publish_since).await;
+                                reconcile_account(kalshi, self.hub, self.fills_seen, self.positions, publish_since).await;
                             }
                             *connected_before = true;
                             // Time spent on REST is not silence on the socket.
@@ -622,10 +632,11 @@ impl<'a> Connection<'a> {
                 .hub
                 .publish_market(msg.market_ticker.clone(), ServerMsg::Trade(msg)),
             ServerFrame::Fill { msg, .. } if self.fills_seen.first_time(&msg.trade_id) => {
-                self.hub.publish_fill(msg);
+                self.hub.publish_fill(FillView::from_msg(&msg));
             }
             ServerFrame::MarketPosition { msg, .. } => {
-                self.hub.publish_account(ServerMsg::Position(msg))
+                let row = self.positions.row_of(&msg);
+                self.hub.publish_account(ServerMsg::Position(row))
             }
             ServerFrame::UserOrder { msg, .. } => {
                 self.hub.publish_account(ServerMsg::Order(order_view(&msg)))
@@ -666,6 +677,7 @@ async fn reconcile_account(
     kalshi: &KalshiClient,
     hub: &Hub,
     fills_seen: &mut FillDedupe,
+    positions: &mut PositionRows,
     publish_since: Option<i64>,
 ) {
     let mut fresh = Vec::new();
@@ -681,7 +693,8 @@ async fn reconcile_account(
         let mut known = false;
         for fill in &page.fills {
             if fills_seen.first_time(&fill.trade_id) {
-                fresh.extend(fill_msg(fill));
+                // A fill without a market cannot be shown.
+                fresh.extend(Some(FillView::new(fill, None)).filter(|f| f.market_ticker.is_some()));
             } else {
                 known = true;
             }
@@ -693,10 +706,9 @@ async fn reconcile_account(
     }
     if let Some(since) = publish_since {
         // REST lists newest first; show them oldest first.
-        let news = fresh
-            .into_iter()
-            .rev()
-            .filter(|f| since == i64::MIN || f.ts.is_some_and(|ts| ts >= since));
+        let news = fresh.into_iter().rev().filter(|f| {
+            since == i64::MIN || f.ts_ms.is_some_and(|ms| ms >= since.saturating_mul(1000))
+        });
         for msg in news {
             tracing::info!(trade_id = %msg.trade_id, "fill recovered over REST after reconnect");
             hub.metrics().fills_reconciled.inc();
@@ -714,7 +726,8 @@ async fn reconcile_account(
     match kalshi.positions().await {
         Ok(page) => {
             for p in &page.market_positions {
-                hub.publish_account(ServerMsg::Position(position_msg(p)));
+                let row = positions.remember(PositionView::from_rest(p, 0));
+                hub.publish_account(ServerMsg::Position(row));
             }
         }
         Err(err) => {
@@ -723,42 +736,29 @@ async fn reconcile_account(
     }
 }
 
-/// A REST fill as the socket's `fill` message (`None` without a market).
-fn fill_msg(f: &shared::rest::Fill) -> Option<ws::FillMsg> {
-    Some(ws::FillMsg {
-        trade_id: f.trade_id.clone(),
-        order_id: f.order_id.clone(),
-        market_ticker: f.market()?.clone(),
-        is_taker: f.is_taker,
-        yes_price_dollars: f.yes_price().unwrap_or_default(),
-        count_fp: f.contracts(),
-        fee_cost: f.fee_cost,
-        outcome_side: f.outcome_side,
-        book_side: f.book_side,
-        side: f.side,
-        action: None,
-        post_position_fp: None,
-        purchased_side: None,
-        client_order_id: None,
-        exchange_index: None,
-        subaccount: None,
-        ts: f.ts,
-        ts_ms: None,
-    })
-}
+/// The last position row sent for each (subaccount, market), so a `market_position` frame
+/// that omits a money field keeps its value (see [`PositionView::from_msg`]). Flat
+/// positions are forgotten.
+#[derive(Default)]
+struct PositionRows(HashMap<(u32, MarketTicker), PositionView>);
 
-/// A REST position as the socket's `market_position` message.
-fn position_msg(p: &shared::rest::MarketPosition) -> ws::MarketPositionMsg {
-    ws::MarketPositionMsg {
-        user_id: None,
-        market_ticker: p.ticker.clone(),
-        position_fp: p.net(),
-        position_cost_dollars: p.market_exposure_dollars,
-        realized_pnl_dollars: p.realized_pnl_dollars,
-        fees_paid_dollars: p.fees_paid_dollars,
-        volume_fp: None,
-        position_fee_cost_dollars: None,
-        subaccount: None,
+impl PositionRows {
+    /// The desk's row of a `market_position` frame.
+    fn row_of(&mut self, msg: &ws::MarketPositionMsg) -> PositionView {
+        let key = (msg.subaccount.unwrap_or(0), msg.market_ticker.clone());
+        let row = PositionView::from_msg(msg, self.0.get(&key));
+        self.remember(row)
+    }
+
+    /// Keeps `row` as its market's last (forgets a flat one) and hands it back.
+    fn remember(&mut self, row: PositionView) -> PositionView {
+        let key = (row.subaccount, row.market_ticker.clone());
+        if row.position.is_zero() {
+            self.0.remove(&key);
+        } else {
+            self.0.insert(key, row.clone());
+        }
+        row
     }
 }
 

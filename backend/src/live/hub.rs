@@ -16,8 +16,7 @@ use futures_util::future::BoxFuture;
 use shared::book::{BookLevels, OrderBook};
 use shared::ids::{MarketTicker, Side};
 use shared::num::{Count, Dollars};
-use shared::protocol::{Environment, ExchangeView, ServerMsg, UpstreamState};
-use shared::ws::FillMsg;
+use shared::protocol::{Environment, ExchangeView, FillView, ServerMsg, UpstreamState};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::metrics::Metrics;
@@ -63,7 +62,7 @@ struct BookState {
 struct Inner {
     books: HashMap<MarketTicker, BookState>,
     watchers: HashMap<MarketTicker, usize>,
-    fills: VecDeque<FillMsg>,
+    fills: VecDeque<FillView>,
     /// Markets the exchange said exist.
     known: HashSet<MarketTicker>,
     /// Markets it said do not, and when (asked again after [`UNKNOWN_FOR`]).
@@ -319,7 +318,7 @@ impl Hub {
     }
 
     /// Records a (de-duplicated) fill in the ledger and publishes it.
-    pub fn publish_fill(&self, fill: FillMsg) {
+    pub fn publish_fill(&self, fill: FillView) {
         {
             let mut inner = self.lock();
             if inner.fills.len() == FILL_LEDGER {
@@ -331,7 +330,7 @@ impl Hub {
     }
 
     /// The fills the desk has reported since it started, oldest first.
-    pub fn fills(&self) -> Vec<FillMsg> {
+    pub fn fills(&self) -> Vec<FillView> {
         self.lock().fills.iter().cloned().collect()
     }
 

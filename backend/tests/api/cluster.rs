@@ -170,7 +170,7 @@ async fn take(cluster: &Cluster, session: &Session, market: &MarketTicker) {
     assert_eq!(status, 201, "{body}");
 }
 
-fn ids(fills: &[shared::ws::FillMsg]) -> Vec<TradeId> {
+fn ids(fills: &[shared::protocol::FillView]) -> Vec<TradeId> {
     fills.iter().map(|f| f.trade_id.clone()).collect()
 }
 

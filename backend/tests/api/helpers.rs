@@ -283,7 +283,7 @@ pub struct Browser {
     pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
     pub books: std::collections::HashMap<MarketTicker, OrderBook>,
     /// Every fill frame received, in order.
-    pub fills: Vec<shared::ws::FillMsg>,
+    pub fills: Vec<shared::protocol::FillView>,
 }
 
 impl Browser {

@@ -20,4 +20,5 @@ mod risk;
 mod secrets;
 mod signer;
 mod soak;
+mod stop;
 mod team;

@@ -1,10 +1,13 @@
 //! The portfolio routes against the built-in exchange: positions with cost basis and P&L,
 //! a market settling (winners paid, positions flat, a settlement row), and fills and
-//! settlements paging back with Kalshi's cursors.
+//! settlements paging back with Kalshi's cursors; the socket's `fill` and `position` frames
+//! carry the same rows as those routes.
 
 use shared::ids::{Action, MarketTicker, Side};
 use shared::num::{Count, Dollars};
-use shared::protocol::{FillsPage, OrderTicket, PlacedOrder, PortfolioView, SettlementsPage};
+use shared::protocol::{
+    FillsPage, OrderTicket, PlacedOrder, PortfolioView, ServerMsg, SettlementsPage,
+};
 
 use crate::helpers::{spawn_app_with, TestApp};
 
@@ -144,4 +147,54 @@ async fn fills_and_settlements_page_back_with_cursors() {
         assert_eq!(status, 400, "{bad}: {body}");
         assert!(body.contains("\"code\""), "{bad}: {body}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_fills_and_positions_are_the_rest_rows() {
+    let app = spawn_app_with(|c| c.sim_flow = 0).await;
+    let mut browser = app.browser().await;
+    buy_yes_at_ask(&app, T50, 2).await;
+
+    let ServerMsg::Fill(fill) = browser
+        .until("the fill frame", |m| matches!(m, ServerMsg::Fill(_)))
+        .await
+    else {
+        unreachable!("until returns the frame it waited for")
+    };
+    assert_eq!(
+        fill.market_ticker.as_ref().map(MarketTicker::as_str),
+        Some(T50)
+    );
+    assert_eq!(fill.side, Some(Side::Yes), "{fill:?}");
+    assert_eq!(fill.count, Count::from_int(2));
+    assert!(fill.yes_price.is_some() && fill.ts_ms.is_some(), "{fill:?}");
+    let page: FillsPage = get(&app, "/api/fills").await;
+    let listed = page
+        .fills
+        .iter()
+        .find(|f| f.trade_id == fill.trade_id)
+        .expect("REST lists the socket's fill");
+    assert_eq!(
+        (listed.side, listed.yes_price, listed.count, listed.is_taker),
+        (fill.side, fill.yes_price, fill.count, fill.is_taker)
+    );
+
+    let ServerMsg::Position(position) = browser
+        .until(
+            "the T50 position frame",
+            |m| matches!(m, ServerMsg::Position(p) if p.market_ticker.as_str() == T50),
+        )
+        .await
+    else {
+        unreachable!("until returns the frame it waited for")
+    };
+    assert_eq!(position.position, Count::from_int(2));
+    assert_eq!(position.subaccount, 0);
+    let portfolio: PortfolioView = get(&app, "/api/portfolio").await;
+    let row = portfolio
+        .positions
+        .iter()
+        .find(|p| p.market_ticker.as_str() == T50)
+        .expect("a T50 position");
+    assert_eq!(row, &position, "the frame is the portfolio's row");
 }

@@ -133,7 +133,7 @@ pub fn UsersPane() -> impl IntoView {
             reload();
         });
     };
-    let desk = crate::state::use_desk();
+    let connection = crate::state::use_connection();
     let reason = RwSignal::new(String::new());
     let halt = move |user: Option<String>, rearm: bool| {
         error.set(None);
@@ -187,9 +187,14 @@ pub fn UsersPane() -> impl IntoView {
             None => String::new(),
         })
     };
-    let desk_halted = move || desk.halts.with(|hs| hs.iter().any(|h| h.user.is_none()));
+    let desk_halted = move || {
+        connection
+            .halts
+            .with(|hs| hs.iter().any(|h| h.user.is_none()))
+    };
     let user_halted = move |name: &str| {
-        desk.halts
+        connection
+            .halts
             .with(|hs| hs.iter().any(|h| h.user.as_deref() == Some(name)))
     };
     view! {

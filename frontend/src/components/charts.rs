@@ -22,7 +22,7 @@ use shared::rest::Market;
 
 use crate::api;
 use crate::format::short_dollars;
-use crate::state::use_desk;
+use crate::state::use_market;
 
 /// Shortest time between two depth-chart redraws.
 pub const DEPTH_REDRAW: Duration = Duration::from_millis(250);
@@ -99,11 +99,11 @@ pub fn DepthChart(
     #[prop(into)]
     market: Signal<Option<Market>>,
 ) -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
     let sides = RwSignal::new((Steps::new(), Steps::new()));
     let pending = StoredValue::new(false);
     let redraw = move || {
-        desk.book.with_untracked(|b| {
+        data.book.with_untracked(|b| {
             let bids = cumulative(b.book.ladder(Side::Yes).iter().rev().map(|(p, c)| (*p, *c)));
             let asks = cumulative(
                 b.book
@@ -116,7 +116,7 @@ pub fn DepthChart(
         });
     };
     Effect::new(move |_| {
-        desk.book.with(|b| b.version);
+        data.book.with(|b| b.version);
         if pending.get_value() {
             return;
         }
@@ -188,7 +188,7 @@ pub fn CandleChart(
     #[prop(into)]
     market: Signal<Option<Market>>,
 ) -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
     let period = RwSignal::new(CandlePeriod::Minute);
     let refresh = RwSignal::new(0_u64);
     if let Ok(handle) =
@@ -197,7 +197,7 @@ pub fn CandleChart(
         on_cleanup(move || handle.clear());
     }
     let loaded = LocalResource::new(move || {
-        let open = desk.selected.get();
+        let open = data.selected.get();
         let p = period.get();
         refresh.track();
         async move {
@@ -208,7 +208,7 @@ pub fn CandleChart(
         }
     });
     let candles = Signal::derive(move || {
-        let open = desk.selected.get();
+        let open = data.selected.get();
         loaded
             .get()
             .and_then(Result::ok)

@@ -10,7 +10,7 @@ use shared::num::Count;
 
 use crate::api;
 use crate::components::load_status::LoadStatus;
-use crate::state::{short_id, use_desk, DeskState};
+use crate::state::{short_id, use_account, use_toasts, Toasts};
 
 /// Reads a limit as typed: a whole number of contracts, 1 to 1,000,000.
 ///
@@ -28,24 +28,25 @@ pub fn parse_limit(text: &str) -> Result<Count, String> {
     }
 }
 
-fn report(desk: DeskState, what: &'static str, r: api::Result<()>) {
+fn report(toasts: Toasts, what: &'static str, r: api::Result<()>) {
     if let Err(e) = r {
-        desk.toast("reject", format!("{what} failed: {e}"));
+        toasts.toast("reject", format!("{what} failed: {e}"));
     }
 }
 
 /// The order-groups pane.
 #[component]
 pub fn OrderGroups() -> impl IntoView {
-    let desk = use_desk();
+    let account = use_account();
     let loaded = LocalResource::new(move || {
-        desk.groups_reload.track();
-        api::order_groups(desk.subaccount.get())
+        account.groups_reload.track();
+        api::order_groups(account.subaccount.get())
     });
     Effect::new(move |_| {
         if let Some(Ok(groups)) = loaded.get() {
-            let sub = desk.subaccount.get_untracked();
-            desk.order_groups
+            let sub = account.subaccount.get_untracked();
+            account
+                .order_groups
                 .set(groups.into_iter().filter(|g| g.subaccount == sub).collect());
         }
     });
@@ -63,14 +64,14 @@ pub fn OrderGroups() -> impl IntoView {
         };
         error.set(None);
         busy.set(true);
-        let subaccount = Some(desk.subaccount.get_untracked());
+        let subaccount = Some(account.subaccount.get_untracked());
         spawn_local(async move {
             let new = NewOrderGroup {
                 contracts_limit,
                 subaccount,
             };
             match api::create_order_group(&new).await {
-                Ok(g) => desk.order_groups.update(|gs| {
+                Ok(g) => account.order_groups.update(|gs| {
                     if gs.iter().all(|x| x.order_group_id != g.order_group_id) {
                         gs.push(g);
                     }
@@ -85,7 +86,7 @@ pub fn OrderGroups() -> impl IntoView {
         <div class="groups-pane">
             <div class="pane-head">
                 <span class="pane-title">"Order groups"</span>
-                <span class="muted">{move || desk.order_groups.with(Vec::len)}</span>
+                <span class="muted">{move || account.order_groups.with(Vec::len)}</span>
                 <div class="spacer"></div>
                 <form class="inline-form" on:submit=create novalidate=true>
                     <label for="group-limit" class="muted">"Limit"</label>
@@ -119,7 +120,7 @@ pub fn OrderGroups() -> impl IntoView {
                 </thead>
                 <tbody>
                     <For
-                        each=move || desk.order_groups.get()
+                        each=move || account.order_groups.get()
                         key=|g| (g.order_group_id.clone(), g.triggered, g.contracts_limit)
                         let:group
                     >
@@ -127,7 +128,7 @@ pub fn OrderGroups() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
-            <Show when=move || desk.order_groups.with(Vec::is_empty)>
+            <Show when=move || account.order_groups.with(Vec::is_empty)>
                 <div class="empty">"No order groups in this subaccount."</div>
             </Show>
         </div>
@@ -136,7 +137,7 @@ pub fn OrderGroups() -> impl IntoView {
 
 #[component]
 fn GroupRow(group: OrderGroupView) -> impl IntoView {
-    let desk = use_desk();
+    let toasts = use_toasts();
     let busy = RwSignal::new(false);
     let new_limit = RwSignal::new(group.contracts_limit.to_string());
     let id = group.order_group_id.clone();
@@ -154,7 +155,7 @@ fn GroupRow(group: OrderGroupView) -> impl IntoView {
                 "delete" => api::delete_order_group(&id, sub).await,
                 other => api::order_group_action(&id, other, sub).await,
             };
-            report(desk, "Order group change", r);
+            report(toasts, "Order group change", r);
             busy.set(false);
         });
     };
@@ -164,7 +165,7 @@ fn GroupRow(group: OrderGroupView) -> impl IntoView {
         let contracts_limit = match parse_limit(&new_limit.get_untracked()) {
             Ok(l) => l,
             Err(e) => {
-                desk.toast("reject", e);
+                toasts.toast("reject", e);
                 return;
             }
         };
@@ -172,7 +173,7 @@ fn GroupRow(group: OrderGroupView) -> impl IntoView {
         busy.set(true);
         spawn_local(async move {
             let r = api::set_group_limit(&id, sub, &GroupLimit { contracts_limit }).await;
-            report(desk, "Limit change", r);
+            report(toasts, "Limit change", r);
             busy.set(false);
         });
     };

@@ -1,6 +1,8 @@
 //! The live book of the open market: top-of-book summary and the two bid ladders
-//! (YES bids, NO bids) side by side, each level keyed by (side, price) so a frame that
-//! only changes a count re-renders just that level's text and bar.
+//! (YES bids, NO bids) side by side. The ladders read the book's keyed store
+//! ([`crate::state::MarketData::levels`]): each row owns its level's count signal, so a
+//! frame that changes one count re-renders just that row's text and bar; the lists
+//! re-diff only when a level appears or goes.
 
 use std::collections::HashSet;
 
@@ -10,13 +12,12 @@ use shared::num::{Count, Dollars};
 use shared::rest::OrderStatus;
 
 use crate::format::{depth_pct, opt, DASH};
-use crate::state::use_desk;
+use crate::state::{use_account, use_market, Level, LiveBook};
 
 /// Best bids, implied ask, spread, mid, book version and the stale mark.
 #[component]
 pub fn BookSummary() -> impl IntoView {
-    let desk = use_desk();
-    let book = desk.book;
+    let book = use_market().book;
     let best_yes_bid = move || opt(book.with(|b| b.book.best_bid(Side::Yes).map(|(p, _)| p)));
     let best_no_bid = move || opt(book.with(|b| b.book.best_bid(Side::No).map(|(p, _)| p)));
     let best_yes_ask = move || opt(book.with(|b| b.book.best_ask(Side::Yes).map(|(p, _)| p)));
@@ -65,35 +66,19 @@ pub fn Ladder(
     /// Called with a level's side and price when it is clicked (click-to-trade).
     on_pick: Callback<(Side, Dollars)>,
 ) -> impl IntoView {
-    let desk = use_desk();
-    let book = desk.book;
-    // Prices only: the keyed lists re-diff when a level appears or goes, not on count changes.
-    let prices = move |side: Side| {
-        Memo::new(move |_| {
-            book.with(|b| {
-                b.book
-                    .ladder(side)
-                    .keys()
-                    .rev()
-                    .copied()
-                    .collect::<Vec<Dollars>>()
-            })
-        })
+    let market = use_market();
+    let account = use_account();
+    let book = market.book;
+    // Whole-book values every row needs, computed once per frame; rows hear of them only
+    // when they change (the best level: only the old and the new best row).
+    let max = Memo::new(move |_| book.with(LiveBook::max_count));
+    let best = |side: Side| {
+        let best = Memo::new(move |_| book.with(|b| b.book.best_bid(side).map(|(p, _)| p)));
+        Selector::new(move || best.get())
     };
-    let yes_prices = prices(Side::Yes);
-    let no_prices = prices(Side::No);
-    let max = Memo::new(move |_| {
-        book.with(|b| {
-            [Side::Yes, Side::No]
-                .iter()
-                .flat_map(|&s| b.book.ladder(s).values().copied())
-                .max()
-                .unwrap_or(Count::ZERO)
-        })
-    });
     let mine = Memo::new(move |_| {
-        let open = desk.selected.get();
-        desk.orders.with(|orders| {
+        let open = market.selected.get();
+        account.orders.with(|orders| {
             orders
                 .iter()
                 .filter(|o| {
@@ -115,11 +100,12 @@ pub fn Ladder(
     let empty = move || book.with(|b| b.loaded && b.book.is_empty());
     let waiting = move || book.with(|b| !b.loaded);
 
-    let column = move |side: Side, keys: Memo<Vec<Dollars>>| {
+    let column = move |side: Side| {
         let (title, implied) = match side {
             Side::Yes => ("YES bids", "NO ask"),
             Side::No => ("NO bids", "YES ask"),
         };
+        let best = best(side);
         view! {
             <div class=format!("ladder-col ladder-{}", side.as_str())>
                 <div class="ladder-head">
@@ -127,8 +113,8 @@ pub fn Ladder(
                     <span class="count">"Size"</span>
                     <span class="implied">{implied}</span>
                 </div>
-                <For each=move || keys.get() key=move |price| (side, *price) let:price>
-                    <LadderLevel side=side price=price max=max mine=mine on_pick=on_pick/>
+                <For each=move || market.levels(side) key=|level| level.price let:level>
+                    <LadderLevel side=side level=level max=max best=best.clone() mine=mine on_pick=on_pick/>
                 </For>
             </div>
         }
@@ -142,36 +128,27 @@ pub fn Ladder(
             <Show when=empty>
                 <div class="ladder-note">"Book is empty."</div>
             </Show>
-            <div class="ladder-cols">{column(Side::Yes, yes_prices)} {column(Side::No, no_prices)}</div>
+            <div class="ladder-cols">{column(Side::Yes)} {column(Side::No)}</div>
         </div>
     }
 }
 
-/// One level; its count, bar and "mine" mark follow the live book.
+/// One level; its count and bar follow the level's own signal, its "best" and "mine"
+/// marks follow the ladder's selectors.
 #[component]
 fn LadderLevel(
     side: Side,
-    price: Dollars,
+    level: Level,
     max: Memo<Count>,
+    best: Selector<Option<Dollars>>,
     mine: Memo<HashSet<(Side, Dollars)>>,
     on_pick: Callback<(Side, Dollars)>,
 ) -> impl IntoView {
-    let desk = use_desk();
-    let count = Memo::new(move |_| {
-        desk.book.with(|b| {
-            b.book
-                .ladder(side)
-                .get(&price)
-                .copied()
-                .unwrap_or(Count::ZERO)
-        })
-    });
+    let price = level.price;
+    let count = RwSignal::from(level.count).read_only();
     let pct = move || format!("{}%", depth_pct(count.get(), max.get()));
     let is_mine = move || mine.with(|m| m.contains(&(side, price)));
-    let best = move || {
-        desk.book
-            .with(|b| b.book.best_bid(side).map(|(p, _)| p) == Some(price))
-    };
+    let is_best = move || best.selected(&Some(price));
     let implied = if price.is_valid_price() {
         price.complement().to_string()
     } else {
@@ -182,7 +159,7 @@ fn LadderLevel(
         <div
             class="ladder-level"
             class:mine=is_mine
-            class:best=best
+            class:best=is_best
             data-testid="ladder-level"
             data-side=side.as_str()
             data-price=price.to_string()

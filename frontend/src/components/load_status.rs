@@ -1,5 +1,5 @@
 //! Loading/error line for a REST resource: `<Transition>` + `<ErrorBoundary>` around the
-//! resource, rendering nothing once loaded. The data itself lives in `DeskState` or in the
+//! resource, rendering nothing once loaded. The data itself lives in the `state` contexts or in the
 //! component that owns the resource; this only reports how the load went.
 
 use leptos::prelude::*;

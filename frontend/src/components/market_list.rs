@@ -17,7 +17,7 @@ use crate::api;
 use crate::components::load_status::LoadStatus;
 use crate::components::watchlist::{use_watchlist, WatchStar};
 use crate::format::opt;
-use crate::state::use_desk;
+use crate::state::use_market;
 
 /// Which tab is showing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -539,11 +539,11 @@ fn WatchTab() -> impl IntoView {
 /// One market row; live quotes from `ticker` frames win over the REST snapshot.
 #[component]
 fn MarketRow(market: Market) -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
     let ticker = market.ticker.clone();
     let live = {
         let ticker = ticker.clone();
-        Memo::new(move |_| desk.tickers.with(|t| t.get(&ticker).cloned()))
+        Memo::new(move |_| data.tickers.with(|t| t.get(&ticker).cloned()))
     };
     let m = StoredValue::new(market);
     let bid = move || {
@@ -568,11 +568,11 @@ fn MarketRow(market: Market) -> impl IntoView {
     };
     let is_selected = {
         let ticker = ticker.clone();
-        move || desk.selected.with(|s| s.as_ref() == Some(&ticker))
+        move || data.selected.with(|s| s.as_ref() == Some(&ticker))
     };
     let select = {
         let ticker = ticker.clone();
-        move |_| desk.select(ticker.clone())
+        move |_| data.select(ticker.clone())
     };
     let title = m.with_value(|m| m.title.clone());
     let hover = title.clone();

@@ -12,7 +12,7 @@ use crate::components::load_status::LoadStatus;
 use crate::components::shortcuts::Shortcuts;
 use crate::components::watchlist::WatchStar;
 use crate::format::{clock_ms, opt};
-use crate::state::{use_desk, TAPE_CAP};
+use crate::state::{use_market, use_ticket, TAPE_CAP};
 
 /// The open market, or a hint to pick one.
 #[component]
@@ -23,10 +23,10 @@ pub fn MarketView(
     #[prop(into)]
     market: Signal<Option<Market>>,
 ) -> impl IntoView {
-    let desk = use_desk();
-    let has_market = move || desk.selected.with(Option::is_some);
-    let pick =
-        Callback::new(move |(side, price): (Side, Dollars)| desk.ticket_from_level(side, price));
+    let data = use_market();
+    let ticket = use_ticket();
+    let has_market = move || data.selected.with(Option::is_some);
+    let pick = Callback::new(move |(side, price): (Side, Dollars)| ticket.pick_level(side, price));
     view! {
         <Show
             when=has_market
@@ -67,9 +67,9 @@ fn MarketHeader(
     detail: LocalResource<api::Result<Option<Market>>>,
     market: Signal<Option<Market>>,
 ) -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
     let ticker = move || {
-        desk.selected
+        data.selected
             .get()
             .map(|t| t.to_string())
             .unwrap_or_default()
@@ -95,8 +95,8 @@ fn MarketHeader(
     // The latest lifecycle event Kalshi announced for this market, if any since the page
     // opened (the REST status above is from when the market was loaded).
     let lifecycle = move || {
-        let open = desk.selected.get()?;
-        desk.lifecycle
+        let open = data.selected.get()?;
+        data.lifecycle
             .with(|l| l.get(&open).map(crate::ws::lifecycle_text))
     };
     let tradable = move || market.with(|m| m.as_ref().is_some_and(|m| m.status.is_tradable()));
@@ -111,7 +111,7 @@ fn MarketHeader(
     view! {
         <div class="market-header">
             <div class="mh-line">
-                {move || desk.selected.get().map(|t| view! { <WatchStar ticker=t/> })}
+                {move || data.selected.get().map(|t| view! { <WatchStar ticker=t/> })}
                 <span class="mh-ticker" data-testid="market-ticker">{ticker}</span>
                 <span class="mh-status" class:tradable=tradable data-testid="market-status">{status}</span>
                 <span class="mh-grid muted" data-testid="market-grid" title="Price level structure">{grid}</span>
@@ -131,10 +131,10 @@ fn MarketHeader(
 /// Last price, volume, open interest: live `ticker` frames over the REST snapshot.
 #[component]
 fn TickerLine(market: Signal<Option<Market>>) -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
     let live = Memo::new(move |_| {
-        let open = desk.selected.get();
-        desk.tickers.with(|t| open.and_then(|o| t.get(&o).cloned()))
+        let open = data.selected.get();
+        data.tickers.with(|t| open.and_then(|o| t.get(&o).cloned()))
     });
     let last = move || {
         opt(live
@@ -166,12 +166,12 @@ fn TickerLine(market: Signal<Option<Market>>) -> impl IntoView {
 /// Public trades of the open market, newest first.
 #[component]
 fn TradesTape() -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
     view! {
         <div class="tape-pane">
             <div class="pane-head">
                 <span class="pane-title">"Trades"</span>
-                <span class="muted">{move || format!("{} (max {TAPE_CAP})", desk.trades.with(|t| t.len()))}</span>
+                <span class="muted">{move || format!("{} (max {TAPE_CAP})", data.trades.with(|t| t.len()))}</span>
             </div>
             <div class="tape" data-testid="trades-tape">
                 <div class="trade-row trade-head">
@@ -180,7 +180,7 @@ fn TradesTape() -> impl IntoView {
                     <span class="num">"Size"</span>
                     <span>"Taker"</span>
                 </div>
-                <For each=move || desk.trades.get() key=|t| t.trade_id.clone() let:trade>
+                <For each=move || data.trades.get() key=|t| t.trade_id.clone() let:trade>
                     {
                         let taker = trade.taker();
                         let side = taker.map_or("", |s| s.as_str());

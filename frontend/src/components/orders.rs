@@ -20,7 +20,7 @@ use shared::rest::OrderStatus;
 
 use crate::api;
 use crate::components::load_status::LoadStatus;
-use crate::state::{use_desk, DeskState};
+use crate::state::{use_account, use_market, use_toasts, Account, Toasts};
 
 /// How often queue positions are refreshed while orders rest.
 const QUEUE_REFRESH: Duration = Duration::from_secs(2);
@@ -84,24 +84,24 @@ pub fn validate_decrease(order: &OrderView, by_text: &str) -> Result<DecreaseTic
 }
 
 /// Cancels one order; on success drops it at once (the `order` frame will agree).
-fn cancel(desk: DeskState, id: OrderId, subaccount: u32, busy: RwSignal<bool>) {
+fn cancel(account: Account, toasts: Toasts, id: OrderId, subaccount: u32, busy: RwSignal<bool>) {
     busy.set(true);
     spawn_local(async move {
         match api::cancel_order(&id, subaccount).await {
-            Ok(()) => desk.forget_order(&id),
-            Err(e) => desk.toast("reject", format!("Cancel failed: {e}")),
+            Ok(()) => account.forget_order(&id),
+            Err(e) => toasts.toast("reject", format!("Cancel failed: {e}")),
         }
         busy.set(false);
     });
 }
 
 /// Drops what a batch cancelled and says what it could not.
-fn after_batch(desk: DeskState, out: CancelledOrders) {
+fn after_batch(account: Account, toasts: Toasts, out: CancelledOrders) {
     for id in &out.cancelled {
-        desk.forget_order(id);
+        account.forget_order(id);
     }
     for f in out.failed {
-        desk.toast(
+        toasts.toast(
             "reject",
             format!("Cancel {} failed: {}", f.order_id, f.message),
         );
@@ -111,15 +111,17 @@ fn after_batch(desk: DeskState, out: CancelledOrders) {
 /// The open-orders table.
 #[component]
 pub fn OpenOrders() -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
+    let account = use_account();
+    let toasts = use_toasts();
     let can_trade = crate::auth::can_trade();
     let loaded = LocalResource::new(move || {
-        desk.account_reload.track();
-        api::orders(desk.subaccount.get())
+        account.reloads.track();
+        api::orders(account.subaccount.get())
     });
     Effect::new(move |_| {
         if let Some(Ok(orders)) = loaded.get() {
-            desk.orders.set(
+            account.orders.set(
                 orders
                     .into_iter()
                     .filter(|o| o.status == OrderStatus::Resting)
@@ -131,7 +133,7 @@ pub fn OpenOrders() -> impl IntoView {
     let queue = RwSignal::new(HashMap::<OrderId, Count>::new());
     let refresh_queue = move || {
         spawn_local(async move {
-            let sub = desk.subaccount.get_untracked();
+            let sub = account.subaccount.get_untracked();
             if let Ok(list) = api::queue_positions(sub).await {
                 queue.set(list.into_iter().map(|q| (q.order_id, q.ahead)).collect());
             }
@@ -139,7 +141,7 @@ pub fn OpenOrders() -> impl IntoView {
     };
     // Every order change: prune the selection, refresh queue positions.
     Effect::new(move |_| {
-        let ids: HashSet<OrderId> = desk
+        let ids: HashSet<OrderId> = account
             .orders
             .with(|o| o.iter().map(|o| o.order_id.clone()).collect());
         if selected.with_untracked(|s| s.iter().any(|id| !ids.contains(id))) {
@@ -151,7 +153,7 @@ pub fn OpenOrders() -> impl IntoView {
     });
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            if !desk.orders.with_untracked(Vec::is_empty) {
+            if !account.orders.with_untracked(Vec::is_empty) {
                 refresh_queue();
             }
         },
@@ -161,8 +163,9 @@ pub fn OpenOrders() -> impl IntoView {
     }
 
     let in_open_market = move || {
-        let open = desk.selected.get();
-        desk.orders
+        let open = data.selected.get();
+        account
+            .orders
             .with(|o| o.iter().any(|o| Some(&o.market_ticker) == open.as_ref()))
     };
     let busy = RwSignal::new(false);
@@ -173,45 +176,46 @@ pub fn OpenOrders() -> impl IntoView {
         }
         busy.set(true);
         spawn_local(async move {
-            match api::cancel_orders(ids, desk.subaccount.get_untracked()).await {
+            match api::cancel_orders(ids, account.subaccount.get_untracked()).await {
                 Ok(out) => {
                     selected.update(|s| s.clear());
-                    after_batch(desk, out);
+                    after_batch(account, toasts, out);
                 }
-                Err(e) => desk.toast("reject", format!("Cancel selected failed: {e}")),
+                Err(e) => toasts.toast("reject", format!("Cancel selected failed: {e}")),
             }
             busy.set(false);
         });
     };
     let cancel_all = move |market_only: bool| {
         let market = if market_only {
-            desk.selected.get_untracked()
+            data.selected.get_untracked()
         } else {
             None
         };
         busy.set(true);
         spawn_local(async move {
-            match api::cancel_all(market.as_ref(), desk.subaccount.get_untracked()).await {
+            match api::cancel_all(market.as_ref(), account.subaccount.get_untracked()).await {
                 Ok(out) => {
                     if market.is_none() {
-                        desk.orders.set(Vec::new());
+                        account.orders.set(Vec::new());
                     }
-                    after_batch(desk, out);
-                    desk.account_reload.update(|n| *n += 1);
+                    after_batch(account, toasts, out);
+                    account.reload();
                 }
-                Err(e) => desk.toast("reject", format!("Cancel all failed: {e}")),
+                Err(e) => toasts.toast("reject", format!("Cancel all failed: {e}")),
             }
             busy.set(false);
         });
     };
     let all_selected = move || {
-        let n = desk.orders.with(Vec::len);
+        let n = account.orders.with(Vec::len);
         n > 0 && selected.with(HashSet::len) == n
     };
     let toggle_all = move |ev: leptos::ev::Event| {
         let on = event_target_checked(&ev);
         selected.set(if on {
-            desk.orders
+            account
+                .orders
                 .with_untracked(|o| o.iter().map(|o| o.order_id.clone()).collect())
         } else {
             HashSet::new()
@@ -222,7 +226,7 @@ pub fn OpenOrders() -> impl IntoView {
         <div class="orders-pane">
             <div class="pane-head">
                 <span class="pane-title">"Open orders"</span>
-                <span class="muted">{move || desk.orders.with(Vec::len)}</span>
+                <span class="muted">{move || account.orders.with(Vec::len)}</span>
                 <div class="spacer"></div>
                 <Show when=move || can_trade.get()>
                 <button
@@ -244,7 +248,7 @@ pub fn OpenOrders() -> impl IntoView {
                 <button
                     class="btn btn-ghost btn-small"
                     data-testid="cancel-all"
-                    disabled=move || desk.orders.with(Vec::is_empty) || busy.get()
+                    disabled=move || account.orders.with(Vec::is_empty) || busy.get()
                     on:click=move |_| cancel_all(false)
                 >
                     "Cancel all"
@@ -276,12 +280,12 @@ pub fn OpenOrders() -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=move || desk.orders.get() key=|o| (o.order_id.clone(), o.remaining, o.filled, o.price) let:order>
+                    <For each=move || account.orders.get() key=|o| (o.order_id.clone(), o.remaining, o.filled, o.price) let:order>
                         <OrderRow order=order selected=selected queue=queue/>
                     </For>
                 </tbody>
             </table>
-            <Show when=move || desk.orders.with(Vec::is_empty)>
+            <Show when=move || account.orders.with(Vec::is_empty)>
                 <div class="empty">"No resting orders."</div>
             </Show>
         </div>
@@ -294,7 +298,9 @@ fn OrderRow(
     selected: RwSignal<HashSet<OrderId>>,
     queue: RwSignal<HashMap<OrderId, Count>>,
 ) -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
+    let account = use_account();
+    let toasts = use_toasts();
     let busy = RwSignal::new(false);
     let editing = RwSignal::new(false);
     let edit_error = RwSignal::new(None::<String>);
@@ -303,10 +309,10 @@ fn OrderRow(
     let decrease_by = RwSignal::new(String::new());
     let id = order.order_id.clone();
     let ticker = order.market_ticker.clone();
-    let on_open_market = move || desk.selected.with(|s| s.as_ref() == Some(&ticker));
+    let on_open_market = move || data.selected.with(|s| s.as_ref() == Some(&ticker));
     let select = {
         let ticker = order.market_ticker.clone();
-        move |_| desk.select(ticker.clone())
+        move |_| data.select(ticker.clone())
     };
     let is_selected = {
         let id = id.clone();
@@ -355,7 +361,7 @@ fn OrderRow(
                 match api::amend_order(&id, &ticket).await {
                     Ok(view) => {
                         editing.set(false);
-                        desk.apply_order(view);
+                        account.apply_order(view);
                     }
                     Err(e) => edit_error.set(Some(format!("Amend rejected: {e}"))),
                 }
@@ -434,7 +440,7 @@ fn OrderRow(
                     class="btn btn-cancel btn-small"
                     data-testid="cancel-order"
                     disabled=move || busy.get()
-                    on:click=move |_| cancel(desk, cancel_id.get_value(), order_sub, busy)
+                    on:click=move |_| cancel(account, toasts, cancel_id.get_value(), order_sub, busy)
                 >
                     {move || if busy.get() { "…" } else { "Cancel" }}
                 </button>

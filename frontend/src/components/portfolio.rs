@@ -17,20 +17,21 @@ use shared::protocol::{PortfolioView, PositionView};
 use crate::api;
 use crate::components::load_status::LoadStatus;
 use crate::format::{opt, rfc3339_time};
-use crate::state::{use_desk, FillRow};
+use crate::state::{use_account, use_market, FillRow, FillTime};
 
 /// Balance, portfolio value, P&L and positions.
 #[component]
 pub fn Portfolio() -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
+    let account = use_account();
     let loaded = LocalResource::new(move || {
-        desk.account_reload.track();
-        api::portfolio(desk.subaccount.get())
+        account.reloads.track();
+        api::portfolio(account.subaccount.get())
     });
     // Today's P&L against the user's daily loss limit: read again after each fill.
     let today = LocalResource::new(move || {
-        desk.account_reload.track();
-        desk.fills.track();
+        account.reloads.track();
+        account.fills.track();
         api::pnl_today()
     });
     let today_text = move || match today.get() {
@@ -44,7 +45,7 @@ pub fn Portfolio() -> impl IntoView {
     let totals = RwSignal::new(None::<PortfolioView>);
     Effect::new(move |_| {
         if let Some(Ok(p)) = loaded.get() {
-            desk.positions.set(
+            account.positions.set(
                 p.positions
                     .iter()
                     .filter(|p| !p.position.is_zero())
@@ -55,17 +56,17 @@ pub fn Portfolio() -> impl IntoView {
         }
     });
     let resting_value = move || {
-        desk.orders.with(|orders| {
+        account.orders.with(|orders| {
             orders
                 .iter()
-                .filter(|o| o.subaccount == desk.subaccount.get())
+                .filter(|o| o.subaccount == account.subaccount.get())
                 .fold(Dollars::ZERO, |sum, o| sum + o.price.times(o.remaining))
         })
     };
     // Unrealized P&L over the positions whose market has a mark; `None` while none has.
     let unrealized = move || {
-        let marks = desk.marks.get();
-        desk.positions.with(|positions| {
+        let marks = data.marks.get();
+        account.positions.with(|positions| {
             positions
                 .iter()
                 .filter_map(|p| marks.get(&p.market_ticker).map(|m| p.unrealized_pnl(*m)))
@@ -118,7 +119,7 @@ pub fn Portfolio() -> impl IntoView {
                 </thead>
                 <tbody>
                     <For
-                        each=move || desk.positions.get()
+                        each=move || account.positions.get()
                         key=|p| (p.market_ticker.clone(), p.position, p.exposure, p.realized_pnl)
                         let:position
                     >
@@ -126,7 +127,7 @@ pub fn Portfolio() -> impl IntoView {
                     </For>
                 </tbody>
             </table>
-            <Show when=move || desk.positions.with(Vec::is_empty)>
+            <Show when=move || account.positions.with(Vec::is_empty)>
                 <div class="empty">"No open positions."</div>
             </Show>
         </div>
@@ -135,7 +136,7 @@ pub fn Portfolio() -> impl IntoView {
 
 #[component]
 fn PositionRow(position: PositionView) -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
     let side = if position.position.is_negative() {
         "NO"
     } else {
@@ -143,7 +144,7 @@ fn PositionRow(position: PositionView) -> impl IntoView {
     };
     let ticker = position.market_ticker.clone();
     let mark_of = position.market_ticker.clone();
-    let mark = Memo::new(move |_| desk.marks.with(|m| m.get(&mark_of).copied()));
+    let mark = Memo::new(move |_| data.marks.with(|m| m.get(&mark_of).copied()));
     let row = position.clone();
     let unrealized = Memo::new(move |_| mark.get().map(|m| row.unrealized_pnl(m)));
     view! {
@@ -153,7 +154,7 @@ fn PositionRow(position: PositionView) -> impl IntoView {
             data-market=position.market_ticker.to_string()
             data-position=position.position.to_string()
         >
-            <td class="link" on:click=move |_| desk.select(ticker.clone())>{position.market_ticker.to_string()}</td>
+            <td class="link" on:click=move |_| data.select(ticker.clone())>{position.market_ticker.to_string()}</td>
             <td class="num">{format!("{} {side}", position.position.abs())}</td>
             <td class="num" data-testid="position-avg">{opt(position.average_price())}</td>
             <td class="num" data-testid="position-mark">{move || opt(mark.get())}</td>
@@ -222,9 +223,9 @@ fn OlderButton(
 /// Fills, newest first: the newest page is live, older pages load on demand.
 #[component]
 fn Fills() -> impl IntoView {
-    let desk = use_desk();
+    let account = use_account();
     let loaded = LocalResource::new(move || {
-        desk.account_reload.track();
+        account.reloads.track();
         api::fills(None)
     });
     let older = RwSignal::new(Vec::<FillRow>::new());
@@ -232,7 +233,7 @@ fn Fills() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(Ok(page)) = loaded.get() {
-            desk.seed_fills(&page.fills);
+            account.seed_fills(&page.fills);
             older.set(Vec::new());
             cursor.set(page.cursor);
         }
@@ -250,7 +251,7 @@ fn Fills() -> impl IntoView {
         });
     });
     let rows = move || {
-        let mut rows: Vec<FillRow> = desk.fills.with(|f| f.iter().cloned().collect());
+        let mut rows: Vec<FillRow> = account.fills.with(|f| f.iter().cloned().collect());
         older.with(|o| {
             for row in o {
                 if rows.iter().all(|r| r.trade_id != row.trade_id) {
@@ -284,11 +285,20 @@ fn Fills() -> impl IntoView {
                 </For>
             </tbody>
         </table>
-        <Show when=move || desk.fills.with(|f| f.is_empty()) && older.with(Vec::is_empty)>
+        <Show when=move || account.fills.with(|f| f.is_empty()) && older.with(Vec::is_empty)>
             <div class="empty">"No fills yet."</div>
         </Show>
         {move || error.get().map(|e| view! { <div class="form-error">{e}</div> })}
         <OlderButton cursor=cursor load=load testid="fills-older"/>
+    }
+}
+
+/// A fill's time as the table shows it: local `HH:MM:SS`.
+fn fill_time(t: &FillTime) -> String {
+    match t {
+        FillTime::Rfc3339(text) => rfc3339_time(text),
+        FillTime::Ms(ms) => crate::format::clock_ms(*ms),
+        FillTime::Unknown => String::new(),
     }
 }
 
@@ -305,7 +315,7 @@ fn FillRowView(fill: FillRow) -> impl IntoView {
         <tr class=format!("side-{side}") data-testid="fill-row" data-trade-id=fill.trade_id.to_string()
             data-market=market_attr
             data-side=side data-count=fill.count.to_string()>
-            <td class="muted">{fill.time}</td>
+            <td class="muted">{fill_time(&fill.time)}</td>
             <td>{market}</td>
             <td class="side">{side.to_uppercase()}</td>
             <td class="num">{opt(fill.price)}</td>
@@ -319,9 +329,9 @@ fn FillRowView(fill: FillRow) -> impl IntoView {
 /// Settlements, newest first, paging back with "Older".
 #[component]
 fn Settlements() -> impl IntoView {
-    let desk = use_desk();
+    let account = use_account();
     let loaded = LocalResource::new(move || {
-        desk.account_reload.track();
+        account.reloads.track();
         api::settlements(None)
     });
     let rows = RwSignal::new(Vec::<Settlement>::new());

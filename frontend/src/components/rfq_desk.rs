@@ -16,7 +16,7 @@ use shared::rfq::{
 
 use crate::api;
 use crate::components::rfq::{now_ms, window_ms, QuoteRow, RfqRow, RfqState};
-use crate::state::{use_desk, DeskState};
+use crate::state::{use_account, use_market, use_toasts, Toasts};
 
 fn use_rfq() -> RfqState {
     use_context::<RfqState>().expect("RfqState is installed by App before the RFQ desk renders")
@@ -33,7 +33,7 @@ fn count(c: Option<Count>) -> String {
 /// Shows a refused action on a quote beside it (and as a toast).
 fn refused(
     s: RfqState,
-    desk: DeskState,
+    toasts: Toasts,
     quote_id: &str,
     result: api::Result<()>,
     what: &'static str,
@@ -41,7 +41,7 @@ fn refused(
     if let Err(e) = result {
         let text = format!("{what} refused: {e}");
         s.refuse(quote_id, text.clone());
-        desk.toast("reject", text);
+        toasts.toast("reject", text);
     }
 }
 
@@ -53,8 +53,8 @@ fn report(result: api::Result<()>, what: &'static str) {
 }
 
 fn use_desk_toast(text: String) {
-    if let Some(desk) = use_context::<crate::state::DeskState>() {
-        desk.toast("reject", text);
+    if let Some(toasts) = use_context::<Toasts>() {
+        toasts.toast("reject", text);
     }
 }
 
@@ -62,10 +62,10 @@ fn use_desk_toast(text: String) {
 #[component]
 pub fn RfqDesk() -> impl IntoView {
     let s = use_rfq();
-    let desk = use_desk();
+    let account = use_account();
     // Read again whenever the account is (after a reconnect, or a session that fell behind).
     let seed = LocalResource::new(move || {
-        desk.account_reload.track();
+        account.reloads.track();
         api::rfq_desk()
     });
     Effect::new(move |_| {
@@ -123,12 +123,12 @@ pub fn RfqDesk() -> impl IntoView {
 
 #[component]
 fn NewRfqForm() -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
     let market = RwSignal::new(String::new());
     let contracts = RwSignal::new("10".to_owned());
     let error = RwSignal::new(String::new());
     Effect::new(move |_| {
-        if let Some(t) = desk.selected.get() {
+        if let Some(t) = data.selected.get() {
             if market.get_untracked().is_empty() {
                 market.set(t.to_string());
             }
@@ -326,7 +326,7 @@ fn MyRfqRow(rfq: RfqRow) -> impl IntoView {
 #[component]
 fn IncomingQuote(quote: QuoteRow) -> impl IntoView {
     let s = use_rfq();
-    let desk = use_desk();
+    let toasts = use_toasts();
     let (qid, qrfq) = (quote.id.clone(), quote.rfq_id.clone());
     let accept = move |side: Side| {
         let (id, rfq_id) = (qid.clone(), qrfq.clone());
@@ -334,7 +334,7 @@ fn IncomingQuote(quote: QuoteRow) -> impl IntoView {
             let (id, rfq_id) = (id.clone(), rfq_id.clone());
             spawn_local(async move {
                 let result = api::accept_quote(&id, &AcceptQuote { rfq_id, side }).await;
-                refused(s, desk, &id, result, "Accept");
+                refused(s, toasts, &id, result, "Accept");
             });
         }
     };
@@ -379,7 +379,7 @@ fn MyQuotes() -> impl IntoView {
 #[component]
 fn MyQuoteRow(quote: QuoteRow) -> impl IntoView {
     let s = use_rfq();
-    let desk = use_desk();
+    let toasts = use_toasts();
     let accepted = quote.status == "accepted";
     let window = window_ms(&quote.market);
     let at = quote.accepted_at_ms;
@@ -394,7 +394,7 @@ fn MyQuoteRow(quote: QuoteRow) -> impl IntoView {
         let (id, rfq_id) = (id.clone(), rfq_id.clone());
         spawn_local(async move {
             let result = api::confirm_quote(&id, &ConfirmQuote { rfq_id }).await;
-            refused(s, desk, &id, result, "Confirm");
+            refused(s, toasts, &id, result, "Confirm");
         });
     };
     let del_id = quote.id.clone();
@@ -402,7 +402,7 @@ fn MyQuoteRow(quote: QuoteRow) -> impl IntoView {
         let id = del_id.clone();
         spawn_local(async move {
             let result = api::delete_quote(&id).await;
-            refused(s, desk, &id, result, "Withdraw");
+            refused(s, toasts, &id, result, "Withdraw");
         });
     };
     let live = accepted || quote.status == "open";

@@ -16,7 +16,9 @@ use shared::rest::Market;
 use wasm_bindgen::JsCast;
 
 use crate::api;
-use crate::state::{use_desk, DeskState};
+use crate::state::{
+    use_account, use_market, use_ticket, use_toasts, Account, MarketData, Ticket, Toasts,
+};
 
 /// Every shortcut: (keys, what it does). The overlay lists exactly these.
 pub const SHORTCUTS: &[(&str, &str)] = &[
@@ -97,9 +99,9 @@ fn submit_ticket() {
 
 /// Moves the ticket price one tick on the market's grid; an empty price starts at the
 /// best bid of the ticket's side (or $0.50).
-fn nudge(desk: DeskState, market: Option<&Market>, up: bool) {
-    let side = desk.ticket_side.get_untracked();
-    let text = desk.ticket_price.get_untracked();
+fn nudge(data: MarketData, ticket: Ticket, market: Option<&Market>, up: bool) {
+    let side = ticket.side.get_untracked();
+    let text = ticket.price.get_untracked();
     let current = text.trim().trim_start_matches('$').parse::<Dollars>().ok();
     let next = match current {
         Some(p) => match market {
@@ -114,34 +116,34 @@ fn nudge(desk: DeskState, market: Option<&Market>, up: bool) {
                 p.filter(|p| p.is_valid_price())
             }
         },
-        None => desk
+        None => data
             .book
             .with_untracked(|b| b.book.best_bid(side).map(|(p, _)| p))
             .or(Some(Dollars::from_cents(50))),
     };
     if let Some(p) = next {
-        desk.ticket_price.set(p.to_string());
+        ticket.price.set(p.to_string());
     }
 }
 
-fn cancel_all_here(desk: DeskState) {
-    let Some(ticker) = desk.selected.get_untracked() else {
+fn cancel_all_here(data: MarketData, account: Account, toasts: Toasts) {
+    let Some(ticker) = data.selected.get_untracked() else {
         return;
     };
-    let subaccount = desk.subaccount.get_untracked();
+    let subaccount = account.subaccount.get_untracked();
     spawn_local(async move {
         match api::cancel_all(Some(&ticker), subaccount).await {
             Ok(out) => {
                 for id in &out.cancelled {
-                    desk.forget_order(id);
+                    account.forget_order(id);
                 }
-                desk.toast(
+                toasts.toast(
                     "info",
                     format!("Cancelled {} order(s) in {ticker}", out.cancelled.len()),
                 );
-                desk.account_reload.update(|n| *n += 1);
+                account.reload();
             }
-            Err(e) => desk.toast("reject", format!("Cancel all failed: {e}")),
+            Err(e) => toasts.toast("reject", format!("Cancel all failed: {e}")),
         }
     });
 }
@@ -153,7 +155,10 @@ pub fn Shortcuts(
     #[prop(into)]
     market: Signal<Option<Market>>,
 ) -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
+    let account = use_account();
+    let ticket = use_ticket();
+    let toasts = use_toasts();
     let open = RwSignal::new(false);
     let handle = window_event_listener(ev::keydown, move |ev| {
         if ev.ctrl_key() || ev.alt_key() || ev.meta_key() || typing(&ev) {
@@ -162,7 +167,7 @@ pub fn Shortcuts(
         let Some(cmd) = command(&ev.key()) else {
             return;
         };
-        let has_market = desk.selected.with_untracked(Option::is_some);
+        let has_market = data.selected.with_untracked(Option::is_some);
         match cmd {
             Command::Help => open.update(|o| *o = !*o),
             Command::Close => open.set(false),
@@ -173,12 +178,12 @@ pub fn Shortcuts(
                 } else {
                     Action::Sell
                 };
-                desk.ticket_action.set(action);
+                ticket.action.set(action);
                 submit_ticket();
             }
-            Command::Side(side) => desk.ticket_side.set(side),
-            Command::Tick(up) => market.with_untracked(|m| nudge(desk, m.as_ref(), up)),
-            Command::CancelAll => cancel_all_here(desk),
+            Command::Side(side) => ticket.side.set(side),
+            Command::Tick(up) => market.with_untracked(|m| nudge(data, ticket, m.as_ref(), up)),
+            Command::CancelAll => cancel_all_here(data, account, toasts),
         }
         ev.prevent_default();
     });

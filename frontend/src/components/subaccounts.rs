@@ -10,7 +10,7 @@ use shared::num::Dollars;
 use crate::api;
 use crate::components::load_status::LoadStatus;
 use crate::components::ticket::subaccount_label;
-use crate::state::use_desk;
+use crate::state::{use_account, use_toasts};
 
 /// Reads a transfer as typed (subaccount numbers and a dollar amount).
 ///
@@ -39,11 +39,12 @@ pub fn parse_transfer(from: &str, to: &str, amount: &str) -> Result<TransferTick
 /// The subaccounts pane.
 #[component]
 pub fn Subaccounts() -> impl IntoView {
-    let desk = use_desk();
+    let account = use_account();
+    let toasts = use_toasts();
     let balances = RwSignal::new(Vec::<SubaccountBalanceView>::new());
     let loaded = LocalResource::new(move || {
-        desk.groups_reload.track();
-        desk.account_reload.track();
+        account.groups_reload.track();
+        account.reloads.track();
         api::subaccounts()
     });
     Effect::new(move |_| {
@@ -66,7 +67,7 @@ pub fn Subaccounts() -> impl IntoView {
         spawn_local(async move {
             match api::create_subaccount().await {
                 Ok(c) => {
-                    desk.toast("info", format!("Created subaccount {}", c.subaccount));
+                    toasts.toast("info", format!("Created subaccount {}", c.subaccount));
                     if let Ok(list) = api::subaccounts().await {
                         balances.set(list);
                     }
@@ -96,7 +97,7 @@ pub fn Subaccounts() -> impl IntoView {
                 Ok(list) => {
                     balances.set(list);
                     amount.set(String::new());
-                    desk.account_reload.update(|n| *n += 1);
+                    account.reload();
                 }
                 Err(e) => error.set(Some(format!("Transfer failed: {e}"))),
             }
@@ -131,11 +132,11 @@ pub fn Subaccounts() -> impl IntoView {
                 <select
                     id="subaccount-select"
                     data-testid="subaccount-select"
-                    prop:value=move || desk.subaccount.get().to_string()
+                    prop:value=move || account.subaccount.get().to_string()
                     on:change=move |ev| {
                         let v = event_target::<web_sys::HtmlSelectElement>(&ev).value();
                         if let Ok(n) = v.parse::<u32>() {
-                            desk.set_subaccount(n);
+                            account.set_subaccount(n);
                         }
                     }
                 >
@@ -143,7 +144,7 @@ pub fn Subaccounts() -> impl IntoView {
                         {
                             let (value, label) = item;
                             let v = value.clone();
-                            view! { <option value=value selected=move || desk.subaccount.get().to_string() == v>{label}</option> }
+                            view! { <option value=value selected=move || account.subaccount.get().to_string() == v>{label}</option> }
                         }
                     </For>
                 </select>
@@ -164,7 +165,7 @@ pub fn Subaccounts() -> impl IntoView {
                         <tr
                             data-testid="subaccount-balance"
                             data-subaccount=b.subaccount.to_string()
-                            class:current=move || desk.subaccount.get() == b.subaccount
+                            class:current=move || account.subaccount.get() == b.subaccount
                         >
                             <td>{subaccount_label(b.subaccount)}</td>
                             <td class="num money" data-testid="subaccount-balance-value">{b.balance.to_string()}</td>

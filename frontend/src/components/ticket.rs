@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::format::short_dollars;
-use crate::state::{short_id, use_desk};
+use crate::state::{short_id, use_account, use_market, use_ticket, use_toasts};
 
 /// The ticket's advanced options, as the form holds them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -176,23 +176,26 @@ pub fn Ticket(
     #[prop(into)]
     market: Signal<Option<Market>>,
 ) -> impl IntoView {
-    let desk = use_desk();
+    let data = use_market();
+    let account = use_account();
+    let ticket = use_ticket();
+    let toasts = use_toasts();
     let error = RwSignal::new(None::<String>);
     let result = RwSignal::new(None::<String>);
     let sending = RwSignal::new(false);
     let options = RwSignal::new(TicketOptions::default());
 
     let draft = Memo::new(move |_| {
-        let ticker = desk.selected.get();
+        let ticker = data.selected.get();
         market.with(|m| {
             options.with(|o| {
                 validate(
                     ticker.as_ref(),
                     m.as_ref(),
-                    desk.ticket_action.get(),
-                    desk.ticket_side.get(),
-                    &desk.ticket_price.get(),
-                    &desk.ticket_count.get(),
+                    ticket.action.get(),
+                    ticket.side.get(),
+                    &ticket.price.get(),
+                    &ticket.count.get(),
                     o,
                     now_s(),
                 )
@@ -216,7 +219,7 @@ pub fn Ticket(
     };
     // The desk's subaccount selector scopes the ticket; a group belongs to one subaccount.
     Effect::new(move |_| {
-        let n = desk.subaccount.get();
+        let n = account.subaccount.get();
         options.update(|o| {
             o.subaccount = n.to_string();
             o.order_group.clear();
@@ -224,7 +227,7 @@ pub fn Ticket(
     });
     // A deleted group leaves the ticket.
     Effect::new(move |_| {
-        let ids: Vec<String> = desk
+        let ids: Vec<String> = account
             .order_groups
             .with(|g| g.iter().map(|g| g.order_group_id.clone()).collect());
         if options.with_untracked(|o| !o.order_group.is_empty() && !ids.contains(&o.order_group)) {
@@ -233,10 +236,10 @@ pub fn Ticket(
     });
     // Any edit clears the last outcome.
     Effect::new(move |_| {
-        desk.ticket_price.track();
-        desk.ticket_count.track();
-        desk.ticket_side.track();
-        desk.ticket_action.track();
+        ticket.price.track();
+        ticket.count.track();
+        ticket.side.track();
+        ticket.action.track();
         options.track();
         error.set(None);
     });
@@ -263,11 +266,11 @@ pub fn Ticket(
             match api::place_order(&ticket).await {
                 Ok(placed) => {
                     result.set(Some(placed_text(&ticket, &placed)));
-                    desk.account_reload.update(|n| *n += 1);
+                    account.reload();
                 }
                 Err(e) => {
                     let msg = e.to_string();
-                    desk.toast("reject", format!("Order rejected: {msg}"));
+                    toasts.toast("reject", format!("Order rejected: {msg}"));
                     error.set(Some(msg));
                 }
             }
@@ -276,19 +279,19 @@ pub fn Ticket(
     };
 
     let side_class = move || {
-        if desk.ticket_side.get() == Side::Yes {
+        if ticket.side.get() == Side::Yes {
             "ticket side-yes"
         } else {
             "ticket side-no"
         }
     };
     let open_ticker = move || {
-        desk.selected
+        data.selected
             .get()
             .map_or_else(|| "no market open".to_owned(), |t| t.to_string())
     };
     let action_value = move || {
-        if desk.ticket_action.get() == Action::Buy {
+        if ticket.action.get() == Action::Buy {
             "buy"
         } else {
             "sell"
@@ -309,24 +312,24 @@ pub fn Ticket(
                     prop:value=action_value
                     on:change=move |ev| {
                         let v = event_target::<web_sys::HtmlSelectElement>(&ev).value();
-                        desk.ticket_action.set(if v == "sell" { Action::Sell } else { Action::Buy });
+                        ticket.action.set(if v == "sell" { Action::Sell } else { Action::Buy });
                     }
                 >
-                    <option value="buy" selected=move || desk.ticket_action.get() == Action::Buy>"Buy"</option>
-                    <option value="sell" selected=move || desk.ticket_action.get() == Action::Sell>"Sell"</option>
+                    <option value="buy" selected=move || ticket.action.get() == Action::Buy>"Buy"</option>
+                    <option value="sell" selected=move || ticket.action.get() == Action::Sell>"Sell"</option>
                 </select>
                 <label for="ticket-side">"Side"</label>
                 <select
                     id="ticket-side"
                     data-testid="ticket-side"
-                    prop:value=move || desk.ticket_side.get().as_str()
+                    prop:value=move || ticket.side.get().as_str()
                     on:change=move |ev| {
                         let v = event_target::<web_sys::HtmlSelectElement>(&ev).value();
-                        desk.ticket_side.set(if v == "no" { Side::No } else { Side::Yes });
+                        ticket.side.set(if v == "no" { Side::No } else { Side::Yes });
                     }
                 >
-                    <option value="yes" selected=move || desk.ticket_side.get() == Side::Yes>"YES"</option>
-                    <option value="no" selected=move || desk.ticket_side.get() == Side::No>"NO"</option>
+                    <option value="yes" selected=move || ticket.side.get() == Side::Yes>"YES"</option>
+                    <option value="no" selected=move || ticket.side.get() == Side::No>"NO"</option>
                 </select>
                 <label for="ticket-price">"Price $"</label>
                 <input
@@ -336,8 +339,8 @@ pub fn Ticket(
                     inputmode="decimal"
                     autocomplete="off"
                     placeholder="0.45"
-                    prop:value=move || desk.ticket_price.get()
-                    on:input=move |ev| desk.ticket_price.set(event_target_value(&ev))
+                    prop:value=move || ticket.price.get()
+                    on:input=move |ev| ticket.price.set(event_target_value(&ev))
                 />
                 <label for="ticket-count">"Count"</label>
                 <input
@@ -347,8 +350,8 @@ pub fn Ticket(
                     inputmode="decimal"
                     autocomplete="off"
                     placeholder="10"
-                    prop:value=move || desk.ticket_count.get()
-                    on:input=move |ev| desk.ticket_count.set(event_target_value(&ev))
+                    prop:value=move || ticket.count.get()
+                    on:input=move |ev| ticket.count.set(event_target_value(&ev))
                 />
                 <label for="ticket-tif">"Time in force"</label>
                 <select
@@ -407,7 +410,7 @@ pub fn Ticket(
                 >
                     <option value="" selected=move || options.with(|o| o.order_group.is_empty())>"none"</option>
                     <For
-                        each=move || desk.order_groups.get()
+                        each=move || account.order_groups.get()
                         key=|g| (g.order_group_id.clone(), g.triggered, g.contracts_limit)
                         let:group
                     >
@@ -428,7 +431,7 @@ pub fn Ticket(
                 </select>
                 <label>"Subaccount"</label>
                 <span class="ticket-sub" data-testid="ticket-subaccount">
-                    {move || subaccount_label(desk.subaccount.get())}
+                    {move || subaccount_label(account.subaccount.get())}
                 </span>
             </div>
             <div class="ticket-flags">
@@ -475,8 +478,8 @@ pub fn Ticket(
                     if sending.get() {
                         "Sending…".to_owned()
                     } else {
-                        let a = if desk.ticket_action.get() == Action::Buy { "Buy" } else { "Sell" };
-                        let s = if desk.ticket_side.get() == Side::Yes { "YES" } else { "NO" };
+                        let a = if ticket.action.get() == Action::Buy { "Buy" } else { "Sell" };
+                        let s = if ticket.side.get() == Side::Yes { "YES" } else { "NO" };
                         format!("{a} {s}")
                     }
                 }}

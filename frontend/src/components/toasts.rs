@@ -2,15 +2,15 @@
 
 use leptos::prelude::*;
 
-use crate::state::use_desk;
+use crate::state::use_toasts;
 
 /// The toast stack.
 #[component]
 pub fn Toasts() -> impl IntoView {
-    let desk = use_desk();
+    let toasts = use_toasts();
     view! {
         <div class="toasts" data-testid="toasts" aria-live="polite">
-            <For each=move || desk.toasts.get() key=|t| t.id let:toast>
+            <For each=move || toasts.list.get() key=|t| t.id let:toast>
                 {
                     let id = toast.id;
                     view! {
@@ -18,7 +18,7 @@ pub fn Toasts() -> impl IntoView {
                             class=format!("toast toast-{}", toast.kind)
                             data-testid="toast"
                             data-kind=toast.kind
-                            on:click=move |_| desk.toasts.update(|t| t.retain(|x| x.id != id))
+                            on:click=move |_| toasts.dismiss(id)
                         >
                             {toast.text}
                         </div>

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use shared::protocol::{BudgetView, Environment};
 
 use crate::api;
-use crate::state::{use_desk, ConnState};
+use crate::state::{use_admin_open, use_connection, ConnState};
 
 /// How often the budget is read from `/api/limits`.
 const BUDGET_REFRESH: Duration = Duration::from_secs(2);
@@ -81,8 +81,8 @@ fn resume_time(rfc3339: &str) -> String {
 /// Environment banner, connection badge, exchange state.
 #[component]
 pub fn TopBar() -> impl IntoView {
-    let desk = use_desk();
-    let env = desk.environment;
+    let connection = use_connection();
+    let env = connection.environment;
     let env_class = move || match env.get() {
         Some(Environment::Sim) => "env-banner env-sim",
         Some(Environment::Demo) => "env-banner env-demo",
@@ -97,17 +97,17 @@ pub fn TopBar() -> impl IntoView {
         None => "connecting to desk…",
     };
     let auth = crate::auth::use_auth();
-    let conn = Memo::new(move |_| desk.conn_state());
+    let conn = Memo::new(move |_| connection.conn_state());
     let conn_text = move || match conn.get() {
         ConnState::Live => "LIVE",
         ConnState::Connecting => "CONNECTING…",
         ConnState::Down => "DOWN — retrying",
     };
-    let halted = move || desk.trading_active.get() == Some(false);
+    let halted = move || connection.trading_active.get() == Some(false);
     // The kill switch that stops this user: the desk's, else their own.
     let stopped = move || {
         let me = auth.username();
-        desk.halts.with(|hs| {
+        connection.halts.with(|hs| {
             hs.iter()
                 .find(|h| h.user.is_none() || h.user == me)
                 .map(|h| match &h.user {
@@ -116,8 +116,7 @@ pub fn TopBar() -> impl IntoView {
                 })
         })
     };
-    let admin_open = use_context::<crate::pages::desk::AdminOpen>()
-        .expect("the desk page provides AdminOpen before its top bar");
+    let admin_open = use_admin_open();
     let user = move || auth.username().unwrap_or_default();
     let role = move || {
         auth.0.with(|s| {
@@ -149,7 +148,7 @@ pub fn TopBar() -> impl IntoView {
                 <div class="halted" data-testid="trading-halted"
                     title="Kalshi has paused trading: new orders, amends and RFQs wait; cancels work">
                     "TRADING PAUSED"
-                    {move || desk.resumes_at.get().map(|t| format!(" — resumes {}", resume_time(&t)))}
+                    {move || connection.resumes_at.get().map(|t| format!(" — resumes {}", resume_time(&t)))}
                 </div>
             </Show>
             {move || stopped().map(|text| view! {

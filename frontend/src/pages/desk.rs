@@ -18,7 +18,7 @@ use crate::components::subaccounts::Subaccounts;
 use crate::components::ticket::Ticket;
 use crate::components::toasts::Toasts;
 use crate::components::top_bar::TopBar;
-use crate::state::use_desk;
+use crate::state::{use_connection, use_market, AdminOpen};
 
 /// Reads `#TICKER` from the address bar (deep link to a market).
 fn ticker_from_hash() -> Option<MarketTicker> {
@@ -37,15 +37,11 @@ fn set_hash(ticker: &MarketTicker) {
     }
 }
 
-/// Whether the admin's users and audit panes are open (an overlay below the top bar, so
-/// the trading layout never changes size). Provided by [`DeskPage`]; toggled in the top bar.
-#[derive(Clone, Copy)]
-pub struct AdminOpen(pub RwSignal<bool>);
-
 /// The one page.
 #[component]
 pub fn DeskPage() -> impl IntoView {
-    let desk = use_desk();
+    let connection = use_connection();
+    let market = use_market();
     let admin_open = AdminOpen(RwSignal::new(false));
     provide_context(admin_open);
     let (can_trade, can_rfq, is_admin) = (
@@ -58,36 +54,36 @@ pub fn DeskPage() -> impl IntoView {
     let status = LocalResource::new(api::status);
     Effect::new(move |_| match status.get() {
         Some(Ok(s)) => {
-            if desk.environment.get_untracked().is_none() {
-                desk.environment.set(Some(s.environment));
+            if connection.environment.get_untracked().is_none() {
+                connection.environment.set(Some(s.environment));
             }
-            if desk.upstream.get_untracked().is_none() {
-                desk.upstream.set(Some(s.upstream));
+            if connection.upstream.get_untracked().is_none() {
+                connection.upstream.set(Some(s.upstream));
             }
-            desk.trading_active.set(Some(s.trading_active));
+            connection.trading_active.set(Some(s.trading_active));
         }
         Some(Err(e)) => leptos::logging::warn!("GET /api/status failed: {e}"),
         None => {}
     });
 
     if let Some(t) = ticker_from_hash() {
-        desk.select(t);
+        market.select(t);
     }
     // A link or the address bar changing `#TICKER` opens that market too.
     let hash_listener = window_event_listener(leptos::ev::hashchange, move |_| {
         if let Some(t) = ticker_from_hash() {
-            desk.select(t);
+            market.select(t);
         }
     });
     on_cleanup(move || hash_listener.remove());
     Effect::new(move |_| {
-        if let Some(t) = desk.selected.get() {
+        if let Some(t) = market.selected.get() {
             set_hash(&t);
         }
     });
 
     let detail = LocalResource::new(move || {
-        let open = desk.selected.get();
+        let open = market.selected.get();
         async move {
             match open {
                 Some(t) => api::market(&t).await.map(Some),
@@ -96,7 +92,7 @@ pub fn DeskPage() -> impl IntoView {
         }
     });
     let market = Signal::derive(move || {
-        let open = desk.selected.get();
+        let open = market.selected.get();
         detail
             .get()
             .and_then(Result::ok)
