@@ -32,6 +32,7 @@ use super::auth::CurrentUser;
 use super::markets::checked_ticker;
 use super::{AppState, Error, Result};
 use crate::kalshi::client::KalshiClient;
+use crate::live::hub::Hub;
 use crate::team::limits;
 use crate::team::store::Store;
 
@@ -189,6 +190,7 @@ fn check_tick(market: &Market, price: Dollars) -> Result<()> {
 /// (0, 1) and on the market's tick, the count positive.
 async fn place(
     Acting(kalshi): Acting,
+    State(hub): State<Hub>,
     State(store): State<Store>,
     State(gate): State<limits::Gate>,
     user: CurrentUser,
@@ -224,7 +226,7 @@ async fn place(
         ));
     }
     check_price_range(ticket.price)?;
-    let market = kalshi.market(&ticker).await?.market;
+    let market = hub.market_info().get(&kalshi, &ticker).await?;
     if !market.status.is_tradable() {
         return Err(Error::bad_request(
             "market_closed",
@@ -400,6 +402,7 @@ async fn resting_order(kalshi: &KalshiClient, order_id: &OrderId) -> Result<Orde
 /// the order resting.
 async fn amend(
     Acting(kalshi): Acting,
+    State(hub): State<Hub>,
     State(store): State<Store>,
     State(gate): State<limits::Gate>,
     user: CurrentUser,
@@ -431,7 +434,7 @@ async fn amend(
         Side::Yes => ticket.price,
         Side::No => ticket.price.complement(),
     };
-    let market = kalshi.market(&order.ticker).await?.market;
+    let market = hub.market_info().get(&kalshi, &order.ticker).await?;
     check_tick(&market, yes_price)?;
     // The amended order must fit the limits as a whole: its new remaining replaces what it
     // had resting in the worst case.

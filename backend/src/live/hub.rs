@@ -19,6 +19,7 @@ use shared::num::{Count, Dollars};
 use shared::protocol::{Environment, ExchangeView, FillView, ServerMsg, UpstreamState};
 use tokio::sync::{broadcast, mpsc, watch};
 
+use super::market_info::MarketInfo;
 use crate::metrics::Metrics;
 
 /// Fills the hub remembers (the desk's fill ledger, newest kept).
@@ -127,6 +128,8 @@ pub struct Hub {
     /// A lossless copy of every published change, for the cluster leader's forwarder
     /// (`None` outside cluster mode; see [`Hub::new_source`]).
     tap: Option<mpsc::UnboundedSender<HubEvent>>,
+    /// The markets orders are checked against, dropped by their lifecycle frames.
+    market_info: MarketInfo,
 }
 
 /// What [`Hub::apply_delta`] did.
@@ -173,6 +176,7 @@ impl Hub {
                 check: OnceLock::new(),
             }),
             tap: None,
+            market_info: MarketInfo::default(),
         };
         (hub, upstream_rx)
     }
@@ -215,6 +219,12 @@ impl Hub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The markets the order path checks against (status, tick structure): cached, and
+    /// dropped by each market's lifecycle frame and whenever the upstream is not live.
+    pub fn market_info(&self) -> &MarketInfo {
+        &self.market_info
+    }
+
     /// The desk's metrics.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
@@ -247,6 +257,9 @@ impl Hub {
             UpstreamState::Connecting => 1,
             _ => 0,
         });
+        if state != UpstreamState::Live {
+            self.market_info.clear();
+        }
         if self.state.send_replace(state) != state {
             self.publish(None, 0, ServerMsg::Upstream { state });
         }
@@ -314,6 +327,13 @@ impl Hub {
 
     /// Publishes an account-wide message (order, fill, position).
     pub fn publish_account(&self, msg: ServerMsg) {
+        if let ServerMsg::Lifecycle(view) = &msg {
+            match (&view.market_ticker, &view.event_ticker) {
+                (Some(market), _) => self.market_info.forget(market),
+                (None, Some(event)) => self.market_info.forget_event(event),
+                (None, None) => self.market_info.clear(),
+            }
+        }
         self.publish(None, 0, msg);
     }
 

@@ -4,7 +4,10 @@
 //! - [`cluster`]: several replicas behind one upstream socket (a NATS KV lease elects the
 //!   leader, which publishes normalized events every replica serves from).
 //! - [`exchange_watch`]: whether Kalshi is trading (a trading pause), read every few seconds.
+//! - [`market_info`]: the markets the order path checks against (status, tick
+//!   structure), cached and kept fresh by lifecycle frames.
 
 pub mod cluster;
 pub mod exchange_watch;
 pub mod hub;
+pub mod market_info;

@@ -10,7 +10,9 @@ use shared::protocol::{
 };
 use shared::rest::{SelfTradePrevention, TimeInForce};
 
-use crate::helpers::{spawn_app_with, TestApp};
+use std::time::Duration;
+
+use crate::helpers::{spawn_app_with, wait_until, TestApp};
 
 const T50: &str = "KXDESK-26DEC31-T50";
 const T60: &str = "KXDESK-26DEC31-T60";
@@ -52,6 +54,55 @@ fn low_bid(app: &TestApp, market: &str, below: &str, count: i64) -> OrderTicket 
         best - d(below),
         Count::from_int(count),
     )
+}
+
+/// Placing an order is one signed request to the exchange: the market's status and tick
+/// structure come from the desk's cache (read once for three orders), and the market's
+/// lifecycle frame (its settlement here) drops it, so the next order reads the market again
+/// and is refused by the desk before anything is signed for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_read_the_market_once_until_its_lifecycle_changes() {
+    let app = spawn_app_with(|c| c.sim_flow = 0).await;
+    let key = app.sim.key_ids()[0].clone();
+    let market_reads = || {
+        app.hub
+            .metrics()
+            .rest_latency
+            .with_label_values(&["GetMarket", "200"])
+            .get_sample_count()
+    };
+    let (reads, orders) = (market_reads(), app.sim.orders_received(&key));
+    for _ in 0..3 {
+        place(&app, &low_bid(&app, T50, "0.05", 1)).await;
+    }
+    assert_eq!(app.sim.orders_received(&key) - orders, 3);
+    assert_eq!(market_reads() - reads, 1, "one GetMarket for three orders");
+
+    app.sim.settle_market(&T50.into(), Side::Yes).unwrap();
+    let info = app.hub.market_info().clone();
+    wait_until(
+        "the settlement's lifecycle frame",
+        Duration::from_secs(10),
+        || {
+            let info = info.clone();
+            async move { info.cached(&T50.into()).is_none() }
+        },
+    )
+    .await;
+    let ticket = OrderTicket::limit(T50.into(), Action::Buy, Side::Yes, d("0.10"), Count::ONE);
+    let (status, body) = app.post("/api/orders", &ticket).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("market_closed"), "{body}");
+    assert_eq!(
+        market_reads() - reads,
+        2,
+        "read again after its lifecycle changed"
+    );
+    assert_eq!(
+        app.sim.orders_received(&key) - orders,
+        3,
+        "nothing sent for it"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
