@@ -15,6 +15,8 @@ desk_setup
 
 desk_say "building the frontend into dist/ (trunk build --release --offline)"
 trunk build --release --offline
+desk_say "precompressing it (brotli and gzip beside the wasm, JavaScript and CSS)"
+cargo run --release -q -p desk-backend --bin kalshi-desk -- precompress --dist dist
 
 desk_say "starting the desk (cargo run --release -p desk-backend --bin kalshi-desk -- serve $*)"
 exec cargo run --release -p desk-backend --bin kalshi-desk -- serve "$@"

@@ -82,6 +82,8 @@ step "checks: cargo fmt --check, scripts/gen_wire.py --check" run_checks
 step "lints: cargo clippy -D warnings (native and wasm32)" run_clippy
 step "dependencies: cargo deny (licenses, duplicate versions, sources, advisories)" run_deny
 step "frontend: trunk build --release --offline" trunk build --release --offline
+step "frontend: kalshi-desk precompress (brotli and gzip forms)" \
+    cargo run -q -p desk-backend --bin kalshi-desk -- precompress --dist dist
 step "tests: cargo test --workspace" run_tests "$@"
 
 echo

@@ -32,6 +32,18 @@ pub enum Command {
     User(UserArgs),
     /// Check the desk's audit log.
     Audit(AuditArgs),
+    /// Write brotli (`.br`) and gzip (`.gz`) forms beside the built frontend's wasm,
+    /// JavaScript and CSS, which the desk then serves to browsers that accept them (the
+    /// README's commands run it after `trunk build`).
+    Precompress(PrecompressArgs),
+}
+
+/// `kalshi-desk precompress`.
+#[derive(Debug, Clone, Args)]
+pub struct PrecompressArgs {
+    /// The built frontend.
+    #[arg(long, default_value = "dist")]
+    pub dist: PathBuf,
 }
 
 /// `kalshi-desk audit …`.

@@ -38,6 +38,16 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User(args) => desk_backend::team::users_cli::run(args).await,
         Command::Audit(args) => desk_backend::team::users_cli::audit(args).await,
+        Command::Precompress(args) => {
+            let written = desk_backend::http::frontend::precompress(&args.dist)
+                .with_context(|| format!("precompressing {}", args.dist.display()))?;
+            println!(
+                "precompressed {} files in {}",
+                written.len(),
+                args.dist.display()
+            );
+            Ok(())
+        }
         Command::Sim(args) => {
             kalshi_sim::run_standalone(kalshi_sim::Standalone {
                 listen: args.listen,

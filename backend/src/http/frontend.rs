@@ -4,13 +4,63 @@
 //! desk's CSP allows no inline script, so at start-up the loader is moved into its own
 //! file, `/loader-<sha256>.js`, and `index.html` refers to it; everything else in `dist/`
 //! is served as built.
+//!
+//! Caching: trunk names every file it writes beside `index.html` with a hash of its
+//! content, so those (and the loader, named by its own hash) are served
+//! `Cache-Control: public, max-age=31536000, immutable`; `index.html` is `no-cache`, so a
+//! new build is picked up on the next load. [`precompress`] writes brotli and gzip forms
+//! beside the wasm, JavaScript and CSS, which are served to browsers that accept them.
 
-use std::path::Path;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
+
+/// `Cache-Control` of content-hashed files.
+pub const IMMUTABLE: HeaderValue = HeaderValue::from_static("public, max-age=31536000, immutable");
+
+/// What [`precompress`] compresses: the files a cold load fetches, by suffix.
+const COMPRESSIBLE: &[&str] = &[".wasm", ".js", ".css"];
+
+/// Writes `NAME.br` (brotli, quality 11) and `NAME.gz` (gzip, level 9) beside each wasm,
+/// JavaScript and CSS file directly in `dist`; returns the files written. Run after each
+/// `trunk build` (`kalshi-desk precompress`); the desk serves a compressed form only while
+/// it exists, so a build without this step is still served, uncompressed.
+///
+/// # Errors
+/// Reading `dist` or a file in it, or writing beside it.
+pub fn precompress(dist: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for entry in std::fs::read_dir(dist)? {
+        let path = entry?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !path.is_file() || !COMPRESSIBLE.iter().any(|s| name.ends_with(s)) {
+            continue;
+        }
+        let raw = std::fs::read(&path)?;
+        let mut br = Vec::new();
+        let params = brotli::enc::BrotliEncoderParams {
+            quality: 11,
+            lgwin: 22,
+            ..Default::default()
+        };
+        brotli::BrotliCompress(&mut raw.as_slice(), &mut br, &params)?;
+        let br_path = path.with_file_name(format!("{name}.br"));
+        std::fs::write(&br_path, br)?;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(&raw)?;
+        let gz_path = path.with_file_name(format!("{name}.gz"));
+        std::fs::write(&gz_path, gz.finish()?)?;
+        written.extend([br_path, gz_path]);
+    }
+    written.sort();
+    Ok(written)
+}
 
 /// `index.html` and its extracted loader, held in memory.
 #[derive(Clone, Debug)]
@@ -94,6 +144,7 @@ impl IndexPage {
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/javascript; charset=utf-8"),
         );
+        resp.headers_mut().insert(header::CACHE_CONTROL, IMMUTABLE);
         resp
     }
 }

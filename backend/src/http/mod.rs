@@ -105,8 +105,17 @@ pub fn router(state: AppState, dist: &Path, metrics_elsewhere: bool) -> Router {
         let page = page.clone();
         async move { page.html_response() }
     };
-    // Unknown paths that are not files get the app (client-side routes).
-    let files = ServeDir::new(dist).fallback(axum::routing::get(index_handler.clone()));
+    // Unknown paths that are not files get the app (client-side routes, `no-cache`); files
+    // are trunk's content-hashed outputs, immutable, in their precompressed form when the
+    // browser accepts it and `kalshi-desk precompress` wrote one.
+    let files = tower_http::set_header::SetResponseHeader::if_not_present(
+        ServeDir::new(dist)
+            .precompressed_br()
+            .precompressed_gzip()
+            .fallback(axum::routing::get(index_handler.clone())),
+        header::CACHE_CONTROL,
+        frontend::IMMUTABLE,
+    );
     let mut app = Router::new().nest("/api", api).merge(stream::router());
     app = if metrics_elsewhere {
         app.route(
