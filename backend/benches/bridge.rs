@@ -35,6 +35,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use desk_backend::http::stream::{run_session, SessionInput};
 use desk_backend::kalshi::signer::Signer;
 use desk_backend::live::hub::{Hub, FANOUT_CAPACITY};
@@ -114,8 +115,8 @@ struct Seen {
 
 /// Reads one session's sink; frame k of the feed is the k-th `level` frame (desk) or the
 /// k-th frame (relay); `upstream` (desk) / `END` (relay) ends it.
-async fn consume(
-    mut rx: impl futures_util::Stream<Item = String> + Unpin,
+async fn consume<T: std::ops::Deref<Target = str>>(
+    mut rx: impl futures_util::Stream<Item = T> + Unpin,
     times: Arc<SendTimes>,
     desk: bool,
 ) -> Seen {
@@ -140,7 +141,7 @@ async fn consume(
             if !text.contains("\"type\":\"level\"") {
                 continue;
             }
-        } else if text == "END" {
+        } else if &*text == "END" {
             break;
         }
         if !seen.conflated {
@@ -209,7 +210,7 @@ async fn run_desk(sessions: usize, frames: usize, rate: u64) -> RunResult {
     let mut consumers = Vec::new();
     let mut inputs = Vec::new();
     for _ in 0..sessions {
-        let (out_tx, out_rx) = fmpsc::channel::<String>(FANOUT_CAPACITY);
+        let (out_tx, out_rx) = fmpsc::channel::<Utf8Bytes>(FANOUT_CAPACITY);
         let (mut in_tx, in_rx) = fmpsc::channel::<SessionInput>(8);
         tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));
         in_tx
@@ -581,7 +582,7 @@ async fn bench_memory() -> serde_json::Value {
         .collect();
     let mut keep = Vec::new();
     for _ in 0..100 {
-        let (out_tx, mut out_rx) = fmpsc::channel::<String>(FANOUT_CAPACITY);
+        let (out_tx, mut out_rx) = fmpsc::channel::<Utf8Bytes>(FANOUT_CAPACITY);
         let (mut in_tx, in_rx) = fmpsc::channel::<SessionInput>(64);
         tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));
         tokio::spawn(async move { while out_rx.next().await.is_some() {} });

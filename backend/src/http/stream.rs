@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
@@ -215,7 +215,7 @@ fn scopeguard(f: impl FnOnce()) -> impl Drop {
 pub async fn serve_socket(socket: WebSocket, hub: Hub, cancel: CancellationToken) {
     let (sink, stream) = socket.split();
     let mut sink = Box::pin(
-        sink.with(|text: String| async move { Ok::<_, axum::Error>(Message::Text(text.into())) }),
+        sink.with(|text: Utf8Bytes| async move { Ok::<_, axum::Error>(Message::Text(text)) }),
     );
     let stream = stream.filter_map(|m| async move {
         match m {
@@ -249,7 +249,7 @@ pub enum SessionInput {
 /// Every market it watched is unwatched on the way out.
 pub async fn run_session<S, R>(hub: Hub, mut sink: S, mut stream: R, cancel: CancellationToken)
 where
-    S: Sink<String> + Unpin,
+    S: Sink<Utf8Bytes> + Unpin,
     R: Stream<Item = SessionInput> + Unpin,
 {
     let mut events = hub.subscribe();
@@ -326,7 +326,7 @@ const MAX_BATCH: usize = 64;
 
 /// Writes one hub event to the session (without flushing), or fresh snapshots of everything
 /// it watches when it fell behind. `Err` ends the session (the sink failed or the hub closed).
-async fn deliver<S: Sink<String> + Unpin>(
+async fn deliver<S: Sink<Utf8Bytes> + Unpin>(
     hub: &Hub,
     sink: &mut S,
     watched: &mut HashMap<MarketTicker, u64>,
@@ -343,7 +343,7 @@ async fn deliver<S: Sink<String> + Unpin>(
                 None => true,
             };
             if wanted {
-                sink.feed(ev.text.to_string()).await.map_err(|_| ())?;
+                sink.feed(ev.text.clone()).await.map_err(|_| ())?;
                 *sent += 1;
             }
             if let ServerMsg::Upstream { state: s } = &*ev.msg {
@@ -383,9 +383,9 @@ async fn deliver<S: Sink<String> + Unpin>(
     }
 }
 
-async fn send<S: Sink<String> + Unpin>(sink: &mut S, msg: &ServerMsg) -> Result<(), ()> {
+async fn send<S: Sink<Utf8Bytes> + Unpin>(sink: &mut S, msg: &ServerMsg) -> Result<(), ()> {
     let text = serde_json::to_string(msg).map_err(|_| ())?;
-    sink.send(text).await.map_err(|_| ())
+    sink.send(Utf8Bytes::from(text)).await.map_err(|_| ())
 }
 
 fn error(code: &str, message: impl Into<String>) -> ServerMsg {
@@ -464,7 +464,7 @@ mod tests {
     #[tokio::test]
     async fn a_session_that_falls_behind_is_told_to_read_its_account_again() {
         let (hub, _upstream_rx) = Hub::new(Environment::Sim);
-        let (out_tx, mut out_rx) = fmpsc::channel::<String>(8);
+        let (out_tx, mut out_rx) = fmpsc::channel::<Utf8Bytes>(8);
         let (_in_tx, in_rx) = fmpsc::channel::<SessionInput>(8);
         let cancel = CancellationToken::new();
         let task = tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));
@@ -504,7 +504,7 @@ mod tests {
     #[tokio::test]
     async fn bad_frames_get_an_error_and_the_session_lives() {
         let (hub, mut upstream_rx) = Hub::new(Environment::Sim);
-        let (out_tx, mut out_rx) = fmpsc::channel::<String>(64);
+        let (out_tx, mut out_rx) = fmpsc::channel::<Utf8Bytes>(64);
         let (in_tx, in_rx) = fmpsc::channel::<SessionInput>(64);
         let cancel = CancellationToken::new();
         let task = tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));

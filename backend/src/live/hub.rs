@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use futures_util::future::BoxFuture;
 
 use shared::book::{BookLevels, OrderBook};
@@ -38,8 +39,9 @@ pub struct HubEvent {
     pub version: u64,
     /// What to send to the browser.
     pub msg: Arc<ServerMsg>,
-    /// `msg` as JSON, serialized once for every session.
-    pub text: Arc<str>,
+    /// `msg` as JSON, serialized once for every session and shared by them: a session's
+    /// socket frame is this buffer (a reference count), never a copy.
+    pub text: Utf8Bytes,
 }
 
 /// A request from sessions to the upstream task.
@@ -307,7 +309,7 @@ impl Hub {
 
     fn publish(&self, market: Option<MarketTicker>, version: u64, msg: ServerMsg) {
         // No receivers is fine: nobody is watching.
-        let text: Arc<str> = serde_json::to_string(&msg).unwrap_or_default().into();
+        let text = Utf8Bytes::from(serde_json::to_string(&msg).unwrap_or_default());
         let event = HubEvent {
             market,
             version,
