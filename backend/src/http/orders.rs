@@ -203,6 +203,7 @@ async fn place(
         limits::check(
             &store,
             &kalshi,
+            hub.exposure(),
             &user.user,
             limits::Check {
                 operation: "POST /api/orders",
@@ -265,6 +266,25 @@ async fn place(
             other => Error::Store(other),
         })?;
     let placed = kalshi.create_order(&request).await?;
+    // In the book before the market's turn ends: the next check counts it.
+    hub.exposure().placed(&OrderView {
+        order_id: placed.order_id.clone(),
+        client_order_id: Some(client_order_id.clone()),
+        market_ticker: request.ticker.clone(),
+        side: book_side.outcome(),
+        price: ticket.price,
+        yes_price,
+        remaining: placed.remaining_count,
+        filled: placed.fill_count,
+        status: if placed.remaining_count.raw() > 0 {
+            OrderStatus::Resting
+        } else {
+            OrderStatus::Executed
+        },
+        order_group_id: ticket.order_group_id.clone(),
+        subaccount: ticket.subaccount.unwrap_or(0),
+        owner: None,
+    });
     if let Err(err) = store
         .set_order_id(&client_order_id, placed.order_id.as_str())
         .await
@@ -417,10 +437,24 @@ async fn amend(
         ));
     }
     check_price_range(ticket.price)?;
-    let first = resting_order(&kalshi, &order_id).await?;
-    let _turn = gate.market(&first.ticker).await;
-    // Read again inside the market's turn: it may have filled or changed meanwhile.
-    let order = resting_order(&kalshi, &order_id).await?;
+    // The order as the account frames describe it; Kalshi's own answer when the desk has
+    // not seen it (then read again inside the market's turn: it may change meanwhile).
+    let book = hub.exposure();
+    let ticker = match book.order(&order_id) {
+        Some(o) => o.market_ticker,
+        None => resting_order(&kalshi, &order_id).await?.ticker,
+    };
+    let _turn = gate.market(&ticker).await;
+    let order = match book.order(&order_id) {
+        Some(o) if o.status == OrderStatus::Resting && o.remaining.raw() > 0 => o,
+        Some(_) => {
+            return Err(Error::bad_request(
+                "not_resting",
+                "the order is no longer resting",
+            ))
+        }
+        None => view(&resting_order(&kalshi, &order_id).await?),
+    };
     ensure_own(
         &store,
         &user,
@@ -429,12 +463,12 @@ async fn amend(
         order.client_order_id.as_deref(),
     )
     .await?;
-    let outcome = order.outcome();
+    let outcome = order.side;
     let yes_price = match outcome {
         Side::Yes => ticket.price,
         Side::No => ticket.price.complement(),
     };
-    let market = hub.market_info().get(&kalshi, &order.ticker).await?;
+    let market = hub.market_info().get(&kalshi, &order.market_ticker).await?;
     check_tick(&market, yes_price)?;
     // The amended order must fit the limits as a whole: its new remaining replaces what it
     // had resting in the worst case.
@@ -442,27 +476,29 @@ async fn amend(
         Side::Yes => ticket.remaining.raw(),
         Side::No => -ticket.remaining.raw(),
     };
+    let subaccount = (order.subaccount != 0).then(|| i64::from(order.subaccount));
     limits::check(
         &store,
         &kalshi,
+        book,
         &user.user,
         limits::Check {
             operation: "POST /api/orders/{order_id}/amend",
-            ticker: &order.ticker,
+            ticker: &order.market_ticker,
             price: ticket.price,
-            count: order.filled() + ticket.remaining,
+            count: order.filled + ticket.remaining,
             deltas: &[yes_remaining],
-            subaccount: order.subaccount_number.map(i64::from),
+            subaccount,
             replaces: Some(&order_id),
         },
     )
     .await?;
     let request = AmendOrderV2Request {
-        ticker: order.ticker.clone(),
+        ticker: order.market_ticker.clone(),
         side: Some(BookSide::for_outcome(outcome)),
         price: yes_price,
-        count: order.filled() + ticket.remaining,
-        client_order_id: order.client_order_id.clone().filter(|c| !c.is_empty()),
+        count: order.filled + ticket.remaining,
+        client_order_id: order.client_order_id.clone(),
         updated_client_order_id: None,
         expiration_time: None,
         exchange_index: None,
@@ -473,19 +509,14 @@ async fn amend(
             &AmendOrderV2Path {
                 order_id: order_id.clone(),
             },
-            &AmendOrderV2Query {
-                subaccount: order.subaccount_number.map(i64::from),
-            },
+            &AmendOrderV2Query { subaccount },
             Some(&request),
         )
         .await?;
     let remaining = out.remaining_count.unwrap_or(ticket.remaining);
-    let filled = order.filled() + out.fill_count.unwrap_or_default();
-    Ok(Json(OrderView {
-        order_id,
+    let filled = order.filled + out.fill_count.unwrap_or_default();
+    let amended = OrderView {
         client_order_id: out.client_order_id.or(order.client_order_id),
-        market_ticker: order.ticker,
-        side: outcome,
         price: ticket.price,
         yes_price,
         remaining,
@@ -495,10 +526,11 @@ async fn amend(
         } else {
             OrderStatus::Executed
         },
-        order_group_id: order.order_group_id.filter(|g| !g.is_empty()),
-        subaccount: order.subaccount_number.unwrap_or(0),
         owner: None,
-    }))
+        ..order
+    };
+    book.amended(&amended);
+    Ok(Json(amended))
 }
 
 /// `POST /api/orders/{order_id}/decrease[?subaccount=N]` with a [`DecreaseTicket`] →

@@ -293,6 +293,7 @@ async fn delete_rfq(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<St
 /// most $1 (the exchange checks too).
 async fn create_quote(
     Acting(kalshi): Acting,
+    State(hub): State<crate::live::hub::Hub>,
     State(store): State<crate::team::store::Store>,
     State(gate): State<limits::Gate>,
     user: CurrentUser,
@@ -313,11 +314,11 @@ async fn create_quote(
     let _turn = check_quote_limits(
         &store,
         &kalshi,
+        hub.exposure(),
         &gate,
         &user,
         &rfq_id,
-        new.yes_bid,
-        new.no_bid,
+        (new.yes_bid, new.no_bid),
     )
     .await?;
     let req = CreateQuoteRequest {
@@ -335,15 +336,16 @@ async fn create_quote(
 
 /// The maker's limits for a quote on `rfq_id`, for either side the requester may accept:
 /// accepted YES, the maker buys NO at `no_bid`; accepted NO, it buys YES at `yes_bid`
+/// (`bids` is `(yes_bid, no_bid)`, dollars)
 /// (the RFQ's market and size come from GetRFQ). 403 `over_limit` when either breaks them.
 async fn check_quote_limits(
     store: &crate::team::store::Store,
     kalshi: &crate::kalshi::client::KalshiClient,
+    book: &crate::live::exposure::ExposureBook,
     gate: &limits::Gate,
     user: &CurrentUser,
     rfq_id: &str,
-    yes_bid: Dollars,
-    no_bid: Dollars,
+    (yes_bid, no_bid): (Dollars, Dollars),
 ) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>> {
     let rfq = kalshi
         .send::<GetRFQ>(
@@ -365,6 +367,7 @@ async fn check_quote_limits(
     limits::check(
         store,
         kalshi,
+        book,
         &user.user,
         limits::Check {
             operation: "POST /api/quotes",
@@ -391,6 +394,7 @@ async fn delete_quote(Acting(kalshi): Acting, Path(id): Path<String>) -> Result<
 /// `POST /api/quotes/{id}/accept` (AcceptRFQQuote) with `{rfq_id, side}`.
 async fn accept(
     Acting(kalshi): Acting,
+    State(hub): State<crate::live::hub::Hub>,
     State(store): State<crate::team::store::Store>,
     State(gate): State<limits::Gate>,
     user: CurrentUser,
@@ -401,7 +405,16 @@ async fn accept(
         rfq_id: checked_id(&a.rfq_id, "RFQ")?,
         quote_id: checked_id(&id, "quote")?,
     };
-    let _turn = check_accept_limits(&store, &kalshi, &gate, &user, &path.quote_id, a.side).await?;
+    let _turn = check_accept_limits(
+        &store,
+        &kalshi,
+        hub.exposure(),
+        &gate,
+        &user,
+        &path.quote_id,
+        a.side,
+    )
+    .await?;
     tracing::info!(operation = "AcceptRFQQuote", quote = %path.quote_id, side = ?a.side, "accepting quote");
     kalshi
         .send::<AcceptRFQQuote>(
@@ -421,6 +434,7 @@ async fn accept(
 async fn check_accept_limits(
     store: &crate::team::store::Store,
     kalshi: &crate::kalshi::client::KalshiClient,
+    book: &crate::live::exposure::ExposureBook,
     gate: &limits::Gate,
     user: &CurrentUser,
     quote_id: &str,
@@ -445,6 +459,7 @@ async fn check_accept_limits(
     limits::check(
         store,
         kalshi,
+        book,
         &user.user,
         limits::Check {
             operation: "POST /api/quotes/accept",

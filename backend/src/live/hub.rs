@@ -20,6 +20,7 @@ use shared::num::{Count, Dollars};
 use shared::protocol::{Environment, ExchangeView, FillView, ServerMsg, UpstreamState};
 use tokio::sync::{broadcast, mpsc, watch};
 
+use super::exposure::ExposureBook;
 use super::market_info::MarketInfo;
 use crate::metrics::Metrics;
 
@@ -132,6 +133,8 @@ pub struct Hub {
     tap: Option<mpsc::UnboundedSender<HubEvent>>,
     /// The markets orders are checked against, dropped by their lifecycle frames.
     market_info: MarketInfo,
+    /// Positions and resting orders per market, fed by the account frames published here.
+    exposure: ExposureBook,
 }
 
 /// What [`Hub::apply_delta`] did.
@@ -179,6 +182,7 @@ impl Hub {
             }),
             tap: None,
             market_info: MarketInfo::default(),
+            exposure: ExposureBook::default(),
         };
         (hub, upstream_rx)
     }
@@ -227,6 +231,11 @@ impl Hub {
         &self.market_info
     }
 
+    /// The account's exposure per market, kept live by the account frames published here.
+    pub fn exposure(&self) -> &ExposureBook {
+        &self.exposure
+    }
+
     /// The desk's metrics.
     pub fn metrics(&self) -> &Arc<Metrics> {
         &self.metrics
@@ -261,6 +270,7 @@ impl Hub {
         });
         if state != UpstreamState::Live {
             self.market_info.clear();
+            self.exposure.clear();
         }
         if self.state.send_replace(state) != state {
             self.publish(None, 0, ServerMsg::Upstream { state });
@@ -329,18 +339,22 @@ impl Hub {
 
     /// Publishes an account-wide message (order, fill, position).
     pub fn publish_account(&self, msg: ServerMsg) {
-        if let ServerMsg::Lifecycle(view) = &msg {
-            match (&view.market_ticker, &view.event_ticker) {
+        match &msg {
+            ServerMsg::Lifecycle(view) => match (&view.market_ticker, &view.event_ticker) {
                 (Some(market), _) => self.market_info.forget(market),
                 (None, Some(event)) => self.market_info.forget_event(event),
                 (None, None) => self.market_info.clear(),
-            }
+            },
+            ServerMsg::Order(view) => self.exposure.order_frame(view),
+            ServerMsg::Position(row) => self.exposure.position_frame(row),
+            _ => {}
         }
         self.publish(None, 0, msg);
     }
 
     /// Records a (de-duplicated) fill in the ledger and publishes it.
     pub fn publish_fill(&self, fill: FillView) {
+        self.exposure.fill_frame(&fill);
         {
             let mut inner = self.lock();
             if inner.fills.len() == FILL_LEDGER {

@@ -6,8 +6,11 @@
 //! - [`exchange_watch`]: whether Kalshi is trading (a trading pause), read every few seconds.
 //! - [`market_info`]: the markets the order path checks against (status, tick
 //!   structure), cached and kept fresh by lifecycle frames.
+//! - [`exposure`]: the account's positions and resting orders per market, kept live from
+//!   the account channels for the position-limit check.
 
 pub mod cluster;
 pub mod exchange_watch;
+pub mod exposure;
 pub mod hub;
 pub mod market_info;

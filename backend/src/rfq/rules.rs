@@ -404,6 +404,7 @@ impl RfqRules {
         if let Err(e) = crate::team::limits::check(
             &self.store,
             &self.kalshi,
+            self.hub.exposure(),
             &owner,
             crate::team::limits::Check {
                 operation: &operation,
@@ -531,6 +532,7 @@ impl RfqRules {
         if let Err(e) = crate::team::limits::check(
             &self.store,
             &self.kalshi,
+            self.hub.exposure(),
             &owner,
             crate::team::limits::Check {
                 operation: &operation,
@@ -554,21 +556,34 @@ impl RfqRules {
             )));
             return;
         }
-        let net = match self.kalshi.positions().await {
-            Ok(p) => p
-                .market_positions
-                .iter()
-                .find(|p| p.ticker == *t)
-                .and_then(|p| p.position_fp)
-                .unwrap_or(Count::ZERO),
+        // The primary's position in the market, from the live exposure book (no request once
+        // the market is tracked); a decline it would give is confirmed over REST first.
+        let after_of = |net: i64| match our_side {
+            Side::Yes => net.checked_add(contracts.raw()),
+            Side::No => net.checked_sub(contracts.raw()),
+        };
+        let within = |e: crate::live::exposure::Exposure| {
+            after_of(e.position).is_some_and(|a| a.abs() <= limits.max_position.raw())
+        };
+        let net = match crate::team::limits::exposure(
+            self.hub.exposure(),
+            &self.kalshi,
+            t,
+            Some(&[0]),
+            None,
+            within,
+        )
+        .await
+        {
+            Ok(e) => e.position,
             Err(e) => {
                 self.record(decline(format!("position unknown: {e}")));
                 return;
             }
         };
-        let after = match our_side {
-            Side::Yes => net + contracts,
-            Side::No => net - contracts,
+        let Some(after) = after_of(net).map(Count::from_raw) else {
+            self.record(decline("position does not fit".into()));
+            return;
         };
         if after.abs() > limits.max_position {
             self.record(decline(format!(

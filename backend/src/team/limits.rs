@@ -9,12 +9,14 @@
 //!   every subaccount the user may trade, plus every resting order there that adds to the
 //!   order's direction, plus the order itself, must stay within `max_position` — unless the
 //!   order moves the worst case toward zero. An amend counts its new remaining instead of its
-//!   old one.
+//!   old one. The figures come from the live [`ExposureBook`] (no request) once it tracks
+//!   the market; a market's first check, and any check the book would refuse, reads them
+//!   over REST instead ([`exposure`]).
 //!
 //! **Concurrency.** [`Gate::market`] serializes the check *and the send* of every order,
 //! amend, quote and accept in one market on this desk: a second order cannot be checked
-//! until the first has been answered by Kalshi (and so rests, or filled, where the next
-//! check reads it). Orders in different markets do not wait for each other. In cluster mode
+//! until the first has been answered by Kalshi and its answer is in the [`ExposureBook`]
+//! (so it rests, or filled, where the next check reads it). Orders in different markets do not wait for each other. In cluster mode
 //! each replica has its own gate: two replicas can each let one order through at the same
 //! instant (documented in `docs/team.md`).
 //!
@@ -35,13 +37,14 @@ use shared::api::ops::{
 };
 use shared::api::{NoPath, NoQuery};
 use shared::auth::UserView;
-use shared::ids::{MarketTicker, OrderId, Side};
+use shared::ids::{MarketTicker, OrderId};
 use shared::num::{Count, Dollars};
 use shared::rest::OrderStatus;
 use tokio::sync::OwnedMutexGuard;
 
 use crate::http::{Error, Result};
 use crate::kalshi::client::KalshiClient;
+use crate::live::exposure::{ExposureBook, Seed};
 use crate::team::store::Store;
 
 /// Per-market locks: one order at a time from check to Kalshi's answer.
@@ -112,59 +115,7 @@ pub fn quote_deltas(yes_bid: Dollars, no_bid: Dollars, count: Count) -> Vec<i64>
         .collect()
 }
 
-/// The account's exposure in one market over the subaccounts a user may trade: net YES
-/// position, and what resting orders would add on each side (hundredths of a contract).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Exposure {
-    /// Net position (YES positive).
-    pub position: i64,
-    /// Resting orders that buy YES (or sell NO).
-    pub yes_resting: i64,
-    /// Resting orders that buy NO (or sell YES).
-    pub no_resting: i64,
-}
-
-impl Exposure {
-    /// The most YES-long the account could become if every YES-adding order filled.
-    fn worst_long(self) -> Option<i64> {
-        self.position.checked_add(self.yes_resting)
-    }
-    /// The most NO-long (as a negative YES position) it could become.
-    fn worst_short(self) -> Option<i64> {
-        self.position.checked_sub(self.no_resting)
-    }
-
-    /// Whether `delta` (YES positive) only reduces the position, in the worst case: it
-    /// moves toward zero and, with every resting order on its side filled too, does not
-    /// cross it. What a user (or the desk) at its daily loss limit may still do.
-    pub fn reduces(self, delta: i64) -> bool {
-        match delta.cmp(&0) {
-            std::cmp::Ordering::Equal => true,
-            std::cmp::Ordering::Greater => self
-                .worst_long()
-                .and_then(|w| w.checked_add(delta))
-                .is_some_and(|after| self.position < 0 && after <= 0),
-            std::cmp::Ordering::Less => self
-                .worst_short()
-                .and_then(|w| w.checked_add(delta))
-                .is_some_and(|after| self.position > 0 && after >= 0),
-        }
-    }
-
-    /// Whether adding `delta` (YES positive) keeps the worst case within `max`, or at least
-    /// moves it toward zero. `None`: the arithmetic overflowed (refuse).
-    pub fn admits(self, delta: i64, max: i64) -> Option<bool> {
-        if delta >= 0 {
-            let before = self.worst_long()?;
-            let after = before.checked_add(delta)?;
-            Some(after <= max || after.abs() <= before.abs())
-        } else {
-            let before = self.worst_short()?;
-            let after = before.checked_add(delta)?;
-            Some(after >= -max || after.abs() <= before.abs())
-        }
-    }
-}
+pub use crate::live::exposure::Exposure;
 
 /// The subaccounts `user` may trade (`None`: every one).
 fn allowed(user: &UserView) -> Option<&[u32]> {
@@ -191,21 +142,58 @@ pub async fn subaccount_numbers(kalshi: &KalshiClient) -> Vec<i64> {
     numbers
 }
 
-/// Reads the exposure in `ticker` over `subaccounts` (every subaccount of the account when
-/// `None`), leaving out the resting contracts of `replaces`.
+/// The exposure in `ticker` over `subaccounts` (every one when `None`), leaving out the
+/// resting contracts of `replaces`: from the live book when it tracks the market and
+/// `accept` takes its figures, else read over REST (every subaccount's resting orders with
+/// `GetOrders`, then positions with `GetPositions`), which also starts tracking the
+/// market. A refusal is thus always confirmed by Kalshi's own figures, and the book may be
+/// cautious (count a fill twice for a moment) without refusing anyone for it.
+///
+/// # Errors
+/// Kalshi's errors of the reads; 403 when a sum overflows.
 pub async fn exposure(
+    book: &ExposureBook,
     kalshi: &KalshiClient,
     ticker: &MarketTicker,
     subaccounts: Option<&[u32]>,
     replaces: Option<&OrderId>,
+    accept: impl Fn(Exposure) -> bool,
 ) -> Result<Exposure> {
-    let numbers: Vec<i64> = match subaccounts {
-        Some(list) if !list.is_empty() => list.iter().map(|n| i64::from(*n)).collect(),
-        _ => subaccount_numbers(kalshi).await,
-    };
+    if let Some(live) = book.read(ticker, subaccounts, replaces) {
+        if accept(live) {
+            return Ok(live);
+        }
+    }
+    let token = book.begin_seed(ticker);
+    let seed = read_market(kalshi, ticker).await?;
     let mut out = Exposure::default();
-    // Resting orders first, positions second: an order that fills between the two reads
-    // is then counted twice (too cautious), never not at all.
+    let counted = |sub: u32| subaccounts.is_none_or(|list| list.contains(&sub));
+    for o in seed.orders.iter().filter(|o| counted(o.subaccount)) {
+        if Some(&o.order_id) != replaces {
+            out.add_resting(o.side, o.remaining.raw())
+                .ok_or_else(overflow)?;
+        }
+    }
+    for position in seed
+        .positions
+        .iter()
+        .filter(|(s, _)| counted(**s))
+        .map(|(_, p)| p)
+    {
+        out.position = out.position.checked_add(*position).ok_or_else(overflow)?;
+    }
+    if book.finish_seed(token, seed) {
+        tracing::debug!(market = %ticker, "tracking the market's exposure from the account frames");
+    }
+    Ok(out)
+}
+
+/// Every subaccount's resting orders in `ticker`, then every subaccount's position there.
+/// Orders first: one that fills between the two reads is counted twice (too cautious),
+/// never not at all.
+async fn read_market(kalshi: &KalshiClient, ticker: &MarketTicker) -> Result<Seed> {
+    let numbers = subaccount_numbers(kalshi).await;
+    let mut seed = Seed::default();
     for n in &numbers {
         // Per subaccount: whether an omitted `subaccount` means "all" or "the primary"
         // differs between Kalshi's operations, so never rely on it.
@@ -222,17 +210,16 @@ pub async fn exposure(
                 None,
             )
             .await?;
-        for o in &orders.orders {
-            let mine = i64::from(o.subaccount_number.unwrap_or(0)) == *n;
-            if !mine || o.status != OrderStatus::Resting || Some(&o.order_id) == replaces {
-                continue;
-            }
-            let slot = match o.outcome() {
-                Side::Yes => &mut out.yes_resting,
-                Side::No => &mut out.no_resting,
-            };
-            *slot = slot.checked_add(o.remaining().raw()).ok_or_else(overflow)?;
-        }
+        seed.orders.extend(
+            orders
+                .orders
+                .iter()
+                .filter(|o| {
+                    i64::from(o.subaccount_number.unwrap_or(0)) == *n
+                        && o.status == OrderStatus::Resting
+                })
+                .map(crate::http::order_view),
+        );
     }
     for n in &numbers {
         let page = kalshi
@@ -247,14 +234,13 @@ pub async fn exposure(
                 None,
             )
             .await?;
+        let sub = u32::try_from(*n).unwrap_or(0);
         for p in page.market_positions.iter().filter(|p| &p.ticker == ticker) {
-            out.position = out
-                .position
-                .checked_add(p.net().raw())
-                .ok_or_else(overflow)?;
+            let slot = seed.positions.entry(sub).or_default();
+            *slot = slot.checked_add(p.net().raw()).ok_or_else(overflow)?;
         }
     }
-    Ok(out)
+    Ok(seed)
 }
 
 fn overflow() -> Error {
@@ -272,6 +258,7 @@ fn overflow() -> Error {
 pub async fn check(
     store: &Store,
     kalshi: &KalshiClient,
+    book: &ExposureBook,
     user: &UserView,
     order: Check<'_>,
 ) -> Result<()> {
@@ -316,7 +303,21 @@ pub async fn check(
     }
     let mut read: Option<Exposure> = None;
     if let Some(max) = limits.max_position {
-        let exposure = exposure(kalshi, order.ticker, allowed(user), order.replaces).await?;
+        let fits = |e: Exposure| {
+            order
+                .deltas
+                .iter()
+                .all(|&d| e.admits(d, max.raw()) == Some(true))
+        };
+        let exposure = exposure(
+            book,
+            kalshi,
+            order.ticker,
+            allowed(user),
+            order.replaces,
+            fits,
+        )
+        .await?;
         read = Some(exposure);
         for &delta in order.deltas {
             match exposure.admits(delta, max.raw()) {
@@ -343,9 +344,20 @@ pub async fn check(
         }
     }
     if let Some(why) = loss_limit_reached(store, kalshi, user).await? {
+        let reduces = |e: Exposure| order.deltas.iter().all(|&d| e.reduces(d));
         let exposure = match read {
-            Some(e) => e,
-            None => exposure(kalshi, order.ticker, allowed(user), order.replaces).await?,
+            Some(e) if reduces(e) => e,
+            _ => {
+                exposure(
+                    book,
+                    kalshi,
+                    order.ticker,
+                    allowed(user),
+                    order.replaces,
+                    reduces,
+                )
+                .await?
+            }
         };
         if !order.deltas.iter().all(|&d| exposure.reduces(d)) {
             return refuse(format!(

@@ -161,3 +161,94 @@ fn random_concurrent_orders_never_take_the_worst_case_past_the_limit() {
         panic!("{e}");
     }
 }
+
+/// Signed requests the desk has sent, per Kalshi operation.
+fn sent(app: &TestApp, operation: &str) -> u64 {
+    ["200", "201"]
+        .iter()
+        .map(|status| {
+            app.hub
+                .metrics()
+                .rest_latency
+                .with_label_values(&[operation, status])
+                .get_sample_count()
+        })
+        .sum()
+}
+
+/// With a position limit, an order is still one signed request once the desk tracks the
+/// market's exposure from the account frames: the first check reads it over REST, the next
+/// orders and an amend read memory (no `GetOrders`, `GetPositions` or `GetOrder`), and what
+/// they add is counted at once — a 10-lot after 2 resting contracts is refused, and that
+/// refusal is confirmed over REST before it is given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_limited_order_is_one_signed_request_once_the_market_is_tracked() {
+    let app = spawn_app_with(|c| c.sim_flow = 0).await;
+    let trader = app
+        .user(
+            "one",
+            Role::Trader,
+            UserLimits {
+                max_position: Some(Count::from_int(LIMIT)),
+                ..UserLimits::default()
+            },
+        )
+        .await;
+    let bid = |cents: i64, count: i64| {
+        let t = OrderTicket::limit(
+            MarketTicker(MARKET.into()),
+            Action::Buy,
+            Side::Yes,
+            Dollars::from_cents(cents),
+            Count::from_int(count),
+        );
+        serde_json::to_value(t).ok()
+    };
+    let reads = |app: &TestApp| {
+        [
+            "GetOrders",
+            "GetPositions",
+            "GetOrder",
+            "GetSubaccountBalances",
+        ]
+        .iter()
+        .map(|op| sent(app, op))
+        .sum::<u64>()
+    };
+    let (status, body) = trader.send(Method::POST, "/api/orders", bid(2, 1)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        app.hub.exposure().tracked_markets(),
+        1,
+        "tracked from the first check"
+    );
+    let (before_reads, before_orders) = (reads(&app), sent(&app, "CreateOrderV2"));
+    for _ in 0..3 {
+        let (status, body) = trader.send(Method::POST, "/api/orders", bid(2, 1)).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    assert_eq!(sent(&app, "CreateOrderV2") - before_orders, 3);
+    assert_eq!(
+        reads(&app),
+        before_reads,
+        "no reads for three limited orders"
+    );
+
+    // 4 resting: amend one to 3 (6 in all), then a 5-lot would make 11.
+    let order = resting(&trader).await.remove(0);
+    let before_reads = reads(&app);
+    let path = format!("/api/orders/{}/amend", order.order_id);
+    let amend = json!({"price": order.price, "remaining": Count::from_int(3)});
+    let (status, body) = trader.send(Method::POST, &path, Some(amend)).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(reads(&app), before_reads, "an amend reads nothing either");
+    let (status, body) = trader.send(Method::POST, "/api/orders", bid(2, 5)).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("could reach 11"), "{body}");
+    assert!(
+        reads(&app) > before_reads,
+        "a refusal is confirmed over REST"
+    );
+    let (status, body) = trader.send(Method::POST, "/api/orders", bid(2, 4)).await;
+    assert_eq!(status, 201, "exactly at the limit: {body}");
+}
