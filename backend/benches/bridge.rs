@@ -22,6 +22,11 @@
 //!    `openssl speed -seconds 3 rsa2048` (sign/s, one core), and the fan-out p99 while 100
 //!    orders/s are signed on the blocking pool.
 //! 4. Resident memory with 100 sessions watching 50 books each.
+//!
+//! With `DESK_BRIDGE_PROFILE=desk|relay` it runs only one paced socket fan-out
+//! (`DESK_BRIDGE_PROFILE_SESSIONS`, default 100; `DESK_BRIDGE_PROFILE_FRAMES`, default
+//! 1,000; `DESK_BRIDGE_PROFILE_RATE`, default 100 frames/s) and writes nothing: the run `scripts/profile_bridge.sh` gives
+//! to callgrind to count instructions per delivered frame.
 
 // Statistics and rates are floating point here; money never is.
 #![allow(
@@ -105,6 +110,9 @@ struct RunResult {
     p50_us: f64,
     p99_us: f64,
     conflations: u64,
+    /// Process CPU (every thread: feed, path and clients) per frame delivered to one
+    /// session, microseconds; 0 where not measured.
+    cpu_us_per_delivery: f64,
 }
 
 /// What a consumer saw.
@@ -180,6 +188,7 @@ fn summarize(seen: Vec<Seen>, frames: usize, elapsed: Duration) -> RunResult {
         p50_us: percentile_ms(&all, 50),
         p99_us: percentile_ms(&all, 99),
         conflations,
+        cpu_us_per_delivery: 0.0,
     }
 }
 
@@ -294,6 +303,7 @@ async fn run_relay(sessions: usize, frames: usize, rate: u64) -> RunResult {
 mod sockets {
     use super::*;
     use tokio::net::{TcpListener, TcpStream};
+    use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
     use tokio_tungstenite::tungstenite::Message as WsMessage;
 
     type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
@@ -342,8 +352,15 @@ mod sockets {
         (port, task)
     }
 
-    /// A plain-TCP WebSocket client with Nagle off.
+    /// A browser stand-in: a plain-TCP WebSocket client with Nagle off, reading 4 KiB at a
+    /// time (tungstenite zero-fills its whole read chunk on every read; a browser does not,
+    /// and at the default 128 KiB the clients' fills were half of a profile's instructions).
     async fn connect(url: &str) -> Ws {
+        connect_with(url, WebSocketConfig::default().read_buffer_size(4 * 1024)).await
+    }
+
+    /// A plain-TCP WebSocket client with Nagle off and `config`.
+    async fn connect_with(url: &str, config: WebSocketConfig) -> Ws {
         let addr = url
             .trim_start_matches("ws://")
             .split('/')
@@ -352,7 +369,7 @@ mod sockets {
             .to_owned();
         let tcp = TcpStream::connect(addr).await.expect("tcp");
         let _ = tcp.set_nodelay(true);
-        let (ws, _) = tokio_tungstenite::client_async(url, tcp)
+        let (ws, _) = tokio_tungstenite::client_async_with_config(url, tcp, Some(config))
             .await
             .expect("handshake");
         ws
@@ -382,7 +399,7 @@ mod sockets {
                 axum::routing::get(move |ws: axum::extract::ws::WebSocketUpgrade| {
                     let (hub, cancel) = (hub.clone(), cancel.clone());
                     async move {
-                        ws.on_upgrade(move |socket| {
+                        desk_backend::http::stream::configure(ws).on_upgrade(move |socket| {
                             desk_backend::http::stream::serve_socket(socket, hub, cancel)
                         })
                     }
@@ -415,9 +432,14 @@ mod sockets {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let texts: Arc<Vec<String>> = Arc::new((0..frames as u64).map(delta_text).collect());
         let (feed_port, feed_task) = feed(texts, rate, times.clone()).await;
-        let mut upstream = connect(&format!("ws://127.0.0.1:{feed_port}/")).await;
+        let mut upstream = connect_with(
+            &format!("ws://127.0.0.1:{feed_port}/"),
+            desk_backend::kalshi::upstream::socket_config(),
+        )
+        .await;
         upstream.send(WsMessage::text("go")).await.expect("go");
         let start = Instant::now();
+        let cpu = desk_testkit::bench::cpu_seconds();
         // The upstream reader: what `upstream.rs` does per frame.
         while let Some(Ok(m)) = upstream.next().await {
             let Ok(text) = m.to_text() else { continue };
@@ -435,10 +457,14 @@ mod sockets {
         hub.set_upstream_state(UpstreamState::Down);
         let seen = join_consumers(consumers).await;
         let elapsed = start.elapsed();
+        let cpu = cpu_per_delivery(cpu, frames * sessions);
         let _ = upstream.close(None).await;
         let _ = feed_task.await;
         cancel.cancel();
-        summarize(seen, frames, elapsed)
+        RunResult {
+            cpu_us_per_delivery: cpu,
+            ..summarize(seen, frames, elapsed)
+        }
     }
 
     pub async fn run_relay(sessions: usize, frames: usize, rate: u64) -> RunResult {
@@ -492,9 +518,14 @@ mod sockets {
         }
         let texts: Arc<Vec<String>> = Arc::new((0..frames as u64).map(delta_text).collect());
         let (feed_port, feed_task) = feed(texts, rate, times.clone()).await;
-        let mut upstream = connect(&format!("ws://127.0.0.1:{feed_port}/")).await;
+        let mut upstream = connect_with(
+            &format!("ws://127.0.0.1:{feed_port}/"),
+            desk_backend::kalshi::upstream::socket_config(),
+        )
+        .await;
         upstream.send(WsMessage::text("go")).await.expect("go");
         let start = Instant::now();
+        let cpu = desk_testkit::bench::cpu_seconds();
         while let Some(Ok(m)) = upstream.next().await {
             let Ok(text) = m.to_text() else { continue };
             let end = text == "END";
@@ -505,10 +536,22 @@ mod sockets {
         }
         let seen = join_consumers(consumers).await;
         let elapsed = start.elapsed();
+        let cpu = cpu_per_delivery(cpu, frames * sessions);
         let _ = upstream.close(None).await;
         let _ = feed_task.await;
         accepting.abort();
-        summarize(seen, frames, elapsed)
+        RunResult {
+            cpu_us_per_delivery: cpu,
+            ..summarize(seen, frames, elapsed)
+        }
+    }
+
+    /// CPU microseconds since `before` per delivery (0 when unreadable).
+    fn cpu_per_delivery(before: Option<f64>, deliveries: usize) -> f64 {
+        match (before, desk_testkit::bench::cpu_seconds()) {
+            (Some(a), Some(b)) => (b - a) * 1e6 / deliveries.max(1) as f64,
+            _ => 0.0,
+        }
     }
 }
 
@@ -617,12 +660,34 @@ async fn bench_memory() -> serde_json::Value {
     json!({"sessions": 100, "books_each": 50, "process_rss_mb": after, "rss_before_mb": before})
 }
 
+/// One paced socket fan-out for a profiler (see the module docs); prints what was delivered.
+fn profile(rt: &tokio::runtime::Runtime, which: &str) {
+    let sessions = desk_testkit::bench::env_u64("DESK_BRIDGE_PROFILE_SESSIONS", 100) as usize;
+    let frames = desk_testkit::bench::env_u64("DESK_BRIDGE_PROFILE_FRAMES", 1_000) as usize;
+    let rate = desk_testkit::bench::env_u64("DESK_BRIDGE_PROFILE_RATE", 100);
+    let result = rt.block_on(async {
+        match which {
+            "relay" => sockets::run_relay(sessions, frames, rate).await,
+            _ => sockets::run_desk(sessions, frames, rate).await,
+        }
+    });
+    println!(
+        "{}",
+        json!({"path": which, "sessions": sessions, "frames": frames,
+               "sessions_conflated": result.conflations, "p50_us": result.p50_us})
+    );
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
+    if let Ok(which) = std::env::var("DESK_BRIDGE_PROFILE") {
+        profile(&rt, &which);
+        return;
+    }
     let machine = json!({
         "cpus": std::thread::available_parallelism().map_or(0, |n| n.get()),
         "os": std::env::consts::OS,
@@ -657,8 +722,9 @@ fn main() {
             let frames = if n >= 100 { 10_000 } else { 20_000 };
             let relay = sockets::run_relay(n, frames, 0).await;
             let desk = sockets::run_desk(n, frames, 0).await;
-            eprintln!("sockets fan-out {n:>3}: relay {:>9.0} fr/s, desk {:>9.0} fr/s ({:.2}x), desk conflations {}",
-                relay.frames_per_sec, desk.frames_per_sec, desk.frames_per_sec / relay.frames_per_sec, desk.conflations);
+            eprintln!("sockets fan-out {n:>3}: relay {:>9.0} fr/s, desk {:>9.0} fr/s ({:.2}x), desk conflations {}; CPU per delivery relay {:.2} us, desk {:.2} us",
+                relay.frames_per_sec, desk.frames_per_sec, desk.frames_per_sec / relay.frames_per_sec, desk.conflations,
+                relay.cpu_us_per_delivery, desk.cpu_us_per_delivery);
             socket_fanout.push(json!({
                 "sessions": n, "frames": frames,
                 "relay_frames_per_sec": relay.frames_per_sec,
@@ -668,6 +734,9 @@ fn main() {
                 "desk_p50_us": desk.p50_us, "desk_p99_us": desk.p99_us,
                 "desk_sessions_conflated": desk.conflations,
                 "relay_sessions_lagged": relay.conflations,
+                "relay_cpu_us_per_delivery": relay.cpu_us_per_delivery,
+                "desk_cpu_us_per_delivery": desk.cpu_us_per_delivery,
+                "cpu_ratio_desk_over_relay": desk.cpu_us_per_delivery / relay.cpu_us_per_delivery,
             }));
         }
     });

@@ -37,6 +37,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::kalshi::client::KalshiClient;
 use crate::kalshi::signer::Signer;
+
+/// Bytes read from Kalshi's socket at a time: about a hundred book deltas. tungstenite
+/// zero-fills this much of its read buffer on every read attempt (the default 128 KiB costs
+/// a 128 KiB fill for each frame when frames come one at a time).
+pub const READ_CHUNK: usize = 16 * 1024;
+
+/// The upstream socket's settings: reads of [`READ_CHUNK`], tungstenite's defaults else.
+pub fn socket_config() -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
+    tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+        .read_buffer_size(READ_CHUNK)
+}
 use crate::live::hub::{DeltaOutcome, Hub, UpstreamCommand};
 use shared::backoff::Backoff;
 
@@ -309,9 +320,10 @@ impl<'a> Connection<'a> {
             request.headers_mut().insert(name, value);
         }
         // Nagle off: subscription commands are small and must not wait for an ACK.
-        let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
-            .await
-            .map_err(ConnError::Connect)?;
+        let (socket, _) =
+            tokio_tungstenite::connect_async_with_config(request, Some(socket_config()), true)
+                .await
+                .map_err(ConnError::Connect)?;
         let (mut sink, mut stream) = socket.split();
         tracing::info!(url = %config.ws_url, "upstream connected");
         self.hub.metrics().upstream_connects.inc();
