@@ -50,6 +50,8 @@ async fn pass(
         let req = CreateRFQRequest {
             market_ticker: MarketTicker::from(MARKET),
             contracts_fp: Some(Count::from_int(10)),
+            // The last round's RFQ may still be open (Kalshi allows one per market).
+            replace_existing: Some(true),
             ..CreateRFQRequest::default()
         };
         let rfq = requester
@@ -130,6 +132,42 @@ async fn pass(
     })
 }
 
+/// A client logged in as a new admin (its session cookie and CSRF header on every request).
+async fn admin_client(store: &desk_backend::team::store::Store, desk: &str) -> reqwest::Client {
+    let password = "correct-horse-battery";
+    desk_backend::team::auth::add_user(
+        store,
+        "maker",
+        secrecy::SecretString::from(password),
+        shared::auth::Role::Admin,
+        &shared::auth::UserLimits::default(),
+    )
+    .await
+    .expect("admin added");
+    let resp = reqwest::Client::new()
+        .post(format!("{desk}/login"))
+        .json(&json!({"username": "maker", "password": password}))
+        .send()
+        .await
+        .expect("login answers");
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let session: shared::auth::SessionView = resp.json().await.expect("a session");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cookie", cookie.parse().expect("cookie header"));
+    let csrf = session.csrf_token.expect("a CSRF token");
+    headers.insert("x-csrf-token", csrf.parse().expect("csrf header"));
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
 async fn run(accepts: usize) -> Value {
     let dir = tempfile::tempdir().expect("temp dir");
     let (requester_key, maker_key) = (TestKey::rsa(), TestKey::rsa());
@@ -165,7 +203,7 @@ async fn run(accepts: usize) -> Value {
     config.rest_url = Some(rest.clone());
     config.ws_url = Some(format!("ws://127.0.0.1:{}/trade-api/ws/v2", sim.port()));
     let app = Application::build(config).await.expect("maker desk builds");
-    let (port, hub, stop) = (app.port(), app.hub(), app.shutdown_token());
+    let (port, hub, store, stop) = (app.port(), app.hub(), app.store(), app.shutdown_token());
     tokio::spawn(app.run_until_stopped());
     eventually("the maker's upstream", Duration::from_secs(20), || {
         let hub = hub.clone();
@@ -173,8 +211,8 @@ async fn run(accepts: usize) -> Value {
     })
     .await;
 
-    let http = reqwest::Client::new();
     let desk = format!("http://127.0.0.1:{port}/api");
+    let http = admin_client(&store, &desk).await;
     let rules = json!({"rules": [{"id": 1, "scope": "KXDESK", "enabled": true,
         "auto_quote": {"spread": "0.0200", "max_contracts": "100.00"},
         "auto_confirm": {"max_position": "1000.00", "max_notional": "1000.0000",
