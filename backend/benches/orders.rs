@@ -31,14 +31,16 @@ use std::time::{Duration, Instant};
 use desk_backend::kalshi::client::KalshiClient;
 use desk_backend::kalshi::signer::{load_private_key, Signer};
 use desk_backend::live::hub::Hub;
+use desk_backend::team::store::Store;
 use desk_backend::{Application, Config};
+use desk_testkit::desk::LoggedIn;
 use desk_testkit::{eventually, TestKey};
 use futures_util::StreamExt;
 use kalshi_sim::{SimConfig, SimExchange};
 use prometheus::core::Collector;
 use serde_json::{json, Value};
 use shared::api::ops::{CancelOrderV2, CancelOrderV2Path, CancelOrderV2Query};
-use shared::auth::{Role, SessionView, UserLimits};
+use shared::auth::{Role, UserLimits};
 use shared::ids::{Action, BookSide, MarketTicker, Side};
 use shared::num::{Count, Dollars};
 use shared::protocol::{OrderTicket, OrderView, PlacedOrder, ServerMsg, UpstreamState};
@@ -46,7 +48,6 @@ use shared::rest::{CreateOrderV2Request, OrderStatus};
 use tokio::sync::mpsc;
 
 const MARKET: &str = "KXDESK-26DEC31-T50";
-const PASSWORD: &str = "correct-horse-battery";
 const PACE: Duration = Duration::from_millis(500);
 const FRAME_WAIT: Duration = Duration::from_secs(10);
 
@@ -79,30 +80,12 @@ struct User {
 }
 
 impl User {
-    async fn log_in(port: u16, name: &str) -> User {
+    async fn log_in(store: &Store, port: u16, name: &str, limits: UserLimits) -> User {
         let base = format!("http://127.0.0.1:{port}");
-        let resp = reqwest::Client::new()
-            .post(format!("{base}/api/login"))
-            .json(&json!({"username": name, "password": PASSWORD}))
-            .send()
-            .await
-            .expect("login answers");
-        let cookie = resp
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .expect("a session cookie")
-            .to_owned();
-        let session: SessionView = resp.json().await.expect("a session");
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("cookie", cookie.parse().expect("cookie header"));
-        let csrf = session.csrf_token.expect("a CSRF token");
-        headers.insert("x-csrf-token", csrf.parse().expect("csrf header"));
-        let http = reqwest::Client::builder()
-            .default_headers(headers)
-            .build()
-            .expect("client");
+        let LoggedIn { http, cookie } =
+            desk_testkit::desk::log_in_new_user(store, &base, name, Role::Trader, &limits)
+                .await
+                .expect("logs in");
 
         use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
         let mut req = format!("ws://127.0.0.1:{port}/ws")
@@ -372,28 +355,12 @@ async fn run(n: usize) -> Value {
         async move { (hub.upstream_state() == UpstreamState::Live).then_some(()) }
     })
     .await;
-    for (name, limits) in [
-        ("plain", UserLimits::default()),
-        (
-            "limited",
-            UserLimits {
-                max_position: Some(Count::from_int(1000)),
-                ..UserLimits::default()
-            },
-        ),
-    ] {
-        desk_backend::team::auth::add_user(
-            &store,
-            name,
-            secrecy::SecretString::from(PASSWORD),
-            Role::Trader,
-            &limits,
-        )
-        .await
-        .expect("user added");
-    }
-    let mut plain = User::log_in(port, "plain").await;
-    let mut limited = User::log_in(port, "limited").await;
+    let mut plain = User::log_in(&store, port, "plain", UserLimits::default()).await;
+    let limited = UserLimits {
+        max_position: Some(Count::from_int(1000)),
+        ..UserLimits::default()
+    };
+    let mut limited = User::log_in(&store, port, "limited", limited).await;
     let plain_result = rounds(&mut plain, &hub, n, "plain").await;
     let limited_result = rounds(&mut limited, &hub, n, "limited").await;
 

@@ -132,42 +132,6 @@ async fn pass(
     })
 }
 
-/// A client logged in as a new admin (its session cookie and CSRF header on every request).
-async fn admin_client(store: &desk_backend::team::store::Store, desk: &str) -> reqwest::Client {
-    let password = "correct-horse-battery";
-    desk_backend::team::auth::add_user(
-        store,
-        "maker",
-        secrecy::SecretString::from(password),
-        shared::auth::Role::Admin,
-        &shared::auth::UserLimits::default(),
-    )
-    .await
-    .expect("admin added");
-    let resp = reqwest::Client::new()
-        .post(format!("{desk}/login"))
-        .json(&json!({"username": "maker", "password": password}))
-        .send()
-        .await
-        .expect("login answers");
-    let cookie = resp
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    let session: shared::auth::SessionView = resp.json().await.expect("a session");
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("cookie", cookie.parse().expect("cookie header"));
-    let csrf = session.csrf_token.expect("a CSRF token");
-    headers.insert("x-csrf-token", csrf.parse().expect("csrf header"));
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .expect("client")
-}
-
 async fn run(accepts: usize) -> Value {
     let dir = tempfile::tempdir().expect("temp dir");
     let (requester_key, maker_key) = (TestKey::rsa(), TestKey::rsa());
@@ -212,7 +176,16 @@ async fn run(accepts: usize) -> Value {
     .await;
 
     let desk = format!("http://127.0.0.1:{port}/api");
-    let http = admin_client(&store, &desk).await;
+    let http = desk_testkit::desk::log_in_new_user(
+        &store,
+        &format!("http://127.0.0.1:{port}"),
+        "maker",
+        shared::auth::Role::Admin,
+        &shared::auth::UserLimits::default(),
+    )
+    .await
+    .expect("the maker logs in")
+    .http;
     let rules = json!({"rules": [{"id": 1, "scope": "KXDESK", "enabled": true,
         "auto_quote": {"spread": "0.0200", "max_contracts": "100.00"},
         "auto_confirm": {"max_position": "1000.00", "max_notional": "1000.0000",

@@ -1,5 +1,6 @@
 //! A desk replica in a runtime of its own that a test can kill abruptly (no lease released,
-//! no goodbye), as a crashed process would be.
+//! no goodbye), as a crashed process would be; and a user logged in over HTTP, for benches
+//! that drive a desk as the browser does.
 
 use anyhow::Context as _;
 use desk_backend::live::hub::Hub;
@@ -79,4 +80,62 @@ impl Drop for Replica {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// A user logged in through `POST /api/login`.
+#[derive(Clone, Debug)]
+pub struct LoggedIn {
+    /// Sends the session cookie and the CSRF header on every request.
+    pub http: reqwest::Client,
+    /// The session cookie (`name=value`), for a `/ws` upgrade.
+    pub cookie: String,
+}
+
+/// Adds `username` (with `role` and `limits`) to `store` and logs in at `base`
+/// (`http://host:port`).
+///
+/// # Errors
+/// The store's, a refused login, or an answer without a cookie or CSRF token.
+pub async fn log_in_new_user(
+    store: &Store,
+    base: &str,
+    username: &str,
+    role: shared::auth::Role,
+    limits: &shared::auth::UserLimits,
+) -> anyhow::Result<LoggedIn> {
+    let password = "correct-horse-battery";
+    desk_backend::team::auth::add_user(
+        store,
+        username,
+        secrecy::SecretString::from(password),
+        role,
+        limits,
+    )
+    .await
+    .context("add the user")?;
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/api/login"))
+        .json(&serde_json::json!({"username": username, "password": password}))
+        .send()
+        .await
+        .context("login")?
+        .error_for_status()
+        .context("login refused")?;
+    let cookie = resp
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("no session cookie")?
+        .to_owned();
+    let session: shared::auth::SessionView = resp.json().await.context("session body")?;
+    let csrf = session.csrf_token.context("no CSRF token")?;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("cookie", cookie.parse().context("cookie header")?);
+    headers.insert("x-csrf-token", csrf.parse().context("csrf header")?);
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .context("client")?;
+    Ok(LoggedIn { http, cookie })
 }
