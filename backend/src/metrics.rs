@@ -47,6 +47,9 @@ pub struct Metrics {
     pub signing_seconds: Histogram,
     /// Fills recovered over REST after a reconnect (not seen on the socket).
     pub fills_reconciled: IntCounter,
+    /// Position-limit exposure reads, by source: `memory` (the live book), `rest_seed`
+    /// (a market's first check), `rest_confirm` (memory would have refused).
+    pub exposure_reads: IntCounterVec,
     /// Cluster mode: 1 while this replica holds the upstream socket.
     pub cluster_leader: IntGauge,
     /// Cluster mode: terms this replica has led.
@@ -93,6 +96,14 @@ impl Metrics {
             &["code"],
         ));
         must(registry.register(Box::new(upstream_resubscribes.clone())));
+        let exposure_reads = must(IntCounterVec::new(
+            Opts::new(
+                "desk_exposure_reads_total",
+                "Position-limit exposure reads by source (memory, rest_seed, rest_confirm)",
+            ),
+            &["source"],
+        ));
+        must(registry.register(Box::new(exposure_reads.clone())));
         let session_queue_depth = must(Histogram::with_opts(
             HistogramOpts::new(
                 "desk_session_queue_depth",
@@ -126,6 +137,7 @@ impl Metrics {
             ),
             upstream_disconnects,
             upstream_resubscribes,
+            exposure_reads,
             frames_in: counter("desk_upstream_frames_in_total", "Upstream frames received"),
             frames_out: counter("desk_browser_frames_out_total", "Frames sent to browsers"),
             sessions: gauge("desk_browser_sessions", "Open browser sessions"),

@@ -103,6 +103,20 @@ impl Exposure {
 #[derive(Clone, Debug, Default)]
 pub struct ExposureBook {
     inner: Arc<Mutex<Inner>>,
+    /// `desk_exposure_reads_total{source}`, when the book belongs to a desk.
+    reads: Option<prometheus::IntCounterVec>,
+}
+
+/// Where a limit check's exposure figures came from (the `source` label of
+/// `desk_exposure_reads_total`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadSource {
+    /// The live book.
+    Memory,
+    /// REST, the market's first check (it starts tracking the market).
+    RestSeed,
+    /// REST, because the live book's figures would have refused.
+    RestConfirm,
 }
 
 #[derive(Debug, Default)]
@@ -306,6 +320,26 @@ impl Inner {
 }
 
 impl ExposureBook {
+    /// A book that counts its reads in `reads` (`desk_exposure_reads_total`).
+    pub fn counted(reads: prometheus::IntCounterVec) -> ExposureBook {
+        ExposureBook {
+            reads: Some(reads),
+            ..ExposureBook::default()
+        }
+    }
+
+    /// Counts one limit check's read from `source`.
+    pub fn count(&self, source: ReadSource) {
+        if let Some(reads) = &self.reads {
+            let label = match source {
+                ReadSource::Memory => "memory",
+                ReadSource::RestSeed => "rest_seed",
+                ReadSource::RestConfirm => "rest_confirm",
+            };
+            reads.with_label_values(&[label]).inc();
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // Each update leaves the maps consistent before it can panic (it cannot).
         self.inner

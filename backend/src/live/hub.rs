@@ -167,6 +167,8 @@ impl Hub {
         let (state, _) = watch::channel(UpstreamState::Connecting);
         let (exchange, _) = watch::channel(None);
         let (halts, _) = watch::channel(Vec::new());
+        let metrics = Metrics::new();
+        let exposure = ExposureBook::counted(metrics.exposure_reads.clone());
         let hub = Hub {
             inner: Arc::default(),
             events,
@@ -175,14 +177,14 @@ impl Hub {
             exchange: Arc::new(exchange),
             halts: Arc::new(halts),
             environment,
-            metrics: Metrics::new(),
+            metrics,
             policy: Arc::new(WatchPolicy {
                 max: AtomicUsize::new(MAX_MARKETS),
                 check: OnceLock::new(),
             }),
             tap: None,
             market_info: MarketInfo::default(),
-            exposure: ExposureBook::default(),
+            exposure,
         };
         (hub, upstream_rx)
     }

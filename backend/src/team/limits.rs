@@ -44,7 +44,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use crate::http::{Error, Result};
 use crate::kalshi::client::KalshiClient;
-use crate::live::exposure::{ExposureBook, Seed};
+use crate::live::exposure::{ExposureBook, ReadSource, Seed};
 use crate::team::store::Store;
 
 /// Per-market locks: one order at a time from check to Kalshi's answer.
@@ -159,11 +159,15 @@ pub async fn exposure(
     replaces: Option<&OrderId>,
     accept: impl Fn(Exposure) -> bool,
 ) -> Result<Exposure> {
-    if let Some(live) = book.read(ticker, subaccounts, replaces) {
-        if accept(live) {
+    let source = match book.read(ticker, subaccounts, replaces) {
+        Some(live) if accept(live) => {
+            book.count(ReadSource::Memory);
             return Ok(live);
         }
-    }
+        Some(_) => ReadSource::RestConfirm,
+        None => ReadSource::RestSeed,
+    };
+    book.count(source);
     let token = book.begin_seed(ticker);
     let seed = read_market(kalshi, ticker).await?;
     let mut out = Exposure::default();

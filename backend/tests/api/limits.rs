@@ -233,6 +233,18 @@ async fn a_limited_order_is_one_signed_request_once_the_market_is_tracked() {
         before_reads,
         "no reads for three limited orders"
     );
+    let from = |source: &str| {
+        app.hub
+            .metrics()
+            .exposure_reads
+            .with_label_values(&[source])
+            .get()
+    };
+    assert_eq!(
+        (from("memory"), from("rest_seed")),
+        (3, 1),
+        "counted in /metrics"
+    );
 
     // 4 resting: amend one to 3 (6 in all), then a 5-lot would make 11.
     let order = resting(&trader).await.remove(0);
@@ -249,6 +261,7 @@ async fn a_limited_order_is_one_signed_request_once_the_market_is_tracked() {
         reads(&app) > before_reads,
         "a refusal is confirmed over REST"
     );
+    assert_eq!(from("rest_confirm"), 1);
     let (status, body) = trader.send(Method::POST, "/api/orders", bid(2, 4)).await;
     assert_eq!(status, 201, "exactly at the limit: {body}");
 }
