@@ -25,25 +25,20 @@
 // Statistics are floating point here; money never is.
 #![allow(clippy::float_arithmetic)]
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use desk_backend::kalshi::client::KalshiClient;
-use desk_backend::kalshi::signer::{load_private_key, Signer};
 use desk_backend::live::hub::Hub;
 use desk_backend::team::store::Store;
-use desk_backend::{Application, Config};
-use desk_testkit::desk::LoggedIn;
-use desk_testkit::{eventually, TestKey};
+use desk_testkit::desk::{DeskBeside, LoggedIn};
 use futures_util::StreamExt;
-use kalshi_sim::{SimConfig, SimExchange};
 use prometheus::core::Collector;
 use serde_json::{json, Value};
 use shared::api::ops::{CancelOrderV2, CancelOrderV2Path, CancelOrderV2Query};
 use shared::auth::{Role, UserLimits};
 use shared::ids::{Action, BookSide, MarketTicker, Side};
 use shared::num::{Count, Dollars};
-use shared::protocol::{OrderTicket, OrderView, PlacedOrder, ServerMsg, UpstreamState};
+use shared::protocol::{OrderTicket, OrderView, PlacedOrder, ServerMsg};
 use shared::rest::{CreateOrderV2Request, OrderStatus};
 use tokio::sync::mpsc;
 
@@ -317,44 +312,10 @@ async fn direct(client: &KalshiClient, rounds: usize) -> Value {
 }
 
 async fn run(n: usize) -> Value {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (desk_key, direct_key) = (TestKey::rsa(), TestKey::rsa());
-    let desk_pem = desk_key.write(dir.path(), "desk.pem");
-    let direct_pem = direct_key.write(dir.path(), "direct.pem");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let desk = DeskBeside::start("desk", "direct", 7, |_| {})
         .await
-        .expect("bind");
-    let sim = SimExchange::start(
-        SimConfig {
-            keys: vec![
-                ("desk".into(), desk_key.sim_public_key()),
-                ("direct".into(), direct_key.sim_public_key()),
-            ],
-            flow_per_sec: 0,
-            seed: 7,
-            starting_balance: Dollars::from_int(100_000),
-            max_clock_skew_ms: 30_000,
-            usage_tier: kalshi_sim::UsageTier::BASIC,
-        },
-        listener,
-    )
-    .await
-    .expect("exchange starts");
-    let rest = format!("http://127.0.0.1:{}/trade-api/v2", sim.port());
-
-    let mut config = Config::for_tests(PathBuf::from("/nonexistent-dist"));
-    config.api_key_id = Some("desk".into());
-    config.private_key_path = Some(desk_pem);
-    config.rest_url = Some(rest.clone());
-    config.ws_url = Some(format!("ws://127.0.0.1:{}/trade-api/ws/v2", sim.port()));
-    let app = Application::build(config).await.expect("desk builds");
-    let (port, hub, store, stop) = (app.port(), app.hub(), app.store(), app.shutdown_token());
-    tokio::spawn(app.run_until_stopped());
-    eventually("the desk's upstream", Duration::from_secs(20), || {
-        let hub = hub.clone();
-        async move { (hub.upstream_state() == UpstreamState::Live).then_some(()) }
-    })
-    .await;
+        .expect("the exchange and the desk start");
+    let (port, hub, store) = (desk.port, desk.hub.clone(), desk.store.clone());
     let mut plain = User::log_in(&store, port, "plain", UserLimits::default()).await;
     let limited = UserLimits {
         max_position: Some(Count::from_int(1000)),
@@ -364,17 +325,9 @@ async fn run(n: usize) -> Value {
     let plain_result = rounds(&mut plain, &hub, n, "plain").await;
     let limited_result = rounds(&mut limited, &hub, n, "limited").await;
 
-    let client = KalshiClient::new(
-        &rest,
-        Signer::from_key(
-            "direct",
-            load_private_key(&direct_pem).expect("the direct key"),
-        ),
-    )
-    .expect("client");
-    let direct_result = direct(&client, n).await;
-    stop.cancel();
-    sim.shutdown();
+    let direct_result = direct(&desk.direct, n).await;
+    desk.stop.cancel();
+    desk.sim.shutdown();
     json!({
         "rounds_per_user": n,
         "plain_user": plain_result,

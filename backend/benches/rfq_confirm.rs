@@ -15,22 +15,18 @@
 //!
 //! `DESK_RFQ_BENCH_ACCEPTS` sets the number of rounds (default 50).
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use desk_backend::kalshi::client::KalshiClient;
 use desk_backend::kalshi::ratelimit::{AccountLimits, BucketLimit};
-use desk_backend::kalshi::signer::{load_private_key, Signer};
-use desk_backend::{Application, Config};
-use desk_testkit::{eventually, eventually_every, TestKey};
-use kalshi_sim::{SimConfig, SimExchange};
+use desk_testkit::desk::DeskBeside;
+use desk_testkit::eventually_every;
 use serde_json::{json, Value};
 use shared::api::ops::{AcceptRFQQuote, AcceptRFQQuotePath, CreateRFQ, GetQuotes, GetQuotesQuery};
 use shared::api::schema::{AcceptQuoteRequest, CreateRFQRequest};
 use shared::api::{NoPath, NoQuery};
 use shared::ids::{MarketTicker, Side};
-use shared::num::{Count, Dollars};
-use shared::protocol::UpstreamState;
+use shared::num::Count;
 use shared::rfq::{RuleAction, RuleLogEntry};
 
 const MARKET: &str = "KXDESK-26DEC31-T50";
@@ -133,48 +129,13 @@ async fn pass(
 }
 
 async fn run(accepts: usize) -> Value {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (requester_key, maker_key) = (TestKey::rsa(), TestKey::rsa());
-    let req_pem = requester_key.write(dir.path(), "requester.pem");
-    let mm_pem = maker_key.write(dir.path(), "maker.pem");
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let sim = SimExchange::start(
-        SimConfig {
-            keys: vec![
-                ("requester".into(), requester_key.sim_public_key()),
-                ("maker".into(), maker_key.sim_public_key()),
-            ],
-            flow_per_sec: 0,
-            seed: 5,
-            starting_balance: Dollars::from_int(100_000),
-            max_clock_skew_ms: 30_000,
-            usage_tier: kalshi_sim::UsageTier::BASIC,
-        },
-        listener,
-    )
-    .await
-    .expect("exchange starts");
-    sim.set_rfq_participants(false);
-    sim.set_fast_confirm_series("KXDESK");
-    let rest = format!("http://127.0.0.1:{}/trade-api/v2", sim.port());
-
-    let mut config = Config::for_tests(PathBuf::from("/nonexistent-dist"));
-    config.api_key_id = Some("maker".into());
-    config.private_key_path = Some(mm_pem.clone());
-    config.rest_url = Some(rest.clone());
-    config.ws_url = Some(format!("ws://127.0.0.1:{}/trade-api/ws/v2", sim.port()));
-    let app = Application::build(config).await.expect("maker desk builds");
-    let (port, hub, store, stop) = (app.port(), app.hub(), app.store(), app.shutdown_token());
-    tokio::spawn(app.run_until_stopped());
-    eventually("the maker's upstream", Duration::from_secs(20), || {
-        let hub = hub.clone();
-        async move { (hub.upstream_state() == UpstreamState::Live).then_some(()) }
+    let beside = DeskBeside::start("maker", "requester", 5, |sim| {
+        sim.set_rfq_participants(false);
+        sim.set_fast_confirm_series("KXDESK");
     })
-    .await;
-
+    .await
+    .expect("the exchange and the maker's desk start");
+    let (port, store) = (beside.port, beside.store.clone());
     let desk = format!("http://127.0.0.1:{port}/api");
     let http = desk_testkit::desk::log_in_new_user(
         &store,
@@ -202,14 +163,7 @@ async fn run(accepts: usize) -> Value {
         resp.status()
     );
 
-    let requester = KalshiClient::new(
-        &rest,
-        Signer::from_key(
-            "requester",
-            load_private_key(&req_pem).expect("the requester's key"),
-        ),
-    )
-    .expect("client");
+    let requester = beside.direct.clone();
     let fast = BucketLimit {
         refill_rate: 1000,
         bucket_capacity: 1000,
@@ -232,9 +186,9 @@ async fn run(accepts: usize) -> Value {
     // Back to back: quotes and confirms share the maker's write budget (Basic tier,
     // 10 a second, as the exchange does not serve GetAccountApiLimits), so confirms queue.
     let back_to_back = pass(&requester, &http, &desk, accepts, None).await;
-    let fills = sim.fills_for("maker").len();
-    stop.cancel();
-    sim.shutdown();
+    let fills = beside.sim.fills_for("maker").len();
+    beside.stop.cancel();
+    beside.sim.shutdown();
     json!({
         "maker_fills": fills,
         "confirm_window_ms": 3000,

@@ -139,3 +139,96 @@ pub async fn log_in_new_user(
         .context("client")?;
     Ok(LoggedIn { http, cookie })
 }
+
+/// A desk on a built-in exchange of its own beside a second account a client signs for
+/// directly (to compare the desk with the exchange itself), running until `stop`.
+pub struct DeskBeside {
+    /// The exchange (no background flow).
+    pub sim: kalshi_sim::SimExchange,
+    /// The desk's HTTP port.
+    pub port: u16,
+    /// The desk's hub.
+    pub hub: Hub,
+    /// The desk's database.
+    pub store: Store,
+    /// Cancels the desk.
+    pub stop: tokio_util::sync::CancellationToken,
+    /// A signed client of the second account, straight to the exchange.
+    pub direct: desk_backend::kalshi::client::KalshiClient,
+    _keys: tempfile::TempDir,
+}
+
+impl DeskBeside {
+    /// Starts the exchange with accounts `desk_id` and `direct_id` (throwaway RSA keys,
+    /// $100,000 each, `seed`), lets `prepare` adjust it, then starts the desk on `desk_id`
+    /// and waits until its upstream socket is live.
+    ///
+    /// # Errors
+    /// When the exchange or the desk does not start, or the upstream is not live in 20 s.
+    pub async fn start(
+        desk_id: &str,
+        direct_id: &str,
+        seed: u64,
+        prepare: impl FnOnce(&kalshi_sim::SimExchange),
+    ) -> anyhow::Result<DeskBeside> {
+        let keys = tempfile::tempdir().context("key dir")?;
+        let (desk_key, direct_key) = (crate::TestKey::rsa(), crate::TestKey::rsa());
+        let desk_pem = desk_key.write(keys.path(), "desk.pem");
+        let direct_pem = direct_key.write(keys.path(), "direct.pem");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("bind")?;
+        let sim = kalshi_sim::SimExchange::start(
+            kalshi_sim::SimConfig {
+                keys: vec![
+                    (desk_id.to_owned(), desk_key.sim_public_key()),
+                    (direct_id.to_owned(), direct_key.sim_public_key()),
+                ],
+                flow_per_sec: 0,
+                seed,
+                starting_balance: shared::num::Dollars::from_int(100_000),
+                max_clock_skew_ms: 30_000,
+                usage_tier: kalshi_sim::UsageTier::BASIC,
+            },
+            listener,
+        )
+        .await?;
+        prepare(&sim);
+        let rest = format!("http://127.0.0.1:{}/trade-api/v2", sim.port());
+        let mut config = Config::for_tests(std::path::PathBuf::from("/nonexistent-dist"));
+        config.api_key_id = Some(desk_id.to_owned());
+        config.private_key_path = Some(desk_pem);
+        config.rest_url = Some(rest.clone());
+        config.ws_url = Some(format!("ws://127.0.0.1:{}/trade-api/ws/v2", sim.port()));
+        let app = Application::build(config).await?;
+        let (port, hub, store, stop) = (app.port(), app.hub(), app.store(), app.shutdown_token());
+        tokio::spawn(app.run_until_stopped());
+        crate::try_eventually(
+            "the desk's upstream",
+            std::time::Duration::from_secs(20),
+            || {
+                let hub = hub.clone();
+                async move {
+                    (hub.upstream_state() == shared::protocol::UpstreamState::Live).then_some(())
+                }
+            },
+        )
+        .await?;
+        let key = desk_backend::kalshi::signer::load_private_key(&direct_pem)
+            .context("the direct key")?;
+        let direct = desk_backend::kalshi::client::KalshiClient::new(
+            &rest,
+            desk_backend::kalshi::signer::Signer::from_key(direct_id, key),
+        )
+        .context("the direct client")?;
+        Ok(DeskBeside {
+            sim,
+            port,
+            hub,
+            store,
+            stop,
+            direct,
+            _keys: keys,
+        })
+    }
+}
