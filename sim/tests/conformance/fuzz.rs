@@ -132,6 +132,9 @@ fn path_value() -> impl Strategy<Value = String> {
         "[A-Za-z0-9._-]{1,40}",
         "\\PC{1,20}",
     ]
+    // "." and ".." are dot segments: the client's URL parser resolves them, so the request
+    // would reach another operation than the one the case is checked against.
+    .prop_filter("a dot segment", |s| !s.chars().all(|c| c == '.'))
     .prop_map(|s| shared::api::percent_encode(&s))
 }
 
