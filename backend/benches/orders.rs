@@ -338,22 +338,9 @@ async fn run(n: usize) -> Value {
 
 fn main() {
     let n = desk_testkit::bench::env_u64("DESK_ORDERS_BENCH_ROUNDS", 100);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let started = Instant::now();
-    let result = rt.block_on(run(usize::try_from(n).unwrap_or(100)));
-    let results = json!({
-        "what": "orders through the desk as a browser sends them (POST → answer, POST → order frame on /ws) and signed requests per action; built-in exchange on loopback",
-        "machine": desk_testkit::bench::machine(),
-        "seconds": started.elapsed().as_secs(),
-        "result": result,
-    });
-    eprintln!(
-        "{}",
-        serde_json::to_string_pretty(&results).unwrap_or_default()
+    desk_testkit::bench::run(
+        "orders",
+        "orders through the desk as a browser sends them (POST → answer, POST → order frame on /ws) and signed requests per action; built-in exchange on loopback",
+        run(usize::try_from(n).unwrap_or(100)),
     );
-    desk_testkit::bench::write_results("orders", &results);
 }

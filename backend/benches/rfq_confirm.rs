@@ -202,22 +202,9 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(50_usize);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let started = Instant::now();
-    let result = rt.block_on(run(accepts));
-    let results = json!({
-        "what": "quote_accepted (as the maker's backend receives it) → auto-confirm sent / answered, built-in exchange on loopback",
-        "machine": desk_testkit::bench::machine(),
-        "seconds": started.elapsed().as_secs(),
-        "result": result,
-    });
-    eprintln!(
-        "{}",
-        serde_json::to_string_pretty(&results).unwrap_or_default()
+    desk_testkit::bench::run(
+        "rfq_confirm",
+        "quote_accepted (as the maker's backend receives it) → auto-confirm sent / answered, built-in exchange on loopback",
+        run(accepts),
     );
-    desk_testkit::bench::write_results("rfq_confirm", &results);
 }

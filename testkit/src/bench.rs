@@ -97,6 +97,36 @@ pub fn machine() -> Value {
     json!({ "cpus": cpus, "kernel": kernel })
 }
 
+/// Runs a benchmark: `body` on a two-thread runtime, then its result written (and printed)
+/// as `bench-results/<name>.json` with `what` it measured, the machine and the seconds it
+/// took.
+///
+/// # Panics
+/// When the runtime cannot start or the file cannot be written.
+pub fn run<F>(name: &str, what: &str, body: F)
+where
+    F: std::future::Future<Output = Value>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let started = std::time::Instant::now();
+    let result = rt.block_on(body);
+    let results = serde_json::json!({
+        "what": what,
+        "machine": machine(),
+        "seconds": started.elapsed().as_secs(),
+        "result": result,
+    });
+    eprintln!(
+        "{}",
+        serde_json::to_string_pretty(&results).unwrap_or_default()
+    );
+    write_results(name, &results);
+}
+
 /// The repository's `bench-results/` folder.
 pub fn results_dir() -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -276,11 +276,7 @@ async fn place(
         yes_price,
         remaining: placed.remaining_count,
         filled: placed.fill_count,
-        status: if placed.remaining_count.raw() > 0 {
-            OrderStatus::Resting
-        } else {
-            OrderStatus::Executed
-        },
+        status: status_after(placed.remaining_count),
         order_group_id: ticket.order_group_id.clone(),
         subaccount: ticket.subaccount.unwrap_or(0),
         owner: None,
@@ -300,6 +296,16 @@ async fn place(
             remaining: placed.remaining_count,
         }),
     ))
+}
+
+/// An order's status after Kalshi answered a place or an amend with `remaining` contracts
+/// still on the book: resting, or done (filled, or an IOC's rest cancelled).
+fn status_after(remaining: Count) -> OrderStatus {
+    if remaining.raw() > 0 {
+        OrderStatus::Resting
+    } else {
+        OrderStatus::Executed
+    }
 }
 
 /// An order id from the browser: 1–64 of `A-Z a-z 0-9 -`.
@@ -521,11 +527,7 @@ async fn amend(
         yes_price,
         remaining,
         filled,
-        status: if remaining.raw() > 0 {
-            OrderStatus::Resting
-        } else {
-            OrderStatus::Executed
-        },
+        status: status_after(remaining),
         owner: None,
         ..order
     };

@@ -37,6 +37,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::kalshi::client::KalshiClient;
 use crate::kalshi::signer::Signer;
+use crate::live::hub::{DeltaOutcome, Hub, UpstreamCommand};
+use shared::backoff::Backoff;
 
 /// Bytes read from Kalshi's socket at a time: about a hundred book deltas. tungstenite
 /// zero-fills this much of its read buffer on every read attempt (the default 128 KiB costs
@@ -48,8 +50,6 @@ pub fn socket_config() -> tokio_tungstenite::tungstenite::protocol::WebSocketCon
     tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
         .read_buffer_size(READ_CHUNK)
 }
-use crate::live::hub::{DeltaOutcome, Hub, UpstreamCommand};
-use shared::backoff::Backoff;
 
 /// Upstream connection settings.
 #[derive(Clone, Debug)]

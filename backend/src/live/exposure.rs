@@ -180,6 +180,48 @@ pub struct Seed {
     pub orders: Vec<OrderView>,
 }
 
+impl Seed {
+    /// The exposure it read over `subaccounts` (every one when `None`), leaving out the
+    /// resting contracts of `replaces`; `None` when the sum overflows.
+    pub fn exposure(
+        &self,
+        subaccounts: Option<&[u32]>,
+        replaces: Option<&OrderId>,
+    ) -> Option<Exposure> {
+        total(
+            &self.positions,
+            self.orders.iter().map(|o| (o, 0)),
+            subaccounts,
+            replaces,
+        )
+    }
+}
+
+/// The exposure of `positions` (per subaccount) and `orders` (each with its fills not yet in
+/// the positions) over `subaccounts`, leaving out the resting contracts of `replaces`;
+/// `None` when the sum overflows.
+fn total<'a>(
+    positions: &HashMap<u32, i64>,
+    orders: impl Iterator<Item = (&'a OrderView, i64)>,
+    subaccounts: Option<&[u32]>,
+    replaces: Option<&OrderId>,
+) -> Option<Exposure> {
+    let counted = |sub: u32| subaccounts.is_none_or(|list| list.contains(&sub));
+    let mut out = Exposure::default();
+    for (sub, position) in positions {
+        if counted(*sub) {
+            out.position = out.position.checked_add(*position)?;
+        }
+    }
+    for (view, pending) in orders.filter(|(v, _)| counted(v.subaccount)) {
+        out.position = out.position.checked_add(signed(view.side, pending))?;
+        if Some(&view.order_id) != replaces && !ended(view.status) {
+            out.add_resting(view.side, view.remaining.raw())?;
+        }
+    }
+    Some(out)
+}
+
 fn ended(status: OrderStatus) -> bool {
     matches!(status, OrderStatus::Canceled | OrderStatus::Executed)
 }
@@ -421,28 +463,14 @@ impl ExposureBook {
     ) -> Option<Exposure> {
         let inner = self.lock();
         let positions = inner.markets.get(ticker)?;
-        let counted = |sub: u32| subaccounts.is_none_or(|list| list.contains(&sub));
-        let mut out = Exposure::default();
-        for (sub, position) in positions {
-            if counted(*sub) {
-                out.position = out.position.checked_add(*position)?;
-            }
-        }
-        for id in inner.by_market.get(ticker).into_iter().flatten() {
-            let Some(t) = inner.orders.get(id) else {
-                continue;
-            };
-            if !counted(t.view.subaccount) {
-                continue;
-            }
-            out.position = out
-                .position
-                .checked_add(signed(t.view.side, inner.pending(t)))?;
-            if Some(id) != replaces && !ended(t.view.status) {
-                out.add_resting(t.view.side, t.view.remaining.raw())?;
-            }
-        }
-        Some(out)
+        let orders = inner
+            .by_market
+            .get(ticker)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| inner.orders.get(id))
+            .map(|t| (&t.view, inner.pending(t)));
+        total(positions, orders, subaccounts, replaces)
     }
 
     /// Starts a REST read of `ticker` (every subaccount's resting orders, then positions).

@@ -16,9 +16,9 @@
 //! **Concurrency.** [`Gate::market`] serializes the check *and the send* of every order,
 //! amend, quote and accept in one market on this desk: a second order cannot be checked
 //! until the first has been answered by Kalshi and its answer is in the [`ExposureBook`]
-//! (so it rests, or filled, where the next check reads it). Orders in different markets do not wait for each other. In cluster mode
-//! each replica has its own gate: two replicas can each let one order through at the same
-//! instant (documented in `docs/team.md`).
+//! (so it rests, or filled, where the next check reads it). Orders in different markets do
+//! not wait for each other. In cluster mode each replica has its own gate: two replicas can
+//! each let one order through at the same instant (documented in `docs/team.md`).
 //!
 //! - **Daily loss** (the user's `max_daily_loss`, and the desk's): once the day's P&L
 //!   ([`crate::team::pnl`]) is at or below minus the limit, only orders that reduce a position in
@@ -170,22 +170,7 @@ pub async fn exposure(
     book.count(source);
     let token = book.begin_seed(ticker);
     let seed = read_market(kalshi, ticker).await?;
-    let mut out = Exposure::default();
-    let counted = |sub: u32| subaccounts.is_none_or(|list| list.contains(&sub));
-    for o in seed.orders.iter().filter(|o| counted(o.subaccount)) {
-        if Some(&o.order_id) != replaces {
-            out.add_resting(o.side, o.remaining.raw())
-                .ok_or_else(overflow)?;
-        }
-    }
-    for position in seed
-        .positions
-        .iter()
-        .filter(|(s, _)| counted(**s))
-        .map(|(_, p)| p)
-    {
-        out.position = out.position.checked_add(*position).ok_or_else(overflow)?;
-    }
+    let out = seed.exposure(subaccounts, replaces).ok_or_else(overflow)?;
     if book.finish_seed(token, seed) {
         tracing::debug!(market = %ticker, "tracking the market's exposure from the account frames");
     }
