@@ -195,6 +195,7 @@ impl Application {
                         starting_balance: Dollars::from_int(10_000),
                         max_clock_skew_ms: 30_000,
                         usage_tier: kalshi_sim::UsageTier::BASIC,
+                        markets: config.sim_markets,
                     },
                     listener,
                 )
@@ -264,6 +265,11 @@ impl Application {
         };
         tasks.spawn(crate::live::exchange_watch::run(
             hub.clone(),
+            kalshi.clone(),
+            shutdown.clone(),
+        ));
+        tasks.spawn(crate::live::directory::run(
+            hub.directory().clone(),
             kalshi.clone(),
             shutdown.clone(),
         ));

@@ -171,6 +171,10 @@ pub struct Config {
     /// Built-in exchange: RNG seed (fixed seeds make runs repeatable).
     #[arg(long, env = "DESK_SIM_SEED", default_value_t = 7)]
     pub sim_seed: u64,
+    /// Built-in exchange: generated markets beside its own (a Kalshi-sized universe of
+    /// weather, financial, economic, game and combo markets; e.g. 50000).
+    #[arg(long, env = "DESK_SIM_MARKETS", default_value_t = 0)]
+    pub sim_markets: usize,
     /// Upstream receive timeout, milliseconds: no data frame for this long (pings do not
     /// count) and the socket is replaced.
     #[arg(
@@ -263,6 +267,10 @@ pub struct SimArgs {
     /// RNG seed.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Generated markets beside the exchange's own: a Kalshi-sized universe of series,
+    /// events, plain and combo markets (e.g. 50000).
+    #[arg(long, default_value_t = 0)]
+    pub markets: usize,
     /// Serve the fault-injection API (`POST /faults`, see `docs/built-in-exchange.md`) on this port of
     /// 127.0.0.1 (always loopback, whatever `--listen` says).
     #[arg(long)]
@@ -440,6 +448,7 @@ impl Config {
             ws_url: None,
             sim_flow: 20,
             sim_seed: 42,
+            sim_markets: 0,
             upstream_receive_timeout_ms: 30_000,
             max_markets: crate::live::hub::MAX_MARKETS,
             max_sockets_per_session: crate::http::stream::MAX_SOCKETS_PER_SESSION,

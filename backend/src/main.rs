@@ -57,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
                 seed: args.seed,
                 fault_admin_port: args.fault_admin_port,
                 usage_tier: args.usage_tier,
+                markets: args.markets,
             })
             .await
         }

@@ -3,6 +3,8 @@
 //! own trades, [`super::engine::candles`]). Shapes and parameters per `kalshi-openapi.yaml`
 //! 3.31; malformed parameters are a Kalshi-shaped 400, unknown tickers a 404.
 
+use std::ops::Bound;
+
 use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
@@ -87,19 +89,39 @@ pub async fn get_markets(
     let core = sim.lock();
     let mut page = Vec::new();
     let mut more = false;
-    for (ticker, m) in core.engine.markets() {
-        if cursor.as_deref().is_some_and(|c| ticker.as_str() <= c) {
-            continue;
+    let after = match cursor.filter(|c| !c.is_empty()) {
+        Some(c) => Bound::Excluded(MarketTicker(c)),
+        None => Bound::Unbounded,
+    };
+    let markets = core.engine.markets();
+    // With `tickers`, only those markets are looked at (ordered, once each).
+    let candidates: Box<dyn Iterator<Item = (&MarketTicker, &MarketState)>> = match &tickers {
+        Some(list) => {
+            let mut list: Vec<MarketTicker> = list
+                .iter()
+                .map(|t| MarketTicker::from(t.as_str()))
+                .collect();
+            list.sort();
+            list.dedup();
+            let after = after.clone();
+            Box::new(
+                list.into_iter()
+                    .filter(move |t| match &after {
+                        Bound::Excluded(c) => t > c,
+                        _ => true,
+                    })
+                    .filter_map(|t| markets.get_key_value(&t)),
+            )
         }
+        None => Box::new(markets.range((after, Bound::Unbounded))),
+    };
+    for (_, m) in candidates {
         let close = close_ts(m);
         let keep = status.is_none_or(|s| s.matches(m.info.status))
             && events
                 .as_ref()
                 .is_none_or(|e| e.iter().any(|e| e == m.info.event_ticker.as_str()))
             && series.as_ref().is_none_or(|s| s.as_str() == m.series)
-            && tickers
-                .as_ref()
-                .is_none_or(|t| t.iter().any(|t| t == ticker.as_str()))
             && min_close.is_none_or(|t| close.is_some_and(|c| c > t))
             && max_close.is_none_or(|t| close.is_some_and(|c| c < t))
             && mve.is_none_or(|only| {
@@ -223,21 +245,22 @@ pub(crate) fn event_json(
         series_ticker: SeriesTicker::from(e.series_ticker.as_str()),
         sub_title: e.sub_title.clone(),
         title: e.title.clone(),
-        mutually_exclusive: false,
+        mutually_exclusive: e.mutually_exclusive,
         category: Some(e.category.clone()),
         markets: nested,
         ..EventData::default()
     }
 }
 
+/// The markets of `event`, in ticker order.
 pub(crate) fn markets_of<'a>(
     engine: &'a super::engine::Engine,
-    event: &EventTicker,
+    event: &EventSeed,
 ) -> Vec<&'a MarketState> {
-    engine
-        .markets()
-        .values()
-        .filter(|m| &m.info.event_ticker == event)
+    event
+        .markets
+        .iter()
+        .filter_map(|t| engine.market(t))
         .collect()
 }
 
@@ -273,14 +296,13 @@ pub async fn get_events(
     let core = sim.lock();
     let mut events = Vec::new();
     let mut more = false;
-    for e in sim.catalog.events.iter().filter(|e| !e.multivariate) {
-        if cursor
-            .as_deref()
-            .is_some_and(|c| e.event_ticker.as_str() <= c)
-        {
-            continue;
-        }
-        let markets = markets_of(&core.engine, &e.event_ticker);
+    for e in sim
+        .catalog
+        .events_after(cursor.as_deref())
+        .iter()
+        .filter(|e| !e.multivariate)
+    {
+        let markets = markets_of(&core.engine, e);
         let keep = series
             .as_ref()
             .is_none_or(|s| s.as_str() == e.series_ticker)
@@ -326,7 +348,7 @@ pub async fn get_event(
         .event(&ticker)
         .ok_or_else(|| SimError::NotFound(format!("event {ticker} not found")))?;
     let core = sim.lock();
-    let markets = markets_json(&markets_of(&core.engine, &e.event_ticker));
+    let markets = markets_json(&markets_of(&core.engine, e));
     Ok(Json(GetEventResponse {
         event: event_json(e, nested.then(|| markets.clone())),
         markets,

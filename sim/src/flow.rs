@@ -33,6 +33,8 @@ struct FlowMarket {
     tick: i64,
     /// Fair YES value in ticks.
     fair: i64,
+    /// Opens with a thin book ([`MarketSeed::thin`]).
+    thin: bool,
 }
 
 impl FlowMarket {
@@ -54,6 +56,8 @@ pub struct Flow {
     rng: StdRng,
     participants: Vec<AccountId>,
     markets: BTreeMap<MarketTicker, FlowMarket>,
+    /// The same tickers in a list, for a random pick in constant time.
+    tickers: Vec<MarketTicker>,
     /// When set, every event goes to this market (benchmarks).
     focus: Option<MarketTicker>,
 }
@@ -74,11 +78,19 @@ impl Flow {
                 Some(f) => f.raw() / tick,
                 None => rng.gen_range(per_dollar * 15 / 100..=per_dollar * 85 / 100),
             };
-            markets.insert(s.market.ticker.clone(), FlowMarket { tick, fair });
+            markets.insert(
+                s.market.ticker.clone(),
+                FlowMarket {
+                    tick,
+                    fair,
+                    thin: s.thin,
+                },
+            );
         }
         Flow {
             rng,
             participants,
+            tickers: markets.keys().cloned().collect(),
             markets,
             focus: None,
         }
@@ -130,7 +142,8 @@ impl Flow {
     }
 
     /// Lays the opening books: a 1–4 tick YES spread around fair, 5–15 levels a side,
-    /// 1–500 contracts a level (a quarter of them fractional) in 1–3 orders.
+    /// 1–500 contracts a level (a quarter of them fractional) in 1–3 orders; a thin book
+    /// has 2–4 levels a side of one order each (the flow deepens it when it trades there).
     pub fn seed_books(&mut self, engine: &mut Engine, now_ms: i64) {
         let tickers: Vec<MarketTicker> = self.markets.keys().cloned().collect();
         for ticker in tickers {
@@ -142,7 +155,11 @@ impl Flow {
             let best_bid = (m.fair - spread / 2).clamp(1, n - 2);
             let best_ask = (best_bid + spread).min(n - 1);
             for side in [Side::Yes, Side::No] {
-                let levels = self.rng.gen_range(5..=15);
+                let levels = if m.thin {
+                    self.rng.gen_range(2..=4)
+                } else {
+                    self.rng.gen_range(5..=15)
+                };
                 // Leg price of this ladder's best level, in ticks.
                 let mut at = match side {
                     Side::Yes => best_bid,
@@ -154,7 +171,8 @@ impl Flow {
                     }
                     // A level holds 1–500 contracts, split among 1–3 orders of ≥ 1 contract.
                     let total = self.size(500).raw();
-                    let orders = self.rng.gen_range(1..=3).min(total / 100).max(1);
+                    let most = if m.thin { 1 } else { 3 };
+                    let orders = self.rng.gen_range(1..=most).min(total / 100).max(1);
                     for j in 0..orders {
                         let part = if j + 1 == orders {
                             total - (total / orders) * (orders - 1)
@@ -204,6 +222,7 @@ impl Flow {
     /// Stops trading `ticker` (it settled); the focus falls back to every market.
     pub fn forget(&mut self, ticker: &MarketTicker) {
         self.markets.remove(ticker);
+        self.tickers.retain(|t| t != ticker);
         if self.focus.as_ref() == Some(ticker) {
             self.focus = None;
         }
@@ -217,8 +236,8 @@ impl Flow {
         let ticker = match &self.focus {
             Some(t) => t.clone(),
             None => {
-                let i = self.rng.gen_range(0..self.markets.len());
-                let Some(t) = self.markets.keys().nth(i).cloned() else {
+                let i = self.rng.gen_range(0..self.tickers.len().max(1));
+                let Some(t) = self.tickers.get(i).cloned() else {
                     return;
                 };
                 t

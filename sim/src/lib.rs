@@ -12,7 +12,9 @@
 //! alive.
 //!
 //! # Layout
-//! - [`markets`]: the market list (real recorded markets + the synthetic `KXDESK` series).
+//! - [`markets`]: the market list (real recorded markets + the synthetic `KXDESK` series)
+//!   and its catalog of series and events; [`universe`]: a generated Kalshi-sized universe
+//!   beside them (`--markets N`).
 //! - [`engine`]: the exchange state and its operations, a file each: the order lifecycle
 //!   (`orders`), matching (`matching`), positions (`positions`), order groups,
 //!   subaccounts, block trades, settlement, trading pauses, candlesticks; emits
@@ -65,6 +67,7 @@ mod reference;
 mod rest;
 mod rfq;
 mod spec;
+mod universe;
 mod wire;
 mod ws;
 
@@ -124,6 +127,10 @@ pub struct SimConfig {
     /// The API usage tier of every account: the size of its rate-limit buckets
     /// ([`UsageTier::BASIC`] is what a new Kalshi account has).
     pub usage_tier: UsageTier,
+    /// Generated markets listed beside the recorded and hand-made ones: a Kalshi-sized
+    /// universe of series, events, plain and combo markets (0 = none; e.g. 50 000),
+    /// drawn from `seed`; each opens with a thin book.
+    pub markets: usize,
 }
 
 /// Unix time now, milliseconds.
@@ -254,7 +261,8 @@ impl SimExchange {
             .local_addr()
             .context("listener has no local address")?
             .port();
-        let seeds = markets::seed_markets().context("embedded market data")?;
+        let (seeds, catalog) =
+            markets::listing(config.markets, config.seed).context("embedded market data")?;
         let mut engine = Engine::new(&seeds);
         let mut keys = KeyRing::new(config.max_clock_skew_ms);
         let mut accounts = HashMap::new();
@@ -290,7 +298,7 @@ impl SimExchange {
             token: CancellationToken::new(),
             sessions: TaskTracker::new(),
             faults: faults::Faults::default(),
-            catalog: markets::Catalog::new(&seeds),
+            catalog,
             port,
         });
         let app = router(inner.clone());
@@ -792,6 +800,8 @@ pub struct Standalone {
     pub fault_admin_port: Option<u16>,
     /// Every account's API usage tier (rate-limit bucket sizes).
     pub usage_tier: UsageTier,
+    /// Generated markets beside the recorded and hand-made ones ([`SimConfig::markets`]).
+    pub markets: usize,
 }
 
 /// Standalone server: `kalshi-desk sim --port N --key KEY_ID=path/to/public.pem ...`.
@@ -808,6 +818,7 @@ pub async fn run_standalone(args: Standalone) -> anyhow::Result<()> {
         seed,
         fault_admin_port,
         usage_tier,
+        markets,
     } = args;
     let keys = keys
         .into_iter()
@@ -825,6 +836,7 @@ pub async fn run_standalone(args: Standalone) -> anyhow::Result<()> {
         starting_balance: STANDALONE_STARTING_BALANCE,
         max_clock_skew_ms: DEFAULT_MAX_CLOCK_SKEW_MS,
         usage_tier,
+        markets,
     };
     let sim = SimExchange::start(config, listener).await?;
     tracing::info!(%local, "simulated Kalshi exchange: REST http://{local}{API_PREFIX}, WebSocket ws://{local}{WS_PATH}");

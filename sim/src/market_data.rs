@@ -126,7 +126,7 @@ pub async fn event_candlesticks(
             SimError::BadRequest(format!("event {event} of series {series} not found"))
         })?;
     let core = sim.lock();
-    let markets = markets_of(&core.engine, &e.event_ticker);
+    let markets = markets_of(&core.engine, e);
     Ok(Json(GetEventCandlesticksResponse {
         market_tickers: markets.iter().map(|m| m.info.ticker.to_string()).collect(),
         market_candlesticks: markets.iter().map(|m| range.of(m)).collect(),
@@ -145,7 +145,7 @@ pub async fn event_metadata(
         .event(&event)
         .ok_or_else(|| SimError::NotFound(format!("event {event} not found")))?;
     let core = sim.lock();
-    let market_details = markets_of(&core.engine, &e.event_ticker)
+    let market_details = markets_of(&core.engine, e)
         .iter()
         .map(|m| MarketMetadata {
             market_ticker: m.info.ticker.clone(),
@@ -218,7 +218,7 @@ pub async fn multivariate_events(
             more = true;
             break;
         }
-        let markets = markets_of(&core.engine, &e.event_ticker);
+        let markets = markets_of(&core.engine, e);
         events.push(event_json(e, nested.then(|| markets_json(&markets))));
     }
     let cursor = if more {

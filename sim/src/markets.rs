@@ -9,6 +9,8 @@
 //! markets so status filters have something to find. Recorded markets are served `active`.
 //! [`Catalog`] holds the series and events (GetSeriesList, GetEvents) of those markets.
 
+use std::collections::{BTreeMap, HashMap};
+
 use serde::Deserialize;
 use shared::api::schema::{
     Market, MarketMarketType, MarketResult, MarketSettlementBoundsType, MarketStatus,
@@ -37,6 +39,9 @@ pub struct MarketSeed {
     pub tick: Dollars,
     /// Opening fair YES value, dollars; `None` = drawn from the flow's RNG.
     pub fair: Option<Dollars>,
+    /// A thin opening book (a few levels, one order each): the generated universe's
+    /// markets, so tens of thousands of them stay light.
+    pub thin: bool,
 }
 
 /// The tick if it divides $1 into at least 100 steps, else $0.01 (guards the flow's
@@ -67,6 +72,7 @@ pub fn seed_markets() -> Result<Vec<MarketSeed>, serde_json::Error> {
                 series: market.event_ticker.series().to_owned(),
                 tick,
                 fair: None,
+                thin: false,
                 market,
             }
         })
@@ -95,8 +101,8 @@ fn normalize_recorded(market: &mut Market) {
 }
 
 /// How a synthetic market is priced: one uniform tick, or Kalshi's tapered structure.
-#[derive(Clone, Copy)]
-enum Grid {
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Grid {
     /// $0.01 everywhere (`linear_cent`).
     Cent,
     /// $0.001 everywhere (`deci_cent`).
@@ -127,7 +133,7 @@ impl Grid {
         }
     }
     /// The flow's uniform tick (valid in every band).
-    fn flow_tick(self) -> Dollars {
+    pub(crate) fn flow_tick(self) -> Dollars {
         match self {
             Grid::DeciCent => Dollars::from_ten_thousandths(10),
             Grid::Cent | Grid::Tapered => Dollars::from_cents(1),
@@ -318,79 +324,106 @@ fn synthetic_markets() -> Vec<MarketSeed> {
     for &(event, close, specs) in SYNTHETIC {
         let event = EventTicker::from(event);
         for &(ticker, title, fair_cents, grid, status, result) in specs {
-            let strike = ticker.rsplit('-').next().unwrap_or_default().to_owned();
-            let market = Market {
-                ticker: MarketTicker::from(ticker),
-                event_ticker: event.clone(),
-                market_type: MarketMarketType::Binary,
-                title: Some(title.to_owned()),
-                subtitle: Some(String::new()),
-                yes_sub_title: strike.clone(),
-                no_sub_title: strike,
-                created_time: CREATED.to_owned(),
-                updated_time: CREATED.to_owned(),
-                open_time: OPENED.to_owned(),
-                close_time: close.to_owned(),
-                expected_expiration_time: Some(close.to_owned()),
-                expiration_time: None,
-                latest_expiration_time: close.to_owned(),
-                settlement_timer_seconds: 60,
-                status,
-                // Live fields: filled from the book each time the market is served.
-                yes_bid_dollars: Dollars::ZERO,
-                yes_bid_size_fp: Count::ZERO,
-                yes_ask_dollars: Dollars::ONE,
-                yes_ask_size_fp: Count::ZERO,
-                no_bid_dollars: Dollars::ZERO,
-                no_ask_dollars: Dollars::ONE,
-                last_price_dollars: Dollars::ZERO,
-                volume_fp: Count::ZERO,
-                volume_24h_fp: Count::ZERO,
-                result,
-                can_close_early: true,
-                open_interest_fp: Count::ZERO,
-                notional_value_dollars: Dollars::ONE,
-                previous_yes_bid_dollars: Dollars::ZERO,
-                previous_yes_ask_dollars: Dollars::ZERO,
-                previous_price_dollars: Dollars::ZERO,
-                settlement_value_dollars: match result {
-                    MarketResult::Yes => Some(Dollars::ONE),
-                    MarketResult::No => Some(Dollars::ZERO),
-                    _ => None,
-                },
-                settlement_ts: (status == MarketStatus::Finalized).then(|| close.to_owned()),
-                settlement_bounds_type: MarketSettlementBoundsType::Default,
-                settlement_floor_dollars: None,
-                expiration_value: String::new(),
-                occurrence_datetime: None,
-                fee_waiver_expiration_time: None,
-                early_close_condition: None,
-                strike_type: Some(MarketStrikeType::Greater),
-                floor_strike: None,
-                cap_strike: None,
-                functional_strike: None,
-                custom_strike: None,
-                rules_primary:
-                    "Synthetic market of the Kalshi Desk simulated exchange; it never settles by itself."
-                        .to_owned(),
-                rules_secondary: String::new(),
-                mve_collection_ticker: None,
-                mve_selected_legs: None,
-                primary_participant_key: None,
-                price_level_structure: grid.structure().to_owned(),
-                price_ranges: grid.ranges(),
-                is_provisional: None,
-                exchange_index: Some(0),
+            let strike = ticker.rsplit('-').next().unwrap_or_default();
+            let mut market = new_market(
+                MarketTicker::from(ticker),
+                event.clone(),
+                title,
+                strike,
+                close,
+                grid,
+            );
+            market.status = status;
+            market.result = result;
+            market.settlement_value_dollars = match result {
+                MarketResult::Yes => Some(Dollars::ONE),
+                MarketResult::No => Some(Dollars::ZERO),
+                _ => None,
             };
+            market.settlement_ts = (status == MarketStatus::Finalized).then(|| close.to_owned());
             out.push(MarketSeed {
                 series: event.series().to_owned(),
                 tick: grid.flow_tick(),
                 fair: Some(Dollars::from_cents(fair_cents)),
+                thin: false,
                 market,
             });
         }
     }
     out
+}
+
+/// An open (`active`) binary market of the exchange's own making with Kalshi's static
+/// fields: `title`, `sub_title` as both outcome subtitles, closing (and expiring) at
+/// `close` (RFC 3339), priced on `grid`, a `greater` strike; live fields are zero until
+/// served from the book.
+pub(crate) fn new_market(
+    ticker: MarketTicker,
+    event_ticker: EventTicker,
+    title: &str,
+    sub_title: &str,
+    close: &str,
+    grid: Grid,
+) -> Market {
+    Market {
+        ticker,
+        event_ticker,
+        market_type: MarketMarketType::Binary,
+        title: Some(title.to_owned()),
+        subtitle: Some(String::new()),
+        yes_sub_title: sub_title.to_owned(),
+        no_sub_title: sub_title.to_owned(),
+        created_time: CREATED.to_owned(),
+        updated_time: CREATED.to_owned(),
+        open_time: OPENED.to_owned(),
+        close_time: close.to_owned(),
+        expected_expiration_time: Some(close.to_owned()),
+        expiration_time: None,
+        latest_expiration_time: close.to_owned(),
+        settlement_timer_seconds: 60,
+        status: MarketStatus::Active,
+        // Live fields: filled from the book each time the market is served.
+        yes_bid_dollars: Dollars::ZERO,
+        yes_bid_size_fp: Count::ZERO,
+        yes_ask_dollars: Dollars::ONE,
+        yes_ask_size_fp: Count::ZERO,
+        no_bid_dollars: Dollars::ZERO,
+        no_ask_dollars: Dollars::ONE,
+        last_price_dollars: Dollars::ZERO,
+        volume_fp: Count::ZERO,
+        volume_24h_fp: Count::ZERO,
+        result: MarketResult::Empty,
+        can_close_early: true,
+        open_interest_fp: Count::ZERO,
+        notional_value_dollars: Dollars::ONE,
+        previous_yes_bid_dollars: Dollars::ZERO,
+        previous_yes_ask_dollars: Dollars::ZERO,
+        previous_price_dollars: Dollars::ZERO,
+        settlement_value_dollars: None,
+        settlement_ts: None,
+        settlement_bounds_type: MarketSettlementBoundsType::Default,
+        settlement_floor_dollars: None,
+        expiration_value: String::new(),
+        occurrence_datetime: None,
+        fee_waiver_expiration_time: None,
+        early_close_condition: None,
+        strike_type: Some(MarketStrikeType::Greater),
+        floor_strike: None,
+        cap_strike: None,
+        functional_strike: None,
+        custom_strike: None,
+        rules_primary:
+            "Synthetic market of the Kalshi Desk simulated exchange; it never settles by itself."
+                .to_owned(),
+        rules_secondary: String::new(),
+        mve_collection_ticker: None,
+        mve_selected_legs: None,
+        primary_participant_key: None,
+        price_level_structure: grid.structure().to_owned(),
+        price_ranges: grid.ranges(),
+        is_provisional: None,
+        exchange_index: Some(0),
+    }
 }
 
 /// Series metadata: (ticker, title, category, tags, frequency).
@@ -492,7 +525,15 @@ pub struct EventSeed {
     /// True for Kalshi's multivariate (combo) events, series `KXMVE…`: GetEvents leaves
     /// them out, as Kalshi serves them from GetMultivariateEvents.
     pub multivariate: bool,
+    /// Exactly one of its markets resolves YES (brackets, a game's winner).
+    pub mutually_exclusive: bool,
+    /// Its markets, ordered by ticker.
+    pub markets: Vec<MarketTicker>,
 }
+
+/// How an event is titled where its markets do not say: (title, subtitle, mutually
+/// exclusive).
+pub type EventTitle = (String, String, bool);
 
 /// Series and events of the markets, ordered by ticker.
 #[derive(Clone, Debug, Default)]
@@ -503,63 +544,125 @@ pub struct Catalog {
     pub events: Vec<EventSeed>,
 }
 
+/// The hand-made series (see [`SERIES`]).
+fn hand_series() -> Vec<SeriesSeed> {
+    SERIES
+        .iter()
+        .map(|&(ticker, title, category, tags, frequency)| SeriesSeed {
+            ticker: ticker.to_owned(),
+            title: title.to_owned(),
+            category: category.to_owned(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            frequency: frequency.to_owned(),
+        })
+        .collect()
+}
+
 impl Catalog {
-    /// The catalog of `markets`: every series with metadata, every event with a market.
-    pub fn new(markets: &[MarketSeed]) -> Catalog {
-        let series: Vec<SeriesSeed> = SERIES
-            .iter()
-            .map(|&(ticker, title, category, tags, frequency)| SeriesSeed {
-                ticker: ticker.to_owned(),
-                title: title.to_owned(),
-                category: category.to_owned(),
-                tags: tags.iter().map(|t| (*t).to_owned()).collect(),
-                frequency: frequency.to_owned(),
+    /// The catalog of `markets` (ordered by ticker): the hand-made series with `extra`
+    /// series beside them, and every event with a market, titled from [`EVENTS`], then
+    /// `titles`, else by its first market.
+    pub fn new(
+        markets: &[MarketSeed],
+        extra: Vec<SeriesSeed>,
+        titles: &HashMap<EventTicker, EventTitle>,
+    ) -> Catalog {
+        let mut series = hand_series();
+        series.extend(extra);
+        series.sort_by(|a, b| a.ticker.cmp(&b.ticker));
+        series.dedup_by(|a, b| a.ticker == b.ticker);
+        let mut by_event: BTreeMap<&EventTicker, EventSeed> = BTreeMap::new();
+        for m in markets {
+            let event = by_event.entry(&m.market.event_ticker).or_insert_with(|| {
+                let category = series
+                    .binary_search_by(|s| s.ticker.as_str().cmp(&m.series))
+                    .ok()
+                    .and_then(|i| series.get(i))
+                    .map(|s| s.category.clone())
+                    .unwrap_or_default();
+                let known = EVENTS
+                    .iter()
+                    .find(|(t, _, _)| *t == m.market.event_ticker.as_str());
+                let (title, sub_title, mutually_exclusive) = match known {
+                    Some(&(_, title, sub)) => (title.to_owned(), sub.to_owned(), false),
+                    None => titles
+                        .get(&m.market.event_ticker)
+                        .cloned()
+                        .unwrap_or_else(|| {
+                            (
+                                m.market.title.clone().unwrap_or_default(),
+                                String::new(),
+                                false,
+                            )
+                        }),
+                };
+                EventSeed {
+                    event_ticker: m.market.event_ticker.clone(),
+                    series_ticker: m.series.clone(),
+                    title,
+                    sub_title,
+                    category,
+                    multivariate: m.series.starts_with("KXMVE"),
+                    mutually_exclusive,
+                    markets: Vec::new(),
+                }
+            });
+            event.markets.push(m.market.ticker.clone());
+        }
+        let events = by_event
+            .into_values()
+            .map(|mut e| {
+                e.markets.sort();
+                e
             })
             .collect();
-        let mut events: Vec<EventSeed> = Vec::new();
-        for m in markets {
-            if events
-                .iter()
-                .any(|e| e.event_ticker == m.market.event_ticker)
-            {
-                continue;
-            }
-            let known = EVENTS
-                .iter()
-                .find(|(t, _, _)| *t == m.market.event_ticker.as_str());
-            let category = series
-                .iter()
-                .find(|s| s.ticker == m.series)
-                .map(|s| s.category.clone())
-                .unwrap_or_default();
-            let (title, sub_title) = match known {
-                Some(&(_, title, sub)) => (title.to_owned(), sub.to_owned()),
-                None => (m.market.title.clone().unwrap_or_default(), String::new()),
-            };
-            events.push(EventSeed {
-                event_ticker: m.market.event_ticker.clone(),
-                series_ticker: m.series.clone(),
-                title,
-                sub_title,
-                category,
-                multivariate: m.series.starts_with("KXMVE"),
-            });
-        }
-        events.sort_by(|a, b| a.event_ticker.cmp(&b.event_ticker));
         Catalog { series, events }
     }
 
     /// A series by ticker.
     pub fn series(&self, ticker: &str) -> Option<&SeriesSeed> {
-        self.series.iter().find(|s| s.ticker == ticker)
+        let i = self
+            .series
+            .binary_search_by(|s| s.ticker.as_str().cmp(ticker))
+            .ok()?;
+        self.series.get(i)
     }
 
     /// An event by ticker.
     pub fn event(&self, ticker: &str) -> Option<&EventSeed> {
-        self.events
-            .iter()
-            .find(|e| e.event_ticker.as_str() == ticker)
+        let i = self
+            .events
+            .binary_search_by(|e| e.event_ticker.as_str().cmp(ticker))
+            .ok()?;
+        self.events.get(i)
     }
+
+    /// The events after `cursor` (an event ticker; all without one), in ticker order.
+    pub fn events_after(&self, cursor: Option<&str>) -> &[EventSeed] {
+        let from = cursor.map_or(0, |c| {
+            self.events
+                .partition_point(|e| e.event_ticker.as_str() <= c)
+        });
+        self.events.get(from..).unwrap_or_default()
+    }
+}
+
+/// Every market the exchange lists and their catalog: the recorded and hand-made markets,
+/// and with `universe` > 0 that many generated ones beside them ([`crate::universe`]).
+///
+/// # Errors
+/// Only if the embedded JSON is malformed (a build defect, caught by the unit test).
+pub fn listing(
+    universe: usize,
+    seed: u64,
+) -> Result<(Vec<MarketSeed>, Catalog), serde_json::Error> {
+    let mut markets = seed_markets()?;
+    let generated = crate::universe::generate(universe, seed);
+    markets.extend(generated.markets);
+    markets.sort_by(|a, b| a.market.ticker.cmp(&b.market.ticker));
+    markets.dedup_by(|a, b| a.market.ticker == b.market.ticker);
+    let catalog = Catalog::new(&markets, generated.series, &generated.events);
+    Ok((markets, catalog))
 }
 
 #[cfg(test)]
@@ -580,7 +683,7 @@ mod tests {
         assert!(seeds
             .iter()
             .any(|s| s.market.status == MarketStatus::Closed));
-        let catalog = Catalog::new(&seeds);
+        let catalog = Catalog::new(&seeds, Vec::new(), &HashMap::new());
         for s in &seeds {
             assert!(
                 catalog.series(&s.series).is_some(),

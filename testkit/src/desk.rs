@@ -189,6 +189,7 @@ impl DeskBeside {
                 starting_balance: shared::num::Dollars::from_int(100_000),
                 max_clock_skew_ms: 30_000,
                 usage_tier: kalshi_sim::UsageTier::BASIC,
+                markets: 0,
             },
             listener,
         )

@@ -157,9 +157,23 @@ pub async fn run_in_browser_with_sim<F>(name: &str, body: F) -> anyhow::Result<(
 where
     F: AsyncFnOnce(&Browser, &kalshi_sim::SimExchange) -> anyhow::Result<()>,
 {
+    run_in_browser_configured(name, |_| {}, body).await
+}
+
+/// As [`run_in_browser_with_sim`], on a desk whose test configuration `change` adjusts
+/// first (say, a Kalshi-sized universe on the built-in exchange).
+pub async fn run_in_browser_configured<F>(
+    name: &str,
+    change: impl FnOnce(&mut desk_backend::Config),
+    body: F,
+) -> anyhow::Result<()>
+where
+    F: AsyncFnOnce(&Browser, &kalshi_sim::SimExchange) -> anyhow::Result<()>,
+{
     let _slot = ONE_BROWSER_AT_A_TIME.lock().await;
 
-    let config = desk_backend::Config::for_tests(dist_dir()?);
+    let mut config = desk_backend::Config::for_tests(dist_dir()?);
+    change(&mut config);
     let app = desk_backend::Application::build(config)
         .await
         .context("building the desk (simulated exchange)")?;
@@ -819,6 +833,7 @@ where
             starting_balance: kalshi_sim::STANDALONE_STARTING_BALANCE,
             max_clock_skew_ms: kalshi_sim::DEFAULT_MAX_CLOCK_SKEW_MS,
             usage_tier: kalshi_sim::UsageTier::BASIC,
+            markets: 0,
         },
         listener,
     )
@@ -937,6 +952,7 @@ where
             starting_balance: kalshi_sim::STANDALONE_STARTING_BALANCE,
             max_clock_skew_ms: kalshi_sim::DEFAULT_MAX_CLOCK_SKEW_MS,
             usage_tier: kalshi_sim::UsageTier::BASIC,
+            markets: 0,
         },
         listener,
     )

@@ -22,6 +22,7 @@ pub async fn sim_and_client() -> (SimExchange, KalshiClient) {
             starting_balance: Dollars::from_int(500),
             max_clock_skew_ms: 30_000,
             usage_tier: kalshi_sim::UsageTier::BASIC,
+            markets: 0,
         },
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
     )

@@ -114,6 +114,7 @@ async fn the_exchange_refuses_a_wrong_ed25519_signature() {
             starting_balance: Dollars::from_int(100),
             max_clock_skew_ms: 30_000,
             usage_tier: kalshi_sim::UsageTier::BASIC,
+            markets: 0,
         },
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
     )

@@ -55,6 +55,7 @@ async fn two_desks() -> TwoDesks {
             starting_balance: Dollars::from_int(10_000),
             max_clock_skew_ms: 30_000,
             usage_tier: kalshi_sim::UsageTier::BASIC,
+            markets: 0,
         },
         listener,
     )

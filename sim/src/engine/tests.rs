@@ -32,6 +32,7 @@ fn seed(ticker: &str, step: &str) -> MarketSeed {
         series: "KXTEST".into(),
         tick: d(step),
         fair: None,
+        thin: false,
     }
 }
 

@@ -30,6 +30,7 @@ async fn spawn3() -> SimExchange {
         starting_balance: Dollars::from_int(1_000),
         max_clock_skew_ms: 30_000,
         usage_tier: crate::UsageTier::BASIC,
+        markets: 0,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sim = SimExchange::start(config, listener).await.unwrap();

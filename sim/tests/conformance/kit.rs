@@ -82,6 +82,7 @@ pub async fn world(names: &[&str], flow_per_sec: u32, tier: &str) -> World {
         starting_balance: Dollars::from_int(1_000),
         max_clock_skew_ms: 30_000,
         usage_tier: kalshi_sim::UsageTier::named(tier).expect("a usage tier"),
+        markets: 0,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
