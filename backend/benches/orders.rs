@@ -46,8 +46,9 @@ const MARKET: &str = "KXDESK-26DEC31-T50";
 const PACE: Duration = Duration::from_millis(500);
 const FRAME_WAIT: Duration = Duration::from_secs(10);
 
-/// Reads the desk sends on a timer, whatever the orders do (not counted).
-const TIMED: &[&str] = &["GetExchangeStatus"];
+/// Reads the desk sends on a timer, whatever the orders do (not counted): the exchange's
+/// status poll and the market directory's reads of the open markets.
+const TIMED: &[&str] = &["GetExchangeStatus", "GetMarkets"];
 
 /// Signed REST requests the desk has sent so far (every operation and status but
 /// [`TIMED`]).

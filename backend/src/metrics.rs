@@ -50,6 +50,8 @@ pub struct Metrics {
     /// Position-limit exposure reads, by source: `memory` (the live book), `rest_seed`
     /// (a market's first check), `rest_confirm` (memory would have refused).
     pub exposure_reads: IntCounterVec,
+    /// Open markets in the finder's directory (0 until its first read).
+    pub directory_markets: IntGauge,
     /// Cluster mode: 1 while this replica holds the upstream socket.
     pub cluster_leader: IntGauge,
     /// Cluster mode: terms this replica has led.
@@ -138,6 +140,10 @@ impl Metrics {
             upstream_disconnects,
             upstream_resubscribes,
             exposure_reads,
+            directory_markets: gauge(
+                "desk_directory_markets",
+                "Open markets in the finder's directory (0 until its first read)",
+            ),
             frames_in: counter("desk_upstream_frames_in_total", "Upstream frames received"),
             frames_out: counter("desk_browser_frames_out_total", "Frames sent to browsers"),
             sessions: gauge("desk_browser_sessions", "Open browser sessions"),

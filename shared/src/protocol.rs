@@ -109,12 +109,24 @@ pub enum ClientMsg {
         /// Market.
         market_ticker: MarketTicker,
     },
+    /// Follow these markets' `ticker` (best bid and ask, last price) without their books:
+    /// the portfolio's marks. Replaces the list sent before (an empty list stops them);
+    /// at most [`MAX_MARKED`] markets, each an open market. The server answers with the
+    /// last ticker it has of each and sends every later one as [`ServerMsg::Ticker`]; a
+    /// market it cannot mark is named in an `unknown_market` [`ServerMsg::Error`].
+    Marks {
+        /// Markets.
+        market_tickers: Vec<MarketTicker>,
+    },
     /// Application ping; answered by [`ServerMsg::Pong`].
     Ping {
         /// Echoed.
         nonce: u64,
     },
 }
+
+/// Most markets one session marks ([`ClientMsg::Marks`]).
+pub const MAX_MARKED: usize = 2_000;
 
 /// Frames the backend sends on `/ws`: `{"type":"book","market_ticker":"…",…}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -738,8 +750,10 @@ pub struct MarketsPage {
 ///
 /// Kalshi's GetMarkets filters (`status`, `series_ticker`, `event_ticker`, `tickers`,
 /// `min_close_ts`/`max_close_ts`, `cursor`, `limit`) go upstream; `q` (text) and `category`
-/// have no GetMarkets parameter, so the backend applies them to whole Kalshi pages and
-/// returns the matches with the Kalshi cursor after the last page it read.
+/// have no GetMarkets parameter: for open markets the backend answers them from its
+/// directory of every open market (the cursor then starts with `desk:`), otherwise it
+/// applies them to whole Kalshi pages and returns the matches with the Kalshi cursor after
+/// the last page it read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarketSearch {
     /// Markets per Kalshi page read (1–200; default 50).

@@ -75,6 +75,12 @@ fn checked_id(raw: &str, what: &'static str) -> Result<String> {
     }
 }
 
+/// A cursor the desk's directory gave ([`crate::live::directory`]): this prefix and the
+/// last market ticker of the page (Kalshi's own cursors never start with it).
+const DIRECTORY_CURSOR: &str = "desk:";
+/// Most tickers one GetMarkets `tickers=` read asks for.
+const TICKERS_PER_READ: usize = 100;
+
 /// A checked [`MarketSearch`]: what goes to Kalshi and what the desk filters itself.
 struct Search {
     upstream: Vec<(&'static str, String)>,
@@ -82,6 +88,13 @@ struct Search {
     local_status: Option<StatusFilter>,
     words: Vec<String>,
     category: Option<String>,
+    /// Open markets only, with no filter the directory lacks (tickers, close times) and no
+    /// Kalshi cursor: the directory can answer.
+    for_directory: bool,
+    series: Option<String>,
+    event: Option<String>,
+    /// The directory cursor's ticker.
+    after: Option<String>,
 }
 
 impl Search {
@@ -122,15 +135,34 @@ impl Search {
             return Err(Error::bad_request("bad_category", "category is too long"));
         }
         let mut upstream: Vec<(&'static str, String)> = vec![("limit", limit.to_string())];
+        let mut after = None;
+        let mut kalshi_cursor = false;
         if let Some(c) = q.cursor.filter(|c| !c.is_empty()) {
-            upstream.push(("cursor", c));
+            match c.strip_prefix(DIRECTORY_CURSOR) {
+                Some(t) => after = Some(checked_id(t, "market ticker")?),
+                None => {
+                    kalshi_cursor = true;
+                    upstream.push(("cursor", c));
+                }
+            }
         }
-        if let Some(s) = q.series_ticker.filter(|s| !s.is_empty()) {
-            upstream.push(("series_ticker", checked_id(&s, "series ticker")?));
+        let series = q
+            .series_ticker
+            .filter(|s| !s.is_empty())
+            .map(|s| checked_id(&s, "series ticker"))
+            .transpose()?;
+        if let Some(s) = &series {
+            upstream.push(("series_ticker", s.clone()));
         }
-        if let Some(e) = q.event_ticker.filter(|s| !s.is_empty()) {
-            upstream.push(("event_ticker", checked_id(&e, "event ticker")?));
+        let event = q
+            .event_ticker
+            .filter(|s| !s.is_empty())
+            .map(|e| checked_id(&e, "event ticker"))
+            .transpose()?;
+        if let Some(e) = &event {
+            upstream.push(("event_ticker", e.clone()));
         }
+        let by_tickers = q.tickers.as_ref().is_some_and(|t| !t.is_empty());
         if let Some(t) = q.tickers.filter(|s| !s.is_empty()) {
             let list = t
                 .split(',')
@@ -158,12 +190,21 @@ impl Search {
                 upstream.push(("status", s.as_str().to_owned()));
             }
         }
+        let for_directory = wanted == Wanted::One(StatusFilter::Open)
+            && !by_close
+            && !by_tickers
+            && !kalshi_cursor
+            && (!words.is_empty() || category.is_some());
         Ok(Search {
             upstream,
             limit,
             local_status,
             words,
             category,
+            for_directory,
+            series,
+            event,
+            after,
         })
     }
 
@@ -209,8 +250,13 @@ impl Search {
 /// [`MAX_SCAN_PAGES`] pages, and answers with every match of the pages it read and the
 /// Kalshi cursor after the last one (so no market is skipped or repeated). `category`
 /// becomes the series of that category (GetSeriesList).
+///
+/// A search of open markets by text or category is answered from the desk's directory of
+/// every open market once it has been read ([`from_directory`]); its cursor is the
+/// directory's. A directory cursor while the directory is unread starts over.
 async fn markets(
     State(kalshi): State<KalshiClient>,
+    State(hub): State<Hub>,
     Query(q): Query<MarketSearch>,
 ) -> Result<Json<MarketsPage>> {
     let search = Search::new(q)?;
@@ -239,6 +285,11 @@ async fn markets(
             cursor: Some(page.cursor).filter(|c| !c.is_empty()),
         }));
     }
+    if search.for_directory {
+        if let Some(page) = from_directory(&hub, &kalshi, &search, series.as_ref()).await? {
+            return Ok(Json(page));
+        }
+    }
     let mut found = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_SCAN_PAGES {
@@ -258,6 +309,46 @@ async fn markets(
     Ok(Json(MarketsPage {
         markets: found,
         cursor,
+    }))
+}
+
+/// The page of `search` from the directory: its next `limit` matches, read from Kalshi
+/// (GetMarkets `tickers=`, at most [`TICKERS_PER_READ`] a read, `status=open`: a market
+/// that closed since the directory read it is left out), with a directory cursor when
+/// more follow. `None` while the directory is unread.
+async fn from_directory(
+    hub: &Hub,
+    kalshi: &KalshiClient,
+    search: &Search,
+    series_in: Option<&HashSet<String>>,
+) -> Result<Option<MarketsPage>> {
+    let filter = crate::live::directory::Filter {
+        series: search.series.as_deref(),
+        event: search.event.as_deref(),
+        series_in,
+    };
+    let Some(found) = hub.directory().search(
+        &search.words,
+        filter,
+        search.after.as_deref(),
+        search.limit as usize,
+    ) else {
+        return Ok(None);
+    };
+    let mut markets = Vec::with_capacity(found.tickers.len());
+    for chunk in found.tickers.chunks(TICKERS_PER_READ) {
+        let tickers: Vec<&str> = chunk.iter().map(MarketTicker::as_str).collect();
+        let query = format!(
+            "status=open&limit={}&tickers={}",
+            chunk.len(),
+            shared::api::percent_encode(&tickers.join(","))
+        );
+        markets.extend(kalshi.markets_where(&query).await?.markets);
+    }
+    markets.sort_by(|a, b| a.ticker.cmp(&b.ticker));
+    Ok(Some(MarketsPage {
+        markets,
+        cursor: found.next.map(|t| format!("{DIRECTORY_CURSOR}{t}")),
     }))
 }
 

@@ -231,3 +231,98 @@ async fn candles_from_the_exchanges_own_trades() {
         assert!(view.candles.iter().any(|c| c.low <= ask && ask <= c.high));
     }
 }
+
+/// With a Kalshi-sized universe, a text search of open markets is answered from the desk's
+/// directory of every open market: every match of the whole universe, in ticker order,
+/// paged with the directory's cursor, the same markets the slow path (Kalshi's pages, read
+/// by the desk) finds; a market that settles leaves the directory by its lifecycle frame.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_text_search_covers_the_whole_universe_from_the_directory() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.sim_flow = 0;
+        c.sim_markets = 3_000;
+    })
+    .await;
+    let directory = app.hub.directory().clone();
+    crate::helpers::wait_until(
+        "the directory's first read",
+        std::time::Duration::from_secs(30),
+        || {
+            let directory = directory.clone();
+            async move { directory.open_markets().is_some_and(|n| n >= 3_000) }
+        },
+    )
+    .await;
+    let open = directory.open_markets().unwrap();
+
+    let all_pages = |q: MarketSearch| {
+        let app = &app;
+        async move {
+            let (mut found, mut cursors, mut cursor) = (Vec::new(), Vec::new(), None);
+            loop {
+                let page = search(
+                    app,
+                    &MarketSearch {
+                        cursor: cursor.clone(),
+                        ..q.clone()
+                    },
+                )
+                .await;
+                found.extend(page.markets);
+                cursor = page.cursor;
+                match &cursor {
+                    Some(c) => cursors.push(c.clone()),
+                    None => break,
+                }
+            }
+            (found, cursors)
+        }
+    };
+    let words = MarketSearch {
+        q: Some("HIGH temp".into()),
+        limit: Some(40),
+        ..MarketSearch::default()
+    };
+    let (fast, cursors) = all_pages(words.clone()).await;
+    assert!(fast.len() > 40, "several pages: {}", fast.len());
+    assert!(
+        cursors.iter().all(|c| c.starts_with("desk:")),
+        "{cursors:?}"
+    );
+    let found: Vec<String> = fast.iter().map(|m| m.ticker.to_string()).collect();
+    let mut sorted = found.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(found, sorted, "ticker order, each once");
+    for m in &fast {
+        let text = format!("{} {}", m.ticker, m.title).to_lowercase();
+        assert!(text.contains("temp") && text.contains("high"), "{text}");
+        assert!(m.status.is_tradable());
+    }
+    // The slow path (status=any reads Kalshi's pages) finds the same open markets.
+    let (slow, _) = all_pages(MarketSearch {
+        status: Some("any".into()),
+        limit: Some(200),
+        ..words
+    })
+    .await;
+    let slow: Vec<String> = slow
+        .iter()
+        .filter(|m| m.status.is_tradable())
+        .map(|m| m.ticker.to_string())
+        .collect();
+    assert_eq!(found, slow);
+
+    // A settled market leaves the directory.
+    let gone = fast[0].ticker.clone();
+    app.sim.settle_market(&gone, Side::Yes).unwrap();
+    crate::helpers::wait_until(
+        "the settlement's lifecycle frame",
+        std::time::Duration::from_secs(10),
+        || {
+            let directory = directory.clone();
+            async move { directory.open_markets() == Some(open - 1) }
+        },
+    )
+    .await;
+}
