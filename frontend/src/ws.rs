@@ -1,10 +1,12 @@
 //! The browser ⇄ backend socket on `/ws`: connect, reconnect with backoff, watch the open
-//! market and every market with an open position (their books mark positions at the mid),
-//! and dispatch every [`ServerMsg`] into the [`crate::state`] contexts from the socket's own message
-//! callback, one frame at a time (no frame is skipped between renders).
+//! market's book, mark every market with an open position (`marks`: their tickers alone,
+//! whose mid marks the position; a portfolio of a thousand markets subscribes no book),
+//! and dispatch every [`ServerMsg`] into the [`crate::state`] contexts from the socket's own
+//! message callback, one frame at a time (no frame is skipped between renders).
 //!
-//! After every (re)connect the socket re-sends `watch` for those markets; the backend
-//! answers each with a fresh `book` snapshot, which replaces whatever the browser held.
+//! After every (re)connect the socket re-sends `watch` for the open market, which the
+//! backend answers with a fresh `book` snapshot, and `marks`, answered with the last ticker
+//! of each market.
 
 use std::cell::RefCell;
 use std::collections::BTreeSet;
@@ -15,7 +17,7 @@ use leptos::logging::warn;
 use leptos::prelude::*;
 use shared::backoff::Backoff;
 use shared::ids::MarketTicker;
-use shared::protocol::{ClientMsg, ServerMsg};
+use shared::protocol::{ClientMsg, ServerMsg, MAX_MARKED};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
@@ -55,6 +57,8 @@ struct Inner {
     connected_before: bool,
     /// The markets the server currently streams to this socket.
     watched: BTreeSet<MarketTicker>,
+    /// The markets this socket last marked (`None`: not yet on this socket).
+    marked: Option<BTreeSet<MarketTicker>>,
     nonce: u64,
 }
 
@@ -76,12 +80,17 @@ pub fn start(desk: Desk) -> DeskSocket {
         failures: 0,
         connected_before: false,
         watched: BTreeSet::new(),
+        marked: None,
         nonce: 0,
     })));
     socket.connect();
 
     let follow = socket.clone();
-    Effect::new(move |_| follow.follow(wanted_markets(desk, true)));
+    Effect::new(move |_| {
+        let (books, marks) = wanted_markets(desk, true);
+        follow.follow(books);
+        follow.mark(marks);
+    });
 
     let pinger = socket.clone();
     set_interval(move || pinger.ping(), PING_EVERY);
@@ -151,13 +160,17 @@ impl DeskSocket {
             inner.backoff.reset();
             inner.failures = 0;
             inner.watched.clear();
+            inner.marked = None;
             let reconnected = inner.connected_before;
             inner.connected_before = true;
             (inner.desk, reconnected, wanted_markets(inner.desk, false))
         };
         desk.connection.socket.set(SocketState::Open);
-        // The server forgot our subscriptions with the old socket: watch again (fresh books).
-        self.follow(selected);
+        // The server forgot our subscriptions with the old socket: watch and mark again
+        // (a fresh book, the last tickers).
+        let (books, marks) = selected;
+        self.follow(books);
+        self.mark(marks);
         if reconnected {
             // Orders, fills and positions may have changed while we were away.
             desk.account.reload();
@@ -169,6 +182,7 @@ impl DeskSocket {
             let mut inner = self.0.borrow_mut();
             inner.failures = inner.failures.saturating_add(1);
             inner.watched.clear();
+            inner.marked = None;
             inner.desk
         };
         desk.connection.upstream.set(None);
@@ -230,6 +244,21 @@ impl DeskSocket {
         desk.market.keep_books(&watched);
     }
 
+    /// Makes the server send the tickers of exactly `wanted` (the first [`MAX_MARKED`]),
+    /// when that differs from what this socket last marked.
+    fn mark(&self, wanted: BTreeSet<MarketTicker>) {
+        let wanted: BTreeSet<MarketTicker> = wanted.into_iter().take(MAX_MARKED).collect();
+        if self.0.borrow().marked.as_ref() == Some(&wanted) {
+            return;
+        }
+        let msg = ClientMsg::Marks {
+            market_tickers: wanted.iter().cloned().collect(),
+        };
+        if self.send(&msg) {
+            self.0.borrow_mut().marked = Some(wanted);
+        }
+    }
+
     fn ping(&self) {
         let nonce = {
             let mut inner = self.0.borrow_mut();
@@ -240,28 +269,26 @@ impl DeskSocket {
     }
 }
 
-/// The open market and every market with an open position (`track`: inside an effect).
-fn wanted_markets(desk: Desk, track: bool) -> BTreeSet<MarketTicker> {
-    let mut wanted = BTreeSet::new();
+/// The markets whose book the socket watches (the open market) and those it marks (every
+/// market with an open position) (`track`: inside an effect).
+fn wanted_markets(desk: Desk, track: bool) -> (BTreeSet<MarketTicker>, BTreeSet<MarketTicker>) {
     let selected = if track {
         desk.market.selected.get()
     } else {
         desk.market.selected.get_untracked()
     };
-    wanted.extend(selected);
-    let add = |positions: &Vec<shared::protocol::PositionView>| {
+    let held = |positions: &Vec<shared::protocol::PositionView>| {
         positions
             .iter()
             .map(|p| p.market_ticker.clone())
-            .collect::<Vec<_>>()
+            .collect::<BTreeSet<_>>()
     };
-    let held = if track {
-        desk.account.positions.with(add)
+    let marks = if track {
+        desk.account.positions.with(held)
     } else {
-        desk.account.positions.with_untracked(add)
+        desk.account.positions.with_untracked(held)
     };
-    wanted.extend(held);
-    wanted
+    (selected.into_iter().collect(), marks)
 }
 
 /// Applies one server frame to the desk's contexts.

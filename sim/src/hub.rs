@@ -445,7 +445,9 @@ impl Hub {
                 );
                 Ok(())
             }
-            Some("update_subscription") => update_subscription(conn, cmd_id, params, engine),
+            Some("update_subscription") => {
+                update_subscription(conn, cmd_id, params, engine, now_ms)
+            }
             _ => Err((
                 None,
                 CmdError(error_code::UNKNOWN_COMMAND, "Unknown command"),
@@ -648,6 +650,7 @@ fn update_subscription(
     id: Option<u64>,
     params: Option<&Value>,
     engine: &Engine,
+    now_ms: i64,
 ) -> CmdResult {
     let params = params.ok_or((
         None,
@@ -765,6 +768,19 @@ fn update_subscription(
     if channel == Channel::OrderbookDelta {
         for t in &added {
             send_snapshot(conn, sid, None, t, engine);
+        }
+    }
+    // `send_initial_snapshot` on `add_markets`: the ticker channel sends each added
+    // market's ticker at once (as a subscribe with it does).
+    let initial_ticker = params
+        .get("send_initial_snapshot")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    if channel == Channel::Ticker && initial_ticker {
+        for t in &added {
+            if let Some(frame) = ticker_frame(engine, sid, t, now_ms) {
+                conn.send(frame, Some(sid));
+            }
         }
     }
     Ok(())

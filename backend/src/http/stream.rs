@@ -7,7 +7,7 @@
 //! (halts, the exchange's trading state) and `account_reload`, so the browser reads the
 //! account events it skipped (orders, fills, positions, RFQs) from the exchange again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -18,7 +18,7 @@ use axum::routing::get;
 use axum::Router;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use shared::ids::MarketTicker;
-use shared::protocol::{ClientMsg, ServerMsg, UpstreamState};
+use shared::protocol::{ClientMsg, ServerMsg, UpstreamState, MAX_MARKED};
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio_util::sync::CancellationToken;
 
@@ -27,8 +27,9 @@ use crate::live::hub::{Hub, HubEvent};
 
 /// Most markets one session may watch at once.
 pub const MAX_WATCHED: usize = 256;
-/// Largest browser frame accepted.
-pub const MAX_FRAME: usize = 16 * 1024;
+/// Largest browser frame accepted: a `marks` frame of [`MAX_MARKED`] tickers of Kalshi's
+/// longest (128 bytes), quoted and comma-separated, with room to spare.
+pub const MAX_FRAME: usize = 16 * 1024 + MAX_MARKED * 132;
 /// Bytes read from a browser socket at a time. tungstenite zero-fills this much of its read
 /// buffer on every read attempt, including the one that finds nothing, and a session polls
 /// its socket each time it wakes to send: at the default 128 KiB that fill was 44% of all
@@ -287,6 +288,8 @@ where
     let mut state = hub.upstream_state();
     // Market → version of the last snapshot sent; older book events are already in it.
     let mut watched: HashMap<MarketTicker, u64> = HashMap::new();
+    // Markets whose ticker alone it follows (the portfolio's marks).
+    let mut marked: HashSet<MarketTicker> = HashSet::new();
     let hello = ServerMsg::Hello {
         environment: hub.environment(),
         upstream: state,
@@ -309,7 +312,7 @@ where
             input = stream.next() => match input {
                 None | Some(SessionInput::Closed) => break,
                 Some(SessionInput::Text(text)) => {
-                    let reply = on_client_frame(&hub, &mut watched, &text).await;
+                    let reply = on_client_frame(&hub, &mut watched, &mut marked, &text).await;
                     let mut failed = false;
                     for msg in reply {
                         failed |= send(&mut sink, &msg).await.is_err();
@@ -325,7 +328,8 @@ where
                 let mut outcome = Ok(());
                 metrics.session_queue_depth.observe(events.len() as f64);
                 while let Some(event) = next.take() {
-                    outcome = deliver(&hub, &mut sink, &mut watched, &mut state, event, &mut sent).await;
+                    let interest = Interest { watched: &mut watched, marked: &marked };
+                    outcome = deliver(&hub, &mut sink, interest, &mut state, event, &mut sent).await;
                     batch += 1;
                     if outcome.is_err() || batch >= MAX_BATCH {
                         break;
@@ -347,18 +351,27 @@ where
     for market in watched.keys() {
         hub.unwatch(market).await;
     }
+    hub.unmark(&marked.into_iter().collect::<Vec<_>>()).await;
     metrics.sessions.dec();
 }
 
 /// Most hub events written to a session's socket before one flush.
 const MAX_BATCH: usize = 64;
 
+/// What a session follows: markets it watches (market → version of the last snapshot
+/// sent; older book events are already in it) and markets it marks (their ticker only).
+struct Interest<'a> {
+    watched: &'a mut HashMap<MarketTicker, u64>,
+    marked: &'a HashSet<MarketTicker>,
+}
+
 /// Writes one hub event to the session (without flushing), or fresh snapshots of everything
-/// it watches when it fell behind. `Err` ends the session (the sink failed or the hub closed).
+/// it watches (and the last ticker of what it marks) when it fell behind. `Err` ends the
+/// session (the sink failed or the hub closed).
 async fn deliver<S: Sink<Utf8Bytes> + Unpin>(
     hub: &Hub,
     sink: &mut S,
-    watched: &mut HashMap<MarketTicker, u64>,
+    interest: Interest<'_>,
     state: &mut UpstreamState,
     event: Result<HubEvent, RecvError>,
     sent: &mut u64,
@@ -366,9 +379,10 @@ async fn deliver<S: Sink<Utf8Bytes> + Unpin>(
     match event {
         Ok(ev) => {
             let wanted = match &ev.market {
-                Some(m) => watched
-                    .get(m)
-                    .is_some_and(|floor| ev.version == 0 || ev.version > *floor),
+                Some(m) => match interest.watched.get(m) {
+                    Some(floor) => ev.version == 0 || ev.version > *floor,
+                    None => matches!(&*ev.msg, ServerMsg::Ticker(_)) && interest.marked.contains(m),
+                },
                 None => true,
             };
             if wanted {
@@ -383,7 +397,12 @@ async fn deliver<S: Sink<Utf8Bytes> + Unpin>(
         Err(RecvError::Lagged(skipped)) => {
             tracing::debug!(skipped, "session fell behind; sending fresh snapshots");
             hub.metrics().conflations.inc();
-            for (market, floor) in watched.iter_mut() {
+            for market in interest.marked {
+                if let Some(t) = hub.last_ticker(market) {
+                    send(sink, &ServerMsg::Ticker(t)).await?;
+                }
+            }
+            for (market, floor) in interest.watched.iter_mut() {
                 if let Some(snap) = hub.book(market) {
                     *floor = snap.version;
                     let msg = ServerMsg::Book {
@@ -429,6 +448,7 @@ fn error(code: &str, message: impl Into<String>) -> ServerMsg {
 async fn on_client_frame(
     hub: &Hub,
     watched: &mut HashMap<MarketTicker, u64>,
+    marked: &mut HashSet<MarketTicker>,
     text: &str,
 ) -> Vec<ServerMsg> {
     let msg: ClientMsg = match serde_json::from_str(text) {
@@ -466,8 +486,45 @@ async fn on_client_frame(
             }
             Vec::new()
         }
+        ClientMsg::Marks { market_tickers } => mark(hub, marked, market_tickers).await,
         ClientMsg::Ping { nonce } => vec![ServerMsg::Pong { nonce }],
     }
+}
+
+/// Replaces what the session marks with `wanted`: unmarks what left, marks what is new,
+/// and answers the last ticker of each new market (and an error naming what it refused).
+async fn mark(
+    hub: &Hub,
+    marked: &mut HashSet<MarketTicker>,
+    wanted: Vec<MarketTicker>,
+) -> Vec<ServerMsg> {
+    if wanted.len() > MAX_MARKED {
+        return vec![error(
+            "too_many_markets",
+            format!("at most {MAX_MARKED} marked markets per session"),
+        )];
+    }
+    if let Some(bad) = wanted.iter().find(|t| !t.is_well_formed()) {
+        return vec![error("bad_ticker", format!("not a market ticker: {bad:?}"))];
+    }
+    let wanted: HashSet<MarketTicker> = wanted.into_iter().collect();
+    let gone: Vec<MarketTicker> = marked.difference(&wanted).cloned().collect();
+    let new: Vec<MarketTicker> = wanted.difference(marked).cloned().collect();
+    hub.unmark(&gone).await;
+    for market in &gone {
+        marked.remove(market);
+    }
+    let done = hub.mark(&new).await;
+    marked.extend(new.into_iter().filter(|m| !done.refused.contains(m)));
+    let mut reply: Vec<ServerMsg> = done.tickers.into_iter().map(ServerMsg::Ticker).collect();
+    if !done.refused.is_empty() {
+        let names: Vec<&str> = done.refused.iter().map(MarketTicker::as_str).collect();
+        reply.push(error(
+            "unknown_market",
+            format!("not an open market, no marks: {}", names.join(", ")),
+        ));
+    }
+    reply
 }
 
 fn snapshot(

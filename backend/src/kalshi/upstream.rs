@@ -252,6 +252,15 @@ struct Connection<'a> {
     subscribed: BTreeSet<MarketTicker>,
     /// Markets browsers watch.
     desired: BTreeSet<MarketTicker>,
+    /// Markets browsers mark (their ticker only: the portfolio's marks).
+    marked: BTreeSet<MarketTicker>,
+    /// The ticker-only subscription of the marked markets nobody watches (a watched
+    /// market's ticker comes with its book).
+    mark_sid: Option<Sid>,
+    /// Command id of an in-flight mark subscribe.
+    mark_pending: Option<u64>,
+    /// Markets the mark sid carries.
+    mark_subscribed: BTreeSet<MarketTicker>,
     seq: Sequencer,
     outbox: Vec<Command>,
     /// The `fill` subscription was just confirmed: reconcile the account over REST.
@@ -277,6 +286,10 @@ impl<'a> Connection<'a> {
             market_subscribe_pending: None,
             subscribed: BTreeSet::new(),
             desired: hub.watched_markets().into_iter().collect(),
+            marked: hub.marked_markets().into_iter().collect(),
+            mark_sid: None,
+            mark_pending: None,
+            mark_subscribed: BTreeSet::new(),
             seq: Sequencer::default(),
             outbox: Vec::new(),
             fill_channel_confirmed: false,
@@ -342,6 +355,7 @@ impl<'a> Connection<'a> {
             ..SubscribeParams::default()
         }));
         self.reconcile();
+        self.reconcile_marks();
         self.hub.set_upstream_state(UpstreamState::Live);
 
         // The receive timeout guards the market subscriptions, which must carry data; with
@@ -369,8 +383,15 @@ impl<'a> Connection<'a> {
                         }
                         self.desired.insert(m);
                         self.reconcile();
+                        self.reconcile_marks();
                     }
-                    Some(UpstreamCommand::Unwatch(m)) => { self.desired.remove(&m); self.reconcile(); }
+                    Some(UpstreamCommand::Unwatch(m)) => {
+                        self.desired.remove(&m);
+                        self.reconcile();
+                        self.reconcile_marks();
+                    }
+                    Some(UpstreamCommand::Mark(m)) => { self.marked.insert(m); self.reconcile_marks(); }
+                    Some(UpstreamCommand::Unmark(m)) => { self.marked.remove(&m); self.reconcile_marks(); }
                     None => return Ok(()),
                 },
                 () = &mut silence => {
@@ -458,6 +479,60 @@ impl<'a> Connection<'a> {
         self.subscribed = self.desired.clone();
     }
 
+    /// Brings the ticker-only subscription in line with the marked markets nobody
+    /// watches: subscribed with an initial ticker of each, markets added (each with its
+    /// initial ticker) and deleted as marks change, unsubscribed when none is left.
+    fn reconcile_marks(&mut self) {
+        if self.mark_pending.is_some() {
+            return;
+        }
+        let target: BTreeSet<MarketTicker> =
+            self.marked.difference(&self.desired).cloned().collect();
+        let Some(sid) = self.mark_sid else {
+            if target.is_empty() {
+                return;
+            }
+            let markets = target.iter().cloned().collect();
+            self.mark_subscribed = target;
+            let id = self.command(CommandBody::Subscribe(SubscribeParams {
+                channels: vec![Channel::Ticker],
+                market_tickers: Some(markets),
+                send_initial_snapshot: Some(true),
+                ..SubscribeParams::default()
+            }));
+            self.mark_pending = Some(id);
+            return;
+        };
+        if target.is_empty() {
+            self.command(CommandBody::Unsubscribe(UnsubscribeParams {
+                sids: vec![sid],
+            }));
+            self.mark_sid = None;
+            self.mark_subscribed.clear();
+            return;
+        }
+        let add: Vec<_> = target.difference(&self.mark_subscribed).cloned().collect();
+        let remove: Vec<_> = self.mark_subscribed.difference(&target).cloned().collect();
+        if !add.is_empty() {
+            self.command(CommandBody::UpdateSubscription(UpdateSubscriptionParams {
+                sid: Some(sid),
+                market_tickers: Some(add),
+                action: UpdateAction::AddMarkets,
+                send_initial_snapshot: Some(true),
+                ..UpdateSubscriptionParams::default()
+            }));
+        }
+        if !remove.is_empty() {
+            self.command(CommandBody::UpdateSubscription(UpdateSubscriptionParams {
+                sid: Some(sid),
+                market_tickers: Some(remove),
+                action: UpdateAction::DeleteMarkets,
+                ..UpdateSubscriptionParams::default()
+            }));
+        }
+        self.mark_subscribed = target;
+    }
+
     fn resync(&mut self, sid: Sid) {
         self.seq.resync(sid);
         self.hub
@@ -474,6 +549,13 @@ impl<'a> Connection<'a> {
     /// it (the others are unsubscribed, books go stale until the new snapshots); an account
     /// sid is subscribed again alone, and a new `fill` subscription reconciles over REST.
     fn resubscribe(&mut self, sid: Sid) -> bool {
+        if self.mark_sid == Some(sid) {
+            tracing::warn!(%sid, "mark subscription closed; subscribing again");
+            self.mark_sid = None;
+            self.mark_subscribed.clear();
+            self.reconcile_marks();
+            return true;
+        }
         if let Some(channel) = self.account_sids.remove(&sid) {
             tracing::warn!(%sid, channel = channel.as_str(), "account subscription closed; subscribing again");
             self.command(CommandBody::Subscribe(SubscribeParams {
@@ -569,6 +651,11 @@ impl<'a> Connection<'a> {
 
     fn on_frame(&mut self, frame: ServerFrame) -> Result<(), ConnError> {
         match frame {
+            ServerFrame::Subscribed { id, msg } if id.is_some() && id == self.mark_pending => {
+                self.mark_pending = None;
+                self.mark_sid = Some(msg.sid);
+                self.reconcile_marks();
+            }
             ServerFrame::Subscribed { id, msg } => {
                 if let Some(channel) = Channel::from_name(&msg.channel) {
                     if channel == Channel::Fill {
@@ -614,6 +701,11 @@ impl<'a> Connection<'a> {
                     self.market_subscribe_pending = None;
                     self.market_sids.clear();
                     self.subscribed.clear();
+                }
+                if self.mark_pending.is_some() && self.mark_pending == id {
+                    // Tried again on the next change of marks.
+                    self.mark_pending = None;
+                    self.mark_subscribed.clear();
                 }
             }
             ServerFrame::OrderbookSnapshot { msg, .. } => {

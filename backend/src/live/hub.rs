@@ -18,8 +18,10 @@ use shared::book::{BookLevels, OrderBook};
 use shared::ids::{MarketTicker, Side};
 use shared::num::{Count, Dollars};
 use shared::protocol::{Environment, ExchangeView, FillView, ServerMsg, UpstreamState};
+use shared::ws::TickerMsg;
 use tokio::sync::{broadcast, mpsc, watch};
 
+use super::directory::Directory;
 use super::exposure::ExposureBook;
 use super::market_info::MarketInfo;
 use crate::metrics::Metrics;
@@ -52,6 +54,10 @@ pub enum UpstreamCommand {
     Watch(MarketTicker),
     /// The last session stopped watching this market.
     Unwatch(MarketTicker),
+    /// The first session started marking this market (its `ticker` only, no book).
+    Mark(MarketTicker),
+    /// The last session stopped marking this market.
+    Unmark(MarketTicker),
 }
 
 #[derive(Debug, Default)]
@@ -71,6 +77,19 @@ struct Inner {
     known: HashSet<MarketTicker>,
     /// Markets it said do not, and when (asked again after [`UNKNOWN_FOR`]).
     unknown: HashMap<MarketTicker, Instant>,
+    /// Sessions marking each market ([`Hub::mark`]).
+    markers: HashMap<MarketTicker, usize>,
+    /// The latest ticker of each marked market, fields merged.
+    last_tickers: HashMap<MarketTicker, TickerMsg>,
+}
+
+/// What [`Hub::mark`] did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Marked {
+    /// The latest ticker the desk has of each market now marked.
+    pub tickers: Vec<TickerMsg>,
+    /// Markets not marked: not open, or unknown to the exchange.
+    pub refused: Vec<MarketTicker>,
 }
 
 /// Whether a market exists, asked of the exchange (`GetMarket`): `Some(true)`,
@@ -135,6 +154,8 @@ pub struct Hub {
     market_info: MarketInfo,
     /// Positions and resting orders per market, fed by the account frames published here.
     exposure: ExposureBook,
+    /// The open markets the finder searches, kept by their lifecycle frames.
+    directory: Directory,
 }
 
 /// What [`Hub::apply_delta`] did.
@@ -169,6 +190,7 @@ impl Hub {
         let (halts, _) = watch::channel(Vec::new());
         let metrics = Metrics::new();
         let exposure = ExposureBook::counted(metrics.exposure_reads.clone());
+        let directory = Directory::counted(metrics.directory_markets.clone());
         let hub = Hub {
             inner: Arc::default(),
             events,
@@ -185,6 +207,7 @@ impl Hub {
             tap: None,
             market_info: MarketInfo::default(),
             exposure,
+            directory,
         };
         (hub, upstream_rx)
     }
@@ -215,6 +238,8 @@ impl Hub {
         let (mut hub, commands) = Hub::new(environment);
         let (tap_tx, tap_rx) = mpsc::unbounded_channel();
         hub.tap = Some(tap_tx);
+        hub.exposure = ExposureBook::counted(metrics.exposure_reads.clone());
+        hub.directory = Directory::counted(metrics.directory_markets.clone());
         hub.metrics = metrics;
         (hub, commands, tap_rx)
     }
@@ -231,6 +256,11 @@ impl Hub {
     /// dropped by each market's lifecycle frame and whenever the upstream is not live.
     pub fn market_info(&self) -> &MarketInfo {
         &self.market_info
+    }
+
+    /// Every open market's searchable words ([`crate::live::directory`]).
+    pub fn directory(&self) -> &Directory {
+        &self.directory
     }
 
     /// The account's exposure per market, kept live by the account frames published here.
@@ -334,19 +364,34 @@ impl Hub {
         let _ = self.events.send(event);
     }
 
-    /// Publishes a market-scoped, non-book message (ticker, trade).
+    /// Publishes a market-scoped, non-book message (ticker, trade); a marked market's
+    /// ticker is kept for the next session that marks it.
     pub fn publish_market(&self, market: MarketTicker, msg: ServerMsg) {
+        if let ServerMsg::Ticker(t) = &msg {
+            let mut inner = self.lock();
+            if inner.markers.contains_key(&market) {
+                match inner.last_tickers.get_mut(&market) {
+                    Some(last) => last.merge(t.clone()),
+                    None => {
+                        inner.last_tickers.insert(market.clone(), t.clone());
+                    }
+                }
+            }
+        }
         self.publish(Some(market), 0, msg);
     }
 
     /// Publishes an account-wide message (order, fill, position).
     pub fn publish_account(&self, msg: ServerMsg) {
         match &msg {
-            ServerMsg::Lifecycle(view) => match (&view.market_ticker, &view.event_ticker) {
-                (Some(market), _) => self.market_info.forget(market),
-                (None, Some(event)) => self.market_info.forget_event(event),
-                (None, None) => self.market_info.clear(),
-            },
+            ServerMsg::Lifecycle(view) => {
+                self.directory.lifecycle(view);
+                match (&view.market_ticker, &view.event_ticker) {
+                    (Some(market), _) => self.market_info.forget(market),
+                    (None, Some(event)) => self.market_info.forget_event(event),
+                    (None, None) => self.market_info.clear(),
+                }
+            }
             ServerMsg::Order(view) => self.exposure.order_frame(view),
             ServerMsg::Position(row) => self.exposure.position_frame(row),
             _ => {}
@@ -379,38 +424,7 @@ impl Hub {
     /// # Errors
     /// [`WatchRefused`]; nothing changed then.
     pub async fn watch(&self, market: &MarketTicker) -> Result<(), WatchRefused> {
-        let ask = {
-            let inner = self.lock();
-            let fresh_refusal = inner
-                .unknown
-                .get(market)
-                .is_some_and(|at| at.elapsed() < UNKNOWN_FOR);
-            if fresh_refusal {
-                return Err(WatchRefused::Unknown(market.clone()));
-            }
-            !inner.watchers.contains_key(market) && !inner.known.contains(market)
-        };
-        if let (true, Some(check)) = (ask, self.policy.check.get()) {
-            let exists = check(market.clone()).await;
-            let mut inner = self.lock();
-            match exists {
-                Some(true) => {
-                    if inner.known.len() >= REMEMBERED {
-                        inner.known.clear();
-                    }
-                    inner.unknown.remove(market);
-                    inner.known.insert(market.clone());
-                }
-                Some(false) => {
-                    if inner.unknown.len() >= REMEMBERED {
-                        inner.unknown.clear();
-                    }
-                    inner.unknown.insert(market.clone(), Instant::now());
-                    return Err(WatchRefused::Unknown(market.clone()));
-                }
-                None => return Err(WatchRefused::Unchecked(market.clone())),
-            }
-        }
+        self.check_exists(market).await?;
         let first = {
             let mut inner = self.lock();
             let max = self.policy.max.load(Ordering::Relaxed);
@@ -453,6 +467,122 @@ impl Hub {
                 .send(UpstreamCommand::Unwatch(market.clone()))
                 .await;
         }
+    }
+
+    /// Whether the exchange has `market`: remembered, else asked once through the
+    /// [`MarketCheck`] (a refusal is remembered for [`UNKNOWN_FOR`]); a market already
+    /// watched passes.
+    async fn check_exists(&self, market: &MarketTicker) -> Result<(), WatchRefused> {
+        let ask = {
+            let inner = self.lock();
+            let fresh_refusal = inner
+                .unknown
+                .get(market)
+                .is_some_and(|at| at.elapsed() < UNKNOWN_FOR);
+            if fresh_refusal {
+                return Err(WatchRefused::Unknown(market.clone()));
+            }
+            !inner.watchers.contains_key(market) && !inner.known.contains(market)
+        };
+        if let (true, Some(check)) = (ask, self.policy.check.get()) {
+            let exists = check(market.clone()).await;
+            let mut inner = self.lock();
+            match exists {
+                Some(true) => {
+                    if inner.known.len() >= REMEMBERED {
+                        inner.known.clear();
+                    }
+                    inner.unknown.remove(market);
+                    inner.known.insert(market.clone());
+                }
+                Some(false) => {
+                    if inner.unknown.len() >= REMEMBERED {
+                        inner.unknown.clear();
+                    }
+                    inner.unknown.insert(market.clone(), Instant::now());
+                    return Err(WatchRefused::Unknown(market.clone()));
+                }
+                None => return Err(WatchRefused::Unchecked(market.clone())),
+            }
+        }
+        Ok(())
+    }
+
+    /// A session starts marking `markets` (each well-formed): following its `ticker`
+    /// without its book, for the portfolio's marks. The first marker of a market makes the
+    /// upstream subscribe its ticker. A market must be open: in the directory of open
+    /// markets once that is read, else known to the exchange ([`Hub::set_market_check`]).
+    pub async fn mark(&self, markets: &[MarketTicker]) -> Marked {
+        let mut out = Marked::default();
+        for market in markets {
+            let marked = self.lock().markers.contains_key(market);
+            let open = marked
+                || match self.directory.contains(market) {
+                    Some(open) => open,
+                    None => self.check_exists(market).await.is_ok(),
+                };
+            if !open {
+                out.refused.push(market.clone());
+                continue;
+            }
+            let first = {
+                let mut inner = self.lock();
+                let n = inner.markers.entry(market.clone()).or_insert(0);
+                *n += 1;
+                let first = *n == 1;
+                if let Some(t) = inner.last_tickers.get(market) {
+                    out.tickers.push(t.clone());
+                }
+                first
+            };
+            if first {
+                let _ = self
+                    .upstream_tx
+                    .send(UpstreamCommand::Mark(market.clone()))
+                    .await;
+            }
+        }
+        out
+    }
+
+    /// A session stops marking `markets`; the last marker of one makes the upstream drop
+    /// its ticker.
+    pub async fn unmark(&self, markets: &[MarketTicker]) {
+        for market in markets {
+            let last = {
+                let mut inner = self.lock();
+                match inner.markers.get_mut(market) {
+                    Some(n) if *n > 1 => {
+                        *n -= 1;
+                        false
+                    }
+                    Some(_) => {
+                        inner.markers.remove(market);
+                        inner.last_tickers.remove(market);
+                        true
+                    }
+                    None => false,
+                }
+            };
+            if last {
+                let _ = self
+                    .upstream_tx
+                    .send(UpstreamCommand::Unmark(market.clone()))
+                    .await;
+            }
+        }
+    }
+
+    /// Markets with at least one marker (replayed after an upstream reconnect).
+    pub fn marked_markets(&self) -> Vec<MarketTicker> {
+        let mut v: Vec<_> = self.lock().markers.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// The latest ticker of a marked market.
+    pub fn last_ticker(&self, market: &MarketTicker) -> Option<TickerMsg> {
+        self.lock().last_tickers.get(market).cloned()
     }
 
     /// Markets with at least one watcher (replayed after an upstream reconnect).

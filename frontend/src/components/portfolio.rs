@@ -1,8 +1,9 @@
 //! Account panes.
 //!
 //! - [`Portfolio`]: balance, portfolio value, resting-order value (live from the open
-//!   orders), unrealized P&L at the live mid of each position's market (the socket watches
-//!   every market with a position), realized P&L and fees; positions live from `position`
+//!   orders), unrealized P&L at the live mid of each position's market (the socket marks
+//!   every market with a position: its ticker, not its book), realized P&L and fees;
+//!   positions live from `position`
 //!   frames with their average price, mark and P&L.
 //! - [`History`]: fills (live from `fill` frames) and settlements, each a tab, each paging
 //!   back with Kalshi's cursors ("Older").
@@ -112,7 +113,7 @@ pub fn Portfolio() -> impl IntoView {
                         <th>"Market"</th>
                         <th class="num">"Position"</th>
                         <th class="num" title="Cost basis ÷ contracts held">"Avg"</th>
-                        <th class="num" title="Mid of the live book">"Mark"</th>
+                        <th class="num" title="Mid of the best YES bid and ask, live">"Mark"</th>
                         <th class="num" title="At the mark, less cost basis">"Unrealized"</th>
                         <th class="num">"Realized"</th>
                     </tr>

@@ -234,6 +234,12 @@ impl MarketData {
         let mid = self
             .books
             .with_value(|books| books.get(ticker).and_then(OrderBook::mid));
+        self.set_mark(ticker, mid);
+    }
+
+    /// Sets (or clears) one market's mark; views hear of a change on the next animation
+    /// frame.
+    fn set_mark(&self, ticker: &MarketTicker, mid: Option<Dollars>) {
         let changed = self
             .marks
             .with_untracked(|marks| marks.get(ticker).copied() != mid);
@@ -301,9 +307,17 @@ impl MarketData {
 
     /// A `ticker` frame: merged field by field (frames may carry only what changed).
     pub fn apply_ticker(&self, t: TickerMsg) {
+        let ticker = t.market_ticker.clone();
         self.tickers
             .update_untracked(|map| rules::merge_ticker(map, t));
         self.render_next_frame(Dirty::Tickers);
+        // A marked market (no book kept here) is marked at its ticker's mid.
+        if !self.books.with_value(|books| books.contains_key(&ticker)) {
+            let mid = self
+                .tickers
+                .with_untracked(|map| map.get(&ticker).and_then(TickerMsg::mid));
+            self.set_mark(&ticker, mid);
+        }
     }
 
     /// A `trade` frame (the open market's only).

@@ -300,25 +300,7 @@ pub fn merge_ticker(map: &mut HashMap<MarketTicker, TickerMsg>, t: TickerMsg) {
         None => {
             map.insert(t.market_ticker.clone(), t);
         }
-        Some(old) => {
-            macro_rules! merge {
-                ($($f:ident),*) => { $( if t.$f.is_some() { old.$f = t.$f.clone(); } )* };
-            }
-            merge!(
-                price_dollars,
-                yes_bid_dollars,
-                yes_ask_dollars,
-                volume_fp,
-                open_interest_fp,
-                dollar_volume,
-                dollar_open_interest,
-                yes_bid_size_fp,
-                yes_ask_size_fp,
-                last_trade_size_fp,
-                ts,
-                ts_ms
-            );
-        }
+        Some(old) => old.merge(t),
     }
 }
 
@@ -412,6 +394,24 @@ pub fn apply_order_group(
 /// The first 8 characters of an id, for display.
 pub fn short_id(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
+}
+
+/// Height of one market row in a windowed list, CSS pixels (`.market-row` in the style).
+pub const ROW_PX: u32 = 38;
+/// Rows kept in the document above and below the visible ones.
+pub const OVERSCAN_ROWS: u32 = 30;
+
+/// The rows `[first, last)` of a windowed list of `len` rows to render when it is scrolled
+/// `scroll_px` down a viewport `viewport_px` tall: the visible rows and
+/// [`OVERSCAN_ROWS`] either side, so a list of any length keeps about a hundred rows in
+/// the document.
+pub fn visible_rows(len: usize, scroll_px: u32, viewport_px: u32) -> (usize, usize) {
+    let first = (scroll_px / ROW_PX).saturating_sub(OVERSCAN_ROWS);
+    let last = (scroll_px.saturating_add(viewport_px) / ROW_PX)
+        .saturating_add(1)
+        .saturating_add(OVERSCAN_ROWS);
+    let at = |rows: u32| usize::try_from(rows).unwrap_or(usize::MAX).min(len);
+    (at(first), at(last))
 }
 
 #[cfg(test)]
@@ -708,5 +708,21 @@ mod tests {
         assert!(apply_order_group(&mut groups, &frame("brand_new_kind", "x")).reload);
         apply_order_group(&mut groups, &frame("deleted", "group-0001"));
         assert_eq!(groups.len(), 1);
+    }
+
+    #[test]
+    fn a_windowed_list_renders_the_visible_rows_and_the_overscan_only() {
+        assert_eq!(visible_rows(0, 0, 600), (0, 0));
+        assert_eq!(visible_rows(21, 0, 400), (0, 21), "a short list is whole");
+        let (first, last) = visible_rows(50_000, 0, 600);
+        assert_eq!((first, last), (0, 600 / 38 + 1 + 30));
+        let (first, last) = visible_rows(50_000, 38 * 10_000, 600);
+        assert_eq!(first, 10_000 - 30);
+        assert!(last - first < 100, "{first}..{last}");
+        assert_eq!(
+            visible_rows(100, 38 * 1_000, 600),
+            (100, 100),
+            "scrolled past the end"
+        );
     }
 }

@@ -139,6 +139,40 @@ pub struct TickerMsg {
     pub time: Option<String>,
 }
 
+impl TickerMsg {
+    /// Folds a later frame of the same market into this one, field by field (a frame may
+    /// carry only what changed).
+    pub fn merge(&mut self, newer: TickerMsg) {
+        macro_rules! merge {
+            ($($f:ident),*) => { $( if newer.$f.is_some() { self.$f = newer.$f; } )* };
+        }
+        merge!(
+            market_id,
+            price_dollars,
+            yes_bid_dollars,
+            yes_ask_dollars,
+            volume_fp,
+            open_interest_fp,
+            dollar_volume,
+            dollar_open_interest,
+            yes_bid_size_fp,
+            yes_ask_size_fp,
+            last_trade_size_fp,
+            ts,
+            ts_ms,
+            time
+        );
+    }
+
+    /// The YES mid of the best bid and ask, when both sides are quoted (a bid above $0 and
+    /// an ask below $1), dollars rounded down to the 1/10,000.
+    pub fn mid(&self) -> Option<Dollars> {
+        let bid = self.yes_bid_dollars.filter(|b| b.raw() > 0)?;
+        let ask = self.yes_ask_dollars.filter(|a| *a < Dollars::ONE)?;
+        Some(Dollars::from_raw(bid.raw().checked_add(ask.raw())? / 2))
+    }
+}
+
 /// `msg` of `trade`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TradeMsg {
@@ -238,5 +272,38 @@ impl TickerV2Msg {
     pub fn best_yes_ask(&self) -> Option<Dollars> {
         self.yes_ask_dollars
             .or(self.yes_ask.map(Dollars::from_cents))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Dollars {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_ticker_merges_what_changed_and_marks_at_the_quoted_mid() {
+        let mut t = TickerMsg {
+            market_ticker: MarketTicker::from("KXDESK-26DEC31-T50"),
+            yes_bid_dollars: Some(d("0.4000")),
+            yes_ask_dollars: Some(d("0.4500")),
+            price_dollars: Some(d("0.4200")),
+            ..TickerMsg::default()
+        };
+        assert_eq!(t.mid(), Some(d("0.4250")));
+        t.merge(TickerMsg {
+            market_ticker: t.market_ticker.clone(),
+            yes_bid_dollars: Some(d("0.4100")),
+            ..TickerMsg::default()
+        });
+        assert_eq!(t.price_dollars, Some(d("0.4200")), "kept");
+        assert_eq!(t.mid(), Some(d("0.4300")));
+        t.yes_bid_dollars = Some(Dollars::ZERO);
+        assert_eq!(t.mid(), None, "no bid, no mid");
+        t.yes_bid_dollars = Some(d("0.4100"));
+        t.yes_ask_dollars = Some(Dollars::ONE);
+        assert_eq!(t.mid(), None, "no ask, no mid");
     }
 }

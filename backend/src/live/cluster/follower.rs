@@ -7,7 +7,7 @@
 //! stream through an ordered consumer that resumes after the last stream sequence it saw,
 //! so a NATS restart loses none; fills are de-duplicated by trade id.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,6 +86,9 @@ pub(super) async fn run(
         leader_alive: false,
         connected: true,
     };
+    // What the local hub watches and marks (each asks the leader for the market).
+    let mut watched: HashSet<MarketTicker> = HashSet::new();
+    let mut marked: HashSet<MarketTicker> = HashSet::new();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_heartbeat = Instant::now();
@@ -93,8 +96,28 @@ pub(super) async fn run(
         tokio::select! {
             () = cancel.cancelled() => break,
             cmd = commands.recv() => match cmd {
-                Some(UpstreamCommand::Watch(m)) => f.watch(m).await,
-                Some(UpstreamCommand::Unwatch(m)) => f.unwatch(&m),
+                // A mark is a watch at the leader (book and ticker): replicas share the
+                // leader's one market subscription.
+                Some(UpstreamCommand::Watch(m)) => {
+                    watched.insert(m.clone());
+                    f.watch(m).await;
+                }
+                Some(UpstreamCommand::Mark(m)) => {
+                    marked.insert(m.clone());
+                    f.watch(m).await;
+                }
+                Some(UpstreamCommand::Unwatch(m)) => {
+                    watched.remove(&m);
+                    if !marked.contains(&m) {
+                        f.unwatch(&m);
+                    }
+                }
+                Some(UpstreamCommand::Unmark(m)) => {
+                    marked.remove(&m);
+                    if !watched.contains(&m) {
+                        f.unwatch(&m);
+                    }
+                }
                 None => break,
             },
             input = rx.recv() => match input {
