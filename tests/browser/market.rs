@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use anyhow::{ensure, Context as _};
-use desk_testkit::e2e::{run_in_browser, sel, testid, Browser, Price};
+use desk_testkit::e2e::{run_in_browser, run_in_browser_configured, sel, testid, Browser, Price};
 use fantoccini::key::Key;
 use fantoccini::Locator;
 
@@ -516,5 +516,57 @@ async fn ticker_stats_depth_chart_and_candles() -> anyhow::Result<()> {
         browser.screenshot("market-page").await?;
         Ok(())
     })
+    .await
+}
+
+/// With a Kalshi-sized universe (5,000 generated markets) a text search reaches every open
+/// market, and the list stays windowed: with hundreds of markets loaded the page holds
+/// about a hundred rows, and scrolling to the end shows the last ones.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_large_universe_is_searched_whole_and_listed_windowed() -> anyhow::Result<()> {
+    run_in_browser_configured(
+        "universe",
+        |c| {
+            c.sim_markets = 5_000;
+            c.sim_flow = 5;
+        },
+        async |browser, _sim| {
+            desk_ready(browser).await?;
+            browser.select("page-size", "100").await?;
+            browser.fill("market-filter", "high temp").await?;
+            rows_until(browser, "a first page of 100", |r| r.len() == 100).await?;
+            for pages in 2..=5 {
+                browser.click("markets-more").await?;
+                browser
+                    .wait_until("another page", WAIT, async || {
+                        let n: usize = browser.text_of("markets-count").await?.trim().parse()?;
+                        Ok((n == pages * 100).then_some(()))
+                    })
+                    .await?;
+            }
+            let rows = row_tickers(browser).await?;
+            ensure!(
+                rows.len() < 120,
+                "500 markets loaded, {} rows in the page",
+                rows.len()
+            );
+            ensure!(rows.iter().all(|t| t.starts_with("KXHIGH")), "{rows:?}");
+            browser
+                .client()
+                .execute(
+                    "const l = document.querySelector('[data-testid=market-list]'); l.scrollTop = l.scrollHeight;",
+                    Vec::new(),
+                )
+                .await
+                .context("scrolling the list")?;
+            let end = rows_until(browser, "the list's end in view", |r| {
+                r.first().is_some_and(|t| !rows.contains(t))
+            })
+            .await?;
+            ensure!(end.len() < 120, "{} rows at the end", end.len());
+            browser.screenshot("1-universe-windowed").await?;
+            Ok(())
+        },
+    )
     .await
 }
