@@ -519,6 +519,30 @@ async fn ticker_stats_depth_chart_and_candles() -> anyhow::Result<()> {
     .await
 }
 
+/// The `data-ticker` of every market row in the page, read in one script (rows come and
+/// go as the windowed list scrolls and as tickers update them).
+async fn rows_now(browser: &Browser) -> anyhow::Result<Vec<String>> {
+    let value = browser
+        .client()
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=market-row]')].map(e => e.dataset.ticker);",
+            Vec::new(),
+        )
+        .await
+        .context("reading the market rows")?;
+    Ok(serde_json::from_value(value).unwrap_or_default())
+}
+
+/// Waits until the finder says it holds `n` markets.
+async fn loaded(browser: &Browser, n: usize) -> anyhow::Result<()> {
+    browser
+        .wait_until(&format!("{n} markets loaded"), WAIT, async || {
+            let count: usize = browser.text_of("markets-count").await?.trim().parse()?;
+            Ok((count == n).then_some(()))
+        })
+        .await
+}
+
 /// With a Kalshi-sized universe (5,000 generated markets) a text search reaches every open
 /// market, and the list stays windowed: with hundreds of markets loaded the page holds
 /// about a hundred rows, and scrolling to the end shows the last ones.
@@ -533,24 +557,37 @@ async fn a_large_universe_is_searched_whole_and_listed_windowed() -> anyhow::Res
         async |browser, _sim| {
             desk_ready(browser).await?;
             browser.select("page-size", "100").await?;
-            browser.fill("market-filter", "high temp").await?;
-            rows_until(browser, "a first page of 100", |r| r.len() == 100).await?;
+            // The whole text at once: typed key by key, every prefix would be a search of
+            // its own, and a late answer could replace the pages loaded below.
+            browser
+                .client()
+                .execute(
+                    "const i = document.querySelector('[data-testid=market-filter]'); \
+                     i.value = 'high temp'; i.dispatchEvent(new Event('input', { bubbles: true }));",
+                    Vec::new(),
+                )
+                .await
+                .context("typing the search")?;
+            // Its rows replace the unfiltered list's (which starts with other series).
+            browser
+                .wait_until("the search's rows", WAIT, async || {
+                    let rows = rows_now(browser).await?;
+                    Ok((!rows.is_empty() && rows.iter().all(|t| t.starts_with("KXHIGH")))
+                        .then_some(()))
+                })
+                .await?;
+            loaded(browser, 100).await?;
             for pages in 2..=5 {
                 browser.click("markets-more").await?;
-                browser
-                    .wait_until("another page", WAIT, async || {
-                        let n: usize = browser.text_of("markets-count").await?.trim().parse()?;
-                        Ok((n == pages * 100).then_some(()))
-                    })
-                    .await?;
+                loaded(browser, pages * 100).await?;
             }
-            let rows = row_tickers(browser).await?;
+            let top = rows_now(browser).await?;
             ensure!(
-                rows.len() < 120,
+                !top.is_empty() && top.len() < 120,
                 "500 markets loaded, {} rows in the page",
-                rows.len()
+                top.len()
             );
-            ensure!(rows.iter().all(|t| t.starts_with("KXHIGH")), "{rows:?}");
+            ensure!(top.iter().all(|t| t.starts_with("KXHIGH")), "{top:?}");
             browser
                 .client()
                 .execute(
@@ -559,11 +596,17 @@ async fn a_large_universe_is_searched_whole_and_listed_windowed() -> anyhow::Res
                 )
                 .await
                 .context("scrolling the list")?;
-            let end = rows_until(browser, "the list's end in view", |r| {
-                r.first().is_some_and(|t| !rows.contains(t))
-            })
-            .await?;
+            let end = browser
+                .wait_until("the list's end in view", WAIT, async || {
+                    let rows = rows_now(browser).await?;
+                    Ok(rows
+                        .first()
+                        .is_some_and(|t| !top.contains(t))
+                        .then_some(rows))
+                })
+                .await?;
             ensure!(end.len() < 120, "{} rows at the end", end.len());
+            ensure!(end.iter().all(|t| t.starts_with("KXHIGH")), "{end:?}");
             browser.screenshot("1-universe-windowed").await?;
             Ok(())
         },
