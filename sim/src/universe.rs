@@ -192,6 +192,16 @@ struct Game {
     legs: Vec<Leg>,
 }
 
+/// One game as its lines are listed: league (code, name), the matchup's ticker part
+/// (`26DEC08BOSCHI`), its title, day and close time.
+struct Matchup<'a> {
+    league: (&'a str, &'a str),
+    code: &'a str,
+    title: &'a str,
+    day: Day,
+    close: &'a str,
+}
+
 /// The generator's state.
 struct Builder {
     rng: StdRng,
@@ -439,66 +449,83 @@ impl Builder {
             legs.push((event.clone(), ticker, format!("yes {name}")));
         }
 
-        let spread = format!("KX{lcode}SPREAD");
-        self.series(
-            &spread,
-            &format!("{lname} point spread"),
-            "Sports",
-            &[lname, "Spreads"],
-            "custom",
+        let at = Matchup {
+            league: (lcode, lname),
+            code: &matchup,
+            title: &game,
+            day,
+            close: &close,
+        };
+        let spreads = (0..4_i64)
+            .map(|i| {
+                let by = 2 * i + 1;
+                let sub = format!("{hname} wins by over {by}.5 points");
+                (format!("{hcode}{by}"), sub, by, cents(p - 12 * i))
+            })
+            .collect();
+        self.lines(
+            &at,
+            ("SPREAD", "point spread", "Spreads"),
+            spreads,
+            &mut legs,
         );
-        let event = EventTicker(format!("{spread}-{matchup}"));
-        self.event(&event, format!("{game}: spread"), day.human(), false);
-        for i in 0..4_i64 {
-            let by = 2 * i + 1;
-            let sub = format!("{hname} wins by over {by}.5 points");
-            let ticker = MarketTicker(format!("{event}-{hcode}{by}"));
-            let mut m = new_market(
-                ticker.clone(),
-                event.clone(),
-                &format!("{game}: {sub}?"),
-                &sub,
-                &close,
-                Grid::Cent,
-            );
-            m.floor_strike = i32::try_from(by).ok().map(f64::from);
-            self.market(m, Grid::Cent, cents(p - 12 * i));
-            legs.push((event.clone(), ticker, format!("yes {sub}")));
-        }
-
-        let total = format!("KX{lcode}TOTAL");
-        self.series(
-            &total,
-            &format!("{lname} total points"),
-            "Sports",
-            &[lname, "Totals"],
-            "custom",
-        );
-        let event = EventTicker(format!("{total}-{matchup}"));
-        self.event(&event, format!("{game}: total points"), day.human(), false);
         let line = self.rng.gen_range(40..=230_i64);
-        for i in 0..4_i64 {
-            let over = line + 3 * i;
-            let sub = format!("Over {over}.5 points scored");
-            let ticker = MarketTicker(format!("{event}-{over}"));
-            let mut m = new_market(
-                ticker.clone(),
-                event.clone(),
-                &format!("{game}: {sub}?"),
-                &sub,
-                &close,
-                Grid::Cent,
-            );
-            m.floor_strike = i32::try_from(over).ok().map(f64::from);
-            self.market(m, Grid::Cent, cents(65 - 12 * i));
-            legs.push((event.clone(), ticker, format!("yes {sub}")));
-        }
+        let totals = (0..4_i64)
+            .map(|i| {
+                let over = line + 3 * i;
+                let sub = format!("Over {over}.5 points scored");
+                (over.to_string(), sub, over, cents(65 - 12 * i))
+            })
+            .collect();
+        self.lines(&at, ("TOTAL", "total points", "Totals"), totals, &mut legs);
         self.games.push(Game {
             league,
             day,
             matchup,
             legs,
         });
+    }
+
+    /// A game's "over" lines of one `kind` (series suffix, title, tag): a series
+    /// `KX{league}{suffix}`, the game's event in it and a market per line
+    /// `(ticker suffix, subtitle, strike, fair)`, each a leg combos may select.
+    fn lines(
+        &mut self,
+        at: &Matchup<'_>,
+        (suffix, what, tag): (&str, &str, &str),
+        lines: Vec<(String, String, i64, Dollars)>,
+        legs: &mut Vec<Leg>,
+    ) {
+        let (lcode, lname) = at.league;
+        let series = format!("KX{lcode}{suffix}");
+        self.series(
+            &series,
+            &format!("{lname} {what}"),
+            "Sports",
+            &[lname, tag],
+            "custom",
+        );
+        let event = EventTicker(format!("{series}-{}", at.code));
+        self.event(
+            &event,
+            format!("{}: {what}", at.title),
+            at.day.human(),
+            false,
+        );
+        for (code, sub, strike, fair) in lines {
+            let ticker = MarketTicker(format!("{event}-{code}"));
+            let mut m = new_market(
+                ticker.clone(),
+                event.clone(),
+                &format!("{}: {sub}?", at.title),
+                &sub,
+                at.close,
+                Grid::Cent,
+            );
+            m.floor_strike = i32::try_from(strike).ok().map(f64::from);
+            self.market(m, Grid::Cent, fair);
+            legs.push((event.clone(), ticker, format!("yes {sub}")));
+        }
     }
 
     /// The `k`th combo event: `markets` single-game parlays of 2–4 legs of one game

@@ -227,15 +227,7 @@ impl Search {
         let status_ok = self.local_status.is_none_or(|s| s.matches(m.status));
         let series_ok = series.is_none_or(|set| set.contains(m.event_ticker.series()));
         let text_ok = self.words.is_empty() || {
-            let hay = format!(
-                "{} {} {} {} {}",
-                m.ticker,
-                m.event_ticker,
-                m.title,
-                m.subtitle.as_deref().unwrap_or_default(),
-                m.yes_sub_title
-            )
-            .to_lowercase();
+            let hay = crate::live::directory::search_words(m);
             self.words.iter().all(|w| hay.contains(w.as_str()))
         };
         status_ok && series_ok && text_ok

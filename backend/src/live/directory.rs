@@ -39,21 +39,27 @@ const PAGE: u32 = 1000;
 struct Entry {
     ticker: MarketTicker,
     event: EventTicker,
-    /// Lower-case ticker, event ticker, title, subtitle and YES subtitle, space-separated.
+    /// [`search_words`].
     words: Box<str>,
+}
+
+/// What a text search of markets reads: the ticker, event ticker, title, subtitle and YES
+/// subtitle, lower-case, space-separated.
+pub fn search_words(m: &Market) -> String {
+    format!(
+        "{} {} {} {} {}",
+        m.ticker,
+        m.event_ticker,
+        m.title,
+        m.subtitle.as_deref().unwrap_or_default(),
+        m.yes_sub_title
+    )
+    .to_lowercase()
 }
 
 impl Entry {
     fn of(m: &Market) -> Entry {
-        let words = format!(
-            "{} {} {} {} {}",
-            m.ticker,
-            m.event_ticker,
-            m.title,
-            m.subtitle.as_deref().unwrap_or_default(),
-            m.yes_sub_title
-        )
-        .to_lowercase();
+        let words = search_words(m);
         Entry {
             ticker: m.ticker.clone(),
             event: m.event_ticker.clone(),

@@ -132,6 +132,21 @@ pub enum WatchRefused {
     TooMany(usize),
 }
 
+/// Takes one session off `market`'s count; true when it was the last (the entry is gone).
+fn release(counts: &mut HashMap<MarketTicker, usize>, market: &MarketTicker) -> bool {
+    match counts.get_mut(market) {
+        Some(n) if *n > 1 => {
+            *n -= 1;
+            false
+        }
+        Some(_) => {
+            counts.remove(market);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Shared live state. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Hub {
@@ -448,18 +463,11 @@ impl Hub {
     pub async fn unwatch(&self, market: &MarketTicker) {
         let last = {
             let mut inner = self.lock();
-            match inner.watchers.get_mut(market) {
-                Some(n) if *n > 1 => {
-                    *n -= 1;
-                    false
-                }
-                Some(_) => {
-                    inner.watchers.remove(market);
-                    inner.books.remove(market);
-                    true
-                }
-                None => false,
+            let last = release(&mut inner.watchers, market);
+            if last {
+                inner.books.remove(market);
             }
+            last
         };
         if last {
             let _ = self
@@ -551,18 +559,11 @@ impl Hub {
         for market in markets {
             let last = {
                 let mut inner = self.lock();
-                match inner.markers.get_mut(market) {
-                    Some(n) if *n > 1 => {
-                        *n -= 1;
-                        false
-                    }
-                    Some(_) => {
-                        inner.markers.remove(market);
-                        inner.last_tickers.remove(market);
-                        true
-                    }
-                    None => false,
+                let last = release(&mut inner.markers, market);
+                if last {
+                    inner.last_tickers.remove(market);
                 }
+                last
             };
             if last {
                 let _ = self
