@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use anyhow::Context as _;
-use desk_testkit::e2e::{run_in_browser_with_sim, sel, Price};
+use desk_testkit::e2e::{run_in_browser_with_sim, sel, testid, Price};
 use shared::ids::{MarketTicker, Side};
 
 /// How long a fill, a position or a settlement may take to show up.
@@ -103,6 +103,80 @@ async fn position_marks_live_then_settles_into_history() -> anyhow::Result<()> {
             .await?;
         eprintln!("balance {balance_before} → {balance_after_fill} (fill) → {paid_out} (settled)");
         browser.screenshot("2-settled").await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A position whose market is not the one on screen is marked from that market's ticker:
+/// the socket marks every position's market (no book is watched for it), so after another
+/// market is opened the mark still follows the flow in the position's market.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_position_in_another_market_is_marked_from_its_ticker() -> anyhow::Result<()> {
+    run_in_browser_with_sim("portfolio_marks", async |browser, sim| {
+        let market = browser.open_first_market().await?;
+        let through = Price::from_ten_thousandths((market.ask.ten_thousandths() + 500).min(9_900));
+        browser.buy_yes(through, "2").await?;
+        browser
+            .wait_for_css(
+                &sel("position-row", &[("data-market", market.ticker.as_str())]),
+                UI_TIMEOUT,
+            )
+            .await
+            .context("the position never showed up")?;
+
+        // Open another market: the position's book is no longer watched.
+        let rows = browser.find_all(&testid("market-row")).await?;
+        let mut other = None;
+        for row in rows {
+            let ticker = browser.attr(&row, "data-ticker", "a market row").await?;
+            if ticker != market.ticker {
+                other = Some(ticker);
+                break;
+            }
+        }
+        let other = other.context("a second market in the list")?;
+        browser
+            .click_css(&sel("market-row", &[("data-ticker", other.as_str())]))
+            .await?;
+        browser
+            .wait_for_css(
+                &format!(
+                    "{}.selected",
+                    sel("market-row", &[("data-ticker", other.as_str())])
+                ),
+                UI_TIMEOUT,
+            )
+            .await
+            .context("the other market did not open")?;
+        let before = browser
+            .wait_until("a mark for the position", UI_TIMEOUT, async || {
+                Ok(Price::parse(&browser.text_of("position-mark").await?).ok())
+            })
+            .await?;
+
+        // Trade the position's market: its ticker moves the mark.
+        anyhow::ensure!(
+            sim.set_flow_focus(Some(MarketTicker::from(market.ticker.as_str()))),
+            "{} takes flow",
+            market.ticker
+        );
+        sim.set_flow(100);
+        let after = browser
+            .wait_until(
+                "the mark to follow its market",
+                Duration::from_secs(30),
+                async || {
+                    let now = Price::parse(&browser.text_of("position-mark").await?).ok();
+                    Ok(now.filter(|m| *m != before))
+                },
+            )
+            .await?;
+        browser.screenshot("1-marked-from-ticker").await?;
+        anyhow::ensure!(
+            after > Price::from_ten_thousandths(0) && after < Price::from_ten_thousandths(10_000),
+            "the mark is a price: {after}"
+        );
         Ok(())
     })
     .await
