@@ -12,6 +12,12 @@
 //! `DESK_BENCH_SECS` seconds (default 30). Writes p50/p95/p99/max frame times, the book
 //! updates the page applied per second, and the served wasm's size (raw and gzip -9) to
 //! `bench-results/frames.json`.
+//!
+//! First, on the fresh browser profile (nothing cached), a **cold load**: the bytes on the
+//! wire for the page and everything it loaded before the login form was usable (the
+//! Resource Timing `transferSize` of the document and each resource: compressed bodies and
+//! headers), and the time from navigation start to an interactive login page (the login
+//! form rendered by the wasm; polled every few milliseconds, so an upper bound).
 
 use std::time::{Duration, Instant};
 
@@ -40,6 +46,44 @@ fn wasm_size() -> anyhow::Result<(u64, u64)> {
     Ok((raw, u64::try_from(out.stdout.len())?))
 }
 
+/// A cold load of the login page: bytes on the wire and time to the interactive form.
+async fn cold_load(browser: &Browser, app_url: &str) -> anyhow::Result<serde_json::Value> {
+    browser.goto(app_url).await?;
+    let started = Instant::now();
+    let interactive_ms = loop {
+        let probe = browser
+            .client()
+            .execute(
+                "return document.querySelector('[data-testid=login-username]') ? performance.now() : null;",
+                Vec::new(),
+            )
+            .await?;
+        if let Some(ms) = probe.as_f64() {
+            break ms;
+        }
+        ensure!(started.elapsed() < DEFAULT_TIMEOUT, "no login form");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    let wire = browser
+        .client()
+        .execute(
+            "const nav = performance.getEntriesByType('navigation')[0];
+             const res = performance.getEntriesByType('resource');
+             return { document: nav.transferSize,
+                      resources: res.map(r => [r.name.split('/').pop(), r.transferSize, r.encodedBodySize, r.decodedBodySize]),
+                      total: nav.transferSize + res.reduce((s, r) => s + r.transferSize, 0) };",
+            Vec::new(),
+        )
+        .await?;
+    Ok(serde_json::json!({
+        "bytes_on_the_wire": wire["total"],
+        "document_bytes": wire["document"],
+        "resources": wire["resources"],
+        "interactive_login_ms": interactive_ms.round(),
+        "target_bytes": 300 * 1000,
+    }))
+}
+
 async fn book_version(browser: &Browser) -> anyhow::Result<u64> {
     let text = browser.text_of("book-version").await?;
     text.trim().parse().context("book-version")
@@ -52,6 +96,7 @@ async fn run(
 ) -> anyhow::Result<serde_json::Value> {
     let flow = env_u64("DESK_BENCH_FLOW", 1_000);
     let secs = env_u64("DESK_BENCH_SECS", 30);
+    let cold = cold_load(browser, app_url).await?;
     browser.log_in(app_url, desk_testkit::e2e::E2E_USER).await?;
     browser.goto(&format!("{app_url}#{MARKET}")).await?;
     browser
@@ -117,6 +162,7 @@ async fn run(
         },
         "frames_over_16_7ms": over_16ms,
         "book_updates_applied_per_sec": updates_per_sec,
+        "cold_load": cold,
         "wasm_bytes": wasm,
         "wasm_gzip_bytes": wasm_gzip,
         "target": {"p95_us": 16_000, "wasm_gzip_bytes": 300 * 1024},
