@@ -215,19 +215,10 @@ async fn bench(markets: u64, searches: u64) -> Value {
         "bootstrap: {}",
         bootstrap.status()
     );
-    let login = http
-        .post(format!("{base}/api/login"))
-        .json(&json!({"username": "bench", "password": "bench-password-1"}))
-        .send()
+    let session = desk_testkit::desk::log_in(&base, "bench", "bench-password-1")
         .await
-        .expect("login");
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+        .expect("login")
+        .http;
 
     let metrics_url = format!("http://127.0.0.1:{metrics_port}/metrics");
     let expected = markets as f64;
@@ -243,7 +234,7 @@ async fn bench(markets: u64, searches: u64) -> Value {
     let (rss_loaded, _) = memory_mb(desk.0.id());
 
     let search_page = |q: &'static str, status: Option<&'static str>, cursor: Option<String>| {
-        let (http, base, cookie) = (http.clone(), base.clone(), cookie.clone());
+        let (http, base) = (session.clone(), base.clone());
         async move {
             let mut url = reqwest::Url::parse(&format!("{base}/api/markets")).expect("url");
             url.query_pairs_mut().append_pair("q", q);
@@ -254,12 +245,7 @@ async fn bench(markets: u64, searches: u64) -> Value {
                 url.query_pairs_mut().append_pair("cursor", c);
             }
             let t = Instant::now();
-            let resp = http
-                .get(url)
-                .header("cookie", &cookie)
-                .send()
-                .await
-                .expect("search");
+            let resp = http.get(url).send().await.expect("search");
             assert!(resp.status().is_success(), "search {q}: {}", resp.status());
             let page: MarketsPage = resp.json().await.expect("a markets page");
             (

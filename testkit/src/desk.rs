@@ -113,6 +113,14 @@ pub async fn log_in_new_user(
     )
     .await
     .context("add the user")?;
+    log_in(base, username, password).await
+}
+
+/// Logs `username` in through `POST /api/login` on the desk at `base`.
+///
+/// # Errors
+/// A refused login, or an answer without a cookie or CSRF token.
+pub async fn log_in(base: &str, username: &str, password: &str) -> anyhow::Result<LoggedIn> {
     let resp = reqwest::Client::new()
         .post(format!("{base}/api/login"))
         .json(&serde_json::json!({"username": username, "password": password}))

@@ -464,19 +464,32 @@ impl<'a> Connection<'a> {
             (UpdateAction::AddMarkets, add),
             (UpdateAction::DeleteMarkets, remove),
         ] {
-            if markets.is_empty() {
-                continue;
-            }
             for &sid in &sids {
-                self.command(CommandBody::UpdateSubscription(UpdateSubscriptionParams {
-                    sid: Some(sid),
-                    market_tickers: Some(markets.clone()),
-                    action,
-                    ..UpdateSubscriptionParams::default()
-                }));
+                self.update_markets(sid, action, &markets, false);
             }
         }
         self.subscribed = self.desired.clone();
+    }
+
+    /// Adds `markets` to (or deletes them from) subscription `sid`, nothing for none; an
+    /// added market's ticker is sent at once with `initial_ticker`.
+    fn update_markets(
+        &mut self,
+        sid: Sid,
+        action: UpdateAction,
+        markets: &[MarketTicker],
+        initial_ticker: bool,
+    ) {
+        if markets.is_empty() {
+            return;
+        }
+        self.command(CommandBody::UpdateSubscription(UpdateSubscriptionParams {
+            sid: Some(sid),
+            market_tickers: Some(markets.to_vec()),
+            action,
+            send_initial_snapshot: initial_ticker.then_some(true),
+            ..UpdateSubscriptionParams::default()
+        }));
     }
 
     /// Brings the ticker-only subscription in line with the marked markets nobody
@@ -513,23 +526,8 @@ impl<'a> Connection<'a> {
         }
         let add: Vec<_> = target.difference(&self.mark_subscribed).cloned().collect();
         let remove: Vec<_> = self.mark_subscribed.difference(&target).cloned().collect();
-        if !add.is_empty() {
-            self.command(CommandBody::UpdateSubscription(UpdateSubscriptionParams {
-                sid: Some(sid),
-                market_tickers: Some(add),
-                action: UpdateAction::AddMarkets,
-                send_initial_snapshot: Some(true),
-                ..UpdateSubscriptionParams::default()
-            }));
-        }
-        if !remove.is_empty() {
-            self.command(CommandBody::UpdateSubscription(UpdateSubscriptionParams {
-                sid: Some(sid),
-                market_tickers: Some(remove),
-                action: UpdateAction::DeleteMarkets,
-                ..UpdateSubscriptionParams::default()
-            }));
-        }
+        self.update_markets(sid, UpdateAction::AddMarkets, &add, true);
+        self.update_markets(sid, UpdateAction::DeleteMarkets, &remove, false);
         self.mark_subscribed = target;
     }
 

@@ -198,12 +198,19 @@ pub struct BookSnapshot {
 impl Hub {
     /// A hub and the receiver the upstream task reads its commands from.
     pub fn new(environment: Environment) -> (Hub, mpsc::Receiver<UpstreamCommand>) {
+        Hub::with_metrics(environment, Metrics::new())
+    }
+
+    /// As [`Hub::new`], counting into `metrics`.
+    fn with_metrics(
+        environment: Environment,
+        metrics: Arc<Metrics>,
+    ) -> (Hub, mpsc::Receiver<UpstreamCommand>) {
         let (events, _) = broadcast::channel(FANOUT_CAPACITY);
         let (upstream_tx, upstream_rx) = mpsc::channel(1024);
         let (state, _) = watch::channel(UpstreamState::Connecting);
         let (exchange, _) = watch::channel(None);
         let (halts, _) = watch::channel(Vec::new());
-        let metrics = Metrics::new();
         let exposure = ExposureBook::counted(metrics.exposure_reads.clone());
         let directory = Directory::counted(metrics.directory_markets.clone());
         let hub = Hub {
@@ -250,12 +257,9 @@ impl Hub {
         mpsc::Receiver<UpstreamCommand>,
         mpsc::UnboundedReceiver<HubEvent>,
     ) {
-        let (mut hub, commands) = Hub::new(environment);
+        let (mut hub, commands) = Hub::with_metrics(environment, metrics);
         let (tap_tx, tap_rx) = mpsc::unbounded_channel();
         hub.tap = Some(tap_tx);
-        hub.exposure = ExposureBook::counted(metrics.exposure_reads.clone());
-        hub.directory = Directory::counted(metrics.directory_markets.clone());
-        hub.metrics = metrics;
         (hub, commands, tap_rx)
     }
 
@@ -385,12 +389,11 @@ impl Hub {
         if let ServerMsg::Ticker(t) = &msg {
             let mut inner = self.lock();
             if inner.markers.contains_key(&market) {
-                match inner.last_tickers.get_mut(&market) {
-                    Some(last) => last.merge(t.clone()),
-                    None => {
-                        inner.last_tickers.insert(market.clone(), t.clone());
-                    }
-                }
+                inner
+                    .last_tickers
+                    .entry(market.clone())
+                    .and_modify(|last| last.merge(t.clone()))
+                    .or_insert_with(|| t.clone());
             }
         }
         self.publish(Some(market), 0, msg);
