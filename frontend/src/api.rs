@@ -308,6 +308,13 @@ pub async fn market(ticker: &MarketTicker) -> Result<Market> {
     get(&format!("/api/markets/{}", encode(ticker.as_str()))).await
 }
 
+/// `GET /api/events/{event_ticker}`: the event's board (every market, by strike).
+pub async fn event_board(
+    event: &shared::ids::EventTicker,
+) -> Result<shared::board::EventBoardView> {
+    get(&format!("/api/events/{}", encode(event.as_str()))).await
+}
+
 /// `?subaccount=N` for a scoped route.
 fn sub_query(subaccount: u32) -> String {
     format!("subaccount={subaccount}")

@@ -1,7 +1,7 @@
 //! The browser ⇄ backend socket on `/ws`: connect, reconnect with backoff, watch the open
 //! market's book, mark every market with an open position (`marks`: their tickers alone,
-//! whose mid marks the position; a portfolio of a thousand markets subscribes no book),
-//! and dispatch every [`ServerMsg`] into the [`crate::state`] contexts from the socket's own
+//! whose mid marks the position; a portfolio of a thousand markets subscribes no book) and
+//! the open event board's markets (their tickers are the board's rows), and dispatch every [`ServerMsg`] into the [`crate::state`] contexts from the socket's own
 //! message callback, one frame at a time (no frame is skipped between renders).
 //!
 //! After every (re)connect the socket re-sends `watch` for the open market, which the
@@ -270,7 +270,8 @@ impl DeskSocket {
 }
 
 /// The markets whose book the socket watches (the open market) and those it marks (every
-/// market with an open position) (`track`: inside an effect).
+/// market with an open position, and the open event board's markets) (`track`: inside an
+/// effect).
 fn wanted_markets(desk: Desk, track: bool) -> (BTreeSet<MarketTicker>, BTreeSet<MarketTicker>) {
     let selected = if track {
         desk.market.selected.get()
@@ -283,11 +284,17 @@ fn wanted_markets(desk: Desk, track: bool) -> (BTreeSet<MarketTicker>, BTreeSet<
             .map(|p| p.market_ticker.clone())
             .collect::<BTreeSet<_>>()
     };
-    let marks = if track {
+    let mut marks = if track {
         desk.account.positions.with(held)
     } else {
         desk.account.positions.with_untracked(held)
     };
+    let board = |markets: &Vec<MarketTicker>| marks.extend(markets.iter().cloned());
+    if track {
+        desk.market.board_markets.with(board);
+    } else {
+        desk.market.board_markets.with_untracked(board);
+    }
     (selected.into_iter().collect(), marks)
 }
 

@@ -8,6 +8,7 @@
 //! - [`ws`]: Kalshi WebSocket commands and frames, and [`ws::decode`]; [`ws_msg`] holds the
 //!   generated `msg` payloads of the channels `ws` does not write by hand.
 //! - [`book`]: the two-ladder order book every part draws from.
+//! - [`board`]: event boards (every market of an event) and the baskets that contradict them.
 //! - [`protocol`]: the browser ⇄ backend API and socket frames.
 //! - [`rfq`]: the RFQ desk's browser types: live RFQ/quote events, quoting rules, rule log.
 //! - [`groups`]: the browser types of order groups and subaccounts (balances, transfers).
@@ -20,6 +21,7 @@
 pub mod api;
 pub mod auth;
 pub mod backoff;
+pub mod board;
 pub mod book;
 pub mod groups;
 pub mod ids;

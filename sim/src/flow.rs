@@ -12,11 +12,12 @@ use std::collections::BTreeMap;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use shared::book::BookLevels;
 use shared::ids::{BookSide, MarketTicker, Side};
 use shared::num::{Count, Dollars};
 use shared::rest::{CreateOrderV2Request, SelfTradePrevention, TimeInForce};
 
-use super::engine::{AccountId, AccountKind, Engine};
+use super::engine::{AccountId, AccountKind, Engine, OrderError};
 use super::markets::MarketSeed;
 
 /// Simulated participant accounts.
@@ -435,6 +436,51 @@ impl Flow {
         if let Some(key) = far {
             self.cancel_participant(engine, key, now_ms);
         }
+    }
+
+    /// Replaces the participants' resting orders in `ticker` with one order per level of
+    /// `levels` (YES bids at their price, NO bids at their NO-leg price), for a test that
+    /// needs a book of its own making; the market's other orders stay. Levels that cross
+    /// trade as any order would.
+    ///
+    /// # Errors
+    /// The engine's refusal of a level (unknown market, a price off its grid, …); the
+    /// levels before it rest.
+    pub fn lay_book(
+        &mut self,
+        engine: &mut Engine,
+        ticker: &MarketTicker,
+        levels: &BookLevels,
+        now_ms: i64,
+    ) -> Result<(), OrderError> {
+        let market = engine
+            .market(ticker)
+            .ok_or(OrderError::Invalid("unknown market"))?;
+        let keys: Vec<u64> = [Side::Yes, Side::No]
+            .into_iter()
+            .flat_map(|side| market.resting_keys(side).collect::<Vec<_>>())
+            .collect();
+        for key in keys {
+            self.cancel_participant(engine, key, now_ms);
+        }
+        let yes = levels.yes.iter().map(|&(p, c)| (BookSide::Bid, p, c));
+        let no = levels
+            .no
+            .iter()
+            .map(|&(p, c)| (BookSide::Ask, p.complement(), c));
+        for (book_side, yes_price, count) in yes.chain(no) {
+            let who = self.participant();
+            let order = Self::order(
+                ticker,
+                book_side,
+                yes_price,
+                count,
+                TimeInForce::GoodTillCanceled,
+            );
+            engine.place(who, &order, now_ms)?;
+        }
+        engine.emit_ticker_if_changed(ticker, now_ms);
+        Ok(())
     }
 
     fn cancel_participant(&mut self, engine: &mut Engine, key: u64, now_ms: i64) {

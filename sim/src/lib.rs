@@ -510,6 +510,26 @@ impl SimExchange {
         Ok(settled)
     }
 
+    /// Lays a book of the test's making in `ticker`: the background participants' resting
+    /// orders there are cancelled and one participant order rests at each level of
+    /// `levels` (YES bids at their price, NO bids at their NO-leg price); set the flow to 0 first
+    /// ([`SimExchange::set_flow`]) to keep it. Deltas and a ticker go out as for any order.
+    ///
+    /// # Errors
+    /// [`engine::OrderError`] for an unknown market or a level the market refuses.
+    pub fn lay_book(
+        &self,
+        ticker: &MarketTicker,
+        levels: &BookLevels,
+    ) -> Result<(), engine::OrderError> {
+        let now = now_ms();
+        let mut core = self.inner.lock();
+        let core = &mut *core;
+        let laid = core.flow.lay_book(&mut core.engine, ticker, levels, now);
+        core.publish(now);
+        laid
+    }
+
     /// Pauses trading now, for `length` (`None`: until [`SimExchange::resume_trading`]), as
     /// Kalshi does for its weekly maintenance: new orders, amends, RFQs, quotes and accepts
     /// are refused, cancels and decreases still work, `cancel_order_on_pause` orders are

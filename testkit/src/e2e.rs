@@ -629,6 +629,40 @@ impl Browser {
         self.click("ticket-submit").await
     }
 
+    /// Sizes the window so the page's viewport is `width` × `height` CSS pixels (a laptop's
+    /// 1280 × 720, say): the window's frame is measured and added.
+    pub async fn set_viewport(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        let (mut outer_w, mut outer_h) = (width, height);
+        for _ in 0..3 {
+            self.client
+                .set_window_size(outer_w, outer_h)
+                .await
+                .context("sizing the window")?;
+            let inner = self
+                .client
+                .execute(
+                    "return [window.innerWidth, window.innerHeight];",
+                    Vec::new(),
+                )
+                .await
+                .context("reading the viewport")?;
+            let size = |i: usize| {
+                inner
+                    .get(i)
+                    .and_then(serde_json::Value::as_u64)
+                    .and_then(|v| u32::try_from(v).ok())
+                    .context("the viewport's size")
+            };
+            let (w, h) = (size(0)?, size(1)?);
+            if (w, h) == (width, height) {
+                return Ok(());
+            }
+            outer_w = (outer_w + width).saturating_sub(w);
+            outer_h = (outer_h + height).saturating_sub(h);
+        }
+        anyhow::bail!("the viewport would not become {width}×{height}")
+    }
+
     /// Saves a PNG of the page as `tests/artifacts/<test>-<name>.png` and returns its path.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
         let png = self

@@ -2,7 +2,8 @@
 //! browse series → event → market, search and filter, paging with Kalshi cursors, a
 //! watchlist that survives a reload, click-to-trade, keyboard shortcuts (buy, sell, price
 //! ticks on a tapered grid, cancel all, the `?` list, no trading while typing), ticker
-//! stats, the depth chart and candles from the exchange's own trades.
+//! stats, the depth chart and candles from the exchange's own trades, and the event board
+//! (crafted brackets priced below $1 flagged, click-to-trade from the board) at 1280×720.
 //!
 //! Needs `dist/` (built by `bash scripts/test.sh`), `chromedriver` and `chromium`.
 
@@ -608,6 +609,98 @@ async fn a_large_universe_is_searched_whole_and_listed_windowed() -> anyhow::Res
             ensure!(end.len() < 120, "{} rows at the end", end.len());
             ensure!(end.iter().all(|t| t.starts_with("KXHIGH")), "{end:?}");
             browser.screenshot("1-universe-windowed").await?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// The event board at 1280×720: a temperature event's six brackets side by side, live from
+/// their tickers; crafted books that offer every bracket at $0.10 raise the "buy every YES"
+/// flag with the size available; clicking a bracket's ask opens it with the ticket set to
+/// buy YES there; "back to the book" shows the ladder again.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_board_flags_a_bracket_priced_below_a_dollar() -> anyhow::Result<()> {
+    run_in_browser_configured(
+        "event-board",
+        |c| {
+            c.sim_markets = 200;
+            c.sim_flow = 0;
+        },
+        async |browser, sim| {
+            browser.set_viewport(1280, 720).await?;
+            let first = sim
+                .market_tickers()
+                .into_iter()
+                .find(|t| t.as_str().starts_with("KXHIGH"))
+                .context("a temperature bracket")?;
+            let base = current_url(browser).await?;
+            open_market(browser, &base, first.as_str()).await?;
+            // Enabled once the market's details (its event) are loaded.
+            browser
+                .wait_for_css(&format!("{}:not([disabled])", testid("board-toggle")), WAIT)
+                .await?
+                .click()
+                .await?;
+            browser
+                .wait_until("six bracket rows", WAIT, async || {
+                    let rows = browser.find_all(&testid("board-row")).await?;
+                    Ok((rows.len() == 6).then_some(()))
+                })
+                .await?;
+            let mut markets = Vec::new();
+            for row in browser.find_all(&testid("board-row")).await? {
+                markets.push(browser.attr(&row, "data-ticker", "a board row").await?);
+            }
+            ensure!(
+                browser.find_all(&testid("board-arb")).await?.is_empty(),
+                "no flag on the opening books"
+            );
+            for (i, m) in markets.iter().enumerate() {
+                let size = shared::num::Count::from_int(7 + i64::try_from(i)?);
+                sim.lay_book(
+                    &shared::ids::MarketTicker::from(m.as_str()),
+                    &shared::book::BookLevels {
+                        yes: vec![("0.05".parse()?, size)],
+                        no: vec![("0.90".parse()?, size)],
+                    },
+                )
+                .map_err(|e| anyhow::anyhow!("laying {m}'s book: {e:?}"))?;
+            }
+            let flag = browser
+                .wait_for_css(&sel("board-arb", &[("data-kind", "every_yes")]), WAIT)
+                .await
+                .context("the buy-every-YES flag never rose")?
+                .text()
+                .await?;
+            ensure!(
+                flag.contains("$0.6000") && flag.contains("7.00 sets"),
+                "{flag}"
+            );
+            browser
+                .wait_text(&testid("board-sums"), "Σ YES asks 0.6000", WAIT)
+                .await?;
+            browser.screenshot("1-event-board").await?;
+
+            // The third bracket's ask: open it, ticket set to buy YES at $0.10.
+            let third = &markets[2];
+            browser
+                .click_css(&format!(
+                    "{} {}",
+                    sel("board-row", &[("data-ticker", third)]),
+                    testid("board-ask")
+                ))
+                .await?;
+            browser
+                .wait_text(&testid("market-ticker"), third, WAIT)
+                .await?;
+            ensure!(value_of(browser, "ticket-price").await? == "0.1000");
+            ensure!(value_of(browser, "ticket-action").await? == "buy");
+            ensure!(value_of(browser, "ticket-side").await? == "yes");
+            browser.click("board-close").await?;
+            browser
+                .wait_for_css(&sel("ladder", &[("data-ticker", third)]), WAIT)
+                .await?;
             Ok(())
         },
     )

@@ -1,5 +1,6 @@
 //! `/api/status`, finding markets (`/api/markets`, `/api/series`, `/api/events`), one market
-//! (`/api/markets/{ticker}`) and its candles (`/api/markets/{ticker}/candles`).
+//! (`/api/markets/{ticker}`) and its candles (`/api/markets/{ticker}/candles`), and one
+//! event's board (`/api/events/{event_ticker}`).
 
 use std::collections::HashSet;
 
@@ -9,12 +10,14 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use shared::api::ops;
 use shared::api::schema::GetEventsQueryStatus;
-use shared::ids::{MarketTicker, SeriesTicker};
+use shared::board::{self, BoardMarket, EventBoardView};
+use shared::ids::{EventTicker, MarketTicker, SeriesTicker};
 use shared::protocol::{
     CandlePeriod, CandleView, CandlesView, DeskStatus, EventView, EventsPage, MarketSearch,
     MarketsPage, SeriesList, SeriesView, CANDLES_SHOWN,
 };
 use shared::rest::{Market, StatusFilter};
+use shared::ws::TickerMsg;
 
 use super::{AppState, Error, Result};
 use crate::kalshi::client::KalshiClient;
@@ -28,6 +31,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/markets/{ticker}/candles", get(candles))
         .route("/series", get(series))
         .route("/events", get(events))
+        .route("/events/{event_ticker}", get(event_board))
 }
 
 /// `GET /api/status` → [`DeskStatus`].
@@ -465,6 +469,72 @@ async fn events(
         events,
         cursor: Some(page.cursor).filter(|c| !c.is_empty()),
     }))
+}
+
+/// `GET /api/events/{event_ticker}` → [`EventBoardView`]: the event with every market of
+/// it and each market's best YES bid and ask (with sizes), last price and volume, by strike
+/// (Kalshi's `GetEvent`, `with_nested_markets=true`: one read). The browser then marks the
+/// open markets (`marks`) to keep the board live from their tickers.
+///
+/// # Errors
+/// 400 `bad_ticker` for a malformed event ticker; Kalshi's 404 when it has no such event.
+async fn event_board(
+    State(kalshi): State<KalshiClient>,
+    Path(event_ticker): Path<String>,
+) -> Result<Json<EventBoardView>> {
+    let event_ticker = EventTicker::from(checked_id(&event_ticker, "event ticker")?);
+    let read = kalshi
+        .send::<ops::GetEvent>(
+            &ops::GetEventPath { event_ticker },
+            &ops::GetEventQuery {
+                with_nested_markets: Some(true),
+            },
+            None,
+        )
+        .await?;
+    let event = read.event;
+    // Nested when asked for; older answers list them beside the event.
+    let markets = event
+        .markets
+        .filter(|m| !m.is_empty())
+        .unwrap_or(read.markets);
+    let mut markets: Vec<BoardMarket> = markets.into_iter().map(board_market).collect();
+    board::sort_markets(&mut markets);
+    Ok(Json(EventBoardView {
+        event_ticker: event.event_ticker,
+        series_ticker: event.series_ticker,
+        title: event.title,
+        sub_title: event.sub_title,
+        mutually_exclusive: event.mutually_exclusive,
+        markets,
+    }))
+}
+
+/// A board row from Kalshi's `Market`: its ticker fields as they were when read.
+fn board_market(m: shared::api::schema::Market) -> BoardMarket {
+    BoardMarket {
+        label: if m.yes_sub_title.is_empty() {
+            m.title.clone().unwrap_or_default()
+        } else {
+            m.yes_sub_title.clone()
+        },
+        open: m.status.is_tradable(),
+        strike_type: m.strike_type,
+        floor_strike: m.floor_strike,
+        cap_strike: m.cap_strike,
+        ticker: TickerMsg {
+            market_ticker: m.ticker.clone(),
+            price_dollars: Some(m.last_price_dollars),
+            yes_bid_dollars: Some(m.yes_bid_dollars),
+            yes_ask_dollars: Some(m.yes_ask_dollars),
+            yes_bid_size_fp: Some(m.yes_bid_size_fp),
+            yes_ask_size_fp: Some(m.yes_ask_size_fp),
+            volume_fp: Some(m.volume_fp),
+            open_interest_fp: Some(m.open_interest_fp),
+            ..TickerMsg::default()
+        },
+        market_ticker: m.ticker,
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -326,3 +326,188 @@ async fn a_text_search_covers_the_whole_universe_from_the_directory() {
     )
     .await;
 }
+
+/// The first generated temperature event (six mutually exclusive brackets).
+fn bracket_event(app: &TestApp) -> String {
+    let market = app
+        .sim
+        .market_tickers()
+        .into_iter()
+        .find(|t| t.as_str().starts_with("KXHIGH"))
+        .expect("the universe has temperature brackets");
+    let (event, _) = market.as_str().rsplit_once('-').unwrap();
+    event.to_owned()
+}
+
+/// One YES bid and one NO bid (so a YES ask at `1 − no`) resting in each market.
+fn lay(app: &TestApp, market: &shared::ids::MarketTicker, bid: &str, ask: &str, size: i64) {
+    let (bid, ask) = (
+        bid.parse::<shared::num::Dollars>().unwrap(),
+        ask.parse::<shared::num::Dollars>().unwrap(),
+    );
+    app.sim
+        .lay_book(
+            market,
+            &shared::book::BookLevels {
+                yes: vec![(bid, Count::from_int(size))],
+                no: vec![(ask.complement(), Count::from_int(size))],
+            },
+        )
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_event_board_lists_every_bracket_and_flags_a_basket_that_pays_more_than_it_costs() {
+    use shared::board::{self, Arbitrage, EventBoardView, Top};
+    use shared::protocol::{ClientMsg, ServerMsg};
+
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.sim_flow = 0;
+        c.sim_markets = 200;
+    })
+    .await;
+    let event = bracket_event(&app);
+    let read: EventBoardView = get_json(&app, &format!("/api/events/{event}")).await;
+    assert!(read.mutually_exclusive, "{read:?}");
+    assert_eq!(read.markets.len(), 6, "{read:?}");
+    let strikes: Vec<f64> = read.markets.iter().filter_map(|m| m.strike()).collect();
+    assert!(strikes.is_sorted(), "by strike: {strikes:?}");
+    assert!(read
+        .markets
+        .iter()
+        .all(|m| m.open && m.ticker.yes_bid_dollars.is_some()));
+    // The opening books price the brackets near $1 in all: no basket.
+    assert!(board::arbitrage(&read, |t| read
+        .markets
+        .iter()
+        .find(|m| &m.market_ticker == t)
+        .map(|m| Top::of(&m.ticker)))
+    .is_empty());
+
+    // Two tabs mark the board's markets: one ticker subscription at the exchange.
+    let markets: Vec<_> = read
+        .markets
+        .iter()
+        .map(|m| m.market_ticker.clone())
+        .collect();
+    let marks = ClientMsg::Marks {
+        market_tickers: markets.clone(),
+    };
+    let before = app.sim.subscription_count(shared::ws::Channel::Ticker);
+    let (mut tab, mut other) = (app.browser().await, app.browser().await);
+    tab.send(&marks).await;
+    other.send(&marks).await;
+    for t in [&mut tab, &mut other] {
+        let mut seen = std::collections::HashSet::new();
+        while seen.len() < markets.len() {
+            if let ServerMsg::Ticker(m) = t.next().await {
+                seen.insert(m.market_ticker);
+            }
+        }
+    }
+    assert_eq!(
+        app.sim.subscription_count(shared::ws::Channel::Ticker),
+        before + 1,
+        "one ticker subscription for the event, whatever the tabs"
+    );
+
+    // Every bracket offered at $0.10 (Σ asks $0.60), 7 contracts the thinnest.
+    for (i, m) in markets.iter().enumerate() {
+        lay(&app, m, "0.05", "0.10", 7 + i as i64);
+    }
+    let last = markets.last().unwrap().clone();
+    tab.until("the last bracket's new ask", |m| {
+        matches!(m, ServerMsg::Ticker(t) if t.market_ticker == last
+            && t.yes_ask_dollars == Some("0.10".parse().unwrap()))
+    })
+    .await;
+    let read: EventBoardView = get_json(&app, &format!("/api/events/{event}")).await;
+    let found = board::arbitrage(&read, |t| {
+        read.markets
+            .iter()
+            .find(|m| &m.market_ticker == t)
+            .map(|m| Top::of(&m.ticker))
+    });
+    assert_eq!(
+        found,
+        vec![Arbitrage::EveryYes {
+            cost: "0.60".parse().unwrap(),
+            pays: shared::num::Dollars::ONE,
+            sets: Some(Count::from_int(7)),
+        }]
+    );
+
+    let (status, body) = app.get("/api/events/NOT A TICKER").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = app.get("/api/events/KXNOSUCH-26DEC31").await;
+    assert_eq!(status, 404, "{body}");
+}
+
+#[tokio::test]
+async fn an_above_ladder_bid_over_a_lower_strikes_ask_is_flagged_with_its_size() {
+    use shared::board::{self, Arbitrage, EventBoardView, Ladder, Top};
+    use shared::num::Dollars;
+
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.sim_flow = 0;
+        c.sim_markets = 200;
+    })
+    .await;
+    let market = app
+        .sim
+        .market_tickers()
+        .into_iter()
+        .find(|t| t.as_str().starts_with("KXBTCD"))
+        .expect("the universe has a daily bitcoin ladder");
+    let (event, _) = market.as_str().rsplit_once('-').unwrap();
+    let path = format!("/api/events/{event}");
+    let read: EventBoardView = get_json(&app, &path).await;
+    assert!(!read.mutually_exclusive);
+    assert!(read.markets.len() >= 5, "{read:?}");
+    let strikes: Vec<f64> = read
+        .markets
+        .iter()
+        .map(|m| match m.ladder() {
+            Some((Ladder::Above, strike)) => strike,
+            other => panic!("an above-X ladder: {other:?}"),
+        })
+        .collect();
+    assert!(strikes.is_sorted(), "{strikes:?}");
+    let top_of = |read: &EventBoardView, t: &shared::ids::MarketTicker| {
+        read.markets
+            .iter()
+            .find(|m| &m.market_ticker == t)
+            .map(|m| Top::of(&m.ticker))
+    };
+    assert!(board::arbitrage(&read, |t| top_of(&read, t)).is_empty());
+
+    // The third strike bid two cents over the second's ask: YES of the second is worth at
+    // least YES of the third, so YES low + NO high costs less than the $1 it pays.
+    let (low, high) = (&read.markets[1], &read.markets[2]);
+    let ask = Top::of(&low.ticker)
+        .ask
+        .expect("the second strike is offered");
+    let bid = ask.price.checked_add(Dollars::from_cents(2)).unwrap();
+    let over = bid.checked_add(Dollars::from_cents(1)).unwrap();
+    assert!(over < Dollars::ONE);
+    lay(
+        &app,
+        &high.market_ticker,
+        &bid.to_string(),
+        &over.to_string(),
+        3,
+    );
+    let read: EventBoardView = get_json(&app, &path).await;
+    let found = board::arbitrage(&read, |t| top_of(&read, t));
+    assert_eq!(
+        found,
+        vec![Arbitrage::Ladder {
+            buy_yes: low.market_ticker.clone(),
+            yes_ask: ask.price,
+            buy_no: high.market_ticker.clone(),
+            yes_bid: bid,
+            cost: Dollars::ONE.checked_sub(Dollars::from_cents(2)).unwrap(),
+            sets: Some(ask.size.unwrap().min(Count::from_int(3))),
+        }]
+    );
+}

@@ -7,6 +7,7 @@ use shared::rest::{Market, MarketStatus};
 
 use crate::api;
 use crate::components::charts::{CandleChart, DepthChart};
+use crate::components::event_board::EventBoard;
 use crate::components::ladder::{BookSummary, Ladder};
 use crate::components::load_status::LoadStatus;
 use crate::components::shortcuts::Shortcuts;
@@ -33,16 +34,21 @@ pub fn MarketView(
             fallback=|| view! { <div class="pick-market">"Pick a market on the left to open its book."</div> }
         >
             <MarketHeader detail=detail market=market/>
-            <TickerLine market=market/>
-            <BookSummary/>
-            <div class="charts-row">
-                <DepthChart market=market/>
-                <CandleChart market=market/>
-            </div>
-            <div class="book-and-tape">
-                <Ladder on_pick=pick/>
-                <TradesTape/>
-            </div>
+            <Show
+                when=move || data.board_event.with(Option::is_none)
+                fallback=|| view! { <EventBoard/> }
+            >
+                <TickerLine market=market/>
+                <BookSummary/>
+                <div class="charts-row">
+                    <DepthChart market=market/>
+                    <CandleChart market=market/>
+                </div>
+                <div class="book-and-tape">
+                    <Ladder on_pick=pick/>
+                    <TradesTape/>
+                </div>
+            </Show>
         </Show>
     }
 }
@@ -119,12 +125,40 @@ fn MarketHeader(
                     <span class="mh-lifecycle" data-testid="market-lifecycle" title="Latest lifecycle event from Kalshi">{text}</span>
                 })}
                 <span class="spacer"></span>
+                <BoardToggle market=market/>
                 <Shortcuts market=market/>
             </div>
             <div class="mh-title" data-testid="market-title">{title}</div>
             <div class="mh-sub muted">{subtitle}</div>
             <LoadStatus resource=detail what="market"/>
         </div>
+    }
+}
+
+/// Opens the open market's event as a board, or goes back to the book.
+#[component]
+fn BoardToggle(market: Signal<Option<Market>>) -> impl IntoView {
+    let data = use_market();
+    let event = move || market.with(|m| m.as_ref().map(|m| m.event_ticker.clone()));
+    let on = move || {
+        let open = data.board_event.get();
+        open.is_some() && open == event()
+    };
+    view! {
+        <button
+            type="button"
+            class="btn btn-small board-toggle"
+            class:on=on
+            data-testid="board-toggle"
+            disabled=move || event().is_none()
+            title="Every market of this event in one live board"
+            on:click=move |_| match event() {
+                Some(e) if !on() => data.open_board(e),
+                _ => data.close_board(),
+            }
+        >
+            "Event board"
+        </button>
     }
 }
 

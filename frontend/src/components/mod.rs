@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod charts;
+pub mod event_board;
 pub mod groups;
 pub mod ladder;
 pub mod load_status;

@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
 use leptos::prelude::*;
 use shared::book::{BookLevels, OrderBook};
-use shared::ids::{MarketTicker, Side};
+use shared::ids::{EventTicker, MarketTicker, Side};
 use shared::num::{Count, Dollars};
 use shared::protocol::LifecycleView;
 use shared::ws::{TickerMsg, TradeMsg};
@@ -96,6 +96,10 @@ pub struct MarketData {
     pub marks: RwSignal<HashMap<MarketTicker, Dollars>>,
     /// Trades of the open market, newest first.
     pub trades: RwSignal<VecDeque<TradeMsg>>,
+    /// The event whose board is open in the center pane (`None`: the market's book).
+    pub board_event: RwSignal<Option<EventTicker>>,
+    /// The open markets of that board: marked, so their tickers keep it live.
+    pub board_markets: RwSignal<Vec<MarketTicker>>,
 }
 
 /// The market-data context.
@@ -118,6 +122,8 @@ impl MarketData {
             books: StoredValue::new(HashMap::new()),
             marks: RwSignal::new(HashMap::new()),
             trades: RwSignal::new(VecDeque::new()),
+            board_event: RwSignal::new(None),
+            board_markets: RwSignal::new(Vec::new()),
         }
     }
 
@@ -317,6 +323,30 @@ impl MarketData {
                 .tickers
                 .with_untracked(|map| map.get(&ticker).and_then(TickerMsg::mid));
             self.set_mark(&ticker, mid);
+        }
+    }
+
+    /// Opens `event`'s board in the center pane (its markets are marked once it loads).
+    pub fn open_board(&self, event: EventTicker) {
+        self.board_markets.set(Vec::new());
+        self.board_event.set(Some(event));
+    }
+
+    /// Closes the board: the center pane shows the market's book again and its markets are
+    /// no longer marked for it.
+    pub fn close_board(&self) {
+        self.board_event.set(None);
+        self.board_markets.set(Vec::new());
+    }
+
+    /// Seeds a market's ticker from a REST read, unless a frame already gave one (frames
+    /// are newer).
+    pub fn seed_ticker(&self, t: TickerMsg) {
+        if self
+            .tickers
+            .with_untracked(|map| !map.contains_key(&t.market_ticker))
+        {
+            self.apply_ticker(t);
         }
     }
 
