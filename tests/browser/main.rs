@@ -12,3 +12,4 @@ mod orders;
 mod portfolio;
 mod rfq;
 mod team;
+mod workspace;

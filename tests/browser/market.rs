@@ -642,16 +642,20 @@ async fn an_event_board_flags_a_bracket_priced_below_a_dollar() -> anyhow::Resul
                 .await?
                 .click()
                 .await?;
-            browser
+            // Read in one script: the rows' tickers at one instant.
+            let markets: Vec<String> = browser
                 .wait_until("six bracket rows", WAIT, async || {
-                    let rows = browser.find_all(&testid("board-row")).await?;
-                    Ok((rows.len() == 6).then_some(()))
+                    let rows = browser
+                        .client()
+                        .execute(
+                            "return [...document.querySelectorAll('[data-testid=board-row]')].map(r => r.dataset.ticker);",
+                            Vec::new(),
+                        )
+                        .await?;
+                    let rows: Vec<String> = serde_json::from_value(rows)?;
+                    Ok((rows.len() == 6).then_some(rows))
                 })
                 .await?;
-            let mut markets = Vec::new();
-            for row in browser.find_all(&testid("board-row")).await? {
-                markets.push(browser.attr(&row, "data-ticker", "a board row").await?);
-            }
             ensure!(
                 browser.find_all(&testid("board-arb")).await?.is_empty(),
                 "no flag on the opening books"

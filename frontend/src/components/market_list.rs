@@ -528,10 +528,17 @@ fn EventMarkets(event: EventView) -> impl IntoView {
         },
         false,
     );
+    let data = crate::state::use_market();
+    let ticker = shared::ids::EventTicker::from(event.event_ticker.as_str());
     view! {
         <div class="browse-title">
             <span class="pane-title">{event.title.clone()}</span>
             <span class="muted">{format!(" · {}", event.sub_title)}</span>
+            <button type="button" class="btn btn-small" data-testid="event-board-open"
+                title="Every market of this event in one live board"
+                on:click=move |_| data.open_board(ticker.clone())>
+                "Event board"
+            </button>
         </div>
         <MarketRows paged=paged empty="This event has no markets."/>
     }

@@ -1,4 +1,5 @@
-//! Center pane: the open market's header, ticker line, live book and trades tape.
+//! Center pane: the open market's header, ticker line, book summary, then the ladder with
+//! depth, candles and the trades tape beside it; or the open event board instead of the book.
 
 use leptos::prelude::*;
 use shared::ids::Side;
@@ -28,10 +29,13 @@ pub fn MarketView(
     let ticket = use_ticket();
     let has_market = move || data.selected.with(Option::is_some);
     let pick = Callback::new(move |(side, price): (Side, Dollars)| ticket.pick_level(side, price));
+    let no_market =
+        || view! { <div class="pick-market">"Pick a market on the left to open its book."</div> };
+    let board_only = move || data.board_event.with(Option::is_some);
     view! {
         <Show
             when=has_market
-            fallback=|| view! { <div class="pick-market">"Pick a market on the left to open its book."</div> }
+            fallback=move || if board_only() { view! { <EventBoard/> }.into_any() } else { no_market().into_any() }
         >
             <MarketHeader detail=detail market=market/>
             <Show
@@ -40,13 +44,15 @@ pub fn MarketView(
             >
                 <TickerLine market=market/>
                 <BookSummary/>
-                <div class="charts-row">
-                    <DepthChart market=market/>
-                    <CandleChart market=market/>
-                </div>
+                // The ladder takes the pane's height; depth, candles and the tape stack
+                // beside it, so a laptop screen shows ten levels a side and more.
                 <div class="book-and-tape">
                     <Ladder on_pick=pick/>
-                    <TradesTape/>
+                    <div class="market-side">
+                        <DepthChart market=market/>
+                        <CandleChart market=market/>
+                        <TradesTape/>
+                    </div>
                 </div>
             </Show>
         </Show>

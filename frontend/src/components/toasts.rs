@@ -1,4 +1,6 @@
-//! Corner notices for fills and rejects; each disappears by itself after a few seconds.
+//! Corner notices for fills and rejects; each disappears by itself after a few seconds, or
+//! at its × button. Clicks anywhere else go through to the page below (a notice never
+//! blocks the form under it).
 
 use leptos::prelude::*;
 
@@ -18,9 +20,10 @@ pub fn Toasts() -> impl IntoView {
                             class=format!("toast toast-{}", toast.kind)
                             data-testid="toast"
                             data-kind=toast.kind
-                            on:click=move |_| toasts.dismiss(id)
                         >
-                            {toast.text}
+                            <span class="toast-text">{toast.text}</span>
+                            <button type="button" class="toast-close" data-testid="toast-close"
+                                title="Dismiss" on:click=move |_| toasts.dismiss(id)>"×"</button>
                         </div>
                     }
                 }
