@@ -315,6 +315,22 @@ pub async fn event_board(
     get(&format!("/api/events/{}", encode(event.as_str()))).await
 }
 
+/// `GET /api/workspace`: the user's layouts (the default until they save one).
+pub async fn workspace() -> Result<shared::workspace::Workspace> {
+    get("/api/workspace").await
+}
+
+/// `PUT /api/workspace`: stores the user's layouts; answers them as stored.
+pub async fn save_workspace(
+    workspace: &shared::workspace::Workspace,
+) -> Result<shared::workspace::Workspace> {
+    let resp = write(Method::PUT, "/api/workspace")
+        .json(workspace)?
+        .send()
+        .await?;
+    decode(resp).await
+}
+
 /// `?subaccount=N` for a scoped route.
 fn sub_query(subaccount: u32) -> String {
     format!("subaccount={subaccount}")

@@ -13,6 +13,7 @@
 //! - [`rfq`]: the RFQ desk's browser types: live RFQ/quote events, quoting rules, rule log.
 //! - [`groups`]: the browser types of order groups and subaccounts (balances, transfers).
 //! - [`auth`]: the team desk: users, roles, limits, sessions and the audit log.
+//! - [`workspace`]: a user's named layouts of the desk screen and price format.
 //! - [`backoff`]: jittered reconnect delays, for the backend and the browser alike.
 //!
 //! Data flows Kalshi (or the built-in exchange) → `rest`/`ws` types → backend → `protocol`
@@ -29,5 +30,6 @@ pub mod num;
 pub mod protocol;
 pub mod rest;
 pub mod rfq;
+pub mod workspace;
 pub mod ws;
 pub mod ws_msg;

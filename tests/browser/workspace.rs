@@ -1,6 +1,7 @@
 //! The trader's workspace on a laptop screen: at 1280×720 the default layout shows at least
 //! ten ladder levels a side and the whole order ticket, and at 1024×720 it still does
-//! without a horizontal scrollbar.
+//! without a horizontal scrollbar; a layout made by hand (a splitter dragged, a pane
+//! collapsed, saved under a name) is restored after logging out and in.
 //!
 //! Needs `dist/` (built by `bash scripts/test.sh`), `chromedriver` and `chromium`.
 
@@ -117,6 +118,155 @@ async fn a_laptop_screen_shows_ten_levels_a_side_and_the_whole_ticket() -> anyho
                     "{width}×720: a horizontal scrollbar: {screen:?}"
                 );
             }
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// The width of the market finder, CSS px.
+async fn markets_width(browser: &Browser) -> anyhow::Result<f64> {
+    browser
+        .client()
+        .execute(
+            "const p = document.querySelector('.pane-markets'); \
+             return p && p.offsetParent ? p.getBoundingClientRect().width : 0;",
+            Vec::new(),
+        )
+        .await?
+        .as_f64()
+        .context("a width")
+}
+
+/// The workspace the desk has stored for the page's user (read with the page's session).
+async fn stored_workspace(browser: &Browser) -> anyhow::Result<shared::workspace::Workspace> {
+    let value = browser
+        .client()
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch('/api/workspace').then(r => r.json()).then(done, e => done(String(e)));",
+            Vec::new(),
+        )
+        .await
+        .context("reading /api/workspace in the page")?;
+    serde_json::from_value(value).context("a workspace")
+}
+
+/// A layout made by hand — the finder dragged 100 px wider, the depth/candles/tape column
+/// collapsed, saved as "Wide finder" — is the layout after logging out and in again;
+/// edits go to the layout in use, which "reset" returns to the default sizes, and switching
+/// layouts switches sizes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_layout_is_restored_after_logging_out_and_in() -> anyhow::Result<()> {
+    use fantoccini::actions::{InputSource as _, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+    run_in_browser_configured(
+        "layout-restore",
+        |c| c.sim_flow = 0,
+        async |browser, _sim| {
+            browser.set_viewport(1280, 720).await?;
+            let url = browser.client().current_url().await?.to_string();
+            browser.goto(&format!("{url}#{MARKET}")).await?;
+            browser
+                .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), WAIT)
+                .await?;
+            let before = markets_width(browser).await?;
+            ensure!(
+                (before - 260.0).abs() < 1.5,
+                "the default finder is 260 px: {before}"
+            );
+
+            let handle = browser.wait_for("splitter-left").await?;
+            let drag = MouseActions::new("mouse".to_owned())
+                .then(PointerAction::MoveToElement {
+                    element: handle,
+                    duration: None,
+                    x: 0.0,
+                    y: 0.0,
+                })
+                .then(PointerAction::Down {
+                    button: MOUSE_BUTTON_LEFT,
+                })
+                .then(PointerAction::MoveBy {
+                    duration: Some(Duration::from_millis(150)),
+                    x: 50.0,
+                    y: 0.0,
+                })
+                .then(PointerAction::MoveBy {
+                    duration: Some(Duration::from_millis(150)),
+                    x: 50.0,
+                    y: 0.0,
+                })
+                .then(PointerAction::Up {
+                    button: MOUSE_BUTTON_LEFT,
+                });
+            browser
+                .client()
+                .perform_actions(drag)
+                .await
+                .context("dragging the splitter")?;
+            let wide = browser
+                .wait_until("the finder 100 px wider", WAIT, async || {
+                    let w = markets_width(browser).await?;
+                    Ok(((w - 360.0).abs() < 1.5).then_some(w))
+                })
+                .await?;
+
+            browser.click("layout-toggle").await?;
+            browser.click("layout-show-side").await?;
+            browser.fill("layout-name", "Wide finder").await?;
+            browser.click("layout-save").await?;
+            browser
+                .wait_for_css(&sel("desk-grid", &[("data-layout", "Wide finder")]), WAIT)
+                .await?;
+            browser.screenshot("1-wide-finder").await?;
+            // Stored before logging out.
+            browser
+                .wait_until("the layout stored on the desk", WAIT, async || {
+                    let ws = stored_workspace(browser).await?;
+                    let l = ws.layout();
+                    Ok((ws.active == "Wide finder"
+                        && l.markets_px == 360
+                        && l.is_collapsed(shared::workspace::Pane::Side))
+                    .then_some(()))
+                })
+                .await?;
+
+            browser.click("logout").await?;
+            browser.wait_for("login-form").await?;
+            browser.log_in(&url, desk_testkit::e2e::E2E_USER).await?;
+            let grid = browser
+                .wait_for_css(&sel("desk-grid", &[("data-layout", "Wide finder")]), WAIT)
+                .await
+                .context("the saved layout after logging in again")?;
+            let class = browser.attr(&grid, "class", "the desk grid").await?;
+            ensure!(class.contains("collapse-side"), "{class}");
+            let again = markets_width(browser).await?;
+            ensure!(
+                (again - wide).abs() < 1.5,
+                "{again} px after login, {wide} before"
+            );
+
+            // Edits go to the layout in use: "Default" was dragged too. Reset it; the
+            // named copy keeps its width.
+            browser.click("layout-toggle").await?;
+            browser.select("layout-select", "Default").await?;
+            browser
+                .wait_for_css(&sel("desk-grid", &[("data-layout", "Default")]), WAIT)
+                .await?;
+            browser.click("layout-reset").await?;
+            browser
+                .wait_until("the default sizes again", WAIT, async || {
+                    let w = markets_width(browser).await?;
+                    Ok(((w - 260.0).abs() < 1.5).then_some(()))
+                })
+                .await?;
+            browser.select("layout-select", "Wide finder").await?;
+            browser
+                .wait_until("the wide finder again", WAIT, async || {
+                    let w = markets_width(browser).await?;
+                    Ok(((w - wide).abs() < 1.5).then_some(()))
+                })
+                .await?;
             Ok(())
         },
     )

@@ -13,6 +13,7 @@ mod orders;
 mod portfolio;
 mod rfq;
 pub mod stream;
+mod workspace;
 
 use std::path::Path;
 
@@ -94,6 +95,7 @@ pub fn router(state: AppState, dist: &Path, metrics_elsewhere: bool) -> Router {
         .merge(auth::router())
         .merge(audit::router())
         .merge(admin::router())
+        .merge(workspace::router())
         .fallback(|| async { Error::NotFound("no such API route".to_owned()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -834,3 +834,62 @@ async fn the_position_limit_holds_on_the_worst_case(db: Db) {
     assert!(body.contains("subaccount 1"), "{body}");
 }
 on_both!(worst_case, the_position_limit_holds_on_the_worst_case);
+
+/// Each user's workspace is their own, stored on the desk: the default until saved, kept
+/// across a new login, refused when the screen could not lay it out, and a viewer may keep
+/// one too.
+async fn each_user_keeps_a_workspace_of_their_own(db: Db) {
+    use shared::workspace::{Pane, PriceFormat, Workspace};
+    let app = spawn_app_on(db, |c| c.sim_flow = 0).await;
+    let viewer = app.user("vera", Role::Viewer, UserLimits::default()).await;
+    let (status, text) = viewer.send(Method::GET, "/api/workspace", None).await;
+    assert_eq!(status, 200, "{text}");
+    assert_eq!(
+        serde_json::from_str::<Workspace>(&text).unwrap(),
+        Workspace::default()
+    );
+
+    let mut mine = Workspace::default();
+    let mut wide = mine.layout();
+    wide.markets_px = 420;
+    wide.toggle(Pane::Side);
+    wide.ticket_left = true;
+    mine.set_layout(wide);
+    mine.save_as("Wide finder");
+    mine.prices = PriceFormat::Cents;
+    let body = serde_json::to_value(&mine).unwrap();
+    let (status, text) = viewer.send(Method::PUT, "/api/workspace", Some(body)).await;
+    assert_eq!(status, 200, "{text}");
+
+    // A new session (another machine) reads it back; another user still has the default.
+    let again = Session::login(app.port, "vera", PASSWORD).await.unwrap();
+    let (_, text) = again.send(Method::GET, "/api/workspace", None).await;
+    assert_eq!(serde_json::from_str::<Workspace>(&text).unwrap(), mine);
+    let (_, text) = app.session.send(Method::GET, "/api/workspace", None).await;
+    assert_eq!(
+        serde_json::from_str::<Workspace>(&text).unwrap(),
+        Workspace::default()
+    );
+
+    let mut bad = mine.clone();
+    bad.layouts[0].ticket_px = 40;
+    let (status, text) = again
+        .send(
+            Method::PUT,
+            "/api/workspace",
+            Some(serde_json::to_value(&bad).unwrap()),
+        )
+        .await;
+    assert_eq!(status, 400, "{text}");
+    assert!(
+        text.contains("invalid_workspace") && text.contains("ticket_px"),
+        "{text}"
+    );
+    let (_, text) = again.send(Method::GET, "/api/workspace", None).await;
+    assert_eq!(
+        serde_json::from_str::<Workspace>(&text).unwrap(),
+        mine,
+        "a refused workspace changes nothing"
+    );
+}
+on_both!(workspace, each_user_keeps_a_workspace_of_their_own);

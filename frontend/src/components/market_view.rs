@@ -49,6 +49,7 @@ pub fn MarketView(
                 <div class="book-and-tape">
                     <Ladder on_pick=pick/>
                     <div class="market-side">
+                        <crate::components::layout::Splitter edge=shared::workspace::Edge::Side/>
                         <DepthChart market=market/>
                         <CandleChart market=market/>
                         <TradesTape/>

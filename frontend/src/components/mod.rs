@@ -5,6 +5,7 @@ pub mod charts;
 pub mod event_board;
 pub mod groups;
 pub mod ladder;
+pub mod layout;
 pub mod load_status;
 pub mod market_list;
 pub mod market_view;

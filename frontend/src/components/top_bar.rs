@@ -158,6 +158,7 @@ pub fn TopBar() -> impl IntoView {
                 </div>
             })}
             <div class="spacer"></div>
+            <crate::components::layout::LayoutMenu/>
             <RateBudget/>
             <div class="conn-status" data-testid="conn-status" data-state=move || conn.get().as_str()>
                 <span class="dot"></span>

@@ -6,10 +6,12 @@
 use leptos::prelude::*;
 use shared::ids::MarketTicker;
 use shared::rest::Market;
+use shared::workspace::Edge;
 
 use crate::api;
 use crate::components::admin::{AuditPane, UsersPane};
 use crate::components::groups::OrderGroups;
+use crate::components::layout::Splitter;
 use crate::components::market_list::MarketList;
 use crate::components::market_view::MarketView;
 use crate::components::orders::OpenOrders;
@@ -50,6 +52,8 @@ pub fn DeskPage() -> impl IntoView {
         crate::auth::is_admin(),
     );
     crate::components::watchlist::Watchlist::install();
+    let workspace = crate::state::WorkspaceState::install(crate::state::use_toasts());
+    let layout = Memo::new(move |_| workspace.layout());
 
     let status = LocalResource::new(api::status);
     Effect::new(move |_| match status.get() {
@@ -103,12 +107,19 @@ pub fn DeskPage() -> impl IntoView {
     view! {
         <div class="desk">
             <TopBar/>
-            <main class="desk-grid">
+            <main
+                class=move || layout.with(crate::components::layout::grid_class)
+                style=move || layout.with(crate::components::layout::grid_style)
+                data-testid="desk-grid"
+                data-layout=move || layout.with(|l| l.name.clone())
+            >
                 <aside class="pane pane-markets">
                     <MarketList/>
                 </aside>
                 <section class="pane pane-market">
+                    <Splitter edge=Edge::Left/>
                     <MarketView detail=detail market=market/>
+                    <Splitter edge=Edge::Right/>
                 </section>
                 <aside class="pane pane-ticket">
                     <Show when=move || can_trade.get() fallback=|| view! {
@@ -118,6 +129,7 @@ pub fn DeskPage() -> impl IntoView {
                     </Show>
                 </aside>
                 <div class="bottom-row">
+                    <Splitter edge=Edge::Bottom/>
                     <section class="pane pane-orders">
                         <OpenOrders/>
                     </section>

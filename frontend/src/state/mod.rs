@@ -8,6 +8,8 @@
 //!   ([`use_account`]).
 //! - [`ticket`]: [`Ticket`] — the order ticket's fields ([`use_ticket`]).
 //! - [`toasts`]: [`Toasts`] — notices ([`use_toasts`]).
+//! - [`workspace`]: [`WorkspaceState`] — the user's named layouts, stored on the desk
+//!   ([`use_workspace`]).
 //! - [`rules`]: what each socket frame does (book version/snapshot/level, order upsert,
 //!   fill dedupe and caps, position update, ticker merge, toast ids, order groups) as
 //!   plain functions over plain data, unit-tested natively.
@@ -21,6 +23,7 @@ pub mod market;
 pub mod rules;
 pub mod ticket;
 pub mod toasts;
+pub mod workspace;
 
 use leptos::prelude::*;
 
@@ -30,6 +33,7 @@ pub use market::{use_market, Level, MarketData};
 pub use rules::{short_id, FillRow, FillTime, LiveBook, Toast, FILLS_CAP, TAPE_CAP};
 pub use ticket::{use_ticket, Ticket};
 pub use toasts::{use_toasts, Toasts};
+pub use workspace::{use_workspace, WorkspaceState};
 
 /// Every context of the desk, for the one place that writes into all of them (the socket).
 /// Components use the `use_…()` getters instead.

@@ -88,6 +88,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "loss limits and desk settings",
         include_str!("../../../migrations/sqlite/0004_loss_limits_and_desk_settings.sql"),
     ),
+    (
+        5,
+        "workspaces",
+        include_str!("../../../migrations/sqlite/0005_workspaces.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -109,6 +114,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "loss limits and desk settings",
         include_str!("../../../migrations/postgres/0004_loss_limits_and_desk_settings.sql"),
+    ),
+    (
+        5,
+        "workspaces",
+        include_str!("../../../migrations/postgres/0005_workspaces.sql"),
     ),
 ];
 

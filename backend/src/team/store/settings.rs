@@ -1,5 +1,6 @@
-//! Desk-wide settings (table `desk_settings`, one JSON value per name) and the marks that
-//! start a trading day (table `day_marks`). Stored, so every replica sharing the database
+//! Desk-wide settings (table `desk_settings`, one JSON value per name), each user's
+//! workspace (table `workspaces`) and the marks that start a trading day (table
+//! `day_marks`). Stored, so every replica sharing the database
 //! reads the same values and they survive a restart.
 
 use std::str::FromStr as _;
@@ -8,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use shared::ids::MarketTicker;
 use shared::num::Dollars;
+use shared::workspace::Workspace;
 use sqlx::Row as _;
 
 use super::{now_ms, Result, Store, StoreError};
@@ -50,6 +52,42 @@ impl Store {
                  value = excluded.value, updated_by = excluded.updated_by, \
                  updated_ms = excluded.updated_ms")
                 .bind(name).bind(json).bind(actor).bind(now_ms())
+                .execute(pool).await?;
+            Ok(())
+        })
+    }
+
+    /// User `user_id`'s workspace (`None` when they never saved one).
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`] when the stored JSON does not read as a workspace.
+    pub async fn workspace(&self, user_id: i64) -> Result<Option<Workspace>> {
+        let body: Option<String> = on_pool!(self, pool => {
+            sqlx::query("SELECT body FROM workspaces WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await?
+                .map(|row| row.try_get("body"))
+                .transpose()?
+        });
+        body.map(|b| {
+            serde_json::from_str(&b)
+                .map_err(|e| StoreError::Corrupt(format!("workspace of user {user_id}: {e}")))
+        })
+        .transpose()
+    }
+
+    /// Stores user `user_id`'s workspace (replacing it). The caller checked it
+    /// ([`Workspace::check`]).
+    pub async fn put_workspace(&self, user_id: i64, workspace: &Workspace) -> Result<()> {
+        let json = serde_json::to_string(workspace)
+            .map_err(|e| StoreError::Corrupt(format!("workspace of user {user_id}: {e}")))?;
+        on_pool!(self, pool => {
+            sqlx::query(
+                "INSERT INTO workspaces (user_id, body, updated_ms) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id) DO UPDATE SET body = excluded.body, \
+                 updated_ms = excluded.updated_ms")
+                .bind(user_id).bind(json).bind(now_ms())
                 .execute(pool).await?;
             Ok(())
         })

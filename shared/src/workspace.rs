@@ -1,0 +1,377 @@
+//! A user's workspace: named layouts of the desk screen, kept by the desk per user
+//! (`GET`/`PUT /api/workspace`) so a layout follows its user to any machine and survives a
+//! logout.
+//!
+//! A [`Layout`] sizes the screen's columns and rows (CSS pixels), collapses panes and may
+//! put the ticket on the left; the browser turns it into the grid's CSS variables.
+//! [`Workspace::check`] refuses what the browser could not lay out (sizes outside
+//! [`Bounds`], duplicate or empty names, too many layouts).
+
+use serde::{Deserialize, Serialize};
+
+/// Most named layouts a user keeps.
+pub const MAX_LAYOUTS: usize = 20;
+/// Longest layout name, characters.
+pub const MAX_NAME: usize = 40;
+/// The layout every user starts with.
+pub const DEFAULT_LAYOUT: &str = "Default";
+
+/// A pane that can be collapsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pane {
+    /// The market finder (left column).
+    Markets,
+    /// Depth, candles and the tape beside the ladder.
+    Side,
+    /// Orders, portfolio and fills under the market.
+    Bottom,
+    /// Order groups and subaccounts (below the first screen).
+    Accounts,
+}
+
+impl Pane {
+    /// Every pane, in screen order.
+    pub const ALL: [Pane; 4] = [Pane::Markets, Pane::Side, Pane::Bottom, Pane::Accounts];
+
+    /// `markets`, `side`, `bottom`, `accounts`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Pane::Markets => "markets",
+            Pane::Side => "side",
+            Pane::Bottom => "bottom",
+            Pane::Accounts => "accounts",
+        }
+    }
+}
+
+/// One layout of the desk screen. Sizes are CSS pixels.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Layout {
+    /// Its name, unique among the user's layouts.
+    pub name: String,
+    /// Width of the market finder column.
+    pub markets_px: u16,
+    /// Width of the ticket column.
+    pub ticket_px: u16,
+    /// Width of the depth/candles/tape column beside the ladder.
+    pub side_px: u16,
+    /// Height of the orders/portfolio/fills row.
+    pub bottom_px: u16,
+    /// Collapsed panes.
+    #[serde(default)]
+    pub collapsed: Vec<Pane>,
+    /// The ticket on the left, the finder on the right.
+    #[serde(default)]
+    pub ticket_left: bool,
+}
+
+/// A splitter between panes that the trader drags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Edge {
+    /// Between the left column (the finder, or the ticket when it is on the left) and the
+    /// market.
+    Left,
+    /// Between the market and the right column.
+    Right,
+    /// Between the ladder and the depth/candles/tape column.
+    Side,
+    /// Above the orders/portfolio/fills row.
+    Bottom,
+}
+
+impl Edge {
+    /// `left`, `right`, `side`, `bottom`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Edge::Left => "left",
+            Edge::Right => "right",
+            Edge::Side => "side",
+            Edge::Bottom => "bottom",
+        }
+    }
+
+    /// True for a splitter dragged sideways.
+    pub fn is_vertical(self) -> bool {
+        self != Edge::Bottom
+    }
+}
+
+/// Sizes a layout may take, CSS pixels (inclusive).
+#[derive(Clone, Copy, Debug)]
+pub struct Bounds {
+    /// Fewest pixels.
+    pub min: u16,
+    /// Most pixels.
+    pub max: u16,
+}
+
+impl Layout {
+    /// Bounds of [`Layout::markets_px`].
+    pub const MARKETS: Bounds = Bounds { min: 180, max: 520 };
+    /// Bounds of [`Layout::ticket_px`].
+    pub const TICKET: Bounds = Bounds { min: 230, max: 520 };
+    /// Bounds of [`Layout::side_px`].
+    pub const SIDE: Bounds = Bounds { min: 160, max: 520 };
+    /// Bounds of [`Layout::bottom_px`].
+    pub const BOTTOM: Bounds = Bounds { min: 110, max: 520 };
+
+    /// The default layout named `name`: sized for a 1280 × 720 laptop.
+    pub fn standard(name: &str) -> Layout {
+        Layout {
+            name: name.to_owned(),
+            markets_px: 260,
+            ticket_px: 280,
+            side_px: 260,
+            bottom_px: 190,
+            collapsed: Vec::new(),
+            ticket_left: false,
+        }
+    }
+
+    /// Moves `edge` by `delta_px` (right or down positive), within each size's [`Bounds`].
+    pub fn drag(&mut self, edge: Edge, delta_px: i32) {
+        fn moved(px: u16, delta: i32, b: Bounds) -> u16 {
+            let to = i32::from(px).saturating_add(delta);
+            u16::try_from(to.clamp(i32::from(b.min), i32::from(b.max))).unwrap_or(b.min)
+        }
+        let (left, right) = if self.ticket_left {
+            (&mut self.ticket_px, &mut self.markets_px)
+        } else {
+            (&mut self.markets_px, &mut self.ticket_px)
+        };
+        let (left_b, right_b) = if self.ticket_left {
+            (Self::TICKET, Self::MARKETS)
+        } else {
+            (Self::MARKETS, Self::TICKET)
+        };
+        match edge {
+            Edge::Left => *left = moved(*left, delta_px, left_b),
+            Edge::Right => *right = moved(*right, delta_px.saturating_neg(), right_b),
+            Edge::Side => self.side_px = moved(self.side_px, delta_px.saturating_neg(), Self::SIDE),
+            Edge::Bottom => {
+                self.bottom_px = moved(self.bottom_px, delta_px.saturating_neg(), Self::BOTTOM);
+            }
+        }
+    }
+
+    /// True when `pane` is collapsed.
+    pub fn is_collapsed(&self, pane: Pane) -> bool {
+        self.collapsed.contains(&pane)
+    }
+
+    /// Collapses `pane`, or opens it again.
+    pub fn toggle(&mut self, pane: Pane) {
+        if let Some(i) = self.collapsed.iter().position(|p| *p == pane) {
+            self.collapsed.remove(i);
+        } else {
+            self.collapsed.push(pane);
+            self.collapsed.sort();
+        }
+    }
+
+    /// Refuses a size outside its [`Bounds`] or an empty or overlong name.
+    ///
+    /// # Errors
+    /// A sentence naming the field.
+    pub fn check(&self) -> Result<(), String> {
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > MAX_NAME || name != self.name {
+            return Err(format!(
+                "a layout's name is 1 to {MAX_NAME} characters without surrounding spaces: {:?}",
+                self.name
+            ));
+        }
+        for (what, value, b) in [
+            ("markets_px", self.markets_px, Self::MARKETS),
+            ("ticket_px", self.ticket_px, Self::TICKET),
+            ("side_px", self.side_px, Self::SIDE),
+            ("bottom_px", self.bottom_px, Self::BOTTOM),
+        ] {
+            if !(b.min..=b.max).contains(&value) {
+                return Err(format!(
+                    "{what} of layout {:?} is {value}; it must be {}–{} px",
+                    self.name, b.min, b.max
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How prices are shown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceFormat {
+    /// Kalshi's dollar strings as they are (`0.5600`).
+    #[default]
+    Dollars,
+    /// Cents, with subpenny digits only where the market's tick has them (`56¢`, `5.6¢`).
+    Cents,
+    /// Percent chance (`56%`).
+    Percent,
+}
+
+/// A user's workspace: their layouts and which one is in use.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Workspace {
+    /// The name of the layout in use (one of `layouts`).
+    pub active: String,
+    /// Named layouts, at least one.
+    pub layouts: Vec<Layout>,
+    /// How prices are shown.
+    #[serde(default)]
+    pub prices: PriceFormat,
+}
+
+impl Default for Workspace {
+    fn default() -> Self {
+        Workspace {
+            active: DEFAULT_LAYOUT.to_owned(),
+            layouts: vec![Layout::standard(DEFAULT_LAYOUT)],
+            prices: PriceFormat::default(),
+        }
+    }
+}
+
+impl Workspace {
+    /// The layout in use (the first when `active` names none).
+    pub fn layout(&self) -> Layout {
+        self.layouts
+            .iter()
+            .find(|l| l.name == self.active)
+            .or(self.layouts.first())
+            .cloned()
+            .unwrap_or_else(|| Layout::standard(DEFAULT_LAYOUT))
+    }
+
+    /// Replaces the layout in use with `layout` (same name).
+    pub fn set_layout(&mut self, layout: Layout) {
+        match self.layouts.iter_mut().find(|l| l.name == layout.name) {
+            Some(slot) => *slot = layout,
+            None => self.layouts.push(layout),
+        }
+    }
+
+    /// Saves the layout in use under `name` too and switches to it (replacing a layout of
+    /// that name).
+    pub fn save_as(&mut self, name: &str) {
+        let layout = Layout {
+            name: name.to_owned(),
+            ..self.layout()
+        };
+        self.set_layout(layout);
+        self.active = name.to_owned();
+    }
+
+    /// Removes the layout `name` (the last one stays); the first layout is used if it was
+    /// the one in use.
+    pub fn remove(&mut self, name: &str) {
+        if self.layouts.len() > 1 {
+            self.layouts.retain(|l| l.name != name);
+        }
+        if !self.layouts.iter().any(|l| l.name == self.active) {
+            self.active = self.layout().name;
+        }
+    }
+
+    /// Refuses a workspace the desk would not store: no layout or more than
+    /// [`MAX_LAYOUTS`], a bad layout, two layouts of one name, `active` naming none.
+    ///
+    /// # Errors
+    /// A sentence saying what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        if self.layouts.is_empty() || self.layouts.len() > MAX_LAYOUTS {
+            return Err(format!("a workspace holds 1 to {MAX_LAYOUTS} layouts"));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for layout in &self.layouts {
+            layout.check()?;
+            if !names.insert(layout.name.as_str()) {
+                return Err(format!("two layouts are named {:?}", layout.name));
+            }
+        }
+        if !names.contains(self.active.as_str()) {
+            return Err(format!("no layout is named {:?}", self.active));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_workspace_is_valid_and_round_trips() {
+        let ws = Workspace::default();
+        ws.check().unwrap();
+        let json = serde_json::to_string(&ws).unwrap();
+        assert_eq!(serde_json::from_str::<Workspace>(&json).unwrap(), ws);
+        assert_eq!(ws.layout().name, DEFAULT_LAYOUT);
+    }
+
+    #[test]
+    fn layouts_are_saved_switched_and_removed_by_name() {
+        let mut ws = Workspace::default();
+        let mut wide = ws.layout();
+        wide.markets_px = 400;
+        wide.toggle(Pane::Side);
+        ws.set_layout(wide);
+        ws.save_as("Wide");
+        assert_eq!(ws.layouts.len(), 2);
+        assert_eq!(ws.layout().markets_px, 400);
+        assert!(ws.layout().is_collapsed(Pane::Side));
+        ws.check().unwrap();
+        ws.remove("Wide");
+        assert_eq!(ws.active, DEFAULT_LAYOUT);
+        ws.remove(DEFAULT_LAYOUT);
+        assert_eq!(ws.layouts.len(), 1, "the last layout stays");
+    }
+
+    #[test]
+    fn dragging_a_splitter_resizes_the_pane_beside_it_within_bounds() {
+        let mut l = Layout::standard("x");
+        l.drag(Edge::Left, 40);
+        assert_eq!(l.markets_px, 300);
+        l.drag(Edge::Right, 30);
+        assert_eq!(
+            l.ticket_px, 250,
+            "the ticket narrows as its edge moves right"
+        );
+        l.drag(Edge::Bottom, -50);
+        assert_eq!(
+            l.bottom_px, 240,
+            "the bottom row grows as its edge moves up"
+        );
+        l.drag(Edge::Side, -2_000);
+        assert_eq!(l.side_px, Layout::SIDE.max);
+        l.ticket_left = true;
+        l.drag(Edge::Left, 10);
+        assert_eq!(
+            (l.ticket_px, l.markets_px),
+            (260, 300),
+            "the left column is the ticket"
+        );
+        l.check().unwrap();
+    }
+
+    #[test]
+    fn what_the_screen_cannot_lay_out_is_refused() {
+        let mut ws = Workspace::default();
+        ws.layouts[0].ticket_px = 90;
+        assert!(ws.check().unwrap_err().contains("ticket_px"));
+        let mut ws = Workspace::default();
+        ws.layouts.push(Layout::standard(DEFAULT_LAYOUT));
+        assert!(ws.check().unwrap_err().contains("two layouts"));
+        let ws = Workspace {
+            active: "Nope".to_owned(),
+            ..Workspace::default()
+        };
+        assert!(ws.check().is_err());
+        let mut ws = Workspace::default();
+        ws.layouts[0].name = " padded".to_owned();
+        ws.active = " padded".to_owned();
+        assert!(ws.check().is_err());
+    }
+}
