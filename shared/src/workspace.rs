@@ -212,6 +212,119 @@ pub enum PriceFormat {
     Percent,
 }
 
+/// What a keyboard shortcut does on a market's page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyCommand {
+    /// Send the ticket as a buy.
+    Buy,
+    /// Send the ticket as a sell.
+    Sell,
+    /// Ticket side YES.
+    SideYes,
+    /// Ticket side NO.
+    SideNo,
+    /// Ticket price up one tick.
+    TickUp,
+    /// Ticket price down one tick.
+    TickDown,
+    /// Cancel all my orders in the open market.
+    CancelAll,
+    /// Show or hide the list of shortcuts.
+    Help,
+}
+
+impl KeyCommand {
+    /// Every command, in the order the list shows them.
+    pub const ALL: [KeyCommand; 8] = [
+        KeyCommand::Buy,
+        KeyCommand::Sell,
+        KeyCommand::SideYes,
+        KeyCommand::SideNo,
+        KeyCommand::TickUp,
+        KeyCommand::TickDown,
+        KeyCommand::CancelAll,
+        KeyCommand::Help,
+    ];
+
+    /// What it does, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeyCommand::Buy => "Buy: send the ticket as a buy",
+            KeyCommand::Sell => "Sell: send the ticket as a sell",
+            KeyCommand::SideYes => "Ticket side YES",
+            KeyCommand::SideNo => "Ticket side NO",
+            KeyCommand::TickUp => "Ticket price up one tick",
+            KeyCommand::TickDown => "Ticket price down one tick",
+            KeyCommand::CancelAll => "Cancel all my orders in this market",
+            KeyCommand::Help => "Show or hide this list",
+        }
+    }
+
+    /// `buy`, `sell`, `side_yes`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyCommand::Buy => "buy",
+            KeyCommand::Sell => "sell",
+            KeyCommand::SideYes => "side_yes",
+            KeyCommand::SideNo => "side_no",
+            KeyCommand::TickUp => "tick_up",
+            KeyCommand::TickDown => "tick_down",
+            KeyCommand::CancelAll => "cancel_all",
+            KeyCommand::Help => "help",
+        }
+    }
+}
+
+/// One key bound to a command. `key` is a `KeyboardEvent.key` as [`normalize_key`] writes
+/// it: one letter upper-cased (`"B"`), another character as is (`"+"`), or a named key
+/// (`"ArrowUp"`, `"F2"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shortcut {
+    /// The key.
+    pub key: String,
+    /// What it does.
+    pub command: KeyCommand,
+}
+
+/// Keys no shortcut may take: `Escape` closes the list, `Tab` and `Enter` move and submit
+/// in forms.
+pub const RESERVED_KEYS: &[&str] = &["Escape", "Tab", "Enter", " "];
+
+/// A `KeyboardEvent.key` as shortcuts store it: letters upper-cased (so `b` and `B` are one
+/// key), the rest as the browser names it.
+pub fn normalize_key(key: &str) -> String {
+    let mut chars = key.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if c.is_alphabetic() => c.to_uppercase().collect(),
+        _ => key.to_owned(),
+    }
+}
+
+/// The desk's shortcuts before a user changes any.
+pub fn default_shortcuts() -> Vec<Shortcut> {
+    [
+        ("B", KeyCommand::Buy),
+        ("S", KeyCommand::Sell),
+        ("Y", KeyCommand::SideYes),
+        ("N", KeyCommand::SideNo),
+        ("ArrowUp", KeyCommand::TickUp),
+        ("+", KeyCommand::TickUp),
+        ("=", KeyCommand::TickUp),
+        ("ArrowDown", KeyCommand::TickDown),
+        ("-", KeyCommand::TickDown),
+        ("_", KeyCommand::TickDown),
+        ("X", KeyCommand::CancelAll),
+        ("?", KeyCommand::Help),
+    ]
+    .into_iter()
+    .map(|(key, command)| Shortcut {
+        key: key.to_owned(),
+        command,
+    })
+    .collect()
+}
+
 /// A user's workspace: their layouts and which one is in use.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Workspace {
@@ -222,6 +335,9 @@ pub struct Workspace {
     /// How prices are shown.
     #[serde(default)]
     pub prices: PriceFormat,
+    /// Keyboard shortcuts (the defaults until the user changes one).
+    #[serde(default = "default_shortcuts")]
+    pub shortcuts: Vec<Shortcut>,
 }
 
 impl Default for Workspace {
@@ -230,6 +346,7 @@ impl Default for Workspace {
             active: DEFAULT_LAYOUT.to_owned(),
             layouts: vec![Layout::standard(DEFAULT_LAYOUT)],
             prices: PriceFormat::default(),
+            shortcuts: default_shortcuts(),
         }
     }
 }
@@ -275,6 +392,50 @@ impl Workspace {
         }
     }
 
+    /// The command of a pressed key (`KeyboardEvent.key`), if one is bound to it.
+    pub fn command(&self, key: &str) -> Option<KeyCommand> {
+        let key = normalize_key(key);
+        self.shortcuts
+            .iter()
+            .find(|s| s.key == key)
+            .map(|s| s.command)
+    }
+
+    /// The keys bound to `command`, in the order they were bound.
+    pub fn keys(&self, command: KeyCommand) -> Vec<&str> {
+        self.shortcuts
+            .iter()
+            .filter(|s| s.command == command)
+            .map(|s| s.key.as_str())
+            .collect()
+    }
+
+    /// Binds `key` to `command` in place of its first key (its other keys stay).
+    ///
+    /// # Errors
+    /// A sentence when the key is reserved or already does something else (a conflict is
+    /// refused, never silently taken).
+    pub fn bind(&mut self, command: KeyCommand, key: &str) -> Result<(), String> {
+        let key = normalize_key(key);
+        if key.is_empty() || RESERVED_KEYS.contains(&key.as_str()) {
+            return Err(format!("{key:?} cannot be a shortcut"));
+        }
+        if let Some(taken) = self.command(&key) {
+            if taken != command {
+                return Err(format!(
+                    "{key} already does \"{}\"; change that one first",
+                    taken.describe()
+                ));
+            }
+            return Ok(());
+        }
+        match self.shortcuts.iter_mut().find(|s| s.command == command) {
+            Some(first) => first.key = key,
+            None => self.shortcuts.push(Shortcut { key, command }),
+        }
+        Ok(())
+    }
+
     /// Refuses a workspace the desk would not store: no layout or more than
     /// [`MAX_LAYOUTS`], a bad layout, two layouts of one name, `active` naming none.
     ///
@@ -293,6 +454,22 @@ impl Workspace {
         }
         if !names.contains(self.active.as_str()) {
             return Err(format!("no layout is named {:?}", self.active));
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for s in &self.shortcuts {
+            if s.key != normalize_key(&s.key)
+                || s.key.is_empty()
+                || s.key.chars().count() > 20
+                || RESERVED_KEYS.contains(&s.key.as_str())
+            {
+                return Err(format!("{:?} cannot be a shortcut", s.key));
+            }
+            if !keys.insert(s.key.as_str()) {
+                return Err(format!("the key {} is bound twice", s.key));
+            }
+        }
+        if self.shortcuts.len() > 64 {
+            return Err("at most 64 shortcuts".to_owned());
         }
         Ok(())
     }
@@ -354,6 +531,34 @@ mod tests {
             "the left column is the ticket"
         );
         l.check().unwrap();
+    }
+
+    #[test]
+    fn shortcuts_rebind_and_refuse_conflicts() {
+        let mut ws = Workspace::default();
+        assert_eq!(ws.command("b"), Some(KeyCommand::Buy));
+        assert_eq!(ws.command("ArrowDown"), Some(KeyCommand::TickDown));
+        ws.bind(KeyCommand::Buy, "j").unwrap();
+        assert_eq!(ws.command("J"), Some(KeyCommand::Buy));
+        assert_eq!(ws.command("B"), None, "the old key is free");
+        let err = ws.bind(KeyCommand::Sell, "y").unwrap_err();
+        assert!(err.contains("Ticket side YES"), "{err}");
+        assert_eq!(
+            ws.command("S"),
+            Some(KeyCommand::Sell),
+            "a refused bind changes nothing"
+        );
+        assert!(ws.bind(KeyCommand::Help, "Escape").is_err());
+        ws.check().unwrap();
+        ws.shortcuts.push(Shortcut {
+            key: "J".to_owned(),
+            command: KeyCommand::Sell,
+        });
+        assert!(ws.check().unwrap_err().contains("bound twice"));
+        // A workspace stored before shortcuts existed reads with the defaults.
+        let old = r#"{"active":"Default","layouts":[{"name":"Default","markets_px":260,"ticket_px":280,"side_px":260,"bottom_px":190}]}"#;
+        let ws: Workspace = serde_json::from_str(old).unwrap();
+        assert_eq!(ws.shortcuts, default_shortcuts());
     }
 
     #[test]

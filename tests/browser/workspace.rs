@@ -1,7 +1,8 @@
 //! The trader's workspace on a laptop screen: at 1280×720 the default layout shows at least
 //! ten ladder levels a side and the whole order ticket, and at 1024×720 it still does
 //! without a horizontal scrollbar; a layout made by hand (a splitter dragged, a pane
-//! collapsed, saved under a name) is restored after logging out and in.
+//! collapsed, saved under a name) is restored after logging out and in; keyboard shortcuts
+//! are the user's own (rebound, conflicts refused, kept on the desk).
 //!
 //! Needs `dist/` (built by `bash scripts/test.sh`), `chromedriver` and `chromium`.
 
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::{ensure, Context as _};
 use desk_testkit::e2e::{run_in_browser_configured, sel, Browser};
+
 use shared::book::BookLevels;
 use shared::ids::MarketTicker;
 use shared::num::{Count, Dollars};
@@ -267,6 +269,103 @@ async fn a_layout_is_restored_after_logging_out_and_in() -> anyhow::Result<()> {
                     Ok(((w - wide).abs() < 1.5).then_some(()))
                 })
                 .await?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// Presses `keys` on the page body (nothing focused, so shortcuts see them).
+async fn press(browser: &Browser, keys: &str) -> anyhow::Result<()> {
+    browser
+        .client()
+        .execute(
+            "if (document.activeElement) { document.activeElement.blur(); }",
+            Vec::new(),
+        )
+        .await?;
+    browser
+        .client()
+        .find(fantoccini::Locator::Css("body"))
+        .await?
+        .send_keys(keys)
+        .await
+        .with_context(|| format!("pressing {keys:?}"))
+}
+
+/// Types `key` into the "press a key" prompt of `command`'s row in the shortcut list.
+async fn rebind(browser: &Browser, command: &str, key: &str) -> anyhow::Result<()> {
+    let row = sel("shortcut-row", &[("data-command", command)]);
+    let button = browser
+        .wait_for_css(
+            &format!("{row} {}", desk_testkit::e2e::testid("shortcut-change")),
+            WAIT,
+        )
+        .await?;
+    button.click().await?;
+    button.send_keys(key).await.context("pressing the new key")
+}
+
+/// The trader's own keys: Buy moved from B to J (the list shows it; J buys, B no longer
+/// does), Sell refused the key Y because it already sets the side, and the keys are the
+/// user's on the desk: a reload keeps them.
+#[tokio::test(flavor = "multi_thread")]
+async fn shortcuts_are_rebound_and_conflicts_refused() -> anyhow::Result<()> {
+    use desk_testkit::e2e::testid;
+    run_in_browser_configured(
+        "rebind-keys",
+        |c| c.sim_flow = 0,
+        async |browser, _sim| {
+            browser.set_viewport(1280, 720).await?;
+            let url = browser.client().current_url().await?.to_string();
+            browser.goto(&format!("{url}#{MARKET}")).await?;
+            browser
+                .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), WAIT)
+                .await?;
+            browser.click("shortcuts-button").await?;
+            rebind(browser, "buy", "j").await?;
+            let buy_keys = format!(
+                "{} {}",
+                sel("shortcut-row", &[("data-command", "buy")]),
+                testid("shortcut-keys")
+            );
+            browser.wait_text(&buy_keys, "J", WAIT).await?;
+            rebind(browser, "sell", "y").await?;
+            let why = browser
+                .wait_text(&testid("shortcut-refused"), "YES", WAIT)
+                .await?;
+            ensure!(why.contains("Y already does"), "{why}");
+            let sell_keys = format!(
+                "{} {}",
+                sel("shortcut-row", &[("data-command", "sell")]),
+                testid("shortcut-keys")
+            );
+            let sell = browser.wait_for_css(&sell_keys, WAIT).await?.text().await?;
+            ensure!(sell == "S", "Sell keeps S: {sell}");
+            browser.screenshot("1-shortcuts").await?;
+            press(browser, &fantoccini::key::Key::Escape.to_string()).await?;
+
+            // B is free now; J buys.
+            browser.fill("ticket-price", "0.05").await?;
+            browser.fill("ticket-count", "1").await?;
+            press(browser, "b").await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            ensure!(
+                browser.find_all(&testid("open-order")).await?.is_empty(),
+                "B no longer buys"
+            );
+            press(browser, "j").await?;
+            browser
+                .wait_until("the J order to rest", WAIT, async || {
+                    Ok((!browser.find_all(&testid("open-order")).await?.is_empty()).then_some(()))
+                })
+                .await?;
+
+            // Stored on the desk: after a reload the list still says J.
+            browser.goto(&format!("{url}#{MARKET}")).await?;
+            browser.client().refresh().await?;
+            browser.wait_for("shortcuts-button").await?.click().await?;
+            browser.wait_text(&buy_keys, "J", WAIT).await?;
             Ok(())
         },
     )

@@ -1,4 +1,6 @@
-//! Keyboard shortcuts of a market's page, and the `?` overlay that lists them.
+//! Keyboard shortcuts of a market's page, and the `?` overlay that lists them and lets the
+//! user change them: the keys are the user's own ([`shared::workspace::Workspace::shortcuts`],
+//! stored on the desk), a key that already does something else is refused.
 //!
 //! One `keydown` listener on the window. It ignores keys typed into an input, select,
 //! textarea or editable element, and keys with Ctrl/Alt/Meta, so typing a price or a
@@ -13,59 +15,14 @@ use leptos::task::spawn_local;
 use shared::ids::{Action, Side};
 use shared::num::Dollars;
 use shared::rest::Market;
+use shared::workspace::{KeyCommand, Workspace};
 use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::state::{
-    use_account, use_market, use_ticket, use_toasts, Account, MarketData, Ticket, Toasts,
+    use_account, use_market, use_ticket, use_toasts, use_workspace, Account, MarketData, Ticket,
+    Toasts,
 };
-
-/// Every shortcut: (keys, what it does). The overlay lists exactly these.
-pub const SHORTCUTS: &[(&str, &str)] = &[
-    ("B", "Buy: send the ticket as a buy"),
-    ("S", "Sell: send the ticket as a sell"),
-    ("Y / N", "Ticket side YES / NO"),
-    ("↑ or +", "Ticket price up one tick"),
-    ("↓ or −", "Ticket price down one tick"),
-    ("X", "Cancel all my orders in this market"),
-    ("?", "Show or hide this list"),
-    ("Esc", "Close this list"),
-];
-
-/// What a key does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Command {
-    /// Submit as a buy.
-    Buy,
-    /// Submit as a sell.
-    Sell,
-    /// Choose a side.
-    Side(Side),
-    /// One tick up (`true`) or down.
-    Tick(bool),
-    /// Cancel all in the open market.
-    CancelAll,
-    /// Toggle the overlay.
-    Help,
-    /// Close the overlay.
-    Close,
-}
-
-/// The command of a `KeyboardEvent.key`, if any.
-pub fn command(key: &str) -> Option<Command> {
-    Some(match key {
-        "b" | "B" => Command::Buy,
-        "s" | "S" => Command::Sell,
-        "y" | "Y" => Command::Side(Side::Yes),
-        "n" | "N" => Command::Side(Side::No),
-        "ArrowUp" | "+" | "=" => Command::Tick(true),
-        "ArrowDown" | "-" | "_" => Command::Tick(false),
-        "x" | "X" => Command::CancelAll,
-        "?" => Command::Help,
-        "Escape" => Command::Close,
-        _ => return None,
-    })
-}
 
 /// True when the key went to something the user types into.
 fn typing(ev: &web_sys::KeyboardEvent) -> bool {
@@ -159,21 +116,46 @@ pub fn Shortcuts(
     let account = use_account();
     let ticket = use_ticket();
     let toasts = use_toasts();
+    let workspace = use_workspace();
     let open = RwSignal::new(false);
+    // The command whose key the user is choosing (the next key pressed), and why the last
+    // choice was refused.
+    let choosing = RwSignal::new(None::<KeyCommand>);
+    let refused = RwSignal::new(None::<String>);
     let handle = window_event_listener(ev::keydown, move |ev| {
         if ev.ctrl_key() || ev.alt_key() || ev.meta_key() || typing(&ev) {
             return;
         }
-        let Some(cmd) = command(&ev.key()) else {
+        let key = ev.key();
+        if let Some(command) = choosing.get_untracked() {
+            ev.prevent_default();
+            choosing.set(None);
+            if key == "Escape" {
+                return;
+            }
+            let mut next = workspace.workspace.get_untracked();
+            match next.bind(command, &key) {
+                Ok(()) => {
+                    refused.set(None);
+                    workspace.change(|w| *w = next);
+                }
+                Err(why) => refused.set(Some(why)),
+            }
+            return;
+        }
+        if key == "Escape" {
+            open.set(false);
+            return;
+        }
+        let Some(cmd) = workspace.workspace.with_untracked(|w| w.command(&key)) else {
             return;
         };
         let has_market = data.selected.with_untracked(Option::is_some);
         match cmd {
-            Command::Help => open.update(|o| *o = !*o),
-            Command::Close => open.set(false),
+            KeyCommand::Help => open.update(|o| *o = !*o),
             _ if !has_market => return,
-            Command::Buy | Command::Sell => {
-                let action = if cmd == Command::Buy {
+            KeyCommand::Buy | KeyCommand::Sell => {
+                let action = if cmd == KeyCommand::Buy {
                     Action::Buy
                 } else {
                     Action::Sell
@@ -181,9 +163,12 @@ pub fn Shortcuts(
                 ticket.action.set(action);
                 submit_ticket();
             }
-            Command::Side(side) => ticket.side.set(side),
-            Command::Tick(up) => market.with_untracked(|m| nudge(data, ticket, m.as_ref(), up)),
-            Command::CancelAll => cancel_all_here(data, account, toasts),
+            KeyCommand::SideYes => ticket.side.set(Side::Yes),
+            KeyCommand::SideNo => ticket.side.set(Side::No),
+            KeyCommand::TickUp | KeyCommand::TickDown => market.with_untracked(|m| {
+                nudge(data, ticket, m.as_ref(), cmd == KeyCommand::TickUp);
+            }),
+            KeyCommand::CancelAll => cancel_all_here(data, account, toasts),
         }
         ev.prevent_default();
     });
@@ -200,32 +185,39 @@ pub fn Shortcuts(
         </button>
         <Show when=move || open.get()>
             <div class="shortcuts-overlay" data-testid="shortcuts-help" role="dialog" on:click=move |_| open.set(false)>
-                <div class="shortcuts-card">
+                <div class="shortcuts-card" on:click=|ev| ev.stop_propagation()>
                     <div class="pane-title">"Keyboard shortcuts"</div>
                     <table>
-                        {SHORTCUTS
-                            .iter()
-                            .map(|(k, what)| view! { <tr><td class="key"><kbd>{*k}</kbd></td><td>{*what}</td></tr> })
+                        {KeyCommand::ALL
+                            .into_iter()
+                            .map(|command| {
+                                let keys = move || {
+                                    workspace.workspace.with(|w: &Workspace| w.keys(command).join(" or "))
+                                };
+                                let waiting = move || choosing.get() == Some(command);
+                                view! {
+                                    <tr data-testid="shortcut-row" data-command=command.as_str()>
+                                        <td class="key"><kbd data-testid="shortcut-keys">{keys}</kbd></td>
+                                        <td>{command.describe()}</td>
+                                        <td>
+                                            <button type="button" class="btn btn-small" data-testid="shortcut-change"
+                                                class:active=waiting
+                                                on:click=move |_| { refused.set(None); choosing.set(Some(command)); }>
+                                                {move || if waiting() { "Press a key…" } else { "Change" }}
+                                            </button>
+                                        </td>
+                                    </tr>
+                                }
+                            })
                             .collect_view()}
+                        <tr><td class="key"><kbd>"Esc"</kbd></td><td>"Close this list"</td><td></td></tr>
                     </table>
-                    <div class="muted">"Keys do nothing while you type in a field. Click or Esc to close."</div>
+                    {move || refused.get().map(|why| view! {
+                        <div class="form-error" data-testid="shortcut-refused" role="alert">{why}</div>
+                    })}
+                    <div class="muted">"Keys do nothing while you type in a field. Your keys are kept on the desk. Click outside or Esc to close."</div>
                 </div>
             </div>
         </Show>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_map_to_commands() {
-        assert_eq!(command("b"), Some(Command::Buy));
-        assert_eq!(command("S"), Some(Command::Sell));
-        assert_eq!(command("ArrowUp"), Some(Command::Tick(true)));
-        assert_eq!(command("-"), Some(Command::Tick(false)));
-        assert_eq!(command("x"), Some(Command::CancelAll));
-        assert_eq!(command("q"), None);
     }
 }
