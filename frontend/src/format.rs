@@ -4,6 +4,7 @@
 use std::fmt::Display;
 
 use shared::num::{Count, Dollars};
+use shared::workspace::PriceFormat;
 
 /// Placeholder for an absent value.
 pub const DASH: &str = "—";
@@ -11,6 +12,35 @@ pub const DASH: &str = "—";
 /// Canonical Display, or "—".
 pub fn opt<T: Display>(v: Option<T>) -> String {
     v.map_or_else(|| DASH.to_owned(), |v| v.to_string())
+}
+
+thread_local! {
+    /// How this user reads prices (their workspace's [`PriceFormat`]); views that show a
+    /// price read it through [`price`], so a change re-renders them.
+    static PRICE_FORMAT: leptos::prelude::ArcRwSignal<PriceFormat> =
+        leptos::prelude::ArcRwSignal::new(PriceFormat::default());
+}
+
+/// Sets how prices are shown (from the user's workspace).
+pub fn set_price_format(format: PriceFormat) {
+    use leptos::prelude::{GetUntracked as _, Set as _};
+    PRICE_FORMAT.with(|f| {
+        if f.get_untracked() != format {
+            f.set(format);
+        }
+    });
+}
+
+/// A price (not a money amount) as the user reads prices: `56¢`, `0.5600` or `56%`
+/// (tracked: re-renders when the format changes).
+pub fn price(p: Dollars) -> String {
+    use leptos::prelude::Get as _;
+    PRICE_FORMAT.with(|f| f.get()).show(p)
+}
+
+/// [`price`], or "—".
+pub fn opt_price(p: Option<Dollars>) -> String {
+    p.map_or_else(|| DASH.to_owned(), price)
 }
 
 /// A tick for messages: `0.0100` → `0.01`, `0.0010` → `0.001` (at least 2 decimals).

@@ -9,6 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::num::Dollars;
+
 /// Most named layouts a user keeps.
 pub const MAX_LAYOUTS: usize = 20;
 /// Longest layout name, characters.
@@ -199,17 +201,72 @@ impl Layout {
     }
 }
 
-/// How prices are shown.
+/// How prices are shown (money amounts — balances, costs, P&L — stay in dollars).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PriceFormat {
-    /// Kalshi's dollar strings as they are (`0.5600`).
+    /// Cents, as Kalshi traders read prices: `56¢`, with subpenny digits only where the
+    /// price has them (`5.6¢`, `0.25¢`: markets with a subpenny tick).
     #[default]
-    Dollars,
-    /// Cents, with subpenny digits only where the market's tick has them (`56¢`, `5.6¢`).
     Cents,
-    /// Percent chance (`56%`).
+    /// Kalshi's dollar strings as they are (`0.5600`).
+    Dollars,
+    /// Percent chance (`56%`, `5.6%`).
     Percent,
+}
+
+impl PriceFormat {
+    /// Every format, in the order a selector lists them.
+    pub const ALL: [PriceFormat; 3] = [
+        PriceFormat::Cents,
+        PriceFormat::Dollars,
+        PriceFormat::Percent,
+    ];
+
+    /// `cents`, `dollars`, `percent`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceFormat::Cents => "cents",
+            PriceFormat::Dollars => "dollars",
+            PriceFormat::Percent => "percent",
+        }
+    }
+
+    /// The format named `name` ([`PriceFormat::as_str`]).
+    pub fn named(name: &str) -> Option<PriceFormat> {
+        PriceFormat::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
+    /// `price` in this format, exactly: `0.5600` → `56¢` / `0.5600` / `56%`; `0.0560` →
+    /// `5.6¢`; a negative price (a change) keeps its sign.
+    pub fn show(self, price: Dollars) -> String {
+        if self == PriceFormat::Dollars {
+            return price.to_string();
+        }
+        // Dollars hold micro-dollars: cents are ten-thousandths of a cent.
+        let raw = price.raw();
+        let sign = if raw < 0 { "-" } else { "" };
+        let hundredths_of_micro = raw.unsigned_abs();
+        let (whole, mut frac, mut digits) = (
+            hundredths_of_micro / 10_000,
+            hundredths_of_micro % 10_000,
+            4,
+        );
+        while digits > 0 && frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        let unit = if self == PriceFormat::Cents {
+            "¢"
+        } else {
+            "%"
+        };
+        if digits == 0 {
+            format!("{sign}{whole}{unit}")
+        } else {
+            format!("{sign}{whole}.{frac:0digits$}{unit}")
+        }
+    }
 }
 
 /// What a keyboard shortcut does on a market's page.
@@ -559,6 +616,27 @@ mod tests {
         let old = r#"{"active":"Default","layouts":[{"name":"Default","markets_px":260,"ticket_px":280,"side_px":260,"bottom_px":190}]}"#;
         let ws: Workspace = serde_json::from_str(old).unwrap();
         assert_eq!(ws.shortcuts, default_shortcuts());
+    }
+
+    #[test]
+    fn prices_show_in_cents_dollars_or_percent_exactly() {
+        let d = |s: &str| s.parse::<Dollars>().unwrap();
+        let cases = [
+            ("0.56", "56¢", "0.5600", "56%"),
+            ("0.0560", "5.6¢", "0.0560", "5.6%"),
+            ("0.0025", "0.25¢", "0.0025", "0.25%"),
+            ("0.999", "99.9¢", "0.9990", "99.9%"),
+            ("1", "100¢", "1.0000", "100%"),
+            ("0", "0¢", "0.0000", "0%"),
+            ("-0.03", "-3¢", "-0.0300", "-3%"),
+            ("0.000125", "0.0125¢", "0.000125", "0.0125%"),
+        ];
+        for (price, cents, dollars, percent) in cases {
+            assert_eq!(PriceFormat::Cents.show(d(price)), cents, "{price}");
+            assert_eq!(PriceFormat::Dollars.show(d(price)), dollars, "{price}");
+            assert_eq!(PriceFormat::Percent.show(d(price)), percent, "{price}");
+        }
+        assert_eq!(PriceFormat::named("percent"), Some(PriceFormat::Percent));
     }
 
     #[test]

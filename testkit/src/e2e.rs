@@ -753,6 +753,27 @@ impl Price {
     /// Parses the desk's display form: `"0.4500"`, `"0.45"`, `"$0.45"`, `" 1 "`.
     pub fn parse(text: &str) -> anyhow::Result<Price> {
         let trimmed = text.trim();
+        // The page shows prices in cents by default (`56¢`, `5.6¢`).
+        if let Some(cents) = trimmed.strip_suffix('¢') {
+            let (whole, fraction) = cents.split_once('.').unwrap_or((cents, ""));
+            let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+            ensure!(
+                !whole.is_empty()
+                    && all_digits(whole)
+                    && all_digits(fraction)
+                    && fraction.len() <= 2,
+                "not a price in cents: {text:?}"
+            );
+            let whole: u32 = whole
+                .parse()
+                .with_context(|| format!("price {text:?} too large"))?;
+            let fraction: u32 = format!("{fraction:0<2}").parse()?;
+            let value = whole
+                .checked_mul(100)
+                .and_then(|w| w.checked_add(fraction))
+                .with_context(|| format!("price {text:?} too large"))?;
+            return Ok(Price(value));
+        }
         let digits = trimmed.strip_prefix('$').unwrap_or(trimmed);
         let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
         let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
@@ -1085,6 +1106,9 @@ mod tests {
             ("$0.0100", 100, "0.0100", "0.01"),
             (" 1 ", 10_000, "1.0000", "1.00"),
             ("0.4537", 4537, "0.4537", "0.45"),
+            ("56¢", 5600, "0.5600", "0.56"),
+            ("5.6¢", 560, "0.0560", "0.05"),
+            ("0.25¢", 25, "0.0025", "0.00"),
         ];
         for (text, value, four, two) in cases {
             let price = Price::parse(text).unwrap();
@@ -1092,7 +1116,9 @@ mod tests {
             assert_eq!(price.to_string(), four, "{text}");
             assert_eq!(price.two_decimals(), two, "{text}");
         }
-        for bad in ["", "—", "0.12345", "abc", "-0.10", "0,45", "."] {
+        for bad in [
+            "", "—", "0.12345", "abc", "-0.10", "0,45", ".", "¢", "5.678¢",
+        ] {
             assert!(Price::parse(bad).is_err(), "{bad:?} should not parse");
         }
     }

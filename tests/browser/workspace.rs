@@ -2,7 +2,8 @@
 //! ten ladder levels a side and the whole order ticket, and at 1024×720 it still does
 //! without a horizontal scrollbar; a layout made by hand (a splitter dragged, a pane
 //! collapsed, saved under a name) is restored after logging out and in; keyboard shortcuts
-//! are the user's own (rebound, conflicts refused, kept on the desk).
+//! are the user's own (rebound, conflicts refused, kept on the desk); prices read in cents,
+//! percent or dollars.
 //!
 //! Needs `dist/` (built by `bash scripts/test.sh`), `chromedriver` and `chromium`.
 
@@ -366,6 +367,53 @@ async fn shortcuts_are_rebound_and_conflicts_refused() -> anyhow::Result<()> {
             browser.client().refresh().await?;
             browser.wait_for("shortcuts-button").await?.click().await?;
             browser.wait_text(&buy_keys, "J", WAIT).await?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// Prices read in cents by default (`55¢`, the way Kalshi traders read them); the Layout
+/// menu switches them to percent or Kalshi's dollars, money amounts stay in dollars, and
+/// the choice is kept on the desk.
+#[tokio::test(flavor = "multi_thread")]
+async fn prices_show_in_cents_percent_or_dollars() -> anyhow::Result<()> {
+    use desk_testkit::e2e::{testid, Price};
+    run_in_browser_configured(
+        "price-format",
+        |c| c.sim_flow = 0,
+        async |browser, _sim| {
+            let url = browser.client().current_url().await?.to_string();
+            browser.goto(&format!("{url}#{MARKET}")).await?;
+            let bid = browser
+                .wait_text(&testid("best-yes-bid"), "¢", WAIT)
+                .await?;
+            let price = Price::parse(&bid)?;
+            let balance = browser.wait_text(&testid("balance"), ".", WAIT).await?;
+            ensure!(!balance.contains('¢'), "money stays in dollars: {balance}");
+            let level = browser
+                .wait_for_css(&sel("ladder-level", &[("data-side", "yes")]), WAIT)
+                .await?
+                .text()
+                .await?;
+            ensure!(level.contains('¢'), "the ladder in cents: {level}");
+
+            browser.click("layout-toggle").await?;
+            browser.select("price-format", "percent").await?;
+            let percent = browser
+                .wait_text(&testid("best-yes-bid"), "%", WAIT)
+                .await?;
+            ensure!(percent == bid.replace('¢', "%"), "{percent} vs {bid}");
+            browser.select("price-format", "dollars").await?;
+            browser
+                .wait_text(&testid("best-yes-bid"), &price.to_string(), WAIT)
+                .await?;
+            browser.screenshot("1-dollars").await?;
+            browser.client().refresh().await?;
+            browser
+                .wait_text(&testid("best-yes-bid"), &price.to_string(), WAIT)
+                .await
+                .context("the format is kept after a reload")?;
             Ok(())
         },
     )

@@ -13,7 +13,7 @@ use shared::num::Dollars;
 use shared::ws::TickerMsg;
 
 use crate::api;
-use crate::format::{opt, DASH};
+use crate::format::{opt, opt_price, DASH};
 use crate::state::{use_market, use_ticket};
 
 /// One line of an arbitrage flag.
@@ -168,18 +168,18 @@ pub fn EventBoard() -> impl IntoView {
                                 <span class="num bid cell" data-testid="board-bid"
                                     title="Sell YES at the bid"
                                     on:click=move |_| take(ticker.get_value(), Action::Sell, top().bid.map(|q| q.price))>
-                                    {move || opt(top().bid.map(|q| q.price))}
+                                    {move || opt_price(top().bid.map(|q| q.price))}
                                 </span>
                                 <span class="num ask cell" data-testid="board-ask"
                                     title="Buy YES at the ask"
                                     on:click=move |_| take(ticker.get_value(), Action::Buy, top().ask.map(|q| q.price))>
-                                    {move || opt(top().ask.map(|q| q.price))}
+                                    {move || opt_price(top().ask.map(|q| q.price))}
                                 </span>
                                 <span class="num muted" data-testid="board-ask-size">{move || opt(top().ask.and_then(|q| q.size))}</span>
                                 <span class="num" data-testid="board-last">{move || field(|t| {
                                     // Kalshi sends $0 as the last price of a market that never traded.
                                     let traded = t.volume_fp.is_some_and(|v| v.raw() > 0);
-                                    if traded { opt(t.price_dollars) } else { DASH.to_owned() }
+                                    if traded { opt_price(t.price_dollars) } else { DASH.to_owned() }
                                 })}</span>
                                 <span class="num" data-testid="board-volume">{move || field(|t| opt(t.volume_fp))}</span>
                             </div>

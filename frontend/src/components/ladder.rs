@@ -11,18 +11,18 @@ use shared::ids::Side;
 use shared::num::{Count, Dollars};
 use shared::rest::OrderStatus;
 
-use crate::format::{depth_pct, opt, DASH};
+use crate::format::{depth_pct, opt_price, DASH};
 use crate::state::{use_account, use_market, Level, LiveBook};
 
 /// Best bids, implied ask, spread, mid, book version and the stale mark.
 #[component]
 pub fn BookSummary() -> impl IntoView {
     let book = use_market().book;
-    let best_yes_bid = move || opt(book.with(|b| b.book.best_bid(Side::Yes).map(|(p, _)| p)));
-    let best_no_bid = move || opt(book.with(|b| b.book.best_bid(Side::No).map(|(p, _)| p)));
-    let best_yes_ask = move || opt(book.with(|b| b.book.best_ask(Side::Yes).map(|(p, _)| p)));
-    let spread = move || opt(book.with(|b| b.book.spread()));
-    let mid = move || opt(book.with(|b| b.book.mid()));
+    let best_yes_bid = move || opt_price(book.with(|b| b.book.best_bid(Side::Yes).map(|(p, _)| p)));
+    let best_no_bid = move || opt_price(book.with(|b| b.book.best_bid(Side::No).map(|(p, _)| p)));
+    let best_yes_ask = move || opt_price(book.with(|b| b.book.best_ask(Side::Yes).map(|(p, _)| p)));
+    let spread = move || opt_price(book.with(|b| b.book.spread()));
+    let mid = move || opt_price(book.with(|b| b.book.mid()));
     let stale = move || book.with(|b| b.stale);
 
     view! {
@@ -149,10 +149,12 @@ fn LadderLevel(
     let pct = move || format!("{}%", depth_pct(count.get(), max.get()));
     let is_mine = move || mine.with(|m| m.contains(&(side, price)));
     let is_best = move || best.selected(&Some(price));
-    let implied = if price.is_valid_price() {
-        price.complement().to_string()
-    } else {
-        DASH.to_owned()
+    let implied = move || {
+        if price.is_valid_price() {
+            crate::format::price(price.complement())
+        } else {
+            DASH.to_owned()
+        }
     };
 
     view! {
@@ -169,7 +171,7 @@ fn LadderLevel(
             on:click=move |_| on_pick.run((side, price))
         >
             <span class="bar" style:width=pct></span>
-            <span class="price">{price.to_string()}</span>
+            <span class="price">{move || crate::format::price(price)}</span>
             <span class="count">{move || count.get().to_string()}</span>
             <span class="implied">{implied}</span>
             <span class="mine-mark">{move || if is_mine() { "●" } else { "" }}</span>

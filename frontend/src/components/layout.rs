@@ -1,9 +1,9 @@
 //! The trader's own layout: splitters that resize the panes beside them, and the top bar's
 //! Layout menu (named layouts: switch, save as, delete; collapse panes; the ticket on the
-//! left). Every change is stored on the desk for this user ([`crate::state::workspace`]).
+//! left; prices in cents, dollars or percent). Every change is stored on the desk for this user ([`crate::state::workspace`]).
 
 use leptos::prelude::*;
-use shared::workspace::{Edge, Layout, Pane, Workspace};
+use shared::workspace::{Edge, Layout, Pane, PriceFormat, Workspace};
 use wasm_bindgen::JsCast as _;
 
 use crate::state::use_workspace;
@@ -159,6 +159,20 @@ pub fn LayoutMenu() -> impl IntoView {
                             prop:checked=move || ws.layout().ticket_left
                             on:change=move |_| ws.change_layout(|l| l.ticket_left = !l.ticket_left)/>
                         "Ticket on the left"
+                    </label>
+                    <label class="layout-check">
+                        "Prices in"
+                        <select data-testid="price-format"
+                            prop:value=move || ws.workspace.with(|w| w.prices.as_str())
+                            on:change=move |ev| {
+                                if let Some(f) = PriceFormat::named(&event_target_value(&ev)) {
+                                    ws.change(|w| w.prices = f);
+                                }
+                            }>
+                            <option value="cents">"cents (56¢)"</option>
+                            <option value="dollars">"dollars (0.5600)"</option>
+                            <option value="percent">"percent (56%)"</option>
+                        </select>
                     </label>
                     <button type="button" class="btn btn-small" data-testid="layout-reset"
                         on:click=move |_| ws.change_layout(|l| *l = Layout::standard(&l.name))>

@@ -16,7 +16,7 @@ use shared::rest::{Market, StatusFilter};
 use crate::api;
 use crate::components::load_status::LoadStatus;
 use crate::components::watchlist::{use_watchlist, WatchStar};
-use crate::format::opt;
+use crate::format::{opt, opt_price};
 use crate::state::{rules, use_market};
 
 /// Which tab is showing.
@@ -591,19 +591,22 @@ fn MarketRow(market: Market) -> impl IntoView {
     };
     let m = StoredValue::new(market);
     let bid = move || {
-        opt(live
-            .with(|l| l.as_ref().and_then(|l| l.yes_bid_dollars))
-            .or(m.with_value(|m| m.yes_bid_dollars)))
+        opt_price(
+            live.with(|l| l.as_ref().and_then(|l| l.yes_bid_dollars))
+                .or(m.with_value(|m| m.yes_bid_dollars)),
+        )
     };
     let ask = move || {
-        opt(live
-            .with(|l| l.as_ref().and_then(|l| l.yes_ask_dollars))
-            .or(m.with_value(|m| m.yes_ask_dollars)))
+        opt_price(
+            live.with(|l| l.as_ref().and_then(|l| l.yes_ask_dollars))
+                .or(m.with_value(|m| m.yes_ask_dollars)),
+        )
     };
     let last = move || {
-        opt(live
-            .with(|l| l.as_ref().and_then(|l| l.price_dollars))
-            .or(m.with_value(|m| m.last_price_dollars)))
+        opt_price(
+            live.with(|l| l.as_ref().and_then(|l| l.price_dollars))
+                .or(m.with_value(|m| m.last_price_dollars)),
+        )
     };
     let vol = move || {
         opt(live

@@ -178,9 +178,10 @@ fn TickerLine(market: Signal<Option<Market>>) -> impl IntoView {
         data.tickers.with(|t| open.and_then(|o| t.get(&o).cloned()))
     });
     let last = move || {
-        opt(live
-            .with(|l| l.as_ref().and_then(|l| l.price_dollars))
-            .or(market.with(|m| m.as_ref().and_then(|m| m.last_price_dollars))))
+        crate::format::opt_price(
+            live.with(|l| l.as_ref().and_then(|l| l.price_dollars))
+                .or(market.with(|m| m.as_ref().and_then(|m| m.last_price_dollars))),
+        )
     };
     let volume = move || {
         opt(live
@@ -229,7 +230,7 @@ fn TradesTape() -> impl IntoView {
                         view! {
                             <div class=format!("trade-row taker-{side}") data-testid="trade-row" data-taker=side>
                                 <span class="muted">{time}</span>
-                                <span class="num">{trade.yes_price_dollars.to_string()}</span>
+                                <span class="num">{move || crate::format::price(trade.yes_price_dollars)}</span>
                                 <span class="num">{trade.count_fp.to_string()}</span>
                                 <span class="taker">{side.to_uppercase()}</span>
                             </div>

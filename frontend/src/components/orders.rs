@@ -417,7 +417,7 @@ fn OrderRow(
             </td>
             <td class="link" on:click=select>{order.market_ticker.to_string()}</td>
             <td class="side">{order.side.as_str().to_uppercase()}</td>
-            <td class="num">{order.price.to_string()}</td>
+            <td class="num">{move || crate::format::price(order.price)}</td>
             <td class="num">{order.remaining.to_string()}</td>
             <td class="num">{order.filled.to_string()}</td>
             <td class="num" data-testid="queue-position">{ahead}</td>

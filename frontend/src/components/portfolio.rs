@@ -157,8 +157,8 @@ fn PositionRow(position: PositionView) -> impl IntoView {
         >
             <td class="link" on:click=move |_| data.select(ticker.clone())>{position.market_ticker.to_string()}</td>
             <td class="num">{format!("{} {side}", position.position.abs())}</td>
-            <td class="num" data-testid="position-avg">{opt(position.average_price())}</td>
-            <td class="num" data-testid="position-mark">{move || opt(mark.get())}</td>
+            <td class="num" data-testid="position-avg">{let avg = position.average_price(); move || crate::format::opt_price(avg)}</td>
+            <td class="num" data-testid="position-mark">{move || crate::format::opt_price(mark.get())}</td>
             <td class="num" data-testid="position-unrealized"
                 class:neg=move || unrealized.get().is_some_and(Dollars::is_negative)>
                 {move || opt(unrealized.get())}
@@ -319,7 +319,7 @@ fn FillRowView(fill: FillRow) -> impl IntoView {
             <td class="muted">{fill_time(&fill.time)}</td>
             <td>{market}</td>
             <td class="side">{side.to_uppercase()}</td>
-            <td class="num">{opt(fill.price)}</td>
+            <td class="num">{move || crate::format::opt_price(fill.price)}</td>
             <td class="num">{fill.count.to_string()}</td>
             <td class="muted">{if fill.is_taker { "taker" } else { "maker" }}</td>
             <td class="muted" data-testid="fill-owner">{fill.owner.clone().unwrap_or_else(|| "—".to_owned())}</td>

@@ -39,6 +39,9 @@ impl WorkspaceState {
             saving: StoredValue::new((false, false)),
         };
         provide_context(state);
+        Effect::new(move |_| {
+            crate::format::set_price_format(state.workspace.with(|w| w.prices));
+        });
         spawn_local(async move {
             match api::workspace().await {
                 Ok(ws) => state.workspace.set(ws),
