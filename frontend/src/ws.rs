@@ -269,7 +269,8 @@ impl DeskSocket {
     }
 }
 
-/// The markets whose book the socket watches (the open market) and those it marks (every
+/// The markets whose book the socket watches (the open market and the open watchlist
+/// grid's) and those it marks (every
 /// market with an open position, and the open event board's markets) (`track`: inside an
 /// effect).
 fn wanted_markets(desk: Desk, track: bool) -> (BTreeSet<MarketTicker>, BTreeSet<MarketTicker>) {
@@ -295,7 +296,14 @@ fn wanted_markets(desk: Desk, track: bool) -> (BTreeSet<MarketTicker>, BTreeSet<
     } else {
         desk.market.board_markets.with_untracked(board);
     }
-    (selected.into_iter().collect(), marks)
+    let mut books: BTreeSet<MarketTicker> = selected.into_iter().collect();
+    let grid = |markets: &Vec<MarketTicker>| books.extend(markets.iter().cloned());
+    if track {
+        desk.market.grid.with(grid);
+    } else {
+        desk.market.grid.with_untracked(grid);
+    }
+    (books, marks)
 }
 
 /// Applies one server frame to the desk's contexts.

@@ -3,7 +3,7 @@
 //! without a horizontal scrollbar; a layout made by hand (a splitter dragged, a pane
 //! collapsed, saved under a name) is restored after logging out and in; keyboard shortcuts
 //! are the user's own (rebound, conflicts refused, kept on the desk); prices read in cents,
-//! percent or dollars.
+//! percent or dollars; the watchlist grid shows small live ladders.
 //!
 //! Needs `dist/` (built by `bash scripts/test.sh`), `chromedriver` and `chromium`.
 
@@ -414,6 +414,103 @@ async fn prices_show_in_cents_percent_or_dollars() -> anyhow::Result<()> {
                 .wait_text(&testid("best-yes-bid"), &price.to_string(), WAIT)
                 .await
                 .context("the format is kept after a reload")?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// The watchlist grid: three starred markets as small live ladders side by side; a new
+/// level in one book shows in its ladder; clicking a NO level of another opens that market
+/// with the ticket set to it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_watchlist_grid_shows_small_live_ladders() -> anyhow::Result<()> {
+    use desk_testkit::e2e::testid;
+    const STARRED: [&str; 3] = [
+        "KXDESK-26DEC31-T40",
+        "KXDESK-26DEC31-T50",
+        "KXDESKFED-26DEC16-T3.50",
+    ];
+    run_in_browser_configured(
+        "watch-grid",
+        |c| c.sim_flow = 0,
+        async |browser, sim| {
+            browser.set_viewport(1280, 720).await?;
+            browser
+                .client()
+                .execute(
+                    "localStorage.setItem('kalshi-desk.watchlist', JSON.stringify(arguments[0]));",
+                    vec![serde_json::json!(STARRED)],
+                )
+                .await?;
+            browser.client().refresh().await?;
+            browser.click("tab-watchlist").await?;
+            browser
+                .wait_for_css(&format!("{}:not([disabled])", testid("grid-open")), WAIT)
+                .await?
+                .click()
+                .await?;
+            browser
+                .wait_until("three small ladders with levels", WAIT, async || {
+                    let ladders = browser.find_all(&testid("mini-ladder")).await?.len();
+                    let levels = browser.find_all(&testid("mini-level")).await?.len();
+                    Ok((ladders == 3 && levels >= 3 * 2 * 3).then_some(()))
+                })
+                .await?;
+
+            // A book of our making in the first market: its ladder follows.
+            let level = |cents: i64| (Dollars::from_cents(cents), Count::from_int(cents));
+            sim.lay_book(
+                &MarketTicker::from(STARRED[0]),
+                &BookLevels {
+                    yes: vec![level(21), level(22), level(23)],
+                    no: vec![level(61), level(62)],
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("laying the book: {e:?}"))?;
+            let first = sel("mini-ladder", &[("data-ticker", STARRED[0])]);
+            browser
+                .wait_for_css(
+                    &format!(
+                        "{first} {}",
+                        sel(
+                            "mini-level",
+                            &[("data-side", "yes"), ("data-price", "0.2300")]
+                        )
+                    ),
+                    WAIT,
+                )
+                .await
+                .context("the laid level in the small ladder")?;
+            browser.screenshot("1-grid").await?;
+
+            let second = sel("mini-ladder", &[("data-ticker", STARRED[2])]);
+            let no_level = browser
+                .wait_for_css(
+                    &format!("{second} {}", sel("mini-level", &[("data-side", "no")])),
+                    WAIT,
+                )
+                .await?;
+            let price = browser.attr(&no_level, "data-price", "a NO level").await?;
+            no_level.click().await?;
+            browser
+                .wait_text(&testid("market-ticker"), STARRED[2], WAIT)
+                .await?;
+            let side = browser.wait_for("ticket-side").await?.prop("value").await?;
+            let typed = browser
+                .wait_for("ticket-price")
+                .await?
+                .prop("value")
+                .await?;
+            ensure!(side.as_deref() == Some("no"), "{side:?}");
+            ensure!(
+                typed.as_deref() == Some(price.as_str()),
+                "{typed:?} vs {price}"
+            );
+            browser.click("grid-close").await?;
+            browser
+                .wait_for_css(&sel("ladder", &[("data-ticker", STARRED[2])]), WAIT)
+                .await?;
             Ok(())
         },
     )

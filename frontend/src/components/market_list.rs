@@ -548,6 +548,7 @@ fn EventMarkets(event: EventView) -> impl IntoView {
 #[component]
 fn WatchTab() -> impl IntoView {
     let watch = use_watchlist();
+    let market = crate::state::use_market();
     let paged = Paged::new();
     Effect::new(move |_| {
         let list = watch.tickers();
@@ -575,6 +576,13 @@ fn WatchTab() -> impl IntoView {
         <div class="pane-head">
             <span class="pane-title">"Watchlist"</span>
             <span class="muted">"saved in this browser"</span>
+            <span class="spacer"></span>
+            <button type="button" class="btn btn-small" data-testid="grid-open"
+                title="A small live ladder of each starred market"
+                disabled=move || watch.is_empty()
+                on:click=move |_| market.open_grid(watch.tickers())>
+                "Grid"
+            </button>
         </div>
         <MarketRows paged=paged empty="Star a market (☆) to keep it here."/>
     }

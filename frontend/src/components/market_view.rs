@@ -12,6 +12,7 @@ use crate::components::event_board::EventBoard;
 use crate::components::ladder::{BookSummary, Ladder};
 use crate::components::load_status::LoadStatus;
 use crate::components::shortcuts::Shortcuts;
+use crate::components::watch_grid::WatchGrid;
 use crate::components::watchlist::WatchStar;
 use crate::format::{clock_ms, opt};
 use crate::state::{use_market, use_ticket, TAPE_CAP};
@@ -32,15 +33,22 @@ pub fn MarketView(
     let no_market =
         || view! { <div class="pick-market">"Pick a market on the left to open its book."</div> };
     let board_only = move || data.board_event.with(Option::is_some);
+    let grid_open = move || data.grid.with(|g| !g.is_empty());
     view! {
         <Show
             when=has_market
-            fallback=move || if board_only() { view! { <EventBoard/> }.into_any() } else { no_market().into_any() }
+            fallback=move || if board_only() {
+                view! { <EventBoard/> }.into_any()
+            } else if grid_open() {
+                view! { <WatchGrid/> }.into_any()
+            } else {
+                no_market().into_any()
+            }
         >
             <MarketHeader detail=detail market=market/>
             <Show
-                when=move || data.board_event.with(Option::is_none)
-                fallback=|| view! { <EventBoard/> }
+                when=move || data.board_event.with(Option::is_none) && !grid_open()
+                fallback=move || if board_only() { view! { <EventBoard/> }.into_any() } else { view! { <WatchGrid/> }.into_any() }
             >
                 <TickerLine market=market/>
                 <BookSummary/>

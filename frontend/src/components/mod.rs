@@ -18,4 +18,5 @@ pub mod subaccounts;
 pub mod ticket;
 pub mod toasts;
 pub mod top_bar;
+pub mod watch_grid;
 pub mod watchlist;

@@ -43,6 +43,7 @@ struct Pending {
     tickers: bool,
     trades: bool,
     marks: bool,
+    grid: bool,
 }
 
 /// Which view to tell on the next animation frame.
@@ -52,6 +53,7 @@ enum Dirty {
     Tickers,
     Trades,
     Marks,
+    Grid,
 }
 
 thread_local! {
@@ -63,9 +65,13 @@ thread_local! {
             tickers: false,
             trades: false,
             marks: false,
+            grid: false,
         })
     };
 }
+
+/// Most markets on the watchlist grid.
+pub const GRID_MAX: usize = 12;
 
 /// The market-data context. `Copy`; get it with [`use_market`].
 #[derive(Clone, Copy)]
@@ -100,6 +106,12 @@ pub struct MarketData {
     pub board_event: RwSignal<Option<EventTicker>>,
     /// The open markets of that board: marked, so their tickers keep it live.
     pub board_markets: RwSignal<Vec<MarketTicker>>,
+    /// The markets of the watchlist grid while it is open in the center pane (their books
+    /// are watched); empty: closed.
+    pub grid: RwSignal<Vec<MarketTicker>>,
+    /// Told once per animation frame when a book other than the open market's changed:
+    /// the grid's small ladders read [`MarketData::top_levels`] after tracking it.
+    pub other_books: RwSignal<()>,
 }
 
 /// The market-data context.
@@ -124,6 +136,8 @@ impl MarketData {
             trades: RwSignal::new(VecDeque::new()),
             board_event: RwSignal::new(None),
             board_markets: RwSignal::new(Vec::new()),
+            grid: RwSignal::new(Vec::new()),
+            other_books: RwSignal::new(()),
         }
     }
 
@@ -161,6 +175,7 @@ impl MarketData {
         });
         self.update_mark(ticker);
         if !self.is_open_market(ticker) {
+            self.render_next_frame(Dirty::Grid);
             return;
         }
         self.book
@@ -179,6 +194,7 @@ impl MarketData {
         });
         self.update_mark(ticker);
         if !self.is_open_market(ticker) {
+            self.render_next_frame(Dirty::Grid);
             return;
         }
         self.book
@@ -262,6 +278,31 @@ impl MarketData {
         }
     }
 
+    /// The best `n` bids of `side` in a kept book (best first): a small ladder of the grid.
+    pub fn top_levels(&self, ticker: &MarketTicker, side: Side, n: usize) -> Vec<(Dollars, Count)> {
+        self.books.with_value(|books| {
+            books.get(ticker).map_or_else(Vec::new, |book| {
+                book.ladder(side)
+                    .iter()
+                    .rev()
+                    .take(n)
+                    .map(|(p, c)| (*p, *c))
+                    .collect()
+            })
+        })
+    }
+
+    /// Opens the watchlist grid on `markets` (at most [`GRID_MAX`]), closing a board.
+    pub fn open_grid(&self, markets: Vec<MarketTicker>) {
+        self.close_board();
+        self.grid.set(markets.into_iter().take(GRID_MAX).collect());
+    }
+
+    /// Closes the grid: its books are no longer watched.
+    pub fn close_grid(&self) {
+        self.grid.set(Vec::new());
+    }
+
     /// Forgets the kept books of markets no longer watched.
     pub fn keep_books(&self, watched: &BTreeSet<MarketTicker>) {
         self.books
@@ -277,6 +318,7 @@ impl MarketData {
                 Dirty::Tickers => p.tickers = true,
                 Dirty::Trades => p.trades = true,
                 Dirty::Marks => p.marks = true,
+                Dirty::Grid => p.grid = true,
             }
             let first = !p.scheduled;
             p.scheduled = true;
@@ -299,6 +341,9 @@ impl MarketData {
                 }
                 if p.marks {
                     market.marks.notify();
+                }
+                if p.grid {
+                    market.other_books.notify();
                 }
             });
         }
@@ -328,6 +373,7 @@ impl MarketData {
 
     /// Opens `event`'s board in the center pane (its markets are marked once it loads).
     pub fn open_board(&self, event: EventTicker) {
+        self.close_grid();
         self.board_markets.set(Vec::new());
         self.board_event.set(Some(event));
     }
