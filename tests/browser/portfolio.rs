@@ -1,7 +1,8 @@
 //! The live portfolio in a real browser against the built-in exchange: a fill shows live as
 //! a position with its average price, mark (the live mid) and unrealized P&L; when the
 //! exchange settles the market the position goes flat, the balance and realized P&L
-//! change and the settlement appears in the history pane; older fills page in.
+//! change and the settlement appears in the history pane; older fills page in; the fills CSV
+//! equals the exchange's fills.
 //!
 //! Needs `dist/` (built by `bash scripts/test.sh`), `chromedriver` and `chromium`.
 
@@ -179,5 +180,77 @@ async fn a_position_in_another_market_is_marked_from_its_ticker() -> anyhow::Res
         );
         Ok(())
     })
+    .await
+}
+
+/// The Fills pane's CSV link downloads exactly the exchange's fills of the desk: two buys
+/// through the ask, then the file's rows (trade id, price, count as exact decimal strings)
+/// equal the exchange's records. At 1280×720.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fills_csv_equals_the_exchanges_fills() -> anyhow::Result<()> {
+    desk_testkit::e2e::run_in_browser_configured(
+        "fills_csv",
+        |c| c.sim_flow = 0,
+        async |browser, sim| {
+            browser.set_viewport(1280, 720).await?;
+            let market = browser.open_first_market().await?;
+            let through =
+                Price::from_ten_thousandths((market.ask.ten_thousandths() + 500).min(9_900));
+            browser.buy_yes(through, "2").await?;
+            browser
+                .wait_text(&testid("fills-count"), "1", UI_TIMEOUT)
+                .await?;
+            browser.buy_yes(through, "1").await?;
+            browser
+                .wait_until("two fills or more in the pane", UI_TIMEOUT, async || {
+                    let n: usize = browser.text_of("fills-count").await?.trim().parse()?;
+                    Ok((n >= 2).then_some(n))
+                })
+                .await?;
+            let csv = browser
+                .client()
+                .execute_async(
+                    "const done = arguments[arguments.length - 1]; \
+                     const a = document.querySelector('[data-testid=fills-csv]'); \
+                     fetch(a.href).then(r => r.text()).then(done, e => done('ERROR ' + e));",
+                    Vec::new(),
+                )
+                .await?
+                .as_str()
+                .context("the CSV text")?
+                .to_owned();
+            let mut reader = csv::Reader::from_reader(csv.as_bytes());
+            let mut rows: Vec<(String, String, String)> = reader
+                .deserialize::<std::collections::HashMap<String, String>>()
+                .map(|r| {
+                    let r = r?;
+                    Ok((
+                        r["trade_id"].clone(),
+                        r["yes_price"].clone(),
+                        r["count"].clone(),
+                    ))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let mut exchange: Vec<(String, String, String)> = sim
+                .key_ids()
+                .iter()
+                .flat_map(|k| sim.fills_for(k))
+                .map(|f| {
+                    (
+                        f.trade_id.to_string(),
+                        f.yes_price_dollars.to_string(),
+                        f.count_fp.to_string(),
+                    )
+                })
+                .collect();
+            rows.sort();
+            exchange.sort();
+            anyhow::ensure!(
+                !rows.is_empty() && rows == exchange,
+                "{rows:?} vs {exchange:?}"
+            );
+            Ok(())
+        },
+    )
     .await
 }

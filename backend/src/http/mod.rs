@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 pub mod auth;
 mod error;
+mod exports;
 pub mod frontend;
 mod groups;
 mod markets;
@@ -96,6 +97,7 @@ pub fn router(state: AppState, dist: &Path, metrics_elsewhere: bool) -> Router {
         .merge(audit::router())
         .merge(admin::router())
         .merge(workspace::router())
+        .merge(exports::router())
         .fallback(|| async { Error::NotFound("no such API route".to_owned()) })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

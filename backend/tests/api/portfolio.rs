@@ -198,3 +198,96 @@ async fn socket_fills_and_positions_are_the_rest_rows() {
         .expect("a T50 position");
     assert_eq!(row, &position, "the frame is the portfolio's row");
 }
+
+/// The CSV exports hold exactly the exchange's rows: every fill of the desk's key (trade
+/// id, price, count, fee as exact decimal strings, the desk user who traded), every
+/// settlement, every order whatever its status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_exports_equal_the_exchanges_fills_settlements_and_orders() {
+    let app = spawn_app_with(|c| c.sim_flow = 0).await;
+    for _ in 0..3 {
+        buy_yes_at_ask(&app, T60, 2).await;
+    }
+    buy_yes_at_ask(&app, T50, 1).await;
+    app.sim.settle_market(&T50.into(), Side::No).unwrap();
+
+    let read = |path: &'static str| {
+        let app = &app;
+        async move {
+            let resp = app
+                .http()
+                .get(format!("http://127.0.0.1:{}{path}", app.port))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status().as_u16(), 200, "{path}");
+            let kind = resp.headers()["content-type"].to_str().unwrap().to_owned();
+            assert!(kind.starts_with("text/csv"), "{kind}");
+            let text = resp.text().await.unwrap();
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let header: Vec<String> = reader
+                .headers()
+                .unwrap()
+                .iter()
+                .map(str::to_owned)
+                .collect();
+            let rows: Vec<std::collections::HashMap<String, String>> = reader
+                .records()
+                .map(|r| {
+                    let r = r.unwrap();
+                    header
+                        .iter()
+                        .cloned()
+                        .zip(r.iter().map(str::to_owned))
+                        .collect()
+                })
+                .collect();
+            rows
+        }
+    };
+
+    let fills = read("/api/fills.csv").await;
+    let mut exchange: Vec<_> = app
+        .sim
+        .key_ids()
+        .iter()
+        .flat_map(|k| app.sim.fills_for(k))
+        .collect();
+    assert_eq!(fills.len(), exchange.len(), "{fills:?}");
+    assert_eq!(fills.len(), 4);
+    exchange.sort_by(|a, b| a.trade_id.as_str().cmp(b.trade_id.as_str()));
+    let mut ours = fills.clone();
+    ours.sort_by(|a, b| a["trade_id"].cmp(&b["trade_id"]));
+    for (row, fill) in ours.iter().zip(&exchange) {
+        assert_eq!(row["trade_id"], fill.trade_id.as_str());
+        assert_eq!(row["order_id"], fill.order_id.as_str());
+        assert_eq!(row["market_ticker"], fill.market_ticker.as_str());
+        assert_eq!(row["yes_price"], fill.yes_price_dollars.to_string());
+        assert_eq!(row["count"], fill.count_fp.to_string());
+        assert_eq!(row["is_taker"], fill.is_taker.to_string());
+        assert_eq!(row["owner"], "admin", "{row:?}");
+    }
+    assert!(
+        fills.iter().all(|r| r["yes_price"].len() == 6),
+        "0.xxxx: {fills:?}"
+    );
+
+    let settlements = read("/api/settlements.csv").await;
+    assert_eq!(settlements.len(), 1, "{settlements:?}");
+    assert_eq!(settlements[0]["market_ticker"], T50);
+    assert_eq!(settlements[0]["market_result"], "no");
+    assert_eq!(settlements[0]["yes_count"], "1.00");
+    assert_eq!(settlements[0]["revenue"], "0.0000");
+
+    let orders = read("/api/orders.csv").await;
+    assert_eq!(orders.len(), 4, "{orders:?}");
+    assert!(
+        orders
+            .iter()
+            .all(|o| o["status"] == "executed" && o["owner"] == "admin"),
+        "{orders:?}"
+    );
+
+    let (status, body) = app.get("/api/fills.csv?subaccount=99999").await;
+    assert_eq!(status, 400, "{body}");
+}

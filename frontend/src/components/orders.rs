@@ -228,6 +228,7 @@ pub fn OpenOrders() -> impl IntoView {
                 <span class="pane-title">"Open orders"</span>
                 <span class="muted">{move || account.orders.with(Vec::len)}</span>
                 <div class="spacer"></div>
+                <crate::components::portfolio::CsvLink what="orders"/>
                 <Show when=move || can_trade.get()>
                 <button
                     class="btn btn-ghost btn-small"

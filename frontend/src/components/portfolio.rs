@@ -266,6 +266,8 @@ fn Fills() -> impl IntoView {
         <div class="pane-head">
             <span class="pane-title">"Fills"</span>
             <span class="muted" data-testid="fills-count">{move || rows().len()}</span>
+            <span class="spacer"></span>
+            <CsvLink what="fills"/>
         </div>
         <LoadStatus resource=loaded what="fills"/>
         <table class="grid" data-testid="fills">
@@ -360,6 +362,8 @@ fn Settlements() -> impl IntoView {
         <div class="pane-head">
             <span class="pane-title">"Settlements"</span>
             <span class="muted">{move || rows.with(Vec::len)}</span>
+            <span class="spacer"></span>
+            <CsvLink what="settlements"/>
         </div>
         <LoadStatus resource=loaded what="settlements"/>
         <table class="grid" data-testid="settlements">
@@ -421,5 +425,20 @@ fn SettlementRow(settlement: Settlement) -> impl IntoView {
             <td class="num">{payout.to_string()}</td>
             <td class="num" class:neg=pnl.is_negative() data-testid="settlement-pnl">{pnl.to_string()}</td>
         </tr>
+    }
+}
+
+/// A link that downloads every row of `what` (`fills`, `settlements` or `orders`) for the
+/// open subaccount as CSV (`/api/{what}.csv`), with Kalshi's exact decimal strings.
+#[component]
+pub fn CsvLink(what: &'static str) -> impl IntoView {
+    let account = crate::state::use_account();
+    view! {
+        <a class="btn btn-ghost btn-small csv-link" data-testid=format!("{what}-csv")
+            href=move || format!("/api/{what}.csv?subaccount={}", account.subaccount.get())
+            download=format!("{what}.csv")
+            title=format!("Every {what} row of this subaccount as CSV")>
+            "CSV"
+        </a>
     }
 }
