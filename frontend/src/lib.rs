@@ -36,13 +36,18 @@ pub fn App() -> impl IntoView {
     let auth = auth::Auth(RwSignal::new(None));
     provide_context(auth);
     leptos::task::spawn_local(async move {
-        match api::session().await {
-            Ok(view) => auth.set(view),
-            Err(e) => {
-                leptos::logging::warn!("GET /api/session failed: {e}");
-                auth.set(shared::auth::SessionView::default());
+        // A failed read (the desk restarting, a dropped connection) is tried again before
+        // the login page shows: a reload under load must not look like a logout.
+        for wait_ms in [250, 1_000, 0] {
+            match api::session().await {
+                Ok(view) => return auth.set(view),
+                Err(e) => leptos::logging::warn!("GET /api/session failed: {e}"),
+            }
+            if wait_ms > 0 {
+                gloo_timers::future::TimeoutFuture::new(wait_ms).await;
             }
         }
+        auth.set(shared::auth::SessionView::default());
     });
     let checked = move || auth.0.with(Option::is_some);
     view! {

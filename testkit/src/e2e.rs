@@ -629,6 +629,23 @@ impl Browser {
         self.click("ticket-submit").await
     }
 
+    /// Presses `keys` on the page body with nothing focused (so the page's keyboard
+    /// shortcuts see them, not a field).
+    pub async fn press(&self, keys: &str) -> anyhow::Result<()> {
+        self.client
+            .execute(
+                "if (document.activeElement) { document.activeElement.blur(); }",
+                Vec::new(),
+            )
+            .await?;
+        self.client
+            .find(Locator::Css("body"))
+            .await?
+            .send_keys(keys)
+            .await
+            .with_context(|| format!("pressing {keys:?}"))
+    }
+
     /// Sizes the window so the page's viewport is `width` × `height` CSS pixels (a laptop's
     /// 1280 × 720, say): the window's frame is measured and added.
     pub async fn set_viewport(&self, width: u32, height: u32) -> anyhow::Result<()> {
@@ -750,43 +767,35 @@ impl Price {
         self.0
     }
 
-    /// Parses the desk's display form: `"0.4500"`, `"0.45"`, `"$0.45"`, `" 1 "`.
+    /// Parses the desk's display forms: dollars `"0.4500"`, `"0.45"`, `"$0.45"`, `" 1 "`,
+    /// and cents `"56¢"`, `"5.6¢"`.
     pub fn parse(text: &str) -> anyhow::Result<Price> {
         let trimmed = text.trim();
-        // The page shows prices in cents by default (`56¢`, `5.6¢`).
-        if let Some(cents) = trimmed.strip_suffix('¢') {
-            let (whole, fraction) = cents.split_once('.').unwrap_or((cents, ""));
-            let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-            ensure!(
-                !whole.is_empty()
-                    && all_digits(whole)
-                    && all_digits(fraction)
-                    && fraction.len() <= 2,
-                "not a price in cents: {text:?}"
-            );
-            let whole: u32 = whole
-                .parse()
-                .with_context(|| format!("price {text:?} too large"))?;
-            let fraction: u32 = format!("{fraction:0<2}").parse()?;
-            let value = whole
-                .checked_mul(100)
-                .and_then(|w| w.checked_add(fraction))
-                .with_context(|| format!("price {text:?} too large"))?;
-            return Ok(Price(value));
+        // The page shows prices in cents by default (`56¢`, `5.6¢`); money in dollars.
+        match trimmed.strip_suffix('¢') {
+            Some(cents) => Self::fixed(text, cents, 2),
+            None => Self::fixed(text, trimmed.strip_prefix('$').unwrap_or(trimmed), 4),
         }
-        let digits = trimmed.strip_prefix('$').unwrap_or(trimmed);
+    }
+
+    /// `digits` (`56`, `5.6`) with at most `decimals` decimals, as ten-thousandths of a
+    /// dollar: cents have 2 decimals (1¢ = 100), dollars 4 (`text` is for errors).
+    fn fixed(text: &str, digits: &str, decimals: usize) -> anyhow::Result<Price> {
         let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
         let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
         ensure!(
-            !whole.is_empty() && all_digits(whole) && all_digits(fraction) && fraction.len() <= 4,
-            "not a dollar price: {text:?}"
+            !whole.is_empty()
+                && all_digits(whole)
+                && all_digits(fraction)
+                && fraction.len() <= decimals,
+            "not a price: {text:?}"
         );
         let whole: u32 = whole
             .parse()
             .with_context(|| format!("price {text:?} too large"))?;
-        let fraction: u32 = format!("{fraction:0<4}").parse()?;
+        let fraction: u32 = format!("{fraction:0<decimals$}").parse()?;
         let value = whole
-            .checked_mul(10_000)
+            .checked_mul(10_u32.pow(u32::try_from(decimals)?))
             .and_then(|w| w.checked_add(fraction))
             .with_context(|| format!("price {text:?} too large"))?;
         Ok(Price(value))

@@ -12,7 +12,6 @@ use std::time::Duration;
 use anyhow::{ensure, Context as _};
 use desk_testkit::e2e::{run_in_browser, run_in_browser_configured, sel, testid, Browser, Price};
 use fantoccini::key::Key;
-use fantoccini::Locator;
 
 const WAIT: Duration = Duration::from_secs(15);
 
@@ -46,24 +45,6 @@ async fn rows_until(
             Ok(ok(&rows).then_some(rows))
         })
         .await
-}
-
-/// Presses keys on the page itself (nothing focused), as a trader would.
-async fn press(browser: &Browser, keys: &str) -> anyhow::Result<()> {
-    browser
-        .client()
-        .execute(
-            "if (document.activeElement) { document.activeElement.blur(); }",
-            Vec::new(),
-        )
-        .await?;
-    browser
-        .client()
-        .find(Locator::Css("body"))
-        .await?
-        .send_keys(keys)
-        .await
-        .with_context(|| format!("pressing {keys:?}"))
 }
 
 async fn value_of(browser: &Browser, id: &str) -> anyhow::Result<String> {
@@ -318,13 +299,15 @@ async fn click_to_trade_and_keyboard_shortcuts() -> anyhow::Result<()> {
         let yes_price = Price::parse(&browser.attr(&level, "data-price", "a YES level").await?)?;
         level.click().await?;
         ensure!(value_of(browser, "ticket-side").await? == "yes");
-        press(browser, &Key::Up.to_string()).await?;
+        browser.press(&Key::Up.to_string()).await?;
         let up = Price::from_ten_thousandths(yes_price.ten_thousandths() + 100);
         ensure!(
             value_of(browser, "ticket-price").await? == up.to_string(),
             "one cent up"
         );
-        press(browser, &format!("{}{}", Key::Down, Key::Down)).await?;
+        browser
+            .press(&format!("{}{}", Key::Down, Key::Down))
+            .await?;
         let down = yes_price.cents_below(1).context("price above a cent")?;
         ensure!(
             value_of(browser, "ticket-price").await? == down.to_string(),
@@ -334,7 +317,7 @@ async fn click_to_trade_and_keyboard_shortcuts() -> anyhow::Result<()> {
         // B buys: a resting order appears.
         browser.fill("ticket-count", "2").await?;
         let before = open_orders(browser).await?;
-        press(browser, "b").await?;
+        browser.press("b").await?;
         browser
             .wait_until("the B order to rest", WAIT, async || {
                 Ok((open_orders(browser).await? > before).then_some(()))
@@ -358,7 +341,7 @@ async fn click_to_trade_and_keyboard_shortcuts() -> anyhow::Result<()> {
         let ask = Price::parse(&browser.text_of("best-yes-ask").await?)?;
         let high = Price::from_ten_thousandths((ask.ten_thousandths() / 100 + 5) * 100);
         browser.fill("ticket-price", &high.two_decimals()).await?;
-        press(browser, "s").await?;
+        browser.press("s").await?;
         ensure!(value_of(browser, "ticket-action").await? == "sell");
         browser
             .wait_until("the S order to rest", WAIT, async || {
@@ -376,7 +359,7 @@ async fn click_to_trade_and_keyboard_shortcuts() -> anyhow::Result<()> {
         browser.fill("market-filter", "").await?;
 
         // X cancels everything in this market.
-        press(browser, "x").await?;
+        browser.press("x").await?;
         browser
             .wait_until("cancel all in the market", WAIT, async || {
                 Ok((open_orders(browser).await? == before).then_some(()))
@@ -384,12 +367,12 @@ async fn click_to_trade_and_keyboard_shortcuts() -> anyhow::Result<()> {
             .await?;
 
         // ? lists the shortcuts; Esc closes the list.
-        press(browser, "?").await?;
+        browser.press("?").await?;
         let help = browser.text_of("shortcuts-help").await?;
         for word in ["Buy", "Sell", "tick", "Cancel all"] {
             ensure!(help.contains(word), "the list names {word}: {help}");
         }
-        press(browser, &Key::Escape.to_string()).await?;
+        browser.press(&Key::Escape.to_string()).await?;
         browser.wait_gone(&testid("shortcuts-help"), WAIT).await?;
 
         // Ticks follow the tapered grid: $0.001 below $0.10, $0.01 above.
@@ -409,7 +392,7 @@ async fn click_to_trade_and_keyboard_shortcuts() -> anyhow::Result<()> {
             (Key::Up, "0.1000"),
             (Key::Up, "0.1100"),
         ] {
-            press(browser, &key.to_string()).await?;
+            browser.press(&key.to_string()).await?;
             let got = value_of(browser, "ticket-price").await?;
             ensure!(got == want, "after {key:?}: {got} (want {want})");
         }

@@ -19,6 +19,20 @@ use shared::num::{Count, Dollars};
 const WAIT: Duration = Duration::from_secs(15);
 const MARKET: &str = "KXDESK-26DEC31-T50";
 
+/// At 1280×720, opens [`MARKET`] and waits for its ladder; returns the desk's URL.
+async fn open_on_a_laptop(browser: &Browser) -> anyhow::Result<String> {
+    browser.set_viewport(1280, 720).await?;
+    let mut url = browser.client().current_url().await?.to_string();
+    if let Some(i) = url.find('#') {
+        url.truncate(i);
+    }
+    browser.goto(&format!("{url}#{MARKET}")).await?;
+    browser
+        .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), WAIT)
+        .await?;
+    Ok(url)
+}
+
 /// What the first screen shows: ladder levels per side fully in view (inside the ladder's
 /// scroll box and the viewport), whether the ticket's every field and its submit button
 /// are in view, and the page's width against the viewport's.
@@ -166,12 +180,7 @@ async fn a_layout_is_restored_after_logging_out_and_in() -> anyhow::Result<()> {
         "layout-restore",
         |c| c.sim_flow = 0,
         async |browser, _sim| {
-            browser.set_viewport(1280, 720).await?;
-            let url = browser.client().current_url().await?.to_string();
-            browser.goto(&format!("{url}#{MARKET}")).await?;
-            browser
-                .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), WAIT)
-                .await?;
+            let url = open_on_a_laptop(browser).await?;
             let before = markets_width(browser).await?;
             ensure!(
                 (before - 260.0).abs() < 1.5,
@@ -276,24 +285,6 @@ async fn a_layout_is_restored_after_logging_out_and_in() -> anyhow::Result<()> {
     .await
 }
 
-/// Presses `keys` on the page body (nothing focused, so shortcuts see them).
-async fn press(browser: &Browser, keys: &str) -> anyhow::Result<()> {
-    browser
-        .client()
-        .execute(
-            "if (document.activeElement) { document.activeElement.blur(); }",
-            Vec::new(),
-        )
-        .await?;
-    browser
-        .client()
-        .find(fantoccini::Locator::Css("body"))
-        .await?
-        .send_keys(keys)
-        .await
-        .with_context(|| format!("pressing {keys:?}"))
-}
-
 /// Types `key` into the "press a key" prompt of `command`'s row in the shortcut list.
 async fn rebind(browser: &Browser, command: &str, key: &str) -> anyhow::Result<()> {
     let row = sel("shortcut-row", &[("data-command", command)]);
@@ -317,12 +308,7 @@ async fn shortcuts_are_rebound_and_conflicts_refused() -> anyhow::Result<()> {
         "rebind-keys",
         |c| c.sim_flow = 0,
         async |browser, _sim| {
-            browser.set_viewport(1280, 720).await?;
-            let url = browser.client().current_url().await?.to_string();
-            browser.goto(&format!("{url}#{MARKET}")).await?;
-            browser
-                .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), WAIT)
-                .await?;
+            let url = open_on_a_laptop(browser).await?;
             browser.click("shortcuts-button").await?;
             rebind(browser, "buy", "j").await?;
             let buy_keys = format!(
@@ -344,18 +330,20 @@ async fn shortcuts_are_rebound_and_conflicts_refused() -> anyhow::Result<()> {
             let sell = browser.wait_for_css(&sell_keys, WAIT).await?.text().await?;
             ensure!(sell == "S", "Sell keeps S: {sell}");
             browser.screenshot("1-shortcuts").await?;
-            press(browser, &fantoccini::key::Key::Escape.to_string()).await?;
+            browser
+                .press(&fantoccini::key::Key::Escape.to_string())
+                .await?;
 
             // B is free now; J buys.
             browser.fill("ticket-price", "0.05").await?;
             browser.fill("ticket-count", "1").await?;
-            press(browser, "b").await?;
+            browser.press("b").await?;
             tokio::time::sleep(Duration::from_millis(500)).await;
             ensure!(
                 browser.find_all(&testid("open-order")).await?.is_empty(),
                 "B no longer buys"
             );
-            press(browser, "j").await?;
+            browser.press("j").await?;
             browser
                 .wait_until("the J order to rest", WAIT, async || {
                     Ok((!browser.find_all(&testid("open-order")).await?.is_empty()).then_some(()))
