@@ -611,10 +611,14 @@ fn MarketRow(market: Market) -> impl IntoView {
         )
     };
     let last = move || {
-        opt_price(
-            live.with(|l| l.as_ref().and_then(|l| l.price_dollars))
-                .or(m.with_value(|m| m.last_price_dollars)),
-        )
+        // Kalshi sends $0 as the last price of a market that never traded: shown as "—".
+        let volume = live
+            .with(|l| l.as_ref().and_then(|l| l.volume_fp))
+            .or(m.with_value(|m| m.volume_fp));
+        let price = live
+            .with(|l| l.as_ref().and_then(|l| l.price_dollars))
+            .or(m.with_value(|m| m.last_price_dollars));
+        opt_price(price.filter(|_| volume.is_some_and(|v| v.raw() > 0)))
     };
     let vol = move || {
         opt(live
