@@ -60,7 +60,7 @@ pub struct Flow {
     /// The same tickers in a list, for a random pick in constant time.
     tickers: Vec<MarketTicker>,
     /// When set, every event goes to this market (benchmarks).
-    focus: Option<MarketTicker>,
+    focus: Vec<MarketTicker>,
 }
 
 impl Flow {
@@ -93,7 +93,7 @@ impl Flow {
             participants,
             tickers: markets.keys().cloned().collect(),
             markets,
-            focus: None,
+            focus: Vec::new(),
         }
     }
 
@@ -210,13 +210,17 @@ impl Flow {
     /// Sends every later event to `ticker` (an open market), or back to random markets
     /// with `None`. Returns false (and changes nothing) for a market without flow.
     pub fn set_focus(&mut self, ticker: Option<MarketTicker>) -> bool {
-        if ticker
-            .as_ref()
-            .is_some_and(|t| !self.markets.contains_key(t))
-        {
+        self.set_focus_on(ticker.into_iter().collect())
+    }
+
+    /// Sends every later event to one of `tickers` (open markets), chosen at random; an
+    /// empty list: every market again. Returns false (and changes nothing) when one of them
+    /// has no flow.
+    pub fn set_focus_on(&mut self, tickers: Vec<MarketTicker>) -> bool {
+        if tickers.iter().any(|t| !self.markets.contains_key(t)) {
             return false;
         }
-        self.focus = ticker;
+        self.focus = tickers;
         true
     }
 
@@ -224,25 +228,22 @@ impl Flow {
     pub fn forget(&mut self, ticker: &MarketTicker) {
         self.markets.remove(ticker);
         self.tickers.retain(|t| t != ticker);
-        if self.focus.as_ref() == Some(ticker) {
-            self.focus = None;
-        }
+        self.focus.retain(|t| t != ticker);
     }
 
-    /// One participant event on a random market (or the focus market).
+    /// One participant event on a random market (or one of the focus markets).
     pub fn step(&mut self, engine: &mut Engine, now_ms: i64) {
         if self.markets.is_empty() {
             return;
         }
-        let ticker = match &self.focus {
-            Some(t) => t.clone(),
-            None => {
-                let i = self.rng.gen_range(0..self.tickers.len().max(1));
-                let Some(t) = self.tickers.get(i).cloned() else {
-                    return;
-                };
-                t
-            }
+        let pool = if self.focus.is_empty() {
+            &self.tickers
+        } else {
+            &self.focus
+        };
+        let i = self.rng.gen_range(0..pool.len().max(1));
+        let Some(ticker) = pool.get(i).cloned() else {
+            return;
         };
         // Random walk of fair value, within 0.05..0.95.
         if let Some(m) = self.markets.get_mut(&ticker) {
@@ -581,6 +582,35 @@ mod tests {
             .filter_map(|s| flow.fair(&s.market.ticker))
             .collect();
         assert_ne!(start, end, "fair values wander");
+    }
+
+    #[test]
+    fn focused_flow_moves_only_the_focus_markets() {
+        let seeds = seed_markets().unwrap();
+        let mut engine = Engine::new(&seeds);
+        let mut flow = Flow::new(5, &mut engine, &seeds);
+        flow.seed_books(&mut engine, 1_000);
+        let books = |engine: &Engine| {
+            engine
+                .markets()
+                .iter()
+                .map(|(t, m)| (t.clone(), m.book.levels()))
+                .collect::<std::collections::BTreeMap<_, _>>()
+        };
+        let before = books(&engine);
+        let focus: Vec<MarketTicker> = flow.tickers.iter().take(2).cloned().collect();
+        assert!(flow.set_focus_on(focus.clone()));
+        assert!(!flow.set_focus_on(vec![MarketTicker::from("KXNOPE-1")]));
+        for i in 0..500 {
+            flow.step(&mut engine, 2_000 + i);
+        }
+        let after = books(&engine);
+        for (ticker, levels) in &after {
+            let moved = before.get(ticker) != Some(levels);
+            assert_eq!(moved, focus.contains(ticker), "{ticker}");
+        }
+        flow.forget(&focus[0]);
+        assert_eq!(flow.focus, vec![focus[1].clone()]);
     }
 
     #[test]

@@ -490,6 +490,13 @@ impl SimExchange {
         self.inner.lock().flow.set_focus(ticker)
     }
 
+    /// Sends all background flow to `tickers` (open markets, one chosen at random per
+    /// event; empty: every market again), e.g. to spread a benchmark's deltas over the ten
+    /// markets of a watchlist grid. Returns false when one of them is not an open market.
+    pub fn set_flow_focus_on(&self, tickers: Vec<MarketTicker>) -> bool {
+        self.inner.lock().flow.set_focus_on(tickers)
+    }
+
     /// Settles market `ticker` with `result` now: resting orders cancelled, winners paid
     /// $1 a contract, positions flat, one `GetSettlements` record per holder, the market
     /// `finalized` (see [`engine::Engine::settle`]); the background flow leaves it alone.
