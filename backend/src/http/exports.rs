@@ -14,7 +14,6 @@ use shared::api::ops::{
 };
 use shared::api::{NoPath, Paginated};
 use shared::num::Dollars;
-use shared::protocol::FillView;
 
 use super::error::Params;
 use super::orders::SubaccountParam;
@@ -117,29 +116,21 @@ async fn fills(
     )
     .await?;
     let fills: Vec<_> = pages.into_iter().flat_map(|p| p.fills).collect();
-    let ids: Vec<String> = fills.iter().map(|f| f.order_id.to_string()).collect();
-    let owners = store.order_owners(&[], &ids).await?;
-    let rows: Vec<FillRow> = fills
-        .iter()
-        .map(|fill| {
-            let owner = owners
-                .iter()
-                .find(|(_, id, _)| id.as_deref() == Some(fill.order_id.as_str()))
-                .map(|(_, _, u)| u.clone());
-            let v = FillView::new(fill, owner);
-            FillRow {
-                trade_id: v.trade_id.to_string(),
-                order_id: v.order_id.to_string(),
-                market_ticker: v.market_ticker.map(|t| t.to_string()).unwrap_or_default(),
-                side: v.side.map_or("", |s| s.as_str()),
-                yes_price: v.yes_price.map(|p| p.to_string()).unwrap_or_default(),
-                count: v.count.to_string(),
-                is_taker: v.is_taker,
-                fee: v.fee.map(|f| f.to_string()).unwrap_or_default(),
-                created_time: v.created_time.unwrap_or_default(),
-                ts_ms: v.ts_ms,
-                owner: text(v.owner.as_deref().unwrap_or("")),
-            }
+    let rows: Vec<FillRow> = super::portfolio::fill_views(&store, &fills)
+        .await?
+        .into_iter()
+        .map(|v| FillRow {
+            trade_id: v.trade_id.to_string(),
+            order_id: v.order_id.to_string(),
+            market_ticker: v.market_ticker.map(|t| t.to_string()).unwrap_or_default(),
+            side: v.side.map_or("", |s| s.as_str()),
+            yes_price: v.yes_price.map(|p| p.to_string()).unwrap_or_default(),
+            count: v.count.to_string(),
+            is_taker: v.is_taker,
+            fee: v.fee.map(|f| f.to_string()).unwrap_or_default(),
+            created_time: v.created_time.unwrap_or_default(),
+            ts_ms: v.ts_ms,
+            owner: text(v.owner.as_deref().unwrap_or("")),
         })
         .collect();
     csv_file("fills.csv", &rows)

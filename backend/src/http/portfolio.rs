@@ -146,27 +146,29 @@ async fn fills(
             None,
         )
         .await?;
-    let ids: Vec<String> = page
-        .fills
-        .iter()
-        .map(|f| f.order_id.as_str().to_owned())
-        .collect();
+    Ok(Json(FillsPage {
+        fills: fill_views(&store, &page.fills).await?,
+        cursor: Some(page.cursor).filter(|c| !c.is_empty()),
+    }))
+}
+
+/// Kalshi's fills as the desk's rows, each with the desk user whose order it was.
+pub(super) async fn fill_views(
+    store: &crate::team::store::Store,
+    fills: &[shared::rest::Fill],
+) -> Result<Vec<FillView>> {
+    let ids: Vec<String> = fills.iter().map(|f| f.order_id.to_string()).collect();
     let owners = store.order_owners(&[], &ids).await?;
-    let fills = page
-        .fills
-        .into_iter()
+    Ok(fills
+        .iter()
         .map(|fill| {
             let owner = owners
                 .iter()
                 .find(|(_, id, _)| id.as_deref() == Some(fill.order_id.as_str()))
                 .map(|(_, _, u)| u.clone());
-            FillView::new(&fill, owner)
+            FillView::new(fill, owner)
         })
-        .collect();
-    Ok(Json(FillsPage {
-        fills,
-        cursor: Some(page.cursor).filter(|c| !c.is_empty()),
-    }))
+        .collect())
 }
 
 /// `GET /api/settlements[?subaccount=N][&cursor=C][&limit=L]` → one page of settlements, newest
