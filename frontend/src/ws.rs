@@ -1,8 +1,9 @@
 //! The browser ⇄ backend socket on `/ws`: connect, reconnect with backoff, watch the open
 //! market's book, mark every market with an open position (`marks`: their tickers alone,
 //! whose mid marks the position; a portfolio of a thousand markets subscribes no book) and
-//! the open event board's markets (their tickers are the board's rows), and dispatch every [`ServerMsg`] into the [`crate::state`] contexts from the socket's own
-//! message callback, one frame at a time (no frame is skipped between renders).
+//! the open event board's markets (their tickers are the board's rows), and dispatch every
+//! [`ServerMsg`] into the [`crate::state`] contexts from the socket's own message callback,
+//! one frame at a time (no frame is skipped between renders).
 //!
 //! After every (re)connect the socket re-sends `watch` for the open market, which the
 //! backend answers with a fresh `book` snapshot, and `marks`, answered with the last ticker
@@ -270,39 +271,27 @@ impl DeskSocket {
 }
 
 /// The markets whose book the socket watches (the open market and the open watchlist
-/// grid's) and those it marks (every
-/// market with an open position, and the open event board's markets) (`track`: inside an
-/// effect).
+/// grid's) and those it marks (every market with an open position, and the open event
+/// board's markets) (`track`: inside an effect).
 fn wanted_markets(desk: Desk, track: bool) -> (BTreeSet<MarketTicker>, BTreeSet<MarketTicker>) {
-    let selected = if track {
-        desk.market.selected.get()
-    } else {
-        desk.market.selected.get_untracked()
-    };
-    let held = |positions: &Vec<shared::protocol::PositionView>| {
-        positions
-            .iter()
-            .map(|p| p.market_ticker.clone())
-            .collect::<BTreeSet<_>>()
-    };
-    let mut marks = if track {
-        desk.account.positions.with(held)
-    } else {
-        desk.account.positions.with_untracked(held)
-    };
-    let board = |markets: &Vec<MarketTicker>| marks.extend(markets.iter().cloned());
-    if track {
-        desk.market.board_markets.with(board);
-    } else {
-        desk.market.board_markets.with_untracked(board);
+    fn read<T: Send + Sync + 'static, R>(
+        signal: RwSignal<T>,
+        track: bool,
+        f: impl FnOnce(&T) -> R,
+    ) -> R {
+        if track {
+            signal.with(f)
+        } else {
+            signal.with_untracked(f)
+        }
     }
-    let mut books: BTreeSet<MarketTicker> = selected.into_iter().collect();
-    let grid = |markets: &Vec<MarketTicker>| books.extend(markets.iter().cloned());
-    if track {
-        desk.market.grid.with(grid);
-    } else {
-        desk.market.grid.with_untracked(grid);
-    }
+    let mut books: BTreeSet<MarketTicker> =
+        read(desk.market.selected, track, |s| s.iter().cloned().collect());
+    books.extend(read(desk.market.grid, track, Vec::clone));
+    let mut marks: BTreeSet<MarketTicker> = read(desk.account.positions, track, |p| {
+        p.iter().map(|p| p.market_ticker.clone()).collect()
+    });
+    marks.extend(read(desk.market.board_markets, track, Vec::clone));
     (books, marks)
 }
 

@@ -293,17 +293,20 @@ pub fn arbitrage(
         }
     }
     let mut ladder = Vec::new();
-    for (i, (low, low_top)) in open.iter().enumerate() {
-        let Some((dir, low_strike)) = low.ladder() else {
+    // Every pair of strikes of one ladder, whatever order the board lists them in.
+    for (i, a) in open.iter().enumerate() {
+        let Some((dir, a_strike)) = a.0.ladder() else {
             continue;
         };
-        for (high, high_top) in open.iter().skip(i + 1) {
-            let Some((high_dir, high_strike)) = high.ladder() else {
+        for b in open.iter().skip(i + 1) {
+            let Some((b_dir, b_strike)) = b.0.ladder() else {
                 continue;
             };
-            if high_dir != dir || high_strike <= low_strike {
+            if b_dir != dir || a_strike == b_strike {
                 continue;
             }
+            let ((low, low_top), (high, high_top)) =
+                if a_strike < b_strike { (a, b) } else { (b, a) };
             // The market whose YES is worth more: the lower strike of an "above" ladder,
             // the higher of a "below" one.
             let (rich, rich_top, poor, poor_top) = match dir {

@@ -59,7 +59,7 @@ pub struct Flow {
     markets: BTreeMap<MarketTicker, FlowMarket>,
     /// The same tickers in a list, for a random pick in constant time.
     tickers: Vec<MarketTicker>,
-    /// When set, every event goes to this market (benchmarks).
+    /// When not empty, every event goes to one of these markets (benchmarks).
     focus: Vec<MarketTicker>,
 }
 

@@ -98,11 +98,7 @@ async fn csv(State(store): State<Store>, q: Params<AuditQuery>) -> Result<impl I
 /// One CSV field: quoted when it holds a comma, quote or line break; a leading `= + - @`
 /// is prefixed with `'` so a spreadsheet does not run it as a formula.
 fn field(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
-        format!("'{s}")
-    } else {
-        s.to_owned()
-    };
+    let s = super::exports::formula_safe(s);
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

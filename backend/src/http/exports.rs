@@ -52,7 +52,7 @@ async fn all_pages<O: Paginated<Path = NoPath>>(
 }
 
 /// A text field a spreadsheet could run as a formula (`= + - @` first) gets a leading `'`.
-fn text(s: &str) -> String {
+pub(super) fn formula_safe(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {
@@ -130,7 +130,7 @@ async fn fills(
             fee: v.fee.map(|f| f.to_string()).unwrap_or_default(),
             created_time: v.created_time.unwrap_or_default(),
             ts_ms: v.ts_ms,
-            owner: text(v.owner.as_deref().unwrap_or("")),
+            owner: formula_safe(v.owner.as_deref().unwrap_or("")),
         })
         .collect();
     csv_file("fills.csv", &rows)
@@ -234,7 +234,7 @@ async fn orders(
         .into_iter()
         .map(|o| OrderRow {
             order_id: o.order_id.to_string(),
-            client_order_id: text(o.client_order_id.as_deref().unwrap_or("")),
+            client_order_id: formula_safe(o.client_order_id.as_deref().unwrap_or("")),
             market_ticker: o.market_ticker.to_string(),
             side: o.side.as_str(),
             price: o.price.to_string(),
@@ -246,7 +246,7 @@ async fn orders(
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
             subaccount: o.subaccount,
-            owner: text(o.owner.as_deref().unwrap_or("")),
+            owner: formula_safe(o.owner.as_deref().unwrap_or("")),
         })
         .collect();
     csv_file("orders.csv", &rows)

@@ -32,24 +32,23 @@ pub fn MarketView(
     let pick = Callback::new(move |(side, price): (Side, Dollars)| ticket.pick_level(side, price));
     let no_market =
         || view! { <div class="pick-market">"Pick a market on the left to open its book."</div> };
-    let board_only = move || data.board_event.with(Option::is_some);
-    let grid_open = move || data.grid.with(|g| !g.is_empty());
+    // The board or the grid takes the book's place (with or without a market open).
+    let board_open = move || data.board_event.with(Option::is_some);
+    let book_shown = move || !board_open() && data.grid.with(Vec::is_empty);
+    let board_or_grid = move || {
+        if board_open() {
+            view! { <EventBoard/> }.into_any()
+        } else {
+            view! { <WatchGrid/> }.into_any()
+        }
+    };
     view! {
         <Show
             when=has_market
-            fallback=move || if board_only() {
-                view! { <EventBoard/> }.into_any()
-            } else if grid_open() {
-                view! { <WatchGrid/> }.into_any()
-            } else {
-                no_market().into_any()
-            }
+            fallback=move || if book_shown() { no_market().into_any() } else { board_or_grid() }
         >
             <MarketHeader detail=detail market=market/>
-            <Show
-                when=move || data.board_event.with(Option::is_none) && !grid_open()
-                fallback=move || if board_only() { view! { <EventBoard/> }.into_any() } else { view! { <WatchGrid/> }.into_any() }
-            >
+            <Show when=book_shown fallback=board_or_grid>
                 <TickerLine market=market/>
                 <BookSummary/>
                 // The ladder takes the pane's height; depth, candles and the tape stack

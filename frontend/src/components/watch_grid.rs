@@ -42,8 +42,7 @@ fn MiniLadder(ticker: MarketTicker) -> impl IntoView {
     let ticket = use_ticket();
     let t = StoredValue::new(ticker);
     let levels = move |side: Side| {
-        data.other_books.track();
-        data.selected.track();
+        data.kept_books.track();
         t.with_value(|t| data.top_levels(t, side, DEPTH))
     };
     let last = move || {

@@ -109,9 +109,10 @@ pub struct MarketData {
     /// The markets of the watchlist grid while it is open in the center pane (their books
     /// are watched); empty: closed.
     pub grid: RwSignal<Vec<MarketTicker>>,
-    /// Told once per animation frame when a book other than the open market's changed:
-    /// the grid's small ladders read [`MarketData::top_levels`] after tracking it.
-    pub other_books: RwSignal<()>,
+    /// Told once per animation frame when a kept book changed (the open market's or
+    /// another watched one's): the grid's small ladders read [`MarketData::top_levels`]
+    /// after tracking it.
+    pub kept_books: RwSignal<()>,
 }
 
 /// The market-data context.
@@ -137,7 +138,7 @@ impl MarketData {
             board_event: RwSignal::new(None),
             board_markets: RwSignal::new(Vec::new()),
             grid: RwSignal::new(Vec::new()),
-            other_books: RwSignal::new(()),
+            kept_books: RwSignal::new(()),
         }
     }
 
@@ -174,8 +175,8 @@ impl MarketData {
             books.insert(ticker.clone(), OrderBook::from_levels(levels));
         });
         self.update_mark(ticker);
+        self.render_next_frame(Dirty::Grid);
         if !self.is_open_market(ticker) {
-            self.render_next_frame(Dirty::Grid);
             return;
         }
         self.book
@@ -193,8 +194,8 @@ impl MarketData {
             }
         });
         self.update_mark(ticker);
+        self.render_next_frame(Dirty::Grid);
         if !self.is_open_market(ticker) {
-            self.render_next_frame(Dirty::Grid);
             return;
         }
         self.book
@@ -343,7 +344,7 @@ impl MarketData {
                     market.marks.notify();
                 }
                 if p.grid {
-                    market.other_books.notify();
+                    market.kept_books.notify();
                 }
             });
         }
