@@ -474,7 +474,7 @@ async fn nothing_is_sent_when_the_audit_cannot_be_written(db: Db) {
     let app = spawn_app_on(db, |c| c.sim_flow = 0).await;
     let drop_audit = "DROP TABLE audit";
     match &app.store {
-        Store::Sqlite(pool) => sqlx::query(drop_audit).execute(pool).await.map(|_| ()),
+        Store::Sqlite(pool, _) => sqlx::query(drop_audit).execute(pool).await.map(|_| ()),
         Store::Postgres(pool) => sqlx::query(drop_audit).execute(pool).await.map(|_| ()),
     }
     .unwrap();

@@ -125,17 +125,22 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
 /// The database: SQLite or PostgreSQL. Cheap to clone (pools are shared).
 #[derive(Clone, Debug)]
 pub enum Store {
-    /// Embedded SQLite.
-    Sqlite(SqlitePool),
+    /// Embedded SQLite; for an in-memory database, with the connection that keeps it alive.
+    Sqlite(SqlitePool, Option<MemoryKeeper>),
     /// PostgreSQL.
     Postgres(PgPool),
 }
+
+/// An idle connection to an in-memory SQLite database, held for the store's lifetime so the
+/// database outlives any one pool connection.
+#[derive(Clone, Debug)]
+pub struct MemoryKeeper(std::sync::Arc<tokio::sync::Mutex<Option<sqlx::SqliteConnection>>>);
 
 /// Runs `$body` with `$pool` bound to whichever pool the store holds.
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            Store::Sqlite($pool) => $body,
+            Store::Sqlite($pool, _) => $body,
             Store::Postgres($pool) => $body,
         }
     };
@@ -236,7 +241,8 @@ fn limits_columns(
 
 impl Store {
     /// Opens the database at `url` and runs the migrations. `sqlite://PATH` creates the
-    /// file if missing; `sqlite::memory:` is a private in-memory database (one connection);
+    /// file if missing; `sqlite::memory:` is a private in-memory database (one pool
+    /// connection, and one more that keeps it alive);
     /// `postgres://…` (or `postgresql://…`) connects to PostgreSQL (its `options` URL
     /// parameter may set e.g. `-c search_path=…`).
     ///
@@ -249,6 +255,17 @@ impl Store {
                 .create_if_missing(true)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5));
+            // sqlx names a `:memory:` database and shares its cache between connections; it
+            // lives while one is open. The pool closes a connection whose query was cancelled
+            // (a browser that navigated away mid-request), so a connection outside the pool
+            // keeps the database.
+            let keeper = if memory {
+                Some(MemoryKeeper(std::sync::Arc::new(tokio::sync::Mutex::new(
+                    Some(sqlx::ConnectOptions::connect(&options).await?),
+                ))))
+            } else {
+                None
+            };
             let pool = if memory {
                 SqlitePoolOptions::new()
                     .max_connections(1)
@@ -267,7 +284,7 @@ impl Store {
                 .await?
                 .run(&pool)
                 .await?;
-            Ok(Store::Sqlite(pool))
+            Ok(Store::Sqlite(pool, keeper))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             Store::connect_postgres(options).await
@@ -296,14 +313,19 @@ impl Store {
     /// `"sqlite"` or `"postgres"`.
     pub fn kind(&self) -> &'static str {
         match self {
-            Store::Sqlite(_) => "sqlite",
+            Store::Sqlite(..) => "sqlite",
             Store::Postgres(_) => "postgres",
         }
     }
 
-    /// Closes the pool.
+    /// Closes the pool (and lets an in-memory database go).
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        on_pool!(self, pool => pool.close().await);
+        if let Store::Sqlite(_, Some(MemoryKeeper(keeper))) = self {
+            if let Some(conn) = keeper.lock().await.take() {
+                let _ = sqlx::Connection::close(conn).await;
+            }
+        }
     }
 
     // ---- users ----

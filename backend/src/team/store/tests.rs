@@ -289,7 +289,7 @@ async fn some_records(store: &Store) {
 /// password could.
 async fn drop_guards(store: &Store) {
     match store {
-        Store::Sqlite(pool) => {
+        Store::Sqlite(pool, _) => {
             for t in ["audit_no_update", "audit_no_delete"] {
                 sqlx::query(&format!("DROP TRIGGER {t}"))
                     .execute(pool)
@@ -503,4 +503,22 @@ async fn settings_replace_and_the_first_day_mark_wins() {
         );
     })
     .await;
+}
+
+/// An in-memory store outlives its pool's connection: the pool closes a connection whose
+/// query was cancelled, and the next one must find the same database.
+#[tokio::test]
+async fn an_in_memory_store_outlives_a_closed_connection() {
+    let store = Store::connect("sqlite::memory:").await.unwrap();
+    store
+        .create_user("ada", "hash", Role::Admin, &UserLimits::default())
+        .await
+        .unwrap();
+    let Store::Sqlite(pool, _) = &store else {
+        panic!("a SQLite store")
+    };
+    let conn = pool.acquire().await.unwrap().detach();
+    sqlx::Connection::close(conn).await.unwrap();
+    assert_eq!(store.user_count().await.unwrap(), 1, "the same database");
+    store.close().await;
 }
