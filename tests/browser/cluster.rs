@@ -6,7 +6,6 @@
 
 use std::time::Duration;
 
-use anyhow::ensure;
 use desk_testkit::e2e::{run_on_two_replicas, sel, Browser};
 
 async fn open(browser: &Browser, ticker: &str) -> anyhow::Result<()> {
@@ -55,37 +54,46 @@ async fn two_replicas_show_the_same_live_book_in_two_browsers() -> anyhow::Resul
         d.sim.set_flow(0);
 
         // Quiet again: the two pages agree level for level, with each other and the exchange.
+        // The exchange's book is read on every try: deltas sent just before the flow stopped
+        // may still be on their way, and two pages can agree on a level one delta old.
+        let mut last = (Vec::new(), Vec::new());
         let settled = d
             .first
             .wait_until(
-                "both ladders to agree",
-                Duration::from_secs(15),
+                "both ladders to agree with the exchange's book",
+                Duration::from_secs(20),
                 async || {
                     let (a, b) = (
                         d.first.ladder_levels().await?,
                         d.second.ladder_levels().await?,
                     );
-                    Ok((!a.is_empty() && a == b).then_some(a))
+                    let book = d.sim.book(&ticker.as_str().into()).unwrap_or_default();
+                    let exchange_yes: Vec<String> = book
+                        .yes
+                        .iter()
+                        .map(|(p, c)| format!("yes|{p}|{c}"))
+                        .collect();
+                    let shown_yes: Vec<String> = a
+                        .iter()
+                        .filter(|l| l.starts_with("yes|"))
+                        .cloned()
+                        .collect();
+                    let agree = !shown_yes.is_empty()
+                        && a == b
+                        && shown_yes.iter().all(|l| exchange_yes.contains(l));
+                    last = (a.clone(), exchange_yes);
+                    Ok(agree.then_some(a))
                 },
             )
-            .await?;
-        let book = d.sim.book(&ticker.as_str().into()).unwrap_or_default();
-        let exchange_yes: Vec<String> = book
-            .yes
-            .iter()
-            .map(|(p, c)| format!("yes|{p}|{c}"))
-            .collect();
-        let shown_yes: Vec<&String> = settled.iter().filter(|l| l.starts_with("yes|")).collect();
-        ensure!(
-            !shown_yes.is_empty(),
-            "the ladder shows YES bids: {settled:?}"
-        );
-        for level in &shown_yes {
-            ensure!(
-                exchange_yes.contains(level),
-                "{level} is on the page but not in the exchange's book {exchange_yes:?}"
-            );
-        }
+            .await;
+        let settled = match settled {
+            Ok(levels) => levels,
+            Err(e) => anyhow::bail!(
+                "{e}: the page shows {:?}, the exchange holds {:?}",
+                last.0,
+                last.1
+            ),
+        };
         d.first.screenshot("cluster-replica-1").await?;
         d.second.screenshot("cluster-replica-2").await?;
         eprintln!(
