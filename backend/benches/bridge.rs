@@ -221,7 +221,13 @@ async fn run_desk(sessions: usize, frames: usize, rate: u64) -> RunResult {
     for _ in 0..sessions {
         let (out_tx, out_rx) = fmpsc::channel::<Utf8Bytes>(FANOUT_CAPACITY);
         let (mut in_tx, in_rx) = fmpsc::channel::<SessionInput>(8);
-        tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));
+        tokio::spawn(run_session(
+            hub.clone(),
+            None,
+            out_tx,
+            in_rx,
+            cancel.clone(),
+        ));
         in_tx
             .send(SessionInput::Text(
                 json!({"op":"watch","market_ticker":MARKET}).to_string(),
@@ -400,7 +406,7 @@ mod sockets {
                     let (hub, cancel) = (hub.clone(), cancel.clone());
                     async move {
                         desk_backend::http::stream::configure(ws).on_upgrade(move |socket| {
-                            desk_backend::http::stream::serve_socket(socket, hub, cancel)
+                            desk_backend::http::stream::serve_socket(socket, hub, None, cancel)
                         })
                     }
                 }),
@@ -627,7 +633,13 @@ async fn bench_memory() -> serde_json::Value {
     for _ in 0..100 {
         let (out_tx, mut out_rx) = fmpsc::channel::<Utf8Bytes>(FANOUT_CAPACITY);
         let (mut in_tx, in_rx) = fmpsc::channel::<SessionInput>(64);
-        tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));
+        tokio::spawn(run_session(
+            hub.clone(),
+            None,
+            out_tx,
+            in_rx,
+            cancel.clone(),
+        ));
         tokio::spawn(async move { while out_rx.next().await.is_some() {} });
         for m in &markets {
             in_tx

@@ -167,7 +167,7 @@ async fn serve(hub: Hub, cancel: CancellationToken) -> u16 {
                 let (hub, cancel) = (hub.clone(), cancel.clone());
                 async move {
                     ws.on_upgrade(move |socket| {
-                        desk_backend::http::stream::serve_socket(socket, hub, cancel)
+                        desk_backend::http::stream::serve_socket(socket, hub, None, cancel)
                     })
                 }
             }),

@@ -290,10 +290,13 @@ impl Application {
             gate.clone(),
         );
         tasks.spawn(rfq_rules.clone().run(shutdown.clone(), is_leader.clone()));
+        let alerts = crate::alerts::Alerts::new(hub.clone(), store.clone())?;
+        tasks.spawn(alerts.clone().run(shutdown.clone(), is_leader.clone()));
         let bootstrap = policy.bootstrap.clone();
         let state = AppState {
             hub: hub.clone(),
             rfq_rules: rfq_rules.clone(),
+            alerts,
             kalshi,
             shutdown: shutdown.clone(),
             tasks: tasks.clone(),

@@ -19,6 +19,7 @@
 //! [`http::stream`] sessions → browsers; browser orders → [`http`] (session, role,
 //! [`team::limits`]) → [`kalshi::client`] (audit record, then signed) → Kalshi/sim.
 
+pub mod alerts;
 pub mod app;
 pub mod config;
 pub mod http;

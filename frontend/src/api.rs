@@ -625,3 +625,55 @@ pub async fn set_rfq_rules(rules: &shared::rfq::RuleSet) -> Result<shared::rfq::
 pub async fn rfq_log() -> Result<Vec<shared::rfq::RuleLogEntry>> {
     get("/api/rfq/log").await
 }
+
+// ----- Alerts -------------------------------------------------------------------------
+
+/// `GET /api/alerts/rules`: the user's alert rules.
+pub async fn alert_rules() -> Result<Vec<shared::alerts::AlertRule>> {
+    get("/api/alerts/rules").await
+}
+
+/// `POST /api/alerts/rules`: a new rule, in force at once.
+pub async fn create_alert_rule(
+    new: &shared::alerts::NewAlertRule,
+) -> Result<shared::alerts::AlertRule> {
+    post_json("/api/alerts/rules", new).await
+}
+
+/// `PATCH /api/alerts/rules/{id}`: mute or unmute.
+pub async fn mute_alert_rule(id: i64, muted: bool) -> Result<()> {
+    let req = write(Method::PATCH, &format!("/api/alerts/rules/{id}"))
+        .json(&shared::alerts::AlertRulePatch { muted })?;
+    answered(req.send().await?).await
+}
+
+/// `DELETE /api/alerts/rules/{id}`.
+pub async fn delete_alert_rule(id: i64) -> Result<()> {
+    no_content(write(Method::DELETE, &format!("/api/alerts/rules/{id}"))).await
+}
+
+/// `GET /api/alerts/settings`: the user's webhook.
+pub async fn alert_settings() -> Result<shared::alerts::AlertSettings> {
+    get("/api/alerts/settings").await
+}
+
+/// `PUT /api/alerts/settings`: sets (or, empty, removes) the webhook.
+pub async fn save_alert_settings(
+    settings: &shared::alerts::AlertSettings,
+) -> Result<shared::alerts::AlertSettings> {
+    let resp = write(Method::PUT, "/api/alerts/settings")
+        .json(settings)?
+        .send()
+        .await?;
+    decode(resp).await
+}
+
+/// `POST /api/alerts/settings/test`: a sample alert to the webhook now, and how it went.
+pub async fn test_alert_webhook() -> Result<shared::alerts::WebhookTest> {
+    post_json("/api/alerts/settings/test", &serde_json::json!({})).await
+}
+
+/// `GET /api/alerts/log`: the user's newest firings, newest first.
+pub async fn alert_log() -> Result<Vec<shared::alerts::AlertFired>> {
+    get("/api/alerts/log?limit=200").await
+}

@@ -352,6 +352,7 @@ fn dispatch(desk: Desk, msg: ServerMsg) {
         ServerMsg::Pong { .. } => {}
         ServerMsg::Rfq(event) => crate::components::rfq::apply(event),
         ServerMsg::OrderGroup(m) => account.apply_order_group(&m, toasts),
+        ServerMsg::Alert(fired) => crate::components::alerts::apply(fired),
     }
 }
 

@@ -19,6 +19,7 @@
 //! Data flows Kalshi (or the built-in exchange) → `rest`/`ws` types → backend → `protocol`
 //! types → browser. Everything here builds for native and `wasm32-unknown-unknown`.
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod backoff;

@@ -224,6 +224,10 @@ pub enum ServerMsg {
     /// new limit (Kalshi's `order_group_updates` channel, its `msg` as is):
     /// `{"type":"order_group","event_type":"triggered","order_group_id":"…","ts_ms":1780000000000}`.
     OrderGroup(crate::ws::OrderGroupUpdatesMsg),
+    /// One of the user's alert rules fired (sent to that user's tabs only; again with the
+    /// same `id` once its webhook was delivered or failed), e.g.
+    /// `{"type":"alert","id":12,"user_id":3,"rule_id":7,"ts_ms":1780000000000,"title":"…","detail":"YES bid 0.6500","muted":false}`.
+    Alert(crate::alerts::AlertFired),
 }
 
 /// What a trader asks for in the order ticket (`POST /api/orders`): buy/sell YES/NO at a
@@ -397,6 +401,24 @@ pub struct OrderView {
     /// frame; `GET /api/orders` fills it in from the desk's records).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// Why the exchange last changed it, when it says (`user_order`'s
+    /// `last_update_reason`: `Trade`, `Amend`, `Decrease`, `CloseCancel`, `ExpiryCancel`,
+    /// `SelfTradeCancel`, `HaltCancel`, …); absent on REST rows and on cancels the desk
+    /// asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_reason: Option<String>,
+}
+
+impl OrderView {
+    /// Whether the exchange itself cancelled it: status `canceled` with a reason ending in
+    /// `Cancel` (a market close, an expiry, self-trade prevention, a trading halt, …).
+    pub fn cancelled_by_exchange(&self) -> bool {
+        self.status == OrderStatus::Canceled
+            && self
+                .update_reason
+                .as_deref()
+                .is_some_and(|r| r.ends_with("Cancel"))
+    }
 }
 
 /// A fill as the desk shows it: a `GET /api/fills` row and the socket's `fill` frame

@@ -22,6 +22,7 @@ pub mod e2e;
 pub mod eventually;
 pub mod keys;
 pub mod services;
+pub mod webhook;
 
 pub use eventually::{eventually, eventually_every, eventually_true, try_eventually};
 pub use keys::TestKey;

@@ -5,6 +5,7 @@
 //! Needs `dist/`, `chromedriver` and `chromium` (and for `cluster`, `nats-server` and
 //! PostgreSQL); `bash scripts/test.sh` sets all of them up.
 
+mod alerts;
 mod cluster;
 mod groups;
 mod market;

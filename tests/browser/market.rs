@@ -601,7 +601,7 @@ async fn a_large_universe_is_searched_whole_and_listed_windowed() -> anyhow::Res
 /// The event board at 1280×720: a temperature event's six brackets side by side, live from
 /// their tickers; crafted books that offer every bracket at $0.10 raise the "buy every YES"
 /// flag with the size available; clicking a bracket's ask opens it with the ticket set to
-/// buy YES there; "back to the book" shows the ladder again.
+/// buy YES there, its ask size with that size too; "back to the book" shows the ladder again.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_event_board_flags_a_bracket_priced_below_a_dollar() -> anyhow::Result<()> {
     run_in_browser_configured(
@@ -684,9 +684,24 @@ async fn an_event_board_flags_a_bracket_priced_below_a_dollar() -> anyhow::Resul
             ensure!(value_of(browser, "ticket-price").await? == "0.1000");
             ensure!(value_of(browser, "ticket-action").await? == "buy");
             ensure!(value_of(browser, "ticket-side").await? == "yes");
+            // Any cell: the fourth bracket's ask size takes its whole ask (10 contracts).
+            let fourth = &markets[3];
+            browser
+                .click_css(&format!(
+                    "{} {}",
+                    sel("board-row", &[("data-ticker", fourth)]),
+                    testid("board-ask-size")
+                ))
+                .await?;
+            browser
+                .wait_text(&testid("market-ticker"), fourth, WAIT)
+                .await?;
+            ensure!(value_of(browser, "ticket-price").await? == "0.1000");
+            ensure!(value_of(browser, "ticket-count").await? == "10.00");
+            ensure!(value_of(browser, "ticket-action").await? == "buy");
             browser.click("board-close").await?;
             browser
-                .wait_for_css(&sel("ladder", &[("data-ticker", third)]), WAIT)
+                .wait_for_css(&sel("ladder", &[("data-ticker", fourth)]), WAIT)
                 .await?;
             Ok(())
         },

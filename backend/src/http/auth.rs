@@ -137,7 +137,8 @@ pub fn required(method: &Method, path: &str) -> Need {
         ("session", true) | ("login" | "bootstrap", false) => Need::Public,
         ("users" | "audit" | "audit.csv" | "admin", _) => Need::Admin,
         (_, true) => Need::Session,
-        ("logout" | "workspace", false) => Need::Session,
+        // A user's own things: their layouts and their alerts (the handlers scope them).
+        ("logout" | "workspace" | "alerts", false) => Need::Session,
         ("orders" | "order_groups", false) => Need::Trade,
         ("rfqs" | "quotes" | "rfq", false) => Need::Rfq,
         (_, false) => Need::Admin,
@@ -551,6 +552,8 @@ mod tests {
             (Method::GET, "/orders", Need::Session),
             (Method::POST, "/logout", Need::Session),
             (Method::PUT, "/workspace", Need::Session),
+            (Method::POST, "/alerts/rules", Need::Session),
+            (Method::DELETE, "/alerts/rules/7", Need::Session),
             (Method::POST, "/orders", Need::Trade),
             (Method::DELETE, "/orders/abc", Need::Trade),
             (Method::POST, "/orders/abc/amend", Need::Trade),

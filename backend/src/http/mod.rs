@@ -3,6 +3,7 @@
 //! ([`auth`]: cookie, CSRF header on writes, Origin, role), except the login routes. An allowlist of routes, each mapped to specific Kalshi calls — never a proxy.
 
 mod admin;
+mod alerts;
 mod audit;
 pub mod auth;
 mod error;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub hub: Hub,
     /// Signed Kalshi REST client.
     pub kalshi: KalshiClient,
+    /// Every user's alert rules, evaluated against the live feed.
+    pub alerts: crate::alerts::Alerts,
     /// The market maker's RFQ quoting/confirmation rules and their log.
     pub rfq_rules: crate::rfq::rules::RfqRules,
     /// Fires on shutdown; sessions end with it.
@@ -97,6 +100,7 @@ pub fn router(state: AppState, dist: &Path, metrics_elsewhere: bool) -> Router {
         .merge(audit::router())
         .merge(admin::router())
         .merge(workspace::router())
+        .merge(alerts::router())
         .merge(exports::router())
         .fallback(|| async { Error::NotFound("no such API route".to_owned()) })
         .layer(axum::middleware::from_fn_with_state(

@@ -67,6 +67,7 @@ pub(crate) fn view(o: &Order) -> OrderView {
         order_group_id: o.order_group_id.clone().filter(|g| !g.is_empty()),
         subaccount: o.subaccount_number.unwrap_or(0),
         owner: None,
+        update_reason: None,
     }
 }
 
@@ -280,6 +281,7 @@ async fn place(
         order_group_id: ticket.order_group_id.clone(),
         subaccount: ticket.subaccount.unwrap_or(0),
         owner: None,
+        update_reason: None,
     });
     if let Err(err) = store
         .set_order_id(&client_order_id, placed.order_id.as_str())
@@ -529,6 +531,7 @@ async fn amend(
         filled,
         status: status_after(remaining),
         owner: None,
+        update_reason: None,
         ..order
     };
     book.amended(&amended);

@@ -136,11 +136,11 @@ async fn upgrade(
         return super::Error::forbidden("bad_origin", "cross-origin socket refused")
             .into_response();
     }
-    match super::auth::load_session(&store, &policy, &headers).await {
-        Ok(Some(_)) => {}
+    let user_id = match super::auth::load_session(&store, &policy, &headers).await {
+        Ok(Some(current)) => current.user.id,
         Ok(None) => return super::Error::Unauthorized("log in first".to_owned()).into_response(),
         Err(err) => return err.into_response(),
-    }
+    };
     let key = super::auth::cookie_token(&headers)
         .map(|t| crate::team::auth::token_hash(&t))
         .unwrap_or_default();
@@ -167,7 +167,7 @@ async fn upgrade(
                 session_over.clone(),
                 hub.metrics().clone(),
             ));
-            serve_socket(socket, hub, session_over.clone()).await;
+            serve_socket(socket, hub, Some(user_id), session_over.clone()).await;
             session_over.cancel();
             let _ = watcher.await;
             drop(slot);
@@ -225,7 +225,12 @@ fn scopeguard(f: impl FnOnce()) -> impl Drop {
 /// side ends. When `cancel` ended it (the desk stops, the login session is over) the
 /// browser gets a close frame, 1001 "going away", rather than a dropped connection.
 /// Public for the bridge benchmark, which serves real sockets through it.
-pub async fn serve_socket(socket: WebSocket, hub: Hub, cancel: CancellationToken) {
+pub async fn serve_socket(
+    socket: WebSocket,
+    hub: Hub,
+    user_id: Option<i64>,
+    cancel: CancellationToken,
+) {
     let (sink, stream) = socket.split();
     let mut sink = Box::pin(
         sink.with(|text: Utf8Bytes| async move { Ok::<_, axum::Error>(Message::Text(text)) }),
@@ -254,7 +259,14 @@ pub async fn serve_socket(socket: WebSocket, hub: Hub, cancel: CancellationToken
     let inputs = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|input| (input, rx))
     });
-    run_session(hub, sink.as_mut(), Box::pin(inputs), cancel.clone()).await;
+    run_session(
+        hub,
+        user_id,
+        sink.as_mut(),
+        Box::pin(inputs),
+        cancel.clone(),
+    )
+    .await;
     reader.abort();
     if cancel.is_cancelled() {
         let close = Message::Close(Some(axum::extract::ws::CloseFrame {
@@ -277,8 +289,13 @@ pub enum SessionInput {
 
 /// Runs one browser session until the browser leaves, the sink fails or `cancel` fires.
 /// Every market it watched is unwatched on the way out.
-pub async fn run_session<S, R>(hub: Hub, mut sink: S, mut stream: R, cancel: CancellationToken)
-where
+pub async fn run_session<S, R>(
+    hub: Hub,
+    user_id: Option<i64>,
+    mut sink: S,
+    mut stream: R,
+    cancel: CancellationToken,
+) where
     S: Sink<Utf8Bytes> + Unpin,
     R: Stream<Item = SessionInput> + Unpin,
 {
@@ -328,7 +345,7 @@ where
                 let mut outcome = Ok(());
                 metrics.session_queue_depth.observe(events.len() as f64);
                 while let Some(event) = next.take() {
-                    let interest = Interest { watched: &mut watched, marked: &marked };
+                    let interest = Interest { watched: &mut watched, marked: &marked, user_id };
                     outcome = deliver(&hub, &mut sink, interest, &mut state, event, &mut sent).await;
                     batch += 1;
                     if outcome.is_err() || batch >= MAX_BATCH {
@@ -363,6 +380,8 @@ const MAX_BATCH: usize = 64;
 struct Interest<'a> {
     watched: &'a mut HashMap<MarketTicker, u64>,
     marked: &'a HashSet<MarketTicker>,
+    /// The session's user: only their own alerts go to it.
+    user_id: Option<i64>,
 }
 
 /// Writes one hub event to the session (without flushing), or fresh snapshots of everything
@@ -383,7 +402,10 @@ async fn deliver<S: Sink<Utf8Bytes> + Unpin>(
                     Some(floor) => ev.version == 0 || ev.version > *floor,
                     None => matches!(&*ev.msg, ServerMsg::Ticker(_)) && interest.marked.contains(m),
                 },
-                None => true,
+                None => match &*ev.msg {
+                    ServerMsg::Alert(alert) => Some(alert.user_id) == interest.user_id,
+                    _ => true,
+                },
             };
             if wanted {
                 sink.feed(ev.text.clone()).await.map_err(|_| ())?;
@@ -553,7 +575,13 @@ mod tests {
         let (out_tx, mut out_rx) = fmpsc::channel::<Utf8Bytes>(8);
         let (_in_tx, in_rx) = fmpsc::channel::<SessionInput>(8);
         let cancel = CancellationToken::new();
-        let task = tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));
+        let task = tokio::spawn(run_session(
+            hub.clone(),
+            None,
+            out_tx,
+            in_rx,
+            cancel.clone(),
+        ));
         // Hello and halts, then the browser stops reading while account events pour in.
         for _ in 0..2 {
             out_rx.next().await.unwrap();
@@ -593,7 +621,13 @@ mod tests {
         let (out_tx, mut out_rx) = fmpsc::channel::<Utf8Bytes>(64);
         let (in_tx, in_rx) = fmpsc::channel::<SessionInput>(64);
         let cancel = CancellationToken::new();
-        let task = tokio::spawn(run_session(hub.clone(), out_tx, in_rx, cancel.clone()));
+        let task = tokio::spawn(run_session(
+            hub.clone(),
+            None,
+            out_tx,
+            in_rx,
+            cancel.clone(),
+        ));
         let mut in_tx = in_tx;
         let hello: ServerMsg = serde_json::from_str(&out_rx.next().await.unwrap()).unwrap();
         assert!(matches!(

@@ -884,6 +884,7 @@ pub fn order_view(msg: &UserOrderMsg) -> OrderView {
         order_group_id: msg.order_group_id.clone().filter(|g| !g.is_empty()),
         subaccount: msg.subaccount_number.unwrap_or(0),
         owner: None,
+        update_reason: msg.last_update_reason.clone().filter(|r| !r.is_empty()),
     }
 }
 

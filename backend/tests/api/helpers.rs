@@ -264,6 +264,25 @@ impl TestApp {
         user_session(&self.store, self.port, username, role, limits).await
     }
 
+    /// Lays one YES bid at `bid` and one NO bid at `1 − ask` (a YES ask at `ask`), `size`
+    /// contracts each, in `market` (the participants' orders there replaced).
+    pub fn lay(&self, market: &MarketTicker, bid: &str, ask: &str, size: i64) {
+        let (bid, ask) = (
+            bid.parse::<shared::num::Dollars>().unwrap(),
+            ask.parse::<shared::num::Dollars>().unwrap(),
+        );
+        let size = shared::num::Count::from_int(size);
+        self.sim
+            .lay_book(
+                market,
+                &BookLevels {
+                    yes: vec![(bid, size)],
+                    no: vec![(ask.complement(), size)],
+                },
+            )
+            .unwrap();
+    }
+
     pub fn first_market(&self) -> MarketTicker {
         self.sim
             .market_tickers()

@@ -1,6 +1,7 @@
 //! Backend integration tests: the desk against its built-in exchange on real loopback
 //! sockets, with real RSA and Ed25519 signatures verified by the exchange.
 
+mod alerts;
 mod assets;
 mod bridge;
 mod client;

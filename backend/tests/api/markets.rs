@@ -339,23 +339,6 @@ fn bracket_event(app: &TestApp) -> String {
     event.to_owned()
 }
 
-/// One YES bid and one NO bid (so a YES ask at `1 − no`) resting in each market.
-fn lay(app: &TestApp, market: &shared::ids::MarketTicker, bid: &str, ask: &str, size: i64) {
-    let (bid, ask) = (
-        bid.parse::<shared::num::Dollars>().unwrap(),
-        ask.parse::<shared::num::Dollars>().unwrap(),
-    );
-    app.sim
-        .lay_book(
-            market,
-            &shared::book::BookLevels {
-                yes: vec![(bid, Count::from_int(size))],
-                no: vec![(ask.complement(), Count::from_int(size))],
-            },
-        )
-        .unwrap();
-}
-
 #[tokio::test]
 async fn an_event_board_lists_every_bracket_and_flags_a_basket_that_pays_more_than_it_costs() {
     use shared::board::{self, Arbitrage, EventBoardView, Top};
@@ -413,7 +396,7 @@ async fn an_event_board_lists_every_bracket_and_flags_a_basket_that_pays_more_th
 
     // Every bracket offered at $0.10 (Σ asks $0.60), 7 contracts the thinnest.
     for (i, m) in markets.iter().enumerate() {
-        lay(&app, m, "0.05", "0.10", 7 + i as i64);
+        app.lay(m, "0.05", "0.10", 7 + i as i64);
     }
     let last = markets.last().unwrap().clone();
     tab.until("the last bracket's new ask", |m| {
@@ -490,13 +473,7 @@ async fn an_above_ladder_bid_over_a_lower_strikes_ask_is_flagged_with_its_size()
     let bid = ask.price.checked_add(Dollars::from_cents(2)).unwrap();
     let over = bid.checked_add(Dollars::from_cents(1)).unwrap();
     assert!(over < Dollars::ONE);
-    lay(
-        &app,
-        &high.market_ticker,
-        &bid.to_string(),
-        &over.to_string(),
-        3,
-    );
+    app.lay(&high.market_ticker, &bid.to_string(), &over.to_string(), 3);
     let read: EventBoardView = get_json(&app, &path).await;
     let found = board::arbitrage(&read, |t| top_of(&read, t));
     assert_eq!(

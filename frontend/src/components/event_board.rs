@@ -3,13 +3,13 @@
 //! YES bids and asks against $1, and a flag for every basket that costs less than it pays
 //! ([`shared::board::arbitrage`]). Read once from `GET /api/events/{event_ticker}`, then kept
 //! live from the markets' tickers (the socket marks them: one desk subscription for the
-//! event, shared by every tab). Clicking a bid or an ask opens that market with the ticket
-//! filled to take it.
+//! event, shared by every tab). Every cell opens its market: a bid or an ask with the ticket
+//! filled to take it, a size to take that size, the last price into the ticket's price.
 
 use leptos::prelude::*;
 use shared::board::{self, Arbitrage, EventBoardView, Top};
 use shared::ids::{Action, MarketTicker, Side};
-use shared::num::Dollars;
+use shared::num::{Count, Dollars};
 use shared::ws::TickerMsg;
 
 use crate::api;
@@ -117,11 +117,22 @@ pub fn EventBoard() -> impl IntoView {
     };
     let arbs = move || flags.get().map(|(_, found)| found).unwrap_or_default();
     let rows = move || loaded.get().map(|b| b.markets).unwrap_or_default();
-    let take = move |ticker: MarketTicker, action: Action, price: Option<Dollars>| {
-        let Some(price) = price else { return };
+    // Any cell opens its market: a price cell sets the ticket to take it (a size cell takes
+    // that size too); the last price sets the ticket's price; the rest open the market.
+    let take = move |ticker: MarketTicker,
+                     action: Option<Action>,
+                     price: Option<Dollars>,
+                     size: Option<Count>| {
         data.select(ticker);
-        ticket.action.set(action);
-        ticket.pick_level(Side::Yes, price);
+        if let Some(action) = action {
+            ticket.action.set(action);
+        }
+        if let Some(price) = price {
+            ticket.pick_level(Side::Yes, price);
+        }
+        if let Some(size) = size.filter(|c| c.raw() > 0) {
+            ticket.count.set(size.to_string());
+        }
     };
 
     view! {
@@ -163,25 +174,29 @@ pub fn EventBoard() -> impl IntoView {
                         view! {
                             <div class="board-row" class:selected=selected class:closed=!m.open
                                 data-testid="board-row" data-ticker=m.market_ticker.to_string()>
-                                <span class="board-label" title=m.market_ticker.to_string()>{m.label.clone()}</span>
-                                <span class="num muted" data-testid="board-bid-size">{move || opt(top().bid.and_then(|q| q.size))}</span>
+                                <span class="board-label cell" title=m.market_ticker.to_string()
+                                    on:click=move |_| take(ticker.get_value(), None, None, None)>{m.label.clone()}</span>
+                                <span class="num muted cell" data-testid="board-bid-size" title="Sell YES at the bid, this size"
+                                    on:click=move |_| { let b = top().bid; take(ticker.get_value(), Some(Action::Sell), b.map(|q| q.price), b.and_then(|q| q.size)) }>{move || opt(top().bid.and_then(|q| q.size))}</span>
                                 <span class="num bid cell" data-testid="board-bid"
                                     title="Sell YES at the bid"
-                                    on:click=move |_| take(ticker.get_value(), Action::Sell, top().bid.map(|q| q.price))>
+                                    on:click=move |_| take(ticker.get_value(), Some(Action::Sell), top().bid.map(|q| q.price), None)>
                                     {move || opt_price(top().bid.map(|q| q.price))}
                                 </span>
                                 <span class="num ask cell" data-testid="board-ask"
                                     title="Buy YES at the ask"
-                                    on:click=move |_| take(ticker.get_value(), Action::Buy, top().ask.map(|q| q.price))>
+                                    on:click=move |_| take(ticker.get_value(), Some(Action::Buy), top().ask.map(|q| q.price), None)>
                                     {move || opt_price(top().ask.map(|q| q.price))}
                                 </span>
-                                <span class="num muted" data-testid="board-ask-size">{move || opt(top().ask.and_then(|q| q.size))}</span>
-                                <span class="num" data-testid="board-last">{move || field(|t| {
+                                <span class="num muted cell" data-testid="board-ask-size" title="Buy YES at the ask, this size"
+                                    on:click=move |_| { let a = top().ask; take(ticker.get_value(), Some(Action::Buy), a.map(|q| q.price), a.and_then(|q| q.size)) }>{move || opt(top().ask.and_then(|q| q.size))}</span>
+                                <span class="num cell" data-testid="board-last" title="Open at the last price"
+                                    on:click=move |_| take(ticker.get_value(), None, live.with(|t| t.as_ref().filter(|t| t.volume_fp.is_some_and(|v| v.raw() > 0)).and_then(|t| t.price_dollars)), None)>{move || field(|t| {
                                     // Kalshi sends $0 as the last price of a market that never traded.
                                     let traded = t.volume_fp.is_some_and(|v| v.raw() > 0);
                                     if traded { opt_price(t.price_dollars) } else { DASH.to_owned() }
                                 })}</span>
-                                <span class="num" data-testid="board-volume">{move || field(|t| opt(t.volume_fp))}</span>
+                                <span class="num cell" data-testid="board-volume" on:click=move |_| take(ticker.get_value(), None, None, None)>{move || field(|t| opt(t.volume_fp))}</span>
                             </div>
                         }
                     }

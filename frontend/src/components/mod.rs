@@ -1,6 +1,7 @@
 //! Building blocks of the desk page.
 
 pub mod admin;
+pub mod alerts;
 pub mod charts;
 pub mod event_board;
 pub mod groups;

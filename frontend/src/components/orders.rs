@@ -529,6 +529,7 @@ mod tests {
             order_group_id: None,
             subaccount: 0,
             owner: None,
+            update_reason: None,
         }
     }
 

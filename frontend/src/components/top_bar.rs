@@ -165,6 +165,7 @@ pub fn TopBar() -> impl IntoView {
                 <span class="conn-text">{conn_text}</span>
             </div>
             <div class="session">
+                <crate::components::alerts::AlertsButton/>
                 <Show when=move || auth.permissions().admin>
                     <button class="btn btn-ghost btn-small" data-testid="admin-toggle"
                         class:active=move || admin_open.0.get()

@@ -53,6 +53,7 @@ pub fn DeskPage() -> impl IntoView {
     );
     crate::components::watchlist::Watchlist::install();
     let workspace = crate::state::WorkspaceState::install(crate::state::use_toasts());
+    let alerts = crate::components::alerts::AlertsState::install(crate::state::use_toasts());
     let layout = Memo::new(move |_| workspace.layout());
 
     let status = LocalResource::new(api::status);
@@ -161,6 +162,9 @@ pub fn DeskPage() -> impl IntoView {
                         <AuditPane/>
                     </div>
                 </div>
+            </Show>
+            <Show when=move || alerts.open.get()>
+                <crate::components::alerts::AlertsPanel/>
             </Show>
             <Toasts/>
         </div>

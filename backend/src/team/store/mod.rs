@@ -93,6 +93,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "workspaces",
         include_str!("../../../migrations/sqlite/0005_workspaces.sql"),
     ),
+    (
+        6,
+        "alerts",
+        include_str!("../../../migrations/sqlite/0006_alerts.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -119,6 +124,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "workspaces",
         include_str!("../../../migrations/postgres/0005_workspaces.sql"),
+    ),
+    (
+        6,
+        "alerts",
+        include_str!("../../../migrations/postgres/0006_alerts.sql"),
     ),
 ];
 
@@ -567,6 +577,7 @@ impl Store {
     }
 }
 
+mod alerts;
 mod audit;
 mod halts;
 mod settings;
