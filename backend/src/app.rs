@@ -290,6 +290,11 @@ impl Application {
             gate.clone(),
         );
         tasks.spawn(rfq_rules.clone().run(shutdown.clone(), is_leader.clone()));
+        tasks.spawn(crate::team::pnl_history::backfill(
+            kalshi.clone(),
+            store.clone(),
+            shutdown.clone(),
+        ));
         let alerts = crate::alerts::Alerts::new(hub.clone(), store.clone())?;
         tasks.spawn(alerts.clone().run(shutdown.clone(), is_leader.clone()));
         let bootstrap = policy.bootstrap.clone();

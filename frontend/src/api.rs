@@ -677,3 +677,14 @@ pub async fn test_alert_webhook() -> Result<shared::alerts::WebhookTest> {
 pub async fn alert_log() -> Result<Vec<shared::alerts::AlertFired>> {
     get("/api/alerts/log?limit=200").await
 }
+
+/// `GET /api/pnl/history[?desk=true]`: the user's (or the desk's) P&L by day, market and
+/// series.
+pub async fn pnl_history(desk: bool) -> Result<shared::pnl::PnlHistory> {
+    get(if desk {
+        "/api/pnl/history?desk=true"
+    } else {
+        "/api/pnl/history"
+    })
+    .await
+}

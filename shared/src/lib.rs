@@ -28,6 +28,7 @@ pub mod book;
 pub mod groups;
 pub mod ids;
 pub mod num;
+pub mod pnl;
 pub mod protocol;
 pub mod rest;
 pub mod rfq;

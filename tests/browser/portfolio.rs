@@ -254,3 +254,114 @@ async fn the_fills_csv_equals_the_exchanges_fills() -> anyhow::Result<()> {
     )
     .await
 }
+
+/// The P&L history at 1280×720: buy 4 YES at 45¢ and sell 3 at 60¢ in a laid book; the
+/// P&L tab shows the round trip realized (0.45 before fees) and the one left unrealized at
+/// the mid (62.5¢: +0.175), by market and by day with its bar; the CSV is the table.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pnl_history_shows_a_round_trip_realized_and_the_rest_marked() -> anyhow::Result<()> {
+    desk_testkit::e2e::run_in_browser_configured(
+        "pnl_history",
+        |c| c.sim_flow = 0,
+        async |browser, sim| {
+            const M: &str = "KXDESK-26DEC31-T50";
+            let lay = |bid: i64, ask: i64| {
+                sim.lay_book(
+                    &MarketTicker::from(M),
+                    &shared::book::BookLevels {
+                        yes: vec![(
+                            shared::num::Dollars::from_cents(bid),
+                            shared::num::Count::from_int(10),
+                        )],
+                        no: vec![(
+                            shared::num::Dollars::from_cents(100 - ask),
+                            shared::num::Count::from_int(10),
+                        )],
+                    },
+                )
+                .map_err(|e| anyhow::anyhow!("laying the book: {e:?}"))
+            };
+            browser.set_viewport(1280, 720).await?;
+            lay(40, 45)?;
+            let mut url = browser.client().current_url().await?.to_string();
+            if let Some(i) = url.find('#') {
+                url.truncate(i);
+            }
+            browser.goto(&format!("{url}#{M}")).await?;
+            browser
+                .wait_for_css(&sel("ladder", &[("data-ticker", M)]), UI_TIMEOUT)
+                .await?;
+            browser.buy_yes(Price::parse("0.45")?, "4").await?;
+            browser
+                .wait_text(&testid("fills-count"), "1", UI_TIMEOUT)
+                .await?;
+            lay(60, 65)?;
+            browser.select("ticket-action", "sell").await?;
+            browser.fill("ticket-price", "0.60").await?;
+            browser.fill("ticket-count", "3").await?;
+            browser.click("ticket-submit").await?;
+            browser
+                .wait_text(&testid("fills-count"), "2", UI_TIMEOUT)
+                .await?;
+
+            browser.click("tab-pnl").await?;
+            browser.select("pnl-by", "market").await?;
+            let row = sel("pnl-row", &[("data-key", M)]);
+            let cell = |id: &'static str| format!("{row} {}", testid(id));
+            browser
+                .wait_text(&cell("pnl-unrealized"), "0.1750", UI_TIMEOUT)
+                .await?;
+            let read = async |id: &'static str| -> anyhow::Result<shared::num::Dollars> {
+                let el = browser.wait_for_css(&cell(id), UI_TIMEOUT).await?;
+                el.text()
+                    .await?
+                    .trim()
+                    .parse()
+                    .map_err(|e| anyhow::anyhow!("{id}: {e:?}"))
+            };
+            let (realized, fees) = (read("pnl-realized").await?, read("pnl-fees").await?);
+            anyhow::ensure!(
+                realized.checked_add(fees)
+                    == Some("0.45".parse().map_err(|e| anyhow::anyhow!("{e:?}"))?),
+                "realized {realized} + fees {fees} is the round trip's 0.45"
+            );
+            let csv = browser
+                .client()
+                .execute_async(
+                    "const done = arguments[arguments.length - 1]; \
+                     const a = document.querySelector('[data-testid=pnl-csv]'); \
+                     fetch(a.href).then(r => r.text()).then(done, e => done('ERROR ' + e));",
+                    Vec::new(),
+                )
+                .await?
+                .as_str()
+                .context("the CSV text")?
+                .to_owned();
+            let line = csv
+                .lines()
+                .find(|l| l.starts_with(M))
+                .with_context(|| format!("no {M} row in {csv}"))?;
+            let table = browser.wait_for_css(&row, UI_TIMEOUT).await?.text().await?;
+            let cells: Vec<&str> = table.split_whitespace().collect();
+            anyhow::ensure!(line == cells.join(","), "CSV {line:?} vs table {cells:?}");
+            browser.select("pnl-by", "day").await?;
+            browser.wait_for_css(&testid("pnl-bar"), UI_TIMEOUT).await?;
+            // The README's picture: a taller window and bottom row (as a dragged splitter
+            // makes it), the fill notices dismissed.
+            browser.set_viewport(1600, 1000).await?;
+            browser
+                .client()
+                .execute(
+                    "document.querySelector('[data-testid=desk-grid]').style.setProperty('--bottom-px', '480px');",
+                    Vec::new(),
+                )
+                .await?;
+            for close in browser.find_all(&testid("toast-close")).await? {
+                let _ = close.click().await;
+            }
+            browser.screenshot("pnl").await?;
+            Ok(())
+        },
+    )
+    .await
+}

@@ -1,7 +1,7 @@
 //! `/api/alerts/*`: the logged-in user's own alert rules, webhook and alert log
 //! ([`shared::alerts`]). Any role may keep alerts: they read the feed, never trade.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, patch, post};
 use axum::{Json, Router};
@@ -13,7 +13,7 @@ use shared::api::ops::{GetMarket, GetMarketPath};
 use shared::api::NoQuery;
 
 use super::auth::CurrentUser;
-use super::error::Body;
+use super::error::{Body, Params};
 use super::{AppState, Error, Result};
 use crate::kalshi::client::KalshiError;
 use crate::team::store::StoreError;
@@ -166,7 +166,7 @@ struct LogQuery {
 async fn log(
     State(app): State<AppState>,
     user: CurrentUser,
-    Query(q): Query<LogQuery>,
+    Params(q): Params<LogQuery>,
 ) -> Result<Json<Vec<AlertFired>>> {
     Ok(Json(
         app.store

@@ -8,7 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::api::ops::{
     GetFills, GetFillsQuery, GetOrders, GetOrdersQuery, GetSettlements, GetSettlementsQuery,
 };
@@ -29,6 +29,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/fills.csv", get(fills))
         .route("/settlements.csv", get(settlements))
         .route("/orders.csv", get(orders))
+        .route("/pnl/history.csv", get(pnl_history))
 }
 
 /// Every page of `O` from the newest; 400 `too_many_rows` past [`MAX_PAGES`].
@@ -250,4 +251,54 @@ async fn orders(
         })
         .collect();
     csv_file("orders.csv", &rows)
+}
+
+/// `?by=day|market|series` beside the P&L history's scope.
+#[derive(Debug, Deserialize)]
+struct PnlCsvParam {
+    #[serde(default)]
+    by: shared::pnl::PnlBy,
+    #[serde(default)]
+    desk: bool,
+    user: Option<String>,
+}
+
+/// One row of `pnl.csv`.
+#[derive(Serialize)]
+struct PnlRowCsv {
+    key: String,
+    realized: String,
+    unrealized: String,
+    fees: String,
+    total: String,
+}
+
+/// `GET /api/pnl/history.csv?by=day|market|series[&desk=true|&user=NAME]` → the P&L table
+/// (`day`/`market`/`series`, `realized,unrealized,fees,total` in dollars) and a `total` row,
+/// exactly as `GET /api/pnl/history` has it.
+async fn pnl_history(
+    State(app): State<super::AppState>,
+    user: super::auth::CurrentUser,
+    Params(q): Params<PnlCsvParam>,
+) -> Result<impl IntoResponse> {
+    let scope = super::pnl::ScopeParam {
+        desk: q.desk,
+        user: q.user,
+    }
+    .scope(&user)?;
+    let history = super::pnl::read(&app, &scope).await?;
+    let rows: Vec<PnlRowCsv> = history
+        .rows(q.by)
+        .iter()
+        .chain(std::iter::once(&history.total))
+        .map(|r| PnlRowCsv {
+            key: formula_safe(&r.key),
+            realized: r.realized.to_string(),
+            unrealized: r.unrealized.to_string(),
+            fees: r.fees.to_string(),
+            total: r.total.to_string(),
+        })
+        .collect();
+    let name = format!("pnl-by-{}.csv", q.by.as_str());
+    csv_file(&name, &rows)
 }

@@ -12,6 +12,7 @@ pub mod frontend;
 mod groups;
 mod markets;
 mod orders;
+mod pnl;
 mod portfolio;
 mod rfq;
 pub mod stream;
@@ -101,6 +102,7 @@ pub fn router(state: AppState, dist: &Path, metrics_elsewhere: bool) -> Router {
         .merge(admin::router())
         .merge(workspace::router())
         .merge(alerts::router())
+        .merge(pnl::router())
         .merge(exports::router())
         .fallback(|| async { Error::NotFound("no such API route".to_owned()) })
         .layer(axum::middleware::from_fn_with_state(

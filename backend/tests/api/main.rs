@@ -15,6 +15,7 @@ mod keys;
 mod limits;
 mod markets;
 mod orders;
+mod pnl;
 mod portfolio;
 mod replay;
 mod rfq;

@@ -11,6 +11,7 @@ pub mod load_status;
 pub mod market_list;
 pub mod market_view;
 pub mod orders;
+pub mod pnl;
 pub mod portfolio;
 pub mod rfq;
 pub mod rfq_desk;

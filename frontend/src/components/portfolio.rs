@@ -173,9 +173,10 @@ fn PositionRow(position: PositionView) -> impl IntoView {
 enum HistoryTab {
     Fills,
     Settlements,
+    Pnl,
 }
 
-/// Fills and settlements, newest first, each paging back with "Older".
+/// Fills and settlements, newest first, each paging back with "Older"; and the P&L history.
 #[component]
 pub fn History() -> impl IntoView {
     let tab = RwSignal::new(HistoryTab::Fills);
@@ -190,10 +191,12 @@ pub fn History() -> impl IntoView {
             <div class="finder-tabs">
                 {tab_button(HistoryTab::Fills, "tab-fills", "Fills")}
                 {tab_button(HistoryTab::Settlements, "tab-settlements", "Settlements")}
+                {tab_button(HistoryTab::Pnl, "tab-pnl", "P&L")}
             </div>
             {move || match tab.get() {
                 HistoryTab::Fills => view! { <Fills/> }.into_any(),
                 HistoryTab::Settlements => view! { <Settlements/> }.into_any(),
+                HistoryTab::Pnl => view! { <crate::components::pnl::PnlPane/> }.into_any(),
             }}
         </div>
     }

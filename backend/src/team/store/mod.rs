@@ -98,6 +98,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "alerts",
         include_str!("../../../migrations/sqlite/0006_alerts.sql"),
     ),
+    (
+        7,
+        "pnl_history",
+        include_str!("../../../migrations/sqlite/0007_pnl_history.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -129,6 +134,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "alerts",
         include_str!("../../../migrations/postgres/0006_alerts.sql"),
+    ),
+    (
+        7,
+        "pnl_history",
+        include_str!("../../../migrations/postgres/0007_pnl_history.sql"),
     ),
 ];
 
@@ -580,10 +590,12 @@ impl Store {
 mod alerts;
 mod audit;
 mod halts;
+mod pnl;
 mod settings;
 
 pub use audit::{AuditBreak, AuditTarget, AuditVerdict, GENESIS_HASH};
 pub use halts::Halt;
+pub use pnl::StoredFill;
 
 #[cfg(test)]
 mod tests;
