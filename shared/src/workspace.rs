@@ -47,6 +47,45 @@ impl Pane {
     }
 }
 
+/// A pane of the row under the market, which the trader may put in any order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowPane {
+    /// Open orders.
+    Orders,
+    /// The portfolio (balance, positions).
+    Portfolio,
+    /// Fills, settlements and the P&L history.
+    History,
+}
+
+impl RowPane {
+    /// Every row pane, in the default order (left to right).
+    pub const ALL: [RowPane; 3] = [RowPane::Orders, RowPane::Portfolio, RowPane::History];
+
+    /// `orders`, `portfolio`, `history`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowPane::Orders => "orders",
+            RowPane::Portfolio => "portfolio",
+            RowPane::History => "history",
+        }
+    }
+
+    /// Its name on the screen.
+    pub fn label(self) -> &'static str {
+        match self {
+            RowPane::Orders => "Open orders",
+            RowPane::Portfolio => "Portfolio",
+            RowPane::History => "Fills, settlements, P&L",
+        }
+    }
+}
+
+fn default_row() -> Vec<RowPane> {
+    RowPane::ALL.to_vec()
+}
+
 /// One layout of the desk screen. Sizes are CSS pixels.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Layout {
@@ -66,6 +105,10 @@ pub struct Layout {
     /// The ticket on the left, the finder on the right.
     #[serde(default)]
     pub ticket_left: bool,
+    /// The row under the market, left to right: each of [`RowPane::ALL`] once (a layout
+    /// stored before this field reads with the default order).
+    #[serde(default = "default_row")]
+    pub row: Vec<RowPane>,
 }
 
 /// A splitter between panes that the trader drags.
@@ -128,6 +171,23 @@ impl Layout {
             bottom_px: 190,
             collapsed: Vec::new(),
             ticket_left: false,
+            row: default_row(),
+        }
+    }
+
+    /// Where `pane` is in the row under the market (0: leftmost).
+    pub fn place(&self, pane: RowPane) -> usize {
+        self.row.iter().position(|p| *p == pane).unwrap_or(0)
+    }
+
+    /// Moves `pane` one place left, or right, in the row (at an end: nothing).
+    pub fn shift(&mut self, pane: RowPane, right: bool) {
+        let Some(i) = self.row.iter().position(|p| *p == pane) else {
+            return;
+        };
+        let j = if right { i + 1 } else { i.wrapping_sub(1) };
+        if j < self.row.len() {
+            self.row.swap(i, j);
         }
     }
 
@@ -181,6 +241,14 @@ impl Layout {
         if name.is_empty() || name.chars().count() > MAX_NAME || name != self.name {
             return Err(format!(
                 "a layout's name is 1 to {MAX_NAME} characters without surrounding spaces: {:?}",
+                self.name
+            ));
+        }
+        if self.row.len() != RowPane::ALL.len()
+            || RowPane::ALL.iter().any(|p| !self.row.contains(p))
+        {
+            return Err(format!(
+                "the row of layout {:?} must hold orders, portfolio and history once each",
                 self.name
             ));
         }
@@ -656,5 +724,28 @@ mod tests {
         ws.layouts[0].name = " padded".to_owned();
         ws.active = " padded".to_owned();
         assert!(ws.check().is_err());
+        let mut ws = Workspace::default();
+        ws.layouts[0].row = vec![RowPane::Orders, RowPane::Orders, RowPane::History];
+        assert!(ws.check().unwrap_err().contains("once each"));
+    }
+
+    #[test]
+    fn the_row_under_the_market_is_rearranged_and_old_layouts_read_in_order() {
+        let mut l = Layout::standard("x");
+        l.shift(RowPane::History, false);
+        l.shift(RowPane::History, false);
+        assert_eq!(
+            l.row,
+            [RowPane::History, RowPane::Orders, RowPane::Portfolio]
+        );
+        l.shift(RowPane::History, false);
+        assert_eq!(l.place(RowPane::History), 0, "at the left end it stays");
+        l.shift(RowPane::Portfolio, true);
+        assert_eq!(l.place(RowPane::Portfolio), 2);
+        let old =
+            r#"{"name":"Old","markets_px":260,"ticket_px":280,"side_px":260,"bottom_px":190}"#;
+        let read: Layout = serde_json::from_str(old).unwrap();
+        assert_eq!(read.row, RowPane::ALL.to_vec());
+        read.check().unwrap();
     }
 }

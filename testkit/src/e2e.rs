@@ -646,6 +646,25 @@ impl Browser {
             .with_context(|| format!("pressing {keys:?}"))
     }
 
+    /// The text behind the link with this `data-testid` (a CSV, say), fetched by the page
+    /// with its own session.
+    pub async fn download(&self, id: &str) -> anyhow::Result<String> {
+        let script = format!(
+            "const done = arguments[arguments.length - 1]; \
+             const a = document.querySelector('{}'); \
+             fetch(a.href).then(r => r.text()).then(done, e => done('ERROR ' + e));",
+            testid(id)
+        );
+        let text = self
+            .client
+            .execute_async(&script, Vec::new())
+            .await
+            .with_context(|| format!("fetching the link {}", testid(id)))?;
+        let text = text.as_str().context("the link's text")?.to_owned();
+        ensure!(!text.starts_with("ERROR "), "{}: {text}", testid(id));
+        Ok(text)
+    }
+
     /// Sizes the window so the page's viewport is `width` × `height` CSS pixels (a laptop's
     /// 1280 × 720, say): the window's frame is measured and added.
     pub async fn set_viewport(&self, width: u32, height: u32) -> anyhow::Result<()> {

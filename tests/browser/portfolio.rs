@@ -207,18 +207,7 @@ async fn the_fills_csv_equals_the_exchanges_fills() -> anyhow::Result<()> {
                     Ok((n >= 2).then_some(n))
                 })
                 .await?;
-            let csv = browser
-                .client()
-                .execute_async(
-                    "const done = arguments[arguments.length - 1]; \
-                     const a = document.querySelector('[data-testid=fills-csv]'); \
-                     fetch(a.href).then(r => r.text()).then(done, e => done('ERROR ' + e));",
-                    Vec::new(),
-                )
-                .await?
-                .as_str()
-                .context("the CSV text")?
-                .to_owned();
+            let csv = browser.download("fills-csv").await?;
             let mut reader = csv::Reader::from_reader(csv.as_bytes());
             let mut rows: Vec<(String, String, String)> = reader
                 .deserialize::<std::collections::HashMap<String, String>>()
@@ -325,18 +314,7 @@ async fn the_pnl_history_shows_a_round_trip_realized_and_the_rest_marked() -> an
                     == Some("0.45".parse().map_err(|e| anyhow::anyhow!("{e:?}"))?),
                 "realized {realized} + fees {fees} is the round trip's 0.45"
             );
-            let csv = browser
-                .client()
-                .execute_async(
-                    "const done = arguments[arguments.length - 1]; \
-                     const a = document.querySelector('[data-testid=pnl-csv]'); \
-                     fetch(a.href).then(r => r.text()).then(done, e => done('ERROR ' + e));",
-                    Vec::new(),
-                )
-                .await?
-                .as_str()
-                .context("the CSV text")?
-                .to_owned();
+            let csv = browser.download("pnl-csv").await?;
             let line = csv
                 .lines()
                 .find(|l| l.starts_with(M))

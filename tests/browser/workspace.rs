@@ -3,7 +3,8 @@
 //! without a horizontal scrollbar; a layout made by hand (a splitter dragged, a pane
 //! collapsed, saved under a name) is restored after logging out and in; keyboard shortcuts
 //! are the user's own (rebound, conflicts refused, kept on the desk); prices read in cents,
-//! percent or dollars; the watchlist grid shows small live ladders.
+//! percent or dollars; the watchlist grid shows small live ladders; the row under the market
+//! is put in the trader's order.
 //!
 //! Needs `dist/` (built by `bash scripts/test.sh`), `chromedriver` and `chromium`.
 
@@ -499,6 +500,63 @@ async fn the_watchlist_grid_shows_small_live_ladders() -> anyhow::Result<()> {
             browser
                 .wait_for_css(&sel("ladder", &[("data-ticker", STARRED[2])]), WAIT)
                 .await?;
+            Ok(())
+        },
+    )
+    .await
+}
+
+/// The row under the market is the trader's to arrange: the history pane moved from the
+/// right end to the left in the Layout menu stands left of the orders, and stays there after
+/// a reload (stored with the layout).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_row_under_the_market_is_rearranged_and_kept() -> anyhow::Result<()> {
+    use shared::workspace::RowPane;
+    /// The row's panes, left to right, by their on-screen x.
+    async fn row_order(browser: &Browser) -> anyhow::Result<Vec<String>> {
+        let value = browser
+            .client()
+            .execute(
+                "return [['orders','.pane-orders'],['portfolio','.pane-portfolio'],['history','.pane-fills']]\
+                 .map(([n, s]) => [n, document.querySelector(s).getBoundingClientRect().left])\
+                 .sort((a, b) => a[1] - b[1]).map(p => p[0]);",
+                Vec::new(),
+            )
+            .await?;
+        serde_json::from_value(value).context("the row's order")
+    }
+    run_in_browser_configured(
+        "row-order",
+        |c| c.sim_flow = 0,
+        async |browser, _sim| {
+            open_on_a_laptop(browser).await?;
+            ensure!(row_order(browser).await? == ["orders", "portfolio", "history"]);
+            browser.click("layout-toggle").await?;
+            browser.click("row-left-history").await?;
+            browser.click("row-left-history").await?;
+            browser
+                .wait_until("the history pane at the left", WAIT, async || {
+                    let order = row_order(browser).await?;
+                    Ok((order == ["history", "orders", "portfolio"]).then_some(()))
+                })
+                .await?;
+            browser
+                .wait_until("the order stored", WAIT, async || {
+                    let stored = stored_workspace(browser).await?;
+                    Ok((stored.layout().row
+                        == [RowPane::History, RowPane::Orders, RowPane::Portfolio])
+                    .then_some(()))
+                })
+                .await?;
+            browser.client().refresh().await?;
+            browser.wait_for("ladder").await?;
+            browser
+                .wait_until("the order after a reload", WAIT, async || {
+                    let order = row_order(browser).await?;
+                    Ok((order == ["history", "orders", "portfolio"]).then_some(()))
+                })
+                .await?;
+            browser.screenshot("row-order").await?;
             Ok(())
         },
     )

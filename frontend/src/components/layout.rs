@@ -1,19 +1,27 @@
 //! The trader's own layout: splitters that resize the panes beside them, and the top bar's
 //! Layout menu (named layouts: switch, save as, delete; collapse panes; the ticket on the
-//! left; prices in cents, dollars or percent). Every change is stored on the desk for this user ([`crate::state::workspace`]).
+//! left; the order of the row under the market; prices in cents, dollars or percent). Every change is stored on the desk for this user ([`crate::state::workspace`]).
 
 use leptos::prelude::*;
-use shared::workspace::{Edge, Layout, Pane, PriceFormat, Workspace};
+use shared::workspace::{Edge, Layout, Pane, PriceFormat, RowPane, Workspace};
 use wasm_bindgen::JsCast as _;
 
 use crate::state::use_workspace;
 
-/// The grid's CSS variables for `layout`.
+/// The grid's CSS variables for `layout`: sizes, and each row pane's place (`--order-*`).
 pub fn grid_style(layout: &Layout) -> String {
-    format!(
+    let mut style = format!(
         "--markets-px:{}px;--ticket-px:{}px;--side-px:{}px;--bottom-px:{}px",
         layout.markets_px, layout.ticket_px, layout.side_px, layout.bottom_px
-    )
+    );
+    for pane in RowPane::ALL {
+        style.push_str(&format!(
+            ";--order-{}:{}",
+            pane.as_str(),
+            layout.place(pane)
+        ));
+    }
+    style
 }
 
 /// The grid's classes for `layout`: `collapse-<pane>` per collapsed pane, `ticket-left`.
@@ -154,6 +162,20 @@ pub fn LayoutMenu() -> impl IntoView {
                     {pane_box(Pane::Side, "Depth, candles and tape")}
                     {pane_box(Pane::Bottom, "Orders, portfolio and fills")}
                     {pane_box(Pane::Accounts, "Order groups and subaccounts")}
+                    <div class="layout-row" data-testid="layout-row">
+                        <span class="muted">"Row under the market"</span>
+                        {move || ws.layout().row.into_iter().map(|pane| view! {
+                            <div class="layout-line" data-testid="layout-row-pane" data-pane=pane.as_str()>
+                                <span class="layout-row-name">{pane.label()}</span>
+                                <button type="button" class="btn btn-small" title="Move left"
+                                    data-testid=format!("row-left-{}", pane.as_str())
+                                    on:click=move |_| ws.change_layout(|l| l.shift(pane, false))>"◀"</button>
+                                <button type="button" class="btn btn-small" title="Move right"
+                                    data-testid=format!("row-right-{}", pane.as_str())
+                                    on:click=move |_| ws.change_layout(|l| l.shift(pane, true))>"▶"</button>
+                            </div>
+                        }).collect_view()}
+                    </div>
                     <label class="layout-check">
                         <input type="checkbox" data-testid="layout-ticket-left"
                             prop:checked=move || ws.layout().ticket_left
