@@ -23,14 +23,19 @@ async fn log(session: &Session) -> Vec<AlertFired> {
     serde_json::from_str(&text).unwrap()
 }
 
-async fn add_rule(session: &Session, condition: Value) -> AlertRule {
-    let (status, text) = session
+/// `POST /api/alerts/rules` with `condition`: status and body.
+async fn post_rule(session: &Session, condition: &Value) -> (u16, String) {
+    session
         .send(
             Method::POST,
             "/api/alerts/rules",
             Some(json!({ "condition": condition })),
         )
-        .await;
+        .await
+}
+
+async fn add_rule(session: &Session, condition: Value) -> AlertRule {
+    let (status, text) = post_rule(session, &condition).await;
     assert_eq!(status, 201, "{text}");
     serde_json::from_str(&text).unwrap()
 }
@@ -97,13 +102,7 @@ async fn a_price_alert_fires_once_per_crossing_with_no_tab_open(db: Db) {
         ),
     ];
     for (condition, code) in refused {
-        let (status, text) = tara
-            .send(
-                Method::POST,
-                "/api/alerts/rules",
-                Some(json!({ "condition": condition })),
-            )
-            .await;
+        let (status, text) = post_rule(&tara, &condition).await;
         assert_eq!(status, 400, "{condition}: {text}");
         assert!(text.contains(code), "{text}");
     }
