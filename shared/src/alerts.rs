@@ -297,13 +297,6 @@ impl Condition {
     }
 }
 
-/// The series of a market ticker: the part before its first `-` (`KXFED-26DEC-T4.00` is in
-/// series `KXFED`).
-pub fn series_of(market: &MarketTicker) -> &str {
-    let t = market.as_str();
-    t.split_once('-').map_or(t, |(series, _)| series)
-}
-
 /// A stored rule (`GET /api/alerts/rules` lists them):
 /// `{"id":7,"condition":{"kind":"halted"},"muted":false,"created_ms":1780000000000}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -477,8 +470,8 @@ mod tests {
 
     #[test]
     fn a_series_is_the_tickers_first_part() {
-        assert_eq!(series_of(&t("KXFED-26DEC-T4.00")), "KXFED");
-        assert_eq!(series_of(&t("KXFED")), "KXFED");
+        assert_eq!(t("KXFED-26DEC-T4.00").series(), "KXFED");
+        assert_eq!(t("KXFED").series(), "KXFED");
     }
 
     #[test]

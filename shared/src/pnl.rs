@@ -13,7 +13,6 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::alerts::series_of;
 use crate::ids::MarketTicker;
 use crate::num::{Count, Dollars};
 
@@ -280,7 +279,7 @@ pub fn history(
     let mut series: BTreeMap<&str, Sums> = BTreeMap::new();
     let mut total = Sums::default();
     for (market, sums) in &markets {
-        series.entry(series_of(market)).or_default().add(
+        series.entry(market.series()).or_default().add(
             sums.realized,
             sums.unrealized,
             sums.fees,

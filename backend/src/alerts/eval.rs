@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 
-use shared::alerts::{series_of, AlertRule, Condition, PriceField};
+use shared::alerts::{AlertRule, Condition, PriceField};
 use shared::auth::Halt;
 use shared::ids::{MarketTicker, OrderId, TradeId};
 use shared::num::{Count, Dollars};
@@ -231,7 +231,7 @@ impl Evaluator {
                 )
             }
             Observation::Rfq(m) => {
-                let series = series_of(&m.market_ticker);
+                let series = m.market_ticker.series();
                 let contracts = m
                     .contracts_fp
                     .map_or_else(String::new, |c| format!(" for {c} contracts"));

@@ -205,7 +205,7 @@ async fn fills_exchange_cancels_halts_and_rfqs_fire_once_each_and_a_dead_webhook
     assert_eq!(status, 200, "{text}");
     let markets = app.sim.market_tickers();
     let (a, b) = (&markets[0], &markets[1]);
-    let series = shared::alerts::series_of(a).to_owned();
+    let series = a.series().to_owned();
     for condition in [
         json!({"kind":"fill","market_ticker": a}),
         json!({"kind":"exchange_cancel"}),

@@ -74,7 +74,7 @@ async fn realized_unrealized_by_day_market_and_series(db: Db) {
         mine.markets.iter().all(|r| r.key != b.as_str()),
         "not tara's: {mine:?}"
     );
-    let series = shared::alerts::series_of(a);
+    let series = a.series();
     assert_eq!(row(&mine.series, series).total, ra.total);
     assert_eq!(mine.days.len(), 1, "one trading day: {mine:?}");
     assert_eq!(mine.days[0].total, ra.total);
