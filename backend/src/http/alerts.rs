@@ -9,13 +9,11 @@ use serde::Deserialize;
 use shared::alerts::{
     AlertFired, AlertRule, AlertRulePatch, AlertSettings, NewAlertRule, WebhookTest, MAX_RULES,
 };
-use shared::api::ops::{GetMarket, GetMarketPath};
-use shared::api::NoQuery;
 
 use super::auth::CurrentUser;
 use super::error::{Body, Params};
 use super::{AppState, Error, Result};
-use crate::kalshi::client::KalshiError;
+use crate::live::hub::WatchRefused;
 use crate::team::store::StoreError;
 
 pub(super) fn router() -> Router<AppState> {
@@ -34,7 +32,8 @@ async fn rules(State(app): State<AppState>, user: CurrentUser) -> Result<Json<Ve
 
 /// `POST /api/alerts/rules` with a [`NewAlertRule`] → 201 and the stored rule, in force at
 /// once. 400 `invalid_alert` ([`shared::alerts::Condition::check`]), 400 `unknown_market`
-/// for a market the exchange does not list open, 409 at [`MAX_RULES`] rules.
+/// for a market that is not open ([`crate::live::hub::Hub::check_open`]; `market_unchecked`
+/// when the exchange could not be asked), 409 at [`MAX_RULES`] rules.
 async fn create_rule(
     State(app): State<AppState>,
     user: CurrentUser,
@@ -44,33 +43,15 @@ async fn create_rule(
         .check()
         .map_err(|e| Error::bad_request("invalid_alert", e.0))?;
     if let Some(market) = new.condition.market() {
-        let open = match app.hub.directory().contains(market) {
-            Some(open) => open,
-            None => match app
-                .kalshi
-                .send::<GetMarket>(
-                    &GetMarketPath {
-                        ticker: market.clone(),
-                    },
-                    &NoQuery {},
-                    None,
-                )
-                .await
-            {
-                Ok(_) => true,
-                Err(KalshiError::Status { status, .. })
-                    if status == reqwest::StatusCode::NOT_FOUND =>
-                {
-                    false
-                }
-                Err(e) => return Err(e.into()),
-            },
-        };
-        if !open {
-            return Err(Error::bad_request(
-                "unknown_market",
-                format!("{market} is not an open market"),
-            ));
+        match app.hub.check_open(market).await {
+            Ok(()) => {}
+            Err(WatchRefused::Unknown(_)) => {
+                return Err(Error::bad_request(
+                    "unknown_market",
+                    format!("{market} is not an open market"),
+                ))
+            }
+            Err(e) => return Err(Error::bad_request("market_unchecked", e.to_string())),
         }
     }
     let rule = app

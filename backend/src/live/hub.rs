@@ -519,6 +519,19 @@ impl Hub {
         Ok(())
     }
 
+    /// Whether `market` is open: in the directory of open markets once that is read, else
+    /// known to the exchange ([`Hub::set_market_check`], remembered as for a watch).
+    ///
+    /// # Errors
+    /// [`WatchRefused::Unknown`] (not open), [`WatchRefused::Unchecked`] (could not tell).
+    pub async fn check_open(&self, market: &MarketTicker) -> Result<(), WatchRefused> {
+        match self.directory.contains(market) {
+            Some(true) => Ok(()),
+            Some(false) => Err(WatchRefused::Unknown(market.clone())),
+            None => self.check_exists(market).await,
+        }
+    }
+
     /// A session starts marking `markets` (each well-formed): following its `ticker`
     /// without its book, for the portfolio's marks. The first marker of a market makes the
     /// upstream subscribe its ticker. A market must be open: in the directory of open
@@ -527,11 +540,7 @@ impl Hub {
         let mut out = Marked::default();
         for market in markets {
             let marked = self.lock().markers.contains_key(market);
-            let open = marked
-                || match self.directory.contains(market) {
-                    Some(open) => open,
-                    None => self.check_exists(market).await.is_ok(),
-                };
+            let open = marked || self.check_open(market).await.is_ok();
             if !open {
                 out.refused.push(market.clone());
                 continue;
