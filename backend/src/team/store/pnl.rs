@@ -26,20 +26,28 @@ fn exact<T: std::str::FromStr>(text: &str, what: &str) -> Result<T> {
 }
 
 impl Store {
-    /// Stores fills not stored yet (a trade id already there is left as it is).
+    /// Stores fills not stored yet (a trade id already there is left as it is), in one
+    /// transaction (a first back-fill of a long history is one commit, not one per fill).
     ///
     /// # Errors
-    /// The database's.
+    /// The database's; nothing is stored then.
     pub async fn store_fills(&self, fills: &[StoredFill]) -> Result<()> {
-        for f in fills {
-            on_pool!(self, pool => sqlx::query(
-                "INSERT INTO fill_history (trade_id, order_id, market_ticker, ts_ms, yes_delta, yes_price, fee) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (trade_id) DO NOTHING")
-                .bind(&f.trade_id).bind(&f.order_id).bind(f.fill.market_ticker.as_str())
-                .bind(f.fill.ts_ms).bind(f.fill.yes_delta.to_string())
-                .bind(f.fill.yes_price.to_string()).bind(f.fill.fee.to_string())
-                .execute(pool).await.map(|_| ())?);
+        if fills.is_empty() {
+            return Ok(());
         }
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for f in fills {
+                sqlx::query(
+                    "INSERT INTO fill_history (trade_id, order_id, market_ticker, ts_ms, yes_delta, yes_price, fee) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (trade_id) DO NOTHING")
+                    .bind(&f.trade_id).bind(&f.order_id).bind(f.fill.market_ticker.as_str())
+                    .bind(f.fill.ts_ms).bind(f.fill.yes_delta.to_string())
+                    .bind(f.fill.yes_price.to_string()).bind(f.fill.fee.to_string())
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
         Ok(())
     }
 
