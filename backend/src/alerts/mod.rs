@@ -157,7 +157,8 @@ impl Alerts {
             let state = *upstream.borrow_and_update();
             let _ = s.eval.observe(Observation::Upstream(state), now);
         }
-        let mut reread = tokio::time::interval(REREAD);
+        // Just read: the first re-read is one period away.
+        let mut reread = tokio::time::interval_at(tokio::time::Instant::now() + REREAD, REREAD);
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -10,9 +10,21 @@ use super::{now_ms, Result, Store, StoreError};
 /// Log rows kept per user; older ones are dropped as new ones come.
 pub const ALERT_LOG_KEPT: i64 = 1_000;
 
-fn condition(user_id: i64, json: &str) -> Result<Condition> {
-    serde_json::from_str(json)
-        .map_err(|e| StoreError::Corrupt(format!("an alert rule of user {user_id}: {e}")))
+/// A stored rule's columns: owner, id, condition (JSON), muted, created.
+type RuleRow = (i64, i64, String, bool, i64);
+
+fn rule((user_id, id, json, muted, created_ms): RuleRow) -> Result<(i64, AlertRule)> {
+    let condition = serde_json::from_str(&json)
+        .map_err(|e| StoreError::Corrupt(format!("alert rule {id} of user {user_id}: {e}")))?;
+    Ok((
+        user_id,
+        AlertRule {
+            id,
+            condition,
+            muted,
+            created_ms,
+        },
+    ))
 }
 
 fn delivery(json: Option<String>) -> Option<WebhookDelivery> {
@@ -20,31 +32,41 @@ fn delivery(json: Option<String>) -> Option<WebhookDelivery> {
 }
 
 impl Store {
+    /// The rules of `user_id`, or of every enabled user (`None`), oldest first.
+    async fn rule_rows(&self, user_id: Option<i64>) -> Result<Vec<RuleRow>> {
+        let sql = match user_id {
+            Some(_) => {
+                "SELECT r.user_id, r.id, r.condition, r.muted, r.created_ms FROM alert_rules r \
+                        WHERE r.user_id = $1 ORDER BY r.id"
+            }
+            None => {
+                "SELECT r.user_id, r.id, r.condition, r.muted, r.created_ms FROM alert_rules r \
+                     JOIN users u ON u.id = r.user_id WHERE NOT u.disabled ORDER BY r.id"
+            }
+        };
+        Ok(on_pool!(self, pool => {
+            let mut query = sqlx::query(sql);
+            if let Some(user_id) = user_id {
+                query = query.bind(user_id);
+            }
+            query
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get("user_id")?, r.try_get("id")?, r.try_get("condition")?, r.try_get("muted")?, r.try_get("created_ms")?)))
+                .collect::<Result<_, sqlx::Error>>()?
+        }))
+    }
+
     /// User `user_id`'s rules, oldest first.
     ///
     /// # Errors
     /// The database's; [`StoreError::Corrupt`] for a rule this version cannot read.
     pub async fn alert_rules(&self, user_id: i64) -> Result<Vec<AlertRule>> {
-        let rows: Vec<(i64, String, bool, i64)> = on_pool!(self, pool => {
-            sqlx::query(
-                "SELECT id, condition, muted, created_ms FROM alert_rules WHERE user_id = $1 \
-                 ORDER BY id")
-                .bind(user_id)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get("id")?, r.try_get("condition")?, r.try_get("muted")?, r.try_get("created_ms")?)))
-                .collect::<Result<_, sqlx::Error>>()?
-        });
-        rows.into_iter()
-            .map(|(id, json, muted, created_ms)| {
-                Ok(AlertRule {
-                    id,
-                    condition: condition(user_id, &json)?,
-                    muted,
-                    created_ms,
-                })
-            })
+        self.rule_rows(Some(user_id))
+            .await?
+            .into_iter()
+            .map(|row| rule(row).map(|(_, r)| r))
             .collect()
     }
 
@@ -54,32 +76,16 @@ impl Store {
     /// # Errors
     /// The database's.
     pub async fn all_alert_rules(&self) -> Result<Vec<(i64, AlertRule)>> {
-        let rows: Vec<(i64, i64, String, bool, i64)> = on_pool!(self, pool => {
-            sqlx::query(
-                "SELECT r.id, r.user_id, r.condition, r.muted, r.created_ms FROM alert_rules r \
-                 JOIN users u ON u.id = r.user_id WHERE NOT u.disabled ORDER BY r.id")
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get("id")?, r.try_get("user_id")?, r.try_get("condition")?, r.try_get("muted")?, r.try_get("created_ms")?)))
-                .collect::<Result<_, sqlx::Error>>()?
-        });
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, user_id, json, muted, created_ms) in rows {
-            match condition(user_id, &json) {
-                Ok(condition) => out.push((
-                    user_id,
-                    AlertRule {
-                        id,
-                        condition,
-                        muted,
-                        created_ms,
-                    },
-                )),
-                Err(e) => tracing::warn!(rule = id, error = %e, "alert rule skipped"),
-            }
-        }
-        Ok(out)
+        Ok(self
+            .rule_rows(None)
+            .await?
+            .into_iter()
+            .filter_map(|row| {
+                rule(row)
+                    .map_err(|e| tracing::warn!(error = %e, "alert rule skipped"))
+                    .ok()
+            })
+            .collect())
     }
 
     /// Stores a new rule of `user_id` unless they already keep `max` rules (then
