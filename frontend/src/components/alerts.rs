@@ -144,18 +144,25 @@ fn permission_text(p: web_sys::NotificationPermission) -> &'static str {
     }
 }
 
+/// A webhook delivery in words.
+fn webhook_text(delivery: &WebhookDelivery) -> String {
+    match delivery {
+        WebhookDelivery::Pending => "sending…".to_owned(),
+        WebhookDelivery::Delivered { attempt, status } => {
+            format!("delivered (try {attempt}, HTTP {status})")
+        }
+        WebhookDelivery::Failed { attempts, error } => {
+            format!("failed after {attempts} tries: {error}")
+        }
+    }
+}
+
 /// How a firing's webhook went, in words.
 pub fn delivery_text(fired: &AlertFired) -> String {
     match &fired.webhook {
         _ if fired.muted => "muted".to_owned(),
         None => "—".to_owned(),
-        Some(WebhookDelivery::Pending) => "sending…".to_owned(),
-        Some(WebhookDelivery::Delivered { attempt, status }) => {
-            format!("delivered (try {attempt}, HTTP {status})")
-        }
-        Some(WebhookDelivery::Failed { attempts, error }) => {
-            format!("failed after {attempts} tries: {error}")
-        }
+        Some(delivery) => webhook_text(delivery),
     }
 }
 
@@ -528,20 +535,7 @@ fn Delivery() -> impl IntoView {
         result.set(Some("Sending a test…".to_owned()));
         spawn_local(async move {
             match api::test_alert_webhook().await {
-                Ok(t) => result.set(Some(format!(
-                    "Test: {}",
-                    delivery_text(&AlertFired {
-                        id: 0,
-                        user_id: 0,
-                        rule_id: 0,
-                        ts_ms: 0,
-                        title: String::new(),
-                        detail: String::new(),
-                        market_ticker: None,
-                        muted: false,
-                        webhook: Some(t.delivery),
-                    })
-                ))),
+                Ok(t) => result.set(Some(format!("Test: {}", webhook_text(&t.delivery)))),
                 Err(e) => result.set(Some(e.to_string())),
             }
         });

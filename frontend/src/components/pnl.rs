@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use shared::num::Dollars;
-use shared::pnl::{PnlBy, PnlHistory, PnlRow};
+use shared::pnl::{PnlBy, PnlRow};
 
 use crate::api;
 use crate::components::load_status::LoadStatus;
@@ -82,8 +82,10 @@ pub fn PnlPane() -> impl IntoView {
         refresh.track();
         api::pnl_history(desk.get())
     });
-    let history = move || loaded.get().and_then(Result::ok).unwrap_or_default();
-    let rows = move || history().rows(by.get()).to_vec();
+    // Read once per answer; the chart, the table and the total row read it in place.
+    let history = Memo::new(move |_| loaded.get().and_then(Result::ok).unwrap_or_default());
+    let rows = move || history.with(|h| h.rows(by.get()).to_vec());
+    let total = move |f: fn(&PnlRow) -> Dollars| history.with(|h| f(&h.total).to_string());
     let csv = move || {
         format!(
             "/api/pnl/history.csv?by={}{}",
@@ -92,12 +94,11 @@ pub fn PnlPane() -> impl IntoView {
         )
     };
     let chart = move || {
-        let h: PnlHistory = history();
-        let line: Vec<String> = bars(&h.days)
+        let bars = history.with(|h| bars(&h.days));
+        let line: Vec<String> = bars
             .iter()
             .map(|b| format!("{},{}", b.x + b.width / 2, b.line_y))
             .collect();
-        let bars = bars(&h.days);
         view! {
             <svg class="pnl-chart" data-testid="pnl-chart" viewBox=format!("0 0 {WIDTH} {HEIGHT}")
                 preserveAspectRatio="none">
@@ -163,10 +164,10 @@ pub fn PnlPane() -> impl IntoView {
             <tfoot>
                 <tr data-testid="pnl-total-row">
                     <th>"Total"</th>
-                    <th class="num">{move || money(history().total.realized)}</th>
-                    <th class="num">{move || money(history().total.unrealized)}</th>
-                    <th class="num">{move || money(history().total.fees)}</th>
-                    <th class="num">{move || money(history().total.total)}</th>
+                    <th class="num">{move || total(|t| t.realized)}</th>
+                    <th class="num">{move || total(|t| t.unrealized)}</th>
+                    <th class="num">{move || total(|t| t.fees)}</th>
+                    <th class="num">{move || total(|t| t.total)}</th>
                 </tr>
             </tfoot>
         </table>
