@@ -1,7 +1,8 @@
 //! Alerts in Chromium at 1280×720: a price rule made in the panel fires once per crossing —
-//! a toast on the page, a row in the log, and a JSON POST to a webhook on loopback
-//! (delivered on its second try, the first answered 500) — and keeps firing with the tab
-//! closed; a muted rule only logs; a bad level is refused with the reason.
+//! a toast with a tone and a desktop notification on the page, a row in the log, and a JSON
+//! POST to a webhook on loopback (delivered on its second try, the first answered 500) —
+//! and keeps firing with the tab closed; a muted rule only logs; a bad level is refused with
+//! the reason.
 //!
 //! Needs `dist/`, `chromedriver` and `chromium` (all set up by `bash scripts/test.sh`).
 
@@ -43,6 +44,37 @@ async fn log_row(browser: &Browser, detail: &str) -> anyhow::Result<String> {
         .await
 }
 
+/// Stands in for the browser's desktop notifications (granted, each recorded) and counts
+/// the tones played: headless Chromium shows neither, and its permission prompt cannot be
+/// answered, so the page's calls are what the test can see.
+async fn watch_notifications(browser: &Browser) -> anyhow::Result<()> {
+    browser
+        .client()
+        .execute(
+            "window.__notified = []; window.__tones = 0;
+             function Fake(title, options) { window.__notified.push([title, options && options.body]); }
+             Fake.permission = 'granted';
+             Fake.requestPermission = () => Promise.resolve('granted');
+             window.Notification = Fake;
+             const proto = window.AudioContext.prototype;
+             const real = proto.createOscillator;
+             proto.createOscillator = function () { window.__tones += 1; return real.call(this); };",
+            Vec::new(),
+        )
+        .await
+        .context("replacing Notification")?;
+    Ok(())
+}
+
+/// The notifications shown (title, body) and the tones played since [`watch_notifications`].
+async fn notified(browser: &Browser) -> anyhow::Result<(Vec<(String, String)>, u64)> {
+    let value = browser
+        .client()
+        .execute("return [window.__notified, window.__tones];", Vec::new())
+        .await?;
+    serde_json::from_value(value).context("the recorded notifications")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_price_alert_reaches_the_page_the_log_and_a_webhook_on_loopback() -> anyhow::Result<()> {
     let hook = Receiver::start(1).await?;
@@ -61,6 +93,7 @@ async fn a_price_alert_reaches_the_page_the_log_and_a_webhook_on_loopback() -> a
                 .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), WAIT)
                 .await?;
 
+            watch_notifications(browser).await?;
             browser.click("alerts-toggle").await?;
             browser.wait_for("alerts-panel").await?;
             browser.fill("webhook-url", &hook.url).await?;
@@ -112,6 +145,16 @@ async fn a_price_alert_reaches_the_page_the_log_and_a_webhook_on_loopback() -> a
             );
             ensure!(hook.accepted().len() == 1 && hook.tries() == 2);
             ensure!(hook.accepted()[0]["detail"] == "YES bid 0.6500");
+            let (notes, tones) = notified(browser).await?;
+            ensure!(
+                notes
+                    == [(
+                        format!("{MARKET} YES bid at or above 0.6000"),
+                        "YES bid 0.6500".to_owned()
+                    )]
+                    && tones == 1,
+                "one desktop notification and one tone: {notes:?}, {tones} tones"
+            );
             browser.screenshot("alerts").await?;
 
             // Still above: no second alert.
@@ -136,7 +179,8 @@ async fn a_price_alert_reaches_the_page_the_log_and_a_webhook_on_loopback() -> a
             browser.click("alerts-toggle").await?;
             ensure!(log_row(browser, "YES bid 0.6400").await? == "delivered");
 
-            // Muted: logged as muted, no toast, no webhook.
+            // Muted: logged as muted, no toast, no notification, no tone, no webhook.
+            watch_notifications(browser).await?;
             browser.click("alert-mute").await?;
             browser
                 .wait_for_css(&sel("alert-rule", &[("data-muted", "true")]), WAIT)
@@ -156,6 +200,11 @@ async fn a_price_alert_reaches_the_page_the_log_and_a_webhook_on_loopback() -> a
             ensure!(
                 hook.accepted().len() == 2,
                 "a muted alert reached the webhook"
+            );
+            let (notes, tones) = notified(browser).await?;
+            ensure!(
+                notes.is_empty() && tones == 0,
+                "a muted alert notified: {notes:?}, {tones} tones"
             );
             Ok(())
         },
