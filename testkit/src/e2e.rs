@@ -372,6 +372,25 @@ pub struct Browser {
 impl Browser {
     /// Opens a session through `driver` (the page stays blank until [`Browser::goto`]).
     pub async fn open(driver: &ChromeDriver, name: &str) -> anyhow::Result<Browser> {
+        Browser::open_with(driver, name, None).await
+    }
+
+    /// Opens a session whose browser records a Chromium trace of `categories` from the start
+    /// (chromedriver's performance log, without its network and page events); read it with
+    /// [`Browser::trace_events`]. For benchmarks: tracing costs the page some time.
+    pub async fn open_traced(
+        driver: &ChromeDriver,
+        name: &str,
+        categories: &str,
+    ) -> anyhow::Result<Browser> {
+        Browser::open_with(driver, name, Some(categories)).await
+    }
+
+    async fn open_with(
+        driver: &ChromeDriver,
+        name: &str,
+        trace_categories: Option<&str>,
+    ) -> anyhow::Result<Browser> {
         let chrome = env_or("CHROME", "/usr/bin/chromium");
         ensure!(
             chrome.is_file(),
@@ -388,10 +407,19 @@ impl Browser {
 
         let mut capabilities = fantoccini::wd::Capabilities::new();
         capabilities.insert("browserName".to_owned(), "chrome".into());
-        capabilities.insert(
-            "goog:chromeOptions".to_owned(),
-            serde_json::json!({ "binary": chrome, "args": args }),
-        );
+        let mut chrome_options = serde_json::json!({ "binary": chrome, "args": args });
+        if let Some(categories) = trace_categories {
+            chrome_options["perfLoggingPrefs"] = serde_json::json!({
+                "enableNetwork": false,
+                "enablePage": false,
+                "traceCategories": categories,
+            });
+            capabilities.insert(
+                "goog:loggingPrefs".to_owned(),
+                serde_json::json!({ "performance": "ALL" }),
+            );
+        }
+        capabilities.insert("goog:chromeOptions".to_owned(), chrome_options);
         let mut builder = ClientBuilder::new(HttpConnector::new());
         builder.capabilities(capabilities);
         let client = builder
@@ -1106,7 +1134,89 @@ where
     closed.1
 }
 
+/// chromedriver's "get log" command (`POST /session/{id}/se/log`), which the W3C protocol
+/// left out and fantoccini therefore lacks.
+#[derive(Debug)]
+struct GetLog(&'static str);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for GetLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(serde_json::json!({ "type": self.0 }).to_string()),
+        )
+    }
+}
+
 impl Browser {
+    /// The trace events recorded since the session started (a session opened with
+    /// [`Browser::open_traced`]); chromedriver ends the trace and hands over its events. Read
+    /// it once, at the end, with windows marked by [`crate::trace::mark`]. Each is a Chromium
+    /// trace event (`ph`, `cat`, `name`, `pid`, `tid`, `ts` and `dur` in µs); read them with
+    /// [`crate::trace::main_thread_busy`].
+    ///
+    /// # Errors
+    /// chromedriver's answer is not a log, or holds no trace event (the message names the
+    /// log's methods and its first entry).
+    pub async fn trace_events(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+        // chromedriver hands over at most 100,000 entries a read: read until it has no more.
+        let mut entries = Vec::new();
+        for _ in 0..100 {
+            let log = self
+                .client
+                .issue_cmd(GetLog("performance"))
+                .await
+                .context("reading chromedriver's performance log")?;
+            let serde_json::Value::Array(more) = log else {
+                bail!("the performance log is not a list: {log}");
+            };
+            if more.is_empty() {
+                break;
+            }
+            entries.extend(more);
+        }
+        let mut events = Vec::new();
+        let mut methods = std::collections::BTreeMap::<String, usize>::new();
+        for entry in &entries {
+            let Some(message) = entry["message"].as_str() else {
+                continue;
+            };
+            let message: serde_json::Value =
+                serde_json::from_str(message).context("a performance log entry")?;
+            let message = &message["message"];
+            *methods
+                .entry(message["method"].as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
+            if message["method"] != "Tracing.dataCollected" {
+                continue;
+            }
+            // chromedriver logs one entry per trace event; a raw DevTools event would carry
+            // them in a `value` list.
+            match message["params"]["value"].as_array() {
+                Some(list) => events.extend(list.iter().cloned()),
+                None => events.push(message["params"].clone()),
+            }
+        }
+        ensure!(
+            !events.is_empty(),
+            "no trace events in {} performance log entries ({methods:?}; first: {})",
+            entries.len(),
+            entries.first().map(ToString::to_string).unwrap_or_default()
+        );
+        Ok(events)
+    }
+
     /// Every level the ladder shows, as `side|price|count`, in page order.
     pub async fn ladder_levels(&self) -> anyhow::Result<Vec<String>> {
         let value = self

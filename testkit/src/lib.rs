@@ -13,6 +13,7 @@
 //! - [`desk`]: a desk replica in a runtime of its own, to kill as a crash would.
 //! - [`e2e`]: the browser harness: real headless Chromium over WebDriver against the whole
 //!   desk on its built-in exchange.
+//! - [`trace`]: Chromium traces: the page's main-thread busy time.
 //! - [`bench`]: what the benchmarks share: percentiles, machine facts, the results file.
 
 pub mod bench;
@@ -22,6 +23,7 @@ pub mod e2e;
 pub mod eventually;
 pub mod keys;
 pub mod services;
+pub mod trace;
 pub mod webhook;
 
 pub use eventually::{eventually, eventually_every, eventually_true, try_eventually};

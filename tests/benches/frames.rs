@@ -18,7 +18,13 @@
 //! deltas recorded the same way (target: ≤ 5% of frames late). A frame is late when it
 //! missed a vsync (a delta over 25 ms at 60 Hz). Both phases also
 //! report the page's long tasks (≥ 50 ms, `PerformanceObserver`) per second: a lower bound of
-//! main-thread busy time, not a Chromium trace.
+//! main-thread busy time.
+//!
+//! Last, both phases again in a second browser session that records a **Chromium trace**
+//! (`DESK_BENCH_TRACE_SECS` seconds each, default 10): the renderer main thread's busy time
+//! per second (the union of its top-level tasks) and where it went (script, style and layout,
+//! paint), from Chromium's own trace events (`desk_testkit::trace`). Tracing costs the page
+//! time, so the frame times come from the untraced session.
 //!
 //! First, on the fresh browser profile (nothing cached), a **cold load**: the bytes on the
 //! wire for the page and everything it loaded before the login form was usable (the
@@ -157,14 +163,28 @@ fn frame_stats(micros: &[u64], long_ms: u64, elapsed_ms: u64) -> serde_json::Val
     })
 }
 
-/// The watchlist grid of ten markets under `DESK_BENCH_GRID_FLOW` events a second.
-async fn grid(
+/// Opens the benchmark's market and waits for its ladder to show a level.
+async fn open_market(browser: &Browser, app_url: &str) -> anyhow::Result<()> {
+    browser.goto(&format!("{app_url}#{MARKET}")).await?;
+    browser
+        .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), DEFAULT_TIMEOUT)
+        .await?;
+    browser
+        .wait_for_css(
+            &sel("ladder-level", &[("data-side", "yes")]),
+            DEFAULT_TIMEOUT,
+        )
+        .await?;
+    Ok(())
+}
+
+/// Stars ten markets with flow, opens them as the watchlist grid and points the flow at
+/// them (not started: the caller sets the rate).
+async fn open_grid(
     browser: &Browser,
     app_url: &str,
     sim: &kalshi_sim::SimExchange,
-    secs: u64,
-) -> anyhow::Result<serde_json::Value> {
-    let flow = env_u64("DESK_BENCH_GRID_FLOW", 5_000);
+) -> anyhow::Result<Vec<shared::ids::MarketTicker>> {
     let markets: Vec<shared::ids::MarketTicker> = sim
         .market_tickers()
         .into_iter()
@@ -197,6 +217,18 @@ async fn grid(
         sim.set_flow_focus_on(markets.clone()),
         "the ten markets have flow"
     );
+    Ok(markets)
+}
+
+/// The watchlist grid of ten markets under `DESK_BENCH_GRID_FLOW` events a second.
+async fn grid(
+    browser: &Browser,
+    app_url: &str,
+    sim: &kalshi_sim::SimExchange,
+    secs: u64,
+) -> anyhow::Result<serde_json::Value> {
+    let flow = env_u64("DESK_BENCH_GRID_FLOW", 5_000);
+    let markets = open_grid(browser, app_url, sim).await?;
     sim.set_flow(u32::try_from(flow)?);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (micros, long_ms, elapsed_ms) = record_frames(browser, secs).await?;
@@ -219,16 +251,7 @@ async fn run(
     let secs = env_u64("DESK_BENCH_SECS", 30);
     let cold = cold_load(browser, app_url).await?;
     browser.log_in(app_url, desk_testkit::e2e::E2E_USER).await?;
-    browser.goto(&format!("{app_url}#{MARKET}")).await?;
-    browser
-        .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), DEFAULT_TIMEOUT)
-        .await?;
-    browser
-        .wait_for_css(
-            &sel("ladder-level", &[("data-side", "yes")]),
-            DEFAULT_TIMEOUT,
-        )
-        .await?;
+    open_market(browser, app_url).await?;
     ensure!(sim.set_flow_focus(Some(MARKET.into())), "{MARKET} has flow");
     sim.set_flow(u32::try_from(flow)?);
     // Let the rate settle, then measure.
@@ -262,6 +285,73 @@ async fn run(
     }))
 }
 
+/// Marks a traced window of `secs` seconds as `{name}-start` .. `{name}-end`.
+async fn traced_window(browser: &Browser, name: &str, secs: u64) -> anyhow::Result<()> {
+    // Let the rate settle first.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    desk_testkit::trace::mark(browser, &format!("{name}-start")).await?;
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    desk_testkit::trace::mark(browser, &format!("{name}-end")).await
+}
+
+/// Both phases again in a browser that records a Chromium trace (in a session of its own,
+/// so tracing's cost stays out of the frame times above): main-thread busy time per second.
+async fn traced(
+    driver: &ChromeDriver,
+    app_url: &str,
+    sim: &kalshi_sim::SimExchange,
+) -> anyhow::Result<serde_json::Value> {
+    let secs = env_u64("DESK_BENCH_TRACE_SECS", 10);
+    let browser = Browser::open_traced(
+        driver,
+        "bench-frames-traced",
+        desk_testkit::trace::TRACE_CATEGORIES,
+    )
+    .await?;
+    let result = async {
+        browser.log_in(app_url, desk_testkit::e2e::E2E_USER).await?;
+        open_market(&browser, app_url).await?;
+        ensure!(sim.set_flow_focus(Some(MARKET.into())), "{MARKET} has flow");
+        sim.set_flow(u32::try_from(env_u64("DESK_BENCH_FLOW", 1_000))?);
+        let market = traced_window(&browser, "market", secs).await;
+        sim.set_flow(0);
+        market?;
+        open_grid(&browser, app_url, sim).await?;
+        sim.set_flow(u32::try_from(env_u64("DESK_BENCH_GRID_FLOW", 5_000))?);
+        let grid = traced_window(&browser, "grid", secs).await;
+        sim.set_flow(0);
+        grid?;
+        let events = browser.trace_events().await?;
+        // The raw trace, for DevTools' Performance panel or Perfetto (not kept in git).
+        let raw =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/frames-trace.json");
+        std::fs::write(
+            &raw,
+            serde_json::to_vec(&serde_json::json!({ "traceEvents": events }))?,
+        )
+        .with_context(|| format!("writing {}", raw.display()))?;
+        let busy = |name: &str| {
+            desk_testkit::trace::main_thread_busy(
+                &events,
+                &format!("{name}-start"),
+                &format!("{name}-end"),
+            )
+        };
+        Ok(serde_json::json!({
+            "categories": desk_testkit::trace::TRACE_CATEGORIES,
+            "seconds": secs,
+            "trace_events": events.len(),
+            "market": busy("market")?,
+            "grid": busy("grid")?,
+        }))
+    }
+    .await;
+    let closed = browser.close().await;
+    let report = result?;
+    closed?;
+    Ok(report)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut config = desk_backend::Config::for_tests(dist_dir()?);
@@ -281,10 +371,11 @@ async fn main() -> anyhow::Result<()> {
     let browser = Browser::open(&driver, "bench-frames").await?;
     let result = run(&browser, &url, &sim).await;
     let closed = browser.close().await;
+    let mut report = result?;
+    closed?;
+    report["trace"] = traced(&driver, &url, &sim).await?;
     drop(driver);
     stop.cancel();
-    let report = result?;
-    closed?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     write_results("frames", &report);
     Ok(())
