@@ -4,7 +4,7 @@
 //! A session opened with [`TRACE_CATEGORIES`] ([`crate::e2e::Browser::open_traced`]) has
 //! chromedriver record a trace from its start (`goog:loggingPrefs` `performance`,
 //! `perfLoggingPrefs.traceCategories`); reading the `performance` log
-//! ([`crate::e2e::Browser::trace_events`]) ends the trace and hands over its events. The page
+//! ([`crate::e2e::Browser::trace_events`], defined here) ends the trace and hands over its events. The page
 //! marks the windows to measure with `console.timeStamp(name)` ([`mark`]), which the trace
 //! records as `TimeStamp` events on the main thread, so one read at the end serves several
 //! windows. (chromedriver restarts the trace after a read, but a read soon after the restart
@@ -17,7 +17,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use anyhow::{ensure, Context as _};
+use anyhow::{bail, ensure, Context as _};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -30,7 +30,8 @@ pub const TRACE_CATEGORIES: &str = "toplevel,devtools.timeline";
 pub struct MainThreadBusy {
     /// Length of the window (mark to mark), ms.
     pub window_ms: u64,
-    /// Top-level tasks run on the main thread in the window.
+    /// `toplevel` events on the main thread in the window (the tasks and what they dispatch:
+    /// mojo messages, microtask checkpoints), nested ones included.
     pub tasks: u64,
     /// Time the main thread ran tasks (their union), ms.
     pub busy_ms: u64,
@@ -89,6 +90,90 @@ struct Span<'a> {
     toplevel: bool,
     start: u64,
     end: u64,
+}
+
+/// chromedriver's "get log" command (`POST /session/{id}/se/log`), which the W3C protocol
+/// left out and fantoccini therefore lacks.
+#[derive(Debug)]
+struct GetLog(&'static str);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for GetLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(serde_json::json!({ "type": self.0 }).to_string()),
+        )
+    }
+}
+
+impl crate::e2e::Browser {
+    /// The trace events recorded since the session started (a session opened with
+    /// [`crate::e2e::Browser::open_traced`]); chromedriver ends the trace and hands over its events. Read
+    /// it once, at the end, with windows marked by [`mark`]. Each is a Chromium
+    /// trace event (`ph`, `cat`, `name`, `pid`, `tid`, `ts` and `dur` in µs); read them with
+    /// [`main_thread_busy`].
+    ///
+    /// # Errors
+    /// chromedriver's answer is not a log, or holds no trace event (the message names the
+    /// log's methods and its first entry).
+    pub async fn trace_events(&self) -> anyhow::Result<Vec<Value>> {
+        // chromedriver hands over at most 100,000 entries a read: read until it has no more.
+        let mut entries = Vec::new();
+        for _ in 0..100 {
+            let log = self
+                .client()
+                .issue_cmd(GetLog("performance"))
+                .await
+                .context("reading chromedriver's performance log")?;
+            let Value::Array(more) = log else {
+                bail!("the performance log is not a list: {log}");
+            };
+            if more.is_empty() {
+                break;
+            }
+            entries.extend(more);
+        }
+        let mut events = Vec::new();
+        let mut methods = std::collections::BTreeMap::<String, usize>::new();
+        for entry in &entries {
+            let Some(message) = entry["message"].as_str() else {
+                continue;
+            };
+            let message: Value =
+                serde_json::from_str(message).context("a performance log entry")?;
+            let message = &message["message"];
+            *methods
+                .entry(message["method"].as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
+            if message["method"] != "Tracing.dataCollected" {
+                continue;
+            }
+            // chromedriver logs one entry per trace event; a raw DevTools event would carry
+            // them in a `value` list.
+            match message["params"]["value"].as_array() {
+                Some(list) => events.extend(list.iter().cloned()),
+                None => events.push(message["params"].clone()),
+            }
+        }
+        ensure!(
+            !events.is_empty(),
+            "no trace events in {} performance log entries ({methods:?}; first: {})",
+            entries.len(),
+            entries.first().map(ToString::to_string).unwrap_or_default()
+        );
+        Ok(events)
+    }
 }
 
 /// Marks a point on the page's trace: `console.timeStamp(name)`, recorded as a `TimeStamp`

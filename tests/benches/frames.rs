@@ -163,8 +163,13 @@ fn frame_stats(micros: &[u64], long_ms: u64, elapsed_ms: u64) -> serde_json::Val
     })
 }
 
-/// Opens the benchmark's market and waits for its ladder to show a level.
-async fn open_market(browser: &Browser, app_url: &str) -> anyhow::Result<()> {
+/// Opens the benchmark's market, waits for its ladder to show a level and points the flow
+/// at it (not started: the caller sets the rate).
+async fn open_market(
+    browser: &Browser,
+    app_url: &str,
+    sim: &kalshi_sim::SimExchange,
+) -> anyhow::Result<()> {
     browser.goto(&format!("{app_url}#{MARKET}")).await?;
     browser
         .wait_for_css(&sel("ladder", &[("data-ticker", MARKET)]), DEFAULT_TIMEOUT)
@@ -175,6 +180,7 @@ async fn open_market(browser: &Browser, app_url: &str) -> anyhow::Result<()> {
             DEFAULT_TIMEOUT,
         )
         .await?;
+    ensure!(sim.set_flow_focus(Some(MARKET.into())), "{MARKET} has flow");
     Ok(())
 }
 
@@ -251,8 +257,7 @@ async fn run(
     let secs = env_u64("DESK_BENCH_SECS", 30);
     let cold = cold_load(browser, app_url).await?;
     browser.log_in(app_url, desk_testkit::e2e::E2E_USER).await?;
-    open_market(browser, app_url).await?;
-    ensure!(sim.set_flow_focus(Some(MARKET.into())), "{MARKET} has flow");
+    open_market(browser, app_url, sim).await?;
     sim.set_flow(u32::try_from(flow)?);
     // Let the rate settle, then measure.
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -310,8 +315,7 @@ async fn traced(
     .await?;
     let result = async {
         browser.log_in(app_url, desk_testkit::e2e::E2E_USER).await?;
-        open_market(&browser, app_url).await?;
-        ensure!(sim.set_flow_focus(Some(MARKET.into())), "{MARKET} has flow");
+        open_market(&browser, app_url, sim).await?;
         sim.set_flow(u32::try_from(env_u64("DESK_BENCH_FLOW", 1_000))?);
         let market = traced_window(&browser, "market", secs).await;
         sim.set_flow(0);
@@ -337,7 +341,7 @@ async fn traced(
                 &format!("{name}-end"),
             )
         };
-        Ok(serde_json::json!({
+        anyhow::Ok(serde_json::json!({
             "categories": desk_testkit::trace::TRACE_CATEGORIES,
             "seconds": secs,
             "trace_events": events.len(),
