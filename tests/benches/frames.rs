@@ -24,7 +24,10 @@
 //! (`DESK_BENCH_TRACE_SECS` seconds each, default 10): the renderer main thread's busy time
 //! per second (the union of its top-level tasks) and where it went (script, style and layout,
 //! paint), from Chromium's own trace events (`desk_testkit::trace`). Tracing costs the page
-//! time, so the frame times come from the untraced session.
+//! time, so the frame times come from the untraced session. `DESK_BENCH_TRACE_CATEGORIES`
+//! replaces the recorded categories (e.g. add
+//! `disabled-by-default-devtools.timeline.invalidationTracking` to see which node and which
+//! cause marked each layout; the raw trace is `target/frames-trace.json`).
 //!
 //! First, on the fresh browser profile (nothing cached), a **cold load**: the bytes on the
 //! wire for the page and everything it loaded before the login form was usable (the
@@ -307,12 +310,9 @@ async fn traced(
     sim: &kalshi_sim::SimExchange,
 ) -> anyhow::Result<serde_json::Value> {
     let secs = env_u64("DESK_BENCH_TRACE_SECS", 10);
-    let browser = Browser::open_traced(
-        driver,
-        "bench-frames-traced",
-        desk_testkit::trace::TRACE_CATEGORIES,
-    )
-    .await?;
+    let categories = std::env::var("DESK_BENCH_TRACE_CATEGORIES")
+        .unwrap_or_else(|_| desk_testkit::trace::TRACE_CATEGORIES.to_owned());
+    let browser = Browser::open_traced(driver, "bench-frames-traced", &categories).await?;
     let result = async {
         browser.log_in(app_url, desk_testkit::e2e::E2E_USER).await?;
         open_market(&browser, app_url, sim).await?;
@@ -342,7 +342,7 @@ async fn traced(
             )
         };
         anyhow::Ok(serde_json::json!({
-            "categories": desk_testkit::trace::TRACE_CATEGORIES,
+            "categories": categories,
             "seconds": secs,
             "trace_events": events.len(),
             "market": busy("market")?,

@@ -460,6 +460,16 @@ async fn ticker_stats_depth_chart_and_candles() -> anyhow::Result<()> {
             })
             .await?;
 
+        // The trades tape (windowed: rows of the trades in view) shows it, YES the taker.
+        let row = browser
+            .wait_for_css(&sel("trade-row", &[("data-taker", "yes")]), WAIT)
+            .await
+            .context("the fill on the trades tape")?;
+        ensure!(
+            row.text().await?.contains("YES"),
+            "the tape's row names the taker"
+        );
+
         // Candles: each period shows the trade (its contracts, at or under the limit).
         for period in ["1m", "1h", "1d"] {
             browser

@@ -146,7 +146,12 @@ fn LadderLevel(
 ) -> impl IntoView {
     let price = level.price;
     let count = RwSignal::from(level.count).read_only();
-    let pct = move || format!("{}%", depth_pct(count.get(), max.get()));
+    // The depth bar is scaled, not sized: a transform animates on the compositor, where a
+    // changing width would lay the row out again on every frame of its transition.
+    let bar = move || {
+        let pct = depth_pct(count.get(), max.get());
+        format!("scaleX({}.{:02})", pct / 100, pct % 100)
+    };
     let is_mine = move || mine.with(|m| m.contains(&(side, price)));
     let is_best = move || best.selected(&Some(price));
     let implied = move || {
@@ -170,7 +175,7 @@ fn LadderLevel(
             title="Click to put this price in the ticket"
             on:click=move |_| on_pick.run((side, price))
         >
-            <span class="bar" style:width=pct></span>
+            <span class="bar" style:transform=bar></span>
             <span class="price">{move || crate::format::price(price)}</span>
             <span class="count">{move || count.get().to_string()}</span>
             <span class="implied">{implied}</span>

@@ -16,6 +16,7 @@ use shared::rest::{Market, StatusFilter};
 use crate::api;
 use crate::components::load_status::LoadStatus;
 use crate::components::watchlist::{use_watchlist, WatchStar};
+use crate::components::windowed::Windowed;
 use crate::format::{opt, opt_price};
 use crate::state::{rules, use_market};
 
@@ -303,41 +304,27 @@ fn SearchTab(filters: RwSignal<Filters>) -> impl IntoView {
     }
 }
 
-/// The rows of a [`Paged`] list, windowed: only the rows in view and
-/// [`rules::OVERSCAN_ROWS`] either side are in the document (rows have a fixed height,
-/// [`rules::ROW_PX`]; spacers stand for the rest), so thousands of loaded markets cost a
+/// The rows of a [`Paged`] list, windowed ([`rules::MARKET_ROWS`]): only the rows in view
+/// and a margin either side are in the document, so thousands of loaded markets cost a
 /// hundred rows.
 #[component]
 fn MarketRows(paged: Paged, empty: &'static str) -> impl IntoView {
-    let scroll = RwSignal::new(0_u32);
-    let viewport = RwSignal::new(800_u32);
-    let on_scroll = move |ev: leptos::ev::Event| {
-        let el = event_target::<web_sys::Element>(&ev);
-        scroll.set(u32::try_from(el.scroll_top()).unwrap_or(0));
-        viewport.set(u32::try_from(el.client_height()).unwrap_or(0).max(1));
-    };
+    let list = Windowed::new(rules::MARKET_ROWS);
     let window = Memo::new(move |_| {
         let len = paged.markets.with(Vec::len);
-        (rules::visible_rows(len, scroll.get(), viewport.get()), len)
+        (list.rows(len), len)
     });
-    let spacer = |rows: usize| {
-        format!(
-            "height: {}px",
-            u64::try_from(rows)
-                .unwrap_or(u64::MAX)
-                .saturating_mul(u64::from(rules::ROW_PX))
-        )
-    };
     let shown = move || {
         let ((first, last), _) = window.get();
-        paged.markets.with(|list| {
-            list.get(first..last)
+        paged.markets.with(|markets| {
+            markets
+                .get(first..last)
                 .map(<[Market]>::to_vec)
                 .unwrap_or_default()
         })
     };
     view! {
-        <div class="market-list" data-testid="market-list" on:scroll=on_scroll>
+        <div class="market-list" data-testid="market-list" node_ref=list.node on:scroll=list.on_scroll()>
             <div class="market-row market-row-head">
                 <span>"Market"</span>
                 <span class="num">"YES bid"</span>
@@ -346,13 +333,13 @@ fn MarketRows(paged: Paged, empty: &'static str) -> impl IntoView {
                 <span class="num">"Last"</span>
                 <span class="num">"Volume"</span>
             </div>
-            <div data-testid="rows-above" style=move || spacer(window.get().0 .0)></div>
+            <div data-testid="rows-above" style=move || list.spacer(window.get().0 .0)></div>
             <For each=shown key=|m| m.ticker.clone() let:market>
                 <MarketRow market=market/>
             </For>
             <div style=move || {
                 let ((_, last), len) = window.get();
-                spacer(len.saturating_sub(last))
+                list.spacer(len.saturating_sub(last))
             }></div>
             <Show when=move || !paged.loading.get() && paged.error.with(Option::is_none) && paged.markets.with(Vec::is_empty)>
                 <div class="empty" data-testid="markets-empty">{empty}</div>

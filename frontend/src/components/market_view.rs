@@ -1,6 +1,8 @@
 //! Center pane: the open market's header, ticker line, book summary, then the ladder with
 //! depth, candles and the trades tape beside it; or the open event board instead of the book.
 
+use std::collections::VecDeque;
+
 use leptos::prelude::*;
 use shared::ids::Side;
 use shared::num::Dollars;
@@ -14,8 +16,9 @@ use crate::components::load_status::LoadStatus;
 use crate::components::shortcuts::Shortcuts;
 use crate::components::watch_grid::WatchGrid;
 use crate::components::watchlist::WatchStar;
+use crate::components::windowed::Windowed;
 use crate::format::{clock_ms, opt};
-use crate::state::{use_market, use_ticket, TAPE_CAP};
+use crate::state::{rules, use_market, use_ticket, TAPE_CAP};
 
 /// The open market, or a hint to pick one.
 #[component]
@@ -212,30 +215,48 @@ fn TickerLine(market: Signal<Option<Market>>) -> impl IntoView {
     }
 }
 
-/// Public trades of the open market, newest first.
+/// Public trades of the open market, newest first; windowed ([`rules::TAPE_ROWS`]): a
+/// burst of trades in one frame replaces at most the rows in view, not the whole tape.
 #[component]
 fn TradesTape() -> impl IntoView {
     let data = use_market();
+    let list = Windowed::new(rules::TAPE_ROWS);
+    let window = Memo::new(move |_| {
+        let len = data.trades.with(VecDeque::len);
+        (list.rows(len), len)
+    });
+    let shown = move || {
+        let ((first, last), _) = window.get();
+        data.trades.with(|tape| {
+            tape.iter()
+                .skip(first)
+                .take(last.saturating_sub(first))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
     view! {
         <div class="tape-pane">
             <div class="pane-head">
                 <span class="pane-title">"Trades"</span>
-                <span class="muted">{move || format!("{} (max {TAPE_CAP})", data.trades.with(|t| t.len()))}</span>
+                <span class="muted">{move || format!("{} (max {TAPE_CAP})", window.get().1)}</span>
             </div>
-            <div class="tape" data-testid="trades-tape">
+            <div class="tape" data-testid="trades-tape" node_ref=list.node on:scroll=list.on_scroll()>
                 <div class="trade-row trade-head">
                     <span>"Time"</span>
                     <span class="num">"YES px"</span>
                     <span class="num">"Size"</span>
                     <span>"Taker"</span>
                 </div>
-                <For each=move || data.trades.get() key=|t| t.trade_id.clone() let:trade>
+                <div style=move || list.spacer(window.get().0 .0)></div>
+                <For each=shown key=|t| t.trade_id.clone() let:trade>
                     {
                         let taker = trade.taker();
                         let side = taker.map_or("", |s| s.as_str());
                         let time = trade.ts_ms.or(trade.ts.map(|s| s.saturating_mul(1000))).map(clock_ms).unwrap_or_default();
                         view! {
-                            <div class=format!("trade-row taker-{side}") data-testid="trade-row" data-taker=side>
+                            <div class=format!("trade-row taker-{side}") data-testid="trade-row" data-taker=side
+                                data-trade-id=trade.trade_id.to_string()>
                                 <span class="muted">{time}</span>
                                 <span class="num">{move || crate::format::price(trade.yes_price_dollars)}</span>
                                 <span class="num">{trade.count_fp.to_string()}</span>
@@ -244,6 +265,10 @@ fn TradesTape() -> impl IntoView {
                         }
                     }
                 </For>
+                <div style=move || {
+                    let ((_, last), len) = window.get();
+                    list.spacer(len.saturating_sub(last))
+                }></div>
             </div>
         </div>
     }

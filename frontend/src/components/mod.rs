@@ -22,3 +22,4 @@ pub mod toasts;
 pub mod top_bar;
 pub mod watch_grid;
 pub mod watchlist;
+pub mod windowed;

@@ -1,7 +1,8 @@
 //! The watchlist grid: a small live ladder (the best five bids a side) for each starred
 //! market, side by side in the center pane. The books come over the socket like the open
 //! market's (the grid's markets are watched while it is open) and the ladders redraw once
-//! per animation frame. Clicking a level opens that market with the ticket set to its
+//! per animation frame: a changed count rewrites its text, a level coming or going adds or
+//! removes its row. Clicking a level opens that market with the ticket set to its
 //! side and price; clicking a title opens the market.
 
 use leptos::prelude::*;
@@ -41,9 +42,13 @@ fn MiniLadder(ticker: MarketTicker) -> impl IntoView {
     let data = use_market();
     let ticket = use_ticket();
     let t = StoredValue::new(ticker);
+    // A side's best levels, recomputed each frame a kept book changed; its rows hear of it
+    // only when they differ.
     let levels = move |side: Side| {
-        data.kept_books.track();
-        t.with_value(|t| data.top_levels(t, side, DEPTH))
+        Memo::new(move |_| {
+            data.kept_books.track();
+            t.with_value(|t| data.top_levels(t, side, DEPTH))
+        })
     };
     let last = move || {
         t.with_value(|t| {
@@ -59,16 +64,32 @@ fn MiniLadder(ticker: MarketTicker) -> impl IntoView {
         data.select(t.get_value());
         ticket.pick_level(side, p);
     };
+    // Rows are keyed by price and show the count at their price: a changed count rewrites
+    // one text, only a level coming or going adds or removes a row.
     let column = move |side: Side| {
+        let levels = levels(side);
         view! {
             <div class=format!("mini-col mini-{}", side.as_str())>
-                <For each=move || levels(side) key=|level| *level let:level>
-                    <div class="mini-level" data-testid="mini-level" data-side=side.as_str()
-                        data-price=level.0.to_string()
-                        on:click=move |_| pick(side, level.0)>
-                        <span class="price">{move || price(level.0)}</span>
-                        <span class="count">{level.1.to_string()}</span>
-                    </div>
+                <For each=move || levels.get() key=|level| level.0 let:level>
+                    {
+                        let at = level.0;
+                        let count = move || {
+                            levels.with(|l| {
+                                l.iter()
+                                    .find(|(p, _)| *p == at)
+                                    .map(|(_, c)| c.to_string())
+                                    .unwrap_or_default()
+                            })
+                        };
+                        view! {
+                            <div class="mini-level" data-testid="mini-level" data-side=side.as_str()
+                                data-price=at.to_string()
+                                on:click=move |_| pick(side, at)>
+                                <span class="price">{move || price(at)}</span>
+                                <span class="count">{count}</span>
+                            </div>
+                        }
+                    }
                 </For>
             </div>
         }

@@ -396,22 +396,51 @@ pub fn short_id(id: &str) -> &str {
     id.get(..8).unwrap_or(id)
 }
 
-/// Height of one market row in a windowed list, CSS pixels (`.market-row` in the style).
-pub const ROW_PX: u32 = 38;
-/// Rows kept in the document above and below the visible ones.
-pub const OVERSCAN_ROWS: u32 = 30;
+/// A windowed list's geometry: rows of one fixed height (CSS pixels, as the style sets
+/// them) and how many rows to keep in the document either side of the visible ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RowWindow {
+    /// Height of one row, CSS pixels.
+    pub row_px: u32,
+    /// Rows kept above and below the visible ones.
+    pub overscan: u32,
+}
 
-/// The rows `[first, last)` of a windowed list of `len` rows to render when it is scrolled
-/// `scroll_px` down a viewport `viewport_px` tall: the visible rows and
-/// [`OVERSCAN_ROWS`] either side, so a list of any length keeps about a hundred rows in
-/// the document.
-pub fn visible_rows(len: usize, scroll_px: u32, viewport_px: u32) -> (usize, usize) {
-    let first = (scroll_px / ROW_PX).saturating_sub(OVERSCAN_ROWS);
-    let last = (scroll_px.saturating_add(viewport_px) / ROW_PX)
-        .saturating_add(1)
-        .saturating_add(OVERSCAN_ROWS);
-    let at = |rows: u32| usize::try_from(rows).unwrap_or(usize::MAX).min(len);
-    (at(first), at(last))
+/// The market finder's rows (`.market-list .market-row` in the style): about a hundred in
+/// the document, whatever the list's length.
+pub const MARKET_ROWS: RowWindow = RowWindow {
+    row_px: 38,
+    overscan: 30,
+};
+
+/// The trades tape's rows (`.tape .trade-row` in the style): the rows in view and a few
+/// more, so a burst of trades in one frame replaces at most a window of rows, not the
+/// [`TAPE_CAP`] the tape keeps.
+pub const TAPE_ROWS: RowWindow = RowWindow {
+    row_px: 20,
+    overscan: 5,
+};
+
+impl RowWindow {
+    /// The rows `[first, last)` of a list of `len` rows to render when it is scrolled
+    /// `scroll_px` down a viewport `viewport_px` tall: the visible rows and the overscan
+    /// either side.
+    pub fn rows(self, len: usize, scroll_px: u32, viewport_px: u32) -> (usize, usize) {
+        let row = self.row_px.max(1);
+        let first = (scroll_px / row).saturating_sub(self.overscan);
+        let last = (scroll_px.saturating_add(viewport_px) / row)
+            .saturating_add(1)
+            .saturating_add(self.overscan);
+        let at = |rows: u32| usize::try_from(rows).unwrap_or(usize::MAX).min(len);
+        (at(first), at(last))
+    }
+
+    /// Height of `rows` rows, CSS pixels (a spacer standing for the rows not rendered).
+    pub fn height_px(self, rows: usize) -> u64 {
+        u64::try_from(rows)
+            .unwrap_or(u64::MAX)
+            .saturating_mul(u64::from(self.row_px))
+    }
 }
 
 #[cfg(test)]
@@ -712,17 +741,39 @@ mod tests {
 
     #[test]
     fn a_windowed_list_renders_the_visible_rows_and_the_overscan_only() {
-        assert_eq!(visible_rows(0, 0, 600), (0, 0));
-        assert_eq!(visible_rows(21, 0, 400), (0, 21), "a short list is whole");
-        let (first, last) = visible_rows(50_000, 0, 600);
+        let rows = |len, scroll, viewport| MARKET_ROWS.rows(len, scroll, viewport);
+        assert_eq!(rows(0, 0, 600), (0, 0));
+        assert_eq!(rows(21, 0, 400), (0, 21), "a short list is whole");
+        let (first, last) = rows(50_000, 0, 600);
         assert_eq!((first, last), (0, 600 / 38 + 1 + 30));
-        let (first, last) = visible_rows(50_000, 38 * 10_000, 600);
+        let (first, last) = rows(50_000, 38 * 10_000, 600);
         assert_eq!(first, 10_000 - 30);
         assert!(last - first < 100, "{first}..{last}");
         assert_eq!(
-            visible_rows(100, 38 * 1_000, 600),
+            rows(100, 38 * 1_000, 600),
             (100, 100),
             "scrolled past the end"
+        );
+        assert_eq!(MARKET_ROWS.height_px(3), 114);
+        assert_eq!(MARKET_ROWS.height_px(usize::MAX), u64::MAX, "saturates");
+    }
+
+    #[test]
+    fn the_tape_renders_a_window_of_its_trades() {
+        // A tape 300 px tall at the top: 16 rows in view and 5 below, of the 100 kept.
+        assert_eq!(TAPE_ROWS.rows(TAPE_CAP, 0, 300), (0, 21));
+        // Scrolled to its end: the last rows and 5 above.
+        assert_eq!(TAPE_ROWS.rows(TAPE_CAP, 20 * 85, 300), (80, 100));
+        // A tape taller than its trades shows them all.
+        assert_eq!(TAPE_ROWS.rows(7, 0, 300), (0, 7));
+        assert_eq!(
+            RowWindow {
+                row_px: 0,
+                overscan: 0
+            }
+            .rows(10, 5, 5),
+            (5, 10),
+            "a zero row height is read as one pixel"
         );
     }
 }
