@@ -310,10 +310,7 @@ fn SearchTab(filters: RwSignal<Filters>) -> impl IntoView {
 #[component]
 fn MarketRows(paged: Paged, empty: &'static str) -> impl IntoView {
     let list = Windowed::new(rules::MARKET_ROWS);
-    let window = Memo::new(move |_| {
-        let len = paged.markets.with(Vec::len);
-        (list.rows(len), len)
-    });
+    let window = list.window(move || paged.markets.with(Vec::len));
     let shown = move || {
         let ((first, last), _) = window.get();
         paged.markets.with(|markets| {

@@ -221,10 +221,7 @@ fn TickerLine(market: Signal<Option<Market>>) -> impl IntoView {
 fn TradesTape() -> impl IntoView {
     let data = use_market();
     let list = Windowed::new(rules::TAPE_ROWS);
-    let window = Memo::new(move |_| {
-        let len = data.trades.with(VecDeque::len);
-        (list.rows(len), len)
-    });
+    let window = list.window(move || data.trades.with(VecDeque::len));
     let shown = move || {
         let ((first, last), _) = window.get();
         data.trades.with(|tape| {

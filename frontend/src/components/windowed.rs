@@ -86,6 +86,18 @@ impl Windowed {
             .rows(len, self.scroll.get(), self.viewport.get())
     }
 
+    /// The window over a list whose length `len` reads (tracked), as
+    /// `((first, last), len)`: the rows to render and the list's length, for the spacers.
+    pub fn window(
+        self,
+        len: impl Fn() -> usize + Send + Sync + 'static,
+    ) -> Memo<((usize, usize), usize)> {
+        Memo::new(move |_| {
+            let len = len();
+            (self.rows(len), len)
+        })
+    }
+
     /// The style of a spacer standing for `rows` rows not rendered.
     pub fn spacer(self, rows: usize) -> String {
         format!("height: {}px", self.geometry.height_px(rows))
